@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import type { Config } from '@mailroom/config';
+import { HealthModule } from './health/health.module';
+import { InfraModule } from './infra/infra.module';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        InfraModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger,
+            // Keep a caller's X-Request-Id when it is sane, so one id follows a request through
+            // a reseller's system, our logs and the problem+json body.
+            genReqId: (req, res) => {
+              const given = req.headers['x-request-id'];
+              const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+              res.setHeader('X-Request-Id', id);
+              return id;
+            },
+            autoLogging: { ignore: (req) => req.url === '/health' },
+          },
+        }),
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import type { Config } from '@mailroom/config';
+import { AppModule } from './app.module';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { mountOpenApi } from './openapi';
+
+/** Builds the API application (not yet listening); used by main.ts and by the tests. */
+export async function createApiApp(config: Config, logger: Logger): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, logger), { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(NestPinoLogger));
+  app.useGlobalFilters(new ProblemDetailsFilter(logger));
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  mountOpenApi(app);
+  return app;
+}

@@ -1,0 +1,18 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import type { Config } from '@mailroom/config';
+import { PrismaService } from './prisma.service';
+import { RedisService } from './redis.service';
+import { CONFIG } from './tokens';
+
+/** Config, database and Redis for every module of the API. */
+@Global()
+@Module({})
+export class InfraModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: InfraModule,
+      providers: [{ provide: CONFIG, useValue: config }, PrismaService, RedisService],
+      exports: [CONFIG, PrismaService, RedisService],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import argon2 from 'argon2';
+import { Conflict, ValidationFailed } from '@mailroom/core';
+import type { PrismaClient } from '@mailroom/db';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const MIN_ADMIN_PASSWORD = 12;
+
+/** Creates a platform admin. There is no default password: the operator chooses it here. */
+export async function createPlatformAdmin(
+  prisma: PrismaClient,
+  email: string,
+  password: string,
+): Promise<{ id: string; email: string }> {
+  const normalized = email.trim().toLowerCase();
+  const problems = [];
+  if (!EMAIL.test(normalized)) problems.push({ field: 'email', message: 'must be an email address' });
+  if (password.length < MIN_ADMIN_PASSWORD) {
+    problems.push({ field: 'password', message: `must be at least ${MIN_ADMIN_PASSWORD} characters` });
+  }
+  if (problems.length) throw new ValidationFailed('invalid admin', problems);
+  const existing = await prisma.adminUser.findUnique({ where: { email: normalized } });
+  if (existing) throw new Conflict(`an admin with email ${normalized} already exists`);
+  const passwordHash = await argon2.hash(password, { type: argon2.argon2id });
+  const admin = await prisma.adminUser.create({ data: { email: normalized, passwordHash, role: 'platform_admin' } });
+  return { id: admin.id, email: admin.email };
+}

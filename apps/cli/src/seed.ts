@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+import type { Config } from '@mailroom/config';
+import { ALL_SCOPES, apiKeyMatches, generateApiKey } from '@mailroom/core';
+import type { PrismaClient } from '@mailroom/db';
+
+/** Fixed ids make the seed an upsert: running it twice changes nothing. */
+export const DEMO = {
+  resellerId: '00000000-0000-4000-8000-000000000001',
+  tenantId: '00000000-0000-4000-8000-000000000002',
+  domainId: '00000000-0000-4000-8000-000000000003',
+  mailboxId: '00000000-0000-4000-8000-000000000004',
+  domain: 'demo.mailroom.test',
+  mailbox: 'hello',
+  apiKeyName: 'demo',
+} as const;
+
+export interface DemoCredentials {
+  tenantId: string;
+  apiKey: string;
+  mailbox: string;
+  mailboxPassword: string;
+}
+
+const FOLDERS = [
+  { name: 'INBOX', kind: 'inbox' },
+  { name: 'Sent', kind: 'sent' },
+  { name: 'Drafts', kind: 'drafts' },
+  { name: 'Trash', kind: 'trash' },
+  { name: 'Junk', kind: 'junk' },
+] as const;
+
+/**
+ * Seeds a demo reseller, tenant, active domain, mailbox and tenant API key. Secrets are shown
+ * once and kept in DATA_DIR/demo-credentials.json (mode 600) so a second run can print them
+ * again without storing them in the database.
+ */
+export async function seedDemo(prisma: PrismaClient, config: Config): Promise<DemoCredentials> {
+  const file = path.resolve(config.DATA_DIR, 'demo-credentials.json');
+  const saved = readSaved(file);
+
+  await prisma.reseller.upsert({
+    where: { id: DEMO.resellerId },
+    update: {},
+    create: { id: DEMO.resellerId, name: 'Demo Reseller' },
+  });
+  await prisma.tenant.upsert({
+    where: { id: DEMO.tenantId },
+    update: {},
+    create: { id: DEMO.tenantId, resellerId: DEMO.resellerId, name: 'Demo Company' },
+  });
+  const domainKey = { tenantId_id: { tenantId: DEMO.tenantId, id: DEMO.domainId } };
+  await prisma.domain.upsert({
+    where: domainKey,
+    update: {},
+    create: {
+      tenantId: DEMO.tenantId,
+      id: DEMO.domainId,
+      name: DEMO.domain,
+      unicodeName: DEMO.domain,
+      status: 'active',
+      ownershipToken: randomBytes(16).toString('hex'),
+      verifiedAt: new Date(),
+      activatedAt: new Date(),
+    },
+  });
+
+  const mailboxKey = { tenantId_id: { tenantId: DEMO.tenantId, id: DEMO.mailboxId } };
+  const existingMailbox = await prisma.mailbox.findUnique({ where: mailboxKey });
+  let mailboxPassword = saved?.mailboxPassword;
+  const passwordStillValid =
+    existingMailbox && mailboxPassword ? await argon2.verify(existingMailbox.passwordHash, mailboxPassword) : false;
+  if (!passwordStillValid) {
+    mailboxPassword = randomBytes(12).toString('base64url');
+    const passwordHash = await argon2.hash(mailboxPassword, { type: argon2.argon2id });
+    await prisma.mailbox.upsert({
+      where: mailboxKey,
+      update: { passwordHash },
+      create: {
+        tenantId: DEMO.tenantId,
+        id: DEMO.mailboxId,
+        domainId: DEMO.domainId,
+        localPart: DEMO.mailbox,
+        displayName: 'Hello Demo',
+        passwordHash,
+      },
+    });
+  }
+  for (const folder of FOLDERS) {
+    await prisma.folder.upsert({
+      where: { tenantId_mailboxId_name: { tenantId: DEMO.tenantId, mailboxId: DEMO.mailboxId, name: folder.name } },
+      update: {},
+      create: { tenantId: DEMO.tenantId, mailboxId: DEMO.mailboxId, name: folder.name, kind: folder.kind },
+    });
+  }
+
+  let apiKey = saved?.apiKey;
+  const activeKeys = await prisma.apiKey.findMany({
+    where: { tenantId: DEMO.tenantId, name: DEMO.apiKeyName, revokedAt: null },
+  });
+  const keyStillValid = apiKey !== undefined && activeKeys.some((k) => apiKeyMatches(apiKey!, k.keyHash));
+  if (!keyStillValid) {
+    // The saved key is gone (or never was): revoke what we cannot show and issue a new one.
+    await prisma.apiKey.updateMany({
+      where: { tenantId: DEMO.tenantId, name: DEMO.apiKeyName, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    const created = generateApiKey();
+    await prisma.apiKey.create({
+      data: {
+        name: DEMO.apiKeyName,
+        prefix: created.prefix,
+        keyHash: created.hash,
+        tenantId: DEMO.tenantId,
+        scopes: ALL_SCOPES,
+        createdBy: 'seed',
+      },
+    });
+    apiKey = created.key;
+  }
+
+  const credentials: DemoCredentials = {
+    tenantId: DEMO.tenantId,
+    apiKey: apiKey!,
+    mailbox: `${DEMO.mailbox}@${DEMO.domain}`,
+    mailboxPassword: mailboxPassword!,
+  };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  return credentials;
+}
+
+function readSaved(file: string): Partial<DemoCredentials> | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DemoCredentials>;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,38 @@
+import { loadConfigOrExit, loadTls } from '@mailroom/config';
+import { createPrismaClient, pingDatabase } from '@mailroom/db';
+import { createLogger } from '@mailroom/logger';
+import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
+import { createRedis, pingRedis } from '@mailroom/queue';
+import { createListeners, startListeners } from './mta';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit('mta');
+  const logger = createLogger('mta', config);
+  const prisma = createPrismaClient({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'mailroom-mta',
+  });
+  const redis = createRedis(config.REDIS_URL, 'probe');
+  redis.on('error', () => undefined);
+  const tls = await loadTls(config);
+  const mta = await startListeners(createListeners(config, tls, logger), config);
+  const ops = await startOpsServer({
+    host: config.HEALTH_HOST,
+    port: config.MTA_HEALTH_PORT,
+    registry: createMetricsRegistry('mta'),
+    checks: { database: () => pingDatabase(prisma), redis: () => pingRedis(redis) },
+  });
+  logger.info({ ...mta.ports, health: ops.port }, 'mta listening');
+  onShutdown(logger, async () => {
+    await mta.close();
+    await ops.close();
+    redis.disconnect();
+    await prisma.$disconnect();
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mta: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

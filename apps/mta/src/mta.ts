@@ -1,0 +1,90 @@
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { Logger } from 'pino';
+import type { Config, TlsPair } from '@mailroom/config';
+
+export interface MtaListeners {
+  inbound: SMTPServer;
+  submission: SMTPServer;
+  submissions: SMTPServer;
+}
+
+export interface RunningMta {
+  ports: { inbound: number; submission: number; submissions: number };
+  close(): Promise<void>;
+}
+
+/** SMTP reply with an enhanced status code (RFC 3463), as smtp-server sends it. */
+export function smtpError(code: number, message: string): Error & { responseCode: number } {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+function baseOptions(config: Config, tls: TlsPair, logger: Logger): SMTPServerOptions {
+  return {
+    name: config.MX_HOSTNAME,
+    banner: 'Mailroom ESMTP',
+    key: tls.key,
+    cert: tls.cert,
+    logger: false,
+    disableReverseLookup: true,
+    onConnect(session, callback) {
+      logger.debug({ sessionId: session.id, remote: session.remoteAddress }, 'smtp connect');
+      callback();
+    },
+  };
+}
+
+/**
+ * The three SMTP listeners. Inbound (MX, port 25) never relays; submission (587 STARTTLS, 465
+ * implicit TLS) needs AUTH. Until the inbound and submission pipelines land, every recipient is
+ * answered with a temporary failure, so senders queue and retry rather than lose mail.
+ */
+export function createListeners(config: Config, tls: TlsPair, logger: Logger): MtaListeners {
+  const notYet = smtpError(451, '4.3.2 This server is not accepting mail yet; please try again later');
+  const inbound = new SMTPServer({
+    ...baseOptions(config, tls, logger),
+    authOptional: true,
+    disabledCommands: ['AUTH'],
+    onRcptTo(_address, _session, callback) {
+      callback(notYet);
+    },
+  });
+  const submissionOptions: SMTPServerOptions = {
+    ...baseOptions(config, tls, logger),
+    authMethods: ['PLAIN', 'LOGIN'],
+    onAuth(_auth, _session, callback) {
+      callback(smtpError(454, '4.7.0 Authentication is temporarily unavailable'));
+    },
+  };
+  const submission = new SMTPServer({ ...submissionOptions });
+  const submissions = new SMTPServer({ ...submissionOptions, secure: true });
+  for (const [name, server] of Object.entries({ inbound, submission, submissions })) {
+    server.on('error', (err) => logger.warn({ err, listener: name }, 'smtp listener error'));
+  }
+  return { inbound, submission, submissions };
+}
+
+function listen(server: SMTPServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+export async function startListeners(listeners: MtaListeners, config: Config): Promise<RunningMta> {
+  const ports = {
+    inbound: await listen(listeners.inbound, config.SMTP_PORT, config.SMTP_HOST),
+    submission: await listen(listeners.submission, config.SUBMISSION_PORT, config.SMTP_HOST),
+    submissions: await listen(listeners.submissions, config.SUBMISSIONS_PORT, config.SMTP_HOST),
+  };
+  return {
+    ports,
+    close: async () => {
+      await Promise.all(
+        Object.values(listeners).map((s: SMTPServer) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
+    },
+  };
+}

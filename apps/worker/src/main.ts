@@ -1,0 +1,39 @@
+import { loadConfigOrExit } from '@mailroom/config';
+import { createPrismaClient, pingDatabase } from '@mailroom/db';
+import { createLogger } from '@mailroom/logger';
+import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
+import { createRedis, pingRedis } from '@mailroom/queue';
+import { maintenanceHandlers } from './processors/maintenance.processor';
+import { startWorkers } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit('worker');
+  const logger = createLogger('worker', config);
+  const prisma = createPrismaClient({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'mailroom-worker',
+  });
+  const probe = createRedis(config.REDIS_URL, 'probe');
+  probe.on('error', () => undefined);
+  const registry = createMetricsRegistry('worker');
+  const runtime = await startWorkers(config, logger, { ...maintenanceHandlers(prisma) }, registry);
+  const ops = await startOpsServer({
+    host: config.HEALTH_HOST,
+    port: config.WORKER_HEALTH_PORT,
+    registry,
+    checks: { database: () => pingDatabase(prisma), redis: () => pingRedis(probe) },
+  });
+  logger.info({ queues: [...runtime.queues.keys()], health: ops.port }, 'worker running');
+  onShutdown(logger, async () => {
+    await runtime.close();
+    await ops.close();
+    probe.disconnect();
+    await prisma.$disconnect();
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

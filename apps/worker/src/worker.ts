@@ -1,0 +1,93 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Config } from '@mailroom/config';
+import { createRedis, JOB_QUEUE, JOB_SCHEDULES, JobName, QueueName } from '@mailroom/queue';
+import type { JobHandlers } from './job-handler';
+
+export interface WorkerRuntime {
+  queues: Map<QueueName, Queue>;
+  close(): Promise<void>;
+}
+
+/** Throws when a job name has no handler: a job nobody processes would sit in Redis forever. */
+export function assertEveryJobHandled(handlers: Partial<Record<string, unknown>>): void {
+  const missing = Object.values(JobName).filter((name) => typeof handlers[name] !== 'function');
+  if (missing.length > 0) throw new Error(`no handler for job(s): ${missing.join(', ')}`);
+}
+
+/**
+ * One BullMQ worker per queue, dispatching on the job name, and the repeating job schedulers.
+ * Upserting a scheduler is idempotent, so every replica may do it at start.
+ */
+export async function startWorkers(
+  config: Config,
+  logger: Logger,
+  handlers: JobHandlers,
+  registry: Registry,
+): Promise<WorkerRuntime> {
+  assertEveryJobHandled(handlers);
+  const processed = new Counter({
+    name: 'mailroom_jobs_total',
+    help: 'Jobs finished, by job name and outcome',
+    labelNames: ['job', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'mailroom_job_duration_seconds',
+    help: 'Job run time',
+    labelNames: ['job'],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
+
+  const connection = createRedis(config.REDIS_URL, 'worker');
+  connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queues = new Map<QueueName, Queue>();
+  const workers: Worker[] = [];
+
+  for (const queueName of Object.values(QueueName)) {
+    queues.set(queueName, new Queue(queueName, { connection, prefix: config.QUEUE_PREFIX }));
+    const worker = new Worker(
+      queueName,
+      async (job: Job) => {
+        const handler = handlers[job.name as JobName] as ((data: unknown, job: Job) => Promise<unknown>) | undefined;
+        if (!handler || JOB_QUEUE[job.name as JobName] !== queueName) {
+          throw new Error(`job ${job.name} does not belong to queue ${queueName}`);
+        }
+        const stop = duration.startTimer({ job: job.name });
+        try {
+          const result = await handler(job.data, job);
+          processed.inc({ job: job.name, outcome: 'completed' });
+          logger.info({ job: job.name, jobId: job.id, result }, 'job completed');
+          return result;
+        } catch (err) {
+          processed.inc({ job: job.name, outcome: 'failed' });
+          logger.error({ job: job.name, jobId: job.id, err }, 'job failed');
+          throw err;
+        } finally {
+          stop();
+        }
+      },
+      { connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY },
+    );
+    worker.on('error', (err) => logger.warn({ err: err.message, queue: queueName }, 'worker error'));
+    workers.push(worker);
+  }
+
+  if (config.SCHEDULES_ENABLED) {
+    for (const [name, every] of Object.entries(JOB_SCHEDULES) as [JobName, number][]) {
+      const queue = queues.get(JOB_QUEUE[name])!;
+      await queue.upsertJobScheduler(name, { every }, { name, data: {} });
+    }
+  }
+
+  return {
+    queues,
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const postgresUrl = z
+  .string({ error: 'required: a postgresql:// URL' })
+  .refine((v) => /^postgres(ql)?:\/\/\S+$/.test(v), 'must be a postgresql:// URL');
+
+const redisUrl = z
+  .string({ error: 'required: a redis:// URL' })
+  .refine((v) => /^rediss?:\/\/\S+$/.test(v), 'must be a redis:// or rediss:// URL');
+
+/** A resolver address: `1.2.3.4`, `1.2.3.4:5353`, `::1`, `[::1]:5353`. */
+export interface DnsServer {
+  host: string;
+  port: number;
+}
+
+export function parseDnsServer(entry: string): DnsServer | null {
+  const bracketed = /^\[([0-9a-f:.]+)\](?::(\d+))?$/i.exec(entry);
+  if (bracketed?.[1]) {
+    return { host: bracketed[1], port: bracketed[2] ? Number(bracketed[2]) : 53 };
+  }
+  if (/^[0-9a-f:]+$/i.test(entry) && entry.includes('::')) {
+    return { host: entry, port: 53 };
+  }
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(entry);
+  if (v4?.[1]) {
+    const octetsOk = v4[1].split('.').every((o) => Number(o) <= 255);
+    const p = v4[2] ? Number(v4[2]) : 53;
+    return octetsOk && p > 0 && p < 65536 ? { host: v4[1], port: p } : null;
+  }
+  return null;
+}
+
+const dnsServers = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const entries = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const servers: DnsServer[] = [];
+    for (const entry of entries) {
+      const server = parseDnsServer(entry);
+      if (!server) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address with an optional :port` });
+        return z.NEVER;
+      }
+      servers.push(server);
+    }
+    return servers;
+  });
+
+/** 32 bytes as 64 hex digits or base64: the key that encrypts DKIM private keys and secrets. */
+const masterKey = z
+  .string({ error: 'required: 32 random bytes as 64 hex digits or base64' })
+  .transform((value, ctx) => {
+    const bytes = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+    if (bytes.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be 32 bytes as 64 hex digits or base64 (got ${bytes.length} bytes); make one with: openssl rand -hex 32`,
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const hostname = z
+  .string({ error: 'required: a host name such as mx.example.net' })
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
+    'must be a fully qualified host name such as mx.example.net',
+  )
+  .transform((v) => v.toLowerCase());
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every setting of the three apps. Nothing else reads process.env. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: redisUrl,
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:{}_-]+$/)
+    .default('mailroom'),
+
+  API_HOST: z.string().default('0.0.0.0'),
+  API_PORT: port(3000),
+  PUBLIC_API_URL: z.url().optional(),
+
+  SMTP_HOST: z.string().default('0.0.0.0'),
+  SMTP_PORT: port(2525),
+  SUBMISSION_PORT: port(2587),
+  SUBMISSIONS_PORT: port(2465),
+  MTA_HEALTH_PORT: port(9101),
+  WORKER_HEALTH_PORT: port(9102),
+  HEALTH_HOST: z.string().default('127.0.0.1'),
+
+  MX_HOSTNAME: hostname,
+  DNS_SERVERS: dnsServers,
+  SMTP_DELIVERY_PORT: port(25),
+
+  MASTER_KEY: masterKey,
+  TLS_CERT_PATH: z.string().optional(),
+  TLS_KEY_PATH: z.string().optional(),
+  DATA_DIR: z.string().default('.mailroom'),
+
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  SCHEDULES_ENABLED: bool.default(true),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;

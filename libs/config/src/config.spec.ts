@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDnsServer } from './index';
+
+const valid = {
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/mailroom',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  MX_HOSTNAME: 'mx.example.net',
+  MASTER_KEY: 'a'.repeat(64),
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('parses a minimal environment and fills the documented defaults', () => {
+    const sut = loadConfig(valid);
+    expect(sut.API_PORT).toBe(3000);
+    expect(sut.SMTP_PORT).toBe(2525);
+    expect(sut.SMTP_DELIVERY_PORT).toBe(25);
+    expect(sut.MASTER_KEY).toHaveLength(32);
+    expect(sut.DNS_SERVERS).toEqual([]);
+    expect(sut.SCHEDULES_ENABLED).toBe(true);
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: undefined }, /DATABASE_URL: required/],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgresql/],
+    ['REDIS_URL', { REDIS_URL: undefined }, /REDIS_URL: required/],
+    ['MX_HOSTNAME', { MX_HOSTNAME: 'localhost' }, /MX_HOSTNAME: must be a fully qualified host name/],
+    ['MASTER_KEY', { MASTER_KEY: 'short' }, /MASTER_KEY: must be 32 bytes .*got 3 bytes/],
+    ['API_PORT', { API_PORT: '70000' }, /API_PORT: /],
+    ['API_PORT', { API_PORT: 'eighty' }, /API_PORT: /],
+    ['DNS_SERVERS', { DNS_SERVERS: '127.0.0.1:53,nonsense' }, /DNS_SERVERS: "nonsense" is not an IP address/],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
+  ])('names %s when it is wrong', (name, change, message) => {
+    const found = problems({ ...valid, ...change });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+    expect(found[0]!.startsWith(`${name}: `)).toBe(true);
+  });
+
+  it('reports each wrong variable once, on its own line', () => {
+    const found = problems({ REDIS_URL: valid.REDIS_URL, MX_HOSTNAME: valid.MX_HOSTNAME });
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'MASTER_KEY']);
+  });
+
+  it('treats a blank value as unset, so the default applies', () => {
+    expect(loadConfig({ ...valid, API_PORT: '' }).API_PORT).toBe(3000);
+  });
+
+  it('requires a certificate in production', () => {
+    expect(problems({ ...valid, NODE_ENV: 'production' })[0]).toMatch(/^TLS_CERT_PATH: required in production/);
+    expect(loadConfig({ ...valid, NODE_ENV: 'production', TLS_CERT_PATH: '/c', TLS_KEY_PATH: '/k' }).NODE_ENV).toBe(
+      'production',
+    );
+  });
+
+  it('accepts a base64 master key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ ...valid, MASTER_KEY: key }).MASTER_KEY.equals(Buffer.alloc(32, 7))).toBe(true);
+  });
+});
+
+describe('parseDnsServer', () => {
+  it.each([
+    ['127.0.0.1', { host: '127.0.0.1', port: 53 }],
+    ['127.0.0.1:5353', { host: '127.0.0.1', port: 5353 }],
+    ['::1', { host: '::1', port: 53 }],
+    ['[::1]:5353', { host: '::1', port: 5353 }],
+    ['[2001:db8::1]', { host: '2001:db8::1', port: 53 }],
+  ])('parses %s', (entry, expected) => {
+    expect(parseDnsServer(entry)).toEqual(expected);
+  });
+
+  it.each(['300.1.1.1', '1.2.3.4:0', '1.2.3.4:70000', 'dns.google', ''])('refuses %s', (entry) => {
+    expect(parseDnsServer(entry)).toBeNull();
+  });
+});

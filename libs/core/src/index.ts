@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './api-key';
+export { seal, open } from './secret-box';
+export * from './scopes';

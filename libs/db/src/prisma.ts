@@ -1,0 +1,40 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/client';
+
+export interface DbOptions {
+  url: string;
+  poolSize?: number;
+  /** Shown in pg_stat_activity, so an operator sees which app holds a connection. */
+  applicationName?: string;
+}
+
+/** A Prisma client over node-postgres (Prisma 7 runs queries through the pg driver adapter). */
+export function createPrismaClient({ url, poolSize = 10, applicationName = 'mailroom' }: DbOptions): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: url,
+    max: poolSize,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5_000,
+    // A statement that runs longer than this is a bug or a lock pile-up; fail it rather than
+    // hold a connection (and an SMTP session) forever.
+    statement_timeout: 60_000,
+  });
+  return new PrismaClient({ adapter });
+}
+
+/** True when the database answers a trivial query within `timeoutMs`. */
+export async function pingDatabase(prisma: PrismaClient, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ping = prisma.$queryRaw`SELECT 1`.then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

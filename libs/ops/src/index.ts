@@ -1,0 +1,9 @@
+export {
+  createMetricsRegistry,
+  runHealthChecks,
+  startOpsServer,
+  type HealthCheck,
+  type HealthReport,
+  type OpsServer,
+} from './health';
+export { onShutdown } from './shutdown';

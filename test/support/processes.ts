@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** A port that was free a moment ago (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Environment for a built app: real services, fresh ports, a private data dir and queue prefix. */
+export async function appEnv(
+  databaseUrl: string,
+  overrides: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-test-'));
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL!,
+    QUEUE_PREFIX: `mrtest${randomBytes(4).toString('hex')}`,
+    MX_HOSTNAME: 'mx.mailroom.test',
+    MASTER_KEY: randomBytes(32).toString('hex'),
+    DATA_DIR: dataDir,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(await freePort()),
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(await freePort()),
+    SUBMISSION_PORT: String(await freePort()),
+    SUBMISSIONS_PORT: String(await freePort()),
+    MTA_HEALTH_PORT: String(await freePort()),
+    WORKER_HEALTH_PORT: String(await freePort()),
+    ...overrides,
+  };
+}
+
+export interface RunningProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Runs a built entry point (dist/...) as its own process, the way operators run it. */
+export function runNode(script: string, args: string[], env: Record<string, string>): RunningProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+export const APP_ENTRY = {
+  api: 'dist/apps/api/src/main.js',
+  mta: 'dist/apps/mta/src/main.js',
+  worker: 'dist/apps/worker/src/main.js',
+  cli: 'dist/apps/cli/src/main.js',
+} as const;
+
+/** Polls until `url` answers with `status` (any status when undefined); throws after `timeoutMs`. */
+export async function waitForHttp(
+  url: string,
+  proc?: RunningProcess,
+  timeoutMs = 30_000,
+  status?: number,
+): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (proc && proc.child.exitCode !== null) {
+      throw new Error(`process exited (${proc.child.exitCode}):\n${proc.output()}`);
+    }
+    try {
+      const res = await fetch(url);
+      if (status === undefined || res.status === status) return res;
+      last = `status ${res.status}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url}: ${last}${proc ? `\n${proc.output()}` : ''}`);
+}
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server on a free port, for tests that take Redis away. */
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) break;
+    if (Date.now() > deadline) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
