@@ -54,10 +54,13 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-/** Runs a built entry point (dist/...) as its own process, the way operators run it. */
+/**
+ * Runs a built entry point (dist/...) as its own process, the way operators run it. The working
+ * directory is the test's data dir, so a developer's .env in the repository never leaks in.
+ */
 export function runNode(script: string, args: string[], env: Record<string, string>): RunningProcess {
   const child = spawn(process.execPath, [path.join(ROOT, script), ...args], {
-    cwd: ROOT,
+    cwd: env.DATA_DIR ?? os.tmpdir(),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
