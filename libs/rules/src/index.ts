@@ -1,0 +1,10 @@
+export * from './address-list';
+export * from './filter-engine';
+export { globMatch, MAX_REGEX_LENGTH, regexPatternProblem } from './filter-match';
+export type { NumberOperator, TextOperator } from './filter-match';
+export * from './filter-schema';
+export * from './header-map';
+export * from './ip-access';
+export * from './message-summary';
+export { decodeEncodedWords } from './rfc2047';
+export * from './vacation';
