@@ -50,7 +50,20 @@ async function openEngine(url, schema) {
   const adapter = bindMigrationAwareSqlAdapterFactory({
     provider: main.provider,
     adapterName: main.adapterName,
-    connect: () => main.connect(),
+    connect: async () => {
+      const connection = await main.connect();
+      // The adapter splits scripts on every ';', which breaks DO blocks and function bodies.
+      // Send a migration whole, as the native engine does: PostgreSQL runs a multi-statement
+      // simple query as one implicit transaction, so a failing migration leaves nothing behind.
+      connection.executeScript = async (script) => {
+        try {
+          await connection.underlyingDriver().query(script);
+        } catch (error) {
+          connection.onError(error);
+        }
+      };
+      return connection;
+    },
     connectToShadowDb: () => Promise.reject(new Error('no shadow database: diffs are schema to schema')),
   });
   const engine = await SchemaEngine.new(

@@ -61,7 +61,8 @@ Mailroom is running (api, mta, worker; logs in .mailroom/run/).
   Demo mailbox   $(field mailbox)  password $(field mailboxPassword)
 
 Next:
-  curl -s http://127.0.0.1:$API_PORT/health
+  curl -s http://127.0.0.1:$API_PORT/v1/tenants/$(field tenantId) -H 'authorization: Bearer $(field apiKey)'
+  curl -s http://127.0.0.1:$API_PORT/v1/tenants/$(field tenantId)/audit-log -H 'authorization: Bearer $(field apiKey)'
   npm run cli -- admin:create --email you@example.com --password 'a long passphrase'
   npm stop            # stop api, mta and worker
   npm run services:down

@@ -3,8 +3,17 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import type { Config } from '@mailroom/config';
+import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { IdempotencyInterceptor } from './common/idempotency.interceptor';
+import { ValidationPipe } from './common/validation';
 import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
+import { ResellersModule } from './resellers/resellers.module';
+import { TenantsModule } from './tenants/tenants.module';
+import { UsersModule } from './users/users.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -30,6 +39,16 @@ export class AppModule {
           },
         }),
         HealthModule,
+        AuditModule,
+        AuthModule,
+        ResellersModule,
+        TenantsModule,
+        UsersModule,
+        ApiKeysModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useClass: ValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

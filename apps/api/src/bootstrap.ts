@@ -13,7 +13,10 @@ export async function createApiApp(config: Config, logger: Logger): Promise<INes
   const app = await NestFactory.create(AppModule.forRoot(config, logger), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(NestPinoLogger));
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
-  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  const express = app.getHttpAdapter().getInstance();
+  express.disable('x-powered-by');
+  // Behind a proxy, the client address comes from X-Forwarded-For (rate limits, allowlists).
+  express.set('trust proxy', config.TRUST_PROXY);
   mountOpenApi(app);
   return app;
 }

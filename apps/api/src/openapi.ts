@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { cleanupOpenApiDoc } from 'nestjs-zod';
 
 /** The OpenAPI 3.1 document, generated from the controllers' decorators. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -13,7 +14,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A JWT access token or an API key (mr_...)' })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  // nestjs-zod's schemas need its post-processing to be valid OpenAPI 3.1.
+  return cleanupOpenApiDoc(SwaggerModule.createDocument(app, config), { version: '3.1' });
 }
 
 /** Serves the document at /openapi.json and browsable docs at /docs. */

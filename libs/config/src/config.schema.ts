@@ -114,6 +114,17 @@ export const configSchema = z.object({
   TLS_KEY_PATH: z.string().optional(),
   DATA_DIR: z.string().default('.mailroom'),
 
+  // API security and conventions
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+  TENANT_DELETE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  TRUST_PROXY: bool.default(false),
+
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   SCHEDULES_ENABLED: bool.default(true),
 });

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@mailroom/config';
 import { PrismaService } from './prisma.service';
 import { RedisService } from './redis.service';
+import { TenantDb } from './tenant-db.service';
 import { CONFIG } from './tokens';
 
 /** Config, database and Redis for every module of the API. */
@@ -11,8 +12,8 @@ export class InfraModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: InfraModule,
-      providers: [{ provide: CONFIG, useValue: config }, PrismaService, RedisService],
-      exports: [CONFIG, PrismaService, RedisService],
+      providers: [{ provide: CONFIG, useValue: config }, PrismaService, RedisService, TenantDb],
+      exports: [CONFIG, PrismaService, RedisService, TenantDb],
     };
   }
 }

@@ -10,7 +10,7 @@ export class RedisService implements OnModuleDestroy {
   readonly client: Redis;
 
   constructor(@Inject(CONFIG) config: Config) {
-    this.client = createRedis(config.REDIS_URL, 'probe');
+    this.client = createRedis(config.REDIS_URL, 'client');
     // Errors surface through health and through each command's rejection; without a listener
     // ioredis would print every reconnect failure.
     this.client.on('error', () => undefined);

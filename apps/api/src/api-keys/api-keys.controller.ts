@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Tenant } from '@mailroom/db';
+import { Authenticated } from '../auth/authenticated.decorator';
+import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
+import { ApiKeyList, CreateApiKeyDto, CreatedApiKeyResponse } from './api-key.dto';
+import { ApiKeysService } from './api-keys.service';
+
+@ApiTags('api-keys')
+@Controller('v1/tenants/:tenantId/api-keys')
+export class TenantApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Get()
+  @Authenticated({ scope: 'api-keys:read' })
+  @ApiOkResponse({ type: ApiKeyList })
+  list(@CurrentTenant() tenant: Tenant, @Param('tenantId') _id: string) {
+    return this.keys.list(ApiKeysService.tenantOwner(tenant));
+  }
+
+  @Post()
+  @Authenticated({ scope: 'api-keys:write' })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once' })
+  create(
+    @Caller() call: CallContext,
+    @CurrentTenant() tenant: Tenant,
+    @Param('tenantId') _id: string,
+    @Body() dto: CreateApiKeyDto,
+  ) {
+    return this.keys.create(call, ApiKeysService.tenantOwner(tenant), dto);
+  }
+
+  @Delete(':keyId')
+  @HttpCode(204)
+  @Authenticated({ scope: 'api-keys:write' })
+  @ApiNoContentResponse({ description: 'Revoked; it stops working at once' })
+  async revoke(
+    @Caller() call: CallContext,
+    @CurrentTenant() tenant: Tenant,
+    @Param('tenantId') _id: string,
+    @Param('keyId') keyId: string,
+  ) {
+    await this.keys.revoke(call, ApiKeysService.tenantOwner(tenant), keyId);
+  }
+}
+
+/** The caller's own keys: a tenant credential's tenant, or a reseller credential's reseller. */
+@ApiTags('api-keys')
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Get()
+  @Authenticated({ scope: 'api-keys:read' })
+  @ApiOkResponse({ type: ApiKeyList })
+  async list(@Caller() call: CallContext) {
+    return this.keys.list(await this.keys.ownerOf(call, false));
+  }
+
+  @Post()
+  @Authenticated({ scope: 'api-keys:write' })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once' })
+  async create(@Caller() call: CallContext, @Body() dto: CreateApiKeyDto) {
+    return this.keys.create(call, await this.keys.ownerOf(call, true), dto);
+  }
+
+  @Delete(':keyId')
+  @HttpCode(204)
+  @Authenticated({ scope: 'api-keys:write' })
+  @ApiNoContentResponse({ description: 'Revoked; it stops working at once' })
+  async revoke(@Caller() call: CallContext, @Param('keyId') keyId: string) {
+    await this.keys.revoke(call, await this.keys.ownerOf(call, true), keyId);
+  }
+}

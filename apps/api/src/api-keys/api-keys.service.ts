@@ -1,0 +1,158 @@
+import { Injectable } from '@nestjs/common';
+import { Forbidden, generateApiKey, Locked, NotFound, ValidationFailed, type FieldProblem } from '@mailroom/core';
+import type { ApiKey, Tenant } from '@mailroom/db';
+import { validateCidr } from '@mailroom/rules';
+import { AuditService } from '../audit/audit.service';
+import type { CallContext } from '../auth/request-context';
+import { TenantDb, type Tx } from '../infra/tenant-db.service';
+import type { ApiKeyResponse, CreateApiKeyDto } from './api-key.dto';
+
+export type ApiKeyView = ApiKeyResponse;
+
+export function presentApiKey(k: ApiKey): ApiKeyView {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    ownerType: k.tenantId ? 'tenant' : 'reseller',
+    tenantId: k.tenantId,
+    resellerId: k.resellerId,
+    scopes: k.scopes,
+    domains: k.domains,
+    ipAllowlist: k.ipAllowlist,
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+    lastUsedIp: k.lastUsedIp,
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+    createdBy: k.createdBy,
+    createdAt: k.createdAt.toISOString(),
+  };
+}
+
+/** Whose keys: one tenant's, or a reseller's own (reseller-level) keys. */
+export type KeyOwner = { tenantId: string } | { resellerId: string };
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly db: TenantDb,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The owner of /v1/api-keys for this caller: its tenant, or its reseller. */
+  async ownerOf(call: CallContext, forWrite: boolean): Promise<KeyOwner> {
+    const p = call.principal;
+    if (p.tenantId) {
+      if (forWrite) {
+        const tenant = await this.db.platform((tx) => tx.tenant.findUnique({ where: { id: p.tenantId! } }));
+        if (tenant && tenant.status !== 'active') {
+          throw new Locked(`Tenant ${tenant.id} is ${tenant.status}: changes are refused.`);
+        }
+      }
+      return { tenantId: p.tenantId };
+    }
+    if (p.resellerId) return { resellerId: p.resellerId };
+    throw new ValidationFailed('Platform admins create keys under a tenant or reseller.', [
+      { field: '(path)', message: 'use /v1/tenants/{tenantId}/api-keys' },
+    ]);
+  }
+
+  private inScope<T>(owner: KeyOwner, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return 'tenantId' in owner ? this.db.tenant(owner.tenantId, work) : this.db.platform(work);
+  }
+
+  private ownerWhere(owner: KeyOwner) {
+    return 'tenantId' in owner ? { tenantId: owner.tenantId } : { resellerId: owner.resellerId, tenantId: null };
+  }
+
+  async list(owner: KeyOwner): Promise<{ items: ApiKeyView[] }> {
+    const keys = await this.inScope(owner, (tx) =>
+      tx.apiKey.findMany({ where: this.ownerWhere(owner), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    );
+    return { items: keys.map(presentApiKey) };
+  }
+
+  /**
+   * Issues a key no stronger than its creator: scopes and domains must be within the caller's
+   * own (a key cannot mint a broader key), CIDRs must parse, named domains must be the
+   * tenant's.
+   */
+  async create(call: CallContext, owner: KeyOwner, dto: CreateApiKeyDto): Promise<ApiKeyView & { key: string }> {
+    const p = call.principal;
+    const problems: FieldProblem[] = [];
+    const missing = dto.scopes.filter((s) => !p.scopes.has(s as never));
+    if (missing.length) throw new Forbidden(`A key cannot have scopes its creator lacks: ${missing.join(', ')}.`);
+    if (p.domains.length > 0) {
+      if (dto.domains.length === 0 || dto.domains.some((d) => !p.domains.includes(d))) {
+        throw new Forbidden(`This credential is limited to ${p.domains.join(', ')}; a key it makes must be too.`);
+      }
+    }
+    const cidrs: string[] = [];
+    dto.ipAllowlist.forEach((raw, i) => {
+      const result = validateCidr(raw);
+      if (result.ok) cidrs.push(result.cidr);
+      else problems.push({ field: `ipAllowlist.${i}`, message: result.error });
+    });
+    const created = generateApiKey();
+    const row = await this.inScope(owner, async (tx) => {
+      if ('tenantId' in owner && dto.domains.length) {
+        const known = await tx.domain.findMany({
+          where: { tenantId: owner.tenantId, name: { in: dto.domains } },
+          select: { name: true },
+        });
+        dto.domains.forEach((d, i) => {
+          if (!known.some((k) => k.name === d)) {
+            problems.push({ field: `domains.${i}`, message: `${d} is not a domain of this tenant` });
+          }
+        });
+      }
+      if (problems.length) throw new ValidationFailed('The request has invalid fields.', problems);
+      const key = await tx.apiKey.create({
+        data: {
+          ...this.ownerWhere(owner),
+          name: dto.name,
+          prefix: created.prefix,
+          keyHash: created.hash,
+          scopes: dto.scopes,
+          domains: dto.domains,
+          ipAllowlist: cidrs,
+          expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null,
+          createdBy: `${p.kind}:${p.id}`,
+        },
+      });
+      await this.audit.record(tx, call, {
+        tenantId: key.tenantId,
+        action: 'api_key.create',
+        targetType: 'api_key',
+        targetId: key.id,
+        after: presentApiKey(key),
+      });
+      return key;
+    });
+    return { ...presentApiKey(row), key: created.key };
+  }
+
+  /** Revokes at once: the next request with the key is refused. Revoking twice is harmless. */
+  async revoke(call: CallContext, owner: KeyOwner, keyId: string): Promise<void> {
+    await this.inScope(owner, async (tx) => {
+      const key = /^[0-9a-f-]{36}$/i.test(keyId)
+        ? await tx.apiKey.findFirst({ where: { id: keyId, ...this.ownerWhere(owner) } })
+        : null;
+      if (!key) throw new NotFound(`API key ${keyId} not found.`);
+      if (key.revokedAt) return;
+      const after = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+      await this.audit.record(tx, call, {
+        tenantId: key.tenantId,
+        action: 'api_key.revoke',
+        targetType: 'api_key',
+        targetId: key.id,
+        before: presentApiKey(key),
+        after: presentApiKey(after),
+      });
+    });
+  }
+
+  static tenantOwner(tenant: Tenant): KeyOwner {
+    return { tenantId: tenant.id };
+  }
+}

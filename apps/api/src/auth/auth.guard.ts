@@ -1,0 +1,86 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
+import { Forbidden, Locked, RateLimited, Unauthenticated } from '@mailroom/core';
+import { TenantAccessService } from '../tenants/tenant-access.service';
+import { AUTH_METADATA, PUBLIC_METADATA, type AuthRequirement } from './authenticated.decorator';
+import { CredentialService } from './credential.service';
+import { managesTenants } from './principal';
+import type { AuthedRequest } from './request-context';
+import { ThrottleService } from './throttle.service';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The client address, IPv4-mapped IPv6 written as plain IPv4. */
+export function clientIp(req: AuthedRequest): string {
+  const ip = req.ip ?? req.socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+/**
+ * The one place that decides who may call a route, in this order: authenticate, rate limit
+ * the credential, tenant visibility (404, before anything that could tell an existing tenant
+ * from a missing one), tenant suspension (423), role and scope (403).
+ * Every route must say @Public() or @Authenticated(); anything else is refused.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly credentials: CredentialService,
+    private readonly throttle: ThrottleService,
+    private readonly tenants: TenantAccessService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
+    const requirement = this.reflector.getAllAndOverride<AuthRequirement>(AUTH_METADATA, targets);
+    if (!requirement) throw new Forbidden('This route declares no access rule.');
+
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const res = context.switchToHttp().getResponse<Response>();
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) {
+      throw new Unauthenticated('Authentication required: send Authorization: Bearer <access token or API key>.');
+    }
+    const principal = await this.credentials.authenticate(match[1], clientIp(req));
+    req.principal = principal;
+
+    const rate = await this.throttle.request(principal.id);
+    res.setHeader('RateLimit-Limit', String(rate.limit));
+    res.setHeader('RateLimit-Remaining', String(rate.remaining));
+    res.setHeader('RateLimit-Reset', String(rate.resetSeconds));
+    if (!rate.allowed) {
+      throw new RateLimited(
+        `Rate limit of ${rate.limit} requests a minute reached for this credential.`,
+        rate.resetSeconds,
+      );
+    }
+
+    const tenantId: unknown = req.params.tenantId;
+    if (typeof tenantId === 'string') {
+      const tenant = await this.tenants.load(principal, tenantId);
+      req.tenant = tenant;
+      // Suspend, resume, delete and restore stay open; the role check below still applies.
+      const exempt = requirement.allowSuspended === true;
+      if (tenant.status !== 'active' && WRITE_METHODS.has(req.method) && !exempt) {
+        throw new Locked(
+          tenant.status === 'suspended'
+            ? `Tenant ${tenant.id} is suspended: changes are refused until it is resumed; reads still work.`
+            : `Tenant ${tenant.id} is deleted: restore it before changing anything.`,
+        );
+      }
+    }
+
+    if (requirement.platformOnly && !principal.platform) throw new Forbidden('Only platform admins may do this.');
+    if (requirement.tenantManagers && !managesTenants(principal)) {
+      throw new Forbidden('Only the platform or the tenant’s reseller may do this.');
+    }
+    if (requirement.scope && !principal.scopes.has(requirement.scope)) {
+      throw new Forbidden(`This credential lacks the scope ${requirement.scope}.`);
+    }
+    return true;
+  }
+}

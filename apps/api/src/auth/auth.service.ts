@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import argon2 from 'argon2';
+import type { Config } from '@mailroom/config';
+import { Unauthenticated } from '@mailroom/core';
+import { CONFIG } from '../infra/tokens';
+import { PrismaService } from '../infra/prisma.service';
+import { ThrottleService } from './throttle.service';
+import { TokenService } from './token.service';
+
+export interface TokenPair {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+}
+
+const INVALID_LOGIN = 'Invalid email or password.';
+const INVALID_REFRESH = 'The refresh token is invalid, expired or already used; log in again.';
+
+/**
+ * Logins, refresh token rotation and logout. Every failure answers the same sentence, and an
+ * unknown email costs the same argon2 work as a known one, so nothing tells whether an email
+ * exists.
+ */
+@Injectable()
+export class AuthService {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly tokens: TokenService,
+    private readonly throttle: ThrottleService,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async login(emailInput: string, password: string, ip: string): Promise<TokenPair> {
+    const email = emailInput.trim().toLowerCase();
+    await this.throttle.assertMayTry(ip, email);
+    const user = await this.prisma.client.adminUser.findUnique({ where: { email } });
+    this.dummyHash ??= argon2.hash('not a password', { type: argon2.argon2id });
+    const passwordOk = await argon2.verify(user?.passwordHash ?? (await this.dummyHash), password).catch(() => false);
+    const locked = user?.lockedUntil !== null && user?.lockedUntil !== undefined && user.lockedUntil > new Date();
+    if (!user || !passwordOk || user.disabled || locked) {
+      const failures = await this.throttle.recordFailure(ip, email);
+      if (user && !passwordOk) await this.recordUserFailure(user.id, failures);
+      throw new Unauthenticated(INVALID_LOGIN);
+    }
+    await this.throttle.clearAccount(email);
+    await this.prisma.client.adminUser.update({
+      where: { id: user.id },
+      data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: new Date() },
+    });
+    return this.issue(user.id, randomUUID(), ip);
+  }
+
+  /** The database side of the lockout, which survives a Redis restart. */
+  private async recordUserFailure(userId: string, redisFailures: number): Promise<void> {
+    const user = await this.prisma.client.adminUser.update({
+      where: { id: userId },
+      data: { failedLoginCount: { increment: 1 } },
+    });
+    if (Math.max(user.failedLoginCount, redisFailures) >= this.config.LOGIN_MAX_FAILURES) {
+      await this.prisma.client.adminUser.update({
+        where: { id: userId },
+        data: { lockedUntil: new Date(Date.now() + this.config.LOGIN_LOCK_MINUTES * 60_000), failedLoginCount: 0 },
+      });
+    }
+  }
+
+  /**
+   * Rotates a refresh token. A token presented twice means it was stolen (or replayed): the
+   * whole family, every token descended from that login, is revoked.
+   */
+  async refresh(token: string, ip: string): Promise<TokenPair> {
+    await this.throttle.assertMayTry(ip);
+    const hash = TokenService.hashRefresh(token);
+    const row = await this.prisma.client.refreshToken.findUnique({
+      where: { tokenHash: hash },
+      include: { user: true },
+    });
+    if (!row) {
+      await this.throttle.recordFailure(ip);
+      throw new Unauthenticated(INVALID_REFRESH);
+    }
+    if (row.revokedAt || row.expiresAt <= new Date() || row.user.disabled) {
+      if (row.revokedAt) await this.revokeFamily(row.familyId);
+      throw new Unauthenticated(INVALID_REFRESH);
+    }
+    // Compare-and-set: of two concurrent refreshes with one token, only one wins; the other is
+    // a reuse and revokes the family.
+    const next = this.tokens.newRefreshToken();
+    const nextId = randomUUID();
+    const claimed = await this.prisma.client.refreshToken.updateMany({
+      where: { id: row.id, revokedAt: null },
+      data: { revokedAt: new Date(), replacedById: nextId },
+    });
+    if (claimed.count === 0) {
+      await this.revokeFamily(row.familyId);
+      throw new Unauthenticated(INVALID_REFRESH);
+    }
+    await this.prisma.client.refreshToken.create({
+      data: {
+        id: nextId,
+        userId: row.userId,
+        familyId: row.familyId,
+        tokenHash: next.hash,
+        expiresAt: this.refreshExpiry(),
+        createdIp: ip,
+      },
+    });
+    return {
+      accessToken: this.tokens.signAccess(row.userId),
+      tokenType: 'Bearer',
+      expiresIn: this.tokens.accessTtlSeconds,
+      refreshToken: next.token,
+    };
+  }
+
+  /** Revokes the login the token belongs to. Unknown tokens are ignored (logout is idempotent). */
+  async logout(token: string): Promise<void> {
+    const row = await this.prisma.client.refreshToken.findUnique({
+      where: { tokenHash: TokenService.hashRefresh(token) },
+    });
+    if (row) await this.revokeFamily(row.familyId);
+  }
+
+  private async revokeFamily(familyId: string): Promise<void> {
+    await this.prisma.client.refreshToken.updateMany({
+      where: { familyId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
+  }
+
+  private async issue(userId: string, familyId: string, ip: string): Promise<TokenPair> {
+    const refresh = this.tokens.newRefreshToken();
+    await this.prisma.client.refreshToken.create({
+      data: { userId, familyId, tokenHash: refresh.hash, expiresAt: this.refreshExpiry(), createdIp: ip },
+    });
+    return {
+      accessToken: this.tokens.signAccess(userId),
+      tokenType: 'Bearer',
+      expiresIn: this.tokens.accessTtlSeconds,
+      refreshToken: refresh.token,
+    };
+  }
+}

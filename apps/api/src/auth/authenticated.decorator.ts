@@ -1,0 +1,31 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Scope } from '@mailroom/core';
+
+export const AUTH_METADATA = 'mailroom:auth';
+
+export interface AuthRequirement {
+  /** The scope the credential needs (people get theirs from their role). */
+  scope?: Scope;
+  /** Only platform admins. */
+  platformOnly?: boolean;
+  /** Only platform and reseller credentials (not a tenant's own). */
+  tenantManagers?: boolean;
+  /** A write that a reseller may still make on a suspended tenant (suspend, resume, delete). */
+  allowSuspended?: boolean;
+}
+
+/** Declares who may call a route. Routes without it are public only when marked @Public(). */
+export function Authenticated(requirement: AuthRequirement = {}): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(AUTH_METADATA, requirement),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Missing, expired or revoked credential (problem+json)' }),
+    ApiForbiddenResponse({ description: 'The credential lacks the scope or role (problem+json)' }),
+    ApiNotFoundResponse({ description: 'No such object for this credential (problem+json)' }),
+  );
+}
+
+export const PUBLIC_METADATA = 'mailroom:public';
+/** A route anyone may call (health, login, client autoconfiguration). */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_METADATA, true);

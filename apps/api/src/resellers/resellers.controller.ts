@@ -1,0 +1,61 @@
+import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../auth/authenticated.decorator';
+import { Caller, type CallContext } from '../auth/request-context';
+import { CreateResellerUserDto, UserList, UserResponse } from '../users/user.dto';
+import { UsersService } from '../users/users.service';
+import { CreateResellerDto, ResellerList, ResellerResponse, UpdateResellerDto } from './reseller.dto';
+import { presentReseller, ResellersService } from './resellers.service';
+
+@ApiTags('resellers')
+@Controller('v1/resellers')
+export class ResellersController {
+  constructor(
+    private readonly resellers: ResellersService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Get()
+  @Authenticated({ tenantManagers: true })
+  @ApiOkResponse({ type: ResellerList, description: 'All resellers for platform admins; a reseller sees itself' })
+  list(@Caller() call: CallContext) {
+    return this.resellers.list(call.principal);
+  }
+
+  @Post()
+  @Authenticated({ platformOnly: true })
+  @ApiCreatedResponse({ type: ResellerResponse })
+  create(@Caller() call: CallContext, @Body() dto: CreateResellerDto) {
+    return this.resellers.create(call, dto);
+  }
+
+  @Get(':resellerId')
+  @Authenticated({ tenantManagers: true })
+  @ApiOkResponse({ type: ResellerResponse })
+  async get(@Caller() call: CallContext, @Param('resellerId') id: string) {
+    return presentReseller(await this.resellers.load(call.principal, id));
+  }
+
+  @Patch(':resellerId')
+  @Authenticated({ platformOnly: true })
+  @ApiOkResponse({ type: ResellerResponse })
+  async update(@Caller() call: CallContext, @Param('resellerId') id: string, @Body() dto: UpdateResellerDto) {
+    return this.resellers.update(call, await this.resellers.load(call.principal, id), dto);
+  }
+
+  @Get(':resellerId/users')
+  @Authenticated({ tenantManagers: true })
+  @ApiOkResponse({ type: UserList, description: 'The reseller’s admins' })
+  async listUsers(@Caller() call: CallContext, @Param('resellerId') id: string) {
+    const reseller = await this.resellers.load(call.principal, id);
+    return this.users.list({ resellerId: reseller.id });
+  }
+
+  @Post(':resellerId/users')
+  @Authenticated({ tenantManagers: true, scope: 'tenants:write' })
+  @ApiCreatedResponse({ type: UserResponse, description: 'A reseller admin' })
+  async createUser(@Caller() call: CallContext, @Param('resellerId') id: string, @Body() dto: CreateResellerUserDto) {
+    const reseller = await this.resellers.load(call.principal, id);
+    return this.users.create(call, { resellerId: reseller.id }, { ...dto, role: 'reseller_admin' });
+  }
+}

@@ -1,0 +1,214 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '@mailroom/config';
+import { Conflict, Forbidden, LimitExceeded, NotFound } from '@mailroom/core';
+import type { Tenant } from '@mailroom/db';
+import { AuditService } from '../audit/audit.service';
+import { managesTenants } from '../auth/principal';
+import type { CallContext } from '../auth/request-context';
+import { keyset, parseSort, type Page } from '../common/pagination';
+import { TenantDb } from '../infra/tenant-db.service';
+import { CONFIG } from '../infra/tokens';
+import type { CreateTenantDto, ListTenantsQuery, TenantResponse, UpdateTenantDto } from './tenant.dto';
+
+export type TenantView = TenantResponse;
+type Usage = NonNullable<TenantView['usage']>;
+
+export function presentTenant(t: Tenant, usage?: Usage): TenantView {
+  return {
+    id: t.id,
+    resellerId: t.resellerId,
+    name: t.name,
+    status: t.status,
+    statusReason: t.statusReason,
+    limits: { maxDomains: t.maxDomains, maxMailboxes: t.maxMailboxes, storageQuotaBytes: Number(t.storageQuotaBytes) },
+    smtputf8Enabled: t.smtputf8Enabled,
+    legalHold: t.legalHold,
+    deletedAt: t.deletedAt?.toISOString() ?? null,
+    purgeAfter: t.purgeAfter?.toISOString() ?? null,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+    ...(usage ? { usage } : {}),
+  };
+}
+
+const SORTABLE = ['createdAt', 'name'] as const;
+
+@Injectable()
+export class TenantsService {
+  constructor(
+    private readonly db: TenantDb,
+    private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async list(call: CallContext, query: ListTenantsQuery): Promise<Page<TenantView>> {
+    const p = call.principal;
+    const sort = parseSort(query.sort, SORTABLE, '-createdAt');
+    const page = keyset(sort, query.cursor, query.limit);
+    const visible = p.platform
+      ? query.resellerId
+        ? { resellerId: query.resellerId }
+        : {}
+      : p.tenantId !== null
+        ? { id: p.tenantId, status: { not: 'deleted' as const } }
+        : { resellerId: p.resellerId ?? '00000000-0000-0000-0000-000000000000' };
+    const rows = await this.db.platform((tx) =>
+      tx.tenant.findMany({
+        where: {
+          AND: [
+            visible,
+            page.where,
+            query.status ? { status: query.status } : {},
+            query.q ? { name: { contains: query.q, mode: 'insensitive' } } : {},
+          ],
+        },
+        orderBy: page.orderBy,
+        take: page.take,
+      }),
+    );
+    const { rows: items, nextCursor } = page.page(rows);
+    return { items: items.map((t) => presentTenant(t)), nextCursor };
+  }
+
+  async get(tenant: Tenant): Promise<TenantView> {
+    return presentTenant(tenant, await this.usage(tenant.id));
+  }
+
+  /** What a tenant uses now, counted under the tenant's own row-level security scope. */
+  async usage(tenantId: string): Promise<Usage> {
+    const since = new Date(Date.now() - 86_400_000);
+    return this.db.tenant(tenantId, async (tx) => {
+      const [domains, mailboxes, storage, messagesIn24h, messagesOut24h] = await Promise.all([
+        tx.domain.count({ where: { tenantId, deletedAt: null } }),
+        tx.mailbox.count({ where: { tenantId, status: { not: 'deleted' } } }),
+        tx.mailbox.aggregate({ where: { tenantId }, _sum: { usedBytes: true } }),
+        tx.message.count({ where: { tenantId, receivedAt: { gte: since } } }),
+        tx.outboundMessage.count({ where: { tenantId, createdAt: { gte: since } } }),
+      ]);
+      return { domains, mailboxes, storageBytes: Number(storage._sum.usedBytes ?? 0n), messagesIn24h, messagesOut24h };
+    });
+  }
+
+  async create(call: CallContext, dto: CreateTenantDto): Promise<TenantView> {
+    const p = call.principal;
+    if (!managesTenants(p)) throw new Forbidden('Only the platform or a reseller may create tenants.');
+    const resellerId = p.platform ? (dto.resellerId ?? null) : p.resellerId;
+    if (!p.platform && dto.resellerId !== undefined && dto.resellerId !== p.resellerId) {
+      throw new NotFound(`Reseller ${dto.resellerId} not found.`);
+    }
+    const tenant = await this.db.platform(async (tx) => {
+      if (resellerId) {
+        // Lock the reseller row: two concurrent creates cannot both squeeze under the limit.
+        const [reseller] = await tx.$queryRaw<{ max_tenants: number | null }[]>`
+          SELECT max_tenants FROM resellers WHERE id = ${resellerId}::uuid FOR UPDATE`;
+        if (!reseller) throw new NotFound(`Reseller ${resellerId} not found.`);
+        if (reseller.max_tenants !== null) {
+          const count = await tx.tenant.count({ where: { resellerId, status: { not: 'deleted' } } });
+          if (count >= reseller.max_tenants) {
+            throw new LimitExceeded(`Plan limit reached: maxTenants is ${reseller.max_tenants} for this reseller.`, {
+              limit: 'maxTenants',
+              value: reseller.max_tenants,
+            });
+          }
+        }
+      }
+      const created = await tx.tenant.create({
+        data: {
+          name: dto.name,
+          resellerId,
+          smtputf8Enabled: dto.smtputf8Enabled,
+          maxDomains: dto.limits?.maxDomains,
+          maxMailboxes: dto.limits?.maxMailboxes,
+          storageQuotaBytes:
+            dto.limits?.storageQuotaBytes === undefined ? undefined : BigInt(dto.limits.storageQuotaBytes),
+        },
+      });
+      await this.audit.record(tx, call, {
+        tenantId: created.id,
+        action: 'tenant.create',
+        targetType: 'tenant',
+        targetId: created.id,
+        after: created,
+      });
+      return created;
+    });
+    return presentTenant(tenant);
+  }
+
+  async update(call: CallContext, tenant: Tenant, dto: UpdateTenantDto): Promise<TenantView> {
+    if (dto.limits && !managesTenants(call.principal)) {
+      throw new Forbidden('Plan limits are set by your reseller.');
+    }
+    const updated = await this.db.platform(async (tx) => {
+      const after = await tx.tenant.update({
+        where: { id: tenant.id },
+        data: {
+          name: dto.name,
+          smtputf8Enabled: dto.smtputf8Enabled,
+          maxDomains: dto.limits?.maxDomains,
+          maxMailboxes: dto.limits?.maxMailboxes,
+          storageQuotaBytes:
+            dto.limits?.storageQuotaBytes === undefined ? undefined : BigInt(dto.limits.storageQuotaBytes),
+        },
+      });
+      await this.audit.record(tx, call, {
+        tenantId: tenant.id,
+        action: 'tenant.update',
+        targetType: 'tenant',
+        targetId: tenant.id,
+        before: tenant,
+        after,
+      });
+      return after;
+    });
+    return presentTenant(updated);
+  }
+
+  async setStatus(
+    call: CallContext,
+    tenant: Tenant,
+    action: 'suspend' | 'resume' | 'delete' | 'restore',
+    reason?: string,
+  ): Promise<TenantView> {
+    const now = new Date();
+    const transitions = {
+      suspend: { from: ['active'], data: { status: 'suspended' as const, statusReason: reason ?? null } },
+      resume: { from: ['suspended'], data: { status: 'active' as const, statusReason: null } },
+      delete: {
+        from: ['active', 'suspended'],
+        data: {
+          status: 'deleted' as const,
+          statusReason: reason ?? null,
+          deletedAt: now,
+          purgeAfter: new Date(now.getTime() + this.config.TENANT_DELETE_GRACE_DAYS * 86_400_000),
+        },
+      },
+      restore: {
+        from: ['deleted'],
+        data: { status: 'active' as const, statusReason: null, deletedAt: null, purgeAfter: null },
+      },
+    } as const;
+    const t = transitions[action];
+    if (!(t.from as readonly string[]).includes(tenant.status)) {
+      throw new Conflict(
+        `Tenant ${tenant.id} is ${tenant.status}; it cannot be ${action === 'delete' ? 'deleted' : `${action}d`}.`,
+      );
+    }
+    const updated = await this.db.platform(async (tx) => {
+      // Compare-and-set on the status read by the guard: a concurrent change makes this a 409.
+      const { count } = await tx.tenant.updateMany({ where: { id: tenant.id, status: tenant.status }, data: t.data });
+      if (count === 0) throw new Conflict(`Tenant ${tenant.id} changed meanwhile; read it again.`);
+      const after = await tx.tenant.findUniqueOrThrow({ where: { id: tenant.id } });
+      await this.audit.record(tx, call, {
+        tenantId: tenant.id,
+        action: `tenant.${action}`,
+        targetType: 'tenant',
+        targetId: tenant.id,
+        before: tenant,
+        after,
+      });
+      return after;
+    });
+    return presentTenant(updated);
+  }
+}

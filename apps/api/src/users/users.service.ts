@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import argon2 from 'argon2';
+import { Conflict, NotFound } from '@mailroom/core';
+import type { AdminRole, AdminUser } from '@mailroom/db';
+import { AuditService } from '../audit/audit.service';
+import type { CallContext } from '../auth/request-context';
+import { TenantDb, type Tx } from '../infra/tenant-db.service';
+import type { UserResponse } from './user.dto';
+
+export function presentUser(u: AdminUser): UserResponse {
+  return {
+    id: u.id,
+    email: u.email,
+    displayName: u.displayName,
+    role: u.role,
+    resellerId: u.resellerId,
+    tenantId: u.tenantId,
+    disabled: u.disabled,
+    lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
+    createdAt: u.createdAt.toISOString(),
+  };
+}
+
+type Owner = { tenantId: string } | { resellerId: string };
+
+/** People who administer a tenant or a reseller. Emails are unique across the platform. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly db: TenantDb,
+    private readonly audit: AuditService,
+  ) {}
+
+  private scope<T>(owner: Owner, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return 'tenantId' in owner ? this.db.tenant(owner.tenantId, work) : this.db.platform(work);
+  }
+
+  private where(owner: Owner) {
+    return 'tenantId' in owner ? { tenantId: owner.tenantId } : { resellerId: owner.resellerId, tenantId: null };
+  }
+
+  async list(owner: Owner): Promise<{ items: UserResponse[] }> {
+    const users = await this.scope(owner, (tx) =>
+      tx.adminUser.findMany({ where: this.where(owner), orderBy: { email: 'asc' } }),
+    );
+    return { items: users.map(presentUser) };
+  }
+
+  async create(
+    call: CallContext,
+    owner: Owner,
+    input: { email: string; password: string; role: AdminRole; displayName?: string | undefined },
+  ): Promise<UserResponse> {
+    const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
+    // The email check crosses tenants (emails are global), so it runs outside the tenant scope.
+    const taken = await this.db.platform((tx) =>
+      tx.adminUser.findUnique({ where: { email: input.email }, select: { id: true } }),
+    );
+    if (taken) throw new Conflict(`An account with email ${input.email} already exists.`);
+    const user = await this.scope(owner, async (tx) => {
+      const created = await tx.adminUser.create({
+        data: {
+          ...this.where(owner),
+          email: input.email,
+          passwordHash,
+          role: input.role,
+          displayName: input.displayName ?? null,
+        },
+      });
+      await this.audit.record(tx, call, {
+        tenantId: 'tenantId' in owner ? owner.tenantId : null,
+        action: 'user.create',
+        targetType: 'admin_user',
+        targetId: created.id,
+        after: created,
+      });
+      return created;
+    });
+    return presentUser(user);
+  }
+
+  async remove(call: CallContext, owner: Owner, userId: string): Promise<void> {
+    await this.scope(owner, async (tx) => {
+      const user = /^[0-9a-f-]{36}$/i.test(userId)
+        ? await tx.adminUser.findFirst({ where: { id: userId, ...this.where(owner) } })
+        : null;
+      if (!user) throw new NotFound(`User ${userId} not found.`);
+      await tx.adminUser.delete({ where: { id: user.id } });
+      await this.audit.record(tx, call, {
+        tenantId: user.tenantId,
+        action: 'user.delete',
+        targetType: 'admin_user',
+        targetId: user.id,
+        before: user,
+      });
+    });
+  }
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TenantDb } from '../../apps/api/src/infra/tenant-db.service';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { Session, startApi, type Client, type TestApi } from '../support/api';
+
+type Tenant = Awaited<ReturnType<Session['newTenant']>>;
+type Reseller = Awaited<ReturnType<Session['newReseller']>>;
+
+/** Valid bodies for every write route, so the walk exercises the route, not its validation. */
+function sampleBody(method: string, path: string, victim: { resellerId: string; tenantId: string }): unknown {
+  const samples: Record<string, unknown> = {
+    'POST /v1/resellers': { name: 'Walk Reseller' },
+    'PATCH /v1/resellers/{resellerId}': { name: 'Taken Over' },
+    'POST /v1/resellers/{resellerId}/users': {
+      email: `walk-${randomUUID()}@example.com`,
+      password: 'a long enough password',
+    },
+    'POST /v1/tenants': { name: 'Walk Tenant', resellerId: victim.resellerId },
+    'PATCH /v1/tenants/{tenantId}': { name: 'Taken Over' },
+    'POST /v1/tenants/{tenantId}/suspend': { reason: 'walk' },
+    'POST /v1/tenants/{tenantId}/resume': {},
+    'POST /v1/tenants/{tenantId}/restore': {},
+    'POST /v1/tenants/{tenantId}/users': {
+      email: `walk-${randomUUID()}@example.com`,
+      password: 'a long enough password',
+      role: 'tenant_admin',
+    },
+    'POST /v1/tenants/{tenantId}/api-keys': { name: 'walk', scopes: ['tenants:read'] },
+    'POST /v1/api-keys': { name: 'walk', scopes: ['tenants:read'] },
+  };
+  const key = `${method} ${path}`;
+  if (method === 'GET' || method === 'DELETE') return undefined;
+  if (!(key in samples)) throw new Error(`add a sample body for ${key} to the isolation walk`);
+  return samples[key];
+}
+
+/** Routes with no credential to misuse: they take an email, a password or a refresh token. */
+const PUBLIC = new Set(['/health', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout']);
+
+describe('tenant isolation', () => {
+  let db: TestDatabase;
+  let api: TestApi;
+  let sut: Session;
+  let resellerA: Reseller;
+  let victim: Tenant;
+  let resellerB: Reseller;
+  let attacker: Tenant;
+  let victimUserId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = await startApi(db);
+    sut = await Session.create(api, db);
+    resellerA = await sut.newReseller();
+    victim = await sut.newTenant(resellerA);
+    resellerB = await sut.newReseller();
+    attacker = await sut.newTenant(resellerB);
+    victimUserId = (await db.prisma.adminUser.findUniqueOrThrow({ where: { email: victim.adminEmail } })).id;
+  });
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  /** Every row that belongs to the victim tenant or its reseller, as JSON. */
+  async function victimSnapshot(): Promise<string> {
+    const parts: string[] = [];
+    const tables = await db.prisma.$queryRaw<{ table_name: string; has_tenant: boolean; has_reseller: boolean }[]>`
+      SELECT table_name,
+        bool_or(column_name = 'tenant_id') AS has_tenant,
+        bool_or(column_name = 'reseller_id') AS has_reseller
+      FROM information_schema.columns WHERE table_schema = 'public' GROUP BY table_name ORDER BY table_name`;
+    for (const t of tables) {
+      const conditions = [
+        t.has_tenant ? `tenant_id = '${victim.id}'` : null,
+        t.has_reseller ? `reseller_id = '${resellerA.id}'` : null,
+        t.table_name === 'tenants' ? `id = '${victim.id}'` : null,
+        t.table_name === 'resellers' ? `id = '${resellerA.id}'` : null,
+      ].filter(Boolean);
+      if (!conditions.length) continue;
+      const data = await db.prisma.$queryRawUnsafe<{ r: string }[]>(
+        `SELECT row_to_json(x)::text AS r FROM "${t.table_name}" x WHERE ${conditions.join(' OR ')} ORDER BY 1`,
+      );
+      parts.push(`${t.table_name}: ${data.map((d) => d.r).join('\n')}`);
+    }
+    return parts.join('\n');
+  }
+
+  function fill(path: string, ids: Record<string, string>): string {
+    return path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      if (!(name in ids)) throw new Error(`the walk has no id for {${name}} in ${path}`);
+      return ids[name]!;
+    });
+  }
+
+  it('walks every route of the OpenAPI document with another tenant’s credentials: nothing leaks, nothing changes', async () => {
+    const doc = (await sut.anonymous().get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const victimIds = { tenantId: victim.id, keyId: victim.keyId, userId: victimUserId, resellerId: resellerA.id };
+    const missingIds = { tenantId: randomUUID(), keyId: randomUUID(), userId: randomUUID(), resellerId: randomUUID() };
+    const secrets = [victim.id, victim.keyId, victimUserId, resellerA.id];
+    const attackers: [string, Client][] = [
+      ['tenant admin', attacker.admin],
+      ['tenant API key', attacker.key],
+      ['tenant viewer', attacker.viewer],
+      ['other reseller', resellerB.admin],
+    ];
+    const before = await victimSnapshot();
+    let calls = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      if (PUBLIC.has(path) || path.startsWith('/docs')) continue;
+      for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
+        for (const [who, client] of attackers) {
+          const label = `${who}: ${method} ${path}`;
+          const body = sampleBody(method, path, { resellerId: resellerA.id, tenantId: victim.id });
+          const res = await client.request(method, fill(path, victimIds), body);
+          calls++;
+          if (path.includes('{')) {
+            // Exactly what an id that does not exist gets, once the ids echoed from the request
+            // (in `detail` and `instance`) are put back.
+            const missing = await client.request(method, fill(path, missingIds), body);
+            const normalize = (b: unknown, ids: Record<string, string>) => {
+              let text = JSON.stringify(b).replace(/"correlationId":"[^"]*"/, '');
+              for (const [name, id] of Object.entries(ids)) text = text.replaceAll(id, `{${name}}`);
+              return text;
+            };
+            expect(res.status, label).toBe(missing.status);
+            expect(normalize(res.body, victimIds), label).toBe(normalize(missing.body, missingIds));
+            expect([403, 404], label).toContain(res.status);
+            if (path.startsWith('/v1/tenants/{tenantId}')) expect(res.status, label).toBe(404);
+          } else {
+            expect(res.status, label).toBeLessThan(500);
+            // No victim id the request did not itself carry may appear in the answer.
+            const unsent = secrets.filter((id) => !JSON.stringify(body ?? '').includes(id));
+            expect(JSON.stringify(res.body), label).not.toMatch(new RegExp(unsent.join('|')));
+          }
+        }
+      }
+    }
+    expect(calls).toBeGreaterThan(60);
+    expect(await victimSnapshot()).toBe(before);
+    // The victim's credentials still work, and their objects are intact.
+    expect((await victim.key.get(`/v1/tenants/${victim.id}`)).body.name).not.toBe('Taken Over');
+  });
+
+  it('lists show only the caller’s own tenants', async () => {
+    const asTenant = await attacker.admin.get('/v1/tenants');
+    expect(asTenant.body.items.map((t: { id: string }) => t.id)).toEqual([attacker.id]);
+    const asReseller = await resellerB.admin.get('/v1/tenants');
+    expect(asReseller.body.items.map((t: { id: string }) => t.id)).toEqual([attacker.id]);
+  });
+
+  it('row-level security returns only the scoped tenant’s rows to a query without a tenant filter', async () => {
+    const seed = async (tenantId: string, name: string) => {
+      const domain = await db.prisma.domain.create({
+        data: { tenantId, name, unicodeName: name, ownershipToken: 't' },
+      });
+      await db.prisma.mailbox.create({ data: { tenantId, domainId: domain.id, localPart: 'info', passwordHash: 'x' } });
+      return domain;
+    };
+    await seed(victim.id, 'victim.example');
+    const theirs = await seed(attacker.id, 'attacker.example');
+    const tenantDb = api.app.get(TenantDb);
+
+    const seen = await tenantDb.tenant(attacker.id, async (tx) => ({
+      mailboxes: await tx.mailbox.findMany(), // no where clause at all
+      domains: await tx.domain.findMany(),
+      tenants: await tx.tenant.findMany(),
+      keys: await tx.apiKey.findMany(),
+      raw: await tx.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM mailboxes`,
+    }));
+    expect(seen.mailboxes.map((m) => m.tenantId)).toEqual([attacker.id]);
+    expect(seen.domains.map((d) => d.name)).toEqual(['attacker.example']);
+    expect(seen.tenants.map((t) => t.id)).toEqual([attacker.id]);
+    expect(seen.keys.every((k) => k.tenantId === attacker.id)).toBe(true);
+    expect(Number(seen.raw[0]!.n)).toBe(1);
+
+    // Writes into another tenant are refused by the policy's WITH CHECK, and updates miss.
+    await expect(
+      tenantDb.tenant(attacker.id, (tx) =>
+        tx.mailbox.create({ data: { tenantId: victim.id, domainId: theirs.id, localPart: 'evil', passwordHash: 'x' } }),
+      ),
+    ).rejects.toThrow(/row-level security|violates/);
+    const updated = await tenantDb.tenant(attacker.id, (tx) =>
+      tx.mailbox.updateMany({ where: { tenantId: victim.id }, data: { displayName: 'pwned' } }),
+    );
+    expect(updated.count).toBe(0);
+    expect(await db.prisma.mailbox.count({ where: { displayName: 'pwned' } })).toBe(0);
+  });
+});
