@@ -158,6 +158,16 @@ describe('API keys', () => {
     expect((await key.get(`/v1/tenants/${made.body.id}`)).status).toBe(401);
   });
 
+  it('lists keys page by page with a cursor', async () => {
+    const first = await tenant.admin.get(`${keysPath()}?limit=1&sort=name`);
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await tenant.admin.get(`${keysPath()}?limit=1&sort=name&cursor=${first.body.nextCursor}`);
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.items[0].name >= first.body.items[0].name).toBe(true);
+    expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
+  });
+
   it('a viewer can list keys but not create or revoke them', async () => {
     expect((await tenant.viewer.get(keysPath())).status).toBe(200);
     expect((await tenant.viewer.post(keysPath(), { name: 'x', scopes: ['tenants:read'] })).status).toBe(403);

@@ -1,38 +1,35 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantDb } from '../../apps/api/src/infra/tenant-db.service';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Session, startApi, type Client, type TestApi } from '../support/api';
+import type { WalkModule } from './walk/walk.types';
 
 type Tenant = Awaited<ReturnType<Session['newTenant']>>;
 type Reseller = Awaited<ReturnType<Session['newReseller']>>;
 
-/** Valid bodies for every write route, so the walk exercises the route, not its validation. */
-function sampleBody(method: string, path: string, victim: { resellerId: string; tenantId: string }): unknown {
-  const samples: Record<string, unknown> = {
-    'POST /v1/resellers': { name: 'Walk Reseller' },
-    'PATCH /v1/resellers/{resellerId}': { name: 'Taken Over' },
-    'POST /v1/resellers/{resellerId}/users': {
-      email: `walk-${randomUUID()}@example.com`,
-      password: 'a long enough password',
-    },
-    'POST /v1/tenants': { name: 'Walk Tenant', resellerId: victim.resellerId },
-    'PATCH /v1/tenants/{tenantId}': { name: 'Taken Over' },
-    'POST /v1/tenants/{tenantId}/suspend': { reason: 'walk' },
-    'POST /v1/tenants/{tenantId}/resume': {},
-    'POST /v1/tenants/{tenantId}/restore': {},
-    'POST /v1/tenants/{tenantId}/users': {
-      email: `walk-${randomUUID()}@example.com`,
-      password: 'a long enough password',
-      role: 'tenant_admin',
-    },
-    'POST /v1/tenants/{tenantId}/api-keys': { name: 'walk', scopes: ['tenants:read'] },
-    'POST /v1/api-keys': { name: 'walk', scopes: ['tenants:read'] },
-  };
-  const key = `${method} ${path}`;
+// Every module's walk description (ids of the victim's objects, sample bodies for writes).
+const modules: WalkModule[] = [];
+async function loadWalkModules(): Promise<void> {
+  const dir = path.join(__dirname, 'walk');
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.walk.ts'))
+    .sort()) {
+    modules.push(((await import(path.join(dir, file))) as { walk: WalkModule }).walk);
+  }
+}
+
+function sampleBody(method: string, path: string, victim: { resellerId: string }): unknown {
   if (method === 'GET' || method === 'DELETE') return undefined;
-  if (!(key in samples)) throw new Error(`add a sample body for ${key} to the isolation walk`);
-  return samples[key];
+  const key = `${method} ${path}`;
+  const found = modules.find((m) => key in m.bodies);
+  if (!found) throw new Error(`add a sample body for ${key} to a test/api/walk/*.walk.ts file`);
+  const body = found.bodies[key];
+  // A tenant created "under" the victim's reseller: the body itself points at the victim.
+  return key === 'POST /v1/tenants' ? { ...(body as object), resellerId: victim.resellerId } : body;
 }
 
 /** Routes with no credential to misuse: they take an email, a password or a refresh token. */
@@ -46,7 +43,7 @@ describe('tenant isolation', () => {
   let victim: Tenant;
   let resellerB: Reseller;
   let attacker: Tenant;
-  let victimUserId: string;
+  const victimIds: Record<string, string> = {};
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -56,7 +53,10 @@ describe('tenant isolation', () => {
     victim = await sut.newTenant(resellerA);
     resellerB = await sut.newReseller();
     attacker = await sut.newTenant(resellerB);
-    victimUserId = (await db.prisma.adminUser.findUniqueOrThrow({ where: { email: victim.adminEmail } })).id;
+    await loadWalkModules();
+    for (const m of modules) {
+      Object.assign(victimIds, await m.setup?.({ session: sut, db, victim, victimReseller: resellerA }));
+    }
   });
   afterAll(async () => {
     await api?.close();
@@ -96,9 +96,8 @@ describe('tenant isolation', () => {
 
   it('walks every route of the OpenAPI document with another tenant’s credentials: nothing leaks, nothing changes', async () => {
     const doc = (await sut.anonymous().get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    const victimIds = { tenantId: victim.id, keyId: victim.keyId, userId: victimUserId, resellerId: resellerA.id };
-    const missingIds = { tenantId: randomUUID(), keyId: randomUUID(), userId: randomUUID(), resellerId: randomUUID() };
-    const secrets = [victim.id, victim.keyId, victimUserId, resellerA.id];
+    const missingIds = Object.fromEntries(Object.keys(victimIds).map((name) => [name, randomUUID()]));
+    const secrets = Object.values(victimIds);
     const attackers: [string, Client][] = [
       ['tenant admin', attacker.admin],
       ['tenant API key', attacker.key],
@@ -112,7 +111,7 @@ describe('tenant isolation', () => {
       for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
         for (const [who, client] of attackers) {
           const label = `${who}: ${method} ${path}`;
-          const body = sampleBody(method, path, { resellerId: resellerA.id, tenantId: victim.id });
+          const body = sampleBody(method, path, { resellerId: resellerA.id });
           const res = await client.request(method, fill(path, victimIds), body);
           calls++;
           if (path.includes('{')) {

@@ -53,4 +53,6 @@ export class ApiKeyResponse extends createZodDto(ApiKeySchema) {}
 export class CreatedApiKeyResponse extends createZodDto(
   ApiKeySchema.extend({ key: z.string().describe('The key itself: shown this once, stored only as a hash') }),
 ) {}
-export class ApiKeyList extends createZodDto(z.object({ items: z.array(ApiKeySchema) })) {}
+export class ApiKeyList extends createZodDto(
+  z.object({ items: z.array(ApiKeySchema), nextCursor: z.string().nullable() }),
+) {}

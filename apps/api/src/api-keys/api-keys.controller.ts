@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
+import { ListQuery } from '../common/list-query.dto';
 import { ApiKeyList, CreateApiKeyDto, CreatedApiKeyResponse } from './api-key.dto';
 import { ApiKeysService } from './api-keys.service';
 
@@ -14,8 +15,8 @@ export class TenantApiKeysController {
   @Get()
   @Authenticated({ scope: 'api-keys:read' })
   @ApiOkResponse({ type: ApiKeyList })
-  list(@CurrentTenant() tenant: Tenant, @Param('tenantId') _id: string) {
-    return this.keys.list(ApiKeysService.tenantOwner(tenant));
+  list(@CurrentTenant() tenant: Tenant, @Param('tenantId') _id: string, @Query() query: ListQuery) {
+    return this.keys.list(ApiKeysService.tenantOwner(tenant), query);
   }
 
   @Post()
@@ -53,8 +54,8 @@ export class ApiKeysController {
   @Get()
   @Authenticated({ scope: 'api-keys:read' })
   @ApiOkResponse({ type: ApiKeyList })
-  async list(@Caller() call: CallContext) {
-    return this.keys.list(await this.keys.ownerOf(call, false));
+  async list(@Caller() call: CallContext, @Query() query: ListQuery) {
+    return this.keys.list(await this.keys.ownerOf(call, false), query);
   }
 
   @Post()

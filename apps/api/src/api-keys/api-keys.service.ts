@@ -4,6 +4,8 @@ import type { ApiKey, Tenant } from '@mailroom/db';
 import { validateCidr } from '@mailroom/rules';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
+import type { ListQuery } from '../common/list-query.dto';
+import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import type { ApiKeyResponse, CreateApiKeyDto } from './api-key.dto';
 
@@ -65,11 +67,17 @@ export class ApiKeysService {
     return 'tenantId' in owner ? { tenantId: owner.tenantId } : { resellerId: owner.resellerId, tenantId: null };
   }
 
-  async list(owner: KeyOwner): Promise<{ items: ApiKeyView[] }> {
+  async list(owner: KeyOwner, query: ListQuery): Promise<Page<ApiKeyView>> {
+    const page = keyset(parseSort(query.sort, ['createdAt', 'name'] as const, '-createdAt'), query.cursor, query.limit);
     const keys = await this.inScope(owner, (tx) =>
-      tx.apiKey.findMany({ where: this.ownerWhere(owner), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      tx.apiKey.findMany({
+        where: { AND: [this.ownerWhere(owner), page.where] },
+        orderBy: page.orderBy,
+        take: page.take,
+      }),
     );
-    return { items: keys.map(presentApiKey) };
+    const { rows, nextCursor } = page.page(keys);
+    return { items: rows.map(presentApiKey), nextCursor };
   }
 
   /**

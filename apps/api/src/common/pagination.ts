@@ -84,3 +84,7 @@ export function keyset<F extends string>(sort: SortSpec<F>, cursor: string | und
     },
   };
 }
+
+export const ListQuerySchema = z
+  .object({ ...pageQuery, sort: z.string().optional().describe('A sortable field; prefix - for descending') })
+  .strict();

@@ -25,4 +25,6 @@ export const ResellerSchema = z.object({
   updatedAt: z.string(),
 });
 export class ResellerResponse extends createZodDto(ResellerSchema) {}
-export class ResellerList extends createZodDto(z.object({ items: z.array(ResellerSchema) })) {}
+export class ResellerList extends createZodDto(
+  z.object({ items: z.array(ResellerSchema), nextCursor: z.string().nullable() }),
+) {}

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, type CallContext } from '../auth/request-context';
+import { ListQuery } from '../common/list-query.dto';
 import { CreateResellerUserDto, UserList, UserResponse } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
 import { CreateResellerDto, ResellerList, ResellerResponse, UpdateResellerDto } from './reseller.dto';
@@ -18,8 +19,8 @@ export class ResellersController {
   @Get()
   @Authenticated({ tenantManagers: true })
   @ApiOkResponse({ type: ResellerList, description: 'All resellers for platform admins; a reseller sees itself' })
-  list(@Caller() call: CallContext) {
-    return this.resellers.list(call.principal);
+  list(@Caller() call: CallContext, @Query() query: ListQuery) {
+    return this.resellers.list(call.principal, query);
   }
 
   @Post()
@@ -46,9 +47,9 @@ export class ResellersController {
   @Get(':resellerId/users')
   @Authenticated({ tenantManagers: true })
   @ApiOkResponse({ type: UserList, description: 'The reseller’s admins' })
-  async listUsers(@Caller() call: CallContext, @Param('resellerId') id: string) {
+  async listUsers(@Caller() call: CallContext, @Param('resellerId') id: string, @Query() query: ListQuery) {
     const reseller = await this.resellers.load(call.principal, id);
-    return this.users.list({ resellerId: reseller.id });
+    return this.users.list({ resellerId: reseller.id }, query);
   }
 
   @Post(':resellerId/users')

@@ -4,6 +4,8 @@ import type { Reseller } from '@mailroom/db';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { CallContext } from '../auth/request-context';
+import type { ListQuery } from '../common/list-query.dto';
+import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 import type { CreateResellerDto, ResellerResponse, UpdateResellerDto } from './reseller.dto';
 
@@ -25,10 +27,14 @@ export class ResellersService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(p: Principal): Promise<{ items: ResellerResponse[] }> {
+  async list(p: Principal, query: ListQuery): Promise<Page<ResellerResponse>> {
     const where = p.platform ? {} : { id: p.resellerId ?? '00000000-0000-0000-0000-000000000000' };
-    const rows = await this.db.platform((tx) => tx.reseller.findMany({ where, orderBy: { name: 'asc' } }));
-    return { items: rows.map(presentReseller) };
+    const page = keyset(parseSort(query.sort, ['name', 'createdAt'] as const, 'name'), query.cursor, query.limit);
+    const rows = await this.db.platform((tx) =>
+      tx.reseller.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: page.take }),
+    );
+    const { rows: items, nextCursor } = page.page(rows);
+    return { items: items.map(presentReseller), nextCursor };
   }
 
   /** A reseller the principal may see: platform admins see all, a reseller only itself. */

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
+import { ListQuery } from '../common/list-query.dto';
 import { CreateTenantUserDto, UserList, UserResponse } from './user.dto';
 import { UsersService } from './users.service';
 
@@ -14,8 +15,8 @@ export class TenantUsersController {
   @Get()
   @Authenticated({ scope: 'tenants:read' })
   @ApiOkResponse({ type: UserList })
-  list(@CurrentTenant() tenant: Tenant, @Param('tenantId') _id: string) {
-    return this.users.list({ tenantId: tenant.id });
+  list(@CurrentTenant() tenant: Tenant, @Param('tenantId') _id: string, @Query() query: ListQuery) {
+    return this.users.list({ tenantId: tenant.id }, query);
   }
 
   @Post()

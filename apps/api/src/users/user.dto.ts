@@ -36,4 +36,6 @@ export const UserSchema = z.object({
   createdAt: z.string(),
 });
 export class UserResponse extends createZodDto(UserSchema) {}
-export class UserList extends createZodDto(z.object({ items: z.array(UserSchema) })) {}
+export class UserList extends createZodDto(
+  z.object({ items: z.array(UserSchema), nextCursor: z.string().nullable() }),
+) {}

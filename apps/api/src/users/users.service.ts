@@ -4,6 +4,8 @@ import { Conflict, NotFound } from '@mailroom/core';
 import type { AdminRole, AdminUser } from '@mailroom/db';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
+import type { ListQuery } from '../common/list-query.dto';
+import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import type { UserResponse } from './user.dto';
 
@@ -39,11 +41,17 @@ export class UsersService {
     return 'tenantId' in owner ? { tenantId: owner.tenantId } : { resellerId: owner.resellerId, tenantId: null };
   }
 
-  async list(owner: Owner): Promise<{ items: UserResponse[] }> {
+  async list(owner: Owner, query: ListQuery): Promise<Page<UserResponse>> {
+    const page = keyset(parseSort(query.sort, ['email', 'createdAt'] as const, 'email'), query.cursor, query.limit);
     const users = await this.scope(owner, (tx) =>
-      tx.adminUser.findMany({ where: this.where(owner), orderBy: { email: 'asc' } }),
+      tx.adminUser.findMany({
+        where: { AND: [this.where(owner), page.where] },
+        orderBy: page.orderBy,
+        take: page.take,
+      }),
     );
-    return { items: users.map(presentUser) };
+    const { rows, nextCursor } = page.page(users);
+    return { items: rows.map(presentUser), nextCursor };
   }
 
   async create(
