@@ -125,6 +125,62 @@ export const configSchema = z.object({
   TENANT_DELETE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   TRUST_PROXY: bool.default(false),
 
+  // DNS onboarding: what tenants publish, and how often the worker checks it
+  PLATFORM_DOMAINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  SPF_INCLUDE: hostname.optional(),
+  DMARC_POLICY: z.enum(['none', 'quarantine', 'reject']).default('quarantine'),
+  DMARC_RUA: z.email().optional(),
+  TLSRPT_RUA: z.email().optional(),
+  CLIENT_IMAP_HOSTNAME: hostname.optional(),
+  CLIENT_POP3_HOSTNAME: hostname.optional(),
+  CLIENT_SUBMISSION_HOSTNAME: hostname.optional(),
+  AUTOCONFIG_HOSTNAME: hostname.optional(),
+  SENDING_IPS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean),
+    ),
+  DNS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  DNS_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(360),
+  DKIM_ROTATION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+
+  // Inbound SMTP limits and filtering
+  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(52_428_800),
+  SMTP_MAX_RECIPIENTS: z.coerce.number().int().min(100).max(10_000).default(100),
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_000),
+  SMTP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(20),
+  SMTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
+  SMTP_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(600_000),
+  SMTP_MAX_ERRORS: z.coerce.number().int().min(1).default(10),
+  SMTP_MAX_COMMANDS: z.coerce.number().int().min(10).default(1_000),
+  DNSBL_ZONES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  GREYLIST_ENABLED: bool.default(false),
+  GREYLIST_DELAY_SECONDS: z.coerce.number().int().min(0).default(300),
+  SPAM_JUNK_THRESHOLD: z.coerce.number().default(5),
+  SPAM_REJECT_THRESHOLD: z.coerce.number().default(15),
+  /** Envelope domain for SRS-rewritten forwards and VERP bounce addresses; default MX_HOSTNAME. */
+  BOUNCE_DOMAIN: hostname.optional(),
+
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   SCHEDULES_ENABLED: bool.default(true),
 });
