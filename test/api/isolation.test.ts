@@ -32,8 +32,22 @@ function sampleBody(method: string, path: string, victim: { resellerId: string }
   return key === 'POST /v1/tenants' ? { ...(body as object), resellerId: victim.resellerId } : body;
 }
 
-/** Routes with no credential to misuse: they take an email, a password or a refresh token. */
-const PUBLIC = new Set(['/health', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout']);
+/**
+ * Routes with no credential to misuse: they take an email, a password or a refresh token, or
+ * publish what DNS publishes anyway (client settings and MTA-STS policies of hosted domains).
+ */
+const PUBLIC = new Set([
+  '/health',
+  '/v1/auth/login',
+  '/v1/auth/refresh',
+  '/v1/auth/logout',
+  '/v1/client-settings',
+  '/mail/config-v1.1.xml',
+  '/.well-known/autoconfig/mail/config-v1.1.xml',
+  '/autodiscover/autodiscover.xml',
+  '/Autodiscover/Autodiscover.xml',
+  '/.well-known/mta-sts.txt',
+]);
 
 describe('tenant isolation', () => {
   let db: TestDatabase;

@@ -7,6 +7,7 @@ import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { DomainsModule } from './domains/domains.module';
 import { IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { ValidationPipe } from './common/validation';
 import { HealthModule } from './health/health.module';
@@ -14,6 +15,7 @@ import { InfraModule } from './infra/infra.module';
 import { ResellersModule } from './resellers/resellers.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -45,6 +47,8 @@ export class AppModule {
         TenantsModule,
         UsersModule,
         ApiKeysModule,
+        DomainsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: ValidationPipe },

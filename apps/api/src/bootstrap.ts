@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -10,7 +11,12 @@ import { mountOpenApi } from './openapi';
 
 /** Builds the API application (not yet listening); used by main.ts and by the tests. */
 export async function createApiApp(config: Config, logger: Logger): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, logger), { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  // Outlook's autodiscover posts XML.
+  app.useBodyParser('text', { type: ['text/xml', 'application/xml'], limit: '64kb' });
   app.useLogger(app.get(NestPinoLogger));
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
   const express = app.getHttpAdapter().getInstance();

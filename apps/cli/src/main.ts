@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '@mailroom/config';
 import { DomainError, ValidationFailed } from '@mailroom/core';
 import { createPrismaClient } from '@mailroom/db';
 import { createPlatformAdmin } from './admin';
+import { domainAdd, domainVerify, domainZone, type Out } from './domains';
 import { seedDemo } from './seed';
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -10,7 +11,22 @@ const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   admin:create --email E --password P   create a platform admin
   seed [--json]                         create the demo reseller, tenant, domain, mailbox and API key (idempotent)
+  domain:add <tenant> <domain> [--alias-of D]
+                                        add a domain to a tenant (id or exact name) and print its zone
+  domain:zone <domain>                  print the records to publish as a BIND zone fragment
+  domain:verify <domain> [--wait] [--timeout S] [--interval S]
+                                        check the DNS now; exit 0 when active, else 1 with the failing records
 `;
+
+const io: Out = {
+  out: (line) => process.stdout.write(line.endsWith('\n') ? line : `${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+function usage(problem: string): number {
+  process.stderr.write(`${problem}\n\n${USAGE}`);
+  return 2;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,6 +56,33 @@ async function main(argv: string[]): Promise<number> {
             : `demo tenant ${demo.tenantId}\ndemo API key ${demo.apiKey}\ndemo mailbox ${demo.mailbox} / ${demo.mailboxPassword}\n`,
         );
         return 0;
+      }
+      case 'domain:add': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { 'alias-of': { type: 'string' } },
+        });
+        if (positionals.length !== 2) return usage('domain:add needs <tenant> <domain>');
+        return domainAdd(prisma, config, io, positionals[0]!, positionals[1]!, values['alias-of']);
+      }
+      case 'domain:zone': {
+        const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+        if (positionals.length !== 1) return usage('domain:zone needs <domain>');
+        return domainZone(prisma, config, io, positionals[0]!);
+      }
+      case 'domain:verify': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { wait: { type: 'boolean' }, timeout: { type: 'string' }, interval: { type: 'string' } },
+        });
+        if (positionals.length !== 1) return usage('domain:verify needs <domain>');
+        return domainVerify(prisma, config, io, positionals[0]!, {
+          wait: values.wait ?? false,
+          timeoutSeconds: Number(values.timeout ?? 600),
+          intervalSeconds: Number(values.interval ?? 15),
+        });
       }
       default:
         process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);

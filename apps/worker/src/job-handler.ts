@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { JobName, JobPayloads } from '@mailroom/queue';
 
 /** What a job did, for its log line and metrics. */
-export type JobResult = Record<string, number | string | boolean>;
+export type JobResult = Record<string, number | string | boolean | undefined>;
 
 export type JobHandler<J extends JobName> = (payload: JobPayloads[J], job: Job<JobPayloads[J]>) => Promise<JobResult>;
 

@@ -2,8 +2,11 @@ import { loadConfigOrExit } from '@mailroom/config';
 import { createPrismaClient, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
-import { createRedis, pingRedis } from '@mailroom/queue';
+import { createNodeResolver } from '@mailroom/dns';
+import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
+import { domainHandlers } from './processors/domains.processor';
 import { maintenanceHandlers } from './processors/maintenance.processor';
+import { webhookHandlers } from './processors/webhooks.processor';
 import { startWorkers } from './worker';
 
 async function main(): Promise<void> {
@@ -17,7 +20,16 @@ async function main(): Promise<void> {
   const probe = createRedis(config.REDIS_URL, 'probe');
   probe.on('error', () => undefined);
   const registry = createMetricsRegistry('worker');
-  const runtime = await startWorkers(config, logger, { ...maintenanceHandlers(prisma) }, registry);
+  const producerConnection = createRedis(config.REDIS_URL, 'worker');
+  producerConnection.on('error', () => undefined);
+  const producer = new JobProducer(producerConnection, config.QUEUE_PREFIX);
+  const resolver = createNodeResolver(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);
+  const handlers = {
+    ...maintenanceHandlers(prisma),
+    ...domainHandlers(prisma, config, resolver, producer),
+    ...webhookHandlers(prisma, config, producer),
+  };
+  const runtime = await startWorkers(config, logger, handlers, registry);
   const ops = await startOpsServer({
     host: config.HEALTH_HOST,
     port: config.WORKER_HEALTH_PORT,
@@ -27,6 +39,8 @@ async function main(): Promise<void> {
   logger.info({ queues: [...runtime.queues.keys()], health: ops.port }, 'worker running');
   onShutdown(logger, async () => {
     await runtime.close();
+    await producer.close();
+    producerConnection.disconnect();
     await ops.close();
     probe.disconnect();
     await prisma.$disconnect();

@@ -1,2 +1,3 @@
-export { QueueName, JobName, JOB_QUEUE, JOB_SCHEDULES, type JobPayloads } from './jobs';
+export { QueueName, JobName, JOB_QUEUE, JOB_SCHEDULES, jobIdFor, type JobPayloads } from './jobs';
+export { JobProducer } from './producer';
 export { createRedis, pingRedis } from './redis';

@@ -1,0 +1,168 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '@mailroom/config';
+import { NotFound, seal, ValidationFailed } from '@mailroom/core';
+import type { Webhook } from '@mailroom/db';
+import { WEBHOOK_SECRET_CONTEXT } from '@mailroom/webhooks';
+import { AuditService } from '../audit/audit.service';
+import type { CallContext } from '../auth/request-context';
+import type { ListQuery } from '../common/list-query.dto';
+import { keyset, parseSort, type Page } from '../common/pagination';
+import { TenantDb, type Tx } from '../infra/tenant-db.service';
+import { CONFIG } from '../infra/tokens';
+import type { CreateWebhookDto, ListWebhookDeliveriesQuery, UpdateWebhookDto, WebhookResponse } from './webhook.dto';
+
+export function presentWebhook(w: Webhook): WebhookResponse {
+  return {
+    id: w.id,
+    url: w.url,
+    events: w.events,
+    enabled: w.enabled,
+    createdAt: w.createdAt.toISOString(),
+    updatedAt: w.updatedAt.toISOString(),
+  };
+}
+
+// Loopback, private, link-local and unique-local ranges: a webhook there would let a tenant
+// make the platform call its own internal services (SSRF).
+const PRIVATE = [
+  /^127\./,
+  /^10\./,
+  /^192\.168\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^169\.254\./,
+  /^0\./,
+  /^::1$/,
+  /^f[cd]/i,
+  /^fe80/i,
+];
+
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly db: TenantDb,
+    private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  /** Refuses internal targets in production; development and tests post to loopback sinks. */
+  private checkUrl(url: string): void {
+    if (this.config.NODE_ENV !== 'production') return;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (host === 'localhost' || (isIP(host) && PRIVATE.some((r) => r.test(host)))) {
+      throw new ValidationFailed('The request has invalid fields.', [
+        { field: 'url', message: 'must not point at a private or loopback address' },
+      ]);
+    }
+  }
+
+  private async load(tx: Tx, tenantId: string, id: string): Promise<Webhook> {
+    const hook = /^[0-9a-f-]{36}$/i.test(id) ? await tx.webhook.findFirst({ where: { tenantId, id } }) : null;
+    if (!hook) throw new NotFound(`Webhook ${id} not found.`);
+    return hook;
+  }
+
+  async list(tenantId: string, q: ListQuery): Promise<Page<WebhookResponse>> {
+    const page = keyset(parseSort(q.sort, ['createdAt'] as const, 'createdAt'), q.cursor, q.limit);
+    const rows = await this.db.tenant(tenantId, (tx) =>
+      tx.webhook.findMany({ where: { AND: [{ tenantId }, page.where] }, orderBy: page.orderBy, take: page.take }),
+    );
+    const { rows: items, nextCursor } = page.page(rows);
+    return { items: items.map(presentWebhook), nextCursor };
+  }
+
+  async get(tenantId: string, id: string): Promise<WebhookResponse> {
+    return presentWebhook(await this.db.tenant(tenantId, (tx) => this.load(tx, tenantId, id)));
+  }
+
+  async create(
+    call: CallContext,
+    tenantId: string,
+    dto: CreateWebhookDto,
+  ): Promise<WebhookResponse & { secret: string }> {
+    this.checkUrl(dto.url);
+    const id = randomUUID();
+    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const hook = await this.db.tenant(tenantId, async (tx) => {
+      const created = await tx.webhook.create({
+        data: {
+          tenantId,
+          id,
+          url: dto.url,
+          events: dto.events,
+          enabled: dto.enabled ?? true,
+          secretEncrypted: seal(this.config.MASTER_KEY, secret, WEBHOOK_SECRET_CONTEXT(id)),
+        },
+      });
+      await this.audit.record(tx, call, {
+        tenantId,
+        action: 'webhook.create',
+        targetType: 'webhook',
+        targetId: id,
+        after: presentWebhook(created),
+      });
+      return created;
+    });
+    return { ...presentWebhook(hook), secret };
+  }
+
+  async update(call: CallContext, tenantId: string, id: string, dto: UpdateWebhookDto): Promise<WebhookResponse> {
+    if (dto.url) this.checkUrl(dto.url);
+    const hook = await this.db.tenant(tenantId, async (tx) => {
+      const before = await this.load(tx, tenantId, id);
+      const after = await tx.webhook.update({ where: { tenantId_id: { tenantId, id: before.id } }, data: dto });
+      await this.audit.record(tx, call, {
+        tenantId,
+        action: 'webhook.update',
+        targetType: 'webhook',
+        targetId: id,
+        before: presentWebhook(before),
+        after: presentWebhook(after),
+      });
+      return after;
+    });
+    return presentWebhook(hook);
+  }
+
+  async remove(call: CallContext, tenantId: string, id: string): Promise<void> {
+    await this.db.tenant(tenantId, async (tx) => {
+      const before = await this.load(tx, tenantId, id);
+      await tx.webhook.delete({ where: { tenantId_id: { tenantId, id: before.id } } });
+      await this.audit.record(tx, call, {
+        tenantId,
+        action: 'webhook.delete',
+        targetType: 'webhook',
+        targetId: id,
+        before: presentWebhook(before),
+      });
+    });
+  }
+
+  async deliveries(tenantId: string, id: string, q: ListWebhookDeliveriesQuery) {
+    const page = keyset(parseSort('-createdAt', ['createdAt'] as const, '-createdAt'), q.cursor, q.limit);
+    const rows = await this.db.tenant(tenantId, async (tx) => {
+      await this.load(tx, tenantId, id);
+      return tx.webhookDelivery.findMany({
+        where: { AND: [{ tenantId, webhookId: id }, page.where, q.status ? { status: q.status } : {}] },
+        orderBy: page.orderBy,
+        take: page.take,
+      });
+    });
+    const { rows: items, nextCursor } = page.page(rows);
+    return {
+      items: items.map((d) => ({
+        id: d.id,
+        event: d.event,
+        status: d.status,
+        attempts: d.attempts,
+        lastStatusCode: d.lastStatusCode,
+        lastError: d.lastError,
+        payload: d.payload,
+        createdAt: d.createdAt.toISOString(),
+        deliveredAt: d.deliveredAt?.toISOString() ?? null,
+      })),
+      nextCursor,
+    };
+  }
+}
