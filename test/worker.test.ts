@@ -8,8 +8,12 @@ import { APP_ENTRY, appEnv, runNode, waitForHttp, type RunningProcess } from './
 
 describe('worker start-up', () => {
   it('refuses to start when a job name has no handler', () => {
-    expect(() => assertEveryJobHandled({})).toThrow(`no handler for job(s): ${JobName.CleanupExpired}`);
-    expect(() => assertEveryJobHandled({ [JobName.CleanupExpired]: async () => ({}) })).not.toThrow();
+    expect(() => assertEveryJobHandled({})).toThrow(`no handler for job(s): ${Object.values(JobName).join(', ')}`);
+    const all = Object.fromEntries(Object.values(JobName).map((name) => [name, async () => ({})]));
+    expect(() => assertEveryJobHandled(all)).not.toThrow();
+    const allButOne = { ...all };
+    delete allButOne[JobName.CleanupExpired];
+    expect(() => assertEveryJobHandled(allButOne)).toThrow(`no handler for job(s): ${JobName.CleanupExpired}`);
   });
 });
 

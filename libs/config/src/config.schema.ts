@@ -181,6 +181,31 @@ export const configSchema = z.object({
   /** Envelope domain for SRS-rewritten forwards and VERP bounce addresses; default MX_HOSTNAME. */
   BOUNCE_DOMAIN: hostname.optional(),
 
+  // Outbound delivery
+  DELIVERY_RETRY_SCHEDULE: z
+    .string()
+    .default('5m,15m,30m,1h,2h,4h')
+    .transform((value, ctx) => {
+      const units: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+      const steps = value.split(',').map((part) => {
+        const m = /^\s*(\d+)\s*([smhd])\s*$/.exec(part);
+        return m ? Number(m[1]) * units[m[2]!]! : NaN;
+      });
+      if (steps.length === 0 || steps.some((n) => !Number.isFinite(n) || n <= 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be durations like 5m,15m,1h (s, m, h, d); the last one repeats',
+        });
+        return z.NEVER;
+      }
+      return steps;
+    }),
+  DELIVERY_MAX_AGE_HOURS: z.coerce.number().min(0.01).max(720).default(120),
+  DELIVERY_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  DELIVERY_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  DELIVERY_SESSION_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
+  DELIVERY_CONCURRENCY_PER_DOMAIN: z.coerce.number().int().min(1).default(5),
+
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   SCHEDULES_ENABLED: bool.default(true),
 });

@@ -36,7 +36,7 @@ export function checkLocalPart(local: string, options: { smtputf8?: boolean } = 
     return 'the local part (before @) may not start or end with a dot or contain two dots in a row';
   }
   if (!(ascii ? DOT_ATOM : DOT_ATOM_UTF8).test(local)) {
-    return 'the local part (before @) may contain only letters, digits and ! # $ % & \' * + - / = ? ^ _ ` { | } ~ .';
+    return "the local part (before @) may contain only letters, digits and ! # $ % & ' * + - / = ? ^ _ ` { | } ~ .";
   }
   return null;
 }
@@ -63,5 +63,8 @@ export function parseMailAddress(input: string, options: { smtputf8?: boolean } 
   if (problem) return { ok: false, message: problem };
   const domain = asciiDomain(text.slice(at + 1));
   if (!domain) return { ok: false, message: `"${text.slice(at + 1)}" is not a valid domain` };
-  return { ok: true, value: { localPart, localKey: localPart.toLowerCase(), domain, address: `${localPart}@${domain}` } };
+  return {
+    ok: true,
+    value: { localPart, localKey: localPart.toLowerCase(), domain, address: `${localPart}@${domain}` },
+  };
 }
