@@ -3,7 +3,7 @@ import { createPrismaClient, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
 import { createRedis, pingRedis } from '@mailroom/queue';
-import { createListeners, startListeners } from './mta';
+import { startMta } from './mta';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('mta');
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const redis = createRedis(config.REDIS_URL, 'probe');
   redis.on('error', () => undefined);
   const tls = await loadTls(config);
-  const mta = await startListeners(createListeners(config, tls, logger), config);
+  const mta = await startMta(config, { prisma, logger, tls });
   const ops = await startOpsServer({
     host: config.HEALTH_HOST,
     port: config.MTA_HEALTH_PORT,

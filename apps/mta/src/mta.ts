@@ -1,6 +1,8 @@
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { Logger } from 'pino';
 import type { Config, TlsPair } from '@mailroom/config';
+import type { PrismaClient } from '@mailroom/db';
+import { createInboundServer, type InboundDeps } from './inbound/inbound-mx';
 
 export interface MtaListeners {
   inbound: SMTPServer;
@@ -34,20 +36,17 @@ function baseOptions(config: Config, tls: TlsPair, logger: Logger): SMTPServerOp
 }
 
 /**
- * The three SMTP listeners. Inbound (MX, port 25) never relays; submission (587 STARTTLS, 465
- * implicit TLS) needs AUTH. Until the inbound and submission pipelines land, every recipient is
- * answered with a temporary failure, so senders queue and retry rather than lose mail.
+ * The three SMTP listeners. Inbound (MX, port 25) never relays (apps/mta/src/inbound);
+ * submission (587 STARTTLS, 465 implicit TLS) needs AUTH. Until the submission pipeline lands,
+ * AUTH answers with a temporary failure, so clients keep the message and retry.
  */
-export function createListeners(config: Config, tls: TlsPair, logger: Logger): MtaListeners {
-  const notYet = smtpError(451, '4.3.2 This server is not accepting mail yet; please try again later');
-  const inbound = new SMTPServer({
-    ...baseOptions(config, tls, logger),
-    authOptional: true,
-    disabledCommands: ['AUTH'],
-    onRcptTo(_address, _session, callback) {
-      callback(notYet);
-    },
-  });
+export function createListeners(
+  config: Config,
+  tls: TlsPair,
+  logger: Logger,
+  deps: Omit<InboundDeps, 'tls' | 'logger'>,
+): MtaListeners {
+  const inbound = createInboundServer(config, { ...deps, tls, logger });
   const submissionOptions: SMTPServerOptions = {
     ...baseOptions(config, tls, logger),
     authMethods: ['PLAIN', 'LOGIN'],
@@ -87,4 +86,17 @@ export async function startListeners(listeners: MtaListeners, config: Config): P
       );
     },
   };
+}
+
+export interface MtaDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  tls: TlsPair;
+  dns?: InboundDeps['dns'];
+}
+
+/** Builds and starts the listeners in this process (the entry point, and tests that need no process). */
+export async function startMta(config: Config, deps: MtaDeps): Promise<RunningMta> {
+  const listeners = createListeners(config, deps.tls, deps.logger, { prisma: deps.prisma, dns: deps.dns });
+  return startListeners(listeners, config);
 }

@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import type { Prisma, PrismaClient } from '@mailroom/db';
+import type { FolderChoice, MailboxCopy, TenantPlan, VacationPlan } from './delivery-planner';
+import { replies } from './smtp-reply';
+
+type Tx = Prisma.TransactionClient;
+
+export interface HeaderSummary {
+  messageId: string | null;
+  subject: string | null;
+  fromAddress: string | null;
+  fromName: string | null;
+  toAddresses: string[];
+  sentAt: Date | null;
+}
+
+export interface StoreRequest {
+  /** The message as stored: our trace headers, then the bytes as received. */
+  bytes: Buffer;
+  envelopeFrom: string;
+  /** Envelope sender of forwards: SRS-rewritten, '' for the null sender. */
+  forwardSender: string;
+  remoteIp: string;
+  helo: string | null;
+  header: HeaderSummary;
+  spamScore: number;
+  authResults: Prisma.InputJsonValue;
+  tenants: TenantPlan[];
+  vacationReplies: Map<VacationPlan, Buffer>;
+}
+
+export interface StoreResult {
+  messageIds: string[];
+  outboundIds: string[];
+}
+
+// A 50 MB insert over a slow link takes a while; the default of 5 s would abort it.
+const TX_TIMEOUT_MS = 120_000;
+const DELIVERY_LIFETIME_MS = 5 * 86_400_000;
+
+/**
+ * Commits one message in one transaction: the raw message once per tenant as a content-addressed
+ * blob, one row per mailbox copy (folder uid allocated, quota re-checked and updated), outbox
+ * rows for forwards and vacation replies. Either all of it is there or none of it. Mailboxes are
+ * locked in id order, so two messages to the same mailboxes never deadlock.
+ */
+export class MessageStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async store(request: StoreRequest): Promise<StoreResult> {
+    const sha256 = createHash('sha256').update(request.bytes).digest('hex');
+    const result: StoreResult = { messageIds: [], outboundIds: [] };
+    const tenants = [...request.tenants].sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+    await this.prisma.$transaction(
+      async (tx) => {
+        for (const plan of tenants) await this.storeTenant(tx, plan, request, sha256, result);
+      },
+      { timeout: TX_TIMEOUT_MS, maxWait: 10_000 },
+    );
+    return result;
+  }
+
+  private async storeTenant(tx: Tx, plan: TenantPlan, req: StoreRequest, sha256: string, out: StoreResult) {
+    const { tenantId } = plan;
+    if (plan.copies.length + plan.forwards.length > 0) await insertBlob(tx, tenantId, sha256, req.bytes);
+    const copies = [...plan.copies].sort((a, b) => a.target.mailboxId.localeCompare(b.target.mailboxId));
+    const stored = new Map<string, string>();
+    for (const copy of copies) {
+      const id = await this.storeCopy(tx, tenantId, copy, req, sha256);
+      stored.set(copy.target.mailboxId, id);
+      out.messageIds.push(id);
+    }
+    if (copies.length > 0) await checkTenantQuota(tx, tenantId);
+    for (const forward of plan.forwards) {
+      const outbound = {
+        kind: 'forward' as const,
+        mailboxId: forward.mailboxId,
+        envelopeFrom: req.forwardSender,
+        fromDomain: forward.fromDomain,
+        sha256,
+        size: req.bytes.length,
+        header: req.header,
+        sourceMessageId: forward.mailboxId ? (stored.get(forward.mailboxId) ?? null) : null,
+      };
+      out.outboundIds.push(await queueOutbound(tx, tenantId, outbound, forward.recipients));
+    }
+    for (const vacation of plan.vacations) {
+      out.outboundIds.push(await this.queueVacation(tx, tenantId, vacation, req, stored.get(vacation.mailboxId)));
+    }
+  }
+
+  private async storeCopy(tx: Tx, tenantId: string, copy: MailboxCopy, req: StoreRequest, sha256: string) {
+    const size = req.bytes.length;
+    const mailboxId = copy.target.mailboxId;
+    // The RCPT check is advisory; this conditional update is the one that holds under concurrency.
+    const updated = await tx.$executeRaw`
+      UPDATE mailboxes SET used_bytes = used_bytes + ${size}, message_count = message_count + 1, updated_at = now()
+      WHERE tenant_id = ${tenantId}::uuid AND id = ${mailboxId}::uuid AND status = 'active'
+        AND used_bytes + ${size} <= quota_bytes`;
+    if (updated === 0) throw replies.quotaRace();
+    const folderId = await resolveFolder(tx, tenantId, mailboxId, copy.folder);
+    const { uidNext } = await tx.folder.update({
+      where: { tenantId_id: { tenantId, id: folderId } },
+      data: { uidNext: { increment: 1 } },
+      select: { uidNext: true },
+    });
+    const message = await tx.message.create({
+      data: {
+        tenantId,
+        mailboxId,
+        folderId,
+        blobSha256: sha256,
+        uid: uidNext - 1,
+        size,
+        flags: copy.flags,
+        envelopeFrom: req.envelopeFrom,
+        envelopeTo: copy.envelopeTo,
+        remoteIp: req.remoteIp,
+        heloName: req.helo,
+        messageIdHeader: req.header.messageId,
+        subject: req.header.subject,
+        fromAddress: req.header.fromAddress,
+        fromName: req.header.fromName,
+        toAddresses: req.header.toAddresses,
+        sentAt: req.header.sentAt,
+        spamScore: req.spamScore,
+        authResults: req.authResults,
+        filterTrace: copy.filterTrace ?? undefined,
+        parseStatus: 'pending',
+      },
+      select: { id: true },
+    });
+    return message.id;
+  }
+
+  private async queueVacation(tx: Tx, tenantId: string, plan: VacationPlan, req: StoreRequest, source?: string) {
+    const bytes = req.vacationReplies.get(plan);
+    if (!bytes) throw new Error('vacation reply was not composed');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await insertBlob(tx, tenantId, sha256, bytes);
+    const now = new Date();
+    await tx.vacationLog.upsert({
+      where: { tenantId_mailboxId_sender: { tenantId, mailboxId: plan.mailboxId, sender: plan.to.toLowerCase() } },
+      create: { tenantId, mailboxId: plan.mailboxId, sender: plan.to.toLowerCase(), lastSentAt: now },
+      update: { lastSentAt: now },
+    });
+    const outbound = {
+      kind: 'vacation' as const,
+      mailboxId: plan.mailboxId,
+      envelopeFrom: '', // RFC 3834 §3.3 / RFC 5230 §5.1: auto-replies go out with the null sender
+      fromDomain: plan.fromDomain,
+      sha256,
+      size: bytes.length,
+      header: { ...req.header, subject: plan.subject, messageId: null },
+      sourceMessageId: source ?? null,
+    };
+    return queueOutbound(tx, tenantId, outbound, [plan.to]);
+  }
+}
+
+async function insertBlob(tx: Tx, tenantId: string, sha256: string, bytes: Buffer): Promise<void> {
+  await tx.messageBlob.createMany({
+    data: [
+      {
+        tenantId,
+        sha256,
+        size: bytes.length,
+        bytes: new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length),
+      },
+    ],
+    skipDuplicates: true,
+  });
+}
+
+async function checkTenantQuota(tx: Tx, tenantId: string): Promise<void> {
+  const rows = await tx.$queryRaw<Array<{ ok: boolean }>>`
+    SELECT (SELECT COALESCE(sum(used_bytes), 0) FROM mailboxes WHERE tenant_id = ${tenantId}::uuid)
+      <= storage_quota_bytes AS ok
+    FROM tenants WHERE id = ${tenantId}::uuid`;
+  if (!rows[0]?.ok) throw replies.quotaRace();
+}
+
+const SPECIAL_FOLDERS = { inbox: 'INBOX', junk: 'Junk' } as const;
+
+/** The folder a copy goes to; INBOX and Junk are created when a mailbox has none yet. */
+async function resolveFolder(tx: Tx, tenantId: string, mailboxId: string, choice: FolderChoice): Promise<string> {
+  if (choice.kind === 'named') {
+    const named = await tx.folder.findFirst({
+      where: { tenantId, mailboxId, name: choice.name },
+      select: { id: true },
+    });
+    if (named) return named.id;
+    return resolveFolder(tx, tenantId, mailboxId, { kind: 'inbox' });
+  }
+  const existing = await tx.folder.findFirst({
+    where: { tenantId, mailboxId, kind: choice.kind },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true },
+  });
+  if (existing) return existing.id;
+  const name = SPECIAL_FOLDERS[choice.kind];
+  const created = await tx.folder.upsert({
+    where: { tenantId_mailboxId_name: { tenantId, mailboxId, name } },
+    create: { tenantId, mailboxId, name, kind: choice.kind },
+    update: {},
+    select: { id: true },
+  });
+  return created.id;
+}
+
+interface OutboundRow {
+  kind: 'forward' | 'vacation';
+  mailboxId: string | null;
+  envelopeFrom: string;
+  fromDomain: string;
+  sha256: string;
+  size: number;
+  header: HeaderSummary;
+  sourceMessageId: string | null;
+}
+
+/** An outbox row and one queued delivery per recipient; the worker's sweeper sends them. */
+async function queueOutbound(tx: Tx, tenantId: string, row: OutboundRow, recipients: string[]): Promise<string> {
+  const outbound = await tx.outboundMessage.create({
+    data: {
+      tenantId,
+      kind: row.kind,
+      mailboxId: row.mailboxId,
+      envelopeFrom: row.envelopeFrom,
+      fromDomain: row.fromDomain,
+      messageIdHeader: row.header.messageId,
+      subject: row.header.subject,
+      blobSha256: row.sha256,
+      size: row.size,
+      sourceMessageId: row.sourceMessageId,
+    },
+    select: { id: true },
+  });
+  const expiresAt = new Date(Date.now() + DELIVERY_LIFETIME_MS);
+  const deliveries = await tx.delivery.createManyAndReturn({
+    data: recipients.map((recipient) => ({
+      tenantId,
+      outboundMessageId: outbound.id,
+      recipient,
+      recipientDomain: recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase(),
+      status: 'queued' as const,
+      expiresAt,
+    })),
+    select: { id: true },
+  });
+  await tx.deliveryEvent.createMany({
+    data: deliveries.map((d) => ({ tenantId, deliveryId: d.id, type: 'queued' as const })),
+  });
+  return outbound.id;
+}

@@ -1,0 +1,202 @@
+import { isBounceLocalPart, parseMailAddress, parseVerpLocalPart, type MailAddress } from '@mailroom/mail';
+import type { DomainRow, MailboxRow, RecipientRepository, TenantRow } from './recipient.repository';
+import { replies, type SmtpReply } from './smtp-reply';
+
+/** A mailbox a recipient reaches, with what quota checks need. */
+export interface MailboxTarget {
+  tenantId: string;
+  mailboxId: string;
+  /** The mailbox's own address (local part @ the domain it lives in). */
+  address: string;
+  domainName: string;
+  quotaBytes: bigint;
+  usedBytes: bigint;
+  spamJunkThreshold: number | null;
+}
+
+export interface LocalRecipient {
+  kind: 'local';
+  /** The RCPT TO address as given. */
+  address: string;
+  tenant: TenantRow;
+  /** The recipient's domain (a domain alias's target, when it is one). */
+  domainName: string;
+  mailboxes: MailboxTarget[];
+  /** External addresses an alias sends a copy to. */
+  forwards: string[];
+}
+
+/** A DSN coming back to one of our VERP bounce addresses. */
+export interface BounceRecipient {
+  kind: 'bounce';
+  address: string;
+  tenantId: string;
+  deliveryId: string;
+}
+
+export type Recipient = LocalRecipient | BounceRecipient;
+
+const ACCEPTED_DOMAIN_STATUSES = new Set(['verified', 'active']);
+// Alias chains deeper than this are a configuration loop in all but name.
+const MAX_ALIAS_DEPTH = 8;
+
+interface Expansion {
+  tenantId: string;
+  mailboxes: Map<string, MailboxTarget>;
+  inactive: MailboxRow[];
+  forwards: Set<string>;
+  visited: Set<string>;
+}
+
+type Hit = { kind: 'mailbox'; row: MailboxRow } | { kind: 'alias'; destinations: string[] };
+
+/**
+ * Resolves a RCPT TO address to mailboxes and forwards, once per recipient, as Postfix's
+ * virtual(5) lookups do: mailbox, alias, sub-address (`user+tag`), catch-all (`*`), through
+ * domain aliases, alias chains bounded and loop-safe. Port 25 never relays: an address in a
+ * domain we do not host is refused whoever asks.
+ */
+export class RecipientResolver {
+  constructor(
+    private readonly repo: RecipientRepository,
+    private readonly bounceDomain: string,
+  ) {}
+
+  async resolve(rcpt: string, declaredSize: number | null): Promise<Recipient> {
+    const parsed = parseMailAddress(rcpt, { smtputf8: true });
+    if (!parsed.ok) throw replies.badRecipient(rcpt);
+    const address = parsed.value;
+    if (address.domain === this.bounceDomain && isBounceLocalPart(address.localPart)) {
+      const verp = parseVerpLocalPart(address.localPart);
+      if (!verp) throw replies.unknownUser(rcpt);
+      return { kind: 'bounce', address: address.address, ...verp };
+    }
+    const domain = await this.acceptedDomain(address.domain);
+    if (!domain) throw replies.relayDenied(rcpt);
+    const tenant = await this.repo.findTenant(domain.tenantId);
+    if (!tenant || tenant.status === 'deleted') throw replies.unknownUser(rcpt);
+    if (tenant.status === 'suspended') throw replies.tenantSuspended(rcpt);
+    const target = await this.aliasTarget(domain);
+    if (!target) throw replies.relayDenied(rcpt);
+    const expansion = await this.expandAddress(tenant.id, target, address);
+    const mailboxes = await this.checkQuota(rcpt, tenant, expansion, declaredSize);
+    return {
+      kind: 'local',
+      address: address.address,
+      tenant,
+      domainName: target.name,
+      mailboxes,
+      forwards: [...expansion.forwards],
+    };
+  }
+
+  private async acceptedDomain(name: string): Promise<DomainRow | null> {
+    const domain = await this.repo.findDomainByName(name);
+    return domain && !domain.deletedAt && ACCEPTED_DOMAIN_STATUSES.has(domain.status) ? domain : null;
+  }
+
+  /** x@alias-domain goes where x@target goes. */
+  private async aliasTarget(domain: DomainRow): Promise<DomainRow | null> {
+    if (!domain.aliasOfId) return domain;
+    const target = await this.repo.findDomain(domain.tenantId, domain.aliasOfId);
+    return target && !target.deletedAt ? target : null;
+  }
+
+  private async expandAddress(tenantId: string, domain: DomainRow, address: MailAddress): Promise<Expansion> {
+    const expansion: Expansion = {
+      tenantId,
+      mailboxes: new Map(),
+      inactive: [],
+      forwards: new Set(),
+      visited: new Set(),
+    };
+    await this.expand(expansion, domain, address.localKey, 0);
+    return expansion;
+  }
+
+  private async expand(ctx: Expansion, domain: DomainRow, localKey: string, depth: number): Promise<boolean> {
+    const key = `${domain.id}:${localKey}`;
+    if (ctx.visited.has(key) || depth > MAX_ALIAS_DEPTH) return false;
+    ctx.visited.add(key);
+    const hit = await this.lookup(domain, localKey);
+    if (!hit) return false;
+    if (hit.kind === 'mailbox') {
+      if (hit.row.status === 'active') ctx.mailboxes.set(hit.row.id, toTarget(hit.row, domain.name));
+      else ctx.inactive.push(hit.row);
+      return true;
+    }
+    for (const destination of hit.destinations) {
+      await this.expandDestination(ctx, destination, depth + 1);
+    }
+    return true;
+  }
+
+  private async expandDestination(ctx: Expansion, destination: string, depth: number): Promise<void> {
+    const parsed = parseMailAddress(destination, { smtputf8: true });
+    if (!parsed.ok) return;
+    const domain = await this.acceptedDomain(parsed.value.domain);
+    if (!domain || domain.tenantId !== ctx.tenantId) {
+      // Not a domain of this tenant: the copy leaves through the outbox.
+      ctx.forwards.add(parsed.value.address);
+      return;
+    }
+    const target = await this.aliasTarget(domain);
+    if (target) await this.expand(ctx, target, parsed.value.localKey, depth);
+  }
+
+  /** Mailbox, then alias, then the same for the part before '+', then the catch-all. */
+  private async lookup(domain: DomainRow, localKey: string): Promise<Hit | null> {
+    const plus = localKey.indexOf('+');
+    const keys = plus > 0 ? [localKey, localKey.slice(0, plus)] : [localKey];
+    for (const key of keys) {
+      const mailbox = await this.repo.findMailbox(domain.tenantId, domain.id, key);
+      if (mailbox) return { kind: 'mailbox', row: mailbox };
+      const alias = await this.repo.findAlias(domain.tenantId, domain.id, key);
+      if (alias) return { kind: 'alias', destinations: alias.destinations };
+    }
+    const catchAll = await this.repo.findAlias(domain.tenantId, domain.id, '*');
+    return catchAll ? { kind: 'alias', destinations: catchAll.destinations } : null;
+  }
+
+  /**
+   * A mailbox reached directly answers with its own state. Through an alias, targets that are
+   * disabled or full are left out as long as some target remains, so one full mailbox does not
+   * refuse mail for a whole team.
+   */
+  private async checkQuota(
+    rcpt: string,
+    tenant: TenantRow,
+    ctx: Expansion,
+    declaredSize: number | null,
+  ): Promise<MailboxTarget[]> {
+    const size = BigInt(declaredSize ?? 0);
+    const refusals: SmtpReply[] = ctx.inactive.map((m) =>
+      m.status === 'disabled' ? replies.disabled(rcpt) : replies.unknownUser(rcpt),
+    );
+    const accepted: MailboxTarget[] = [];
+    for (const target of ctx.mailboxes.values()) {
+      if (size > target.quotaBytes) refusals.push(replies.tooBigForQuota(rcpt));
+      else if (target.usedBytes + size > target.quotaBytes || target.usedBytes >= target.quotaBytes) {
+        refusals.push(replies.overQuota(rcpt));
+      } else accepted.push(target);
+    }
+    if (accepted.length === 0 && ctx.forwards.size === 0) throw refusals[0] ?? replies.unknownUser(rcpt);
+    if (accepted.length > 0) {
+      const used = await this.repo.tenantUsedBytes(tenant.id);
+      if (used + size > tenant.storageQuotaBytes) throw replies.overQuota(rcpt);
+    }
+    return accepted;
+  }
+}
+
+function toTarget(row: MailboxRow, domainName: string): MailboxTarget {
+  return {
+    tenantId: row.tenantId,
+    mailboxId: row.id,
+    address: `${row.localPart}@${domainName}`,
+    domainName,
+    quotaBytes: row.quotaBytes,
+    usedBytes: row.usedBytes,
+    spamJunkThreshold: row.spamJunkThreshold,
+  };
+}

@@ -1,0 +1,116 @@
+import type { SMTPServer, SMTPServerSession } from 'smtp-server';
+import { ENHANCED_CODE, smtpReply, type SmtpReply } from './smtp-reply';
+
+/** smtp-server's connection class, which the package exports only as a type of its server. */
+export type SMTPConnection = SMTPServer['connections'] extends Set<infer C> ? C : never;
+
+export interface SessionLimitOptions {
+  hostname: string;
+  maxConnectionsPerIp: number;
+  maxCommands: number;
+  maxErrors: number;
+  sessionTimeoutMs: number;
+}
+
+interface Counters {
+  commands: number;
+  errors: number;
+  deadline: NodeJS.Timeout;
+}
+
+// How often a session past its deadline is looked at again while we owe it a reply (a commit
+// in flight): cutting it then would make the sender retry a message we may have stored.
+const DEADLINE_RECHECK_MS = 500;
+
+/**
+ * The limits smtp-server does not enforce itself: connections per client address, commands and
+ * errors per session, and a total session deadline (the idle timeout alone lets a client that
+ * drips one byte at a time hold a connection for ever). Counters live only as long as their
+ * connection, so memory stays flat whatever clients do.
+ */
+export class SessionLimits {
+  private readonly perIp = new Map<string, number>();
+  private readonly admitted = new Set<string>();
+  private readonly counters = new Map<string, Counters>();
+
+  constructor(private readonly options: SessionLimitOptions) {}
+
+  /** Counts the connection against its address; the reply to refuse it, or null. */
+  admit(session: SMTPServerSession): SmtpReply | null {
+    const ip = session.remoteAddress;
+    const count = (this.perIp.get(ip) ?? 0) + 1;
+    if (count > this.options.maxConnectionsPerIp) {
+      return smtpReply(
+        421,
+        '4.7.0',
+        `${this.options.hostname} Too many connections from your address, try again later`,
+      );
+    }
+    this.perIp.set(ip, count);
+    this.admitted.add(session.id);
+    return null;
+  }
+
+  /** Forgets a closed connection. */
+  release(session: SMTPServerSession): void {
+    const counters = this.counters.get(session.id);
+    if (counters) clearTimeout(counters.deadline);
+    this.counters.delete(session.id);
+    if (!this.admitted.delete(session.id)) return;
+    const left = (this.perIp.get(session.remoteAddress) ?? 1) - 1;
+    if (left > 0) this.perIp.set(session.remoteAddress, left);
+    else this.perIp.delete(session.remoteAddress);
+  }
+
+  /** Connections currently counted, for tests and metrics. */
+  get openSessions(): number {
+    return this.admitted.size;
+  }
+
+  /**
+   * Wraps one connection's command dispatch and reply writer (smtp-server has no hook for
+   * either). Replies whose text already starts with an enhanced status code are sent without the
+   * library's generic one, which would otherwise be put in front of ours ("550 5.1.1 5.2.1 ...").
+   */
+  attach(connection: SMTPConnection): void {
+    const counters: Counters = {
+      commands: 0,
+      errors: 0,
+      deadline: setTimeout(() => this.expire(connection), this.options.sessionTimeoutMs),
+    };
+    counters.deadline.unref();
+    this.counters.set(connection.id, counters);
+    const send = connection.send.bind(connection);
+    const dispatch = connection._onCommand.bind(connection);
+    const close = (text: string) => send(421, `4.7.0 ${this.options.hostname} ${text}, closing connection`, false);
+
+    connection.send = (code, data, context) => {
+      const own = typeof data === 'string' && ENHANCED_CODE.test(data);
+      send(code, data, own ? false : context);
+      if (code === 250 && context === 'DATA_OK') counters.errors = 0;
+      if (code >= 400 && code !== 421 && ++counters.errors >= this.options.maxErrors) close('Too many errors');
+    };
+    connection._onCommand = (command, callback) => {
+      if (++counters.commands > this.options.maxCommands) {
+        close('Too many commands in one session');
+        callback?.();
+        return;
+      }
+      dispatch(command, callback);
+    };
+  }
+
+  private expire(connection: SMTPConnection): void {
+    // The same test smtp-server's idle timeout makes: a handler, or onData after the message.
+    const parser = connection._parser;
+    const waitingForUs = connection._handlerPending || (!!connection._dataStream && !!parser && !parser._dataMode);
+    if (waitingForUs && this.counters.has(connection.id)) {
+      this.counters.get(connection.id)!.deadline = setTimeout(
+        () => this.expire(connection),
+        DEADLINE_RECHECK_MS,
+      ).unref();
+      return;
+    }
+    connection.send(421, `4.4.2 ${this.options.hostname} Session time limit exceeded, closing connection`, false);
+  }
+}

@@ -1,0 +1,285 @@
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { srsReverse } from '@mailroom/mail';
+import { srsKey } from '../../apps/mta/src/inbound/inbound-mx';
+import { basicMessage, createHarness, type Harness, type RunningInbound } from './support/harness';
+import { RawSmtp, transaction } from './support/smtp-client';
+
+describe('inbound MX: recipients', () => {
+  let h: Harness;
+  let mx: RunningInbound;
+  let acme: Awaited<ReturnType<Harness['seed']['hosted']>>;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    acme = await h.seed.hosted('acme.test', ['alice', 'bob', 'carol']);
+    mx = await h.start();
+  });
+  afterAll(async () => h?.close());
+
+  async function rcpt(address: string, mailFrom = 'MAIL FROM:<sender@sender.test>') {
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    expect((await client.command(mailFrom)).code).toBe(250);
+    const reply = await client.command(`RCPT TO:<${address}>`);
+    client.close();
+    return reply;
+  }
+
+  it('advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, STARTTLS and ENHANCEDSTATUSCODES, and no AUTH', async () => {
+    const client = await RawSmtp.connect(mx.port);
+    const ehlo = await client.command('EHLO client.test');
+    client.close();
+    expect(ehlo.code).toBe(250);
+    const features = ehlo.lines.slice(1).map((l) => l.slice(4));
+    expect(features).toEqual(
+      expect.arrayContaining([
+        'PIPELINING',
+        '8BITMIME',
+        'SMTPUTF8',
+        'ENHANCEDSTATUSCODES',
+        'STARTTLS',
+        `SIZE ${mx.config.MAX_MESSAGE_BYTES}`,
+      ]),
+    );
+    expect(features.some((f) => f.startsWith('AUTH'))).toBe(false);
+  });
+
+  it('accepts a mailbox and stores the message in its INBOX', async () => {
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      'sender@sender.test',
+      ['Alice@ACME.test'],
+      basicMessage('sender@sender.test', 'alice@acme.test', 'first'),
+    );
+    client.close();
+    expect(replies.map((r) => r.code)).toEqual([250, 250, 354, 250]);
+    expect(replies[3]!.text).toMatch(/^250 2\.0\.0 Ok: queued as [0-9a-f]{16}$/);
+    const stored = await h.prisma.message.findMany({
+      where: { mailboxId: acme.mailboxes[0]!.id },
+      include: { folder: true },
+    });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({
+      subject: 'first',
+      envelopeFrom: 'sender@sender.test',
+      parseStatus: 'pending',
+      uid: 1,
+    });
+    expect(stored[0]!.folder.kind).toBe('inbox');
+  });
+
+  it('rejects an unknown user with 550 5.1.1', async () => {
+    const reply = await rcpt('nobody@acme.test');
+    expect(reply.text).toBe('550 5.1.1 <nobody@acme.test>: Recipient address rejected: User unknown');
+  });
+
+  it('rejects any other domain with 554 5.7.1 relay access denied', async () => {
+    const reply = await rcpt('someone@elsewhere.example');
+    expect(reply.text).toBe('554 5.7.1 <someone@elsewhere.example>: Relay access denied');
+  });
+
+  it('rejects a disabled mailbox with 550 5.2.1 and a deleted one with 550 5.1.1', async () => {
+    await h.seed.mailbox(acme.tenant.id, acme.domain.id, 'gone', { status: 'deleted' });
+    await h.seed.mailbox(acme.tenant.id, acme.domain.id, 'paused', { status: 'disabled' });
+    expect((await rcpt('paused@acme.test')).text).toBe(
+      '550 5.2.1 <paused@acme.test>: Recipient address rejected: Mailbox disabled',
+    );
+    expect((await rcpt('gone@acme.test')).text).toMatch(/^550 5\.1\.1 /);
+  });
+
+  it('answers a full mailbox with 452 4.2.2, and 552 5.2.2 when the declared size alone is over quota', async () => {
+    await h.seed.mailbox(acme.tenant.id, acme.domain.id, 'full', { quotaBytes: 10_000n, usedBytes: 10_000n });
+    await h.seed.mailbox(acme.tenant.id, acme.domain.id, 'small', { quotaBytes: 10_000n });
+    expect((await rcpt('full@acme.test')).text).toBe(
+      '452 4.2.2 <full@acme.test>: Recipient address rejected: Mailbox full',
+    );
+    expect((await rcpt('small@acme.test', 'MAIL FROM:<s@sender.test> SIZE=20000')).text).toMatch(/^552 5\.2\.2 /);
+    expect((await rcpt('small@acme.test', 'MAIL FROM:<s@sender.test> SIZE=2000')).code).toBe(250);
+  });
+
+  it('re-checks the quota when it commits: a message larger than the room left is 452 4.2.2 and not stored', async () => {
+    const nearly = await h.seed.mailbox(acme.tenant.id, acme.domain.id, 'nearly', {
+      quotaBytes: 10_000n,
+      usedBytes: 9_900n,
+    });
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      's@sender.test',
+      ['nearly@acme.test'],
+      basicMessage('s@sender.test', 'nearly@acme.test', 'too big'),
+    );
+    client.close();
+    expect(replies.map((r) => r.code)).toEqual([250, 250, 354, 452]);
+    expect(replies.at(-1)!.text).toMatch(/^452 4\.2\.2 /);
+    expect(await h.prisma.message.count({ where: { mailboxId: nearly.id } })).toBe(0);
+    expect((await h.prisma.mailbox.findFirstOrThrow({ where: { id: nearly.id } })).usedBytes).toBe(9_900n);
+  });
+
+  it('answers 451 4.7.1 for a suspended tenant and 550 5.1.1 for a deleted one', async () => {
+    const suspended = await h.seed.hosted('suspended.test', ['x'], { status: 'suspended' });
+    const deleted = await h.seed.hosted('deleted.test', ['x'], { status: 'deleted' });
+    expect(suspended.tenant.status).toBe('suspended');
+    expect((await rcpt('x@suspended.test')).text).toMatch(/^451 4\.7\.1 <x@suspended\.test>: .*suspended/);
+    expect(deleted.tenant.status).toBe('deleted');
+    expect((await rcpt('x@deleted.test')).text).toMatch(/^550 5\.1\.1 /);
+  });
+
+  it('does not accept mail for a domain that is still pending or suspended', async () => {
+    const t = await h.seed.tenant();
+    const pending = await h.seed.domain(t.id, 'pending.test', { status: 'pending' });
+    await h.seed.mailbox(t.id, pending.id, 'x');
+    const suspended = await h.seed.domain(t.id, 'off.test', { status: 'suspended' });
+    await h.seed.mailbox(t.id, suspended.id, 'x');
+    expect((await rcpt('x@pending.test')).text).toMatch(/^554 5\.7\.1 .*Relay access denied/);
+    expect((await rcpt('x@off.test')).text).toMatch(/^554 5\.7\.1 .*Relay access denied/);
+  });
+
+  it('resolves domain aliases, sub-addresses and the catch-all', async () => {
+    const t = await h.seed.hosted('team.test', ['dana']);
+    await h.seed.domain(t.tenant.id, 'team-alias.test', { aliasOfId: t.domain.id });
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      's@sender.test',
+      ['dana@team-alias.test', 'dana+news@team.test'],
+      basicMessage('s@sender.test', 'dana@team.test'),
+    );
+    expect(replies.map((r) => r.code)).toEqual([250, 250, 250, 354, 250]);
+    expect(await h.prisma.message.count({ where: { mailboxId: t.mailboxes[0]!.id } })).toBe(1);
+    expect((await client.command('RSET')).code).toBe(250);
+    expect((await client.command('MAIL FROM:<s@sender.test>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<whoever@team.test>')).code).toBe(550);
+    await h.seed.alias(t.tenant.id, t.domain.id, '*', ['dana@team.test']);
+    expect((await client.command('RCPT TO:<whoever@team.test>')).code).toBe(250);
+    client.close();
+  });
+
+  it('stores a message to three local mailboxes as one blob with three message rows', async () => {
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const to = ['alice@acme.test', 'bob@acme.test', 'carol@acme.test'];
+    const replies = await transaction(
+      client,
+      's@sender.test',
+      to,
+      basicMessage('s@sender.test', to.join(', '), 'three'),
+    );
+    client.close();
+    expect(replies.at(-1)!.code).toBe(250);
+    const rows = await h.prisma.message.findMany({ where: { subject: 'three' } });
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map((r) => r.blobSha256)).size).toBe(1);
+    expect(await h.prisma.messageBlob.count({ where: { sha256: rows[0]!.blobSha256 } })).toBe(1);
+    const blob = await h.prisma.messageBlob.findFirstOrThrow({ where: { sha256: rows[0]!.blobSha256 } });
+    expect(blob.size).toBe(rows[0]!.size);
+    const bob = await h.prisma.mailbox.findFirstOrThrow({ where: { id: acme.mailboxes[1]!.id } });
+    expect(bob.usedBytes).toBe(BigInt(blob.size));
+    expect(bob.messageCount).toBe(1);
+  });
+
+  it('delivers one copy per mailbox when several recipients reach it, and stops alias loops', async () => {
+    const t = await h.seed.hosted('loop.test', ['erin']);
+    await h.seed.alias(t.tenant.id, t.domain.id, 'a', ['b@loop.test', 'erin@loop.test']);
+    await h.seed.alias(t.tenant.id, t.domain.id, 'b', ['a@loop.test', 'erin@loop.test']);
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      's@sender.test',
+      ['a@loop.test', 'b@loop.test', 'erin@loop.test'],
+      basicMessage('s@sender.test', 'a@loop.test', 'loop'),
+    );
+    client.close();
+    expect(replies.at(-1)!.code).toBe(250);
+    expect(await h.prisma.message.count({ where: { mailboxId: t.mailboxes[0]!.id } })).toBe(1);
+  });
+
+  it('writes external alias targets to the outbox as an SRS forward with a queued delivery', async () => {
+    const t = await h.seed.hosted('fwd.test', ['frank']);
+    await h.seed.alias(t.tenant.id, t.domain.id, 'team', ['frank@fwd.test', 'Frank.Home@Remote.example']);
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      'orig@sender.test',
+      ['team@fwd.test'],
+      basicMessage('orig@sender.test', 'team@fwd.test', 'fwd'),
+    );
+    client.close();
+    expect(replies.at(-1)!.code).toBe(250);
+    const outbound = await h.prisma.outboundMessage.findFirstOrThrow({
+      where: { tenantId: t.tenant.id },
+      include: { deliveries: true },
+    });
+    expect(outbound).toMatchObject({ kind: 'forward', fromDomain: 'fwd.test', subject: 'fwd' });
+    expect(outbound.envelopeFrom).toMatch(/^SRS0=.*@mx\.mailroom\.test$/);
+    expect(srsReverse(outbound.envelopeFrom, srsKey(mx.config.MASTER_KEY))).toBe('orig@sender.test');
+    expect(outbound.deliveries).toHaveLength(1);
+    expect(outbound.deliveries[0]).toMatchObject({
+      recipient: 'Frank.Home@remote.example',
+      recipientDomain: 'remote.example',
+      status: 'queued',
+    });
+    expect(outbound.deliveries[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now() + 4 * 86_400_000);
+    expect(await h.prisma.message.count({ where: { mailboxId: t.mailboxes[0]!.id } })).toBe(1);
+  });
+
+  it('accepts MAIL FROM:<> (a DSN) and stores it without replying to anyone', async () => {
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      '',
+      ['carol@acme.test'],
+      basicMessage('MAILER-DAEMON@sender.test', 'carol@acme.test', 'dsn-in'),
+    );
+    client.close();
+    expect(replies.map((r) => r.code)).toEqual([250, 250, 354, 250]);
+    const row = await h.prisma.message.findFirstOrThrow({ where: { subject: 'dsn-in' } });
+    expect(row.envelopeFrom).toBe('');
+    expect(await h.prisma.outboundMessage.count({ where: { tenantId: acme.tenant.id } })).toBe(0);
+  });
+
+  it('takes 100 recipients across aliases and a catch-all through nodemailer, and refuses the 101st with 452 4.5.3', async () => {
+    const t = await h.seed.hosted('many.test', ['m1', 'm2', 'm3']);
+    for (let i = 0; i < 40; i++) {
+      await h.seed.alias(t.tenant.id, t.domain.id, `list${i}`, ['m1@many.test', 'm2@many.test']);
+    }
+    await h.seed.alias(t.tenant.id, t.domain.id, '*', ['m3@many.test']);
+    const to = [
+      ...Array.from({ length: 40 }, (_, i) => `list${i}@many.test`),
+      ...Array.from({ length: 60 }, (_, i) => `x${i}@many.test`),
+    ];
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: mx.port,
+      secure: false,
+      tls: { rejectUnauthorized: false },
+    });
+    const info = await transport.sendMail({
+      from: 's@sender.test',
+      to,
+      subject: 'hundred',
+      text: 'hi',
+      envelope: { from: 's@sender.test', to },
+    });
+    expect(info.accepted).toHaveLength(100);
+    expect(info.rejected).toHaveLength(0);
+    expect(info.response).toMatch(/^250 2\.0\.0 Ok: queued as /);
+    const rows = await h.prisma.message.findMany({ where: { subject: 'hundred' } });
+    expect(rows.map((r) => r.mailboxId).sort()).toEqual(t.mailboxes.map((m) => m.id).sort());
+
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    await client.command('MAIL FROM:<s@sender.test>');
+    for (const rcptTo of to) expect((await client.command(`RCPT TO:<${rcptTo}>`)).code).toBe(250);
+    expect((await client.command('RCPT TO:<one-more@many.test>')).text).toMatch(/^452 4\.5\.3 /);
+    client.close();
+  });
+});
