@@ -5,6 +5,14 @@ import type { Logger } from 'pino';
 import type { Config } from '@mailroom/config';
 import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AliasesModule } from './aliases/aliases.module';
+import { FiltersModule } from './filters/filters.module';
+import { IpRulesModule } from './ip-rules/ip-rules.module';
+import { MailboxesModule } from './mailboxes/mailboxes.module';
+import { RetentionModule } from './retention/retention.module';
+import { LegalHoldModule } from './legal-hold/legal-hold.module';
+import { RetentionRunsModule } from './retention-runs/retention-runs.module';
+import { AdminJobsModule } from './admin-jobs/admin-jobs.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { DomainsModule } from './domains/domains.module';
@@ -47,6 +55,14 @@ export class AppModule {
         TenantsModule,
         UsersModule,
         ApiKeysModule,
+        MailboxesModule,
+        AliasesModule,
+        FiltersModule,
+        IpRulesModule,
+        RetentionModule,
+        LegalHoldModule,
+        RetentionRunsModule,
+        AdminJobsModule,
         DomainsModule,
         WebhooksModule,
       ],
