@@ -38,6 +38,11 @@ describe('domains', () => {
     expect(res.body.dkim).toEqual([
       { selector: expect.stringMatching(/^mr\d{6}[a-z]+$/), status: 'pending', activatedAt: null },
     ]);
+    const system = await db.prisma.alias.findMany({ where: { domainId: res.body.id }, orderBy: { localPart: 'asc' } });
+    expect(system.map((a) => [a.localPart, a.system, a.destinations])).toEqual([
+      ['abuse', true, [tenant.adminEmail]],
+      ['postmaster', true, [tenant.adminEmail]],
+    ]);
     const key = await db.prisma.dkimKey.findFirstOrThrow({ where: { domainId: res.body.id } });
     expect(key.privateKeyEncrypted).toMatch(/^v1\./);
     expect(key.privateKeyEncrypted).not.toContain('PRIVATE KEY');

@@ -15,6 +15,7 @@ import { RetentionRunsModule } from './retention-runs/retention-runs.module';
 import { AdminJobsModule } from './admin-jobs/admin-jobs.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { DeliveriesModule } from './deliveries/deliveries.module';
 import { DomainsModule } from './domains/domains.module';
 import { IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { ValidationPipe } from './common/validation';
@@ -65,6 +66,7 @@ export class AppModule {
         AdminJobsModule,
         DomainsModule,
         WebhooksModule,
+        DeliveriesModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: ValidationPipe },

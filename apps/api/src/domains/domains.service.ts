@@ -5,6 +5,7 @@ import type { DkimKey, DnsCheck, Domain } from '@mailroom/db';
 import { renderBindZone } from '@mailroom/dns';
 import { addDomain, newDkimKey, planForDomain, platformDnsFromConfig, type PlatformDns } from '@mailroom/onboarding';
 import { JobName } from '@mailroom/queue';
+import { ensureSystemAliases, systemAliasDestination } from '../aliases/system-aliases';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { CallContext } from '../auth/request-context';
@@ -106,6 +107,19 @@ export class DomainsService {
         name: dto.name,
         aliasOf: dto.aliasOf,
       });
+      // postmaster@ and abuse@ exist on every domain (RFC 2142), pointing at a tenant admin; a
+      // domain alias has none of its own (its target's answer).
+      const destination = domain.aliasOfId ? null : await systemAliasDestination(tx, tenantId, domain.id);
+      const systemAliases = destination ? await ensureSystemAliases(tx, tenantId, domain.id, destination) : [];
+      for (const alias of systemAliases) {
+        await this.audit.record(tx, call, {
+          tenantId,
+          action: 'alias.create',
+          targetType: 'alias',
+          targetId: alias.id,
+          after: alias,
+        });
+      }
       const full = await tx.domain.findUniqueOrThrow({
         where: { tenantId_id: { tenantId, id: domain.id } },
         include: WITH,

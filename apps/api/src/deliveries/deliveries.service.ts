@@ -1,0 +1,193 @@
+import { Injectable } from '@nestjs/common';
+import { Conflict, NotFound } from '@mailroom/core';
+import type { Delivery, DeliveryEvent, OutboundMessage } from '@mailroom/db';
+import { AuditService } from '../audit/audit.service';
+import type { CallContext } from '../auth/request-context';
+import { keyset, parseSort, type Page } from '../common/pagination';
+import { TenantDb, type Tx } from '../infra/tenant-db.service';
+import type { DeliveryResponse, ListDeliveriesQuery, TraceQuery } from './delivery.dto';
+
+type Row = Delivery & { outboundMessage: OutboundMessage; events?: DeliveryEvent[] };
+
+export function presentDelivery(d: Row): DeliveryResponse {
+  const m = d.outboundMessage;
+  return {
+    id: d.id,
+    outboundMessageId: d.outboundMessageId,
+    kind: m.kind,
+    messageId: m.messageIdHeader,
+    sender: m.envelopeFrom,
+    subject: m.subject,
+    recipient: d.recipient,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.status === 'queued' || d.status === 'deferred' ? d.nextAttemptAt.toISOString() : null,
+    lastResponse: d.lastResponse,
+    lastResponseCode: d.lastResponseCode,
+    remoteHost: d.remoteHost,
+    deliveredAt: d.deliveredAt?.toISOString() ?? null,
+    createdAt: d.createdAt.toISOString(),
+    ...(d.events
+      ? {
+          events: d.events.map((e) => ({
+            type: e.type,
+            remoteHost: e.remoteHost,
+            remoteIp: e.remoteIp,
+            smtpCode: e.smtpCode,
+            enhancedCode: e.enhancedCode,
+            response: e.response,
+            durationMs: e.durationMs,
+            createdAt: e.createdAt.toISOString(),
+          })),
+        }
+      : {}),
+  };
+}
+
+const bare = (messageId: string) => messageId.trim().replace(/^<|>$/g, '');
+const headerForms = (messageId: string) => [bare(messageId), `<${bare(messageId)}>`];
+
+/** The delivery log, retry and cancel, and the end-to-end trace of one message. */
+@Injectable()
+export class DeliveriesService {
+  constructor(
+    private readonly db: TenantDb,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(tenantId: string, q: ListDeliveriesQuery): Promise<Page<DeliveryResponse>> {
+    const page = keyset(parseSort('-createdAt', ['createdAt'] as const, '-createdAt'), q.cursor, q.limit);
+    const rows = await this.db.tenant(tenantId, (tx) =>
+      tx.delivery.findMany({
+        where: {
+          AND: [
+            { tenantId },
+            page.where,
+            q.status ? { status: q.status } : {},
+            q.recipient ? { recipient: { equals: q.recipient, mode: 'insensitive' } } : {},
+            q.messageId ? { outboundMessage: { messageIdHeader: { in: headerForms(q.messageId) } } } : {},
+            q.sender ? { outboundMessage: { envelopeFrom: { equals: q.sender, mode: 'insensitive' } } } : {},
+            q.from ? { createdAt: { gte: new Date(q.from) } } : {},
+            q.to ? { createdAt: { lt: new Date(q.to) } } : {},
+          ],
+        },
+        include: { outboundMessage: true },
+        orderBy: page.orderBy,
+        take: page.take,
+      }),
+    );
+    const { rows: items, nextCursor } = page.page(rows);
+    return { items: items.map(presentDelivery), nextCursor };
+  }
+
+  private async load(tx: Tx, tenantId: string, id: string): Promise<Row> {
+    const row = /^[0-9a-f-]{36}$/i.test(id)
+      ? await tx.delivery.findFirst({
+          where: { tenantId, id },
+          include: { outboundMessage: true, events: { orderBy: { createdAt: 'asc' } } },
+        })
+      : null;
+    if (!row) throw new NotFound(`Delivery ${id} not found.`);
+    return row;
+  }
+
+  async get(tenantId: string, id: string): Promise<DeliveryResponse> {
+    return presentDelivery(await this.db.tenant(tenantId, (tx) => this.load(tx, tenantId, id)));
+  }
+
+  /**
+   * Retry now or cancel: only a queued or deferred delivery, by compare-and-set, so a delivery
+   * the worker is sending right now is never changed under it.
+   */
+  async act(call: CallContext, tenantId: string, id: string, action: 'retry' | 'cancel'): Promise<DeliveryResponse> {
+    const row = await this.db.tenant(tenantId, async (tx) => {
+      const before = await this.load(tx, tenantId, id);
+      const { count } = await tx.delivery.updateMany({
+        where: { tenantId, id, status: { in: ['queued', 'deferred'] } },
+        data: action === 'retry' ? { nextAttemptAt: new Date() } : { status: 'cancelled' },
+      });
+      if (count === 0)
+        throw new Conflict(
+          `Delivery ${id} is ${before.status}; only queued or deferred deliveries can be ${action === 'retry' ? 'retried' : 'cancelled'}.`,
+        );
+      await tx.deliveryEvent.create({
+        data: {
+          tenantId,
+          deliveryId: id,
+          type: action === 'retry' ? 'retry_requested' : 'cancelled',
+          response: `by ${call.principal.label}`,
+        },
+      });
+      await this.audit.record(tx, call, {
+        tenantId,
+        action: `delivery.${action}`,
+        targetType: 'delivery',
+        targetId: id,
+        before: { status: before.status },
+      });
+      return this.load(tx, tenantId, id);
+    });
+    return presentDelivery(row);
+  }
+
+  /**
+   * What happened to one message end to end: where it arrived (verdicts, the filter that fired,
+   * the folder) and every outbound copy (forwards, replies, submissions) with every attempt.
+   */
+  async trace(tenantId: string, q: TraceQuery) {
+    const range = { ...(q.from ? { gte: new Date(q.from) } : {}), ...(q.to ? { lt: new Date(q.to) } : {}) };
+    return this.db.tenant(tenantId, async (tx) => {
+      const inbound = await tx.message.findMany({
+        where: {
+          tenantId,
+          ...(q.messageId ? { messageIdHeader: { in: headerForms(q.messageId) } } : {}),
+          ...(q.recipient ? { envelopeTo: { equals: q.recipient, mode: 'insensitive' } } : {}),
+          ...(q.from || q.to ? { receivedAt: range } : {}),
+        },
+        include: { mailbox: { include: { domain: true } }, folder: true },
+        orderBy: { receivedAt: 'asc' },
+        take: 200,
+      });
+      const outbound = await tx.outboundMessage.findMany({
+        where: {
+          tenantId,
+          ...(q.messageId
+            ? {
+                OR: [
+                  { messageIdHeader: { in: headerForms(q.messageId) } },
+                  { sourceMessageId: { in: inbound.map((m) => m.id) } },
+                ],
+              }
+            : { deliveries: { some: { recipient: { equals: q.recipient!, mode: 'insensitive' } } } }),
+          ...(q.from || q.to ? { createdAt: range } : {}),
+        },
+        include: { deliveries: { include: { events: { orderBy: { createdAt: 'asc' } } } } },
+        orderBy: { createdAt: 'asc' },
+        take: 200,
+      });
+      return {
+        inbound: inbound.map((m) => ({
+          messageId: m.messageIdHeader,
+          mailbox: `${m.mailbox.localPart}@${m.mailbox.domain.name}`,
+          folder: m.folder.name,
+          envelopeFrom: m.envelopeFrom,
+          envelopeTo: m.envelopeTo,
+          remoteIp: m.remoteIp,
+          spamScore: m.spamScore,
+          authResults: m.authResults,
+          filterTrace: m.filterTrace,
+          receivedAt: m.receivedAt.toISOString(),
+        })),
+        outbound: outbound.map((o) => ({
+          id: o.id,
+          kind: o.kind,
+          messageId: o.messageIdHeader,
+          envelopeFrom: o.envelopeFrom,
+          subject: o.subject,
+          createdAt: o.createdAt.toISOString(),
+          deliveries: o.deliveries.map((d) => presentDelivery({ ...d, outboundMessage: o })),
+        })),
+      };
+    });
+  }
+}
