@@ -106,10 +106,11 @@ export class DeliveriesService {
         where: { tenantId, id, status: { in: ['queued', 'deferred'] } },
         data: action === 'retry' ? { nextAttemptAt: new Date() } : { status: 'cancelled' },
       });
-      if (count === 0)
+      if (count === 0) {
         throw new Conflict(
           `Delivery ${id} is ${before.status}; only queued or deferred deliveries can be ${action === 'retry' ? 'retried' : 'cancelled'}.`,
         );
+      }
       await tx.deliveryEvent.create({
         data: {
           tenantId,
