@@ -5,7 +5,11 @@ import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops
 import { createNodeResolver } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
 import { domainHandlers } from './processors/domains.processor';
+import { createMaintenanceMetrics } from './maintenance/job-run';
 import { maintenanceHandlers } from './processors/maintenance.processor';
+import { purgeHandlers } from './processors/purge.processor';
+import { retentionHandlers } from './processors/retention.processor';
+import { storageHandlers } from './processors/storage.processor';
 import { webhookHandlers } from './processors/webhooks.processor';
 import { startWorkers } from './worker';
 
@@ -24,8 +28,12 @@ async function main(): Promise<void> {
   producerConnection.on('error', () => undefined);
   const producer = new JobProducer(producerConnection, config.QUEUE_PREFIX);
   const resolver = createNodeResolver(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);
+  const maintenance = { prisma, metrics: createMaintenanceMetrics(registry), logger };
   const handlers = {
-    ...maintenanceHandlers(prisma),
+    ...maintenanceHandlers(prisma, maintenance.metrics),
+    ...retentionHandlers(maintenance),
+    ...purgeHandlers(maintenance),
+    ...storageHandlers(maintenance),
     ...domainHandlers(prisma, config, resolver, producer),
     ...webhookHandlers(prisma, config, producer),
   };

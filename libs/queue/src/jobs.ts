@@ -9,6 +9,9 @@ export enum QueueName {
   Maintenance = 'maintenance',
   Domains = 'domains',
   Webhooks = 'webhooks',
+  Retention = 'retention',
+  Purge = 'purge',
+  Storage = 'storage',
 }
 
 export enum JobName {
@@ -22,6 +25,16 @@ export enum JobName {
   WebhookDeliver = 'webhooks.deliver',
   /** Queues again pending webhook deliveries whose job was lost (Redis flushed). */
   WebhookSweep = 'webhooks.sweep',
+  /** Deletes old delivery events, webhook delivery logs and job runs (fixed ages, see the processor). */
+  CleanupHistory = 'maintenance.cleanup-history',
+  /** Deletes mail older than its folder's retention policy, outside legal hold. */
+  RetentionRun = 'retention.run',
+  /** Purges deleted mailboxes and domains, and deleted tenants past their grace period. */
+  PurgeDeleted = 'purge.deleted',
+  /** Removes message blobs nothing refers to any more. */
+  BlobGc = 'storage.blob-gc',
+  /** Recomputes each mailbox's used bytes and message count from its messages; repairs drift. */
+  QuotaRecount = 'storage.quota-recount',
 }
 
 export interface JobPayloads {
@@ -30,6 +43,11 @@ export interface JobPayloads {
   [JobName.DomainCheckDue]: Record<string, never>;
   [JobName.WebhookDeliver]: { tenantId: string; webhookDeliveryId: string };
   [JobName.WebhookSweep]: Record<string, never>;
+  [JobName.CleanupHistory]: Record<string, never>;
+  [JobName.RetentionRun]: Record<string, never>;
+  [JobName.PurgeDeleted]: Record<string, never>;
+  [JobName.BlobGc]: Record<string, never>;
+  [JobName.QuotaRecount]: Record<string, never>;
 }
 
 /** Which queue carries each job. */
@@ -39,6 +57,11 @@ export const JOB_QUEUE: { [J in JobName]: QueueName } = {
   [JobName.DomainCheckDue]: QueueName.Domains,
   [JobName.WebhookDeliver]: QueueName.Webhooks,
   [JobName.WebhookSweep]: QueueName.Webhooks,
+  [JobName.CleanupHistory]: QueueName.Maintenance,
+  [JobName.RetentionRun]: QueueName.Retention,
+  [JobName.PurgeDeleted]: QueueName.Purge,
+  [JobName.BlobGc]: QueueName.Storage,
+  [JobName.QuotaRecount]: QueueName.Storage,
 };
 
 /** Repeating jobs and how often they run, in milliseconds. */
@@ -46,6 +69,11 @@ export const JOB_SCHEDULES: Partial<Record<JobName, number>> = {
   [JobName.CleanupExpired]: 60 * 60 * 1000,
   [JobName.DomainCheckDue]: 60 * 1000,
   [JobName.WebhookSweep]: 60 * 1000,
+  [JobName.CleanupHistory]: 24 * 60 * 60 * 1000,
+  [JobName.RetentionRun]: 60 * 60 * 1000,
+  [JobName.PurgeDeleted]: 5 * 60 * 1000,
+  [JobName.BlobGc]: 6 * 60 * 60 * 1000,
+  [JobName.QuotaRecount]: 24 * 60 * 60 * 1000,
 };
 
 /**

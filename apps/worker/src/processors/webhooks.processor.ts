@@ -24,8 +24,9 @@ export function webhookHandlers(
         orderBy: { createdAt: 'asc' },
         take: 1_000,
       });
-      for (const p of pending)
-        {await producer.add(JobName.WebhookDeliver, { tenantId: p.tenantId, webhookDeliveryId: p.id });}
+      for (const p of pending) {
+        await producer.add(JobName.WebhookDeliver, { tenantId: p.tenantId, webhookDeliveryId: p.id });
+      }
       return { requeued: pending.length };
     },
   };
