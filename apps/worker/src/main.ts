@@ -4,6 +4,7 @@ import { createLogger } from '@mailroom/logger';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
 import { createNodeResolver } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
+import { deliveryHandlers } from './processors/deliveries.processor';
 import { domainHandlers } from './processors/domains.processor';
 import { createMaintenanceMetrics } from './maintenance/job-run';
 import { maintenanceHandlers } from './processors/maintenance.processor';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     ...storageHandlers(maintenance),
     ...domainHandlers(prisma, config, resolver, producer),
     ...webhookHandlers(prisma, config, producer),
+    ...deliveryHandlers(prisma, config, resolver, producer),
   };
   const runtime = await startWorkers(config, logger, handlers, registry);
   const ops = await startOpsServer({

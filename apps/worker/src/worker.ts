@@ -75,16 +75,34 @@ export async function startWorkers(
     workers.push(worker);
   }
 
-  if (config.SCHEDULES_ENABLED) {
+  // Sweeps find work Redis lost; their interval is configurable (tests run them every second).
+  const SWEEPS = new Set<JobName>([JobName.DeliverySweep, JobName.WebhookSweep, JobName.DomainCheckDue]);
+  const upsertSchedulers = async () => {
     for (const [name, every] of Object.entries(JOB_SCHEDULES) as [JobName, number][]) {
       const queue = queues.get(JOB_QUEUE[name])!;
-      await queue.upsertJobScheduler(name, { every }, { name, data: {} });
+      await queue.upsertJobScheduler(
+        name,
+        { every: SWEEPS.has(name) ? config.SWEEP_INTERVAL_MS : every },
+        { name, data: {} },
+      );
     }
+  };
+  let refresh: NodeJS.Timeout | undefined;
+  if (config.SCHEDULES_ENABLED) {
+    await upsertSchedulers();
+    // A flushed or replaced Redis loses the schedulers with everything else; upserting is
+    // idempotent, so every worker re-creates them now and then.
+    refresh = setInterval(() => {
+      upsertSchedulers().catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'could not refresh job schedulers'),
+      );
+    }, config.SCHEDULER_REFRESH_MS);
   }
 
   return {
     queues,
     close: async () => {
+      clearInterval(refresh);
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([...queues.values()].map((q) => q.close()));
       connection.disconnect();

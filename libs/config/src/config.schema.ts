@@ -206,6 +206,11 @@ export const configSchema = z.object({
   DELIVERY_SESSION_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
   DELIVERY_CONCURRENCY_PER_DOMAIN: z.coerce.number().int().min(1).default(5),
 
+  /** How often the sweeps (due deliveries, webhook events, DNS re-checks) run. */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** How often the worker re-creates its job schedulers (they vanish if Redis is flushed). */
+  SCHEDULER_REFRESH_MS: z.coerce.number().int().min(1_000).default(60_000),
+
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   SCHEDULES_ENABLED: bool.default(true),
 });

@@ -12,6 +12,8 @@ export enum QueueName {
   Retention = 'retention',
   Purge = 'purge',
   Storage = 'storage',
+  Deliveries = 'deliveries',
+  Messages = 'messages',
 }
 
 export enum JobName {
@@ -35,6 +37,12 @@ export enum JobName {
   BlobGc = 'storage.blob-gc',
   /** Recomputes each mailbox's used bytes and message count from its messages; repairs drift. */
   QuotaRecount = 'storage.quota-recount',
+  /** Delivers one outbound delivery (and the due ones of the same message and domain). */
+  DeliverySend = 'deliveries.send',
+  /** Queues due deliveries whose job Redis lost, and resets ones stuck after a worker died. */
+  DeliverySweep = 'deliveries.sweep',
+  /** Parses stored messages still 'pending' (the MTA reads headers only). */
+  MessageParse = 'messages.parse-pending',
 }
 
 export interface JobPayloads {
@@ -48,6 +56,9 @@ export interface JobPayloads {
   [JobName.PurgeDeleted]: Record<string, never>;
   [JobName.BlobGc]: Record<string, never>;
   [JobName.QuotaRecount]: Record<string, never>;
+  [JobName.DeliverySend]: { tenantId: string; deliveryId: string };
+  [JobName.DeliverySweep]: Record<string, never>;
+  [JobName.MessageParse]: Record<string, never>;
 }
 
 /** Which queue carries each job. */
@@ -62,6 +73,9 @@ export const JOB_QUEUE: { [J in JobName]: QueueName } = {
   [JobName.PurgeDeleted]: QueueName.Purge,
   [JobName.BlobGc]: QueueName.Storage,
   [JobName.QuotaRecount]: QueueName.Storage,
+  [JobName.DeliverySend]: QueueName.Deliveries,
+  [JobName.DeliverySweep]: QueueName.Deliveries,
+  [JobName.MessageParse]: QueueName.Messages,
 };
 
 /** Repeating jobs and how often they run, in milliseconds. */
@@ -74,6 +88,8 @@ export const JOB_SCHEDULES: Partial<Record<JobName, number>> = {
   [JobName.PurgeDeleted]: 5 * 60 * 1000,
   [JobName.BlobGc]: 6 * 60 * 60 * 1000,
   [JobName.QuotaRecount]: 24 * 60 * 60 * 1000,
+  [JobName.DeliverySweep]: 60 * 1000,
+  [JobName.MessageParse]: 30 * 1000,
 };
 
 /**
@@ -89,4 +105,5 @@ export function jobIdFor<J extends JobName>(name: J, payload: JobPayloads[J]): s
 const JOB_IDS: { [J in JobName]?: (payload: JobPayloads[J]) => string } = {
   [JobName.DomainCheck]: (p) => `domain-check-${p.domainId}`,
   [JobName.WebhookDeliver]: (p) => `webhook-${p.webhookDeliveryId}`,
+  [JobName.DeliverySend]: (p) => `delivery-${p.deliveryId}`,
 };

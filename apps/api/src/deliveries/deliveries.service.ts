@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Conflict, NotFound } from '@mailroom/core';
 import type { Delivery, DeliveryEvent, OutboundMessage } from '@mailroom/db';
+import { JobName } from '@mailroom/queue';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
+import { QueueService } from '../infra/queue.service';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import type { DeliveryResponse, ListDeliveriesQuery, TraceQuery } from './delivery.dto';
 
@@ -53,6 +55,7 @@ export class DeliveriesService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly queue: QueueService,
   ) {}
 
   async list(tenantId: string, q: ListDeliveriesQuery): Promise<Page<DeliveryResponse>> {
@@ -128,6 +131,8 @@ export class DeliveriesService {
       });
       return this.load(tx, tenantId, id);
     });
+    // Queue it now; if Redis refuses, the worker's sweep finds it due within a minute.
+    if (action === 'retry') await this.queue.tryAdd(JobName.DeliverySend, { tenantId, deliveryId: id });
     return presentDelivery(row);
   }
 
