@@ -1,2 +1,3 @@
 export { createPrismaClient, pingDatabase, type DbOptions } from './prisma';
+export { storeBlob } from './blobs';
 export * from './generated/client';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FolderKind, Prisma } from '@mailroom/db';
+import { storeBlob, type FolderKind, type Prisma } from '@mailroom/db';
 
 /**
  * Stores a message we generated (a DSN) in one of a mailbox's folders, in the caller's
@@ -24,10 +24,7 @@ export async function storeGeneratedMessage(
   });
   if (!folder) return false;
   const sha256 = createHash('sha256').update(raw).digest('hex');
-  await tx.$executeRaw`
-    INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
-    VALUES (${target.tenantId}::uuid, ${sha256}, ${raw.length}, ${raw})
-    ON CONFLICT (tenant_id, sha256) DO NOTHING`;
+  await storeBlob(tx, { tenantId: target.tenantId, sha256, bytes: raw });
   const [uid] = await tx.$queryRaw<{ uid: number }[]>`
     UPDATE folders SET uid_next = uid_next + 1
     WHERE tenant_id = ${target.tenantId}::uuid AND id = ${folder.id}::uuid
