@@ -6,6 +6,8 @@ export interface HostAttempt {
   port: number;
   heloName: string;
   requireTls: boolean;
+  /** Extra trust anchors for the MX certificate when TLS is required (tests). */
+  ca?: string | Buffer;
   connectTimeoutMs: number;
   socketTimeoutMs: number;
   /** The whole session's limit: a drip-fed or endless reply resets the socket timer forever. */
@@ -48,7 +50,7 @@ export async function sendToHost(a: HostAttempt): Promise<HostResult> {
     socketTimeout: a.socketTimeoutMs,
     // Verify against the MX name when TLS is required (MTA-STS); opportunistic TLS accepts any
     // certificate, as every MTA does without a policy (RFC 7435).
-    tls: { servername: a.host, rejectUnauthorized: a.requireTls },
+    tls: { servername: a.host, rejectUnauthorized: a.requireTls, ...(a.ca ? { ca: a.ca } : {}) },
     logger: false,
   });
   let connected = false;
@@ -117,6 +119,12 @@ export async function sendToHost(a: HostAttempt): Promise<HostResult> {
     // Refused, timed out, TLS failed, reset after the final dot, a drip-fed reply: no final
     // answer, so the recipients are deferred (never marked delivered) and, if the session never
     // started, the next host is tried.
+    if (e.code === 'ETLS') {
+      // TLS was required (MTA-STS) and could not be had: a policy failure is temporary
+      // (RFC 8461 §5), whatever the server answered to STARTTLS.
+      const response = `4.7.5 TLS required by the domain's MTA-STS policy failed: ${e.response ?? e.message}`;
+      return done(a.recipients.map((recipient) => ({ recipient, response })));
+    }
     const response = e.response ?? `${e.code ?? 'ERROR'}: ${e.message}`;
     return done(a.recipients.map((recipient) => ({ recipient, code: e.responseCode, response })));
   } finally {

@@ -3,7 +3,15 @@ import { dkimSign } from 'mailauth/lib/dkim/sign';
 import type { Config } from '@mailroom/config';
 import { open } from '@mailroom/core';
 import type { PrismaClient } from '@mailroom/db';
-import { addresses, findDestination, sendToHost, type RecipientReply } from '@mailroom/delivery';
+import {
+  addresses,
+  findDestination,
+  MtaStsResolver,
+  mxMatches,
+  sendToHost,
+  type MtaStsOptions,
+  type RecipientReply,
+} from '@mailroom/delivery';
 import type { DnsResolver } from '@mailroom/dns';
 import { verpBounceAddress } from '@mailroom/mail';
 import { DKIM_KEY_CONTEXT } from '@mailroom/onboarding';
@@ -33,12 +41,16 @@ export interface DeliveryResult {
  */
 export class DeliveryAgent {
   private readonly active = new Map<string, number>();
+  private readonly sts: MtaStsResolver;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly config: Config,
     private readonly resolver: DnsResolver,
-  ) {}
+    private readonly options: { mtaSts?: MtaStsOptions } = {},
+  ) {
+    this.sts = new MtaStsResolver(resolver, options.mtaSts);
+  }
 
   async deliver(ids: { tenantId: string; deliveryId: string }): Promise<DeliveryResult | null> {
     const seed = await this.prisma.delivery.findUnique({
@@ -111,6 +123,18 @@ export class DeliveryAgent {
       case 'hosts':
         break;
     }
+    // MTA-STS (RFC 8461): with an enforce policy, only listed MX hosts, over verified TLS.
+    const policy = await this.sts.policyFor(domain);
+    const enforce = policy?.mode === 'enforce';
+    const hosts = enforce ? destination.hosts.filter((h) => mxMatches(h.name, policy.mx)) : destination.hosts;
+    if (hosts.length === 0) {
+      return {
+        replies: reply(undefined, `4.7.5 MTA-STS: no MX host of ${domain} matches its enforced policy`),
+        host: null,
+        ip: null,
+        durationMs: 0,
+      };
+    }
     const raw = await this.sign(tenantId, message);
     // The return path names the first delivery of the batch (VERP): a DSN that comes back finds
     // it, and its Final-Recipient the others of the same message.
@@ -124,7 +148,7 @@ export class DeliveryAgent {
       ip: null,
       durationMs: 0,
     };
-    for (const host of destination.hosts) {
+    for (const host of hosts) {
       const ips = await addresses(this.resolver, host.name);
       if (ips.kind === 'error') {
         last = { replies: reply(undefined, `4.4.3 ${ips.reason}`), host: host.name, ip: null, durationMs: 0 };
@@ -136,7 +160,8 @@ export class DeliveryAgent {
           ip,
           port: this.config.SMTP_DELIVERY_PORT,
           heloName: this.config.MX_HOSTNAME,
-          requireTls: false,
+          requireTls: enforce,
+          ca: this.options.mtaSts?.ca,
           connectTimeoutMs: this.config.DELIVERY_CONNECT_TIMEOUT_MS,
           socketTimeoutMs: this.config.DELIVERY_SOCKET_TIMEOUT_MS,
           sessionTimeoutMs: this.config.DELIVERY_SESSION_TIMEOUT_MS,
