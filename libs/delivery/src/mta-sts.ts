@@ -18,8 +18,9 @@ export function parseMtaStsPolicy(text: string, id: string): MtaStsPolicy | null
   }
   const mode = fields.get('mode')?.[0];
   const maxAge = Number(fields.get('max_age')?.[0]);
-  if (fields.get('version')?.[0] !== 'STSv1' || (mode !== 'enforce' && mode !== 'testing' && mode !== 'none'))
+  if (fields.get('version')?.[0] !== 'STSv1' || (mode !== 'enforce' && mode !== 'testing' && mode !== 'none')) {
     return null;
+  }
   if (!Number.isInteger(maxAge) || maxAge < 0) return null;
   return {
     id,

@@ -38,8 +38,9 @@ export async function addDomain(
   now = new Date(),
 ): Promise<{ domain: Domain; key: DkimKey }> {
   const normalized = normalizeDomain(input.name, { platformDomains: platform.platformDomains });
-  if (!normalized.ok)
-    {throw new ValidationFailed('The request has invalid fields.', [{ field: 'name', message: normalized.message }]);}
+  if (!normalized.ok) {
+    throw new ValidationFailed('The request has invalid fields.', [{ field: 'name', message: normalized.message }]);
+  }
 
   // Lock the tenant row: two concurrent adds cannot both squeeze under the limit.
   const [tenant] = await tx.$queryRaw<{ max_domains: number }[]>`
@@ -65,10 +66,11 @@ export async function addDomain(
         ],
       },
     });
-    if (!target)
-      {throw new ValidationFailed('The request has invalid fields.', [
+    if (!target) {
+      throw new ValidationFailed('The request has invalid fields.', [
         { field: 'aliasOf', message: `${input.aliasOf} is not a domain of this tenant` },
-      ]);}
+      ]);
+    }
     if (target.aliasOfId) {
       throw new ValidationFailed('The request has invalid fields.', [
         { field: 'aliasOf', message: `${target.name} is itself an alias; point at the domain it aliases` },
