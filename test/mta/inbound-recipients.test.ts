@@ -139,6 +139,13 @@ describe('inbound MX: recipients', () => {
     expect((await rcpt('x@off.test')).text).toMatch(/^554 5\.7\.1 .*Relay access denied/);
   });
 
+  it('keeps accepting mail for a degraded domain (active, with DNS drift)', async () => {
+    const t = await h.seed.tenant();
+    const degraded = await h.seed.domain(t.id, 'drifted.test', { status: 'degraded' });
+    await h.seed.mailbox(t.id, degraded.id, 'x');
+    expect((await rcpt('x@drifted.test')).text).toMatch(/^250 /);
+  });
+
   it('resolves domain aliases, sub-addresses and the catch-all', async () => {
     const t = await h.seed.hosted('team.test', ['dana']);
     await h.seed.domain(t.tenant.id, 'team-alias.test', { aliasOfId: t.domain.id });

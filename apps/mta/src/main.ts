@@ -2,7 +2,7 @@ import { loadConfigOrExit, loadTls } from '@mailroom/config';
 import { createPrismaClient, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
-import { createRedis, pingRedis } from '@mailroom/queue';
+import { createRedis, JobName, JobProducer, pingRedis } from '@mailroom/queue';
 import { startMta } from './mta';
 
 async function main(): Promise<void> {
@@ -15,8 +15,20 @@ async function main(): Promise<void> {
   });
   const redis = createRedis(config.REDIS_URL, 'probe');
   redis.on('error', () => undefined);
+  const queueRedis = createRedis(config.REDIS_URL, 'client');
+  queueRedis.on('error', () => undefined);
+  const producer = new JobProducer(queueRedis, config.QUEUE_PREFIX);
   const tls = await loadTls(config);
-  const mta = await startMta(config, { prisma, logger, tls });
+  const mta = await startMta(config, {
+    prisma,
+    logger,
+    tls,
+    // After commit, queue a job per delivery. If Redis refuses, nothing is lost: the worker's
+    // sweep finds queued deliveries in PostgreSQL within SWEEP_INTERVAL_MS.
+    onQueued: async (deliveries) => {
+      for (const d of deliveries) await producer.add(JobName.DeliverySend, d);
+    },
+  });
   const ops = await startOpsServer({
     host: config.HEALTH_HOST,
     port: config.MTA_HEALTH_PORT,
@@ -27,6 +39,8 @@ async function main(): Promise<void> {
   onShutdown(logger, async () => {
     await mta.close();
     await ops.close();
+    await producer.close();
+    queueRedis.disconnect();
     redis.disconnect();
     await prisma.$disconnect();
   });

@@ -1,8 +1,11 @@
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { Redis } from 'ioredis';
+import type { SMTPServer } from 'smtp-server';
 import type { Logger } from 'pino';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { PrismaClient } from '@mailroom/db';
+import { createRedis } from '@mailroom/queue';
 import { createInboundServer, type InboundDeps } from './inbound/inbound-mx';
+import { createSubmissionServers, type SubmissionDeps } from './submission/submission-server';
 
 export interface MtaListeners {
   inbound: SMTPServer;
@@ -15,47 +18,31 @@ export interface RunningMta {
   close(): Promise<void>;
 }
 
-/** SMTP reply with an enhanced status code (RFC 3463), as smtp-server sends it. */
-export function smtpError(code: number, message: string): Error & { responseCode: number } {
-  return Object.assign(new Error(message), { responseCode: code });
-}
-
-function baseOptions(config: Config, tls: TlsPair, logger: Logger): SMTPServerOptions {
-  return {
-    name: config.MX_HOSTNAME,
-    banner: 'Mailroom ESMTP',
-    key: tls.key,
-    cert: tls.cert,
-    logger: false,
-    disableReverseLookup: true,
-    onConnect(session, callback) {
-      logger.debug({ sessionId: session.id, remote: session.remoteAddress }, 'smtp connect');
-      callback();
-    },
-  };
-}
-
 /**
  * The three SMTP listeners. Inbound (MX, port 25) never relays (apps/mta/src/inbound);
- * submission (587 STARTTLS, 465 implicit TLS) needs AUTH. Until the submission pipeline lands,
- * AUTH answers with a temporary failure, so clients keep the message and retry.
+ * submission (587 STARTTLS, 465 implicit TLS) needs AUTH (apps/mta/src/submission).
  */
 export function createListeners(
   config: Config,
   tls: TlsPair,
   logger: Logger,
-  deps: Omit<InboundDeps, 'tls' | 'logger'>,
+  deps: Omit<InboundDeps, 'tls' | 'logger'> & Omit<SubmissionDeps, 'tls' | 'logger' | 'prisma'>,
 ): MtaListeners {
-  const inbound = createInboundServer(config, { ...deps, tls, logger });
-  const submissionOptions: SMTPServerOptions = {
-    ...baseOptions(config, tls, logger),
-    authMethods: ['PLAIN', 'LOGIN'],
-    onAuth(_auth, _session, callback) {
-      callback(smtpError(454, '4.7.0 Authentication is temporarily unavailable'));
-    },
-  };
-  const submission = new SMTPServer({ ...submissionOptions });
-  const submissions = new SMTPServer({ ...submissionOptions, secure: true });
+  const inbound = createInboundServer(config, {
+    prisma: deps.prisma,
+    dns: deps.dns,
+    tls,
+    logger,
+    onQueued: deps.onQueued,
+  });
+  const { submission, submissions } = createSubmissionServers(config, {
+    prisma: deps.prisma,
+    redis: deps.redis,
+    onQueued: deps.onQueued,
+    tuning: deps.tuning,
+    tls,
+    logger,
+  });
   for (const [name, server] of Object.entries({ inbound, submission, submissions })) {
     server.on('error', (err) => logger.warn({ err, listener: name }, 'smtp listener error'));
   }
@@ -93,10 +80,32 @@ export interface MtaDeps {
   logger: Logger;
   tls: TlsPair;
   dns?: InboundDeps['dns'];
+  /** Counters for AUTH failures and sending limits; a connection to REDIS_URL when absent. */
+  redis?: Redis;
+  /** Called after a submission commits, with the deliveries it queued. Default: nothing. */
+  onQueued?: SubmissionDeps['onQueued'];
+  /** Submission limits that have no config setting yet (tests lower them). */
+  submissionTuning?: SubmissionDeps['tuning'];
 }
 
 /** Builds and starts the listeners in this process (the entry point, and tests that need no process). */
 export async function startMta(config: Config, deps: MtaDeps): Promise<RunningMta> {
-  const listeners = createListeners(config, deps.tls, deps.logger, { prisma: deps.prisma, dns: deps.dns });
-  return startListeners(listeners, config);
+  const ownRedis = deps.redis ? null : createRedis(config.REDIS_URL, 'client');
+  // Counters fail open when Redis is down; the error event must not crash the process.
+  ownRedis?.on('error', (err: Error) => deps.logger.debug({ err: err.message }, 'mta redis error'));
+  const listeners = createListeners(config, deps.tls, deps.logger, {
+    prisma: deps.prisma,
+    dns: deps.dns,
+    redis: deps.redis ?? ownRedis!,
+    onQueued: deps.onQueued ?? (() => undefined),
+    tuning: deps.submissionTuning,
+  });
+  const running = await startListeners(listeners, config);
+  return {
+    ports: running.ports,
+    close: async () => {
+      await running.close();
+      ownRedis?.disconnect();
+    },
+  };
 }

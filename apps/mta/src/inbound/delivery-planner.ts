@@ -2,7 +2,7 @@ import { evaluateFilters, shouldAutoReply, type MessageSummary } from '@mailroom
 import type { MailboxSettings } from './delivery-settings.repository';
 import type { LocalRecipient, MailboxTarget } from './recipient-resolver';
 
-export type FolderChoice = { kind: 'inbox' } | { kind: 'junk' } | { kind: 'named'; name: string };
+export type FolderChoice = { kind: 'inbox' } | { kind: 'junk' } | { kind: 'sent' } | { kind: 'named'; name: string };
 
 /** One stored copy: a mailbox reached by one or more recipients gets exactly one. */
 export interface MailboxCopy {

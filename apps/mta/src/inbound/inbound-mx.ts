@@ -23,6 +23,8 @@ export interface InboundDeps {
   tls: TlsPair;
   /** Defaults to a resolver asking DNS_SERVERS. */
   dns?: InboundDns;
+  /** Called after commit with the forwards and replies queued, to queue their jobs at once. */
+  onQueued?: (deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>;
 }
 
 // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF. smtp-server's default
@@ -67,6 +69,7 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       store: new MessageStore(deps.prisma),
       dsn: new DsnHandler(deps.prisma, deps.logger),
       logger: deps.logger,
+      onQueued: deps.onQueued,
     },
   );
   const hooks = new InboundHooks(

@@ -42,6 +42,7 @@ export interface PipelineDeps {
   store: MessageStore;
   dsn: DsnHandler;
   logger: Logger;
+  onQueued?: ((deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>) | undefined;
 }
 
 /**
@@ -115,6 +116,12 @@ export class InboundPipeline {
       { queueId, messages: result.messageIds.length, outbound: result.outboundIds.length, size: bytes.length },
       'inbound message committed',
     );
+    if (result.deliveries.length > 0 && this.deps.onQueued) {
+      // After commit: a failure to queue loses nothing, the worker's sweep finds the rows.
+      await Promise.resolve(this.deps.onQueued(result.deliveries)).catch((err: unknown) =>
+        this.deps.logger.warn({ err, queueId }, 'could not queue forwards; the sweep will'),
+      );
+    }
     return `2.0.0 Ok: queued as ${queueId}`;
   }
 
@@ -160,7 +167,8 @@ export class InboundPipeline {
   }
 }
 
-function headerSummary(summary: MessageSummary): HeaderSummary {
+/** The header fields stored on message rows. */
+export function headerSummary(summary: MessageSummary): HeaderSummary {
   const date = summary.headers.get('date');
   const sentAt = date ? new Date(date) : null;
   const from = summary.from[0];
@@ -174,7 +182,11 @@ function headerSummary(summary: MessageSummary): HeaderSummary {
   };
 }
 
-async function composeReplies(tenants: TenantPlan[], summary: MessageSummary): Promise<Map<VacationPlan, Buffer>> {
+/** Vacation replies composed before the commit, so the transaction does no MIME work. */
+export async function composeReplies(
+  tenants: TenantPlan[],
+  summary: MessageSummary,
+): Promise<Map<VacationPlan, Buffer>> {
   const out = new Map<VacationPlan, Buffer>();
   for (const plan of tenants.flatMap((t) => t.vacations)) {
     out.set(plan, await composeVacationReply(plan, summary.headers));
@@ -186,7 +198,7 @@ async function composeReplies(tenants: TenantPlan[], summary: MessageSummary): P
  * The stored message in one buffer: our header fields, then the spooled bytes read straight into
  * place. This is the only time the whole message is in memory (the database insert needs it).
  */
-async function readWithPrefix(file: string, prefix: Buffer, size: number): Promise<Buffer> {
+export async function readWithPrefix(file: string, prefix: Buffer, size: number): Promise<Buffer> {
   const bytes = Buffer.allocUnsafe(prefix.length + size);
   prefix.copy(bytes, 0);
   const handle = await fs.promises.open(file, 'r');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Prisma, PrismaClient } from '@mailroom/db';
+import { storeBlob, type Prisma, type PrismaClient } from '@mailroom/db';
 import type { FolderChoice, MailboxCopy, TenantPlan, VacationPlan } from './delivery-planner';
 import { replies } from './smtp-reply';
 
@@ -23,7 +23,7 @@ export interface StoreRequest {
   remoteIp: string;
   helo: string | null;
   header: HeaderSummary;
-  spamScore: number;
+  spamScore: number | null;
   authResults: Prisma.InputJsonValue;
   tenants: TenantPlan[];
   vacationReplies: Map<VacationPlan, Buffer>;
@@ -32,6 +32,8 @@ export interface StoreRequest {
 export interface StoreResult {
   messageIds: string[];
   outboundIds: string[];
+  /** Deliveries queued for forwards and vacation replies. */
+  deliveries: Array<{ tenantId: string; deliveryId: string }>;
 }
 
 // A 50 MB insert over a slow link takes a while; the default of 5 s would abort it.
@@ -48,15 +50,15 @@ export class MessageStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   async store(request: StoreRequest): Promise<StoreResult> {
+    return this.prisma.$transaction((tx) => this.storeIn(tx, request), { timeout: TX_TIMEOUT_MS, maxWait: 10_000 });
+  }
+
+  /** The same, inside a caller's transaction (submission commits its own rows with it). */
+  async storeIn(tx: Tx, request: StoreRequest): Promise<StoreResult> {
     const sha256 = createHash('sha256').update(request.bytes).digest('hex');
-    const result: StoreResult = { messageIds: [], outboundIds: [] };
+    const result: StoreResult = { messageIds: [], outboundIds: [], deliveries: [] };
     const tenants = [...request.tenants].sort((a, b) => a.tenantId.localeCompare(b.tenantId));
-    await this.prisma.$transaction(
-      async (tx) => {
-        for (const plan of tenants) await this.storeTenant(tx, plan, request, sha256, result);
-      },
-      { timeout: TX_TIMEOUT_MS, maxWait: 10_000 },
-    );
+    for (const plan of tenants) await this.storeTenant(tx, plan, request, sha256, result);
     return result;
   }
 
@@ -82,14 +84,19 @@ export class MessageStore {
         header: req.header,
         sourceMessageId: forward.mailboxId ? (stored.get(forward.mailboxId) ?? null) : null,
       };
-      out.outboundIds.push(await queueOutbound(tx, tenantId, outbound, forward.recipients));
+      const queued = await queueOutbound(tx, tenantId, outbound, forward.recipients);
+      out.outboundIds.push(queued.id);
+      out.deliveries.push(...queued.deliveryIds.map((deliveryId) => ({ tenantId, deliveryId })));
     }
     for (const vacation of plan.vacations) {
-      out.outboundIds.push(await this.queueVacation(tx, tenantId, vacation, req, stored.get(vacation.mailboxId)));
+      const queued = await this.queueVacation(tx, tenantId, vacation, req, stored.get(vacation.mailboxId));
+      out.outboundIds.push(queued.id);
+      out.deliveries.push(...queued.deliveryIds.map((deliveryId) => ({ tenantId, deliveryId })));
     }
   }
 
-  private async storeCopy(tx: Tx, tenantId: string, copy: MailboxCopy, req: StoreRequest, sha256: string) {
+  /** One mailbox copy: quota re-checked and updated, folder uid allocated, message row. */
+  async storeCopy(tx: Tx, tenantId: string, copy: MailboxCopy, req: StoreRequest, sha256: string): Promise<string> {
     const size = req.bytes.length;
     const mailboxId = copy.target.mailboxId;
     // The RCPT check is advisory; this conditional update is the one that holds under concurrency.
@@ -158,21 +165,12 @@ export class MessageStore {
   }
 }
 
-async function insertBlob(tx: Tx, tenantId: string, sha256: string, bytes: Buffer): Promise<void> {
-  await tx.messageBlob.createMany({
-    data: [
-      {
-        tenantId,
-        sha256,
-        size: bytes.length,
-        bytes: new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length),
-      },
-    ],
-    skipDuplicates: true,
-  });
+export async function insertBlob(tx: Tx, tenantId: string, sha256: string, bytes: Buffer): Promise<void> {
+  // Inserted and held FOR KEY SHARE until commit, so blob GC cannot take it from under us.
+  await storeBlob(tx, { tenantId, sha256, bytes });
 }
 
-async function checkTenantQuota(tx: Tx, tenantId: string): Promise<void> {
+export async function checkTenantQuota(tx: Tx, tenantId: string): Promise<void> {
   const rows = await tx.$queryRaw<Array<{ ok: boolean }>>`
     SELECT (SELECT COALESCE(sum(used_bytes), 0) FROM mailboxes WHERE tenant_id = ${tenantId}::uuid)
       <= storage_quota_bytes AS ok
@@ -180,9 +178,9 @@ async function checkTenantQuota(tx: Tx, tenantId: string): Promise<void> {
   if (!rows[0]?.ok) throw replies.quotaRace();
 }
 
-const SPECIAL_FOLDERS = { inbox: 'INBOX', junk: 'Junk' } as const;
+const SPECIAL_FOLDERS = { inbox: 'INBOX', junk: 'Junk', sent: 'Sent' } as const;
 
-/** The folder a copy goes to; INBOX and Junk are created when a mailbox has none yet. */
+/** The folder a copy goes to; INBOX, Junk and Sent are created when a mailbox has none yet. */
 async function resolveFolder(tx: Tx, tenantId: string, mailboxId: string, choice: FolderChoice): Promise<string> {
   if (choice.kind === 'named') {
     const named = await tx.folder.findFirst({
@@ -208,8 +206,8 @@ async function resolveFolder(tx: Tx, tenantId: string, mailboxId: string, choice
   return created.id;
 }
 
-interface OutboundRow {
-  kind: 'forward' | 'vacation';
+export interface OutboundRow {
+  kind: 'forward' | 'vacation' | 'submission';
   mailboxId: string | null;
   envelopeFrom: string;
   fromDomain: string;
@@ -220,7 +218,12 @@ interface OutboundRow {
 }
 
 /** An outbox row and one queued delivery per recipient; the worker's sweeper sends them. */
-async function queueOutbound(tx: Tx, tenantId: string, row: OutboundRow, recipients: string[]): Promise<string> {
+export async function queueOutbound(
+  tx: Tx,
+  tenantId: string,
+  row: OutboundRow,
+  recipients: string[],
+): Promise<{ id: string; deliveryIds: string[] }> {
   const outbound = await tx.outboundMessage.create({
     data: {
       tenantId,
@@ -251,5 +254,5 @@ async function queueOutbound(tx: Tx, tenantId: string, row: OutboundRow, recipie
   await tx.deliveryEvent.createMany({
     data: deliveries.map((d) => ({ tenantId, deliveryId: d.id, type: 'queued' as const })),
   });
-  return outbound.id;
+  return { id: outbound.id, deliveryIds: deliveries.map((d) => d.id) };
 }

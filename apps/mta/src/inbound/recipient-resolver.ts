@@ -36,7 +36,9 @@ export interface BounceRecipient {
 
 export type Recipient = LocalRecipient | BounceRecipient;
 
-const ACCEPTED_DOMAIN_STATUSES = new Set(['verified', 'active']);
+// Degraded means "was active, and a re-check found DNS drift" (say, SPF changed): mail still
+// arrives at our MX, and refusing it would bounce the tenant's mail over a warning.
+const ACCEPTED_DOMAIN_STATUSES = new Set(['verified', 'active', 'degraded']);
 // Alias chains deeper than this are a configuration loop in all but name.
 const MAX_ALIAS_DEPTH = 8;
 
@@ -88,6 +90,11 @@ export class RecipientResolver {
       mailboxes,
       forwards: [...expansion.forwards],
     };
+  }
+
+  /** True when mail for this domain is ours to take (submission delivers it locally). */
+  async hosts(domainName: string): Promise<boolean> {
+    return (await this.acceptedDomain(domainName)) !== null;
   }
 
   private async acceptedDomain(name: string): Promise<DomainRow | null> {

@@ -13,6 +13,11 @@ export interface ParseLimits {
 export const PARSE_DEFAULTS: ParseLimits = { batch: 50, maxBytes: 25 * 1024 * 1024, timeoutMs: 5_000 };
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  // A budget of zero is already spent: fail without racing a timer the work might win.
+  if (ms <= 0) {
+    work.catch(() => undefined);
+    return Promise.reject(new Error(`parsing took longer than ${ms} ms`));
+  }
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     work,

@@ -1,0 +1,210 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { srsForward } from '@mailroom/mail';
+import { messageSummaryFromHeaders, type MessageSummary } from '@mailroom/rules';
+import { planDelivery } from '../inbound/delivery-planner';
+import type { DeliverySettingsRepository, MailboxSettings } from '../inbound/delivery-settings.repository';
+import { composeReplies, headerSummary, readWithPrefix } from '../inbound/inbound-pipeline';
+import type { StoreRequest } from '../inbound/message-store';
+import type { SpooledMessage } from '../inbound/message-spool';
+import type { LocalRecipient } from '../inbound/recipient-resolver';
+import { replies, smtpReply } from '../inbound/smtp-reply';
+import { receivedHeader, returnPathHeader, rfc5322Date } from '../inbound/trace-headers';
+import type { SubmissionUser } from './mailbox-authenticator';
+import type { SendRate } from './send-rate';
+import type { SenderPolicy } from './sender-policy';
+import { submissionReplies } from './submission-replies';
+import type { SubmissionStore } from './submission-store';
+
+export type SubmissionRecipient = { kind: 'external'; address: string } | LocalRecipient;
+
+/** What the session knows when DATA ends. */
+export interface SubmissionEnvelope {
+  user: SubmissionUser;
+  sender: string;
+  remoteIp: string;
+  helo: string | null;
+  clientHostname: string | null;
+  protocol: string;
+  tls: { name: string; version?: string } | null;
+}
+
+export interface SubmissionPipelineOptions {
+  hostname: string;
+  maxHeaderBytes: number;
+  bounceDomain: string;
+  srsKey: Buffer;
+  junkThreshold: number;
+  rejectThreshold: number;
+}
+
+export interface SubmissionPipelineDeps {
+  senders: SenderPolicy;
+  rate: SendRate;
+  settings: DeliverySettingsRepository;
+  store: SubmissionStore;
+  onQueued: (deliveries: Array<{ tenantId: string; deliveryId: string }>) => void | Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * Everything between the end of DATA and the reply on the submission ports: the checks on the
+ * bytes (size, bare line endings), the From header's ownership, the hourly limits, the header
+ * fields an MSA adds (RFC 6409 §8), the plan for hosted recipients, the one commit, and then the
+ * queue hook. It answers 250 only when the commit returned.
+ */
+export class SubmissionPipeline {
+  constructor(
+    private readonly options: SubmissionPipelineOptions,
+    private readonly deps: SubmissionPipelineDeps,
+  ) {}
+
+  async submit(message: SpooledMessage, envelope: SubmissionEnvelope, recipients: SubmissionRecipient[]) {
+    const queueId = randomBytes(8).toString('hex');
+    if (message.sizeExceeded) throw smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size');
+    // Nothing we relay may carry a line ending another server reads differently (SMTP smuggling).
+    if (message.bareLineEnding) throw replies.bareLineEnding();
+    if (!message.headerComplete && message.size > this.options.maxHeaderBytes) throw replies.headerTooLong();
+    const original = messageSummaryFromHeaders(message.header.toString('utf8'), message.size);
+    const fromAddress = await this.checkFromHeader(original, envelope.user);
+    const limited = await this.deps.rate.count(envelope.user.tenantId, envelope.user.mailboxId);
+    if (limited) throw limited;
+
+    const added = this.addedHeaders(queueId, envelope, recipients, original, fromAddress);
+    const summary = messageSummaryFromHeaders(added + message.header.toString('utf8'), message.size);
+    const bytes = await readWithPrefix(message.path, Buffer.from(added, 'utf8'), message.size);
+    const external = recipients.filter((r) => r.kind === 'external').map((r) => r.address);
+    const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
+    const result = await this.deps.store.store({
+      user: envelope.user,
+      bytes,
+      envelopeFrom: envelope.sender,
+      fromDomain: fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase(),
+      header: headerSummary(summary),
+      remoteIp: envelope.remoteIp,
+      helo: envelope.helo,
+      external,
+      allRecipients: recipients.map((r) => r.address),
+      local: locals.length > 0 ? await this.planLocal(locals, envelope, summary, bytes, external.length) : null,
+    });
+    this.deps.logger.info(
+      {
+        queueId,
+        mailboxId: envelope.user.mailboxId,
+        outboundId: result.outboundId,
+        deliveries: result.deliveries.length,
+      },
+      'submitted message committed',
+    );
+    this.notifyQueued(result.deliveries);
+    return `2.0.0 Ok: queued as ${queueId}`;
+  }
+
+  /** Every From address must be the login's (RFC 6409 §8.1 lets an MSA refuse what it would not sign). */
+  private async checkFromHeader(summary: MessageSummary, user: SubmissionUser): Promise<string> {
+    if (summary.from.length === 0) throw submissionReplies.noFromHeader();
+    for (const from of summary.from) {
+      if (!(await this.deps.senders.owns(user, from.address))) {
+        throw submissionReplies.fromHeaderNotOwned(from.address, user.login);
+      }
+    }
+    return summary.from[0]!.address;
+  }
+
+  /** Received on top, then Date and Message-ID when the client left them out (RFC 6409 §8.2, §8.3). */
+  private addedHeaders(
+    queueId: string,
+    envelope: SubmissionEnvelope,
+    recipients: SubmissionRecipient[],
+    summary: MessageSummary,
+    fromAddress: string,
+  ): string {
+    const now = new Date();
+    let text = receivedHeader({
+      hostname: this.options.hostname,
+      queueId,
+      helo: envelope.helo,
+      clientHostname: envelope.clientHostname,
+      remoteIp: envelope.remoteIp,
+      protocol: envelope.protocol,
+      tls: envelope.tls,
+      recipient: recipients.length === 1 ? recipients[0]!.address : null,
+      sender: envelope.sender,
+      now,
+    });
+    if (!summary.headers.get('date')) text += `Date: ${rfc5322Date(now)}\r\n`;
+    if (!summary.headers.get('message-id')) {
+      const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
+      text += `Message-ID: <${queueId}.${randomBytes(8).toString('hex')}@${domain}>\r\n`;
+    }
+    return text;
+  }
+
+  /**
+   * Hosted recipients go through the inbound MX's plan (filters, vacation, forwarding), with no
+   * spam score: the sender is one of ours and authenticated. When every one of them refuses it
+   * by a filter and nobody else gets it, the message is refused as the MX would.
+   */
+  private async planLocal(
+    locals: LocalRecipient[],
+    envelope: SubmissionEnvelope,
+    summary: MessageSummary,
+    bytes: Buffer,
+    externalCount: number,
+  ): Promise<{ request: StoreRequest } | null> {
+    const plan = planDelivery({
+      recipients: locals,
+      settings: await this.loadSettings(locals, envelope.sender),
+      summary,
+      envelopeFrom: envelope.sender,
+      spamScore: 0,
+      defaultJunkThreshold: this.options.junkThreshold,
+      defaultRejectThreshold: this.options.rejectThreshold,
+      now: new Date(),
+    });
+    if (plan.kind === 'reject') {
+      if (externalCount > 0) return null;
+      throw smtpReply(550, '5.7.1', plan.text || 'Message rejected by the recipient');
+    }
+    const localBytes = Buffer.concat([Buffer.from(returnPathHeader(envelope.sender), 'utf8'), bytes]);
+    return {
+      request: {
+        bytes: localBytes,
+        envelopeFrom: envelope.sender,
+        forwardSender: srsForward(envelope.sender, this.options.bounceDomain, this.options.srsKey),
+        remoteIp: envelope.remoteIp,
+        helo: envelope.helo,
+        header: headerSummary(summary),
+        spamScore: 0,
+        authResults: { submission: { login: envelope.user.login } },
+        tenants: plan.tenants,
+        vacationReplies: await composeReplies(plan.tenants, summary),
+      },
+    };
+  }
+
+  private async loadSettings(locals: LocalRecipient[], sender: string): Promise<Map<string, MailboxSettings>> {
+    const byTenant = new Map<string, Set<string>>();
+    for (const r of locals) {
+      const ids = byTenant.get(r.tenant.id) ?? new Set<string>();
+      for (const m of r.mailboxes) ids.add(m.mailboxId);
+      byTenant.set(r.tenant.id, ids);
+    }
+    const merged = new Map<string, MailboxSettings>();
+    for (const [tenantId, ids] of byTenant) {
+      if (ids.size === 0) continue;
+      for (const [id, s] of await this.deps.settings.load(tenantId, [...ids], sender)) merged.set(id, s);
+    }
+    return merged;
+  }
+
+  /** After the commit: a failure here loses nothing, the worker's sweeper finds queued rows. */
+  private notifyQueued(deliveries: Array<{ tenantId: string; deliveryId: string }>): void {
+    if (deliveries.length === 0) return;
+    Promise.resolve()
+      .then(() => this.deps.onQueued(deliveries))
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err }, 'queueing submitted deliveries failed; the sweeper will'),
+      );
+  }
+}
