@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { storeBlob, type Prisma, type PrismaClient } from '@mailroom/db';
 import type { FolderChoice, MailboxCopy, TenantPlan, VacationPlan } from './delivery-planner';
 import { replies } from './smtp-reply';
+import { tenantUsage } from './tenant-usage';
 
 type Tx = Prisma.TransactionClient;
 
@@ -72,7 +73,7 @@ export class MessageStore {
       stored.set(copy.target.mailboxId, id);
       out.messageIds.push(id);
     }
-    if (copies.length > 0) await checkTenantQuota(tx, tenantId);
+    if (copies.length > 0) await checkTenantQuota(tx, tenantId, copies.length * req.bytes.length);
     for (const forward of plan.forwards) {
       const outbound = {
         kind: 'forward' as const,
@@ -170,12 +171,12 @@ export async function insertBlob(tx: Tx, tenantId: string, sha256: string, bytes
   await storeBlob(tx, { tenantId, sha256, bytes });
 }
 
-export async function checkTenantQuota(tx: Tx, tenantId: string): Promise<void> {
-  const rows = await tx.$queryRaw<Array<{ ok: boolean }>>`
-    SELECT (SELECT COALESCE(sum(used_bytes), 0) FROM mailboxes WHERE tenant_id = ${tenantId}::uuid)
-      <= storage_quota_bytes AS ok
-    FROM tenants WHERE id = ${tenantId}::uuid`;
-  if (!rows[0]?.ok) throw replies.quotaRace();
+export async function checkTenantQuota(tx: Tx, tenantId: string, addedBytes = 0): Promise<void> {
+  const [tenant] = await tx.$queryRaw<Array<{ quota: bigint }>>`
+    SELECT storage_quota_bytes AS quota FROM tenants WHERE id = ${tenantId}::uuid`;
+  const used = await tenantUsage.used(tx, tenantId);
+  if (!tenant || used + BigInt(addedBytes) > tenant.quota) throw replies.quotaRace();
+  tenantUsage.add(tenantId, addedBytes);
 }
 
 const SPECIAL_FOLDERS = { inbox: 'INBOX', junk: 'Junk', sent: 'Sent' } as const;

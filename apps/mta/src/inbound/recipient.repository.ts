@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@mailroom/db';
+import { tenantUsage } from './tenant-usage';
 
 export interface DomainRow {
   tenantId: string;
@@ -82,8 +83,8 @@ export class RecipientRepository {
     });
   }
 
+  /** Cached per tenant (see TenantUsage): summing every mailbox per recipient does not scale. */
   async tenantUsedBytes(tenantId: string): Promise<bigint> {
-    const sum = await this.prisma.mailbox.aggregate({ where: { tenantId }, _sum: { usedBytes: true } });
-    return sum._sum.usedBytes ?? 0n;
+    return tenantUsage.used(this.prisma, tenantId);
   }
 }

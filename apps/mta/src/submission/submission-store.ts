@@ -125,7 +125,7 @@ export class SubmissionStore {
     };
     try {
       const id = await this.messages.storeCopy(tx, user.tenantId, copy, sent, sha256);
-      await checkTenantQuota(tx, user.tenantId);
+      await checkTenantQuota(tx, user.tenantId, sent.bytes.length);
       return id;
     } catch (err) {
       // The store's quota race reply speaks of a recipient's mailbox; here it is the sender's.
