@@ -88,7 +88,10 @@ export class SessionLimits {
       const own = typeof data === 'string' && ENHANCED_CODE.test(data);
       send(code, data, own ? false : context);
       if (code === 250 && context === 'DATA_OK') counters.errors = 0;
-      if (code >= 400 && code !== 421 && ++counters.errors >= this.options.maxErrors) close('Too many errors');
+      // The error limit is for misbehaving clients: our own temporary failures (451 4.3.0 while
+      // the database is away, 452 when a mailbox is full) must not hang up on a sender.
+      const ours = code === 421 || code === 451 || code === 452;
+      if (code >= 400 && !ours && ++counters.errors >= this.options.maxErrors) close('Too many errors');
     };
     connection._onCommand = (command, callback) => {
       if (++counters.commands > this.options.maxCommands) {

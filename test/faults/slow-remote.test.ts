@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalDnsServer } from '../../libs/dns/src/testing/local-dns-server';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { BadRemote } from './support/bad-remote';
+import { printLedger } from './support/ledger';
+import {
+  seedDeliveries,
+  startRestartableRedis,
+  startWorker,
+  statusCounts,
+  waitUntil,
+  type RestartableRedis,
+  type WorkerProcess,
+} from './support/outbound';
+import { workerSettings } from './support/worker-settings';
+
+/** Per misbehaving kind; the good ones must all go through while the bad sessions hang. */
+const BAD_EACH = 3;
+const GOOD = 20;
+const SOCKET_TIMEOUT_MS = 3_000;
+const SESSION_TIMEOUT_MS = 6_000;
+/** The slowest /ping answer allowed while bad sessions are open (a busy CI machine included). */
+const MAX_PING_MS = 1_000;
+/** RSS the worker may gain while swallowing endless replies (nodemailer caps each reply). */
+const MAX_RSS_GROWTH_BYTES = 400e6;
+const TEST_TIMEOUT_MS = 120_000;
+
+const KINDS = ['drip', 'reset', 'endless'] as const;
+const domainOf = (i: number) =>
+  i < KINDS.length * BAD_EACH ? `${KINDS[Math.floor(i / BAD_EACH)]}.example` : 'good.example';
+
+describe('fault: remote MX hosts that drip, reset after the final dot, or never end a reply', () => {
+  let db: TestDatabase;
+  let dns: LocalDnsServer;
+  let remote: BadRemote;
+  let redis: RestartableRedis;
+  let worker: WorkerProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    remote = await BadRemote.start();
+    dns = await LocalDnsServer.start(
+      [
+        'remote.test. 60 IN A 127.0.0.1',
+        ...[...KINDS, 'good'].map((k) => `${k}.example. 60 IN MX 10 remote.test.`),
+      ].join('\n'),
+    );
+    redis = await startRestartableRedis();
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await redis?.stop();
+    await remote?.close();
+    await dns?.close();
+    await db?.drop();
+  });
+
+  it(
+    'defers the bad deliveries after the session deadline while good mail flows and the worker answers',
+    async () => {
+      const started = Date.now();
+      const total = KINDS.length * BAD_EACH + GOOD;
+      const { tenantId } = await seedDeliveries(db.prisma, total, 1, domainOf);
+      worker = await startWorker(
+        'worker',
+        db.url,
+        workerSettings({
+          redisUrl: redis.url,
+          queuePrefix: `fault${randomBytes(3).toString('hex')}`,
+          dnsPort: dns.port,
+          sinkPort: remote.port,
+          extra: {
+            DELIVERY_SOCKET_TIMEOUT_MS: String(SOCKET_TIMEOUT_MS),
+            DELIVERY_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+          },
+        }),
+      );
+      const rssStart = (await worker.ping()).rssBytes;
+      let maxPingMs = 0;
+      let maxRss = rssStart;
+      let pings = 0;
+      await waitUntil(
+        'every delivery decided',
+        async () => {
+          const t = Date.now();
+          const p = await worker!.ping();
+          maxPingMs = Math.max(maxPingMs, Date.now() - t);
+          maxRss = Math.max(maxRss, p.rssBytes);
+          pings++;
+          const s = await statusCounts(db.prisma, tenantId);
+          return (s.queued ?? 0) + (s.sending ?? 0) === 0;
+        },
+        60_000,
+      );
+
+      const rows = await db.prisma.delivery.findMany({
+        where: { tenantId },
+        select: { recipientDomain: true, status: true, lastResponse: true, updatedAt: true },
+      });
+      const of = (domain: string) => rows.filter((r) => r.recipientDomain === domain);
+      const good = of('good.example');
+      const lastGood = Math.max(...good.map((r) => r.updatedAt.getTime()));
+      const firstHungDecided = Math.min(...of('drip.example').map((r) => r.updatedAt.getTime()));
+      const deferred = rows.filter((r) => r.status === 'deferred').length;
+      printLedger({
+        scenario: 'bad-remote-mx',
+        sent: total,
+        acknowledged: remote.received.good,
+        stored: rows.filter((r) => r.status === 'delivered').length,
+        delivered: remote.received.good,
+        duplicates: 0,
+        lost: rows.filter((r) => r.status === 'bounced').length,
+        deferred,
+        deferredDrip: of('drip.example').filter((r) => r.status === 'deferred').length,
+        deferredReset: of('reset.example').filter((r) => r.status === 'deferred').length,
+        deferredEndless: of('endless.example').filter((r) => r.status === 'deferred').length,
+        resetRemoteHadMessage: remote.received['reset-after-dot'],
+        endlessMBSwallowed: Math.round(remote.endlessBytes / 1e5) / 10,
+        maxPingMs,
+        pings,
+        rssStartMB: Math.round(rssStart / 1e6),
+        rssMaxMB: Math.round(maxRss / 1e6),
+        goodDoneBeforeDripDecidedMs: firstHungDecided - lastGood,
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+      });
+      for (const r of good) expect(r.status).toBe('delivered');
+      expect(deferred).toBe(KINDS.length * BAD_EACH);
+      for (const r of of('drip.example')) expect(r.lastResponse).toMatch(/session took longer than|timed? ?out/i);
+      // nodemailer caps a reply's size (EPROTOCOL); the session deadline would end it otherwise.
+      for (const r of of('endless.example')) {
+        expect(r.lastResponse).toMatch(/exceeds maximum allowed size|session took longer than/i);
+      }
+      for (const r of of('reset.example')) expect(r.status).toBe('deferred');
+      // The hung sessions held none of the good mail back, and the process kept answering.
+      expect(lastGood).toBeLessThan(firstHungDecided);
+      expect(maxPingMs).toBeLessThan(MAX_PING_MS);
+      expect(maxRss - rssStart).toBeLessThan(MAX_RSS_GROWTH_BYTES);
+      expect(worker.proc.child.exitCode).toBeNull();
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
