@@ -105,6 +105,19 @@ describe('inbound MX: message data', () => {
     expect(text.endsWith(signed.signatures + raw)).toBe(true);
   });
 
+  it('renames a forged Authentication-Results that claims to be ours (RFC 8601 section 5)', async () => {
+    const raw = basicMessage('s@sender.test', 'alice@acme.test', 'forged-ar');
+    const forged = 'Authentication-Results: mx.mailroom.test; dkim=pass header.d=bank.test\r\n' + raw;
+    const { client, last } = await send(['alice@acme.test'], forged);
+    client.close();
+    expect(last.code).toBe(250);
+    const text = await storedText(h, 'forged-ar');
+    expect(text).toContain('\r\nX-Original-Authentication-Results: mx.mailroom.test; dkim=pass header.d=bank.test\r\n');
+    // Only our own result remains under the real name.
+    expect(text.match(/^Authentication-Results: mx\.mailroom\.test;/gm)).toHaveLength(1);
+    expect(text).not.toMatch(/^Authentication-Results: mx\.mailroom\.test; dkim=pass header\.d=bank\.test/m);
+  });
+
   it('files a message that fails SPF and DMARC in Junk, and refuses it with 550 5.7.1 above a tenant reject threshold', async () => {
     const { client, last } = await send(
       ['alice@acme.test'],

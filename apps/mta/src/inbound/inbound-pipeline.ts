@@ -10,6 +10,7 @@ import type { DsnHandler } from './dsn-handler';
 import type { HeaderSummary, MessageStore } from './message-store';
 import type { SpooledMessage } from './message-spool';
 import type { LocalRecipient, Recipient } from './recipient-resolver';
+import { renameForgedAuthResults } from './forged-headers';
 import { replies, smtpReply } from './smtp-reply';
 import { scoreMessage, spamHeaders, type SpamScore } from './spam-score';
 import { countReceived, receivedHeader, returnPathHeader } from './trace-headers';
@@ -92,7 +93,12 @@ export class InboundPipeline {
       throw plan.reason === 'spam' ? replies.spam() : smtpReply(550, '5.7.1', plan.text);
     }
     const prefix = this.traceHeaders(queueId, envelope, locals, auth, spam);
-    const bytes = await readWithPrefix(message.path, prefix, message.size);
+    let bytes = await readWithPrefix(message.path, prefix, message.size);
+    const renamed = message.headerComplete ? renameForgedAuthResults(message.header, this.options.hostname) : null;
+    if (renamed) {
+      // The renamed header is longer: rebuild prefix, cleaned header, then the body.
+      bytes = Buffer.concat([prefix, renamed, bytes.subarray(prefix.length + message.header.length)]);
+    }
     const result = await this.deps.store.store({
       bytes,
       envelopeFrom: envelope.sender,
