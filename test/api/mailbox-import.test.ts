@@ -122,6 +122,21 @@ describe('mailbox import (CSV)', () => {
     expect(json.body.errors.map((e: { field: string }) => e.field)).toEqual(['csv', 'file']);
   });
 
+  it('honours Idempotency-Key on a CSV body: a repeat replays, another file with the key is refused', async () => {
+    const t = await sut.newTenant(reseller);
+    await addDomain(db, t.id, 'idem.example');
+    const headers = { 'content-type': 'text/csv', 'Idempotency-Key': 'import-1' };
+    const first = await t.admin.request('POST', url(t), 'address\none@idem.example', headers);
+    expect(first.status).toBe(200);
+    expect(first.body.created).toBe(1);
+    const replay = await t.admin.request('POST', url(t), 'address\none@idem.example', headers);
+    expect(replay.body).toEqual(first.body);
+    expect(replay.headers.get('idempotency-replayed')).toBe('true');
+    const other = await t.admin.request('POST', url(t), 'address\ntwo@idem.example', headers);
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0].field).toBe('Idempotency-Key');
+  });
+
   it('is refused to viewers', async () => {
     const res = await tenant.viewer.request('POST', url(), 'address\nv@corp.example', { 'content-type': 'text/csv' });
     expect(res.status).toBe(403);

@@ -17,6 +17,8 @@ export async function createApiApp(config: Config, logger: Logger): Promise<INes
   });
   // Outlook's autodiscover posts XML.
   app.useBodyParser('text', { type: ['text/xml', 'application/xml'], limit: '64kb' });
+  // Mailbox imports post CSV; a company's worth is far beyond the JSON parser's 100 kB.
+  app.useBodyParser('text', { type: ['text/csv', 'text/plain'], limit: '10mb' });
   app.useLogger(app.get(NestPinoLogger));
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
   const express = app.getHttpAdapter().getInstance();

@@ -13,6 +13,9 @@ export const MAX_CSV_BYTES = 10 * 1024 * 1024;
 export async function readCsvBody(req: Request): Promise<string> {
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('text/csv') || type.startsWith('text/plain')) {
+    // Normally parsed by the text body parser (bootstrap), which also lets Idempotency-Key hash
+    // the CSV; the stream is read here only if it was not.
+    if (typeof req.body === 'string') return req.body;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
