@@ -154,6 +154,12 @@ describe('tenants', () => {
     expect((await reseller.admin.get(`/v1/tenants/${tenant.id}`)).status).toBe(200);
     expect((await reseller.admin.post(`/v1/tenants/${tenant.id}/restore`)).status).toBe(200);
     expect((await tenant.admin.get(`/v1/tenants/${tenant.id}`)).status).toBe(200);
+    // Past the grace period the purge has begun: no restore.
+    await reseller.admin.delete(`/v1/tenants/${tenant.id}`);
+    await db.prisma.tenant.update({ where: { id: tenant.id }, data: { purgeAfter: new Date(Date.now() - 1000) } });
+    const late = await reseller.admin.post(`/v1/tenants/${tenant.id}/restore`);
+    expect(late.status).toBe(409);
+    expect(late.body.detail).toMatch(/can no longer be restored/);
   });
 
   it('names every invalid field, and refuses unknown ones', async () => {

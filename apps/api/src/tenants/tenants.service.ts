@@ -189,6 +189,11 @@ export class TenantsService {
       },
     } as const;
     const t = transitions[action];
+    if (action === 'restore' && tenant.purgeAfter && tenant.purgeAfter <= now) {
+      throw new Conflict(
+        `Tenant ${tenant.id} can no longer be restored: its grace period ended and its data is being purged.`,
+      );
+    }
     if (!(t.from as readonly string[]).includes(tenant.status)) {
       throw new Conflict(
         `Tenant ${tenant.id} is ${tenant.status}; it cannot be ${action === 'delete' ? 'deleted' : `${action}d`}.`,
