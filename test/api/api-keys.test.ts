@@ -141,6 +141,43 @@ describe('API keys', () => {
     expect(same.body.domains).toEqual(['allowed.example']);
   });
 
+  it('a key made by a key inherits its expiry and network, and cannot widen them', async () => {
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    const parent = await tenant.admin.post(keysPath(), {
+      name: 'ci',
+      scopes: ['api-keys:write', 'tenants:read'],
+      ipAllowlist: ['127.0.0.0/8'],
+      expiresAt: expires,
+    });
+    const key = sut.withToken(parent.body.key);
+    const child = await key.post(keysPath(), { name: 'child', scopes: ['tenants:read'] });
+    expect(child.status).toBe(201);
+    expect(child.body).toMatchObject({ ipAllowlist: ['127.0.0.0/8'], expiresAt: expires });
+    const longer = await key.post(keysPath(), {
+      name: 'longer',
+      scopes: ['tenants:read'],
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    expect(longer.status).toBe(403);
+    const wider = await key.post(keysPath(), { name: 'wider', scopes: ['tenants:read'], ipAllowlist: ['0.0.0.0/0'] });
+    expect(wider.status).toBe(403);
+  });
+
+  it('a limited key cannot turn itself into an admin login', async () => {
+    const limited = await tenant.admin.post(keysPath(), {
+      name: 'provision',
+      scopes: ['tenants:write', 'tenants:read'],
+    });
+    const res = await sut.withToken(limited.body.key).post(`/v1/tenants/${tenant.id}/users`, {
+      email: 'sneaky@example.com',
+      password: 'a long enough password',
+      role: 'tenant_admin',
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toMatch(/cannot create admin users/);
+    expect(await db.prisma.adminUser.count({ where: { email: 'sneaky@example.com' } })).toBe(0);
+  });
+
   it('/v1/api-keys manages the caller’s own keys: a reseller’s at reseller level', async () => {
     const reseller = await sut.newReseller();
     const created = await reseller.admin.post('/v1/api-keys', {

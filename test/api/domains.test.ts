@@ -196,6 +196,16 @@ describe('domains', () => {
     const list = await key.get(path());
     expect(list.body.items.map((d: { name: string }) => d.name)).toEqual(['main.example']);
     expect((await key.post(path(), { name: 'other.example' })).status).toBe(403);
+    // Tenant-wide data is beyond a domain-limited key, whatever its scopes.
+    const wide = await tenant.admin.post(`/v1/tenants/${tenant.id}/api-keys`, {
+      name: 'wide',
+      scopes: ['deliveries:read', 'audit-log:read'],
+      domains: ['main.example'],
+    });
+    const audit = await sut.withToken(wide.body.key).get(`/v1/tenants/${tenant.id}/audit-log`);
+    expect(audit.status).toBe(403);
+    expect(audit.body.detail).toBe('This API key is limited to main.example; tenant-wide data is out of its reach.');
+    expect((await sut.withToken(wide.body.key).get(`/v1/tenants/${tenant.id}/deliveries`)).status).toBe(403);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { open } from '@mailroom/core';
-import { WEBHOOK_SECRET_CONTEXT } from '@mailroom/webhooks';
+import { deliverWebhook, recordEvent, WEBHOOK_SECRET_CONTEXT } from '@mailroom/webhooks';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Session, startApi, type TestApi } from '../support/api';
 
@@ -82,5 +82,23 @@ describe('webhooks API', () => {
     } finally {
       await prod.close();
     }
+  });
+
+  it('refuses, at delivery time, a webhook whose host is internal (production), and records why', async () => {
+    const hook = await tenant.admin.post(path(), { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    await db.prisma.$transaction((tx) => recordEvent(tx, tenant.id, 'domain.status_changed', { probe: true }));
+    const { id } = await db.prisma.webhookDelivery.findFirstOrThrow({ where: { webhookId: hook.body.id } });
+    await expect(
+      deliverWebhook(
+        db.prisma,
+        api.config.MASTER_KEY,
+        { tenantId: tenant.id, webhookDeliveryId: id },
+        { allowPrivate: false },
+      ),
+    ).rejects.toThrow(/answered refused: 127\.0\.0\.1 resolves to an internal address/);
+    const row = await db.prisma.webhookDelivery.findFirstOrThrow({ where: { id } });
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: null });
+    expect(row.lastError).toMatch(/^refused: /);
+    expect(hook.status).toBe(201);
   });
 });

@@ -118,6 +118,11 @@ describe('submission: AUTH', () => {
     }
     const sut = await client.command(`AUTH PLAIN ${plainToken('', 'victim@acme.test', PASSWORD)}`);
     expect(sut.text).toBe(INVALID);
+    // Other spellings of the same login share the lock (a trailing dot, a soft hyphen).
+    for (const spelling of ['victim@acme.test.', 'victim@ac\u00ADme.test', 'VICTIM@ACME.TEST']) {
+      const again = await client.command(`AUTH PLAIN ${plainToken('', spelling, PASSWORD)}`);
+      expect(again.text, spelling).toBe(INVALID);
+    }
     client.close();
     // Another account from the same address is not locked by it.
     const other = await rawSession(mta.port);

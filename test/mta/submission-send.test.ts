@@ -30,6 +30,10 @@ describe('submission: sending', () => {
     await h.seed.alias(tenantId, acme.domain.id, 'billing', ['bob@acme.test']);
     const other = await h.seed.hosted('other.test', ['mallory']);
     await h.seed.alias(other.tenant.id, other.domain.id, 'team', ['alice@acme.test']);
+    // Domains of the tenant whose ownership nobody proved: an alias of acme and a plain one.
+    await h.seed.domain(tenantId, 'unproven-alias.test', { status: 'pending', aliasOfId: acme.domain.id });
+    const pending = await h.seed.domain(tenantId, 'unproven.test', { status: 'pending' });
+    await h.seed.alias(tenantId, pending.id, 'ceo', ['alice@acme.test']);
     await h.prisma.suppression.create({
       data: { tenantId, address: 'gone@example.net', reason: 'hard_bounce', detail: '550 5.1.1 user unknown' },
     });
@@ -141,6 +145,16 @@ describe('submission: sending', () => {
       /^553 5\.7\.1 <team@other\.test>: Sender address rejected: not owned by user/,
     );
     expect((await client.command('MAIL FROM:<>')).text).toMatch(/^553 5\.7\.1 <>: Sender address rejected/);
+    client.close();
+  });
+
+  it('refuses sending as a domain whose ownership was never proven, alias or not', async () => {
+    const client = await rawSession(mta.port, ALICE);
+    for (const from of ['alice@unproven-alias.test', 'ceo@unproven.test']) {
+      expect((await client.command(`MAIL FROM:<${from}>`)).text, from).toMatch(
+        /^553 5\.7\.1 .*Sender address rejected: not owned by user/,
+      );
+    }
     client.close();
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateIpAccess, type IpAccessRule, ipInCidrs, validateCidr } from './ip-access';
+import {
+  evaluateIpAccess,
+  type IpAccessRule,
+  ipInCidrs,
+  isPublicAddress,
+  throttleSubject,
+  validateCidr,
+} from './ip-access';
 
 describe('validateCidr', () => {
   it.each([
@@ -145,5 +152,41 @@ describe('evaluateIpAccess', () => {
   it('returns the caller’s own rule object, extra fields included', () => {
     const rules = [{ ...rule('192.0.2.0/24', 'deny'), id: 'r-1' }];
     expect(evaluateIpAccess(rules, 'imap', '192.0.2.1').rule?.id).toBe('r-1');
+  });
+});
+
+describe('throttleSubject', () => {
+  it.each([
+    ['192.0.2.7', '192.0.2.7'],
+    ['::ffff:192.0.2.7', '192.0.2.7'],
+    ['2001:db8:1:2:aaaa::1', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+    ['not an ip', 'not an ip'],
+  ])('counts %s as %s', (ip, subject) => {
+    expect(throttleSubject(ip)).toBe(subject);
+  });
+});
+
+describe('isPublicAddress', () => {
+  it.each(['93.184.216.34', '8.8.8.8', '2001:4860:4860::8888'])('%s is public', (ip) => {
+    expect(isPublicAddress(ip)).toBe(true);
+  });
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::',
+    '::1',
+    'fc00::1',
+    'fe80::1',
+    '::ffff:127.0.0.1',
+    '::ffff:169.254.169.254',
+    'nonsense',
+  ])('%s is not', (ip) => {
+    expect(isPublicAddress(ip)).toBe(false);
   });
 });

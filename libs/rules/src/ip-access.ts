@@ -179,3 +179,27 @@ function precedes(a: { rule: IpAccessRule; prefix: number }, b: { rule: IpAccess
   }
   return a.rule.action === 'deny' && b.rule.action === 'allow';
 }
+
+/**
+ * The unit an address is counted as for brute-force limits: an IPv4 address itself, an IPv6
+ * address by its /64 (one host usually holds a whole /64, so per-address counting is no limit).
+ */
+export function throttleSubject(ip: string): string {
+  const parsed = parseAddress(ip.split('%')[0] ?? ip);
+  if (!parsed) return ip;
+  const address = unmap(parsed);
+  if (address.kind() === 'ipv4') return address.toString();
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
+}
+
+/**
+ * True for an address on the public internet; false for loopback, private, link-local,
+ * unique-local, carrier-grade NAT, unspecified, multicast and reserved ranges, IPv4-mapped
+ * forms included. Used to keep webhooks from reaching internal services (SSRF).
+ */
+export function isPublicAddress(ip: string): boolean {
+  const parsed = parseAddress(ip.split('%')[0] ?? ip);
+  if (!parsed) return false;
+  return unmap(parsed).range() === 'unicast';
+}

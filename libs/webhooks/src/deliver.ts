@@ -1,4 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isPublicAddress } from '@mailroom/rules';
 import { open } from '@mailroom/core';
 import type { PrismaClient } from '@mailroom/db';
 
@@ -22,6 +25,19 @@ export function verifyWebhookSignature(secret: string, body: string, header: str
   return timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(v1, 'hex'));
 }
 
+/**
+ * Refuses a webhook whose host resolves to a loopback, private, link-local or otherwise internal
+ * address (SSRF into the platform's network), checked on every delivery because names change.
+ */
+async function assertPublicTarget(url: string): Promise<void> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  const internal = addresses.find((a) => !isPublicAddress(a));
+  if (internal !== undefined || addresses.length === 0) {
+    throw new Error(`refused: ${host} resolves to an internal address (${internal ?? 'none'})`);
+  }
+}
+
 export const WEBHOOK_SECRET_CONTEXT = (webhookId: string) => `webhook:${webhookId}`;
 
 export type WebhookOutcome = 'delivered' | 'failed' | 'skipped';
@@ -35,7 +51,7 @@ export async function deliverWebhook(
   prisma: PrismaClient,
   masterKey: Buffer,
   ids: { tenantId: string; webhookDeliveryId: string },
-  options: { timeoutMs?: number; finalAttempt?: boolean } = {},
+  options: { timeoutMs?: number; finalAttempt?: boolean; allowPrivate?: boolean } = {},
 ): Promise<WebhookOutcome> {
   const row = await prisma.webhookDelivery.findUnique({
     where: { tenantId_id: { tenantId: ids.tenantId, id: ids.webhookDeliveryId } },
@@ -47,6 +63,7 @@ export async function deliverWebhook(
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
+    if (!options.allowPrivate) await assertPublicTarget(row.webhook.url);
     const res = await fetch(row.webhook.url, {
       method: 'POST',
       headers: {

@@ -1,12 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
 import { AliasPage, AliasResponse, CreateAliasDto, ListAliasesQuery, UpdateAliasDto } from './alias.dto';
 import { AliasesService } from './aliases.service';
 
 @ApiTags('aliases')
+@DomainScoped()
 @Controller('v1/tenants/:tenantId/aliases')
 export class AliasesController {
   constructor(private readonly aliases: AliasesService) {}

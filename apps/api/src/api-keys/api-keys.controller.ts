@@ -1,13 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
 import { ListQuery } from '../common/list-query.dto';
 import { ApiKeyList, CreateApiKeyDto, CreatedApiKeyResponse } from './api-key.dto';
 import { ApiKeysService } from './api-keys.service';
 
 @ApiTags('api-keys')
+// Creating enforces the domain limit (a key's keys are no wider); listing shows key metadata.
+@DomainScoped()
 @Controller('v1/tenants/:tenantId/api-keys')
 export class TenantApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}

@@ -101,6 +101,21 @@ export class ApiKeysService {
       if (result.ok) cidrs.push(result.cidr);
       else problems.push({ field: `ipAllowlist.${i}`, message: result.error });
     });
+    // A key made by a key keeps its creator's network and lifetime: inherited when not given,
+    // and never wider or longer when given.
+    let expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
+    if (p.expiresAt) {
+      if (expiresAt && expiresAt > p.expiresAt) {
+        throw new Forbidden(`This key expires at ${p.expiresAt.toISOString()}; a key it makes cannot outlive it.`);
+      }
+      expiresAt ??= p.expiresAt;
+    }
+    if (p.ipAllowlist.length > 0) {
+      if (cidrs.length === 0) cidrs.push(...p.ipAllowlist);
+      else if (cidrs.some((c) => !p.ipAllowlist.includes(c))) {
+        throw new Forbidden(`This key may only be used from ${p.ipAllowlist.join(', ')}; a key it makes must be too.`);
+      }
+    }
     const created = generateApiKey();
     const row = await this.inScope(owner, async (tx) => {
       if ('tenantId' in owner && dto.domains.length) {
@@ -124,7 +139,7 @@ export class ApiKeysService {
           scopes: dto.scopes,
           domains: dto.domains,
           ipAllowlist: cidrs,
-          expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null,
+          expiresAt,
           createdBy: `${p.kind}:${p.id}`,
         },
       });

@@ -3,7 +3,12 @@ import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { Forbidden, Locked, RateLimited, Unauthenticated } from '@mailroom/core';
 import { TenantAccessService } from '../tenants/tenant-access.service';
-import { AUTH_METADATA, PUBLIC_METADATA, type AuthRequirement } from './authenticated.decorator';
+import {
+  AUTH_METADATA,
+  DOMAIN_SCOPED_METADATA,
+  PUBLIC_METADATA,
+  type AuthRequirement,
+} from './authenticated.decorator';
 import { CredentialService } from './credential.service';
 import { managesTenants } from './principal';
 import type { AuthedRequest } from './request-context';
@@ -77,6 +82,16 @@ export class AuthGuard implements CanActivate {
     if (requirement.platformOnly && !principal.platform) throw new Forbidden('Only platform admins may do this.');
     if (requirement.tenantManagers && !managesTenants(principal)) {
       throw new Forbidden('Only the platform or the tenant’s reseller may do this.');
+    }
+    const tenantRoute = typeof req.params.tenantId === 'string';
+    if (
+      tenantRoute &&
+      principal.domains.length > 0 &&
+      !this.reflector.getAllAndOverride<boolean>(DOMAIN_SCOPED_METADATA, targets)
+    ) {
+      throw new Forbidden(
+        `This API key is limited to ${principal.domains.join(', ')}; tenant-wide data is out of its reach.`,
+      );
     }
     if (requirement.scope && !principal.scopes.has(requirement.scope)) {
       throw new Forbidden(`This credential lacks the scope ${requirement.scope}.`);

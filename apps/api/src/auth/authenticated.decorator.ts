@@ -29,3 +29,11 @@ export function Authenticated(requirement: AuthRequirement = {}): MethodDecorato
 export const PUBLIC_METADATA = 'mailroom:public';
 /** A route anyone may call (health, login, client autoconfiguration). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_METADATA, true);
+
+export const DOMAIN_SCOPED_METADATA = 'mailroom:domain-scoped';
+/**
+ * Marks a controller whose every route enforces an API key's domain limit itself (lists are
+ * filtered, objects in other domains refused). Tenant-wide routes lack it, and a key limited to
+ * some domains is refused there: tenant-wide data (deliveries, audit log, webhooks) is beyond it.
+ */
+export const DomainScoped = (): ClassDecorator => SetMetadata(DOMAIN_SCOPED_METADATA, true);

@@ -42,6 +42,8 @@ export class CredentialService {
       tenantId: user.tenantId,
       scopes: new Set(scopesForRole(user.role)),
       domains: [],
+      ipAllowlist: [],
+      expiresAt: null,
       ip,
     };
   }
@@ -82,6 +84,8 @@ export class CredentialService {
       tenantId: row.tenantId,
       scopes: new Set(row.scopes.filter(isScope) as Scope[]),
       domains: row.domains,
+      ipAllowlist: row.ipAllowlist,
+      expiresAt: row.expiresAt,
       ip,
     };
   }

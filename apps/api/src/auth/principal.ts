@@ -15,6 +15,9 @@ export interface Principal {
   scopes: ReadonlySet<Scope>;
   /** Domains an API key is limited to; empty means every domain of its tenants. */
   domains: readonly string[];
+  /** An API key's CIDR allowlist (empty: anywhere) and expiry; people have neither. */
+  ipAllowlist: readonly string[];
+  expiresAt: Date | null;
   ip: string;
 }
 
@@ -28,4 +31,19 @@ export function scopesForRole(role: AdminRole): Scope[] {
 /** True for platform and reseller credentials: those that manage tenants from above. */
 export function managesTenants(p: Principal): boolean {
   return p.platform || (p.resellerId !== null && p.tenantId === null);
+}
+
+/**
+ * Whether a credential is unrestricted enough to create something holding `scopes` with no
+ * limits of its own (an admin user, a key without allowlist or expiry): a key may never mint a
+ * credential broader than itself.
+ */
+export function coversUnrestricted(p: Principal, scopes: readonly string[]): boolean {
+  if (p.kind === 'user') return true;
+  return (
+    p.domains.length === 0 &&
+    p.ipAllowlist.length === 0 &&
+    p.expiresAt === null &&
+    scopes.every((s) => p.scopes.has(s as never))
+  );
 }

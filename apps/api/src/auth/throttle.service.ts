@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { Config } from '@mailroom/config';
 import { RateLimited } from '@mailroom/core';
+import { throttleSubject } from '@mailroom/rules';
 import { RedisService } from '../infra/redis.service';
 import { CONFIG } from '../infra/tokens';
 
@@ -74,7 +75,7 @@ export class ThrottleService {
 
   /** @throws RateLimited when this IP or this account has failed too often lately */
   async assertMayTry(ip: string, account?: string): Promise<void> {
-    const ipState = await this.count(this.key('fail-ip', ip));
+    const ipState = await this.count(this.key('fail-ip', throttleSubject(ip)));
     if (ipState && ipState[0] >= this.config.LOGIN_MAX_FAILURES_PER_IP) {
       throw new RateLimited(
         'Too many failed attempts from this address; try again later.',
@@ -91,7 +92,7 @@ export class ThrottleService {
 
   /** Records a failed login or key attempt; returns how many the account has had lately. */
   async recordFailure(ip: string, account?: string): Promise<number> {
-    await this.hit(this.key('fail-ip', ip), this.failureWindowMs);
+    await this.hit(this.key('fail-ip', throttleSubject(ip)), this.failureWindowMs);
     if (account === undefined) return 0;
     const result = await this.hit(this.key('fail-acct', account), this.failureWindowMs);
     return result?.[0] ?? 0;

@@ -8,12 +8,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
 import { CreateDomainDto, DnsPlanResponse, DomainPage, DomainResponse, ListDomainsQuery } from './domain.dto';
 import { DomainsService } from './domains.service';
 
 @ApiTags('domains')
+@DomainScoped()
 @Controller('v1/tenants/:tenantId/domains')
 export class DomainsController {
   constructor(private readonly domains: DomainsService) {}

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
 import {
   FilterList,
@@ -17,6 +17,7 @@ import {
 import { FiltersService } from './filters.service';
 
 @ApiTags('filters')
+@DomainScoped()
 @Controller('v1/tenants/:tenantId/mailboxes/:mailboxId/filters')
 export class FiltersController {
   constructor(private readonly filters: FiltersService) {}

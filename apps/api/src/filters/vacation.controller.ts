@@ -1,12 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
 import { PutVacationDto, VacationResponse } from './vacation.dto';
 import { VacationService } from './vacation.service';
 
 @ApiTags('filters')
+@DomainScoped()
 @Controller('v1/tenants/:tenantId/mailboxes/:mailboxId/vacation')
 export class VacationController {
   constructor(private readonly vacation: VacationService) {}

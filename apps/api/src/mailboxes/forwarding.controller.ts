@@ -1,12 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
 import { ForwardingResponse, PutForwardingDto } from './forwarding.dto';
 import { ForwardingService } from './forwarding.service';
 
 @ApiTags('mailboxes')
+@DomainScoped()
 @Controller('v1/tenants/:tenantId/mailboxes/:mailboxId/forwarding')
 export class ForwardingController {
   constructor(private readonly forwarding: ForwardingService) {}

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Tenant } from '@mailroom/db';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
 import { readCsvBody } from './mailbox-csv-body';
 import { MailboxCreator } from './mailbox-creator.service';
@@ -30,6 +30,7 @@ import {
 import { MailboxesService } from './mailboxes.service';
 
 @ApiTags('mailboxes')
+@DomainScoped()
 @Controller('v1/tenants/:tenantId/mailboxes')
 export class MailboxesController {
   constructor(

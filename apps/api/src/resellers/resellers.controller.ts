@@ -17,7 +17,7 @@ export class ResellersController {
   ) {}
 
   @Get()
-  @Authenticated({ tenantManagers: true })
+  @Authenticated({ tenantManagers: true, scope: 'tenants:read' })
   @ApiOkResponse({ type: ResellerList, description: 'All resellers for platform admins; a reseller sees itself' })
   list(@Caller() call: CallContext, @Query() query: ListQuery) {
     return this.resellers.list(call.principal, query);
@@ -31,7 +31,7 @@ export class ResellersController {
   }
 
   @Get(':resellerId')
-  @Authenticated({ tenantManagers: true })
+  @Authenticated({ tenantManagers: true, scope: 'tenants:read' })
   @ApiOkResponse({ type: ResellerResponse })
   async get(@Caller() call: CallContext, @Param('resellerId') id: string) {
     return presentReseller(await this.resellers.load(call.principal, id));
@@ -45,7 +45,7 @@ export class ResellersController {
   }
 
   @Get(':resellerId/users')
-  @Authenticated({ tenantManagers: true })
+  @Authenticated({ tenantManagers: true, scope: 'tenants:read' })
   @ApiOkResponse({ type: UserList, description: 'The reseller’s admins' })
   async listUsers(@Caller() call: CallContext, @Param('resellerId') id: string, @Query() query: ListQuery) {
     const reseller = await this.resellers.load(call.principal, id);

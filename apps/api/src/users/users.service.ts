@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
-import { Conflict, NotFound } from '@mailroom/core';
+import { Conflict, Forbidden, NotFound } from '@mailroom/core';
 import type { AdminRole, AdminUser } from '@mailroom/db';
 import { AuditService } from '../audit/audit.service';
+import { coversUnrestricted, scopesForRole } from '../auth/principal';
 import type { CallContext } from '../auth/request-context';
 import type { ListQuery } from '../common/list-query.dto';
 import { keyset, parseSort, type Page } from '../common/pagination';
@@ -59,6 +60,13 @@ export class UsersService {
     owner: Owner,
     input: { email: string; password: string; role: AdminRole; displayName?: string | undefined },
   ): Promise<UserResponse> {
+    // A person gets every scope of their role, with no domain, address or time limit: a limited
+    // API key must not turn itself into such a login.
+    if (!coversUnrestricted(call.principal, scopesForRole(input.role))) {
+      throw new Forbidden(
+        'This API key is limited (scopes, domains, addresses or expiry) and cannot create admin users.',
+      );
+    }
     const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
     // The email check crosses tenants (emails are global), so it runs outside the tenant scope.
     const taken = await this.db.platform((tx) =>

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@mailroom/config';
 import { NotFound, seal, ValidationFailed } from '@mailroom/core';
 import type { Webhook } from '@mailroom/db';
+import { isPublicAddress } from '@mailroom/rules';
 import { WEBHOOK_SECRET_CONTEXT } from '@mailroom/webhooks';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
@@ -24,20 +25,6 @@ export function presentWebhook(w: Webhook): WebhookResponse {
   };
 }
 
-// Loopback, private, link-local and unique-local ranges: a webhook there would let a tenant
-// make the platform call its own internal services (SSRF).
-const PRIVATE = [
-  /^127\./,
-  /^10\./,
-  /^192\.168\./,
-  /^172\.(1[6-9]|2\d|3[01])\./,
-  /^169\.254\./,
-  /^0\./,
-  /^::1$/,
-  /^f[cd]/i,
-  /^fe80/i,
-];
-
 @Injectable()
 export class WebhooksService {
   constructor(
@@ -49,8 +36,10 @@ export class WebhooksService {
   /** Refuses internal targets in production; development and tests post to loopback sinks. */
   private checkUrl(url: string): void {
     if (this.config.NODE_ENV !== 'production') return;
+    // A literal internal address is refused here; names are checked again by the worker on
+    // every delivery, after resolving them (a name can point anywhere, and change).
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    if (host === 'localhost' || (isIP(host) && PRIVATE.some((r) => r.test(host)))) {
+    if (host === 'localhost' || (isIP(host) && !isPublicAddress(host))) {
       throw new ValidationFailed('The request has invalid fields.', [
         { field: 'url', message: 'must not point at a private or loopback address' },
       ]);

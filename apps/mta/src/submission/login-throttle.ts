@@ -1,3 +1,4 @@
+import { throttleSubject } from '@mailroom/rules';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Counters } from './redis-counters';
 
@@ -32,7 +33,7 @@ export class LoginThrottle {
   }
 
   private ipKey(ip: string): string {
-    return this.counters.key('auth-fail-ip', ip);
+    return this.counters.key('auth-fail-ip', throttleSubject(ip));
   }
 
   /** True when this login or this address may not try now; waits the slow-down delay first. */

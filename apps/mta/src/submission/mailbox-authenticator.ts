@@ -45,16 +45,20 @@ export class MailboxAuthenticator {
 
   async authenticate(attempt: AuthAttempt): Promise<SubmissionUser> {
     const login = attempt.username.trim();
-    if (await this.throttle.isLocked(login, attempt.ip)) throw submissionReplies.authFailed();
+    // Count failures against the account the login names, not its spelling: "bob@example.com.",
+    // a soft hyphen or full-width letters all reach the same mailbox and must share one lock.
+    const parsed = parseMailAddress(login, { smtputf8: true });
+    const account = parsed.ok ? `${parsed.value.localKey}@${parsed.value.domain}` : login.toLowerCase();
+    if (await this.throttle.isLocked(account, attempt.ip)) throw submissionReplies.authFailed();
     const row = await this.findAccount(login);
     this.dummyHash ??= argon2.hash('not a password', { type: argon2.argon2id });
     const hash = row ? row.passwordHash : await this.dummyHash;
     const ok = await argon2.verify(hash, attempt.password).catch(() => false);
     if (!row || !ok) {
-      await this.throttle.failed(login, attempt.ip);
+      await this.throttle.failed(account, attempt.ip);
       throw submissionReplies.authFailed();
     }
-    await this.throttle.succeeded(login);
+    await this.throttle.succeeded(account);
     // RFC 4616 §2: acting as someone else is not offered, so the authzid may only repeat the login.
     if (attempt.authzid !== '' && attempt.authzid.toLowerCase() !== login.toLowerCase()) {
       throw submissionReplies.authzidMismatch();

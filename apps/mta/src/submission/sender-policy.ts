@@ -7,6 +7,9 @@ import type { SubmissionRepository } from './submission.repository';
  * own address, with or without a `+tag`, through the domain's aliases too, and any alias of the
  * same tenant whose destinations include the mailbox. Nothing in another tenant ever is.
  */
+/** Domain statuses that mean ownership was proven (the ownership TXT was seen). */
+const PROVEN = new Set(['verified', 'active', 'degraded']);
+
 export class SenderPolicy {
   constructor(private readonly repo: SubmissionRepository) {}
 
@@ -14,7 +17,11 @@ export class SenderPolicy {
     const parsed = parseMailAddress(address, { smtputf8: true });
     if (!parsed.ok) return false;
     const domain = await this.repo.findTenantDomain(user.tenantId, parsed.value.domain);
-    if (!domain || domain.deletedAt) return false;
+    if (!domain || domain.deletedAt || !PROVEN.has(domain.status)) return false;
+    // Sending as a domain nobody proved is spoofing it from our IPs, alias or not.
+    if (domain.aliasOfId && (!domain.aliasOf || domain.aliasOf.deletedAt || !PROVEN.has(domain.aliasOf.status))) {
+      return false;
+    }
     // x@alias-domain is x@target.
     const domainId = domain.aliasOfId ?? domain.id;
     const localKey = parsed.value.localKey;

@@ -20,6 +20,9 @@ export interface SenderDomainRow {
   id: string;
   aliasOfId: string | null;
   deletedAt: Date | null;
+  status: string;
+  /** For a domain alias: its target's status (both must have proven ownership). */
+  aliasOf: { status: string; deletedAt: Date | null } | null;
 }
 
 /**
@@ -85,7 +88,14 @@ export class SubmissionRepository {
   findTenantDomain(tenantId: string, name: string): Promise<SenderDomainRow | null> {
     return this.prisma.domain.findFirst({
       where: { tenantId, name },
-      select: { tenantId: true, id: true, aliasOfId: true, deletedAt: true },
+      select: {
+        tenantId: true,
+        id: true,
+        aliasOfId: true,
+        deletedAt: true,
+        status: true,
+        aliasOf: { select: { status: true, deletedAt: true } },
+      },
     });
   }
 

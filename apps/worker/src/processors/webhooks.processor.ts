@@ -12,7 +12,9 @@ export function webhookHandlers(
   return {
     [JobName.WebhookDeliver]: async (payload, job) => {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const outcome = await deliverWebhook(prisma, config.MASTER_KEY, payload, { finalAttempt });
+      // Private and loopback targets only outside production (development sinks, tests).
+      const allowPrivate = config.NODE_ENV !== 'production';
+      const outcome = await deliverWebhook(prisma, config.MASTER_KEY, payload, { finalAttempt, allowPrivate });
       return { outcome };
     },
 
