@@ -46,6 +46,27 @@ describe('API conventions', () => {
       expect(theirs.body.resellerId).toBe(anotherReseller.id);
     });
 
+    it('keeps the first response sealed: a key shown once is not in the table in clear', async () => {
+      const tenant = await sut.newTenant(reseller);
+      const headers = { 'Idempotency-Key': 'key-once' };
+      const created = await tenant.admin.post(
+        `/v1/tenants/${tenant.id}/api-keys`,
+        { name: 'once', scopes: ['tenants:read'] },
+        headers,
+      );
+      const replay = await tenant.admin.post(
+        `/v1/tenants/${tenant.id}/api-keys`,
+        { name: 'once', scopes: ['tenants:read'] },
+        headers,
+      );
+      expect(replay.body.key).toBe(created.body.key);
+      const rows = await db.prisma.$queryRaw<
+        { body: string }[]
+      >`SELECT response_body::text AS body FROM idempotency_keys WHERE key = 'key-once'`;
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.body).not.toContain(created.body.key.slice('mr_'.length + 12 + 1));
+    });
+
     it('does not keep a failed request, so it can be retried', async () => {
       const bad = await reseller.admin.post('/v1/tenants', { name: '' }, { 'Idempotency-Key': 'k3' });
       expect(bad.status).toBe(422);

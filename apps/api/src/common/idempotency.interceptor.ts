@@ -4,7 +4,7 @@ import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestI
 import type { Response } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { Config } from '@mailroom/config';
-import { Conflict, ValidationFailed } from '@mailroom/core';
+import { Conflict, open, seal, ValidationFailed } from '@mailroom/core';
 import { Prisma } from '@mailroom/db';
 import type { AuthedRequest } from '../auth/request-context';
 import { PrismaService } from '../infra/prisma.service';
@@ -63,7 +63,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const body = await handle();
       await this.prisma.client.idempotencyKey.update({
         where: { id: begun.id },
-        data: { responseStatus: res.statusCode, responseBody: (body ?? null) as Prisma.InputJsonValue },
+        // Sealed: a first response may hold a secret shown once (an API key, a webhook secret,
+        // a generated password), and no secret is stored in clear.
+        data: {
+          responseStatus: res.statusCode,
+          responseBody: seal(this.config.MASTER_KEY, JSON.stringify(body ?? null), `idempotency:${scope}:${key}`),
+        },
       });
       return body;
     } catch (err) {
@@ -103,7 +108,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
           ]);
         }
         if (existing.responseStatus !== null) {
-          return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
+          const sealed = existing.responseBody as string;
+          const body: unknown = JSON.parse(open(this.config.MASTER_KEY, sealed, `idempotency:${scope}:${key}`));
+          return { kind: 'replay', status: existing.responseStatus, body };
         }
       }
       if (Date.now() > deadline) {
