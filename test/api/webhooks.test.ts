@@ -95,7 +95,22 @@ describe('webhooks API', () => {
         { tenantId: tenant.id, webhookDeliveryId: id },
         { allowPrivate: false },
       ),
-    ).rejects.toThrow(/answered refused: 127\.0\.0\.1 resolves to an internal address/);
+    ).rejects.toThrow(/answered refused: 127\.0\.0\.1 is an internal address/);
+    // A name is checked at connect time, in the socket's own lookup (no rebinding window).
+    const named = await tenant.admin.post(path(), {
+      url: 'http://localhost:9/hook',
+      events: ['domain.status_changed'],
+    });
+    await db.prisma.$transaction((tx) => recordEvent(tx, tenant.id, 'domain.status_changed', { probe: 2 }));
+    const viaName = await db.prisma.webhookDelivery.findFirstOrThrow({ where: { webhookId: named.body.id } });
+    await expect(
+      deliverWebhook(
+        db.prisma,
+        api.config.MASTER_KEY,
+        { tenantId: tenant.id, webhookDeliveryId: viaName.id },
+        { allowPrivate: false },
+      ),
+    ).rejects.toThrow(/refused: localhost resolves to an internal address \((127\.0\.0\.1|::1)\)/);
     const row = await db.prisma.webhookDelivery.findFirstOrThrow({ where: { id } });
     expect(row).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: null });
     expect(row.lastError).toMatch(/^refused: /);

@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { isPublicAddress } from '@mailroom/rules';
 import { open } from '@mailroom/core';
 import type { PrismaClient } from '@mailroom/db';
@@ -26,16 +28,56 @@ export function verifyWebhookSignature(secret: string, body: string, header: str
 }
 
 /**
- * Refuses a webhook whose host resolves to a loopback, private, link-local or otherwise internal
- * address (SSRF into the platform's network), checked on every delivery because names change.
+ * POSTs a JSON body without following redirects. With `publicOnly`, the connection is made only
+ * to an address checked to be public: the check runs inside the socket's own lookup, so a name
+ * that resolves differently between a check and the connect (DNS rebinding) cannot slip
+ * through. Literal IPs skip lookup, so they are checked before.
  */
-async function assertPublicTarget(url: string): Promise<void> {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-  const internal = addresses.find((a) => !isPublicAddress(a));
-  if (internal !== undefined || addresses.length === 0) {
-    throw new Error(`refused: ${host} resolves to an internal address (${internal ?? 'none'})`);
+function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { timeoutMs: number; publicOnly: boolean },
+): Promise<number> {
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  if (options.publicOnly && isIP(host) && !isPublicAddress(host)) {
+    return Promise.reject(new Error(`refused: ${host} is an internal address`));
   }
+  const guardedLookup = ((hostname: string, opts: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    dnsLookup(hostname, { all: true }).then(
+      (found) => {
+        const internal = found.find((a) => !isPublicAddress(a.address));
+        if (internal || found.length === 0) {
+          return callback(
+            new Error(`refused: ${hostname} resolves to an internal address (${internal?.address ?? 'none'})`),
+          );
+        }
+        return opts?.all ? callback(null, found) : callback(null, found[0]!.address, found[0]!.family);
+      },
+      (err: unknown) => callback(err),
+    );
+  }) as unknown as LookupFunction;
+  const request = target.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        timeout: options.timeoutMs,
+        ...(options.publicOnly ? { lookup: guardedLookup } : {}),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export const WEBHOOK_SECRET_CONTEXT = (webhookId: string) => `webhook:${webhookId}`;
@@ -63,21 +105,17 @@ export async function deliverWebhook(
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
-    if (!options.allowPrivate) await assertPublicTarget(row.webhook.url);
-    const res = await fetch(row.webhook.url, {
-      method: 'POST',
-      headers: {
+    statusCode = await postJson(
+      row.webhook.url,
+      {
         'content-type': 'application/json',
         'user-agent': 'Mailroom-Webhooks/1',
         [SIGNATURE_HEADER]: signWebhook(secret, body),
       },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
-    statusCode = res.status;
-    await res.body?.cancel();
-    if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+      { timeoutMs: options.timeoutMs ?? 10_000, publicOnly: !options.allowPrivate },
+    );
+    if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }
