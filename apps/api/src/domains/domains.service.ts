@@ -7,7 +7,7 @@ import { addDomain, newDkimKey, planForDomain, platformDnsFromConfig, type Platf
 import { JobName } from '@mailroom/queue';
 import { ensureSystemAliases, systemAliasDestination } from '../aliases/system-aliases';
 import { AuditService } from '../audit/audit.service';
-import type { Principal } from '../auth/principal';
+import { domainNameFilter, type Principal } from '../auth/principal';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { QueueService } from '../infra/queue.service';
@@ -38,11 +38,6 @@ export function presentDomain(d: DomainWith): DomainResponse {
   };
 }
 
-/** An API key limited to some domains sees only those. */
-function domainFilter(p: Principal) {
-  return p.domains.length > 0 ? { name: { in: [...p.domains] } } : {};
-}
-
 const WITH = { dkimKeys: true, aliasOf: true } as const;
 
 @Injectable()
@@ -65,7 +60,7 @@ export class DomainsService {
         where: {
           AND: [
             { tenantId, deletedAt: null },
-            domainFilter(call.principal),
+            domainNameFilter(call.principal),
             page.where,
             q.status ? { status: q.status } : {},
             q.q
@@ -85,7 +80,7 @@ export class DomainsService {
   private async load(tx: Tx, p: Principal, tenantId: string, domainId: string) {
     const domain = /^[0-9a-f-]{36}$/i.test(domainId)
       ? await tx.domain.findFirst({
-          where: { tenantId, id: domainId, deletedAt: null, ...domainFilter(p) },
+          where: { tenantId, id: domainId, deletedAt: null, ...domainNameFilter(p) },
           include: { ...WITH, dnsChecks: true },
         })
       : null;

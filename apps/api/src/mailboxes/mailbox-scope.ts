@@ -25,9 +25,7 @@ export function assertDomainAllowed(principal: Principal, domainName: string): v
 }
 
 /** A Prisma filter on domain name for list queries of a domain-limited credential. */
-export function domainNameFilter(principal: Principal): { name?: { in: string[] } } {
-  return principal.domains.length > 0 ? { name: { in: [...principal.domains] } } : {};
-}
+export { domainNameFilter } from '../auth/principal';
 
 /**
  * The tenant's domain named by `domain` (name, IDN or punycode) or `domainId`. A domain of

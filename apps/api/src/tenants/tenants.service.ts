@@ -33,6 +33,17 @@ export function presentTenant(t: Tenant, usage?: Usage): TenantView {
 
 const SORTABLE = ['createdAt', 'name'] as const;
 
+/** The columns a create or an update sets from its body; omitted fields stay as they are. */
+function tenantFields(dto: UpdateTenantDto) {
+  return {
+    name: dto.name,
+    smtputf8Enabled: dto.smtputf8Enabled,
+    maxDomains: dto.limits?.maxDomains,
+    maxMailboxes: dto.limits?.maxMailboxes,
+    storageQuotaBytes: dto.limits?.storageQuotaBytes === undefined ? undefined : BigInt(dto.limits.storageQuotaBytes),
+  };
+}
+
 @Injectable()
 export class TenantsService {
   constructor(
@@ -113,15 +124,7 @@ export class TenantsService {
         }
       }
       const created = await tx.tenant.create({
-        data: {
-          name: dto.name,
-          resellerId,
-          smtputf8Enabled: dto.smtputf8Enabled,
-          maxDomains: dto.limits?.maxDomains,
-          maxMailboxes: dto.limits?.maxMailboxes,
-          storageQuotaBytes:
-            dto.limits?.storageQuotaBytes === undefined ? undefined : BigInt(dto.limits.storageQuotaBytes),
-        },
+        data: { ...tenantFields(dto), name: dto.name, resellerId },
       });
       await this.audit.record(tx, call, {
         tenantId: created.id,
@@ -142,14 +145,7 @@ export class TenantsService {
     const updated = await this.db.platform(async (tx) => {
       const after = await tx.tenant.update({
         where: { id: tenant.id },
-        data: {
-          name: dto.name,
-          smtputf8Enabled: dto.smtputf8Enabled,
-          maxDomains: dto.limits?.maxDomains,
-          maxMailboxes: dto.limits?.maxMailboxes,
-          storageQuotaBytes:
-            dto.limits?.storageQuotaBytes === undefined ? undefined : BigInt(dto.limits.storageQuotaBytes),
-        },
+        data: tenantFields(dto),
       });
       await this.audit.record(tx, call, {
         tenantId: tenant.id,

@@ -13,7 +13,7 @@ import type { InboundPipeline } from './inbound-pipeline';
 import type { Spool } from './message-spool';
 import type { Recipient, RecipientResolver } from './recipient-resolver';
 import type { SessionLimits } from './session-limits';
-import { replies, toSmtpReply } from './smtp-reply';
+import { bridge, replies } from './smtp-reply';
 
 export interface InboundServices {
   limits: SessionLimits;
@@ -45,16 +45,6 @@ class GuardedSmtpServer extends SMTPServer {
     for (const connection of this.connections) newest = connection;
     if (newest && (newest._socket as Socket) === args[0]) this.limits.attach(newest);
   }
-}
-
-type Done = (err?: Error | null, message?: string) => void;
-
-/** Runs an async hook and reports to smtp-server's callback: the one bridge between the two styles. */
-function bridge(work: () => Promise<string | void>, done: Done): void {
-  work().then(
-    (message) => done(null, message ?? undefined),
-    (err: unknown) => done(toSmtpReply(err)),
-  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { parseMailAddress } from '@mailroom/mail';
 import type { Spool } from '../inbound/message-spool';
 import type { RecipientResolver } from '../inbound/recipient-resolver';
 import type { SessionLimits } from '../inbound/session-limits';
-import { replies, toSmtpReply, type SmtpReply } from '../inbound/smtp-reply';
+import { bridge, replies, toSmtpReply, type SmtpReply } from '../inbound/smtp-reply';
 import type { MailboxAuthenticator, SubmissionUser } from './mailbox-authenticator';
 import type { SendRate } from './send-rate';
 import type { SenderPolicy } from './sender-policy';
@@ -34,15 +34,6 @@ export interface SubmissionSizes {
   maxMessageBytes: number;
   maxHeaderBytes: number;
   maxRecipientsPerMessage: number;
-}
-
-type Done = (err?: Error | null, message?: string) => void;
-
-function bridge(work: () => Promise<string | void>, done: Done): void {
-  work().then(
-    (message) => done(null, message ?? undefined),
-    (err: unknown) => done(toSmtpReply(err)),
-  );
 }
 
 /**
