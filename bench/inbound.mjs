@@ -1,10 +1,11 @@
 // Inbound MX throughput and latency, beside raw baselines measured in the same run.
 //
-//   npm run build && node bench/inbound.mjs                 (2,000 messages per row, ~3-5 min)
+//   npm run build && node bench/inbound.mjs                 (2,000 messages per row, ~5-8 min)
 //   node bench/inbound.mjs --messages 10000                 (the issue's full run)
 //   node bench/inbound.mjs --quick                          (500 messages per row)
-//   flags: --shapes A,B  --targets mailroom,bare-pg,bare-discard  --tenants 50  --mailboxes 1000
-//          --log-level warn  --keep (keep the database)
+//   node bench/inbound.mjs --install-baselines              (first installs Haraka into .mailroom/bench-tools)
+//   flags: --shapes A,B  --tenants 50  --mailboxes 1000  --log-level warn  --keep (keep the database)
+//          --targets mailroom,bare-pg,bare-discard,postfix,postfix-smtp-source,haraka  (default: all)
 //
 // Seeds a dedicated database (mailroom_bench_inbound_<ts>) with ~50 tenants, serves SPF, DKIM
 // and DMARC for the sender domain from a local dns2 server, DKIM-signs every test message, and
@@ -12,8 +13,17 @@
 //   A: 20 sessions, many messages each;  B: 200 concurrent sessions, one message per connection.
 // Each target runs in its own child process (CPU from /proc/<pid>/stat, peak RSS from VmHWM).
 // Messages count only after their 250, and the stored rows are checked against them.
+//
+// Baselines: bare smtp-server + pg INSERT (the ceiling here, and the ratio column's base), bare
+// smtp-server discarding, and, when present, Postfix and Haraka. Postfix (Debian's `postfix`,
+// needs root; install with the command its row prints) runs as a private instance under a temp
+// folder relaying to Postfix's smtp-sink, queue on disk, measured twice: with the same Node load
+// generator as everything else, and with its own smtp-source. Its CPU is the whole instance's
+// (master and every daemon, through relaying to the sink), its memory the peak of the summed
+// PSS. Haraka (npm, not a project dependency) is installed on demand by --install-baselines,
+// runs as one process and discards. A baseline that is missing gets a row saying how to get it.
 import { createBenchDatabase } from './lib/env.mjs';
-import { measureTarget, notInstalledRows, TARGETS } from './lib/inbound-run.mjs';
+import { measureTarget, TARGETS, targetStatus, unavailableRow } from './lib/inbound-run.mjs';
 import { buildJobs, messagePool, senderIdentity, startDns } from './lib/mail.mjs';
 import { fmt, log, machine, machineLine, markdownTable, parseFlags, ratio, saveResults } from './lib/report.mjs';
 import { seedHosted } from './lib/seed.mjs';
@@ -24,6 +34,12 @@ export const SHAPES = {
 };
 const SIZES = [5 * 1024, 50 * 1024];
 const RECIPIENTS = [1, 5];
+
+/** " 3.7.11" when a measured row of `target` carries its version. */
+function versionOf(rows, target) {
+  const row = rows.find((r) => r.target === target && r.version);
+  return row ? ` ${row.version}` : '';
+}
 
 /** The Markdown table of one or more shapes' rows; ratios against the bare pg baseline. */
 export function inboundTable(rows) {
@@ -37,7 +53,7 @@ export function inboundTable(rows) {
     'CPU ms/msg',
     'DB CPU ms/msg',
     'peak RSS MB',
-    'rows stored / expected',
+    'stored / expected',
     'failed',
   ];
   const body = rows.map((r) => {
@@ -68,6 +84,10 @@ async function main() {
   const tenants = Number(flags.tenants ?? 50);
   const mailboxes = Number(flags.mailboxes ?? 1000);
   const logLevel = String(flags['log-level'] ?? 'warn');
+  // Known once, before the database is made: which baselines this machine can run.
+  const status = Object.fromEntries(
+    targets.map((t) => [t, targetStatus(t, { install: !!flags['install-baselines'] })]),
+  );
 
   const db = await createBenchDatabase('inbound', { keep: !!flags.keep });
   const identity = senderIdentity();
@@ -81,22 +101,41 @@ async function main() {
       const shape = SHAPES[shapeName];
       if (!shape) throw new Error(`unknown shape ${shapeName} (A or B)`);
       for (const target of targets) {
+        if (!status[target].ok) {
+          log(`${shape.label}: ${target} skipped: ${status[target].why}`);
+          rows.push({
+            shape: shapeName,
+            shapeLabel: shape.label,
+            ...unavailableRow(target, shape, status[target].why),
+          });
+          continue;
+        }
         const jobs = buildJobs({ count, pool, sizes: SIZES, recipientCounts: RECIPIENTS, addresses });
         const warmup = buildJobs({ count: 40, pool, sizes: SIZES, recipientCounts: RECIPIENTS, addresses, seed: 7 });
         log(`${shape.label}: ${target}, ${count} messages`);
-        const row = await measureTarget({
-          target,
-          shape: { sessions: shape.sessions, perConnection: shape.perConnection },
-          jobs,
-          warmup,
-          db,
-          dnsPort: dns.port,
-          logLevel,
-        });
+        let row;
+        try {
+          row = await measureTarget({
+            target,
+            shape: { sessions: shape.sessions, perConnection: shape.perConnection },
+            jobs,
+            warmup,
+            db,
+            dnsPort: dns.port,
+            logLevel,
+          });
+        } catch (err) {
+          // A third-party baseline that fails to start costs its row, not the run.
+          if (['mailroom', 'bare-pg', 'bare-discard'].includes(target)) throw err;
+          log(`${target} failed: ${err.message}`);
+          row = unavailableRow(target, shape, `failed to run: ${err.message.split('\n')[0]}`);
+        }
+        if (status[target].version) row.version = status[target].version;
         rows.push({ shape: shapeName, shapeLabel: shape.label, ...row });
-        log(`  ${fmt(row.msgPerSec, 1)} msg/s, p50 ${fmt(row.p50Ms, 1)} ms, p99 ${fmt(row.p99Ms, 1)} ms`);
+        if (!row.skipped) {
+          log(`  ${fmt(row.msgPerSec, 1)} msg/s, p50 ${fmt(row.p50Ms, 1)} ms, p99 ${fmt(row.p99Ms, 1)} ms`);
+        }
       }
-      for (const r of notInstalledRows(shape)) rows.push({ shape: shapeName, shapeLabel: shape.label, ...r });
     }
   } finally {
     await dns.close();
@@ -113,6 +152,14 @@ async function main() {
     'last 250); latency is end of DATA → 250; CPU is the server process only, DB CPU the PostgreSQL',
     'backends serving it. Plaintext SMTP from 50 loopback addresses. smtp-server waits 100 ms before',
     'its greeting, which dominates shape B.',
+    '',
+    `Postfix${versionOf(rows, 'postfix')}: a private instance relaying everything to Postfix's smtp-sink, queue on disk,`,
+    'smtpd process limit 250 (default 100), no content checks, no DKIM/SPF/DMARC; CPU is every process of',
+    'the instance (master, smtpd, cleanup, qmgr, smtp, ...) up to the queue being empty, so relaying to',
+    'the sink is included; peak RSS is the peak of their summed PSS; stored = messages the sink received.',
+    '`postfix-smtp-source` loads the same relay with smtp-source (one run per size × recipients group,',
+    `all at once, from 127.0.0.1; it does not time single messages). Haraka${versionOf(rows, 'haraka')}: one`,
+    `process (nodes=0), a local plugin accepting every recipient and discarding, logging at ${logLevel}.`,
     '',
     inboundTable(rows),
   ].join('\n');

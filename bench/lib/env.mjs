@@ -186,3 +186,78 @@ export async function startNode(script, { env, port, args = [], label = path.bas
     },
   };
 }
+
+/** The live children of `pid`, from every one of its threads (/proc/<pid>/task/<tid>/children). */
+export function childPids(pid) {
+  const pids = [];
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const list = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (list) pids.push(...list.split(' ').map(Number));
+    }
+  } catch {
+    // The process (or one of its threads) has just exited.
+  }
+  return pids;
+}
+
+/** `pid` and all its live descendants. */
+export function processTree(pid) {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) pids.push(...childPids(pids[i]));
+  return pids;
+}
+
+/**
+ * CPU seconds of a whole process tree so far: each live process's own time plus the time of the
+ * children it has already reaped (cutime/cstime). Forking servers (Postfix's master starts and
+ * reaps smtpd, cleanup, smtp... as load comes and goes) so count even their short-lived workers.
+ */
+export function treeCpuSeconds(pid) {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime (fields 14-17)
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+    } catch {
+      // Exited between the listing and the read: its time moves to its parent's cutime.
+    }
+  }
+  return total;
+}
+
+/**
+ * Memory of a whole process tree in MB as the sum of each process's PSS, which splits shared
+ * pages between the processes mapping them: summing RSS over 100 forked smtpd would count the
+ * same libraries 100 times.
+ */
+export function treePssMb(pid) {
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return kb / 1024;
+}
+
+/**
+ * Calls `measure()` every `intervalMs` and keeps the largest value: the peak of a figure the
+ * kernel does not track for us (a process tree's memory). `peak()` reads it, `stop()` ends it.
+ */
+export function peakSampler(measure, intervalMs = 500) {
+  let peak = measure() ?? 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, measure() ?? 0);
+  }, intervalMs);
+  timer.unref();
+  return {
+    peak: () => Math.max(peak, measure() ?? 0),
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,12 +1,14 @@
-// One measured inbound run against one target (the real MTA or a bare baseline), each in its
-// own child process so its CPU time and peak memory are its own. Shared by inbound.mjs and
-// scale.mjs.
+// One measured inbound run against one target (the real MTA or a baseline), each in its own
+// child process (or, for Postfix, its own process tree) so its CPU time and peak memory are its
+// own. Shared by inbound.mjs and scale.mjs.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { dbCpuDelta, dbCpuSnapshot, freePort, serviceUrls, startNode } from './env.mjs';
+import { harakaStatus, installHaraka, startHaraka } from './haraka.mjs';
+import { postfixStatus, runSmtpSource, startPostfixRelay, startSmtpSink } from './postfix.mjs';
 import { log, percentile, root, sleep } from './report.mjs';
 import { runLoad } from './smtp-load.mjs';
 
@@ -14,9 +16,43 @@ export const TARGETS = {
   mailroom: 'Mailroom MTA (SPF, DKIM, DMARC, spam score, one commit)',
   'bare-pg': 'bare smtp-server + pg INSERT of the raw message',
   'bare-discard': 'bare smtp-server, discard',
+  postfix: 'Postfix relaying to a local smtp-sink, queue on disk',
+  'postfix-smtp-source': 'the same Postfix relay, loaded by Postfix smtp-source',
+  haraka: 'Haraka (one process) accepting any recipient and discarding',
 };
 
-/** Starts a target; returns { port, proc, rowsStored() }. */
+/** The baselines that need something this machine may not have. */
+const OPTIONAL = { postfix: postfixStatus, 'postfix-smtp-source': postfixStatus, haraka: harakaStatus };
+
+/**
+ * Whether `target` can be measured here: { ok: true } or { ok: false, why } where `why` says
+ * what is missing and how to install it. With `install`, installs Haraka into its cache folder
+ * first (Postfix is a system package: it is only named).
+ */
+export function targetStatus(target, { install = false } = {}) {
+  if (!TARGETS[target]) throw new Error(`unknown target ${target} (${Object.keys(TARGETS).join(', ')})`);
+  const status = OPTIONAL[target]?.() ?? { ok: true };
+  if (!status.ok && install && target === 'haraka') return installHaraka();
+  return status;
+}
+
+/** The table row of a baseline that could not run here. */
+export function unavailableRow(target, shape, why) {
+  return {
+    target,
+    description: `${TARGETS[target]}: ${why}`,
+    sessions: shape.sessions,
+    perConnection: shape.perConnection,
+    skipped: true,
+  };
+}
+
+/**
+ * Starts a target. Returns { port, proc: { cpu(), peakRssMb(), stop() }, stored, usesDb,
+ * load, drain?, cleanup }: `stored` is null or { count(client), expected(result) } (rows in a table,
+ * or messages a sink received), `load` which generator drives it ('node' or 'smtp-source'),
+ * `drain()` waits for work still in flight after the last 250 (Postfix's queue).
+ */
 async function startTarget(target, { db, dnsPort, logLevel }) {
   const port = await freePort();
   if (target === 'mailroom') {
@@ -43,7 +79,51 @@ async function startTarget(target, { db, dnsPort, logLevel }) {
         DNS_TIMEOUT_MS: '2000',
       },
     });
-    return { port, proc, table: 'messages', cleanup: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+    return {
+      port,
+      proc,
+      // One row per accepted mailbox.
+      stored: tableRows('messages', (result) => result.ackedRecipients),
+      usesDb: true,
+      load: 'node',
+      cleanup: () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  if (target === 'postfix' || target === 'postfix-smtp-source') {
+    const sink = await startSmtpSink();
+    let relay;
+    try {
+      // 250 smtpd: one for each of shape B's 200 sessions (as smtp-server's maxClients allows);
+      // at Postfix's default 100 the rest overflow the listen queue and wait for SYN retries.
+      relay = await startPostfixRelay({ sink: { host: '127.0.0.1', port: sink.port }, port, smtpdProcesses: 250 });
+    } catch (err) {
+      await sink.stop();
+      throw err;
+    }
+    return {
+      port,
+      proc: { ...relay.proc, stop: () => relay.stop() },
+      // Every acknowledged message must reach the sink, once (≤ 5 recipients: one transaction).
+      stored: { count: async () => sink.messages(), expected: (result) => result.acked },
+      usesDb: false,
+      load: target === 'postfix' ? 'node' : 'smtp-source',
+      drain: async () => {
+        await relay.drain();
+        await sleep(200); // the sink's counter line for the last message
+      },
+      cleanup: () => sink.stop(),
+    };
+  }
+  if (target === 'haraka') {
+    const haraka = await startHaraka({ port, dnsPort, logLevel });
+    return {
+      port,
+      proc: { ...haraka.proc, stop: () => haraka.stop() },
+      stored: null,
+      usesDb: false,
+      load: 'node',
+      cleanup: () => undefined,
+    };
   }
   const mode = target === 'bare-pg' ? 'pg' : 'discard';
   const proc = await startNode(path.join(root, 'bench/lib/bare-smtp.mjs'), {
@@ -52,19 +132,34 @@ async function startTarget(target, { db, dnsPort, logLevel }) {
     args: [mode, String(port)],
     env: { DATABASE_URL: db.url },
   });
-  return { port, proc, table: mode === 'pg' ? 'bench_raw_messages' : null, cleanup: () => undefined };
+  return {
+    port,
+    proc,
+    // One row per acknowledged message.
+    stored: mode === 'pg' ? tableRows('bench_raw_messages', (result) => result.acked) : null,
+    usesDb: mode === 'pg',
+    load: 'node',
+    cleanup: () => undefined,
+  };
 }
 
-async function countRows(client, table) {
-  if (!table) return null;
-  const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
-  return rows[0].n;
+/** Counts rows of `table` in the bench database, through the measuring client. */
+function tableRows(table, expected) {
+  return {
+    async count(client) {
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
+      return rows[0].n;
+    },
+    expected,
+  };
 }
 
 /**
- * Runs `jobs` against `target` in `shape` ({ sessions, perConnection }) after a short warm-up,
- * and returns the figures of one table row. `expectedRows` per acknowledged message is its
- * recipient count for Mailroom (one row per mailbox) and 1 for the pg baseline.
+ * Runs `jobs` against `target` in `shape` ({ sessions, perConnection }) after a short warm-up
+ * (always with the Node generator, 20 long sessions), and returns the figures of one table
+ * row. `expectedRows` per acknowledged message is its recipient count for Mailroom (one row per
+ * mailbox), and 1 for the pg baseline and for Postfix (messages its sink received). For
+ * Postfix, CPU is read once its queue has drained, so it includes relaying to the sink.
  */
 export async function measureTarget({ target, shape, jobs, warmup, db, dnsPort, logLevel = 'warn' }) {
   const t = await startTarget(target, { db, dnsPort, logLevel });
@@ -72,21 +167,33 @@ export async function measureTarget({ target, shape, jobs, warmup, db, dnsPort, 
   await client.connect();
   try {
     if (warmup.length > 0) {
-      await runLoad({ port: t.port, jobs: warmup, sessions: Math.min(shape.sessions, 20), perConnection: 'many' });
+      const w = await runLoad({
+        port: t.port,
+        jobs: warmup,
+        sessions: Math.min(shape.sessions, 20),
+        perConnection: 'many',
+      });
+      // A target that accepts nothing is broken, not slow: no row of zeros.
+      if (w.acked === 0) throw new Error(`${target}: the warm-up failed: ${JSON.stringify(w.errors)}`);
     }
+    if (t.drain) await t.drain();
     await sleep(200);
-    const rowsBefore = await countRows(client, t.table);
+    const storedBefore = t.stored ? await t.stored.count(client) : null;
     const cpuBefore = t.proc.cpu();
     const dbBefore = await dbCpuSnapshot(client, db.name);
-    const result = await runLoad({ port: t.port, jobs, ...shape });
-    const cpuAfter = t.proc.cpu();
+    const load = t.load === 'smtp-source' ? runSmtpSource : runLoad;
+    const result = await load({ port: t.port, jobs, ...shape });
+    const cpuAtLastReply = t.proc.cpu();
     const dbAfter = await dbCpuSnapshot(client, db.name);
-    const rowsAfter = await countRows(client, t.table);
-    const stored = rowsAfter === null ? null : rowsAfter - rowsBefore;
-    const expected = t.table === 'messages' ? result.ackedRecipients : result.acked;
+    if (t.drain) await t.drain();
+    const cpuAfter = t.proc.cpu();
+    const storedAfter = t.stored ? await t.stored.count(client) : null;
+    const stored = t.stored ? storedAfter - storedBefore : null;
+    const expected = t.stored ? t.stored.expected(result) : null;
     const row = {
       target,
       description: TARGETS[target],
+      loadGenerator: t.load,
       sessions: shape.sessions,
       perConnection: shape.perConnection,
       messages: jobs.length,
@@ -95,44 +202,23 @@ export async function measureTarget({ target, shape, jobs, warmup, db, dnsPort, 
       failed: result.failed,
       errors: result.errors,
       storedRows: stored,
-      expectedRows: t.table ? expected : null,
-      rowsMatch: t.table ? stored === expected : null,
+      expectedRows: expected,
+      rowsMatch: t.stored ? stored === expected : null,
       wallSeconds: result.wallSeconds,
       msgPerSec: result.acked / result.wallSeconds,
       p50Ms: percentile(result.latencies, 0.5),
       p99Ms: percentile(result.latencies, 0.99),
       cpuSecondsPerMsg: result.acked ? (cpuAfter - cpuBefore) / result.acked : null,
-      dbCpuSecondsPerMsg: result.acked ? dbCpuDelta(dbBefore, dbAfter) / result.acked : null,
+      cpuSecondsPerMsgAtLastReply: result.acked ? (cpuAtLastReply - cpuBefore) / result.acked : null,
+      dbCpuSecondsPerMsg: result.acked && t.usesDb ? dbCpuDelta(dbBefore, dbAfter) / result.acked : null,
       peakRssMb: t.proc.peakRssMb(),
     };
     if (result.failed > 0) log(`${target}: ${result.failed} failed: ${JSON.stringify(result.errors)}`);
-    if (row.rowsMatch === false) log(`${target}: stored ${stored} rows, expected ${expected}`);
+    if (row.rowsMatch === false) log(`${target}: stored ${stored}, expected ${expected}`);
     return row;
   } finally {
     await client.end();
     await t.proc.stop();
-    t.cleanup();
+    await t.cleanup();
   }
-}
-
-/** The baselines the issue names that this machine may not have: a row saying so. */
-export function notInstalledRows(shape) {
-  const rows = [];
-  for (const [name, why] of [
-    ['postfix', 'Postfix as a relay'],
-    ['haraka', 'Haraka accepting and discarding'],
-  ]) {
-    const installed =
-      name === 'postfix'
-        ? ['/usr/sbin/postfix', '/usr/bin/postfix'].some((p) => fs.existsSync(p))
-        : fs.existsSync(path.join(root, 'node_modules/Haraka')) ||
-          fs.existsSync(path.join(root, 'node_modules/haraka'));
-    rows.push({
-      target: name,
-      description: `${why}: ${installed ? 'installed but not wired' : 'not installed'}`,
-      sessions: shape.sessions,
-      skipped: true,
-    });
-  }
-  return rows;
 }
