@@ -1,25 +1,53 @@
-// Outbound: drain a backlog of queued deliveries to a local SMTP sink, the real DeliveryAgent
-// (compiled, from dist/) against a raw baseline, both in the same run on the same rows.
+// Outbound: the built worker (dist/apps/worker/src/main.js, its own process) delivering to a
+// local SMTP sink with DKIM signing on and status rows updated, against a raw baseline and, when
+// installed, Postfix relaying to the same sink. Every target runs the same load in the same run.
 //
-//   npm run build && node bench/outbound.mjs          (2,000 deliveries, ~2-4 min)
-//   node bench/outbound.mjs --messages 10000          (the issue's full run)
-//   node bench/outbound.mjs --quick                   (300)
-//   flags: --concurrency 10  --domains 20  --keep
+//   npm run build && node bench/outbound.mjs            backlog of 2,000 (~2-4 min)
+//   node bench/outbound.mjs --messages 10000            the issue's backlog
+//   node bench/outbound.mjs --mode rate --rate 300 --duration 60
+//   node bench/outbound.mjs --mode tempfail --fail-rate 0.1
+//   node bench/outbound.mjs --quick                     (300 messages; rate mode: 10 s)
 //
-// Backlog: one sender tenant with an active DKIM key, N outbound messages of ~5 KB, one
-// delivery each to recipients spread over 20 destination domains whose MX (served by a local
-// dns2 server) is a bare smtp-server sink that discards. Both runs pull BullMQ jobs (job id =
-// delivery id, unique key prefix, queue removed afterwards) with the same concurrency:
-//   mailroom: DeliveryAgent.deliver(): claim (compare-and-set), MX lookup, DKIM signing, one SMTP
-//             session per message, outcome + delivery event in one transaction;
-//   baseline: SELECT the raw message with pg, send it through a pooled nodemailer transport
-//             (connections reused), UPDATE the delivery row to delivered.
-import { createHash, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+// Modes (--mode):
+//   backlog   (default) N deliveries already in PostgreSQL (--messages, default 2,000) are queued
+//             as BullMQ jobs at once; time until every status row says delivered.
+//   rate      a producer submits messages at a fixed open rate (--rate per second for
+//             --duration seconds): for the worker and the baseline, the rows submission commits
+//             (blob, outbound message, queued delivery, its event) in one transaction, then the
+//             job; for Postfix, an SMTP submission. Latency runs from the start of that
+//             submission to the sink accepting the message (the sink stamps each recipient).
+//             Then it waits up to --drain-timeout seconds (default 300) for the backlog left.
+//   tempfail  the backlog, with the sink answering 451 4.3.0 to the first attempt of every
+//             k-th recipient, k = 1 / --fail-rate (default 0.1); retries are counted, and every
+//             message must reach the sink exactly once. Retry schedules are cut to one second:
+//             the worker's DELIVERY_RETRY_SCHEDULE=1s with SWEEP_INTERVAL_MS=1000 (the smallest
+//             the config accepts; a deferral only comes back through the sweep), the baseline's
+//             BullMQ backoff 1 s, Postfix's minimal/maximal_backoff_time and queue_run_delay 1s.
+// Targets: mailroom, baseline, and postfix when the postfix package is installed and this runs as
+// root (bench/lib/outbound-postfix.mjs runs a private instance on a high port).
+// Other flags: --concurrency 10 (worker jobs, baseline jobs, Postfix deliveries), --domains 20,
+//   --targets mailroom,baseline,postfix, --greet-ms 0 (sink's greeting delay), --log-level info
+//   (the worker's), --keep (the database), --profile (a V8 CPU profile of the worker, under /tmp).
+//
+// Sink: bench/lib/sink.mjs, its own process. Recipients r<n>@d<n % domains>.dest.bench.test; the
+// destination domains' MX (a local dns2 server in this process) is the sink. Backlog and tempfail
+// results go to latest-outbound.md / latest-outbound-tempfail.md, rate to latest-outbound-rate.md.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import pg from 'pg';
-import { createBenchDatabase, dbCpuDelta, dbCpuSnapshot, freePort, serviceUrls, startNode } from './lib/env.mjs';
+import { createBenchDatabase, dbCpuDelta, dbCpuSnapshot, serviceUrls } from './lib/env.mjs';
 import { startDns } from './lib/mail.mjs';
+import {
+  clearOutbound,
+  now,
+  openLoop,
+  recipient,
+  resetDeliveries,
+  seedBacklog,
+  seedSender,
+} from './lib/outbound-data.mjs';
+import { postfixCommand } from './lib/outbound-postfix.mjs';
+import { startBaseline, startMailroom, startPostfixTarget } from './lib/outbound-targets.mjs';
 import {
   fmt,
   log,
@@ -29,269 +57,240 @@ import {
   parseFlags,
   percentile,
   ratio,
-  root,
   saveResults,
+  sleep,
 } from './lib/report.mjs';
+import { startSink } from './lib/sink.mjs';
 
-const require = createRequire(import.meta.url);
-const dist = (p) => require(path.join(root, 'dist', p));
-const { Queue, Worker } = require('bullmq');
-const IORedis = require('ioredis');
-const nodemailer = require('nodemailer');
+const DESCRIPTIONS = {
+  mailroom: 'worker process (claim, MX + MTA-STS lookup, DKIM sign, one SMTP session per message, outcome tx)',
+  baseline: 'BullMQ + pg read + pooled nodemailer + status UPDATE (no DNS, no DKIM)',
+  postfix: 'Postfix relay, on-disk queue (no DKIM)',
+};
 
-const SENDER_DOMAIN = 'sender.bench.test';
+const flags = parseFlags();
+const mode = String(flags.mode ?? 'backlog');
+const settings = {
+  mode,
+  messages: Number(flags.messages ?? (flags.quick ? 300 : 2000)),
+  rate: Number(flags.rate ?? 300),
+  duration: Number(flags.duration ?? (flags.quick ? 10 : 60)),
+  failEvery: Math.round(1 / Number(flags['fail-rate'] ?? 0.1)),
+  concurrency: Number(flags.concurrency ?? 10),
+  domains: Number(flags.domains ?? 20),
+  greetMs: Number(flags['greet-ms'] ?? 0),
+  drainTimeout: Number(flags['drain-timeout'] ?? 300),
+  logLevel: String(flags['log-level'] ?? 'info'),
+};
 
-function message(n) {
-  const body = [];
-  for (let size = 0; size < 5 * 1024; size += 78) body.push(randomBytes(57).toString('base64'));
-  return Buffer.from(
-    [
-      `From: Alice <alice@${SENDER_DOMAIN}>`,
-      `To: <r${n}@dest.bench.test>`,
-      `Subject: outbound bench #${n}`,
-      `Date: ${new Date().toUTCString()}`,
-      `Message-ID: <${randomBytes(8).toString('hex')}@${SENDER_DOMAIN}>`,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=us-ascii',
-      '',
-      body.join('\r\n'),
-      '',
-    ].join('\r\n'),
-  );
+/** Summary of what the sink saw for recipients 0 … count - 1. */
+function sinkSummary(report, count, domains) {
+  let unique = 0;
+  let duplicates = 0;
+  const retryDelays = []; // from the sink's 451 to the retry it accepted, seconds
+  for (let n = 0; n < count; n++) {
+    const rcpt = recipient(n, domains);
+    const times = report.arrivals[rcpt];
+    if (times) unique++;
+    if (times && times.length > 1) duplicates++;
+    if (times && report.deferredAt[rcpt] !== undefined) retryDelays.push((times[0] - report.deferredAt[rcpt]) / 1000);
+  }
+  return {
+    atSink: unique,
+    lost: count - unique,
+    duplicates,
+    sessions: report.sessions,
+    transactions: report.transactions,
+    tempfails: report.tempfails,
+    retryDelayP50S: percentile(retryDelays, 0.5),
+    retryDelayP99S: percentile(retryDelays, 0.99),
+    retryDelayMaxS: retryDelays.length ? Math.max(...retryDelays) : null,
+  };
 }
 
-async function seed(url, { count, domains, masterKey }) {
-  const { createPrismaClient } = dist('libs/db/src/index.js');
-  const { newDkimKey } = dist('libs/onboarding/src/add-domain.js');
-  const prisma = createPrismaClient({ url, poolSize: 2, applicationName: 'bench-seed' });
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const tenant = await prisma.tenant.create({ data: { name: 'bench outbound' } });
-    const domain = await prisma.domain.create({
-      data: {
-        tenantId: tenant.id,
-        name: SENDER_DOMAIN,
-        unicodeName: SENDER_DOMAIN,
-        ownershipToken: 't',
-        status: 'active',
-      },
-    });
-    const key = await newDkimKey(masterKey, new Date(), []);
-    await prisma.dkimKey.create({
-      data: { tenantId: tenant.id, domainId: domain.id, ...key, status: 'active', activatedAt: new Date() },
-    });
-    for (let start = 0; start < count; start += 500) {
-      const batch = Array.from({ length: Math.min(500, count - start) }, (_, i) => message(start + i));
-      await client.query(
-        `INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
-         SELECT $1, unnest($2::text[]), unnest($3::int[]), unnest($4::bytea[])`,
-        [tenant.id, batch.map((b) => createHash('sha256').update(b).digest('hex')), batch.map((b) => b.length), batch],
-      );
+async function dbSummary(client) {
+  const { rows } = await client.query(`
+    SELECT count(*) FILTER (WHERE status = 'delivered')::int AS delivered,
+           coalesce(sum(attempts), 0)::int AS attempts,
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+           percentile_disc(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+    FROM (SELECT status, attempts, extract(epoch FROM delivered_at - last_attempt_at) * 1000 AS ms FROM deliveries) d`);
+  // The worker records each SMTP session's duration with its attempt event; the baseline does not.
+  const { rows: smtp } = await client.query(`
+    SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+           percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99
+    FROM delivery_events WHERE type = 'attempt'`);
+  const num = (v) => (v === null ? null : Number(v));
+  return {
+    delivered: rows[0].delivered,
+    attempts: rows[0].attempts,
+    jobP50Ms: num(rows[0].p50),
+    jobP99Ms: num(rows[0].p99),
+    smtpP50Ms: num(smtp[0].p50),
+    smtpP99Ms: num(smtp[0].p99),
+  };
+}
+
+/** Transactions committed in the bench database so far (PostgreSQL flushes these within ~1 s). */
+async function xacts(client) {
+  const { rows } = await client.query(
+    'SELECT xact_commit::bigint AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0].n);
+}
+
+/** Polls `progress()` until it reaches `target`; gives up after `stallSeconds` without progress. */
+async function waitFor(progress, target, { stallSeconds = 60, deadline = Infinity } = {}) {
+  let last = -1;
+  let lastChange = now();
+  for (;;) {
+    const value = await progress();
+    if (value >= target) return true;
+    if (value !== last) {
+      last = value;
+      lastChange = now();
     }
-    await client.query(
-      `INSERT INTO outbound_messages (tenant_id, kind, envelope_from, from_domain, subject, blob_sha256, size)
-       SELECT tenant_id, 'submission', 'alice@${SENDER_DOMAIN}', '${SENDER_DOMAIN}', 'outbound bench', sha256, size
-       FROM message_blobs WHERE tenant_id = $1`,
-      [tenant.id],
-    );
-    await client.query(
-      `INSERT INTO deliveries (tenant_id, outbound_message_id, recipient, recipient_domain, status, expires_at)
-       SELECT tenant_id, id, 'r' || n || '@d' || (n % $1) || '.dest.bench.test', 'd' || (n % $1) || '.dest.bench.test',
-              'queued', now() + interval '5 days'
-       FROM (SELECT tenant_id, id, row_number() OVER (ORDER BY id) AS n FROM outbound_messages) o`,
-      [domains],
-    );
-    await client.query('ANALYZE');
-    const { rows } = await client.query('SELECT tenant_id, id FROM deliveries ORDER BY id');
-    return { tenantId: tenant.id, deliveries: rows.map((r) => ({ tenantId: r.tenant_id, deliveryId: r.id })) };
-  } finally {
-    await client.end();
-    await prisma.$disconnect();
+    if (now() - lastChange > stallSeconds * 1000 || now() > deadline) return false;
+    await sleep(100);
   }
 }
 
-async function resetDeliveries(client) {
-  await client.query('DELETE FROM delivery_events');
-  await client.query(
-    `UPDATE deliveries SET status = 'queued', attempts = 0, next_attempt_at = now(), last_attempt_at = NULL,
-       last_response = NULL, last_response_code = NULL, remote_host = NULL, delivered_at = NULL`,
-  );
-  await client.query('VACUUM ANALYZE deliveries');
+async function startTarget(name, ctx, { hold, retry }) {
+  if (name === 'mailroom') return startMailroom({ ...ctx, retry });
+  if (name === 'baseline') return startBaseline(ctx);
+  return startPostfixTarget({ ...ctx, hold });
 }
 
-/** Queues every delivery as a BullMQ job and runs `handler` with `concurrency` until all finish. */
-async function drain({ redisUrl, jobs, concurrency, handler, db }) {
-  const prefix = `mrbench${randomBytes(4).toString('hex')}`;
-  const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('bench-delivery', { connection, prefix });
-  await queue.addBulk(
-    jobs.map((d) => ({ name: 'send', data: d, opts: { jobId: d.deliveryId, removeOnComplete: true } })),
-  );
-  const latencies = [];
-  let failed = 0;
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  const dbBefore = await dbCpuSnapshot(client, db.name);
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  let finish;
-  const finished = new Promise((resolve) => (finish = resolve));
-  let done = 0;
-  const workerConnection = connection.duplicate();
-  const worker = new Worker(
-    'bench-delivery',
-    async (job) => {
-      const t0 = performance.now();
-      await handler(job.data);
-      latencies.push(performance.now() - t0);
-    },
-    { connection: workerConnection, prefix, concurrency },
-  );
-  const count = () => {
-    if (++done === jobs.length) finish();
-  };
-  worker.on('completed', count);
-  worker.on('failed', (_job, err) => {
-    failed++;
-    if (failed <= 3) log(`job failed: ${err.message}`);
-    count();
-  });
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const dbAfter = await dbCpuSnapshot(client, db.name);
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  connection.disconnect();
-  workerConnection.disconnect();
-  const { rows } = await client.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'delivered'`);
-  await client.end();
+/** Backlog and tempfail: every delivery queued at once, time until all are delivered. */
+async function runBacklog(target, ctx, { deliveries, count }) {
+  const { admin, db, sink } = ctx;
+  if (target.prepare) {
+    log(`${target.name}: submitting ${fmt(count)} messages into its hold queue (untimed)`);
+    await target.prepare(count);
+  }
+  const progress = target.usesDb
+    ? async () => (await admin.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'delivered'`)).rows[0].n
+    : async () => ((await sink.accepted()) >= count && target.queued() === 0 ? count : await sink.accepted());
+  const dbBefore = await dbCpuSnapshot(admin, db.name);
+  const xactsBefore = await xacts(admin);
+  const cpuBefore = target.cpu();
+  const benchBefore = process.cpuUsage();
+  const started = now();
+  await target.queue(deliveries);
+  const drained = await waitFor(progress, count);
+  const seconds = (now() - started) / 1000;
+  const cpu = target.cpu() - cpuBefore;
+  const bench = process.cpuUsage(benchBefore);
+  const dbCpu = dbCpuDelta(dbBefore, await dbCpuSnapshot(admin, db.name));
+  // Deliveries in flight when the sink count was read may still reach it: let them settle.
+  await sleep(1000);
+  const xactCount = (await xacts(admin)) - xactsBefore;
+  const seen = sinkSummary(await sink.report(), count, ctx.domains);
+  const rows = target.usesDb ? await dbSummary(admin) : { delivered: null, attempts: null };
+  const stats = target.stats ? await target.stats() : null;
   return {
+    target: target.name,
+    description: DESCRIPTIONS[target.name],
+    messages: count,
+    drained,
     seconds,
-    perSecond: jobs.length / seconds,
+    perSecond: seen.atSink / seconds,
+    cpuMsPerMsg: (cpu * 1000) / count,
+    // Share of one core: a Node process runs its JavaScript on one, so ~100% means CPU-bound.
+    cpuPercent: (cpu / seconds) * 100,
+    dbCpuMsPerMsg: target.usesDb ? (dbCpu * 1000) / count : null,
+    dbXactsPerMsg: target.usesDb ? xactCount / count : null,
+    benchCpuMsPerMsg: (bench.user + bench.system) / 1000 / count,
+    peakRssMb: target.peakRssMb(),
+    ...rows,
+    // The sink's deferrals each cost one more attempt; Postfix has no row to count them in.
+    attempts: rows.attempts ?? seen.tempfails.rcpt + seen.tempfails.data + seen.atSink,
+    ...seen,
+    baselineStats: stats,
+  };
+}
+
+/** Rate: a fixed open rate for `duration` seconds, then the backlog left drains. */
+async function runRate(target, ctx) {
+  const { admin, db, sink } = ctx;
+  const { rate, duration, drainTimeout } = settings;
+  const startedAt = [];
+  const acceptedAt = [];
+  const dbBefore = await dbCpuSnapshot(admin, db.name);
+  const cpuBefore = target.cpu();
+  const benchBefore = process.cpuUsage();
+  const started = now();
+  const produced = await openLoop({
+    rate,
+    seconds: duration,
+    submit: async (n) => {
+      startedAt[n] = now();
+      acceptedAt[n] = await target.submit(n);
+    },
+  });
+  const submitSeconds = (now() - started) / 1000;
+  const atSinkAtEnd = await sink.accepted();
+  const submitted = produced.submitted - produced.errors;
+  log(`${target.name}: submitted ${fmt(submitted)} in ${fmt(submitSeconds, 1)} s, ${fmt(atSinkAtEnd)} at the sink`);
+  const drainedAll = await waitFor(() => sink.accepted(), submitted, {
+    stallSeconds: 60,
+    deadline: now() + drainTimeout * 1000,
+  });
+  const drainSeconds = (now() - started) / 1000 - submitSeconds;
+  const cpu = target.cpu() - cpuBefore;
+  const bench = process.cpuUsage(benchBefore);
+  const dbCpu = dbCpuDelta(dbBefore, await dbCpuSnapshot(admin, db.name));
+  await sleep(1000);
+  const report = await sink.report();
+  const seen = sinkSummary(report, produced.submitted, ctx.domains);
+  const latencies = [];
+  const submitMs = [];
+  for (let n = 0; n < produced.submitted; n++) {
+    if (acceptedAt[n] !== undefined) submitMs.push(acceptedAt[n] - startedAt[n]);
+    const times = report.arrivals[recipient(n, ctx.domains)];
+    if (times && startedAt[n] !== undefined) latencies.push(times[0] - startedAt[n]);
+  }
+  return {
+    target: target.name,
+    description: DESCRIPTIONS[target.name],
+    offeredRate: rate,
+    duration,
+    submitted,
+    submitErrors: produced.errors,
+    submitRate: submitted / submitSeconds,
+    atSinkRateDuring: atSinkAtEnd / submitSeconds,
+    backlogAtEnd: submitted - atSinkAtEnd,
+    drained: drainedAll,
+    drainSeconds,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
-    cpuMsPerMsg: (cpu.user + cpu.system) / 1000 / jobs.length,
-    dbCpuMsPerMsg: (dbCpuDelta(dbBefore, dbAfter) * 1000) / jobs.length,
-    delivered: rows[0].n,
-    failed,
+    maxMs: latencies.length ? Math.max(...latencies) : null,
+    submitP99Ms: percentile(submitMs, 0.99),
+    cpuMsPerMsg: (cpu * 1000) / Math.max(1, seen.atSink),
+    cpuPercent: (cpu / (submitSeconds + drainSeconds)) * 100,
+    dbCpuMsPerMsg: target.usesDb ? (dbCpu * 1000) / Math.max(1, seen.atSink) : null,
+    benchCpuMsPerMsg: (bench.user + bench.system) / 1000 / Math.max(1, submitted),
+    peakRssMb: target.peakRssMb(),
+    ...seen,
+    lost: submitted - seen.atSink,
+    ...(target.usesDb ? { deliveredRows: (await dbSummary(admin)).delivered } : {}),
   };
 }
 
-async function main() {
-  const flags = parseFlags();
-  const count = Number(flags.messages ?? (flags.quick ? 300 : 2000));
-  const concurrency = Number(flags.concurrency ?? 10);
-  const domains = Number(flags.domains ?? 20);
-  const { redisUrl } = serviceUrls();
-  const masterKey = randomBytes(32);
-  const db = await createBenchDatabase('outbound', { keep: !!flags.keep });
-  const zone = [
-    `mx.sink.bench.test. IN A 127.0.0.1`,
-    ...Array.from({ length: domains }, (_, i) => `d${i}.dest.bench.test. IN MX 10 mx.sink.bench.test.`),
+function header(extra) {
+  return [
+    `Machine: ${machineLine(machine())}. ~5 KB messages, ${settings.domains} destination domains whose MX (a local`,
+    `dns2 server in the bench process) is bench/lib/sink.mjs, its own process: discards, stamps each`,
+    `recipient's arrival, greeting after ${settings.greetMs} ms. Concurrency ${settings.concurrency} everywhere (worker`,
+    `WORKER_CONCURRENCY, baseline jobs, Postfix default_destination_concurrency_limit). mailroom is`,
+    `the built worker process (LOG_LEVEL=${settings.logLevel}, otherwise default settings), not the in-process agent.`,
+    "CPU: that target's process(es) from /proc (Postfix: master + children); DB CPU: the PostgreSQL",
+    "backends of the bench database (rate mode: the producer's inserts too).",
+    ...extra,
   ].join('\n');
-  const dns = await startDns(zone);
-  const sinkPort = await freePort();
-  const sink = await startNode(path.join(root, 'bench/lib/bare-smtp.mjs'), {
-    label: 'sink',
-    port: sinkPort,
-    args: ['discard', String(sinkPort)],
-    env: {},
-  });
-  const rows = [];
-  try {
-    log(`seeding ${fmt(count)} outbound messages`);
-    const { deliveries } = await seed(db.url, { count, domains, masterKey });
-    const admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
+}
 
-    // Baseline first, then the rows go back to queued for Mailroom.
-    const pool = new pg.Pool({ connectionString: db.url, max: 10 });
-    const transport = nodemailer.createTransport({
-      pool: true,
-      host: '127.0.0.1',
-      port: sinkPort,
-      ignoreTLS: true,
-      maxConnections: concurrency,
-      maxMessages: Infinity,
-    });
-    log(`baseline: BullMQ + pg + pooled nodemailer, ${fmt(count)} messages`);
-    const baseline = await drain({
-      redisUrl,
-      jobs: deliveries,
-      concurrency,
-      db,
-      handler: async ({ tenantId, deliveryId }) => {
-        const { rows: r } = await pool.query(
-          `SELECT d.recipient, o.envelope_from, b.bytes FROM deliveries d
-           JOIN outbound_messages o ON o.tenant_id = d.tenant_id AND o.id = d.outbound_message_id
-           JOIN message_blobs b ON b.tenant_id = o.tenant_id AND b.sha256 = o.blob_sha256
-           WHERE d.tenant_id = $1 AND d.id = $2`,
-          [tenantId, deliveryId],
-        );
-        const info = await transport.sendMail({
-          envelope: { from: r[0].envelope_from, to: [r[0].recipient] },
-          raw: r[0].bytes,
-        });
-        await pool.query(
-          `UPDATE deliveries SET status = 'delivered', delivered_at = now(), last_response = $3, updated_at = now()
-           WHERE tenant_id = $1 AND id = $2`,
-          [tenantId, deliveryId, info.response],
-        );
-      },
-    });
-    transport.close();
-    await pool.end();
-    rows.push({ target: 'baseline', description: 'BullMQ + pg read + pooled nodemailer + status UPDATE', ...baseline });
-    await resetDeliveries(admin);
-    await admin.end();
-
-    const { loadConfig } = dist('libs/config/src/index.js');
-    const { createPrismaClient } = dist('libs/db/src/index.js');
-    const { createNodeResolver } = dist('libs/dns/src/index.js');
-    const { DeliveryAgent } = dist('apps/worker/src/delivery/delivery-agent.js');
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: db.url,
-      REDIS_URL: redisUrl,
-      MX_HOSTNAME: 'mx.mailroom.bench.test',
-      MASTER_KEY: masterKey.toString('hex'),
-      SMTP_DELIVERY_PORT: String(sinkPort),
-      DNS_SERVERS: `127.0.0.1:${dns.port}`,
-      WORKER_CONCURRENCY: String(concurrency),
-    });
-    const prisma = createPrismaClient({
-      url: db.url,
-      poolSize: config.DATABASE_POOL_SIZE,
-      applicationName: 'bench-worker',
-    });
-    const agent = new DeliveryAgent(prisma, config, createNodeResolver(config.DNS_SERVERS, 2000, 2));
-    log(`mailroom: DeliveryAgent, ${fmt(count)} messages`);
-    const real = await drain({
-      redisUrl,
-      jobs: deliveries,
-      concurrency,
-      db,
-      handler: async (ids) => {
-        const result = await agent.deliver(ids);
-        if (!result || result.delivered !== 1) throw new Error(`not delivered: ${JSON.stringify(result)}`);
-      },
-    });
-    await prisma.$disconnect();
-    rows.unshift({
-      target: 'mailroom',
-      description: 'DeliveryAgent (claim, MX, DKIM sign, SMTP, outcome tx)',
-      ...real,
-    });
-  } finally {
-    await sink.stop();
-    await dns.close();
-    await db.drop();
-  }
-
+function backlogMarkdown(rows, count) {
   const base = rows.find((r) => r.target === 'baseline');
   const table = markdownTable(
     [
@@ -299,41 +298,238 @@ async function main() {
       'drain s',
       'msg/s',
       'vs baseline',
-      'p50 ms',
-      'p99 ms',
+      'job p50 ms',
+      'job p99 ms',
       'CPU ms/msg',
+      'CPU % of a core',
       'DB CPU ms/msg',
-      'delivered rows',
-      'failed',
+      'DB xacts/msg',
+      'peak RSS MB',
+      'SMTP sessions',
+      'delivered',
+      'lost',
+      'duplicates',
     ],
     rows.map((r) => [
       `${r.target}: ${r.description}`,
       fmt(r.seconds, 1),
       fmt(r.perSecond, 1),
-      ratio(r.perSecond, base.perSecond),
-      fmt(r.p50Ms, 1),
-      fmt(r.p99Ms, 1),
+      ratio(r.perSecond, base?.perSecond),
+      fmt(r.jobP50Ms, 1),
+      fmt(r.jobP99Ms, 1),
       fmt(r.cpuMsPerMsg, 2),
+      fmt(r.cpuPercent, 0),
       fmt(r.dbCpuMsPerMsg, 2),
-      `${r.delivered} / ${count}${r.delivered === count ? ' ✓' : ' ✗'}`,
-      fmt(r.failed),
+      fmt(r.dbXactsPerMsg, 1),
+      fmt(r.peakRssMb, 0),
+      fmt(r.sessions),
+      `${fmt(r.delivered ?? r.atSink)} / ${fmt(count)}${(r.delivered ?? r.atSink) === count ? ' ✓' : ' ✗'}`,
+      fmt(r.lost),
+      fmt(r.duplicates),
     ]),
   );
-  const markdown = [
-    `### Outbound: drain a backlog of ${fmt(count)} deliveries, concurrency ${concurrency}`,
+  return [
+    `### Outbound: drain a backlog of ${fmt(count)} deliveries, concurrency ${settings.concurrency}`,
     '',
-    `Machine: ${machineLine(machine())}. ~5 KB messages, ${domains} destination domains, MX from a local`,
-    'dns2 server, sink: bare smtp-server discarding (it waits 100 ms before each greeting, so a fresh',
-    'session per message costs ≥ 100 ms of wall time; the baseline reuses pooled connections).',
-    'Latency: one job, from the handler starting to the status row updated. CPU: this process (worker',
-    'code, BullMQ, the DNS server); DB CPU: the PostgreSQL backends of the bench database.',
+    header([
+      'Drain: from queueing every job (Postfix: releasing its hold queue, filled untimed) to the last',
+      'status row delivered (Postfix: the last message at the sink, its queue empty). Job: from the',
+      'claim (baseline: the job starting) to the outcome, delivered_at - last_attempt_at of each row.',
+      'delivered: status rows (Postfix: messages at the sink); lost/duplicates as counted by the sink.',
+      'CPU % of a core: target CPU / drain time (one Node process runs its JavaScript on one core).',
+      'DB xacts/msg: transactions committed in the bench database per message (pg_stat_database).',
+    ]),
     '',
     table,
   ].join('\n');
+}
+
+function tempfailMarkdown(rows, count) {
+  const table = markdownTable(
+    [
+      'target',
+      'drain s',
+      'msg/s',
+      'deferred by sink (RCPT / DATA)',
+      'attempts',
+      'retries',
+      'retry delay p50 / p99 / max s',
+      'delivered',
+      'lost',
+      'duplicates',
+      'CPU ms/msg',
+      'DB CPU ms/msg',
+    ],
+    rows.map((r) => [
+      `${r.target}: ${r.description}`,
+      fmt(r.seconds, 1),
+      fmt(r.perSecond, 1),
+      `${fmt(r.tempfails.rcpt)} / ${fmt(r.tempfails.data)}`,
+      fmt(r.attempts),
+      fmt(r.attempts - count),
+      `${fmt(r.retryDelayP50S, 1)} / ${fmt(r.retryDelayP99S, 1)} / ${fmt(r.retryDelayMaxS, 1)}`,
+      `${fmt(r.delivered ?? r.atSink)} / ${fmt(count)}${(r.delivered ?? r.atSink) === count ? ' ✓' : ' ✗'}`,
+      `${fmt(r.lost)}${r.lost === 0 ? ' ✓' : ' ✗'}`,
+      `${fmt(r.duplicates)}${r.duplicates === 0 ? ' ✓' : ' ✗'}`,
+      fmt(r.cpuMsPerMsg, 2),
+      fmt(r.dbCpuMsPerMsg, 2),
+    ]),
+  );
+  return [
+    `### Outbound: ${fmt(count)} deliveries, the sink defers the first attempt of 1 in ${settings.failEvery}`,
+    '',
+    header([
+      `The sink answers 451 4.3.0 to the first attempt of recipients r<n> with n % ${settings.failEvery} = 0 (at RCPT or,`,
+      'alternately, after DATA). Retry schedules cut to 1 s: worker DELIVERY_RETRY_SCHEDULE=1s and',
+      'SWEEP_INTERVAL_MS=1000 (a deferral returns only through the sweep), baseline BullMQ attempts 8 with',
+      "fixed backoff 1 s, Postfix minimal/maximal_backoff_time = queue_run_delay = 1s. Attempts: the rows'",
+      "attempt counters (Postfix: the sink's deferrals + deliveries); retries = attempts - messages.",
+      "Retry delay: from the sink's 451 to its accepting the retry, per deferred message.",
+    ]),
+    '',
+    table,
+  ].join('\n');
+}
+
+function rateMarkdown(rows) {
+  const table = markdownTable(
+    [
+      'target',
+      'offered /s',
+      'submitted /s',
+      'at sink /s (during)',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'submit p99 ms',
+      'backlog at end',
+      'drained after s',
+      'CPU ms/msg',
+      'CPU % of a core',
+      'DB CPU ms/msg',
+      'not at sink',
+      'duplicates',
+    ],
+    rows.map((r) => [
+      `${r.target}: ${r.description}`,
+      fmt(r.offeredRate),
+      fmt(r.submitRate, 1),
+      fmt(r.atSinkRateDuring, 1),
+      fmt(r.p50Ms, 0),
+      fmt(r.p99Ms, 0),
+      fmt(r.maxMs, 0),
+      fmt(r.submitP99Ms, 1),
+      fmt(r.backlogAtEnd),
+      r.drained ? fmt(r.drainSeconds, 1) : `not in ${fmt(r.drainSeconds, 0)}`,
+      fmt(r.cpuMsPerMsg, 2),
+      fmt(r.cpuPercent, 0),
+      fmt(r.dbCpuMsPerMsg, 2),
+      `${fmt(r.lost)}${r.lost === 0 ? ' ✓' : ' ✗'}`,
+      fmt(r.duplicates),
+    ]),
+  );
+  return [
+    `### Outbound: ${fmt(settings.rate)} messages/s offered for ${fmt(settings.duration)} s, concurrency ${settings.concurrency}`,
+    '',
+    header([
+      'Open loop: message i is submitted at start + i / rate whatever happened before (at most 50 in',
+      'flight). Latency: from the start of its submission (worker, baseline: the one-transaction insert',
+      'of blob, outbound message, queued delivery and event, then the job add; Postfix: SMTP submission)',
+      'to the sink accepting it. Backlog at end: submitted but not at the sink when submission stopped;',
+      `then up to ${settings.drainTimeout} s to drain (not at sink: still undelivered then). CPU: per message at the sink.`,
+    ]),
+    '',
+    table,
+  ].join('\n');
+}
+
+async function main() {
+  if (!['backlog', 'rate', 'tempfail'].includes(mode)) throw new Error(`--mode backlog|rate|tempfail, not ${mode}`);
+  const { redisUrl } = serviceUrls();
+  const postfix = postfixCommand();
+  const wanted = flags.targets ? String(flags.targets).split(',') : ['baseline', 'postfix', 'mailroom'];
+  const targets = wanted.filter((t) => t !== 'postfix' || postfix);
+  if (wanted.includes('postfix') && !postfix) log('postfix: not installed (or not root), no Postfix row');
+  const count = settings.messages;
+  const masterKey = randomBytes(32);
+  const db = await createBenchDatabase('outbound', { keep: !!flags.keep });
+  const zone = [
+    `mx.sink.bench.test. IN A 127.0.0.1`,
+    ...Array.from({ length: settings.domains }, (_, i) => `d${i}.dest.bench.test. IN MX 10 mx.sink.bench.test.`),
+  ].join('\n');
+  const dns = await startDns(zone);
+  const sink = await startSink({ greetMs: settings.greetMs });
+  const admin = new pg.Client({ connectionString: db.url });
+  const pool = new pg.Pool({ connectionString: db.url, max: 10, application_name: 'bench-producer' });
+  const rows = [];
+  try {
+    await admin.connect();
+    const tenantId = await seedSender(db.url, masterKey);
+    const ctx = {
+      db,
+      admin,
+      pool,
+      sink,
+      tenantId,
+      redisUrl,
+      masterKey,
+      command: postfix,
+      dnsPort: dns.port,
+      sinkPort: sink.port,
+      concurrency: settings.concurrency,
+      domains: settings.domains,
+      logLevel: settings.logLevel,
+      profileDir: flags.profile ? fs.mkdtempSync('/tmp/mailroom-bench-profile-') : null,
+    };
+    if (ctx.profileDir) log(`worker CPU profiles go to ${ctx.profileDir}`);
+    let deliveries = [];
+    if (mode !== 'rate') {
+      log(`seeding ${fmt(count)} outbound messages`);
+      deliveries = await seedBacklog(admin, tenantId, { count, domains: settings.domains });
+    }
+    for (const name of targets) {
+      if (mode === 'rate') await clearOutbound(admin);
+      else await resetDeliveries(admin);
+      await sink.reset(mode === 'tempfail' ? settings.failEvery : 0);
+      const target = await startTarget(name, ctx, { hold: mode !== 'rate', retry: mode === 'tempfail' });
+      log(
+        `${name}: ${mode}${mode === 'rate' ? ` ${settings.rate}/s for ${settings.duration} s` : ` of ${fmt(count)}`}`,
+      );
+      try {
+        const row = mode === 'rate' ? await runRate(target, ctx) : await runBacklog(target, ctx, { deliveries, count });
+        log(`${name}: done (log: ${target.logFile})`);
+        rows.push(row);
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    await pool.end();
+    await admin.end().catch(() => undefined);
+    await sink.stop();
+    await dns.close();
+    await db.drop();
+  }
+
+  // The table lists Mailroom first, then its comparisons.
+  rows.sort(
+    (a, b) =>
+      ['mailroom', 'baseline', 'postfix'].indexOf(a.target) - ['mailroom', 'baseline', 'postfix'].indexOf(b.target),
+  );
+  const markdown =
+    mode === 'rate'
+      ? rateMarkdown(rows)
+      : mode === 'tempfail'
+        ? tempfailMarkdown(rows, count)
+        : backlogMarkdown(rows, count);
   console.log(`\n${markdown}\n`);
-  const files = saveResults('outbound', { messages: count, concurrency, domains, rows }, markdown);
+  const name = mode === 'backlog' ? 'outbound' : `outbound-${mode}`;
+  const files = saveResults(name, { settings, rows }, markdown);
   log(`saved ${files.json} and ${files.md}`);
-  if (rows.some((r) => r.delivered !== count)) process.exitCode = 1;
+  const complete = (r) =>
+    r.lost === 0 && r.duplicates === 0 && (r.delivered === undefined || r.delivered === null || r.delivered === count);
+  if (mode !== 'rate' && !rows.every(complete)) process.exitCode = 1;
+  if (mode === 'rate' && rows.some((r) => r.duplicates > 0)) process.exitCode = 1;
 }
 
 main().then(
