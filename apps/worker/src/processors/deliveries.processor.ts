@@ -1,18 +1,14 @@
-import type { Config } from '@mailroom/config';
 import type { PrismaClient } from '@mailroom/db';
-import type { DnsResolver } from '@mailroom/dns';
 import { JobName, type JobProducer } from '@mailroom/queue';
-import { DeliveryAgent } from '../delivery/delivery-agent';
+import type { DeliveryAgent } from '../delivery/delivery-agent';
 import type { JobHandlers } from '../job-handler';
 import { parsePendingMessages } from './parse.processor';
 
 export function deliveryHandlers(
   prisma: PrismaClient,
-  config: Config,
-  resolver: DnsResolver,
+  agent: DeliveryAgent,
   producer: JobProducer,
 ): Pick<JobHandlers, JobName.DeliverySend | JobName.DeliverySweep | JobName.MessageParse> {
-  const agent = new DeliveryAgent(prisma, config, resolver);
   return {
     [JobName.DeliverySend]: async (payload) => {
       const result = await agent.deliver(payload);
