@@ -31,6 +31,8 @@ export interface DeliveryResult {
   deferred: number;
   bounced: number;
   webhookDeliveryIds: string[];
+  /** Deferred deliveries: when each is due again, and after how many attempts. */
+  retries: { deliveryId: string; attempt: number; at: Date }[];
 }
 
 /**
@@ -220,14 +222,14 @@ export class DeliveryAgent {
    * (a worker died mid-session; the remote may have taken the message, so a resend can
    * duplicate: the one window PostgreSQL cannot close). Returns the due ids to queue.
    */
-  async sweep(stuckAfterMinutes = 15): Promise<{ tenantId: string; id: string }[]> {
+  async sweep(stuckAfterMinutes = 15): Promise<{ tenantId: string; id: string; attempts: number }[]> {
     await this.prisma.$executeRaw`
       UPDATE deliveries SET status = 'deferred', next_attempt_at = now(), updated_at = now()
       WHERE status = 'sending' AND last_attempt_at < now() - make_interval(mins => ${stuckAfterMinutes})`;
-    const due = await this.prisma.$queryRaw<{ tenant_id: string; id: string }[]>`
-      SELECT tenant_id, id FROM deliveries
+    const due = await this.prisma.$queryRaw<{ tenant_id: string; id: string; attempts: number }[]>`
+      SELECT tenant_id, id, attempts FROM deliveries
       WHERE status IN ('queued', 'deferred') AND next_attempt_at <= now()
       ORDER BY next_attempt_at LIMIT 1000`;
-    return due.map((d) => ({ tenantId: d.tenant_id, id: d.id }));
+    return due.map((d) => ({ tenantId: d.tenant_id, id: d.id, attempts: d.attempts }));
   }
 }
