@@ -144,3 +144,111 @@ describe('outbound delivery through the worker, with Redis flushed mid-queue', (
     expect(metrics).toMatch(/mailroom_jobs_total\{job="deliveries.sweep",outcome="completed",app="worker"\} \d+/);
   });
 });
+
+/**
+ * A 4xx comes back at its next attempt as a delayed job of its own: the sweep (here every hour)
+ * is only the net for what Redis lost, and a sweep queued behind a backlog ran late.
+ */
+describe('outbound retries through the worker', () => {
+  let db: TestDatabase;
+  let dns: LocalDnsServer;
+  let worker: RunningProcess | undefined;
+  let sink: SMTPServer;
+  const seen = new Map<string, number>(); // recipient -> RCPT attempts
+  const accepted: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dns = await LocalDnsServer.start(
+      'dest.example. 60 IN MX 10 sink.dest.example.\nsink.dest.example. 60 IN A 127.0.0.1\n',
+    );
+    sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onRcptTo(address, _session, callback) {
+        const n = (seen.get(address.address) ?? 0) + 1;
+        seen.set(address.address, n);
+        if (n === 1) return callback(Object.assign(new Error('4.2.1 Try again later'), { responseCode: 451 }));
+        callback();
+      },
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          accepted.push(...session.envelope.rcptTo.map((r) => r.address));
+          callback();
+        });
+      },
+    });
+    const sinkPort = await freePort();
+    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+    const env = await appEnv(db.url, {
+      DNS_SERVERS: `127.0.0.1:${dns.port}`,
+      SMTP_DELIVERY_PORT: String(sinkPort),
+      SWEEP_INTERVAL_MS: String(3_600_000),
+      DELIVERY_RETRY_SCHEDULE: '1s',
+    });
+    worker = runNode(APP_ENTRY.worker, [], env);
+    await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
+
+    const tenant = await db.prisma.tenant.create({ data: { name: 'Retry Sender' } });
+    const producerRedis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
+    for (const r of ['ann', 'bob', 'cat']) {
+      const raw = Buffer.from(`From: a@sender.example\r\nSubject: to ${r}\r\n\r\nhello\r\n`);
+      const sha256 = createHash('sha256').update(raw).digest('hex');
+      await db.prisma.messageBlob.create({ data: { tenantId: tenant.id, sha256, size: raw.length, bytes: raw } });
+      const message = await db.prisma.outboundMessage.create({
+        data: {
+          tenantId: tenant.id,
+          kind: 'submission',
+          envelopeFrom: 'a@sender.example',
+          fromDomain: 'sender.example',
+          blobSha256: sha256,
+          size: raw.length,
+        },
+      });
+      const d = await db.prisma.delivery.create({
+        data: {
+          tenantId: tenant.id,
+          outboundMessageId: message.id,
+          recipient: `${r}@dest.example`,
+          recipientDomain: 'dest.example',
+          expiresAt: new Date(Date.now() + 86_400_000),
+        },
+      });
+      await producer.add(JobName.DeliverySend, { tenantId: tenant.id, deliveryId: d.id });
+    }
+    await producer.close();
+    producerRedis.disconnect();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+    await dns?.close();
+    await db?.drop();
+  });
+
+  it('delivers each deferred recipient on its second attempt, once', async () => {
+    await expect
+      .poll(() => db.prisma.delivery.count({ where: { status: 'delivered' } }), { timeout: 60_000, interval: 250 })
+      .toBe(3);
+    const rows = await db.prisma.delivery.findMany({
+      // An attempt and its outcome share a transaction and a timestamp: compare them sorted.
+      select: { recipient: true, attempts: true, events: { select: { type: true } } },
+      orderBy: { recipient: 'asc' },
+    });
+    expect(
+      rows.map((r) => [
+        r.recipient,
+        r.attempts,
+        r.events
+          .map((e) => e.type)
+          .sort()
+          .join(','),
+      ]),
+    ).toEqual(['ann', 'bob', 'cat'].map((r) => [`${r}@dest.example`, 2, 'attempt,attempt,deferred,delivered']));
+    expect(accepted.sort()).toEqual(['ann@dest.example', 'bob@dest.example', 'cat@dest.example']);
+  });
+});

@@ -21,13 +21,26 @@ interface Received {
  * A remote MX on loopback that answers per recipient: `ok@` 250, `temp@` 451 the first time then
  * 250, `hard@` 550 5.1.1; every accepted message is kept with its envelope.
  */
-async function startSink(): Promise<{ port: number; received: Received[]; close(): Promise<void> }> {
+async function startSink(): Promise<{
+  port: number;
+  received: Received[];
+  /** SMTP sessions opened so far. */
+  sessions(): number;
+  /** Closes every open session from the server's side (an idle timeout at the remote). */
+  dropSessions(): void;
+  close(): Promise<void>;
+}> {
   const received: Received[] = [];
+  let sessions = 0;
   const seenTemp = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      sessions++;
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       const local = address.address.split('@')[0]!;
       if (local.startsWith('hard')) {
@@ -56,7 +69,15 @@ async function startSink(): Promise<{ port: number; received: Received[]; close(
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  // smtp-server keeps its open sessions here; the type does not say so.
+  const open = (server as unknown as { connections: Set<{ close(): void }> }).connections;
+  return {
+    port,
+    received,
+    sessions: () => sessions,
+    dropSessions: () => open.forEach((c) => c.close()),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('outbound delivery', () => {
@@ -202,6 +223,53 @@ describe('outbound delivery', () => {
     // Run the same job again: nothing is sent twice.
     expect(await sut.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toBeNull();
     expect(sink.received).toHaveLength(1);
+  });
+
+  it('carries the next message to the same host over the open session, and opens a new one when the remote closed it', async () => {
+    const agent = new DeliveryAgent(
+      db.prisma,
+      configFor(sink.port, { DELIVERY_CONNECTION_CACHE_MS: '30000' }),
+      createNodeResolver(config.DNS_SERVERS, 1000, 1),
+    );
+    try {
+      const before = sink.sessions();
+      for (const subject of ['first', 'second', 'third']) {
+        const { deliveries } = await queue([`ok-${subject}@dest.example`], subject);
+        expect(await agent.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ delivered: 1 });
+      }
+      expect(sink.sessions() - before).toBe(1);
+      expect(agent.sessions.size()).toBe(1);
+
+      sink.dropSessions();
+      await expect.poll(() => agent.sessions.size()).toBe(0);
+      const { deliveries } = await queue(['ok-fourth@dest.example'], 'fourth');
+      expect(await agent.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ delivered: 1 });
+      expect(sink.sessions() - before).toBe(2);
+      expect(sink.received.map((r) => r.to)).toEqual([
+        ['ok-first@dest.example'],
+        ['ok-second@dest.example'],
+        ['ok-third@dest.example'],
+        ['ok-fourth@dest.example'],
+      ]);
+    } finally {
+      agent.close();
+    }
+    expect(agent.sessions.size()).toBe(0);
+  });
+
+  it('opens a session per message when reuse is off (DELIVERY_CONNECTION_CACHE_MS=0)', async () => {
+    const agent = new DeliveryAgent(
+      db.prisma,
+      configFor(sink.port, { DELIVERY_CONNECTION_CACHE_MS: '0' }),
+      createNodeResolver(config.DNS_SERVERS, 1000, 1),
+    );
+    const before = sink.sessions();
+    for (const subject of ['one', 'two']) {
+      const { deliveries } = await queue([`ok-${subject}@dest.example`], subject);
+      expect(await agent.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ delivered: 1 });
+    }
+    expect(sink.sessions() - before).toBe(2);
+    expect(agent.sessions.size()).toBe(0);
   });
 
   it('defers on 4xx with the retry schedule, then delivers exactly once on the next attempt', async () => {

@@ -236,6 +236,49 @@ describe('inbound MX: message data', () => {
     expect(forward.envelopeFrom).toMatch(/^SRS0=.*=sender\.test=pat@mx\.mailroom\.test$/);
   });
 
+  it('files into the Inbox when a rule names a missing folder, and makes an Inbox for a mailbox with none', async () => {
+    const t = await h.seed.hosted('folders.test', ['ann', 'bare']);
+    const [ann, bare] = t.mailboxes as [(typeof t.mailboxes)[0], (typeof t.mailboxes)[0]];
+    await h.prisma.filterRule.create({
+      data: {
+        tenantId: t.tenant.id,
+        mailboxId: ann.id,
+        position: 1,
+        name: 'to a folder that is gone',
+        conditions: [{ field: 'subject', operator: 'contains', value: 'folders' }],
+        actions: [{ type: 'moveTo', folder: 'Deleted Long Ago' }],
+      },
+    });
+    await h.prisma.folder.deleteMany({ where: { tenantId: t.tenant.id, mailboxId: bare.id } });
+
+    const sent = await send(
+      ['ann@folders.test', 'bare@folders.test'],
+      basicMessage('pat@sender.test', 'ann@folders.test, bare@folders.test', 'folders check'),
+      'pat@sender.test',
+    );
+    sent.client.close();
+    expect(sent.last.code).toBe(250);
+
+    const rows = await h.prisma.message.findMany({
+      where: { tenantId: t.tenant.id, subject: 'folders check' },
+      include: { folder: true },
+      orderBy: { envelopeTo: 'asc' },
+    });
+    expect(rows.map((r) => [r.envelopeTo, r.folder.name, r.folder.kind, r.uid])).toEqual([
+      ['ann@folders.test', 'INBOX', 'inbox', 1],
+      ['bare@folders.test', 'INBOX', 'inbox', 1],
+    ]);
+    const counters = await h.prisma.mailbox.findMany({
+      where: { tenantId: t.tenant.id },
+      select: { localPart: true, messageCount: true, usedBytes: true },
+      orderBy: { localPart: 'asc' },
+    });
+    expect(counters.map((c) => [c.localPart, c.messageCount, c.usedBytes === BigInt(rows[0]!.size)])).toEqual([
+      ['ann', 1, true],
+      ['bare', 1, true],
+    ]);
+  });
+
   it('scores a DNSBL-listed client into Junk when DNSBL zones are configured', async () => {
     const listed = await h.start({ DNSBL_ZONES: 'bl.test' });
     const client = await RawSmtp.connect(listed.port);

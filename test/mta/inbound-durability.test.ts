@@ -52,9 +52,9 @@ describe('inbound MX: 250 means committed', () => {
     const before = await state();
     const client = await RawSmtp.connect(mx.port);
     await client.command('EHLO client.test');
-    // Cut the connection when the first message row is about to be written: the blob and the
-    // quota update of this transaction have already reached the database by then.
-    const cut = proxy.downWhenSent('INSERT INTO "public"."messages"');
+    // Cut the connection when the first mailbox copy (quota update, uid, message row: one
+    // statement) is about to be sent: the blob of this transaction has reached the database.
+    const cut = proxy.downWhenSent('INSERT INTO messages (tenant_id, mailbox_id, folder_id');
     const body = basicMessage('s@sender.test', 'alice@acme.test, bob@acme.test', 'cut mid-commit');
     const replies = await transaction(client, 's@sender.test', ['alice@acme.test', 'bob@acme.test'], body);
     await cut;

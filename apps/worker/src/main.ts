@@ -4,6 +4,7 @@ import { createLogger } from '@mailroom/logger';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
 import { createNodeResolver } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
+import { DeliveryAgent } from './delivery/delivery-agent';
 import { deliveryHandlers } from './processors/deliveries.processor';
 import { domainHandlers } from './processors/domains.processor';
 import { createMaintenanceMetrics } from './maintenance/job-run';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   producerConnection.on('error', () => undefined);
   const producer = new JobProducer(producerConnection, config.QUEUE_PREFIX);
   const resolver = createNodeResolver(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);
+  const delivery = new DeliveryAgent(prisma, config, resolver);
   const maintenance = { prisma, metrics: createMaintenanceMetrics(registry), logger };
   const handlers = {
     ...maintenanceHandlers(prisma, maintenance.metrics),
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
     ...storageHandlers(maintenance),
     ...domainHandlers(prisma, config, resolver, producer),
     ...webhookHandlers(prisma, config, producer),
-    ...deliveryHandlers(prisma, config, resolver, producer),
+    ...deliveryHandlers(prisma, delivery, producer),
   };
   const runtime = await startWorkers(config, logger, handlers, registry);
   const ops = await startOpsServer({
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
   logger.info({ queues: [...runtime.queues.keys()], health: ops.port }, 'worker running');
   onShutdown(logger, async () => {
     await runtime.close();
+    delivery.close();
     await producer.close();
     producerConnection.disconnect();
     await ops.close();

@@ -205,6 +205,10 @@ export const configSchema = z.object({
   DELIVERY_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   DELIVERY_SESSION_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
   DELIVERY_CONCURRENCY_PER_DOMAIN: z.coerce.number().int().min(1).default(5),
+  // Idle SMTP sessions kept for the next message to the same host (0 turns reuse off), and how
+  // many messages one session carries before it is closed.
+  DELIVERY_CONNECTION_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(2_000),
+  DELIVERY_CONNECTION_REUSE_LIMIT: z.coerce.number().int().min(1).default(100),
 
   /** How often the sweeps (due deliveries, webhook events, DNS re-checks) run. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),

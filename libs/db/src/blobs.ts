@@ -12,15 +12,22 @@ export async function storeBlob(
   blob: { tenantId: string; sha256: string; bytes: Uint8Array },
 ): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    await tx.$executeRaw`
-      INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
-      VALUES (${blob.tenantId}::uuid, ${blob.sha256}, ${blob.bytes.length}, ${blob.bytes})
-      ON CONFLICT (tenant_id, sha256) DO NOTHING`;
-    const held = await tx.$queryRaw<{ ok: number }[]>`
-      SELECT 1 AS ok FROM message_blobs
-      WHERE tenant_id = ${blob.tenantId}::uuid AND sha256 = ${blob.sha256}
-      FOR KEY SHARE`;
-    if (held.length === 1) return;
+    // One round trip: a row this statement inserted is ours until commit (nobody else sees it);
+    // an existing one is locked by the sub-select, which uses the statement's snapshot and so
+    // does not see a row the INSERT just wrote. Neither means GC won the race: try again.
+    const [row] = await tx.$queryRaw<{ inserted: number; held: number }[]>`
+      WITH ins AS (
+        INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
+        VALUES (${blob.tenantId}::uuid, ${blob.sha256}, ${blob.bytes.length}, ${blob.bytes})
+        ON CONFLICT (tenant_id, sha256) DO NOTHING
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ins)::int AS inserted,
+             (SELECT count(*) FROM (
+                SELECT 1 FROM message_blobs
+                WHERE tenant_id = ${blob.tenantId}::uuid AND sha256 = ${blob.sha256}
+                FOR KEY SHARE) AS existing)::int AS held`;
+    if (row && row.inserted + row.held > 0) return;
   }
   throw new Error(`could not keep blob ${blob.sha256}: it was deleted three times in a row`);
 }

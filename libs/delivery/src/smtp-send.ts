@@ -32,28 +32,143 @@ export interface HostResult {
   durationMs: number;
 }
 
+interface IdleSession {
+  conn: SMTPConnection;
+  messages: number;
+  timer: NodeJS.Timeout;
+  onGone: () => void;
+}
+
+export interface SessionCacheOptions {
+  /** How long an idle session is kept for the next message to the same host (Postfix: 2 s). */
+  idleMs: number;
+  /** Messages one session carries before it is closed (Postfix limits reuse by time; 0: no limit). */
+  maxMessages: number;
+}
+
+/**
+ * Open SMTP sessions kept between messages to the same host, as Postfix's connection cache
+ * does: a session that ended its transaction cleanly waits `idleMs` for the next message to the
+ * same address (and, under an MTA-STS policy, the same verified name). Opening a session costs
+ * a TCP handshake, the greeting (servers often delay it on purpose), EHLO and STARTTLS; reusing
+ * one costs an RSET. A session that breaks while idle is simply dropped.
+ */
+export class SmtpSessionCache {
+  private readonly idle = new Map<string, IdleSession[]>();
+
+  constructor(private readonly options: SessionCacheOptions) {}
+
+  get enabled(): boolean {
+    return this.options.idleMs > 0;
+  }
+
+  /** An idle session for `key` that still answers RSET, or null. */
+  async take(key: string): Promise<{ conn: SMTPConnection; messages: number } | null> {
+    for (;;) {
+      const list = this.idle.get(key);
+      const session = list?.pop();
+      if (!session) return null;
+      if (list!.length === 0) this.idle.delete(key);
+      clearTimeout(session.timer);
+      session.conn.removeListener('error', session.onGone);
+      session.conn.removeListener('end', session.onGone);
+      // The remote may have closed it a moment ago; RSET proves it is there before a message rides on it.
+      const alive = await new Promise<boolean>((resolve) => {
+        const fail = () => resolve(false);
+        session.conn.once('error', fail);
+        session.conn.once('end', fail);
+        session.conn.reset((err) => {
+          session.conn.removeListener('error', fail);
+          session.conn.removeListener('end', fail);
+          resolve(!err);
+        });
+      });
+      if (alive) return { conn: session.conn, messages: session.messages };
+      session.conn.close();
+    }
+  }
+
+  /** Keeps a session whose last transaction ended cleanly; closes it when it has done enough. */
+  give(key: string, conn: SMTPConnection, messages: number): void {
+    if (!this.enabled || (this.options.maxMessages > 0 && messages >= this.options.maxMessages)) {
+      conn.close();
+      return;
+    }
+    const session: IdleSession = {
+      conn,
+      messages,
+      timer: setTimeout(() => drop(), this.options.idleMs),
+      onGone: () => drop(),
+    };
+    const drop = () => {
+      clearTimeout(session.timer);
+      const list = this.idle.get(key);
+      const at = list?.indexOf(session) ?? -1;
+      if (at >= 0) list!.splice(at, 1);
+      if (list && list.length === 0) this.idle.delete(key);
+      conn.removeListener('error', session.onGone);
+      conn.removeListener('end', session.onGone);
+      conn.close();
+    };
+    conn.on('error', session.onGone);
+    conn.on('end', session.onGone);
+    this.idle.set(key, [...(this.idle.get(key) ?? []), session]);
+  }
+
+  /** Idle sessions right now (metrics and tests). */
+  size(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
+  }
+
+  /** Closes every idle session (QUIT), for shutdown. */
+  closeAll(): void {
+    for (const list of [...this.idle.values()]) {
+      for (const session of [...list]) session.onGone();
+    }
+  }
+}
+
+/** Sessions are shared by address and port, TLS requirement, our HELO name and, when TLS is verified, the name. */
+function sessionKey(a: HostAttempt): string {
+  return [a.ip, a.port, a.heloName, a.requireTls ? `tls:${a.host}` : 'opportunistic'].join('|');
+}
+
 /**
  * One SMTP transaction with one host for all recipients of one domain (RFC 5321 §3.3):
  * opportunistic STARTTLS (required when `requireTls`), per-recipient replies to RCPT, and the
- * DATA reply for those accepted. Every failure becomes replies; nothing throws.
+ * DATA reply for those accepted. Every failure becomes replies; nothing throws. With a session
+ * cache, an idle session to the same host is used when there is one, and a session that ends
+ * its transaction cleanly is kept for the next message.
  */
-export async function sendToHost(a: HostAttempt): Promise<HostResult> {
+export async function sendToHost(a: HostAttempt, cache?: SmtpSessionCache): Promise<HostResult> {
   const started = Date.now();
-  const conn = new SMTPConnection({
-    host: a.ip,
-    port: a.port,
-    name: a.heloName,
-    opportunisticTLS: !a.requireTls,
-    requireTLS: a.requireTls,
-    connectionTimeout: a.connectTimeoutMs,
-    greetingTimeout: a.connectTimeoutMs,
-    socketTimeout: a.socketTimeoutMs,
-    // Verify against the MX name when TLS is required (MTA-STS); opportunistic TLS accepts any
-    // certificate, as every MTA does without a policy (RFC 7435).
-    tls: { servername: a.host, rejectUnauthorized: a.requireTls, ...(a.ca ? { ca: a.ca } : {}) },
-    logger: false,
-  });
-  let connected = false;
+  const key = sessionKey(a);
+  const cached = cache?.enabled ? await cache.take(key) : null;
+  const conn =
+    cached?.conn ??
+    new SMTPConnection({
+      host: a.ip,
+      port: a.port,
+      name: a.heloName,
+      opportunisticTLS: !a.requireTls,
+      requireTLS: a.requireTls,
+      connectionTimeout: a.connectTimeoutMs,
+      greetingTimeout: a.connectTimeoutMs,
+      socketTimeout: a.socketTimeoutMs,
+      // Verify against the MX name when TLS is required (MTA-STS); opportunistic TLS accepts any
+      // certificate, as every MTA does without a policy (RFC 7435).
+      tls: { servername: a.host, rejectUnauthorized: a.requireTls, ...(a.ca ? { ca: a.ca } : {}) },
+      logger: false,
+    });
+  if (!cached) {
+    // Always one 'error' listener, so an error after the session's own listeners are gone (a
+    // reset while closing) is never an unhandled 'error' event that ends the process.
+    conn.on('error', () => undefined);
+  }
+  let connected = cached !== null;
+  let keep = false;
   const done = (replies: RecipientReply[]): HostResult => ({
     connected,
     tls: conn.secure,
@@ -62,10 +177,14 @@ export async function sendToHost(a: HostAttempt): Promise<HostResult> {
   });
   // Timeouts and resets arrive as 'error' or 'end' events, sometimes without the pending
   // callback ever being called (a greeting that never comes): race every step against them.
+  let onError: (err: Error) => void = () => undefined;
+  let onEnd: () => void = () => undefined;
   const broken = new Promise<never>((_, reject) => {
-    conn.on('error', reject);
-    conn.on('end', () => reject(Object.assign(new Error('connection closed by the remote'), { code: 'ECONNECTION' })));
+    onError = reject;
+    onEnd = () => reject(Object.assign(new Error('connection closed by the remote'), { code: 'ECONNECTION' }));
   });
+  conn.on('error', onError);
+  conn.on('end', onEnd);
   broken.catch(() => undefined);
   const deadline = setTimeout(() => {
     conn.emit(
@@ -75,11 +194,13 @@ export async function sendToHost(a: HostAttempt): Promise<HostResult> {
     conn.close();
   }, a.sessionTimeoutMs);
   try {
-    await Promise.race([
-      broken,
-      new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve()))),
-    ]);
-    connected = true;
+    if (!cached) {
+      await Promise.race([
+        broken,
+        new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve()))),
+      ]);
+      connected = true;
+    }
     const info = await Promise.race([
       broken,
       new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
@@ -88,6 +209,7 @@ export async function sendToHost(a: HostAttempt): Promise<HostResult> {
         ),
       ),
     ]);
+    keep = true;
     const rejected = new Map(
       (info.rejectedErrors ?? []).map((e) => [(e as { recipient?: string }).recipient ?? '', e]),
     );
@@ -103,7 +225,9 @@ export async function sendToHost(a: HostAttempt): Promise<HostResult> {
       rejectedErrors?: (SMTPConnection.SMTPError & { recipient?: string })[];
     };
     if (e.rejectedErrors?.length) {
-      // Every recipient was refused at RCPT: each keeps its own reply (some 4xx, some 5xx).
+      // Every recipient was refused at RCPT: each keeps its own reply (some 4xx, some 5xx). The
+      // session itself is fine unless the server said it is closing (421).
+      keep = e.responseCode !== 421;
       const byRecipient = new Map(e.rejectedErrors.map((r) => [r.recipient ?? '', r]));
       return done(
         a.recipients.map((recipient) => {
@@ -129,6 +253,9 @@ export async function sendToHost(a: HostAttempt): Promise<HostResult> {
     return done(a.recipients.map((recipient) => ({ recipient, code: e.responseCode, response })));
   } finally {
     clearTimeout(deadline);
-    conn.close();
+    conn.removeListener('error', onError);
+    conn.removeListener('end', onEnd);
+    if (keep && cache?.enabled) cache.give(key, conn, (cached?.messages ?? 0) + 1);
+    else conn.close();
   }
 }

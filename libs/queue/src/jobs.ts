@@ -56,7 +56,8 @@ export interface JobPayloads {
   [JobName.PurgeDeleted]: Record<string, never>;
   [JobName.BlobGc]: Record<string, never>;
   [JobName.QuotaRecount]: Record<string, never>;
-  [JobName.DeliverySend]: { tenantId: string; deliveryId: string };
+  /** `attempt`: set on a retry queued after that many attempts (its own job id). */
+  [JobName.DeliverySend]: { tenantId: string; deliveryId: string; attempt?: number };
   [JobName.DeliverySweep]: Record<string, never>;
   [JobName.MessageParse]: Record<string, never>;
 }
@@ -74,7 +75,8 @@ export const JOB_QUEUE: { [J in JobName]: QueueName } = {
   [JobName.BlobGc]: QueueName.Storage,
   [JobName.QuotaRecount]: QueueName.Storage,
   [JobName.DeliverySend]: QueueName.Deliveries,
-  [JobName.DeliverySweep]: QueueName.Deliveries,
+  // Not behind the send jobs: a sweep queued after a backlog of 10,000 sends runs when they have.
+  [JobName.DeliverySweep]: QueueName.Maintenance,
   [JobName.MessageParse]: QueueName.Messages,
 };
 
@@ -105,5 +107,5 @@ export function jobIdFor<J extends JobName>(name: J, payload: JobPayloads[J]): s
 const JOB_IDS: { [J in JobName]?: (payload: JobPayloads[J]) => string } = {
   [JobName.DomainCheck]: (p) => `domain-check-${p.domainId}`,
   [JobName.WebhookDeliver]: (p) => `webhook-${p.webhookDeliveryId}`,
-  [JobName.DeliverySend]: (p) => `delivery-${p.deliveryId}`,
+  [JobName.DeliverySend]: (p) => `delivery-${p.deliveryId}${p.attempt ? `-${p.attempt}` : ''}`,
 };

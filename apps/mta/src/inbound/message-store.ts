@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { storeBlob, type Prisma, type PrismaClient } from '@mailroom/db';
-import type { FolderChoice, MailboxCopy, TenantPlan, VacationPlan } from './delivery-planner';
+import type { MailboxCopy, TenantPlan, VacationPlan } from './delivery-planner';
 import { replies } from './smtp-reply';
 import { tenantUsage } from './tenant-usage';
 
@@ -96,49 +96,62 @@ export class MessageStore {
     }
   }
 
-  /** One mailbox copy: quota re-checked and updated, folder uid allocated, message row. */
+  /**
+   * One mailbox copy: quota re-checked and updated, folder uid allocated, message row, in one
+   * statement (this runs for every recipient of every message; it was four Prisma queries).
+   * The mailbox row is locked before the folder row, as everywhere else.
+   */
   async storeCopy(tx: Tx, tenantId: string, copy: MailboxCopy, req: StoreRequest, sha256: string): Promise<string> {
     const size = req.bytes.length;
     const mailboxId = copy.target.mailboxId;
-    // The RCPT check is advisory; this conditional update is the one that holds under concurrency.
-    const updated = await tx.$executeRaw`
-      UPDATE mailboxes SET used_bytes = used_bytes + ${size}, message_count = message_count + 1, updated_at = now()
-      WHERE tenant_id = ${tenantId}::uuid AND id = ${mailboxId}::uuid AND status = 'active'
-        AND used_bytes + ${size} <= quota_bytes`;
-    if (updated === 0) throw replies.quotaRace();
-    const folderId = await resolveFolder(tx, tenantId, mailboxId, copy.folder);
-    const { uidNext } = await tx.folder.update({
-      where: { tenantId_id: { tenantId, id: folderId } },
-      data: { uidNext: { increment: 1 } },
-      select: { uidNext: true },
-    });
-    const message = await tx.message.create({
-      data: {
-        tenantId,
-        mailboxId,
-        folderId,
-        blobSha256: sha256,
-        uid: uidNext - 1,
-        size,
-        flags: copy.flags,
-        envelopeFrom: req.envelopeFrom,
-        envelopeTo: copy.envelopeTo,
-        remoteIp: req.remoteIp,
-        heloName: req.helo,
-        messageIdHeader: req.header.messageId,
-        subject: req.header.subject,
-        fromAddress: req.header.fromAddress,
-        fromName: req.header.fromName,
-        toAddresses: req.header.toAddresses,
-        sentAt: req.header.sentAt,
-        spamScore: req.spamScore,
-        authResults: req.authResults,
-        filterTrace: copy.filterTrace ?? undefined,
-        parseStatus: 'pending',
-      },
-      select: { id: true },
-    });
-    return message.id;
+    // A named folder (a filter's fileinto) falls back to the Inbox when it does not exist.
+    let name = copy.folder.kind === 'named' ? copy.folder.name : null;
+    const kind = copy.folder.kind === 'named' ? 'inbox' : copy.folder.kind;
+    const h = req.header;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const [row] = await tx.$queryRaw<{ folder_id: string | null; counted: number; message_id: string | null }[]>`
+        WITH target AS (
+          SELECT id FROM folders
+          WHERE tenant_id = ${tenantId}::uuid AND mailbox_id = ${mailboxId}::uuid
+            AND (name = ${name} OR kind = ${kind}::"FolderKind")
+          ORDER BY (name = ${name}) DESC NULLS LAST, created_at
+          LIMIT 1
+        ), counted AS (
+          -- The RCPT check is advisory; this conditional update is the one that holds under concurrency.
+          UPDATE mailboxes
+          SET used_bytes = used_bytes + ${size}, message_count = message_count + 1, updated_at = now()
+          WHERE tenant_id = ${tenantId}::uuid AND id = ${mailboxId}::uuid AND status = 'active'
+            AND used_bytes + ${size} <= quota_bytes AND EXISTS (SELECT 1 FROM target)
+          RETURNING id
+        ), uid AS (
+          UPDATE folders SET uid_next = uid_next + 1
+          WHERE tenant_id = ${tenantId}::uuid AND id = (SELECT id FROM target) AND EXISTS (SELECT 1 FROM counted)
+          RETURNING id, uid_next - 1 AS uid
+        ), message AS (
+          INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, size, flags, envelope_from,
+            envelope_to, remote_ip, helo_name, message_id_header, subject, from_address, from_name, to_addresses,
+            sent_at, spam_score, auth_results, filter_trace, parse_status)
+          SELECT ${tenantId}::uuid, ${mailboxId}::uuid, uid.id, ${sha256}, uid.uid, ${size}, ${copy.flags}::text[],
+            ${req.envelopeFrom}, ${copy.envelopeTo}, ${req.remoteIp}, ${req.helo}, ${h.messageId}, ${h.subject},
+            ${h.fromAddress}, ${h.fromName}, ${h.toAddresses}::text[], ${h.sentAt}::timestamptz,
+            ${req.spamScore}::float8, ${JSON.stringify(req.authResults)}::jsonb,
+            ${copy.filterTrace ? JSON.stringify(copy.filterTrace) : null}::jsonb, 'pending'
+          FROM uid
+          RETURNING id
+        )
+        SELECT (SELECT id::text FROM target) AS folder_id, (SELECT count(*) FROM counted)::int AS counted,
+               (SELECT id::text FROM message) AS message_id`;
+      if (row?.message_id) return row.message_id;
+      if (row && row.folder_id !== null) {
+        // Nothing was written: a full or disabled mailbox, or (if the mailbox was counted) the
+        // folder deleted under us; either way the transaction rolls back.
+        if (row.counted === 0) throw replies.quotaRace();
+        throw replies.storeFailed();
+      }
+      // No folder of that kind yet (a mailbox made before its folders): create it, then again.
+      name = await createSpecialFolder(tx, tenantId, mailboxId, kind);
+    }
+    throw replies.storeFailed();
   }
 
   private async queueVacation(tx: Tx, tenantId: string, plan: VacationPlan, req: StoreRequest, source?: string) {
@@ -181,30 +194,21 @@ export async function checkTenantQuota(tx: Tx, tenantId: string, addedBytes = 0)
 
 const SPECIAL_FOLDERS = { inbox: 'INBOX', junk: 'Junk', sent: 'Sent' } as const;
 
-/** The folder a copy goes to; INBOX, Junk and Sent are created when a mailbox has none yet. */
-async function resolveFolder(tx: Tx, tenantId: string, mailboxId: string, choice: FolderChoice): Promise<string> {
-  if (choice.kind === 'named') {
-    const named = await tx.folder.findFirst({
-      where: { tenantId, mailboxId, name: choice.name },
-      select: { id: true },
-    });
-    if (named) return named.id;
-    return resolveFolder(tx, tenantId, mailboxId, { kind: 'inbox' });
-  }
-  const existing = await tx.folder.findFirst({
-    where: { tenantId, mailboxId, kind: choice.kind },
-    orderBy: { createdAt: 'asc' },
-    select: { id: true },
-  });
-  if (existing) return existing.id;
-  const name = SPECIAL_FOLDERS[choice.kind];
-  const created = await tx.folder.upsert({
+/** INBOX, Junk or Sent for a mailbox that has none yet. */
+async function createSpecialFolder(
+  tx: Tx,
+  tenantId: string,
+  mailboxId: string,
+  kind: keyof typeof SPECIAL_FOLDERS,
+): Promise<string> {
+  const name = SPECIAL_FOLDERS[kind];
+  await tx.folder.upsert({
     where: { tenantId_mailboxId_name: { tenantId, mailboxId, name } },
-    create: { tenantId, mailboxId, name, kind: choice.kind },
+    create: { tenantId, mailboxId, name, kind },
     update: {},
     select: { id: true },
   });
-  return created.id;
+  return name;
 }
 
 export interface OutboundRow {

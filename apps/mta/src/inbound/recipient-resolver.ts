@@ -1,5 +1,5 @@
 import { isBounceLocalPart, parseMailAddress, parseVerpLocalPart, type MailAddress } from '@mailroom/mail';
-import type { DomainRow, MailboxRow, RecipientRepository, TenantRow } from './recipient.repository';
+import type { DomainRow, MailboxRow, NamedDomainRow, RecipientRepository, TenantRow } from './recipient.repository';
 import { replies, type SmtpReply } from './smtp-reply';
 
 /** A mailbox a recipient reaches, with what quota checks need. */
@@ -75,8 +75,8 @@ export class RecipientResolver {
     }
     const domain = await this.acceptedDomain(address.domain);
     if (!domain) throw replies.relayDenied(rcpt);
-    const tenant = await this.repo.findTenant(domain.tenantId);
-    if (!tenant || tenant.status === 'deleted') throw replies.unknownUser(rcpt);
+    const { tenant } = domain;
+    if (tenant.status === 'deleted') throw replies.unknownUser(rcpt);
     if (tenant.status === 'suspended') throw replies.tenantSuspended(rcpt);
     const target = await this.aliasTarget(domain);
     if (!target) throw replies.relayDenied(rcpt);
@@ -97,7 +97,7 @@ export class RecipientResolver {
     return (await this.acceptedDomain(domainName)) !== null;
   }
 
-  private async acceptedDomain(name: string): Promise<DomainRow | null> {
+  private async acceptedDomain(name: string): Promise<NamedDomainRow | null> {
     const domain = await this.repo.findDomainByName(name);
     return domain && !domain.deletedAt && ACCEPTED_DOMAIN_STATUSES.has(domain.status) ? domain : null;
   }
@@ -155,13 +155,14 @@ export class RecipientResolver {
   private async lookup(domain: DomainRow, localKey: string): Promise<Hit | null> {
     const plus = localKey.indexOf('+');
     const keys = plus > 0 ? [localKey, localKey.slice(0, plus)] : [localKey];
+    const found = await this.repo.findLocalParts(domain.tenantId, domain.id, [...keys, '*']);
     for (const key of keys) {
-      const mailbox = await this.repo.findMailbox(domain.tenantId, domain.id, key);
+      const mailbox = found.mailboxes.get(key);
       if (mailbox) return { kind: 'mailbox', row: mailbox };
-      const alias = await this.repo.findAlias(domain.tenantId, domain.id, key);
+      const alias = found.aliases.get(key);
       if (alias) return { kind: 'alias', destinations: alias.destinations };
     }
-    const catchAll = await this.repo.findAlias(domain.tenantId, domain.id, '*');
+    const catchAll = found.aliases.get('*');
     return catchAll ? { kind: 'alias', destinations: catchAll.destinations } : null;
   }
 

@@ -9,6 +9,7 @@ import {
   MtaStsResolver,
   mxMatches,
   sendToHost,
+  SmtpSessionCache,
   type MtaStsOptions,
   type RecipientReply,
 } from '@mailroom/delivery';
@@ -30,6 +31,8 @@ export interface DeliveryResult {
   deferred: number;
   bounced: number;
   webhookDeliveryIds: string[];
+  /** Deferred deliveries: when each is due again, and after how many attempts. */
+  retries: { deliveryId: string; attempt: number; at: Date }[];
 }
 
 /**
@@ -42,6 +45,8 @@ export interface DeliveryResult {
 export class DeliveryAgent {
   private readonly active = new Map<string, number>();
   private readonly sts: MtaStsResolver;
+  /** Idle sessions per remote host, reused for the next message (DELIVERY_CONNECTION_CACHE_MS). */
+  readonly sessions: SmtpSessionCache;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -50,6 +55,15 @@ export class DeliveryAgent {
     private readonly options: { mtaSts?: MtaStsOptions } = {},
   ) {
     this.sts = new MtaStsResolver(resolver, options.mtaSts);
+    this.sessions = new SmtpSessionCache({
+      idleMs: config.DELIVERY_CONNECTION_CACHE_MS,
+      maxMessages: config.DELIVERY_CONNECTION_REUSE_LIMIT,
+    });
+  }
+
+  /** Closes idle sessions (QUIT); the process is stopping. */
+  close(): void {
+    this.sessions.closeAll();
   }
 
   async deliver(ids: { tenantId: string; deliveryId: string }): Promise<DeliveryResult | null> {
@@ -155,20 +169,23 @@ export class DeliveryAgent {
         continue;
       }
       for (const ip of ips.ips.slice(0, 2)) {
-        const result = await sendToHost({
-          host: host.name,
-          ip,
-          port: this.config.SMTP_DELIVERY_PORT,
-          heloName: this.config.MX_HOSTNAME,
-          requireTls: enforce,
-          ca: this.options.mtaSts?.ca,
-          connectTimeoutMs: this.config.DELIVERY_CONNECT_TIMEOUT_MS,
-          socketTimeoutMs: this.config.DELIVERY_SOCKET_TIMEOUT_MS,
-          sessionTimeoutMs: this.config.DELIVERY_SESSION_TIMEOUT_MS,
-          from,
-          recipients,
-          message: raw,
-        });
+        const result = await sendToHost(
+          {
+            host: host.name,
+            ip,
+            port: this.config.SMTP_DELIVERY_PORT,
+            heloName: this.config.MX_HOSTNAME,
+            requireTls: enforce,
+            ca: this.options.mtaSts?.ca,
+            connectTimeoutMs: this.config.DELIVERY_CONNECT_TIMEOUT_MS,
+            socketTimeoutMs: this.config.DELIVERY_SOCKET_TIMEOUT_MS,
+            sessionTimeoutMs: this.config.DELIVERY_SESSION_TIMEOUT_MS,
+            from,
+            recipients,
+            message: raw,
+          },
+          this.sessions,
+        );
         last = { replies: result.replies, host: host.name, ip, durationMs: result.durationMs };
         // A host that spoke SMTP decided; one that did not (refused, timed out) passes to the next.
         if (result.connected) return last;
@@ -205,14 +222,14 @@ export class DeliveryAgent {
    * (a worker died mid-session; the remote may have taken the message, so a resend can
    * duplicate: the one window PostgreSQL cannot close). Returns the due ids to queue.
    */
-  async sweep(stuckAfterMinutes = 15): Promise<{ tenantId: string; id: string }[]> {
+  async sweep(stuckAfterMinutes = 15): Promise<{ tenantId: string; id: string; attempts: number }[]> {
     await this.prisma.$executeRaw`
       UPDATE deliveries SET status = 'deferred', next_attempt_at = now(), updated_at = now()
       WHERE status = 'sending' AND last_attempt_at < now() - make_interval(mins => ${stuckAfterMinutes})`;
-    const due = await this.prisma.$queryRaw<{ tenant_id: string; id: string }[]>`
-      SELECT tenant_id, id FROM deliveries
+    const due = await this.prisma.$queryRaw<{ tenant_id: string; id: string; attempts: number }[]>`
+      SELECT tenant_id, id, attempts FROM deliveries
       WHERE status IN ('queued', 'deferred') AND next_attempt_at <= now()
       ORDER BY next_attempt_at LIMIT 1000`;
-    return due.map((d) => ({ tenantId: d.tenant_id, id: d.id }));
+    return due.map((d) => ({ tenantId: d.tenant_id, id: d.id, attempts: d.attempts }));
   }
 }

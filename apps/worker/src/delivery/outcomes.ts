@@ -136,6 +136,9 @@ export async function recordOutcomes(
       deferred: count('deferred'),
       bounced: count('bounced'),
       webhookDeliveryIds,
+      retries: outcomes
+        .filter((o) => o.status === 'deferred' && o.next)
+        .map((o) => ({ deliveryId: o.claimed.id, attempt: o.claimed.attempts, at: o.next! })),
     };
   });
 }
