@@ -24,7 +24,7 @@
 //             the config accepts; a deferral only comes back through the sweep), the baseline's
 //             BullMQ backoff 1 s, Postfix's minimal/maximal_backoff_time and queue_run_delay 1s.
 // Targets: mailroom, baseline, and postfix when the postfix package is installed and this runs as
-// root (bench/lib/outbound-postfix.mjs runs a private instance on a high port).
+// root (startPostfixRelay in bench/lib/postfix.mjs runs a private instance on a high port).
 // Other flags: --concurrency 10 (worker jobs, baseline jobs, Postfix deliveries), --domains 20,
 //   --targets mailroom,baseline,postfix, --greet-ms 0 (sink's greeting delay), --log-level info
 //   (the worker's), --keep (the database), --profile (a V8 CPU profile of the worker, under /tmp).
@@ -46,8 +46,8 @@ import {
   seedBacklog,
   seedSender,
 } from './lib/outbound-data.mjs';
-import { postfixCommand } from './lib/outbound-postfix.mjs';
 import { startBaseline, startMailroom, startPostfixTarget } from './lib/outbound-targets.mjs';
+import { postfixStatus } from './lib/postfix.mjs';
 import {
   fmt,
   log,
@@ -284,8 +284,9 @@ function header(extra) {
     `recipient's arrival, greeting after ${settings.greetMs} ms. Concurrency ${settings.concurrency} everywhere (worker`,
     `WORKER_CONCURRENCY, baseline jobs, Postfix default_destination_concurrency_limit). mailroom is`,
     `the built worker process (LOG_LEVEL=${settings.logLevel}, otherwise default settings), not the in-process agent.`,
-    "CPU: that target's process(es) from /proc (Postfix: master + children); DB CPU: the PostgreSQL",
-    "backends of the bench database (rate mode: the producer's inserts too).",
+    "CPU: that target's process(es) from /proc (Postfix: its whole process tree, reaped daemons included;",
+    'its peak RSS is the peak of the summed PSS); DB CPU: the PostgreSQL backends of the bench database',
+    "(rate mode: the producer's inserts too).",
     ...extra,
   ].join('\n');
 }
@@ -446,10 +447,10 @@ function rateMarkdown(rows) {
 async function main() {
   if (!['backlog', 'rate', 'tempfail'].includes(mode)) throw new Error(`--mode backlog|rate|tempfail, not ${mode}`);
   const { redisUrl } = serviceUrls();
-  const postfix = postfixCommand();
+  const postfix = postfixStatus();
   const wanted = flags.targets ? String(flags.targets).split(',') : ['baseline', 'postfix', 'mailroom'];
-  const targets = wanted.filter((t) => t !== 'postfix' || postfix);
-  if (wanted.includes('postfix') && !postfix) log('postfix: not installed (or not root), no Postfix row');
+  const targets = wanted.filter((t) => t !== 'postfix' || postfix.ok);
+  if (wanted.includes('postfix') && !postfix.ok) log(`postfix: ${postfix.why}, no Postfix row`);
   const count = settings.messages;
   const masterKey = randomBytes(32);
   const db = await createBenchDatabase('outbound', { keep: !!flags.keep });
@@ -473,7 +474,6 @@ async function main() {
       tenantId,
       redisUrl,
       masterKey,
-      command: postfix,
       dnsPort: dns.port,
       sinkPort: sink.port,
       concurrency: settings.concurrency,

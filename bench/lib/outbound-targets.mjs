@@ -4,14 +4,14 @@
 //   cpu(), peakRssMb() of the process(es) doing the delivery work; stop()
 // mailroom: the built worker (dist/apps/worker/src/main.js) as its own process;
 // baseline:  bench/lib/outbound-baseline.mjs as its own process;
-// postfix:   a private Postfix relaying to the same sink (bench/lib/outbound-postfix.mjs).
+// postfix:   a private Postfix relaying to the same sink (startPostfixRelay, bench/lib/postfix.mjs).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { freePort, startNode } from './env.mjs';
 import { dist, message, recipient, SENDER_DOMAIN, submitOne } from './outbound-data.mjs';
-import { startPostfix } from './outbound-postfix.mjs';
+import { startPostfixRelay } from './postfix.mjs';
 import { root } from './report.mjs';
 
 const require = createRequire(import.meta.url);
@@ -181,12 +181,25 @@ export async function startBaseline({ db, redisUrl, sinkPort, concurrency, pool,
 }
 
 /**
- * Postfix relaying to the sink. The backlog is submitted over SMTP into the hold queue before
- * the clock starts (queue() only releases it); in rate mode each message is submitted over
- * SMTP and counts as accepted at Postfix's 250 (the queue file is on disk).
+ * The retry schedule the workers get in tempfail mode, one second, for Postfix: a deferred
+ * message is retried after 1 s, and the deferred queue is scanned every second. Set in every
+ * mode (the released backlog passes through the deferred queue too).
  */
-export async function startPostfixTarget({ command, sinkPort, concurrency, hold, domains }) {
-  const postfix = await startPostfix({ command, sinkPort, concurrency, hold });
+const POSTFIX_RETRY_1S = { queue_run_delay: '1s', minimal_backoff_time: '1s', maximal_backoff_time: '1s' };
+
+/**
+ * Postfix relaying to the sink, at most `concurrency` deliveries at once (like the workers' job
+ * concurrency). The backlog is submitted over SMTP into the hold queue before the clock starts
+ * (queue() only releases it); in rate mode each message is submitted over SMTP and counts as
+ * accepted at Postfix's 250 (the queue file is on disk). CPU and memory: its whole process tree.
+ */
+export async function startPostfixTarget({ sinkPort, concurrency, hold, domains }) {
+  const postfix = await startPostfixRelay({
+    sink: { host: '127.0.0.1', port: sinkPort },
+    destinationConcurrency: concurrency,
+    hold,
+    main: POSTFIX_RETRY_1S,
+  });
   const transport = nodemailer.createTransport({
     pool: true,
     host: '127.0.0.1',
@@ -203,9 +216,9 @@ export async function startPostfixTarget({ command, sinkPort, concurrency, hold,
   return {
     name: 'postfix',
     usesDb: false,
-    logFile: path.join(postfix.dir, 'maillog'),
-    cpu: postfix.cpu,
-    peakRssMb: postfix.peakRssMb,
+    logFile: postfix.logFile,
+    cpu: postfix.proc.cpu,
+    peakRssMb: postfix.proc.peakRssMb,
     queued: postfix.queued,
     /** Untimed: fills the hold queue with `count` messages. */
     async prepare(count) {

@@ -1,13 +1,13 @@
-// Postfix as a baseline: a private instance under a temporary folder (its own main.cf and
-// master.cf, queue and data directories), listening on a free loopback port and relaying
-// everything, queue on disk, to a local sink; plus Postfix's own smtp-sink and smtp-source.
-// Nothing of the system-wide Postfix is used but its binaries (and the package's file list in
-// /etc/postfix, which `postfix check` reads): /etc/postfix needs no main.cf, and no system
-// Postfix needs to run.
+// Postfix as a baseline, for bench/inbound.mjs and bench/outbound.mjs: a private instance under
+// a temporary folder (its own main.cf and master.cf, queue and data directories), listening on a
+// free loopback port and relaying everything, queue on disk, to a local sink; plus Postfix's own
+// smtp-sink and smtp-source. Nothing of the system-wide Postfix is used but its binaries (and the
+// package's file list in /etc/postfix, which `postfix check` reads): /etc/postfix needs no
+// main.cf, and no system Postfix needs to run.
 //
 //   startSmtpSink({ port })                       → { port, messages(), stop() }
-//   startPostfixRelay({ sink: { host, port }, port?, main?, smtpdProcesses? })
-//                                       → { port, dir, version, logFile, proc, queued(), drain(), stop() }
+//   startPostfixRelay({ sink: { host, port }, port?, main?, smtpdProcesses?, destinationConcurrency?, hold? })
+//                            → { port, dir, version, logFile, proc, queued(), drain(), release(), stop() }
 //   runSmtpSource({ port, jobs, sessions, perConnection })   → like runLoad, without latencies
 //
 // The master runs as root (it must: it binds the port and starts each daemon as the postfix
@@ -23,6 +23,7 @@ const POSTFIX = '/usr/sbin/postfix';
 const SMTP_SINK = '/usr/sbin/smtp-sink';
 const SMTP_SOURCE = '/usr/sbin/smtp-source';
 const POSTCONF = '/usr/sbin/postconf';
+const POSTSUPER = '/usr/sbin/postsuper';
 const MAIL_OWNER = 'postfix';
 
 /** How to get Postfix on Debian without it configuring (or starting) a system-wide instance. */
@@ -32,7 +33,7 @@ export const POSTFIX_INSTALL_HINT =
 
 /** { ok, version } when Postfix, smtp-sink and smtp-source are installed and we are root; else { ok: false, why }. */
 export function postfixStatus() {
-  const missing = [POSTFIX, POSTCONF, SMTP_SINK, SMTP_SOURCE].filter((p) => !fs.existsSync(p));
+  const missing = [POSTFIX, POSTCONF, POSTSUPER, SMTP_SINK, SMTP_SOURCE].filter((p) => !fs.existsSync(p));
   if (missing.length > 0) return { ok: false, why: `not installed (${POSTFIX_INSTALL_HINT})` };
   if (process.getuid?.() !== 0) return { ok: false, why: 'needs root (the master binds and changes user)' };
   try {
@@ -125,9 +126,12 @@ function mainCf({ dir, sink, extra }) {
 
 // No chroot (nothing to copy into it). Postfix runs one smtpd per client session, so
 // `smtpdProcesses` bounds concurrent sessions; the master also uses it as the listen backlog.
-function masterCf(port, smtpdProcesses) {
+// `pickup` (maildrop, unused here) only with `withPickup`: `postfix flush` (postqueue -f) takes
+// a missing public/pickup for a mail system that is down.
+function masterCf(port, smtpdProcesses, withPickup) {
   const services = [
     [`${port}`, 'inet', 'n', '-', 'n', '-', String(smtpdProcesses), 'smtpd'],
+    ...(withPickup ? [['pickup', 'unix', 'n', '-', 'n', '60', '1', 'pickup']] : []),
     ['cleanup', 'unix', 'n', '-', 'n', '-', '0', 'cleanup'],
     ['qmgr', 'unix', 'n', '-', 'n', '300', '1', 'qmgr'],
     ['rewrite', 'unix', '-', '-', 'n', '-', '-', 'trivial-rewrite'],
@@ -173,15 +177,28 @@ function queuedFiles(queueDir) {
 
 /**
  * Starts a private Postfix relaying every message to `sink` ({ host, port }, an SMTP server on
- * loopback). Its smtpd listens on 127.0.0.1:`port` (free if omitted); `main` adds or overrides
- * main.cf settings; `smtpdProcesses` is smtpd's process limit, the most concurrent sessions
- * (Postfix's default: 100; more wait in the listen queue). The master runs in the foreground (`postfix start-fg`) as our child, so the
- * whole instance is one process tree: `proc.cpu()` is its CPU (every daemon, including the ones
- * already gone) and `proc.peakRssMb()` the peak of its summed PSS, sampled twice a second.
- * `queued()` counts undelivered queue files; `drain()` waits until there are none.
- * `stop()` stops the instance and removes the folder. Usable by the outbound bench too.
+ * loopback). Its smtpd listens on 127.0.0.1:`port` (free if omitted); `smtpdProcesses` is smtpd's
+ * process limit, the most concurrent sessions (Postfix's default: 100; more wait in the listen
+ * queue); `destinationConcurrency`, when given, is default_destination_concurrency_limit, the
+ * most parallel deliveries to the sink (Postfix's default: 20). With `hold`, every message
+ * accepted goes to the hold queue and stays there until `release()`: a backlog filled untimed.
+ * `main` adds or overrides main.cf settings last (e.g. retry timing).
+ *
+ * The master runs in the foreground (`postfix start-fg`) as our child, so the whole instance is
+ * one process tree: `proc.cpu()` is its CPU (every daemon, including the ones already gone) and
+ * `proc.peakRssMb()` the peak of its summed PSS, sampled twice a second since the start.
+ * `queued()` counts undelivered queue files (the hold queue included); `drain()` waits until
+ * there are none. `stop()` stops the instance and removes the folder.
  */
-export async function startPostfixRelay({ sink, port, main = {}, smtpdProcesses = 100, label = 'postfix' }) {
+export async function startPostfixRelay({
+  sink,
+  port,
+  main = {},
+  smtpdProcesses = 100,
+  destinationConcurrency,
+  hold = false,
+  label = 'postfix',
+}) {
   const status = postfixStatus();
   if (!status.ok) throw new Error(`Postfix: ${status.why}`);
   port ??= await freePort();
@@ -194,8 +211,14 @@ export async function startPostfixRelay({ sink, port, main = {}, smtpdProcesses 
   fs.mkdirSync(path.join(dir, 'data'));
   const uid = Number(execFileSync('id', ['-u', MAIL_OWNER]).toString().trim());
   fs.chownSync(path.join(dir, 'data'), uid, -1);
-  fs.writeFileSync(path.join(config, 'main.cf'), mainCf({ dir, sink, extra: main }));
-  fs.writeFileSync(path.join(config, 'master.cf'), masterCf(port, smtpdProcesses));
+  const extra = {
+    ...(destinationConcurrency ? { default_destination_concurrency_limit: String(destinationConcurrency) } : {}),
+    // HOLD from every client: each message is accepted (the 250 after DATA) into the hold queue.
+    ...(hold ? { smtpd_relay_restrictions: 'check_client_access static:HOLD, permit_mynetworks, reject' } : {}),
+    ...main,
+  };
+  fs.writeFileSync(path.join(config, 'main.cf'), mainCf({ dir, sink, extra }));
+  fs.writeFileSync(path.join(config, 'master.cf'), masterCf(port, smtpdProcesses, hold));
   const logFile = path.join(dir, 'maillog');
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
@@ -253,6 +276,14 @@ export async function startPostfixRelay({ sink, port, main = {}, smtpdProcesses 
         last = n;
       }
       return true;
+    },
+    /**
+     * Releases the hold queue (postsuper -H moves it to the deferred queue) and asks for the
+     * delivery of all deferred mail now (`postfix flush`) instead of at the next queue run.
+     */
+    release() {
+      execFileSync(POSTSUPER, ['-c', config, '-H', 'ALL'], { env, stdio: 'pipe' });
+      execFileSync(POSTFIX, ['-c', config, 'flush'], { env, stdio: 'pipe' });
     },
     async stop({ keep = false } = {}) {
       memory.stop();
