@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -6,6 +5,7 @@ import { SMTPServer } from 'smtp-server';
 import { JobName, JobProducer } from '@mailroom/queue';
 import { LocalDnsServer } from '../libs/dns/src/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { queueOutboundRows } from './support/outbound-rows';
 import {
   APP_ENTRY,
   appEnv,
@@ -86,31 +86,14 @@ describe('outbound delivery through the worker, with Redis flushed mid-queue', (
       const raw = Buffer.from(
         `From: news@sender.example\r\nSubject: Issue ${m}\r\nMessage-ID: <issue-${m}@sender.example>\r\n\r\nbody ${m}\r\n`,
       );
-      const sha256 = createHash('sha256').update(raw).digest('hex');
-      await db.prisma.messageBlob.create({ data: { tenantId: tenant.id, sha256, size: raw.length, bytes: raw } });
-      const message = await db.prisma.outboundMessage.create({
-        data: {
-          tenantId: tenant.id,
-          kind: 'submission',
-          envelopeFrom: 'news@sender.example',
-          fromDomain: 'sender.example',
-          blobSha256: sha256,
-          size: raw.length,
-        },
+      // All recipients share one domain: the worker sends each message in one SMTP transaction.
+      const ids = await queueOutboundRows(db.prisma, {
+        tenantId: tenant.id,
+        raw,
+        envelopeFrom: 'news@sender.example',
+        recipients: Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, r) => `reader${r}@dest.example`),
       });
-      for (let r = 0; r < RECIPIENTS_PER_MESSAGE; r++) {
-        // All recipients share one domain: the worker sends each message in one SMTP transaction.
-        const d = await db.prisma.delivery.create({
-          data: {
-            tenantId: tenant.id,
-            outboundMessageId: message.id,
-            recipient: `reader${r}@dest.example`,
-            recipientDomain: 'dest.example',
-            expiresAt: new Date(Date.now() + 86_400_000),
-          },
-        });
-        deliveries.push({ tenantId: tenant.id, deliveryId: d.id });
-      }
+      deliveries.push(...ids.map((deliveryId) => ({ tenantId: tenant.id, deliveryId })));
     }
     // Queue everything, as submission would, then start the worker.
     const producerRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
@@ -196,28 +179,13 @@ describe('outbound retries through the worker', () => {
     const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
     for (const r of ['ann', 'bob', 'cat']) {
       const raw = Buffer.from(`From: a@sender.example\r\nSubject: to ${r}\r\n\r\nhello\r\n`);
-      const sha256 = createHash('sha256').update(raw).digest('hex');
-      await db.prisma.messageBlob.create({ data: { tenantId: tenant.id, sha256, size: raw.length, bytes: raw } });
-      const message = await db.prisma.outboundMessage.create({
-        data: {
-          tenantId: tenant.id,
-          kind: 'submission',
-          envelopeFrom: 'a@sender.example',
-          fromDomain: 'sender.example',
-          blobSha256: sha256,
-          size: raw.length,
-        },
+      const [deliveryId] = await queueOutboundRows(db.prisma, {
+        tenantId: tenant.id,
+        raw,
+        envelopeFrom: 'a@sender.example',
+        recipients: [`${r}@dest.example`],
       });
-      const d = await db.prisma.delivery.create({
-        data: {
-          tenantId: tenant.id,
-          outboundMessageId: message.id,
-          recipient: `${r}@dest.example`,
-          recipientDomain: 'dest.example',
-          expiresAt: new Date(Date.now() + 86_400_000),
-        },
-      });
-      await producer.add(JobName.DeliverySend, { tenantId: tenant.id, deliveryId: d.id });
+      await producer.add(JobName.DeliverySend, { tenantId: tenant.id, deliveryId: deliveryId! });
     }
     await producer.close();
     producerRedis.disconnect();

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import selfsigned from 'selfsigned';
@@ -8,6 +8,7 @@ import { createNodeResolver } from '@mailroom/dns';
 import { DeliveryAgent } from '../apps/worker/src/delivery/delivery-agent';
 import { LocalDnsServer } from '../libs/dns/src/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { queueOutboundRows } from './support/outbound-rows';
 import { freePort } from './support/processes';
 
 /** Outbound delivery to domains that publish an MTA-STS policy (RFC 8461). */
@@ -100,33 +101,14 @@ describe('MTA-STS enforcement on delivery', () => {
     const raw = Buffer.from(
       `From: a@sender.example\r\nSubject: s\r\nMessage-ID: <${randomBytes(4).toString('hex')}@x>\r\n\r\nbody\r\n`,
     );
-    const sha256 = createHash('sha256').update(raw).digest('hex');
-    await db.prisma.messageBlob.upsert({
-      where: { tenantId_sha256: { tenantId, sha256 } },
-      create: { tenantId, sha256, size: raw.length, bytes: raw },
-      update: {},
+    const [deliveryId] = await queueOutboundRows(db.prisma, {
+      tenantId,
+      raw,
+      envelopeFrom: 'a@sender.example',
+      recipients: ['ceo@secure.example'],
     });
-    const message = await db.prisma.outboundMessage.create({
-      data: {
-        tenantId,
-        kind: 'submission',
-        envelopeFrom: 'a@sender.example',
-        fromDomain: 'sender.example',
-        blobSha256: sha256,
-        size: raw.length,
-      },
-    });
-    const d = await db.prisma.delivery.create({
-      data: {
-        tenantId,
-        outboundMessageId: message.id,
-        recipient: 'ceo@secure.example',
-        recipientDomain: 'secure.example',
-        expiresAt: new Date(Date.now() + 86_400_000),
-      },
-    });
-    const result = await agent.deliver({ tenantId, deliveryId: d.id });
-    const row = await db.prisma.delivery.findUniqueOrThrow({ where: { tenantId_id: { tenantId, id: d.id } } });
+    const result = await agent.deliver({ tenantId, deliveryId: deliveryId! });
+    const row = await db.prisma.delivery.findUniqueOrThrow({ where: { tenantId_id: { tenantId, id: deliveryId! } } });
     return { result, row };
   }
 
