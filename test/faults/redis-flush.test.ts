@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDnsServer } from '../../libs/dns/src/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { printLedger } from './support/ledger';
 import {
   destinationZone,
+  diagnose,
+  queueDeliveries,
   seedDeliveries,
+  sendJobsInRedis,
   Sink,
+  startAll,
   startRestartableRedis,
   startWorker,
   statusCounts,
@@ -25,7 +28,7 @@ const WORKERS = 2;
 const FLUSH_AFTER_RECEIPTS = 150;
 const SINK_REPLY_DELAY_MS = 40;
 
-const TEST_TIMEOUT_MS = 180_000;
+const TEST_TIMEOUT_MS = 240_000;
 
 describe(`fault: Redis flushed and restarted with ${DELIVERIES} outbound deliveries queued`, () => {
   let db: TestDatabase;
@@ -38,7 +41,8 @@ describe(`fault: Redis flushed and restarted with ${DELIVERIES} outbound deliver
   beforeAll(async () => {
     db = await createTestDatabase();
     dns = await LocalDnsServer.start(destinationZone(DOMAINS));
-    sink = await Sink.start({ replyDelayMs: SINK_REPLY_DELAY_MS });
+    // One listener per worker (each gets its own SMTP_DELIVERY_PORT): the sink sees who sent what.
+    sink = await Sink.start({ listeners: WORKERS, replyDelayMs: SINK_REPLY_DELAY_MS });
     redis = await startRestartableRedis();
   });
   afterAll(async () => {
@@ -50,24 +54,27 @@ describe(`fault: Redis flushed and restarted with ${DELIVERIES} outbound deliver
   });
 
   it(
-    'delivers every one exactly once: the sweeper queues again what Redis lost',
+    'delivers every one exactly once: the sweep of the real workers queues again what Redis lost',
     async () => {
       const started = Date.now();
       const { tenantId, ids } = await seedDeliveries(db.prisma, DELIVERIES, DOMAINS);
-      const settings = workerSettings({
-        redisUrl: redis.url,
-        queuePrefix: prefix,
-        dnsPort: dns.port,
-        sinkPort: sink.port,
-      });
-      for (let n = 0; n < WORKERS; n++) workers.push(await startWorker(`worker-${n}`, db.url, settings));
+      // Queued as the MTA queues them after its commit: one deliveries.send job per delivery.
+      await queueDeliveries(redis.url, prefix, tenantId, ids);
+      await startAll(
+        sink.ports.map((sinkPort, n) =>
+          startWorker(
+            `worker-${n}`,
+            db.url,
+            workerSettings({ redisUrl: redis.url, queuePrefix: prefix, dnsPort: dns.port, sinkPort }),
+          ),
+        ),
+        workers,
+      );
 
-      await waitUntil('the first receipts', async () => sink.receipts >= FLUSH_AFTER_RECEIPTS, 60_000);
-      const connection = new IORedis(redis.url, { maxRetriesPerRequest: null });
-      const queue = new Queue('fault-delivery', { connection, prefix });
-      const inRedis = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+      await waitUntil('the first receipts', async () => sink.receipts >= FLUSH_AFTER_RECEIPTS, 120_000);
+      const inRedis = await sendJobsInRedis(redis.url, prefix);
+      const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
       await connection.flushall();
-      await queue.close();
       connection.disconnect();
       await redis.restart();
       const receiptsAtFlush = sink.receipts;
@@ -76,32 +83,47 @@ describe(`fault: Redis flushed and restarted with ${DELIVERIES} outbound deliver
       await waitUntil(
         'every delivery delivered',
         async () => ((await statusCounts(db.prisma, tenantId)).delivered ?? 0) === DELIVERIES,
-        120_000,
-      );
+        180_000,
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}: ${await diagnose(db.prisma, tenantId, sink, workers)}`);
+      });
       const statuses = await statusCounts(db.prisma, tenantId);
       const lost = ids.filter((id) => !sink.counts.has(id)).length;
+      const rows = await db.prisma.delivery.findMany({
+        where: { tenantId },
+        select: { attempts: true, lastResponse: true },
+      });
+      const byWorker = sink.ports.map((p) => sink.on(p).length);
       printLedger({
         scenario: 'redis-flush-restart',
         sent: DELIVERIES,
-        acknowledged: sink.receipts,
+        acknowledged: sink.acknowledged(),
         stored: statuses.delivered ?? 0,
         delivered: sink.counts.size,
         duplicates: sink.duplicates(),
         lost,
-        jobsInRedisAtFlush:
-          (inRedis.wait ?? 0) + (inRedis.active ?? 0) + (inRedis.delayed ?? 0) + (inRedis.prioritized ?? 0),
+        sendJobsInRedisAtFlush: inRedis.total,
+        waitingAtFlush: inRedis.waiting,
+        activeAtFlush: inRedis.active,
         receiptsAtFlush,
         workers: WORKERS,
+        sentByWorker0: byWorker[0]!,
+        sentByWorker1: byWorker[1]!,
+        attemptsAbove1: rows.filter((r) => r.attempts > 1).length,
         secondsToRecover: Math.round((Date.now() - flushedAt) / 100) / 10,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       });
       // The flush really took queued work away...
-      expect((inRedis.wait ?? 0) + (inRedis.prioritized ?? 0)).toBeGreaterThan(0);
+      expect(inRedis.waiting).toBeGreaterThan(0);
       // ... and none of it was lost or sent twice: no worker died, so there is no duplicate window.
       expect(lost).toBe(0);
       expect(sink.duplicates()).toBe(0);
       expect(sink.counts.size).toBe(DELIVERIES);
       expect([...sink.counts.keys()].every((id) => ids.includes(id))).toBe(true);
+      // Each delivery was claimed once, by one of the two workers, and both did their share.
+      expect(rows.filter((r) => r.attempts !== 1).map((r) => r.lastResponse)).toEqual([]);
+      for (const n of byWorker) expect(n).toBeGreaterThan(0);
+      for (const w of workers) expect(w.proc.child.exitCode, w.proc.output()).toBeNull();
     },
     TEST_TIMEOUT_MS,
   );

@@ -19,7 +19,7 @@ export class BadRemote {
   };
   /** Bytes of continuation lines written: how much a client had to swallow. */
   endlessBytes = 0;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new Map<net.Socket, Behaviour>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
@@ -37,7 +37,7 @@ export class BadRemote {
   }
 
   private session(socket: net.Socket, dripMs: number): void {
-    this.sockets.add(socket);
+    this.sockets.set(socket, 'good');
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     let behaviour: Behaviour = 'good';
@@ -73,6 +73,7 @@ export class BadRemote {
               : domain.startsWith('endless.')
                 ? 'endless-continuation'
                 : 'good';
+          this.sockets.set(socket, behaviour);
           if (behaviour === 'drip') return this.drip(socket, dripMs);
           if (behaviour === 'endless-continuation') return this.endless(socket);
           socket.write('250 2.1.5 Ok\r\n');
@@ -118,9 +119,16 @@ export class BadRemote {
     pump();
   }
 
+  /** Sessions open right now that are dripping or sending endless lines (the hung ones). */
+  hung(): number {
+    let n = 0;
+    for (const b of this.sockets.values()) if (b === 'drip' || b === 'endless-continuation') n++;
+    return n;
+  }
+
   close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets.keys()) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -25,7 +25,18 @@ export async function startMtaProcess(
   });
   const boot = async () => {
     const p = runNode(APP_ENTRY.mta, [], env);
-    await waitForHttp(`http://127.0.0.1:${env.MTA_HEALTH_PORT}/health`, p, 30_000, 200);
+    const url = `http://127.0.0.1:${env.MTA_HEALTH_PORT}/health`;
+    try {
+      await waitForHttp(url, p, 60_000, 200);
+    } catch (err) {
+      // Say which check failed, and never leave a half-started MTA behind.
+      const body = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then(
+        (r) => r.text(),
+        (e: unknown) => String(e),
+      );
+      await p.stop();
+      throw new Error(`the MTA did not become healthy (${body}): ${String(err)}`);
+    }
     return p;
   };
   const handle: MtaProcess = {
