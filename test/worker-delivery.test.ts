@@ -226,9 +226,10 @@ describe('outbound delivery', () => {
   });
 
   it('carries the next message to the same host over the open session, and opens a new one when the remote closed it', async () => {
+    // A long idle allowance and socket timeout: a loaded machine takes seconds between messages.
     const agent = new DeliveryAgent(
       db.prisma,
-      configFor(sink.port, { DELIVERY_CONNECTION_CACHE_MS: '30000' }),
+      configFor(sink.port, { DELIVERY_CONNECTION_CACHE_MS: '30000', DELIVERY_SOCKET_TIMEOUT_MS: '60000' }),
       createNodeResolver(config.DNS_SERVERS, 1000, 1),
     );
     try {
@@ -271,6 +272,35 @@ describe('outbound delivery', () => {
     expect(sink.sessions() - before).toBe(2);
     expect(agent.sessions.size()).toBe(0);
   });
+
+  it('records the outcome even when the database makes it wait longer than a default transaction', async () => {
+    const { deliveries } = await queue(['ok-slowdb@dest.example'], 'slow database');
+    // Another session holds the tenant row: the outcome's event rows wait for it (their foreign
+    // key) for 7 s, past Prisma's default 5 s transaction timeout.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`;
+        locked();
+        await released;
+      },
+      { timeout: 30_000 },
+    );
+    await isLocked;
+    const timer = setTimeout(release, 7_000);
+    const result = await sut.deliver({ tenantId, deliveryId: deliveries[0]!.id });
+    clearTimeout(timer);
+    release();
+    await holder;
+    expect(result).toMatchObject({ delivered: 1 });
+    const after = await row(deliveries[0]!.id);
+    expect(after.status).toBe('delivered');
+    expect(after.events.map((e) => e.type).sort()).toEqual(['attempt', 'delivered']);
+    expect(sink.received.map((r) => r.to)).toEqual([['ok-slowdb@dest.example']]);
+  }, 30_000);
 
   it('defers on 4xx with the retry schedule, then delivers exactly once on the next attempt', async () => {
     const { deliveries } = await queue(['temp@dest.example']);

@@ -8,6 +8,7 @@ import {
   type FailedRecipient,
   type RecipientReply,
 } from '@mailroom/delivery';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { recordEvent } from '@mailroom/webhooks';
 import type { Claimed, DeliveryResult } from './delivery-agent';
 import { storeGeneratedMessage } from './local-store';
@@ -73,74 +74,108 @@ export async function recordOutcomes(
     input.attempt.host,
   );
 
-  return prisma.$transaction(async (tx) => {
-    const webhookDeliveryIds: string[] = [];
-    for (const o of outcomes) {
-      await tx.delivery.updateMany({
-        where: { tenantId: input.tenantId, id: o.claimed.id, status: 'sending' },
-        data: {
-          status: o.status,
-          lastResponse: o.diagnostic,
-          lastResponseCode: o.reply.code ?? null,
-          remoteHost: input.attempt.host,
-          ...(o.status === 'delivered' ? { deliveredAt: now } : {}),
-          ...(o.next ? { nextAttemptAt: o.next } : {}),
-          ...(o.status === 'bounced' && dsn ? { dsnSent: true } : {}),
-        },
+  // The remote has answered: this record must land, or a delivery it took stays 'sending' and
+  // the stuck-row sweep sends it again. Prisma's default of 5 s lost it under lock waits and
+  // load, so the transaction gets longer, and is tried again; the compare-and-set makes a retry
+  // after a commit whose answer was lost a no-op.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction((tx) => writeOutcomes(tx, input, outcomes, dsn, now), {
+        timeout: OUTCOME_TX_TIMEOUT_MS,
+        maxWait: OUTCOME_TX_TIMEOUT_MS,
       });
-      await tx.deliveryEvent.createMany({
-        data: [
-          {
-            tenantId: input.tenantId,
-            deliveryId: o.claimed.id,
-            type: 'attempt',
-            remoteHost: input.attempt.host,
-            remoteIp: input.attempt.ip,
-            smtpCode: o.reply.code ?? null,
-            enhancedCode: enhancedCode(o.reply.response),
-            response: o.reply.response,
-            durationMs: input.attempt.durationMs,
-          },
-          { tenantId: input.tenantId, deliveryId: o.claimed.id, type: o.status, response: o.diagnostic },
-        ],
-      });
-      if (o.hard) {
-        await tx.suppression.upsert({
-          where: { tenantId_address: { tenantId: input.tenantId, address: o.claimed.recipient.toLowerCase() } },
-          create: {
-            tenantId: input.tenantId,
-            address: o.claimed.recipient.toLowerCase(),
-            reason: 'hard_bounce',
-            detail: o.diagnostic.slice(0, 500),
-          },
-          update: {},
-        });
-      }
-      webhookDeliveryIds.push(
-        ...(await recordEvent(tx, input.tenantId, `delivery.${o.status}`, {
-          deliveryId: o.claimed.id,
-          outboundMessageId: input.message.id,
-          messageId: input.message.messageIdHeader,
-          recipient: o.claimed.recipient,
-          attempts: o.claimed.attempts,
-          response: o.diagnostic,
-          nextAttemptAt: o.next?.toISOString() ?? null,
-        })),
-      );
+    } catch (err) {
+      if (attempt >= OUTCOME_TX_ATTEMPTS) throw err;
+      await sleep(attempt * 1_000);
     }
-    if (dsn && input.message.mailboxId) await storeDsn(tx, input.tenantId, input.message, dsn);
-    const count = (s: string) => outcomes.filter((o) => o.status === s).length;
-    return {
-      claimed: outcomes.length,
-      delivered: count('delivered'),
-      deferred: count('deferred'),
-      bounced: count('bounced'),
-      webhookDeliveryIds,
-      retries: outcomes
-        .filter((o) => o.status === 'deferred' && o.next)
-        .map((o) => ({ deliveryId: o.claimed.id, attempt: o.claimed.attempts, at: o.next! })),
-    };
-  });
+  }
+}
+
+const OUTCOME_TX_TIMEOUT_MS = 60_000;
+const OUTCOME_TX_ATTEMPTS = 3;
+
+async function writeOutcomes(
+  tx: Prisma.TransactionClient,
+  input: {
+    tenantId: string;
+    message: OutboundMessage & { blob: { bytes: Uint8Array | null } };
+    attempt: Attempt;
+  },
+  all: Outcome[],
+  dsnBytes: Buffer | null,
+  now: Date,
+): Promise<DeliveryResult> {
+  const webhookDeliveryIds: string[] = [];
+  const outcomes: Outcome[] = [];
+  for (const o of all) {
+    const updated = await tx.delivery.updateMany({
+      where: { tenantId: input.tenantId, id: o.claimed.id, status: 'sending' },
+      data: {
+        status: o.status,
+        lastResponse: o.diagnostic,
+        lastResponseCode: o.reply.code ?? null,
+        remoteHost: input.attempt.host,
+        ...(o.status === 'delivered' ? { deliveredAt: now } : {}),
+        ...(o.next ? { nextAttemptAt: o.next } : {}),
+        ...(o.status === 'bounced' && dsnBytes ? { dsnSent: true } : {}),
+      },
+    });
+    // Not 'sending' any more: this outcome is already recorded (a retried write).
+    if (updated.count === 0) continue;
+    outcomes.push(o);
+    await tx.deliveryEvent.createMany({
+      data: [
+        {
+          tenantId: input.tenantId,
+          deliveryId: o.claimed.id,
+          type: 'attempt',
+          remoteHost: input.attempt.host,
+          remoteIp: input.attempt.ip,
+          smtpCode: o.reply.code ?? null,
+          enhancedCode: enhancedCode(o.reply.response),
+          response: o.reply.response,
+          durationMs: input.attempt.durationMs,
+        },
+        { tenantId: input.tenantId, deliveryId: o.claimed.id, type: o.status, response: o.diagnostic },
+      ],
+    });
+    if (o.hard) {
+      await tx.suppression.upsert({
+        where: { tenantId_address: { tenantId: input.tenantId, address: o.claimed.recipient.toLowerCase() } },
+        create: {
+          tenantId: input.tenantId,
+          address: o.claimed.recipient.toLowerCase(),
+          reason: 'hard_bounce',
+          detail: o.diagnostic.slice(0, 500),
+        },
+        update: {},
+      });
+    }
+    webhookDeliveryIds.push(
+      ...(await recordEvent(tx, input.tenantId, `delivery.${o.status}`, {
+        deliveryId: o.claimed.id,
+        outboundMessageId: input.message.id,
+        messageId: input.message.messageIdHeader,
+        recipient: o.claimed.recipient,
+        attempts: o.claimed.attempts,
+        response: o.diagnostic,
+        nextAttemptAt: o.next?.toISOString() ?? null,
+      })),
+    );
+  }
+  const dsn = outcomes.some((o) => o.status === 'bounced') ? dsnBytes : null;
+  if (dsn && input.message.mailboxId) await storeDsn(tx, input.tenantId, input.message, dsn);
+  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+  return {
+    claimed: outcomes.length,
+    delivered: count('delivered'),
+    deferred: count('deferred'),
+    bounced: count('bounced'),
+    webhookDeliveryIds,
+    retries: outcomes
+      .filter((o) => o.status === 'deferred' && o.next)
+      .map((o) => ({ deliveryId: o.claimed.id, attempt: o.claimed.attempts, at: o.next! })),
+  };
 }
 
 /**

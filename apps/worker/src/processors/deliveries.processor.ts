@@ -9,6 +9,9 @@ export function deliveryHandlers(
   agent: DeliveryAgent,
   producer: JobProducer,
 ): Pick<JobHandlers, JobName.DeliverySend | JobName.DeliverySweep | JobName.MessageParse> {
+  // One sweep at a time in this process: with a short interval and a slow database, sweeps
+  // piled up, each re-adding the same due rows.
+  let sweeping = false;
   return {
     [JobName.DeliverySend]: async (payload) => {
       const result = await agent.deliver(payload);
@@ -45,13 +48,24 @@ export function deliveryHandlers(
     },
 
     [JobName.DeliverySweep]: async () => {
-      const due = await agent.sweep();
-      for (const d of due) {
-        await producer.add(JobName.DeliverySend, { tenantId: d.tenantId, deliveryId: d.id, attempt: d.attempts });
+      if (sweeping) return { skipped: 'a sweep is running' };
+      sweeping = true;
+      try {
+        return await sweepDeliveries(agent, producer);
+      } finally {
+        sweeping = false;
       }
-      return { queued: due.length };
     },
 
     [JobName.MessageParse]: async () => parsePendingMessages(prisma),
   };
+}
+
+/** Queues every due delivery again; ids per attempt, so one Redis still holds is left alone. */
+async function sweepDeliveries(agent: DeliveryAgent, producer: JobProducer): Promise<{ queued: number }> {
+  const due = await agent.sweep();
+  for (const d of due) {
+    await producer.add(JobName.DeliverySend, { tenantId: d.tenantId, deliveryId: d.id, attempt: d.attempts });
+  }
+  return { queued: due.length };
 }
