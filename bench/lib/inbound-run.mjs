@@ -77,6 +77,9 @@ async function startTarget(target, { db, dnsPort, logLevel }) {
         MTA_HEALTH_PORT: String(await freePort()),
         DNS_SERVERS: `127.0.0.1:${dnsPort}`,
         DNS_TIMEOUT_MS: '2000',
+        // 20 sessions carrying 10,000 messages send ~3,500 commands each; the default (1,000)
+        // closes them with 421, which the load generator does not retry.
+        SMTP_MAX_COMMANDS: '100000',
       },
     });
     return {
