@@ -39,6 +39,9 @@ interface IdleSession {
   onGone: () => void;
 }
 
+/** Postfix's smtp_rset_timeout. */
+const RSET_TIMEOUT_MS = 20_000;
+
 export interface SessionCacheOptions {
   /** How long an idle session is kept for the next message to the same host (Postfix: 2 s). */
   idleMs: number;
@@ -74,10 +77,16 @@ export class SmtpSessionCache {
       session.conn.removeListener('end', session.onGone);
       // The remote may have closed it a moment ago; RSET proves it is there before a message rides on it.
       const alive = await new Promise<boolean>((resolve) => {
-        const fail = () => resolve(false);
+        // A session that stops answering is given up after RSET_TIMEOUT_MS, as Postfix does.
+        const timer = setTimeout(() => resolve(false), RSET_TIMEOUT_MS);
+        const fail = () => {
+          clearTimeout(timer);
+          resolve(false);
+        };
         session.conn.once('error', fail);
         session.conn.once('end', fail);
         session.conn.reset((err) => {
+          clearTimeout(timer);
           session.conn.removeListener('error', fail);
           session.conn.removeListener('end', fail);
           resolve(!err);
