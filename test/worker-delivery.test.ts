@@ -319,6 +319,16 @@ describe('outbound delivery', () => {
     expect(sink.received).toHaveLength(1);
   });
 
+  it('an older job of a deferred delivery does not send it before it is due; the retry job of that attempt does', async () => {
+    const { deliveries } = await queue(['temp-early@dest.example']);
+    const id = deliveries[0]!.id;
+    expect(await sut.deliver({ tenantId, deliveryId: id })).toMatchObject({ deferred: 1 });
+    expect(await sut.deliver({ tenantId, deliveryId: id })).toBeNull();
+    expect(await sut.deliver({ tenantId, deliveryId: id, attempt: 1 })).toMatchObject({ delivered: 1 });
+    expect(await row(id)).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(sink.received.map((r) => r.to)).toEqual([['temp-early@dest.example']]);
+  });
+
   it('bounces on 5xx: one DSN in the sender’s Inbox, and the recipient suppressed', async () => {
     const { deliveries } = await queue(['hard@dest.example'], 'Quarterly report');
     expect(await sut.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ bounced: 1 });

@@ -78,6 +78,9 @@ export async function startWorkers(
   // Sweeps find work Redis lost; their interval is configurable (tests run them every second).
   const SWEEPS = new Set<JobName>([JobName.DeliverySweep, JobName.WebhookSweep, JobName.DomainCheckDue]);
   const upsertSchedulers = async () => {
+    // deliveries.sweep ran on the deliveries queue before it moved to maintenance; a scheduler
+    // left there from an older version would add jobs that queue's worker refuses.
+    await queues.get(QueueName.Deliveries)?.removeJobScheduler(JobName.DeliverySweep);
     for (const [name, every] of Object.entries(JOB_SCHEDULES) as [JobName, number][]) {
       const queue = queues.get(JOB_QUEUE[name])!;
       await queue.upsertJobScheduler(

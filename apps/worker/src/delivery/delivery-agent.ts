@@ -66,14 +66,25 @@ export class DeliveryAgent {
     this.sessions.closeAll();
   }
 
-  async deliver(ids: { tenantId: string; deliveryId: string }): Promise<DeliveryResult | null> {
+  /**
+   * `attempt`: the attempts the delivery had when this job was queued (0 for a new one). A job
+   * sends its own delivery before it is due only if nothing has attempted it since: an older job
+   * (a sibling's batch took it, a stalled job re-run) must not send a deferred one early.
+   */
+  async deliver(ids: { tenantId: string; deliveryId: string; attempt?: number }): Promise<DeliveryResult | null> {
     const seed = await this.prisma.delivery.findUnique({
       where: { tenantId_id: { tenantId: ids.tenantId, id: ids.deliveryId } },
     });
     if (!seed || (seed.status !== 'queued' && seed.status !== 'deferred')) return null;
     const release = await this.slot(seed.recipientDomain);
     try {
-      return await this.deliverBatch(seed.tenantId, seed.outboundMessageId, seed.recipientDomain, seed.id);
+      return await this.deliverBatch(
+        seed.tenantId,
+        seed.outboundMessageId,
+        seed.recipientDomain,
+        seed.id,
+        ids.attempt ?? 0,
+      );
     } finally {
       release();
     }
@@ -91,12 +102,13 @@ export class DeliveryAgent {
     outboundMessageId: string,
     domain: string,
     seedId: string,
+    seedAttempts: number,
   ): Promise<DeliveryResult | null> {
     const claimed = await this.prisma.$queryRaw<Claimed[]>`
       UPDATE deliveries SET status = 'sending', attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
       WHERE tenant_id = ${tenantId}::uuid AND outbound_message_id = ${outboundMessageId}::uuid
         AND recipient_domain = ${domain} AND status IN ('queued', 'deferred')
-        AND (id = ${seedId}::uuid OR next_attempt_at <= now())
+        AND ((id = ${seedId}::uuid AND attempts = ${seedAttempts}) OR next_attempt_at <= now())
       RETURNING id, recipient, attempts, expires_at`;
     if (claimed.length === 0) return null;
     const message = await this.prisma.outboundMessage.findUniqueOrThrow({

@@ -76,13 +76,13 @@ export async function recordOutcomes(
 
   // The remote has answered: this record must land, or a delivery it took stays 'sending' and
   // the stuck-row sweep sends it again. Prisma's default of 5 s lost it under lock waits and
-  // load, so the transaction gets longer, and is tried again; the compare-and-set makes a retry
-  // after a commit whose answer was lost a no-op.
+  // load, so the transaction gets longer, and is tried again; the compare-and-set (this claim's
+  // row and attempt, still 'sending') makes a retry after a commit whose answer was lost a no-op.
   for (let attempt = 1; ; attempt++) {
     try {
       return await prisma.$transaction((tx) => writeOutcomes(tx, input, outcomes, dsn, now), {
         timeout: OUTCOME_TX_TIMEOUT_MS,
-        maxWait: OUTCOME_TX_TIMEOUT_MS,
+        maxWait: OUTCOME_TX_MAX_WAIT_MS,
       });
     } catch (err) {
       if (attempt >= OUTCOME_TX_ATTEMPTS) throw err;
@@ -91,7 +91,10 @@ export async function recordOutcomes(
   }
 }
 
-const OUTCOME_TX_TIMEOUT_MS = 60_000;
+// Well inside the stuck-row window (15 minutes after the attempt began, which a session may
+// take 10 of): 3 x (5 s wait for a connection + 20 s) plus the pauses.
+const OUTCOME_TX_TIMEOUT_MS = 20_000;
+const OUTCOME_TX_MAX_WAIT_MS = 5_000;
 const OUTCOME_TX_ATTEMPTS = 3;
 
 async function writeOutcomes(
@@ -109,7 +112,8 @@ async function writeOutcomes(
   const outcomes: Outcome[] = [];
   for (const o of all) {
     const updated = await tx.delivery.updateMany({
-      where: { tenantId: input.tenantId, id: o.claimed.id, status: 'sending' },
+      // Only this claim's own attempt: a row the stuck-row sweep handed to another worker is theirs.
+      where: { tenantId: input.tenantId, id: o.claimed.id, status: 'sending', attempts: o.claimed.attempts },
       data: {
         status: o.status,
         lastResponse: o.diagnostic,
