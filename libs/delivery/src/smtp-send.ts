@@ -131,7 +131,7 @@ export class SmtpSessionCache {
     return n;
   }
 
-  /** Closes every idle session (QUIT), for shutdown. */
+  /** Closes every idle session, for shutdown (the socket is ended; no QUIT is sent). */
   closeAll(): void {
     for (const list of [...this.idle.values()]) {
       for (const session of [...list]) session.onGone();

@@ -61,7 +61,7 @@ export class DeliveryAgent {
     });
   }
 
-  /** Closes idle sessions (QUIT); the process is stopping. */
+  /** Closes idle sessions; the process is stopping. */
   close(): void {
     this.sessions.closeAll();
   }
