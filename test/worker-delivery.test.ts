@@ -211,7 +211,8 @@ describe('outbound delivery', () => {
         throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
       },
     });
-    expect(verified.results.map((r) => r.status.result)).toEqual(['pass']);
+    // With the reason, so a failure says which part did not verify.
+    expect(verified.results.map((r) => [r.status.result, r.status.comment ?? ''])).toEqual([['pass', '']]);
     for (const d of deliveries) {
       const after = await row(d.id);
       expect(after.status).toBe('delivered');
