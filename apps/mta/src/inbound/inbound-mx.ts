@@ -1,3 +1,4 @@
+import { MailStore } from '@mailroom/mailstore';
 import { hkdfSync } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -12,7 +13,6 @@ import { Greylist } from './greylist';
 import { createGuardedServer, InboundHooks } from './inbound-server';
 import { InboundPipeline } from './inbound-pipeline';
 import { Spool } from './message-spool';
-import { MessageStore } from './message-store';
 import { RecipientRepository } from './recipient.repository';
 import { RecipientResolver } from './recipient-resolver';
 import { SessionLimits } from './session-limits';
@@ -66,7 +66,7 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
     {
       auth: new AuthChecker(hostname, dns.resolve, AUTH_TIMEOUT_MS),
       settings: new DeliverySettingsRepository(deps.prisma),
-      store: new MessageStore(deps.prisma),
+      store: new MailStore(deps.prisma),
       dsn: new DsnHandler(deps.prisma, deps.logger),
       logger: deps.logger,
       onQueued: deps.onQueued,

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { messageSummaryFromHeaders, type MessageSummary } from '@mailroom/rules';
 import { srsForward } from '@mailroom/mail';
+import type { HeaderSummary, MailStore } from '@mailroom/mailstore';
 import type { AuthChecker, AuthVerdict } from './auth-check';
 import { planDelivery, type TenantPlan, type VacationPlan } from './delivery-planner';
 import type { DeliverySettingsRepository, MailboxSettings } from './delivery-settings.repository';
 import type { DsnHandler } from './dsn-handler';
-import type { HeaderSummary, MessageStore } from './message-store';
 import type { SpooledMessage } from './message-spool';
 import type { LocalRecipient, Recipient } from './recipient-resolver';
 import { renameForgedAuthResults } from './forged-headers';
@@ -40,7 +40,7 @@ export interface PipelineOptions {
 export interface PipelineDeps {
   auth: AuthChecker;
   settings: DeliverySettingsRepository;
-  store: MessageStore;
+  store: MailStore;
   dsn: DsnHandler;
   logger: Logger;
   onQueued?: ((deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>) | undefined;
@@ -99,7 +99,7 @@ export class InboundPipeline {
       // The renamed header is longer: rebuild prefix, cleaned header, then the body.
       bytes = Buffer.concat([prefix, renamed, bytes.subarray(prefix.length + message.header.length)]);
     }
-    const result = await this.deps.store.store({
+    const result = await this.deps.store.deliver({
       bytes,
       envelopeFrom: envelope.sender,
       forwardSender: srsForward(envelope.sender, this.options.bounceDomain, this.options.srsKey),

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@mailroom/db';
-import { tenantUsage } from './tenant-usage';
+import { tenantUsage } from '@mailroom/mailstore';
 
 export interface DomainRow {
   tenantId: string;

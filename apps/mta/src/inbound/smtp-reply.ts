@@ -1,3 +1,5 @@
+import { FolderNotFound, MailboxUnavailable, QuotaExceeded } from '@mailroom/mailstore';
+
 /** An SMTP reply for smtp-server: `responseCode` plus text that starts with an RFC 3463 code. */
 export interface SmtpReply extends Error {
   responseCode: number;
@@ -20,6 +22,11 @@ export function isSmtpReply(err: unknown): err is SmtpReply {
  */
 export function toSmtpReply(err: unknown): SmtpReply {
   if (isSmtpReply(err)) return err;
+  // The mail store's refusals at commit: the RCPT checks passed, so the state changed since;
+  // temporary, so the sender retries and the next RCPT gets the lasting answer.
+  if (err instanceof QuotaExceeded) return replies.quotaRace();
+  if (err instanceof MailboxUnavailable) return replies.mailboxChanged();
+  if (err instanceof FolderNotFound) return replies.storeFailed();
   return smtpReply(451, '4.3.0', 'Temporary local problem, please try again later');
 }
 
@@ -46,6 +53,7 @@ export const replies = {
   headerTooLong: () => smtpReply(552, '5.3.4', 'Message header is too large'),
   storeFailed: () => smtpReply(451, '4.3.0', 'Temporary local problem, message not stored, please try again later'),
   quotaRace: () => smtpReply(452, '4.2.2', 'Mailbox full, please try again later'),
+  mailboxChanged: () => smtpReply(450, '4.2.1', 'Mailbox unavailable, please try again later'),
 } as const;
 
 export type Done = (err?: Error | null, message?: string) => void;

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { srsForward } from '@mailroom/mail';
+import { QuotaExceeded, type DeliverRequest, type MailStore } from '@mailroom/mailstore';
 import { messageSummaryFromHeaders, type MessageSummary } from '@mailroom/rules';
 import { planDelivery } from '../inbound/delivery-planner';
 import type { DeliverySettingsRepository, MailboxSettings } from '../inbound/delivery-settings.repository';
 import { composeReplies, headerSummary, readWithPrefix } from '../inbound/inbound-pipeline';
-import type { StoreRequest } from '../inbound/message-store';
 import type { SpooledMessage } from '../inbound/message-spool';
 import type { LocalRecipient } from '../inbound/recipient-resolver';
 import { replies, smtpReply } from '../inbound/smtp-reply';
@@ -14,7 +14,6 @@ import type { SubmissionUser } from './mailbox-authenticator';
 import type { SendRate } from './send-rate';
 import type { SenderPolicy } from './sender-policy';
 import { submissionReplies } from './submission-replies';
-import type { SubmissionStore } from './submission-store';
 
 export type SubmissionRecipient = { kind: 'external'; address: string } | LocalRecipient;
 
@@ -42,7 +41,7 @@ export interface SubmissionPipelineDeps {
   senders: SenderPolicy;
   rate: SendRate;
   settings: DeliverySettingsRepository;
-  store: SubmissionStore;
+  store: MailStore;
   onQueued: (deliveries: Array<{ tenantId: string; deliveryId: string }>) => void | Promise<void>;
   logger: Logger;
 }
@@ -75,14 +74,18 @@ export class SubmissionPipeline {
     const bytes = await readWithPrefix(message.path, Buffer.from(added, 'utf8'), message.size);
     const external = recipients.filter((r) => r.kind === 'external').map((r) => r.address);
     const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
-    const result = await this.deps.store.store({
-      user: envelope.user,
+    const { user } = envelope;
+    const result = await this.commit({
+      tenantId: user.tenantId,
+      mailboxId: user.mailboxId,
+      login: user.login,
       bytes,
       envelopeFrom: envelope.sender,
       fromDomain: fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase(),
       header: headerSummary(summary),
       remoteIp: envelope.remoteIp,
       helo: envelope.helo,
+      dsn: null,
       external,
       allRecipients: recipients.map((r) => r.address),
       local: locals.length > 0 ? await this.planLocal(locals, envelope, summary, bytes, external.length) : null,
@@ -98,6 +101,16 @@ export class SubmissionPipeline {
     );
     this.notifyQueued(result.deliveries);
     return `2.0.0 Ok: queued as ${queueId}`;
+  }
+
+  /** The one commit; the sender's own mailbox being full has its own sentence. */
+  private async commit(request: Parameters<MailStore['submit']>[0]) {
+    try {
+      return await this.deps.store.submit(request);
+    } catch (err) {
+      if (err instanceof QuotaExceeded && err.mailboxId === request.mailboxId) throw submissionReplies.sentFolderFull();
+      throw err;
+    }
   }
 
   /** Every From address must be the login's (RFC 6409 §8.1 lets an MSA refuse what it would not sign). */
@@ -151,7 +164,7 @@ export class SubmissionPipeline {
     summary: MessageSummary,
     bytes: Buffer,
     externalCount: number,
-  ): Promise<{ request: StoreRequest } | null> {
+  ): Promise<DeliverRequest | null> {
     const plan = planDelivery({
       recipients: locals,
       settings: await this.loadSettings(locals, envelope.sender),
@@ -168,18 +181,16 @@ export class SubmissionPipeline {
     }
     const localBytes = Buffer.concat([Buffer.from(returnPathHeader(envelope.sender), 'utf8'), bytes]);
     return {
-      request: {
-        bytes: localBytes,
-        envelopeFrom: envelope.sender,
-        forwardSender: srsForward(envelope.sender, this.options.bounceDomain, this.options.srsKey),
-        remoteIp: envelope.remoteIp,
-        helo: envelope.helo,
-        header: headerSummary(summary),
-        spamScore: 0,
-        authResults: { submission: { login: envelope.user.login } },
-        tenants: plan.tenants,
-        vacationReplies: await composeReplies(plan.tenants, summary),
-      },
+      bytes: localBytes,
+      envelopeFrom: envelope.sender,
+      forwardSender: srsForward(envelope.sender, this.options.bounceDomain, this.options.srsKey),
+      remoteIp: envelope.remoteIp,
+      helo: envelope.helo,
+      header: headerSummary(summary),
+      spamScore: 0,
+      authResults: { submission: { login: envelope.user.login } },
+      tenants: plan.tenants,
+      vacationReplies: await composeReplies(plan.tenants, summary),
     };
   }
 

@@ -1,3 +1,4 @@
+import { MailStore } from '@mailroom/mailstore';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -8,7 +9,6 @@ import { DeliverySettingsRepository } from '../inbound/delivery-settings.reposit
 import { srsKey } from '../inbound/inbound-mx';
 import { createGuardedServer } from '../inbound/inbound-server';
 import { Spool } from '../inbound/message-spool';
-import { MessageStore } from '../inbound/message-store';
 import { RecipientRepository } from '../inbound/recipient.repository';
 import { RecipientResolver } from '../inbound/recipient-resolver';
 import { SessionLimits, type SMTPConnection } from '../inbound/session-limits';
@@ -21,7 +21,6 @@ import { SubmissionHooks } from './submission-hooks';
 import { SubmissionPipeline, type SubmissionPipelineDeps } from './submission-pipeline';
 import { SubmissionRepository } from './submission.repository';
 import { submissionReplies } from './submission-replies';
-import { SubmissionStore } from './submission-store';
 
 /** Limits that have no setting in libs/config yet (see the issue's note); tests lower them. */
 export interface SubmissionTuning {
@@ -134,7 +133,7 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
       senders,
       rate,
       settings: new DeliverySettingsRepository(deps.prisma),
-      store: new SubmissionStore(deps.prisma, new MessageStore(deps.prisma)),
+      store: new MailStore(deps.prisma),
       onQueued: deps.onQueued,
       logger: deps.logger,
     },

@@ -1,13 +1,20 @@
-import { createHash } from 'node:crypto';
-import { storeBlob, type FolderKind, type Prisma } from '@mailroom/db';
+import type { FolderKind } from '@mailroom/db';
+import {
+  FolderNotFound,
+  MailboxUnavailable,
+  QuotaExceeded,
+  storeGeneratedMessage as store,
+  type StoreTx,
+} from '@mailroom/mailstore';
 
 /**
  * Stores a message we generated (a DSN) in one of a mailbox's folders, in the caller's
- * transaction: the blob once by content hash, the next UID of the folder, a message row, and the
- * mailbox's usage. Returns false when the mailbox or folder no longer exists.
+ * transaction, through the mail store: the same quota and status rules as received mail.
+ * Returns false when the mailbox refuses it (full, disabled, gone): a DSN has the null sender,
+ * so there is nobody to tell, and the delivery's own status already says what happened.
  */
 export async function storeGeneratedMessage(
-  tx: Prisma.TransactionClient,
+  tx: StoreTx,
   target: { tenantId: string; mailboxId: string; folderKind: FolderKind },
   raw: Buffer,
   summary: {
@@ -18,36 +25,13 @@ export async function storeGeneratedMessage(
     messageId: string | null;
   },
 ): Promise<boolean> {
-  const folder = await tx.folder.findFirst({
-    where: { tenantId: target.tenantId, mailboxId: target.mailboxId, kind: target.folderKind },
-    orderBy: { createdAt: 'asc' },
-  });
-  if (!folder) return false;
-  const sha256 = createHash('sha256').update(raw).digest('hex');
-  await storeBlob(tx, { tenantId: target.tenantId, sha256, bytes: raw });
-  const [uid] = await tx.$queryRaw<{ uid: number }[]>`
-    UPDATE folders SET uid_next = uid_next + 1
-    WHERE tenant_id = ${target.tenantId}::uuid AND id = ${folder.id}::uuid
-    RETURNING uid_next - 1 AS uid`;
-  await tx.message.create({
-    data: {
-      tenantId: target.tenantId,
-      mailboxId: target.mailboxId,
-      folderId: folder.id,
-      blobSha256: sha256,
-      uid: uid!.uid,
-      size: raw.length,
-      envelopeFrom: summary.envelopeFrom,
-      envelopeTo: summary.envelopeTo,
-      subject: summary.subject,
-      fromAddress: summary.fromAddress,
-      messageIdHeader: summary.messageId,
-      parseStatus: 'pending',
-    },
-  });
-  await tx.mailbox.update({
-    where: { tenantId_id: { tenantId: target.tenantId, id: target.mailboxId } },
-    data: { usedBytes: { increment: raw.length }, messageCount: { increment: 1 } },
-  });
-  return true;
+  try {
+    await store(tx, { ...target, raw, ...summary });
+    return true;
+  } catch (err) {
+    if (err instanceof QuotaExceeded || err instanceof MailboxUnavailable || err instanceof FolderNotFound) {
+      return false;
+    }
+    throw err;
+  }
 }

@@ -10,7 +10,7 @@ const TTL_MS = 30_000;
  * the rate at 100,000 mailboxes), so the sum is taken at most every 30 s per tenant and this
  * process's own writes are added to it in between. The limit is a plan limit, not a mailbox
  * quota (those stay exact, by conditional update in the same transaction): a tenant may pass it
- * by what arrives on other MTA processes within 30 s.
+ * by what arrives on other processes within 30 s.
  */
 export class TenantUsage {
   private readonly cache = new Map<string, { used: bigint; at: number }>();
@@ -31,5 +31,5 @@ export class TenantUsage {
   }
 }
 
-/** One per process: the MTA's stores and recipient checks share it. */
+/** One per process: every store and the MTA's recipient checks share it. */
 export const tenantUsage = new TenantUsage();

@@ -1,0 +1,12 @@
+export { storeGeneratedMessage } from './copy';
+export {
+  MailStore,
+  type AppendRequest,
+  type MailStoreOptions,
+  type SubmitRequest,
+  type SubmitResult,
+} from './mail-store';
+export { FolderNotFound, MailboxUnavailable, QuotaExceeded, isQuotaExceeded, type QuotaScope } from './errors';
+export { TenantUsage, tenantUsage } from './tenant-usage';
+export type { RemovedMessage } from './message.repository';
+export * from './types';

@@ -1,0 +1,308 @@
+import { storeBlob, type PrismaClient } from '@mailroom/db';
+import { checkTenantQuota, rowInput, sha256Of, specialFolder, storeCopy, storeGeneratedMessage } from './copy';
+import {
+  deleteMessages,
+  lockMailboxes,
+  updateFlags,
+  type FolderTarget,
+  type MessageRowInput,
+  type RemovedMessage,
+} from './message.repository';
+import { queueOutbound } from './outbox.repository';
+import { tenantUsage as sharedUsage, type TenantUsage } from './tenant-usage';
+import type {
+  CopyRequest,
+  DeliverRequest,
+  DeliverResult,
+  EnvelopeDsn,
+  GeneratedMessage,
+  HeaderSummary,
+  OutboundRecipient,
+  StoreTx,
+  StoredMessage,
+  TenantDelivery,
+  VacationRequest,
+} from './types';
+
+export interface MailStoreOptions {
+  /** How long forwards, vacation replies and submissions are retried before they bounce. */
+  deliveryLifetimeMs?: number;
+  /** The per-process tenant usage cache (shared with the MTA's RCPT checks). */
+  usage?: TenantUsage;
+}
+
+export interface SubmitRequest {
+  tenantId: string;
+  /** The sender's mailbox: its Sent folder gets a copy. */
+  mailboxId: string;
+  login: string;
+  /** The message as it leaves: our Received (and Date, Message-ID when missing), then the data. */
+  bytes: Buffer;
+  envelopeFrom: string;
+  /** The domain of the From header: the worker signs with its DKIM key. */
+  fromDomain: string;
+  header: HeaderSummary;
+  remoteIp: string;
+  helo: string | null;
+  dsn: EnvelopeDsn | null;
+  /** Recipients in domains we do not host: one queued delivery each. */
+  external: OutboundRecipient[];
+  /** Every recipient, for the Sent copy's envelope. */
+  allRecipients: string[];
+  /** Hosted recipients, planned as the inbound MX plans them. */
+  local: DeliverRequest | null;
+}
+
+export interface SubmitResult {
+  sentMessageId: string;
+  outboundId: string | null;
+  deliveries: DeliverResult['deliveries'];
+}
+
+export interface AppendRequest {
+  tenantId: string;
+  mailboxId: string;
+  folderId: string;
+  raw: Buffer;
+  flags: string[];
+  /** INTERNALDATE; now when not given. */
+  receivedAt: Date | null;
+  header: HeaderSummary;
+}
+
+// A 50 MB insert over a slow link takes a while; Prisma's default of 5 s would abort it.
+const TX_TIMEOUT_MS = 120_000;
+const DEFAULT_LIFETIME_MS = 5 * 86_400_000;
+
+/**
+ * The one module that writes messages, folders' uids and modseqs, blobs, flags, quota and
+ * usage. It holds the invariants every writer shares: the mailbox is active and has room
+ * (checked by the same conditional update for every writer), uids grow per folder with
+ * uid_next, every change takes the folder's next modseq, a blob is stored once per tenant and
+ * content, and usage moves in the same transaction as the rows. It throws domain errors
+ * (QuotaExceeded, MailboxUnavailable, FolderNotFound); each edge decides its reply.
+ */
+export class MailStore {
+  private readonly lifetimeMs: number;
+  private readonly usage: TenantUsage;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    options: MailStoreOptions = {},
+  ) {
+    this.lifetimeMs = options.deliveryLifetimeMs ?? DEFAULT_LIFETIME_MS;
+    this.usage = options.usage ?? sharedUsage;
+  }
+
+  /** A transaction long enough for a large message, for callers that add rows of their own. */
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(work, { timeout: TX_TIMEOUT_MS, maxWait: 10_000 });
+  }
+
+  /**
+   * Commits one received message in one transaction: the blob once per tenant, one row per
+   * mailbox copy, outbox rows for forwards and vacation replies. All of it or none of it.
+   */
+  deliver(request: DeliverRequest): Promise<DeliverResult> {
+    return this.transaction((tx) => this.deliverIn(tx, request));
+  }
+
+  /** The same, inside a caller's transaction. Tenants in id order, mailboxes in id order. */
+  async deliverIn(tx: StoreTx, request: DeliverRequest): Promise<DeliverResult> {
+    const sha256 = sha256Of(request.bytes);
+    const result: DeliverResult = { messageIds: [], outboundIds: [], deliveries: [] };
+    const tenants = [...request.tenants].sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+    for (const plan of tenants) await this.deliverTenant(tx, plan, request, sha256, result);
+    return result;
+  }
+
+  /**
+   * A submitted message in one transaction: the blob, the copy in the sender's Sent folder, an
+   * outbound message with a queued delivery per external recipient, and the hosted recipients'
+   * copies exactly as inbound stores them. The sender's and every local recipient's mailbox are
+   * locked first in the common order, so crossing messages never deadlock.
+   */
+  submit(req: SubmitRequest): Promise<SubmitResult> {
+    return this.transaction(async (tx) => {
+      const pairs: Array<[string, string]> = [[req.tenantId, req.mailboxId]];
+      for (const plan of req.local?.tenants ?? []) {
+        for (const copy of plan.copies) pairs.push([plan.tenantId, copy.target.mailboxId]);
+      }
+      await lockMailboxes(tx, pairs);
+      const sha256 = sha256Of(req.bytes);
+      await storeBlob(tx, { tenantId: req.tenantId, sha256, bytes: req.bytes });
+      const sent = await storeCopy(tx, req.tenantId, req.mailboxId, specialFolder('sent'), {
+        ...rowInput(req.bytes, sha256),
+        flags: ['\\Seen'],
+        envelopeFrom: req.envelopeFrom,
+        envelopeTo: req.allRecipients.join(', ').slice(0, 998),
+        remoteIp: req.remoteIp,
+        helo: req.helo,
+        header: req.header,
+        authResults: { submission: { login: req.login } },
+      });
+      await checkTenantQuota(this.usage, tx, req.tenantId, req.bytes.length);
+      const deliveries: SubmitResult['deliveries'] = [];
+      let outboundId: string | null = null;
+      if (req.external.length > 0) {
+        const queued = await queueOutbound(
+          tx,
+          req.tenantId,
+          {
+            kind: 'submission',
+            mailboxId: req.mailboxId,
+            envelopeFrom: req.envelopeFrom,
+            fromDomain: req.fromDomain,
+            sha256,
+            size: req.bytes.length,
+            header: req.header,
+            sourceMessageId: null,
+            dsn: req.dsn,
+          },
+          req.external,
+          this.lifetimeMs,
+        );
+        outboundId = queued.id;
+        deliveries.push(...queued.deliveryIds.map((deliveryId) => ({ tenantId: req.tenantId, deliveryId })));
+      }
+      if (req.local) deliveries.push(...(await this.deliverIn(tx, req.local)).deliveries);
+      return { sentMessageId: sent.id, outboundId, deliveries };
+    });
+  }
+
+  /**
+   * A message we generated (a DSN) into one of a mailbox's special folders, in the caller's
+   * transaction, under the same quota and status rules as received mail.
+   */
+  storeGenerated(tx: StoreTx, m: GeneratedMessage): Promise<StoredMessage> {
+    return storeGeneratedMessage(tx, m, this.usage);
+  }
+
+  /** IMAP APPEND: a message a client uploads into a folder, with its flags and date. */
+  append(req: AppendRequest): Promise<StoredMessage> {
+    return this.transaction(async (tx) => {
+      await lockMailboxes(tx, [[req.tenantId, req.mailboxId]]);
+      const sha256 = sha256Of(req.raw);
+      await storeBlob(tx, { tenantId: req.tenantId, sha256, bytes: req.raw });
+      const stored = await storeCopy(
+        tx,
+        req.tenantId,
+        req.mailboxId,
+        { folderId: req.folderId, name: null, kind: 'custom' },
+        {
+          ...rowInput(req.raw, sha256),
+          flags: req.flags,
+          receivedAt: req.receivedAt,
+          header: req.header,
+        },
+      );
+      await checkTenantQuota(this.usage, tx, req.tenantId, req.raw.length);
+      return stored;
+    });
+  }
+
+  /** STORE: flags of messages in a folder by uid; each changed message gets a new modseq. */
+  setFlags(tenantId: string, folderId: string, uids: number[], op: 'set' | 'add' | 'remove', flags: string[]) {
+    return this.transaction((tx) => updateFlags(tx, tenantId, folderId, uids, op, flags));
+  }
+
+  /** Deletes messages (retention, purge, EXPUNGE) and takes them off usage, in the caller's transaction. */
+  remove(tx: StoreTx, tenantId: string, ids: string[]): Promise<RemovedMessage[]> {
+    return deleteMessages(tx, tenantId, ids);
+  }
+
+  private async deliverTenant(
+    tx: StoreTx,
+    plan: TenantDelivery,
+    req: DeliverRequest,
+    sha256: string,
+    out: DeliverResult,
+  ) {
+    const { tenantId } = plan;
+    if (plan.copies.length + plan.forwards.length > 0) {
+      await storeBlob(tx, { tenantId, sha256, bytes: req.bytes });
+    }
+    const copies = [...plan.copies].sort((a, b) => a.target.mailboxId.localeCompare(b.target.mailboxId));
+    const stored = new Map<string, string>();
+    for (const copy of copies) {
+      const { id } = await storeCopy(tx, tenantId, copy.target.mailboxId, folderOf(copy), copyInput(req, sha256, copy));
+      stored.set(copy.target.mailboxId, id);
+      out.messageIds.push(id);
+    }
+    if (copies.length > 0) await checkTenantQuota(this.usage, tx, tenantId, copies.length * req.bytes.length);
+    for (const forward of plan.forwards) {
+      const row = {
+        kind: 'forward' as const,
+        mailboxId: forward.mailboxId,
+        envelopeFrom: req.forwardSender,
+        fromDomain: forward.fromDomain,
+        sha256,
+        size: req.bytes.length,
+        header: req.header,
+        sourceMessageId: forward.mailboxId ? (stored.get(forward.mailboxId) ?? null) : null,
+        dsn: req.dsn ?? null,
+      };
+      this.collect(out, tenantId, await queueOutbound(tx, tenantId, row, forward.recipients, this.lifetimeMs));
+    }
+    for (const vacation of plan.vacations) {
+      const queued = await this.queueVacation(tx, tenantId, vacation, req, stored.get(vacation.mailboxId));
+      this.collect(out, tenantId, queued);
+    }
+  }
+
+  private collect(out: DeliverResult, tenantId: string, queued: { id: string; deliveryIds: string[] }) {
+    out.outboundIds.push(queued.id);
+    out.deliveries.push(...queued.deliveryIds.map((deliveryId) => ({ tenantId, deliveryId })));
+  }
+
+  private async queueVacation(
+    tx: StoreTx,
+    tenantId: string,
+    plan: VacationRequest,
+    req: DeliverRequest,
+    source?: string,
+  ) {
+    const bytes = req.vacationReplies.get(plan);
+    if (!bytes) throw new Error('vacation reply was not composed');
+    const sha256 = sha256Of(bytes);
+    await storeBlob(tx, { tenantId, sha256, bytes });
+    const now = new Date();
+    await tx.vacationLog.upsert({
+      where: { tenantId_mailboxId_sender: { tenantId, mailboxId: plan.mailboxId, sender: plan.to.toLowerCase() } },
+      create: { tenantId, mailboxId: plan.mailboxId, sender: plan.to.toLowerCase(), lastSentAt: now },
+      update: { lastSentAt: now },
+    });
+    const row = {
+      kind: 'vacation' as const,
+      mailboxId: plan.mailboxId,
+      envelopeFrom: '', // RFC 3834 §3.3 / RFC 5230 §5.1: auto-replies go out with the null sender
+      fromDomain: plan.fromDomain,
+      sha256,
+      size: bytes.length,
+      header: { subject: plan.subject, messageId: null },
+      sourceMessageId: source ?? null,
+    };
+    return queueOutbound(tx, tenantId, row, [plan.to], this.lifetimeMs);
+  }
+}
+
+/** A filter's fileinto names a folder; a name that does not exist falls back to the Inbox. */
+function folderOf(copy: CopyRequest): FolderTarget {
+  if (copy.folder.kind === 'named') return { folderId: null, name: copy.folder.name, kind: 'inbox' };
+  return specialFolder(copy.folder.kind);
+}
+
+function copyInput(req: DeliverRequest, sha256: string, copy: CopyRequest): MessageRowInput {
+  return {
+    ...rowInput(req.bytes, sha256),
+    flags: copy.flags,
+    envelopeFrom: req.envelopeFrom,
+    envelopeTo: copy.envelopeTo,
+    remoteIp: req.remoteIp,
+    helo: req.helo,
+    header: req.header,
+    spamScore: req.spamScore,
+    authResults: req.authResults,
+    filterTrace: copy.filterTrace ?? null,
+  };
+}

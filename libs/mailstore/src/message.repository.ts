@@ -1,0 +1,217 @@
+import type { FolderKind } from '@mailroom/db';
+import type { HeaderSummary, StoreTx } from './types';
+
+/** Everything one message row holds besides where it goes. */
+export interface MessageRowInput {
+  sha256: string;
+  size: number;
+  flags: string[];
+  envelopeFrom: string;
+  envelopeTo: string;
+  remoteIp: string | null;
+  helo: string | null;
+  header: HeaderSummary;
+  spamScore: number | null;
+  authResults: unknown;
+  filterTrace: unknown;
+  receivedAt: Date | null;
+}
+
+/** Which folder: by id (IMAP APPEND), else by name, else the first of a kind. */
+export interface FolderTarget {
+  folderId: string | null;
+  name: string | null;
+  kind: FolderKind;
+}
+
+export type InsertOutcome =
+  | { kind: 'stored'; id: string; folderId: string; uid: number; modseq: bigint }
+  /** The folder exists, but the mailbox refused the bytes (full, disabled) or vanished. */
+  | { kind: 'refused'; folderId: string }
+  | { kind: 'no_folder' };
+
+/**
+ * One mailbox copy in one statement (it runs for every recipient of every message): the
+ * quota and status checked and charged by a conditional update that holds under concurrency,
+ * the folder's next uid and modseq taken, the row inserted. The mailbox row is locked before
+ * the folder row, as everywhere else, so writers never deadlock.
+ */
+export async function insertMessage(
+  tx: StoreTx,
+  tenantId: string,
+  mailboxId: string,
+  folder: FolderTarget,
+  m: MessageRowInput,
+): Promise<InsertOutcome> {
+  const h = m.header;
+  const [row] = await tx.$queryRaw<
+    { folder_id: string | null; id: string | null; uid: number | null; modseq: bigint | null }[]
+  >`
+    WITH target AS (
+      SELECT id FROM folders
+      WHERE tenant_id = ${tenantId}::uuid AND mailbox_id = ${mailboxId}::uuid
+        AND (id = ${folder.folderId}::uuid
+          OR (${folder.folderId}::uuid IS NULL AND (name = ${folder.name} OR kind = ${folder.kind}::"FolderKind")))
+      ORDER BY (name = ${folder.name}) DESC NULLS LAST, created_at
+      LIMIT 1
+    ), counted AS (
+      UPDATE mailboxes
+      SET used_bytes = used_bytes + ${m.size}, message_count = message_count + 1, updated_at = now()
+      WHERE tenant_id = ${tenantId}::uuid AND id = ${mailboxId}::uuid AND status = 'active'
+        AND used_bytes + ${m.size} <= quota_bytes AND EXISTS (SELECT 1 FROM target)
+      RETURNING id
+    ), slot AS (
+      UPDATE folders SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+      WHERE tenant_id = ${tenantId}::uuid AND id = (SELECT id FROM target) AND EXISTS (SELECT 1 FROM counted)
+      RETURNING id, uid_next - 1 AS uid, highest_modseq AS modseq
+    ), message AS (
+      INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, modseq, size, flags, envelope_from,
+        envelope_to, remote_ip, helo_name, message_id_header, subject, from_address, from_name, to_addresses,
+        sent_at, spam_score, auth_results, filter_trace, parse_status, received_at)
+      SELECT ${tenantId}::uuid, ${mailboxId}::uuid, slot.id, ${m.sha256}, slot.uid, slot.modseq, ${m.size},
+        ${m.flags}::text[], ${m.envelopeFrom}, ${m.envelopeTo}, ${m.remoteIp}, ${m.helo}, ${h.messageId},
+        ${h.subject}, ${h.fromAddress}, ${h.fromName}, ${h.toAddresses}::text[], ${h.sentAt}::timestamptz,
+        ${m.spamScore}::float8, ${m.authResults === null ? null : JSON.stringify(m.authResults)}::jsonb,
+        ${m.filterTrace === null ? null : JSON.stringify(m.filterTrace)}::jsonb, 'pending',
+        COALESCE(${m.receivedAt}::timestamptz, now())
+      FROM slot
+      RETURNING id, uid, modseq
+    )
+    SELECT (SELECT id::text FROM target) AS folder_id, message.id::text AS id, message.uid, message.modseq
+    FROM (SELECT 1) one LEFT JOIN message ON true`;
+  if (!row?.folder_id) return { kind: 'no_folder' };
+  if (!row.id) return { kind: 'refused', folderId: row.folder_id };
+  return { kind: 'stored', id: row.id, folderId: row.folder_id, uid: row.uid!, modseq: row.modseq! };
+}
+
+/** Why a mailbox refused a copy: its status, or whether the bytes would take it past its quota. */
+export async function mailboxState(
+  tx: StoreTx,
+  tenantId: string,
+  mailboxId: string,
+  size: number,
+): Promise<{ status: string; fits: boolean } | null> {
+  const [row] = await tx.$queryRaw<{ status: string; fits: boolean }[]>`
+    SELECT status::text, used_bytes + ${size} <= quota_bytes AS fits
+    FROM mailboxes WHERE tenant_id = ${tenantId}::uuid AND id = ${mailboxId}::uuid`;
+  return row ?? null;
+}
+
+export const SPECIAL_FOLDERS = { inbox: 'INBOX', junk: 'Junk', sent: 'Sent' } as const;
+
+/** INBOX, Junk or Sent for a mailbox that has none yet; returns its name. */
+export async function createSpecialFolder(
+  tx: StoreTx,
+  tenantId: string,
+  mailboxId: string,
+  kind: keyof typeof SPECIAL_FOLDERS,
+): Promise<string> {
+  const name = SPECIAL_FOLDERS[kind];
+  await tx.folder.upsert({
+    where: { tenantId_mailboxId_name: { tenantId, mailboxId, name } },
+    create: { tenantId, mailboxId, name, kind },
+    update: {},
+    select: { id: true },
+  });
+  return name;
+}
+
+export async function tenantQuota(tx: StoreTx, tenantId: string): Promise<bigint | null> {
+  const [tenant] = await tx.$queryRaw<Array<{ quota: bigint }>>`
+    SELECT storage_quota_bytes AS quota FROM tenants WHERE id = ${tenantId}::uuid`;
+  return tenant?.quota ?? null;
+}
+
+/** Locks mailboxes in (tenant, id) order: the one lock order of every writer. */
+export async function lockMailboxes(tx: StoreTx, pairs: Array<[tenantId: string, mailboxId: string]>): Promise<void> {
+  const ordered = [...new Map(pairs.map((p) => [`${p[0]}/${p[1]}`, p])).values()].sort(
+    (a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]),
+  );
+  for (const [tenantId, mailboxId] of ordered) {
+    await tx.$queryRaw`SELECT 1 FROM mailboxes WHERE tenant_id = ${tenantId}::uuid AND id = ${mailboxId}::uuid FOR UPDATE`;
+  }
+}
+
+export interface RemovedMessage {
+  id: string;
+  mailbox_id: string;
+  folder_id: string;
+  size: number;
+}
+
+/**
+ * Deletes message rows and takes their bytes off each mailbox's usage, and gives each folder
+ * touched a new modseq (an expunge is a change IMAP clients resynchronise on). Only rows that
+ * were really deleted count, so usage never drifts under two deleters.
+ */
+export async function deleteMessages(tx: StoreTx, tenantId: string, ids: string[]): Promise<RemovedMessage[]> {
+  if (ids.length === 0) return [];
+  const deleted = await tx.$queryRaw<RemovedMessage[]>`
+    DELETE FROM messages WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${ids}::uuid[])
+    RETURNING id::text, mailbox_id::text, folder_id::text, size`;
+  if (deleted.length === 0) return deleted;
+  const perMailbox = new Map<string, { bytes: number; n: number }>();
+  for (const d of deleted) {
+    const m = perMailbox.get(d.mailbox_id) ?? { bytes: 0, n: 0 };
+    m.bytes += d.size;
+    m.n++;
+    perMailbox.set(d.mailbox_id, m);
+  }
+  const mailboxIds = [...perMailbox.keys()].sort();
+  await tx.$executeRaw`
+    UPDATE mailboxes mb SET
+      used_bytes = GREATEST(mb.used_bytes - d.bytes, 0),
+      message_count = GREATEST(mb.message_count - d.n, 0),
+      updated_at = now()
+    FROM unnest(${mailboxIds}::uuid[], ${mailboxIds.map((id) => perMailbox.get(id)!.bytes)}::bigint[],
+      ${mailboxIds.map((id) => perMailbox.get(id)!.n)}::int[]) AS d(id, bytes, n)
+    WHERE mb.tenant_id = ${tenantId}::uuid AND mb.id = d.id`;
+  const folderIds = [...new Set(deleted.map((d) => d.folder_id))].sort();
+  await tx.$executeRaw`
+    UPDATE folders SET highest_modseq = highest_modseq + 1
+    WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${folderIds}::uuid[])`;
+  return deleted;
+}
+
+/**
+ * Sets, adds or removes flags of messages in one folder by uid, giving each changed message the
+ * folder's next modseq (RFC 7162 section 3.1: one new modseq per change). Unchanged messages
+ * keep theirs. Returns the changed messages with their new flags.
+ */
+export async function updateFlags(
+  tx: StoreTx,
+  tenantId: string,
+  folderId: string,
+  uids: number[],
+  op: 'set' | 'add' | 'remove',
+  flags: string[],
+): Promise<Array<{ uid: number; flags: string[]; modseq: bigint }>> {
+  const [folder] = await tx.$queryRaw<{ highest: bigint }[]>`
+    UPDATE folders SET highest_modseq = highest_modseq + 1
+    WHERE tenant_id = ${tenantId}::uuid AND id = ${folderId}::uuid
+    RETURNING highest_modseq AS highest`;
+  if (!folder) return [];
+  const changed = await tx.$queryRaw<Array<{ uid: number; flags: string[]; modseq: bigint }>>`
+    WITH next AS (
+      SELECT id, CASE ${op}
+          WHEN 'set' THEN ARRAY(SELECT DISTINCT unnest(${flags}::text[]) ORDER BY 1)
+          WHEN 'add' THEN ARRAY(SELECT DISTINCT unnest(flags || ${flags}::text[]) ORDER BY 1)
+          ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL(${flags}::text[]) ORDER BY 1)
+        END AS flags
+      FROM messages
+      WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid AND uid = ANY(${uids}::int[])
+        AND deleted_at IS NULL
+    )
+    UPDATE messages m SET flags = next.flags, modseq = ${folder.highest}
+    FROM next
+    WHERE m.tenant_id = ${tenantId}::uuid AND m.id = next.id
+      AND NOT (m.flags @> next.flags AND next.flags @> m.flags)
+    RETURNING m.uid, m.flags, m.modseq`;
+  if (changed.length === 0) {
+    // Nothing changed: give the modseq back, so HIGHESTMODSEQ moves only with a change.
+    await tx.$executeRaw`
+      UPDATE folders SET highest_modseq = highest_modseq - 1
+      WHERE tenant_id = ${tenantId}::uuid AND id = ${folderId}::uuid AND highest_modseq = ${folder.highest}`;
+  }
+  return changed.sort((a, b) => a.uid - b.uid);
+}

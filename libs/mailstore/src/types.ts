@@ -1,0 +1,124 @@
+import type { FolderKind, Prisma } from '@mailroom/db';
+
+/** A transaction of the mail store; callers that join one pass it on unchanged. */
+export type StoreTx = Prisma.TransactionClient;
+
+export interface HeaderSummary {
+  messageId: string | null;
+  subject: string | null;
+  fromAddress: string | null;
+  fromName: string | null;
+  toAddresses: string[];
+  sentAt: Date | null;
+}
+
+/** Where a copy goes: a special folder, or a folder by name (falls back to the Inbox). */
+export type FolderChoice = { kind: 'inbox' } | { kind: 'junk' } | { kind: 'sent' } | { kind: 'named'; name: string };
+
+/** One stored copy: a mailbox reached by one or more recipients gets exactly one. */
+export interface CopyRequest {
+  target: { mailboxId: string };
+  envelopeTo: string;
+  folder: FolderChoice;
+  flags: string[];
+  filterTrace: unknown;
+}
+
+/** RFC 3461 parameters of one recipient: NOTIFY tokens (empty when not given) and ORCPT. */
+export interface RecipientDsn {
+  notify: string[];
+  orcpt: string | null;
+}
+
+/** A recipient of an outbound message, with its DSN request when the sender made one. */
+export type OutboundRecipient = string | ({ address: string } & RecipientDsn);
+
+/** RFC 3461 parameters of MAIL FROM: what a DSN returns (FULL or HDRS) and the envelope id. */
+export interface EnvelopeDsn {
+  ret: 'FULL' | 'HDRS' | null;
+  envid: string | null;
+}
+
+export interface ForwardRequest {
+  mailboxId: string | null;
+  /** Our domain the forward leaves from (its DKIM key signs it). */
+  fromDomain: string;
+  recipients: OutboundRecipient[];
+}
+
+export interface VacationRequest {
+  mailboxId: string;
+  fromDomain: string;
+  to: string;
+  subject: string;
+}
+
+/** What one tenant receives of a message: copies, forwards and vacation replies. */
+export interface TenantDelivery {
+  tenantId: string;
+  copies: CopyRequest[];
+  forwards: ForwardRequest[];
+  vacations: VacationRequest[];
+}
+
+export interface DeliverRequest {
+  /** The message as stored: our trace headers, then the bytes as received. */
+  bytes: Buffer;
+  envelopeFrom: string;
+  /** Envelope sender of forwards: SRS-rewritten, '' for the null sender. */
+  forwardSender: string;
+  /** The sender's DSN request, passed on to forwards. */
+  dsn?: EnvelopeDsn | null;
+  remoteIp: string | null;
+  helo: string | null;
+  header: HeaderSummary;
+  spamScore: number | null;
+  authResults: Prisma.InputJsonValue;
+  tenants: TenantDelivery[];
+  /** The composed auto-reply of each vacation request. */
+  vacationReplies: Map<VacationRequest, Buffer>;
+}
+
+export interface QueuedDelivery {
+  tenantId: string;
+  deliveryId: string;
+}
+
+export interface DeliverResult {
+  messageIds: string[];
+  outboundIds: string[];
+  /** Deliveries queued for forwards and vacation replies: the caller enqueues them after commit. */
+  deliveries: QueuedDelivery[];
+}
+
+export interface OutboundRow {
+  kind: 'forward' | 'vacation' | 'submission' | 'dsn';
+  mailboxId: string | null;
+  envelopeFrom: string;
+  fromDomain: string;
+  sha256: string;
+  size: number;
+  header: Pick<HeaderSummary, 'messageId' | 'subject'>;
+  sourceMessageId: string | null;
+  dsn?: EnvelopeDsn | null;
+}
+
+/** A message we generate (a DSN) for one of a mailbox's special folders. */
+export interface GeneratedMessage {
+  tenantId: string;
+  mailboxId: string;
+  folderKind: FolderKind;
+  raw: Buffer;
+  envelopeFrom: string;
+  envelopeTo: string;
+  subject: string | null;
+  fromAddress: string;
+  messageId: string | null;
+}
+
+export interface StoredMessage {
+  id: string;
+  folderId: string;
+  uid: number;
+  modseq: bigint;
+}
