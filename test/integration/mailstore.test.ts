@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  MailboxUnavailable,
+  MailStore,
+  QuotaExceeded,
+  type DeliverRequest,
+  type TenantDelivery,
+  type VacationRequest,
+} from '@mailroom/mailstore';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { expectExactQuota, seedTenant } from '../worker-fixtures';
+
+// The mail store against real PostgreSQL: one rule for every writer of message rows.
+
+let db: TestDatabase;
+let sut: MailStore;
+let t: Awaited<ReturnType<typeof seedTenant>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sut = new MailStore(db.prisma);
+});
+afterAll(() => db.drop());
+beforeEach(async () => {
+  t = await seedTenant(db.prisma, 2);
+});
+
+const header = {
+  messageId: '<m@x>',
+  subject: 'Hi',
+  fromAddress: 'a@x.test',
+  fromName: null,
+  toAddresses: [],
+  sentAt: null,
+};
+const raw = (text = 'hello') => Buffer.from(`Subject: Hi\r\n\r\n${text}\r\n`);
+
+function request(
+  tenants: TenantDelivery[],
+  bytes = raw(),
+  vacations = new Map<VacationRequest, Buffer>(),
+): DeliverRequest {
+  return {
+    bytes,
+    envelopeFrom: 'a@x.test',
+    forwardSender: 'SRS0=x=y=x.test=a@bounce.test',
+    remoteIp: '192.0.2.1',
+    helo: 'x.test',
+    header,
+    spamScore: 0,
+    authResults: {},
+    tenants,
+    vacationReplies: vacations,
+  };
+}
+
+const copy = (mailboxId: string) => ({
+  target: { mailboxId },
+  envelopeTo: 'u@x',
+  folder: { kind: 'inbox' as const },
+  flags: [],
+  filterTrace: null,
+});
+
+async function rowsOf(tenantId: string) {
+  const [messages, outbound, vacationLogs] = await Promise.all([
+    db.prisma.message.count({ where: { tenantId } }),
+    db.prisma.outboundMessage.count({ where: { tenantId } }),
+    db.prisma.vacationLog.count({ where: { tenantId } }),
+  ]);
+  return { messages, outbound, vacationLogs };
+}
+
+/**
+ * Every writer of message rows, as its caller uses the store. Each one stores into the first
+ * mailbox of the tenant `t`.
+ */
+const writers: Record<string, (mailboxId: string) => Promise<unknown>> = {
+  inbound: (mailboxId) =>
+    sut.deliver(request([{ tenantId: t.tenantId, copies: [copy(mailboxId)], forwards: [], vacations: [] }])),
+  'forward keep-copy': (mailboxId) =>
+    sut.deliver(
+      request([
+        {
+          tenantId: t.tenantId,
+          copies: [copy(mailboxId)],
+          forwards: [{ mailboxId, fromDomain: 'x.test', recipients: ['elsewhere@remote.test'] }],
+          vacations: [],
+        },
+      ]),
+    ),
+  vacation: (mailboxId) => {
+    const vacation = { mailboxId, fromDomain: 'x.test', to: 'a@x.test', subject: 'Away' };
+    return sut.deliver(
+      request(
+        [{ tenantId: t.tenantId, copies: [copy(mailboxId)], forwards: [], vacations: [vacation] }],
+        raw(),
+        new Map([[vacation, Buffer.from('Subject: Away\r\n\r\nback soon\r\n')]]),
+      ),
+    );
+  },
+  submission: (mailboxId) =>
+    sut.submit({
+      tenantId: t.tenantId,
+      mailboxId,
+      login: 'u0@x.test',
+      bytes: raw(),
+      envelopeFrom: 'u0@x.test',
+      fromDomain: 'x.test',
+      header,
+      remoteIp: '192.0.2.1',
+      helo: null,
+      dsn: null,
+      external: ['r@remote.test'],
+      allRecipients: ['r@remote.test'],
+      local: null,
+    }),
+  DSN: (mailboxId) =>
+    sut.transaction((tx) =>
+      sut.storeGenerated(tx, {
+        tenantId: t.tenantId,
+        mailboxId,
+        folderKind: 'inbox',
+        raw: raw('report'),
+        envelopeFrom: '',
+        envelopeTo: 'u0@x.test',
+        subject: 'Undelivered Mail Returned to Sender',
+        fromAddress: 'MAILER-DAEMON',
+        messageId: null,
+      }),
+    ),
+  'IMAP APPEND': async (mailboxId) => {
+    const folder = await db.prisma.folder.findFirstOrThrow({
+      where: { tenantId: t.tenantId, mailboxId, kind: 'archive' },
+    });
+    return sut.append({
+      tenantId: t.tenantId,
+      mailboxId,
+      folderId: folder.id,
+      raw: raw(),
+      flags: ['\\Seen'],
+      receivedAt: new Date('2020-01-02T03:04:05Z'),
+      header,
+    });
+  },
+};
+
+describe('mail store: every writer enforces quota and status the same way', () => {
+  for (const [name, write] of Object.entries(writers)) {
+    it(`${name}: stores into an active mailbox with room, charging its usage exactly`, async () => {
+      await write(t.boxes[0]!.id);
+      const rows = await rowsOf(t.tenantId);
+      expect(rows.messages).toBe(1);
+      await expectExactQuota(db.prisma, t.tenantId);
+    });
+
+    it(`${name}: refuses a full mailbox with QuotaExceeded and writes nothing`, async () => {
+      await db.prisma.mailbox.update({
+        where: { tenantId_id: { tenantId: t.tenantId, id: t.boxes[0]!.id } },
+        data: { quotaBytes: 10 },
+      });
+      const err = await write(t.boxes[0]!.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QuotaExceeded);
+      expect((err as QuotaExceeded).scope).toBe('mailbox');
+      expect((err as QuotaExceeded).mailboxId).toBe(t.boxes[0]!.id);
+      expect(await rowsOf(t.tenantId)).toEqual({ messages: 0, outbound: 0, vacationLogs: 0 });
+      await expectExactQuota(db.prisma, t.tenantId);
+    });
+
+    it(`${name}: refuses a disabled mailbox with MailboxUnavailable and writes nothing`, async () => {
+      await db.prisma.mailbox.update({
+        where: { tenantId_id: { tenantId: t.tenantId, id: t.boxes[0]!.id } },
+        data: { status: 'disabled' },
+      });
+      const err = await write(t.boxes[0]!.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MailboxUnavailable);
+      expect((err as MailboxUnavailable).status).toBe('disabled');
+      expect(await rowsOf(t.tenantId)).toEqual({ messages: 0, outbound: 0, vacationLogs: 0 });
+    });
+
+    it(`${name}: refuses when the tenant's storage plan is full, with QuotaExceeded (tenant)`, async () => {
+      await db.prisma.tenant.update({ where: { id: t.tenantId }, data: { storageQuotaBytes: 5 } });
+      const err = await write(t.boxes[0]!.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QuotaExceeded);
+      expect((err as QuotaExceeded).scope).toBe('tenant');
+      expect(await rowsOf(t.tenantId)).toEqual({ messages: 0, outbound: 0, vacationLogs: 0 });
+    });
+  }
+});
+
+describe('mail store: uids, modseqs and blobs', () => {
+  it('gives each copy the next uid of its folder and the folder the next modseq', async () => {
+    const mailboxId = t.boxes[0]!.id;
+    for (let i = 0; i < 3; i++) {
+      await writers.inbound!(mailboxId);
+    }
+    const folder = await db.prisma.folder.findUniqueOrThrow({
+      where: { tenantId_id: { tenantId: t.tenantId, id: t.boxes[0]!.inbox } },
+    });
+    const messages = await db.prisma.message.findMany({ where: { folderId: folder.id }, orderBy: { uid: 'asc' } });
+    expect(messages.map((m) => m.uid)).toEqual([1, 2, 3]);
+    expect(folder.uidNext).toBe(4);
+    expect(messages.map((m) => m.modseq)).toEqual([2n, 3n, 4n]);
+    expect(folder.highestModseq).toBe(4n);
+  });
+
+  it('stores one blob for a message to two mailboxes of a tenant', async () => {
+    const before = await db.prisma.messageBlob.count({ where: { tenantId: t.tenantId } });
+    await sut.deliver(
+      request(
+        [{ tenantId: t.tenantId, copies: [copy(t.boxes[0]!.id), copy(t.boxes[1]!.id)], forwards: [], vacations: [] }],
+        raw('shared'),
+      ),
+    );
+    expect(await db.prisma.messageBlob.count({ where: { tenantId: t.tenantId } })).toBe(before + 1);
+    expect(await db.prisma.message.count({ where: { tenantId: t.tenantId } })).toBe(2);
+  });
+
+  it('APPEND keeps the flags and the internal date the client gave', async () => {
+    const stored = (await writers['IMAP APPEND']!(t.boxes[0]!.id)) as { id: string; uid: number };
+    const row = await db.prisma.message.findUniqueOrThrow({
+      where: { tenantId_id: { tenantId: t.tenantId, id: stored.id } },
+    });
+    expect(row.folderId).toBe(t.boxes[0]!.archive);
+    expect(row.flags).toEqual(['\\Seen']);
+    expect(row.receivedAt.toISOString()).toBe('2020-01-02T03:04:05.000Z');
+    expect(stored.uid).toBe(1);
+  });
+
+  it('STORE gives changed messages a new modseq and leaves unchanged ones and HIGHESTMODSEQ alone', async () => {
+    const mailboxId = t.boxes[0]!.id;
+    await writers.inbound!(mailboxId);
+    await writers.inbound!(mailboxId);
+    const folderId = t.boxes[0]!.inbox;
+    const changed = await sut.setFlags(t.tenantId, folderId, [1, 2], 'add', ['\\Seen']);
+    expect(changed.map((c) => [c.uid, c.flags, c.modseq])).toEqual([
+      [1, ['\\Seen'], 4n],
+      [2, ['\\Seen'], 4n],
+    ]);
+    expect(await sut.setFlags(t.tenantId, folderId, [1, 2], 'add', ['\\Seen'])).toEqual([]);
+    const folder = await db.prisma.folder.findUniqueOrThrow({
+      where: { tenantId_id: { tenantId: t.tenantId, id: folderId } },
+    });
+    expect(folder.highestModseq).toBe(4n);
+    const removed = await sut.setFlags(t.tenantId, folderId, [2], 'remove', ['\\Seen']);
+    expect(removed).toEqual([{ uid: 2, flags: [], modseq: 5n }]);
+  });
+
+  it('remove takes the bytes off usage and moves the folder modseq', async () => {
+    const mailboxId = t.boxes[0]!.id;
+    await writers.inbound!(mailboxId);
+    const [message] = await db.prisma.message.findMany({ where: { tenantId: t.tenantId } });
+    const removed = await sut.transaction((tx) => sut.remove(tx, t.tenantId, [message!.id, message!.id]));
+    expect(removed).toHaveLength(1);
+    const mailbox = await db.prisma.mailbox.findUniqueOrThrow({
+      where: { tenantId_id: { tenantId: t.tenantId, id: mailboxId } },
+    });
+    expect(mailbox.usedBytes).toBe(0n);
+    expect(mailbox.messageCount).toBe(0);
+    const folder = await db.prisma.folder.findUniqueOrThrow({
+      where: { tenantId_id: { tenantId: t.tenantId, id: t.boxes[0]!.inbox } },
+    });
+    expect(folder.highestModseq).toBe(3n);
+    await expectExactQuota(db.prisma, t.tenantId);
+  });
+
+  it('makes the INBOX of a mailbox that has no folders yet', async () => {
+    await db.prisma.folder.deleteMany({ where: { tenantId: t.tenantId, mailboxId: t.boxes[1]!.id } });
+    await writers.inbound!(t.boxes[1]!.id);
+    const folders = await db.prisma.folder.findMany({ where: { tenantId: t.tenantId, mailboxId: t.boxes[1]!.id } });
+    expect(folders.map((f) => [f.name, f.kind])).toEqual([['INBOX', 'inbox']]);
+  });
+});
