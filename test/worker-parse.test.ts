@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARSE_DEFAULTS, parsePendingMessages } from '../apps/worker/src/processors/parse.processor';
+import { MailStore } from '@mailroom/mailstore';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 describe('post-commit message parsing (messages.parse-pending)', () => {
@@ -50,7 +51,7 @@ describe('post-commit message parsing (messages.parse-pending)', () => {
         '--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="invoice.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n',
     );
     const plain = await store('From: x@y.example\r\nSubject: plain\r\n\r\nhello\r\n');
-    const result = await parsePendingMessages(db.prisma);
+    const result = await parsePendingMessages(new MailStore(db.prisma));
     expect(result).toEqual({ examined: 2, parsed: 2, failed: 0 });
     const a = await db.prisma.message.findUniqueOrThrow({
       where: { tenantId_id: { tenantId: ctx.tenantId, id: withAttachment.id } },
@@ -61,12 +62,12 @@ describe('post-commit message parsing (messages.parse-pending)', () => {
       where: { tenantId_id: { tenantId: ctx.tenantId, id: plain.id } },
     });
     expect(p).toMatchObject({ parseStatus: 'parsed', hasAttachments: false });
-    expect(await parsePendingMessages(db.prisma)).toEqual({ examined: 0, parsed: 0, failed: 0 });
+    expect(await parsePendingMessages(new MailStore(db.prisma))).toEqual({ examined: 0, parsed: 0, failed: 0 });
   });
 
   it('marks a message it cannot parse in time as failed, with the reason, and keeps it', async () => {
     const slow = await store('From: x@y.example\r\nSubject: slow\r\n\r\nbody\r\n');
-    const result = await parsePendingMessages(db.prisma, { ...PARSE_DEFAULTS, timeoutMs: 0 });
+    const result = await parsePendingMessages(new MailStore(db.prisma), { ...PARSE_DEFAULTS, timeoutMs: 0 });
     expect(result).toEqual({ examined: 1, parsed: 0, failed: 1 });
     const row = await db.prisma.message.findUniqueOrThrow({
       where: { tenantId_id: { tenantId: ctx.tenantId, id: slow.id } },
@@ -78,7 +79,7 @@ describe('post-commit message parsing (messages.parse-pending)', () => {
 
   it('leaves a message over the size cap unparsed but marked, without loading its bytes', async () => {
     const big = await store('From: x@y.example\r\nSubject: big\r\n\r\n' + 'x'.repeat(2000) + '\r\n');
-    const result = await parsePendingMessages(db.prisma, { ...PARSE_DEFAULTS, maxBytes: 1000 });
+    const result = await parsePendingMessages(new MailStore(db.prisma), { ...PARSE_DEFAULTS, maxBytes: 1000 });
     expect(result).toEqual({ examined: 1, parsed: 1, failed: 0 });
     const row = await db.prisma.message.findUniqueOrThrow({
       where: { tenantId_id: { tenantId: ctx.tenantId, id: big.id } },

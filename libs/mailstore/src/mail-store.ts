@@ -8,7 +8,16 @@ import {
   type MessageRowInput,
   type RemovedMessage,
 } from './message.repository';
+import { blobGcCandidates, deleteUnreferencedBlobs, type BlobKey } from './blob.repository';
+import {
+  claimExpiredMessages,
+  mailboxMessageIds,
+  mailboxUsagePage,
+  repairMailboxUsage,
+  type ExpiryTarget,
+} from './maintenance.repository';
 import { queueOutbound } from './outbox.repository';
+import { claimPendingParses, recordParseResult, type ParseResult } from './parse.repository';
 import { tenantUsage as sharedUsage, type TenantUsage } from './tenant-usage';
 import type {
   CopyRequest,
@@ -94,9 +103,12 @@ export class MailStore {
     this.usage = options.usage ?? sharedUsage;
   }
 
-  /** A transaction long enough for a large message, for callers that add rows of their own. */
-  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(work, { timeout: TX_TIMEOUT_MS, maxWait: 10_000 });
+  /**
+   * A transaction long enough for a large message, for callers that add rows of their own;
+   * `timeoutMs` for work that must hold its locks longer (or give them up sooner).
+   */
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.prisma.$transaction(work, { timeout: options.timeoutMs ?? TX_TIMEOUT_MS, maxWait: 10_000 });
   }
 
   /**
@@ -209,6 +221,46 @@ export class MailStore {
   /** Deletes messages (retention, purge, EXPUNGE) and takes them off usage, in the caller's transaction. */
   remove(tx: StoreTx, tenantId: string, ids: string[]): Promise<RemovedMessage[]> {
     return deleteMessages(tx, tenantId, ids);
+  }
+
+  /** Retention: expired messages of the targets, claimed (SKIP LOCKED) for `remove`. */
+  claimExpired(tx: StoreTx, tenantId: string, targets: ExpiryTarget[], limit: number) {
+    return claimExpiredMessages(tx, tenantId, targets, limit);
+  }
+
+  /** Purge: the next `limit` messages of a mailbox the caller holds locked, removed as `remove` does. */
+  async removeFromMailbox(tx: StoreTx, tenantId: string, mailboxId: string, limit: number) {
+    return deleteMessages(tx, tenantId, await mailboxMessageIds(tx, tenantId, mailboxId, limit));
+  }
+
+  /** Quota recount: usage counters beside the sums of the rows, read without locks. */
+  usagePage(after: { tenantId: string; mailboxId: string }, limit: number) {
+    return mailboxUsagePage(this.prisma, after, limit);
+  }
+
+  /** Quota recount: sets a mailbox's usage to its sums under the mailbox lock; returns the drift. */
+  repairUsage(tenantId: string, mailboxId: string) {
+    return this.transaction((tx) => repairMailboxUsage(tx, tenantId, mailboxId));
+  }
+
+  /** Blob GC: the next database-stored blobs older than `cutoff`. */
+  blobCandidates(cutoff: Date, after: BlobKey, limit: number) {
+    return blobGcCandidates(this.prisma, cutoff, after, limit);
+  }
+
+  /** Blob GC: deletes the unreferenced blobs among `keys` (SKIP LOCKED); returns their sizes. */
+  deleteUnreferencedBlobs(keys: BlobKey[], cutoff: Date) {
+    return deleteUnreferencedBlobs(this.prisma, keys, cutoff);
+  }
+
+  /** Parsing: messages still pending, claimed (SKIP LOCKED) in the caller's transaction. */
+  claimPendingParses(tx: StoreTx, limit: number, maxBytes: number) {
+    return claimPendingParses(tx, limit, maxBytes);
+  }
+
+  /** Parsing: the result on the row; no new modseq (see recordParseResult). */
+  recordParse(tx: StoreTx, tenantId: string, id: string, result: ParseResult) {
+    return recordParseResult(tx, tenantId, id, result);
   }
 
   private async deliverTenant(

@@ -1,7 +1,10 @@
-import type { FolderKind, Prisma } from '@mailroom/db';
+import type { FolderKind, Prisma, PrismaClient } from '@mailroom/db';
 
 /** A transaction of the mail store; callers that join one pass it on unchanged. */
 export type StoreTx = Prisma.TransactionClient;
+
+/** A single statement's connection: the client itself, or a transaction. */
+export type StoreDb = StoreTx | PrismaClient;
 
 export interface HeaderSummary {
   messageId: string | null;

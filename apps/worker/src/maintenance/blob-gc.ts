@@ -1,3 +1,4 @@
+import { MailStore, type BlobKey } from '@mailroom/mailstore';
 import { BATCH_SIZE, recordRun, type MaintenanceContext, type RunJob } from './job-run';
 
 export const BLOB_GC_JOB = 'storage.blob-gc';
@@ -11,12 +12,6 @@ export interface BlobGcOptions {
   batchSize?: number;
   graceMs?: number;
   now?: Date;
-}
-
-interface Key {
-  tenant_id: string;
-  sha256: string;
-  created_at: Date;
 }
 
 /**
@@ -43,30 +38,24 @@ interface Key {
  *   insert, and insert again when it is gone (test/worker-blob-gc.test.ts proves both).
  */
 export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: BlobGcOptions = {}) {
+  const store = new MailStore(ctx.prisma);
   return recordRun(ctx, BLOB_GC_JOB, job, async (run) => {
     const batch = options.batchSize ?? BATCH_SIZE;
     const cutoff = new Date((options.now ?? new Date()).getTime() - (options.graceMs ?? BLOB_GC_GRACE_MS));
     const stats = { examined: 0, deleted: 0, bytesFreed: 0 };
-    let cursor = { createdAt: new Date(0), tenantId: '00000000-0000-0000-0000-000000000000', sha256: '' };
+    let cursor: BlobKey = { createdAt: new Date(0), tenantId: '00000000-0000-0000-0000-000000000000', sha256: '' };
     for (;;) {
-      const keys = await ctx.prisma.$queryRaw<Key[]>`
-        SELECT tenant_id, sha256, created_at FROM message_blobs
-        WHERE created_at < ${cutoff} AND storage = 'db'
-          AND (created_at, tenant_id, sha256) > (${cursor.createdAt}, ${cursor.tenantId}::uuid, ${cursor.sha256})
-        ORDER BY created_at, tenant_id, sha256 LIMIT ${batch}`;
+      const keys = await store.blobCandidates(cutoff, cursor, batch);
       if (keys.length === 0) break;
-      const freed = await deleteUnreferenced(ctx, keys, cutoff);
+      const freed = await deleteUnreferenced(store, keys, cutoff);
+      const bytes = freed.reduce((sum, size) => sum + size, 0);
       stats.examined += keys.length;
       stats.deleted += freed.length;
-      stats.bytesFreed += freed.reduce((sum, f) => sum + f.size, 0);
+      stats.bytesFreed += bytes;
       ctx.metrics.examined.inc({ job: BLOB_GC_JOB }, keys.length);
       ctx.metrics.deleted.inc({ job: BLOB_GC_JOB, table: 'message_blobs' }, freed.length);
-      ctx.metrics.bytesFreed.inc(
-        { job: BLOB_GC_JOB },
-        freed.reduce((sum, f) => sum + f.size, 0),
-      );
-      const last = keys[keys.length - 1]!;
-      cursor = { createdAt: last.created_at, tenantId: last.tenant_id, sha256: last.sha256 };
+      ctx.metrics.bytesFreed.inc({ job: BLOB_GC_JOB }, bytes);
+      cursor = keys[keys.length - 1]!;
       await run.progress(stats);
       if (keys.length < batch) break;
     }
@@ -75,24 +64,12 @@ export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: B
 }
 
 /** One statement: the unreferenced blobs among `keys`, locked (skipping locked ones), deleted. */
-async function deleteUnreferenced(ctx: MaintenanceContext, keys: Key[], cutoff: Date, attempt = 1) {
+async function deleteUnreferenced(store: MailStore, keys: BlobKey[], cutoff: Date, attempt = 1): Promise<number[]> {
   try {
-    return await ctx.prisma.$queryRaw<{ size: number }[]>`
-      WITH doomed AS (
-        SELECT b.tenant_id, b.sha256 FROM message_blobs b
-        JOIN unnest(${keys.map((k) => k.tenant_id)}::uuid[], ${keys.map((k) => k.sha256)}::text[]) AS k(tenant_id, sha256)
-          ON b.tenant_id = k.tenant_id AND b.sha256 = k.sha256
-        WHERE b.created_at < ${cutoff}
-          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = b.tenant_id AND m.blob_sha256 = b.sha256)
-          AND NOT EXISTS (
-            SELECT 1 FROM outbound_messages o WHERE o.tenant_id = b.tenant_id AND o.blob_sha256 = b.sha256)
-        FOR UPDATE OF b SKIP LOCKED)
-      DELETE FROM message_blobs b USING doomed d
-      WHERE b.tenant_id = d.tenant_id AND b.sha256 = d.sha256
-      RETURNING b.size`;
+    return await store.deleteUnreferencedBlobs(keys, cutoff);
   } catch (err) {
     // A reference committed between NOT EXISTS and the delete: RESTRICT refused; look again.
-    if (attempt < FK_RETRIES && isForeignKeyViolation(err)) return deleteUnreferenced(ctx, keys, cutoff, attempt + 1);
+    if (attempt < FK_RETRIES && isForeignKeyViolation(err)) return deleteUnreferenced(store, keys, cutoff, attempt + 1);
     throw err;
   }
 }

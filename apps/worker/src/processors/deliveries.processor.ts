@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@mailroom/db';
+import { MailStore } from '@mailroom/mailstore';
 import { JobName, type JobProducer } from '@mailroom/queue';
 import type { DeliveryAgent } from '../delivery/delivery-agent';
 import type { JobHandlers } from '../job-handler';
@@ -57,7 +58,7 @@ export function deliveryHandlers(
       }
     },
 
-    [JobName.MessageParse]: async () => parsePendingMessages(prisma),
+    [JobName.MessageParse]: async () => parsePendingMessages(new MailStore(prisma)),
   };
 }
 

@@ -1,5 +1,5 @@
 import { simpleParser } from 'mailparser';
-import type { PrismaClient } from '@mailroom/db';
+import type { MailStore, ParseResult } from '@mailroom/mailstore';
 
 export interface ParseLimits {
   /** Messages per run. */
@@ -31,56 +31,43 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
  * The heavy content work the MTA leaves for after commit: full MIME parsing of messages still
  * 'pending', bounded by size and time. The result fills has_attachments and sent_at; a message
  * that cannot be parsed is marked 'failed' with the reason, never lost. Rows are claimed with
- * FOR UPDATE SKIP LOCKED, so two workers never parse the same message.
+ * FOR UPDATE SKIP LOCKED, so two workers never parse the same message. A parse result is not a
+ * change a mail client sees, so it takes no new modseq.
  */
-export async function parsePendingMessages(prisma: PrismaClient, limits: ParseLimits = PARSE_DEFAULTS) {
-  return prisma.$transaction(
+export async function parsePendingMessages(store: MailStore, limits: ParseLimits = PARSE_DEFAULTS) {
+  return store.transaction(
     async (tx) => {
-      const rows = await tx.$queryRaw<{ tenant_id: string; id: string; size: number; bytes: Uint8Array | null }[]>`
-        SELECT m.tenant_id, m.id, m.size, CASE WHEN m.size <= ${limits.maxBytes} THEN b.bytes END AS bytes
-        FROM messages m JOIN message_blobs b ON b.tenant_id = m.tenant_id AND b.sha256 = m.blob_sha256
-        WHERE m.parse_status = 'pending'
-        ORDER BY m.parse_status, m.received_at
-        LIMIT ${limits.batch}
-        FOR UPDATE OF m SKIP LOCKED`;
+      const rows = await store.claimPendingParses(tx, limits.batch, limits.maxBytes);
       let parsed = 0;
       let failed = 0;
       for (const row of rows) {
+        let result: ParseResult;
         try {
-          const data = row.bytes
-            ? await withTimeout(
-                simpleParser(Buffer.from(row.bytes), {
-                  skipHtmlToText: true,
-                  skipTextToHtml: true,
-                  skipImageLinks: true,
-                }),
-                limits.timeoutMs,
-              )
-            : null;
-          await tx.message.update({
-            where: { tenantId_id: { tenantId: row.tenant_id, id: row.id } },
-            data: {
-              parseStatus: 'parsed',
-              hasAttachments: data
-                ? data.attachments.some((a) => a.contentDisposition === 'attachment' || !!a.filename)
-                : null,
-              ...(data?.date && !Number.isNaN(data.date.getTime()) ? { sentAt: data.date } : {}),
-            },
-          });
+          result = await parseOne(row.bytes, limits.timeoutMs);
           parsed++;
         } catch (err) {
-          await tx.message.update({
-            where: { tenantId_id: { tenantId: row.tenant_id, id: row.id } },
-            data: {
-              parseStatus: 'failed',
-              parseError: (err instanceof Error ? err.message : String(err)).slice(0, 500),
-            },
-          });
+          result = { status: 'failed', error: (err instanceof Error ? err.message : String(err)).slice(0, 500) };
           failed++;
         }
+        await store.recordParse(tx, row.tenantId, row.id, result);
       }
       return { examined: rows.length, parsed, failed };
     },
-    { timeout: limits.batch * limits.timeoutMs + 30_000 },
+    { timeoutMs: limits.batch * limits.timeoutMs + 30_000 },
   );
+}
+
+/** What one message's MIME structure says; a message over the size limit (no bytes) says nothing. */
+async function parseOne(bytes: Buffer | null, timeoutMs: number): Promise<ParseResult> {
+  const data = bytes
+    ? await withTimeout(
+        simpleParser(bytes, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true }),
+        timeoutMs,
+      )
+    : null;
+  return {
+    status: 'parsed',
+    hasAttachments: data ? data.attachments.some((a) => a.contentDisposition === 'attachment' || !!a.filename) : null,
+    sentAt: data?.date && !Number.isNaN(data.date.getTime()) ? data.date : null,
+  };
 }
