@@ -186,6 +186,14 @@ export async function updateFlags(
   op: 'set' | 'add' | 'remove',
   flags: string[],
 ): Promise<Array<{ uid: number; flags: string[]; modseq: bigint }>> {
+  // Message rows before the folder row, as deleteMessages takes them (a DELETE, then the
+  // folder's modseq): the other order deadlocks a STORE against retention or an EXPUNGE.
+  const locked = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM messages
+    WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid AND uid = ANY(${uids}::int[])
+      AND deleted_at IS NULL
+    ORDER BY uid FOR UPDATE`;
+  if (locked.length === 0) return [];
   const [folder] = await tx.$queryRaw<{ highest: bigint }[]>`
     UPDATE folders SET highest_modseq = highest_modseq + 1
     WHERE tenant_id = ${tenantId}::uuid AND id = ${folderId}::uuid
@@ -199,8 +207,7 @@ export async function updateFlags(
           ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL(${flags}::text[]) ORDER BY 1)
         END AS flags
       FROM messages
-      WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid AND uid = ANY(${uids}::int[])
-        AND deleted_at IS NULL
+      WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${locked.map((m) => m.id)}::uuid[])
     )
     UPDATE messages m SET flags = next.flags, modseq = ${folder.highest}
     FROM next
@@ -208,7 +215,8 @@ export async function updateFlags(
       AND NOT (m.flags @> next.flags AND next.flags @> m.flags)
     RETURNING m.uid, m.flags, m.modseq`;
   if (changed.length === 0) {
-    // Nothing changed: give the modseq back, so HIGHESTMODSEQ moves only with a change.
+    // Nothing changed: give the modseq back, so HIGHESTMODSEQ moves only with a change. The
+    // folder row is ours until commit, so nobody took a modseq after it.
     await tx.$executeRaw`
       UPDATE folders SET highest_modseq = highest_modseq - 1
       WHERE tenant_id = ${tenantId}::uuid AND id = ${folderId}::uuid AND highest_modseq = ${folder.highest}`;
