@@ -1,11 +1,5 @@
 export { storeGeneratedMessage } from './copy';
-export {
-  MailStore,
-  type AppendRequest,
-  type MailStoreOptions,
-  type SubmitRequest,
-  type SubmitResult,
-} from './mail-store';
+export { MailStore } from './mail-store';
 export { FolderNotFound, MailboxUnavailable, QuotaExceeded, isQuotaExceeded, type QuotaScope } from './errors';
 export { TenantUsage, tenantUsage } from './tenant-usage';
 export type { RemovedMessage } from './message.repository';

@@ -1,3 +1,4 @@
+import type { TenantUsage } from './tenant-usage';
 import type { FolderKind, Prisma, PrismaClient } from '@mailroom/db';
 
 /** A transaction of the mail store; callers that join one pass it on unchanged. */
@@ -124,4 +125,50 @@ export interface StoredMessage {
   folderId: string;
   uid: number;
   modseq: bigint;
+}
+
+export interface MailStoreOptions {
+  /** How long forwards, vacation replies and submissions are retried before they bounce. */
+  deliveryLifetimeMs?: number;
+  /** The per-process tenant usage cache (shared with the MTA's RCPT checks). */
+  usage?: TenantUsage;
+}
+
+export interface SubmitRequest {
+  tenantId: string;
+  /** The sender's mailbox: its Sent folder gets a copy. */
+  mailboxId: string;
+  login: string;
+  /** The message as it leaves: our Received (and Date, Message-ID when missing), then the data. */
+  bytes: Buffer;
+  envelopeFrom: string;
+  /** The domain of the From header: the worker signs with its DKIM key. */
+  fromDomain: string;
+  header: HeaderSummary;
+  remoteIp: string;
+  helo: string | null;
+  dsn: EnvelopeDsn | null;
+  /** Recipients in domains we do not host: one queued delivery each. */
+  external: OutboundRecipient[];
+  /** Every recipient, for the Sent copy's envelope. */
+  allRecipients: string[];
+  /** Hosted recipients, planned as the inbound MX plans them. */
+  local: DeliverRequest | null;
+}
+
+export interface SubmitResult {
+  sentMessageId: string;
+  outboundId: string | null;
+  deliveries: DeliverResult['deliveries'];
+}
+
+export interface AppendRequest {
+  tenantId: string;
+  mailboxId: string;
+  folderId: string;
+  raw: Buffer;
+  flags: string[];
+  /** INTERNALDATE; now when not given. */
+  receivedAt: Date | null;
+  header: HeaderSummary;
 }
