@@ -9,7 +9,7 @@ import { addMessages, seedTenant } from './worker-fixtures';
 
 const DAY = 86_400_000;
 
-describe('purge.deleted', () => {
+describe(JobName.PurgeDeleted, () => {
   let db: TestDatabase;
   let ctx: MaintenanceContext;
 
@@ -156,7 +156,13 @@ describe('purge.deleted', () => {
       ],
     });
 
-    const sut = await maintenanceHandlers(db.prisma)[JobName.CleanupHistory]({}, {} as never);
+    const handlers = maintenanceHandlers({
+      prisma: db.prisma,
+      config: { DELIVERY_EVENT_RETENTION_DAYS: 90, WEBHOOK_LOG_RETENTION_DAYS: 30, JOB_RUN_RETENTION_DAYS: 90 },
+      agent: { sweep: async () => [] },
+      producer: { add: async () => undefined },
+    });
+    const sut = await handlers[JobName.CleanupHistory]({}, {} as never);
 
     expect(sut).toMatchObject({ deliveryEvents: 1, webhookDeliveries: 1 });
     expect(await db.prisma.deliveryEvent.count({ where: { tenantId: t.tenantId } })).toBe(1);

@@ -1,6 +1,5 @@
+import { JobName } from '@mailroom/queue';
 import { BATCH_SIZE, recordRun, type MaintenanceContext, type RunJob } from './job-run';
-
-export const BLOB_GC_JOB = 'storage.blob-gc';
 
 /** Blobs younger than this are not even looked at (see the argument below). */
 export const BLOB_GC_GRACE_MS = 60 * 60 * 1000;
@@ -43,7 +42,7 @@ interface Key {
  *   insert, and insert again when it is gone (test/worker-blob-gc.test.ts proves both).
  */
 export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: BlobGcOptions = {}) {
-  return recordRun(ctx, BLOB_GC_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.BlobGc, job, async (run) => {
     const batch = options.batchSize ?? BATCH_SIZE;
     const cutoff = new Date((options.now ?? new Date()).getTime() - (options.graceMs ?? BLOB_GC_GRACE_MS));
     const stats = { examined: 0, deleted: 0, bytesFreed: 0 };
@@ -59,10 +58,10 @@ export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: B
       stats.examined += keys.length;
       stats.deleted += freed.length;
       stats.bytesFreed += freed.reduce((sum, f) => sum + f.size, 0);
-      ctx.metrics.examined.inc({ job: BLOB_GC_JOB }, keys.length);
-      ctx.metrics.deleted.inc({ job: BLOB_GC_JOB, table: 'message_blobs' }, freed.length);
+      ctx.metrics.examined.inc({ job: JobName.BlobGc }, keys.length);
+      ctx.metrics.deleted.inc({ job: JobName.BlobGc, table: 'message_blobs' }, freed.length);
       ctx.metrics.bytesFreed.inc(
-        { job: BLOB_GC_JOB },
+        { job: JobName.BlobGc },
         freed.reduce((sum, f) => sum + f.size, 0),
       );
       const last = keys[keys.length - 1]!;

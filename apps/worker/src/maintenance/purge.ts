@@ -1,9 +1,8 @@
+import { JobName } from '@mailroom/queue';
 import type { Prisma } from '@mailroom/db';
 import { BATCH_SIZE, recordRun, RunAudit, type MaintenanceContext, type Run, type RunJob } from './job-run';
 
 type Tx = Prisma.TransactionClient;
-
-export const PURGE_JOB = 'purge.deleted';
 
 const PAGE = 100;
 const ZERO = '00000000-0000-0000-0000-000000000000';
@@ -38,7 +37,7 @@ interface Stats {
  *    then the row. Every batch claims its rows with SKIP LOCKED and commits on its own.
  */
 export async function runPurge(ctx: MaintenanceContext, job: RunJob, options: PurgeOptions = {}) {
-  return recordRun(ctx, PURGE_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.PurgeDeleted, job, async (run) => {
     const now = options.now ?? new Date();
     const batch = options.batchSize ?? BATCH_SIZE;
     const stats: Stats = { mailboxes: 0, domains: 0, tenants: 0, messagesDeleted: 0, bytesFreed: 0, rowsDeleted: 0 };
@@ -88,12 +87,12 @@ async function purgeMailboxes(ctx: MaintenanceContext, run: Run, batch: number, 
         const step = await ctx.prisma.$transaction((tx) => purgeMailboxBatch(tx, m.tenant_id, m.id, batch, audit), TX);
         stats.messagesDeleted += step.messages;
         stats.bytesFreed += step.bytes;
-        ctx.metrics.examined.inc({ job: PURGE_JOB }, step.messages);
-        ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'messages' }, step.messages);
-        ctx.metrics.bytesFreed.inc({ job: PURGE_JOB }, step.bytes);
+        ctx.metrics.examined.inc({ job: JobName.PurgeDeleted }, step.messages);
+        ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'messages' }, step.messages);
+        ctx.metrics.bytesFreed.inc({ job: JobName.PurgeDeleted }, step.bytes);
         if (step.state === 'removed') {
           stats.mailboxes++;
-          ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'mailboxes' });
+          ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'mailboxes' });
         }
         if (step.state !== 'more') break;
       }
@@ -173,7 +172,7 @@ async function removeDomains(ctx: MaintenanceContext, run: Run, batch: number, s
       }, TX);
       if (step === 'removed') {
         stats.domains++;
-        ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'domains' });
+        ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'domains' });
       }
       if (step !== 'more') break;
     }
@@ -203,7 +202,7 @@ async function removeTenants(ctx: MaintenanceContext, run: Run, now: Date, batch
           }, TX);
           if (n < 0) return false;
           rows += n;
-          ctx.metrics.deleted.inc({ job: PURGE_JOB, table }, n);
+          ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table }, n);
           if (n < batch) break;
         }
       }
@@ -227,7 +226,7 @@ async function removeTenants(ctx: MaintenanceContext, run: Run, now: Date, batch
     stats.rowsDeleted += rows;
     if (gone) {
       stats.tenants++;
-      ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'tenants' });
+      ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'tenants' });
     }
   }
   await run.progress({ phase: 'tenants', ...stats });

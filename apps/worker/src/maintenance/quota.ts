@@ -1,6 +1,5 @@
+import { JobName } from '@mailroom/queue';
 import { recordRun, type MaintenanceContext, type RunJob } from './job-run';
-
-export const QUOTA_JOB = 'storage.quota-recount';
 
 /** Mailboxes summed per step; their messages are read, not locked. */
 const PAGE = 200;
@@ -22,7 +21,7 @@ interface Usage {
  * repair never loses a concurrent write.
  */
 export async function runQuotaRecount(ctx: MaintenanceContext, job: RunJob) {
-  return recordRun(ctx, QUOTA_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.QuotaRecount, job, async (run) => {
     const stats = { mailboxes: 0, drifted: 0, driftBytes: 0, driftMessages: 0 };
     let cursor = { tenant: '00000000-0000-0000-0000-000000000000', id: '00000000-0000-0000-0000-000000000000' };
     for (;;) {
@@ -38,14 +37,14 @@ export async function runQuotaRecount(ctx: MaintenanceContext, job: RunJob) {
         ORDER BY mb.tenant_id, mb.id`;
       if (page.length === 0) break;
       stats.mailboxes += page.length;
-      ctx.metrics.examined.inc({ job: QUOTA_JOB }, page.length);
+      ctx.metrics.examined.inc({ job: JobName.QuotaRecount }, page.length);
       for (const m of page.filter((p) => p.used_bytes !== p.bytes || p.message_count !== p.n)) {
         const fixed = await repair(ctx, m.tenant_id, m.id);
         if (!fixed) continue;
         stats.drifted++;
         stats.driftBytes += Math.abs(fixed.bytes);
         stats.driftMessages += Math.abs(fixed.messages);
-        ctx.metrics.driftBytes.inc({ job: QUOTA_JOB }, Math.abs(fixed.bytes));
+        ctx.metrics.driftBytes.inc({ job: JobName.QuotaRecount }, Math.abs(fixed.bytes));
         ctx.logger?.warn(
           { tenantId: m.tenant_id, mailboxId: m.id, driftBytes: fixed.bytes, driftMessages: fixed.messages },
           'quota drift repaired',

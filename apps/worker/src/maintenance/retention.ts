@@ -1,9 +1,8 @@
+import { JobName } from '@mailroom/queue';
 import type { Prisma } from '@mailroom/db';
 import { BATCH_SIZE, recordRun, RunAudit, type MaintenanceContext, type Run, type RunJob } from './job-run';
 
 type Tx = Prisma.TransactionClient;
-
-export const RETENTION_JOB = 'retention.run';
 
 /**
  * Days kept when no policy row exists. The same defaults as the retention policy API
@@ -50,7 +49,7 @@ interface TenantTally {
  * row; so a killed run leaves consistent, recorded progress and the next run finishes the work.
  */
 export async function runRetention(ctx: MaintenanceContext, job: RunJob, options: RetentionOptions = {}) {
-  return recordRun(ctx, RETENTION_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.RetentionRun, job, async (run) => {
     const now = options.now ?? new Date();
     const batch = options.batchSize ?? BATCH_SIZE;
     const totals = { tenants: 0, messagesExamined: 0, messagesDeleted: 0, bytesFreed: 0 };
@@ -90,9 +89,9 @@ async function retainTenant(ctx: MaintenanceContext, run: Run, tenantId: string,
         { timeout: 60_000 },
       );
       examined += outcome.examined;
-      ctx.metrics.examined.inc({ job: RETENTION_JOB }, outcome.examined);
-      ctx.metrics.deleted.inc({ job: RETENTION_JOB, table: 'messages' }, outcome.deleted);
-      ctx.metrics.bytesFreed.inc({ job: RETENTION_JOB }, outcome.bytes);
+      ctx.metrics.examined.inc({ job: JobName.RetentionRun }, outcome.examined);
+      ctx.metrics.deleted.inc({ job: JobName.RetentionRun, table: 'messages' }, outcome.deleted);
+      ctx.metrics.bytesFreed.inc({ job: JobName.RetentionRun }, outcome.bytes);
       if (outcome.tenantHeld) break;
       if (outcome.examined === 0) break;
       // A mailbox put on hold meanwhile keeps its mail: stop looking at its folders.
@@ -238,7 +237,7 @@ async function applyDeletion(tx: Tx, input: BatchInput, deleted: Victim[]): Prom
     await tx.jobRun.update({ where: { id: tally.runRowId }, data: { stats } });
   } else {
     const row = await tx.jobRun.create({
-      data: { name: RETENTION_JOB, tenantId, status: 'running', stats },
+      data: { name: JobName.RetentionRun, tenantId, status: 'running', stats },
       select: { id: true },
     });
     tally.runRowId = row.id;
