@@ -15,6 +15,10 @@ export function deliveryHandlers(agent: DeliveryAgent, producer: JobProducer): P
           .add(JobName.WebhookDeliver, { tenantId: payload.tenantId, webhookDeliveryId: id })
           .catch(() => undefined);
       }
+      // DSNs to remote senders (a forward bounced): new deliveries of their own.
+      for (const deliveryId of result.queued) {
+        await producer.add(JobName.DeliverySend, { tenantId: payload.tenantId, deliveryId }).catch(() => undefined);
+      }
       // Each deferred one comes back as a delayed job when its next attempt is due (its own id
       // per attempt, so the sweep re-adding it is a no-op); if Redis loses it, the sweep finds it.
       let retriesQueued = 0;
