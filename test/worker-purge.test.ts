@@ -9,7 +9,7 @@ import { addMessages, seedTenant } from './worker-fixtures';
 
 const DAY = 86_400_000;
 
-describe('purge.deleted', () => {
+describe(JobName.PurgeDeleted, () => {
   let db: TestDatabase;
   let ctx: MaintenanceContext;
 
@@ -156,12 +156,60 @@ describe('purge.deleted', () => {
       ],
     });
 
-    const sut = await maintenanceHandlers(db.prisma)[JobName.CleanupHistory]({}, {} as never);
+    const handlers = maintenanceHandlers({
+      prisma: db.prisma,
+      config: { DELIVERY_EVENT_RETENTION_DAYS: 90, WEBHOOK_LOG_RETENTION_DAYS: 30, JOB_RUN_RETENTION_DAYS: 90 },
+      agent: { sweep: async () => [] },
+      producer: { add: async () => undefined },
+    });
+    const sut = await handlers[JobName.CleanupHistory]({}, {} as never);
 
     expect(sut).toMatchObject({ deliveryEvents: 1, webhookDeliveries: 1 });
     expect(await db.prisma.deliveryEvent.count({ where: { tenantId: t.tenantId } })).toBe(1);
     expect(
       (await db.prisma.webhookDelivery.findMany({ where: { tenantId: t.tenantId } })).map((d) => d.status).sort(),
     ).toEqual(['failed', 'pending']);
+  });
+
+  it('cleanup-history keeps history for as many days as the settings say', async () => {
+    const t = await seedTenant(db.prisma);
+    const outbound = await db.prisma.outboundMessage.create({
+      data: {
+        tenantId: t.tenantId,
+        kind: 'submission',
+        envelopeFrom: 'a@x',
+        fromDomain: 'x',
+        blobSha256: t.sha256,
+        size: 100,
+      },
+    });
+    const delivery = await db.prisma.delivery.create({
+      data: {
+        tenantId: t.tenantId,
+        outboundMessageId: outbound.id,
+        recipient: 'b@y',
+        recipientDomain: 'y',
+        expiresAt: new Date(Date.now() + DAY),
+      },
+    });
+    await db.prisma.deliveryEvent.createMany({
+      data: [
+        { tenantId: t.tenantId, deliveryId: delivery.id, type: 'queued', createdAt: new Date(Date.now() - 11 * DAY) },
+        { tenantId: t.tenantId, deliveryId: delivery.id, type: 'attempt', createdAt: new Date(Date.now() - 9 * DAY) },
+      ],
+    });
+    const handlers = maintenanceHandlers({
+      prisma: db.prisma,
+      config: { DELIVERY_EVENT_RETENTION_DAYS: 10, WEBHOOK_LOG_RETENTION_DAYS: 30, JOB_RUN_RETENTION_DAYS: 90 },
+      agent: { sweep: async () => [] },
+      producer: { add: async () => undefined },
+    });
+
+    const sut = await handlers[JobName.CleanupHistory]({}, {} as never);
+
+    expect(sut).toMatchObject({ deliveryEvents: 1 });
+    expect((await db.prisma.deliveryEvent.findMany({ where: { tenantId: t.tenantId } })).map((e) => e.type)).toEqual([
+      'attempt',
+    ]);
   });
 });

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { createPrismaClient } from '@mailroom/db';
+import { JobName } from '@mailroom/queue';
 import { createMaintenanceMetrics, type MaintenanceContext } from '../apps/worker/src/maintenance/job-run';
 import { runRetention } from '../apps/worker/src/maintenance/retention';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { addMessages, countIn, expectExactQuota, seedTenant } from './worker-fixtures';
 
-describe('retention.run', () => {
+describe(JobName.RetentionRun, () => {
   let db: TestDatabase;
   let ctx: MaintenanceContext;
 
@@ -44,7 +45,7 @@ describe('retention.run', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actorType: 'system', targetType: 'mailbox', targetId: b!.id });
     expect(audit[0]!.after).toMatchObject({ messages: 7, bytes: 3 * 1_000 + 4 * 500 });
-    const runs = await db.prisma.jobRun.findMany({ where: { tenantId: t.tenantId, name: 'retention.run' } });
+    const runs = await db.prisma.jobRun.findMany({ where: { tenantId: t.tenantId, name: JobName.RetentionRun } });
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ status: 'succeeded' });
     expect(runs[0]!.stats).toMatchObject({
@@ -130,7 +131,7 @@ describe('retention.run', () => {
       const audits = await db.prisma.auditLog.findMany({ where: { tenantId: t.tenantId, action: 'retention.purge' } });
       const audited = audits.reduce((sum, a) => sum + Number((a.after as { messages: number }).messages), 0);
       expect(audited).toBe(expected);
-      const runs = await db.prisma.jobRun.findMany({ where: { tenantId: t.tenantId, name: 'retention.run' } });
+      const runs = await db.prisma.jobRun.findMany({ where: { tenantId: t.tenantId, name: JobName.RetentionRun } });
       expect(runs.reduce((sum, r) => sum + Number((r.stats as { messagesDeleted: number }).messagesDeleted), 0)).toBe(
         expected,
       );

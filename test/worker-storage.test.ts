@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Registry } from 'prom-client';
+import { JobName } from '@mailroom/queue';
 import { isForeignKeyViolation, runBlobGc } from '../apps/worker/src/maintenance/blob-gc';
 import { createMaintenanceMetrics, type MaintenanceContext } from '../apps/worker/src/maintenance/job-run';
 import { runQuotaRecount } from '../apps/worker/src/maintenance/quota';
+import { storageHandlers } from '../apps/worker/src/processors/storage.processor';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { addMessages, expectExactQuota, seedTenant } from './worker-fixtures';
 
@@ -62,6 +64,19 @@ describe('storage jobs', () => {
     expect(await registry.metrics()).toMatch(
       /mailroom_maintenance_rows_deleted_total\{job="storage.blob-gc",table="message_blobs"\} 1/,
     );
+  });
+
+  it('the storage.blob-gc handler takes its grace period from BLOB_GC_GRACE_MINUTES', async () => {
+    const t = await seedTenant(db.prisma);
+    const fiveMinutes = await blob(t.tenantId, 'five minutes old', 5 * 60_000);
+    const justNow = await blob(t.tenantId, 'just now', 10_000);
+    const sut = storageHandlers(ctx, { graceMs: 60_000 }); // BLOB_GC_GRACE_MINUTES=1
+
+    await sut[JobName.BlobGc]({}, undefined as never);
+
+    const left = (await db.prisma.messageBlob.findMany({ where: { tenantId: t.tenantId } })).map((b) => b.sha256);
+    expect(left).toContain(justNow);
+    expect(left).not.toContain(fiveMinutes);
   });
 
   /**

@@ -17,7 +17,7 @@ describe('worker start-up', () => {
   });
 });
 
-describe('maintenance.cleanup-expired', () => {
+describe(JobName.CleanupExpired, () => {
   let db: TestDatabase;
   let worker: RunningProcess;
   let env: Record<string, string>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
+import { JobName } from '@mailroom/queue';
 import { createMaintenanceMetrics } from '../../apps/worker/src/maintenance/job-run';
 import { runRetention } from '../../apps/worker/src/maintenance/retention';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -97,10 +98,10 @@ describe('legal hold, retention runs and admin job runs', () => {
   it('lets only platform admins run a scheduled job now', async () => {
     const ok = await sut.platform.post('/v1/admin/jobs/retention.run/run');
     expect(ok.status).toBe(202);
-    expect(ok.body).toMatchObject({ job: 'retention.run', queued: true });
+    expect(ok.body).toMatchObject({ job: JobName.RetentionRun, queued: true });
     expect((await sut.platform.post('/v1/admin/jobs/domains.check/run')).status).toBe(404);
     expect((await tenant.admin.post('/v1/admin/jobs/retention.run/run')).status).toBe(403);
-    const audit = await db.prisma.auditLog.findFirst({ where: { action: 'job.run', targetId: 'retention.run' } });
+    const audit = await db.prisma.auditLog.findFirst({ where: { action: 'job.run', targetId: JobName.RetentionRun } });
     expect(audit).not.toBeNull();
   });
 });

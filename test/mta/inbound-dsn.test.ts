@@ -48,6 +48,15 @@ describe('inbound MX: DSNs for our own outbound mail', () => {
         expiresAt: new Date(Date.now() + 86_400_000),
       },
     });
+    // A bounce is recorded as the worker records one, webhook event included (libs/delivery BounceRepository).
+    await h.prisma.webhook.create({
+      data: {
+        tenantId: acme.tenant.id,
+        url: 'https://hooks.example/x',
+        secretEncrypted: 'x',
+        events: ['delivery.bounced'],
+      },
+    });
     const dsn = [
       'From: MAILER-DAEMON@remote.example',
       'Subject: Undelivered Mail Returned to Sender',
@@ -86,5 +95,8 @@ describe('inbound MX: DSNs for our own outbound mail', () => {
       await h.prisma.suppression.findFirst({ where: { tenantId: acme.tenant.id, address: 'gone@remote.example' } }),
     ).toMatchObject({ reason: 'hard_bounce' });
     expect(await h.prisma.message.count({ where: { subject: 'Undelivered Mail Returned to Sender' } })).toBe(0);
+    const hooks = await h.prisma.webhookDelivery.findMany({ where: { tenantId: acme.tenant.id } });
+    expect(hooks.map((w) => w.event)).toEqual(['delivery.bounced']);
+    expect(hooks[0]!.payload).toMatchObject({ data: { deliveryId: delivery.id, recipient: 'Gone@Remote.example' } });
   });
 });

@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '@mailroom/config';
 import { createPrismaClient, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
+import { MailStore } from '@mailroom/mailstore';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
 import { createNodeResolver } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
@@ -9,6 +10,7 @@ import { deliveryHandlers } from './processors/deliveries.processor';
 import { domainHandlers } from './processors/domains.processor';
 import { createMaintenanceMetrics } from './maintenance/job-run';
 import { maintenanceHandlers } from './processors/maintenance.processor';
+import { messageHandlers } from './processors/messages.processor';
 import { purgeHandlers } from './processors/purge.processor';
 import { retentionHandlers } from './processors/retention.processor';
 import { storageHandlers } from './processors/storage.processor';
@@ -33,13 +35,14 @@ async function main(): Promise<void> {
   const delivery = new DeliveryAgent(prisma, config, resolver);
   const maintenance = { prisma, metrics: createMaintenanceMetrics(registry), logger };
   const handlers = {
-    ...maintenanceHandlers(prisma, maintenance.metrics),
+    ...maintenanceHandlers({ prisma, config, agent: delivery, producer, metrics: maintenance.metrics }),
     ...retentionHandlers(maintenance),
     ...purgeHandlers(maintenance),
-    ...storageHandlers(maintenance),
+    ...storageHandlers(maintenance, { graceMs: config.BLOB_GC_GRACE_MINUTES * 60_000 }),
     ...domainHandlers(prisma, config, resolver, producer),
     ...webhookHandlers(prisma, config, producer),
-    ...deliveryHandlers(prisma, delivery, producer),
+    ...deliveryHandlers(delivery, producer),
+    ...messageHandlers(new MailStore(prisma)),
   };
   const runtime = await startWorkers(config, logger, handlers, registry);
   const ops = await startOpsServer({

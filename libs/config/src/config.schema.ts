@@ -201,6 +201,8 @@ export const configSchema = z.object({
       return steps;
     }),
   DELIVERY_MAX_AGE_HOURS: z.coerce.number().min(0.01).max(720).default(120),
+  /** How long a forward is retried before it bounces (to the original sender, SRS reversed). */
+  FORWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().min(0.01).max(720).default(120),
   DELIVERY_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   DELIVERY_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   DELIVERY_SESSION_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
@@ -214,6 +216,12 @@ export const configSchema = z.object({
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** How often the worker re-creates its job schedulers (they vanish if Redis is flushed). */
   SCHEDULER_REFRESH_MS: z.coerce.number().int().min(1_000).default(60_000),
+
+  // History kept by maintenance.cleanup-history, and the age below which blob GC leaves a blob.
+  DELIVERY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  JOB_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  BLOB_GC_GRACE_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
 
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   SCHEDULES_ENABLED: bool.default(true),

@@ -27,6 +27,11 @@ describe('loadConfig', () => {
     expect(sut.MASTER_KEY).toHaveLength(32);
     expect(sut.DNS_SERVERS).toEqual([]);
     expect(sut.SCHEDULES_ENABLED).toBe(true);
+    expect(sut.DELIVERY_EVENT_RETENTION_DAYS).toBe(90);
+    expect(sut.WEBHOOK_LOG_RETENTION_DAYS).toBe(30);
+    expect(sut.JOB_RUN_RETENTION_DAYS).toBe(90);
+    expect(sut.BLOB_GC_GRACE_MINUTES).toBe(60);
+    expect(sut.FORWARD_DELIVERY_MAX_AGE_HOURS).toBe(120);
   });
 
   it.each([
@@ -39,6 +44,8 @@ describe('loadConfig', () => {
     ['API_PORT', { API_PORT: 'eighty' }, /API_PORT: /],
     ['DNS_SERVERS', { DNS_SERVERS: '127.0.0.1:53,nonsense' }, /DNS_SERVERS: "nonsense" is not an IP address/],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
+    ['DELIVERY_EVENT_RETENTION_DAYS', { DELIVERY_EVENT_RETENTION_DAYS: '0' }, /DELIVERY_EVENT_RETENTION_DAYS: /],
+    ['BLOB_GC_GRACE_MINUTES', { BLOB_GC_GRACE_MINUTES: 'soon' }, /BLOB_GC_GRACE_MINUTES: /],
   ])('names %s when it is wrong', (name, change, message) => {
     const found = problems({ ...valid, ...change });
     expect(found).toHaveLength(1);

@@ -1,5 +1,13 @@
 export { addresses, findDestination, type Destination } from './destination';
-export { buildDsn, type DsnInput, type FailedRecipient } from './dsn';
+export {
+  BounceRepository,
+  type Bounce,
+  type BounceAttempt,
+  type RecordedBounce,
+  type RemoteReport,
+} from './bounce.repository';
+export { buildDsn, dsnSubject, headerOf, type DsnAction, type DsnInput, type DsnRecipient } from './dsn';
+export { dsnParams, dsnRequested, successAction, type DsnEvent, type DsnParams } from './dsn-policy';
 export { classifyReply, enhancedCode, nextAttemptAt, type ReplyClass } from './retry-schedule';
 export {
   sendToHost,

@@ -1,4 +1,5 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { DsnParams } from './dsn-policy';
 
 export interface HostAttempt {
   host: string;
@@ -15,6 +16,8 @@ export interface HostAttempt {
   from: string;
   recipients: string[];
   message: Buffer;
+  /** RFC 3461 parameters for MAIL and every RCPT; sent only if the server advertises DSN. */
+  dsn?: DsnParams | null;
 }
 
 export interface RecipientReply {
@@ -30,7 +33,11 @@ export interface HostResult {
   tls: boolean;
   replies: RecipientReply[];
   durationMs: number;
+  /** The server advertised DSN and took the message with our DSN parameters: it reports from here on. */
+  dsnPassedOn: boolean;
 }
+
+type DsnOption = NonNullable<SMTPConnection.Envelope['dsn']>;
 
 interface IdleSession {
   conn: SMTPConnection;
@@ -178,11 +185,12 @@ export async function sendToHost(a: HostAttempt, cache?: SmtpSessionCache): Prom
   }
   let connected = cached !== null;
   let keep = false;
-  const done = (replies: RecipientReply[]): HostResult => ({
+  const done = (replies: RecipientReply[], dsnPassedOn = false): HostResult => ({
     connected,
     tls: conn.secure,
     replies,
     durationMs: Date.now() - started,
+    dsnPassedOn,
   });
   // Timeouts and resets arrive as 'error' or 'end' events, sometimes without the pending
   // callback ever being called (a greeting that never comes): race every step against them.
@@ -213,8 +221,11 @@ export async function sendToHost(a: HostAttempt, cache?: SmtpSessionCache): Prom
     const info = await Promise.race([
       broken,
       new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
-        conn.send({ from: a.from, to: a.recipients, size: a.message.length }, a.message, (err, result) =>
-          err ? reject(err) : resolve(result),
+        conn.send(
+          // @types/nodemailer spells RET 'Full'; nodemailer upper-cases it either way.
+          { from: a.from, to: a.recipients, size: a.message.length, ...(a.dsn ? { dsn: a.dsn as DsnOption } : {}) },
+          a.message,
+          (err, result) => (err ? reject(err) : resolve(result)),
         ),
       ),
     ]);
@@ -222,12 +233,17 @@ export async function sendToHost(a: HostAttempt, cache?: SmtpSessionCache): Prom
     const rejected = new Map(
       (info.rejectedErrors ?? []).map((e) => [(e as { recipient?: string }).recipient ?? '', e]),
     );
+    // nodemailer reports the EHLO lines with the result (not in its types); it sent the DSN
+    // parameters exactly when they list DSN.
+    const ehlo = (info as { ehlo?: string[] }).ehlo ?? [];
+    const dsnPassedOn = !!a.dsn && ehlo.some((line) => /^DSN\b/i.test(line));
     return done(
       a.recipients.map((recipient) => {
         const error = rejected.get(recipient);
         if (error) return { recipient, code: error.responseCode, response: error.response ?? error.message };
         return { recipient, code: Number(info.response.slice(0, 3)) || 250, response: info.response };
       }),
+      dsnPassedOn,
     );
   } catch (err) {
     const e = err as SMTPConnection.SMTPError & {

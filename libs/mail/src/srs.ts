@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Sender Rewriting Scheme (SRS0) for forwarded mail: the envelope sender becomes an address of
@@ -45,4 +45,12 @@ export function srsReverse(address: string, secret: Buffer, now = new Date()): s
   if (expected.length !== mac.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(mac))) return null;
   if (stampAge(stamp, now) > MAX_AGE_DAYS) return null;
   return `${original}@${domain}`;
+}
+
+/**
+ * The SRS secret of the platform, derived from MASTER_KEY: it survives restarts and is the same
+ * on every replica and in every app (the MTA signs, the worker reverses for bounces).
+ */
+export function srsSecret(masterKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'mailroom srs v1', 32));
 }

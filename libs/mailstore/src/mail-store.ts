@@ -48,6 +48,7 @@ const DEFAULT_LIFETIME_MS = 5 * 86_400_000;
  */
 export class MailStore {
   private readonly lifetimeMs: number;
+  private readonly forwardLifetimeMs: number;
   private readonly usage: TenantUsage;
 
   constructor(
@@ -55,6 +56,7 @@ export class MailStore {
     options: MailStoreOptions = {},
   ) {
     this.lifetimeMs = options.deliveryLifetimeMs ?? DEFAULT_LIFETIME_MS;
+    this.forwardLifetimeMs = options.forwardLifetimeMs ?? DEFAULT_LIFETIME_MS;
     this.usage = options.usage ?? sharedUsage;
   }
 
@@ -249,7 +251,7 @@ export class MailStore {
         sourceMessageId: forward.mailboxId ? (stored.get(forward.mailboxId) ?? null) : null,
         dsn: req.dsn ?? null,
       };
-      this.collect(out, tenantId, await queueOutbound(tx, tenantId, row, forward.recipients, this.lifetimeMs));
+      this.collect(out, tenantId, await queueOutbound(tx, tenantId, row, forward.recipients, this.forwardLifetimeMs));
     }
     for (const vacation of plan.vacations) {
       const queued = await this.queueVacation(tx, tenantId, vacation, req, stored.get(vacation.mailboxId));
@@ -289,7 +291,7 @@ export class MailStore {
       header: { subject: plan.subject, messageId: null },
       sourceMessageId: source ?? null,
     };
-    return queueOutbound(tx, tenantId, row, [plan.to], this.lifetimeMs);
+    return queueOutbound(tx, tenantId, row, [plan.to], this.forwardLifetimeMs);
   }
 }
 

@@ -128,8 +128,10 @@ export interface StoredMessage {
 }
 
 export interface MailStoreOptions {
-  /** How long forwards, vacation replies and submissions are retried before they bounce. */
+  /** How long submitted mail is retried before it bounces (DELIVERY_MAX_AGE_HOURS). */
   deliveryLifetimeMs?: number;
+  /** How long forwards and vacation replies are retried (FORWARD_DELIVERY_MAX_AGE_HOURS). */
+  forwardLifetimeMs?: number;
   /** The per-process tenant usage cache (shared with the MTA's RCPT checks). */
   usage?: TenantUsage;
 }

@@ -1,3 +1,4 @@
+import { JobName } from '@mailroom/queue';
 import type { WalkModule } from './walk.types';
 import { victimMailbox } from './mail-fixtures';
 
@@ -8,9 +9,9 @@ export const walk: WalkModule = {
   async setup(ctx) {
     const { mailboxId } = await victimMailbox(ctx);
     await ctx.db.prisma.jobRun.create({
-      data: { name: 'retention.run', tenantId: ctx.victim.id, status: 'succeeded', stats: { messagesDeleted: 3 } },
+      data: { name: JobName.RetentionRun, tenantId: ctx.victim.id, status: 'succeeded', stats: { messagesDeleted: 3 } },
     });
-    return { mailboxId, jobName: 'retention.run' };
+    return { mailboxId, jobName: JobName.RetentionRun };
   },
   bodies: {
     [`PUT ${T}/legal-hold`]: { reason: 'walk' },

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { JobRun } from '@mailroom/db';
+import { JobName } from '@mailroom/queue';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 import type { ListRetentionRunsQuery, RetentionRunResponse } from './retention-runs.dto';
-
-/** The worker's retention job name (libs/queue JobName.RetentionRun). */
-const RETENTION_JOB = 'retention.run';
 
 interface Stats {
   runId?: string;
@@ -42,7 +40,7 @@ export class RetentionRunsService {
     const page = keyset(parseSort('-startedAt', ['startedAt'] as const, '-startedAt'), q.cursor, q.limit);
     const rows = await this.db.tenant(tenantId, (tx) =>
       tx.jobRun.findMany({
-        where: { AND: [{ tenantId, name: RETENTION_JOB }, page.where] },
+        where: { AND: [{ tenantId, name: JobName.RetentionRun }, page.where] },
         orderBy: page.orderBy,
         take: page.take,
       }),

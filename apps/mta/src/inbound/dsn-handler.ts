@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '@mailroom/db';
+import { BounceRepository } from '@mailroom/delivery';
 import { parseDsnReport, type DsnReport } from './dsn-report';
 import type { BounceRecipient } from './recipient-resolver';
 
@@ -10,9 +11,9 @@ const DSN_READ_BYTES = 256 * 1024;
 
 /**
  * DSNs for our own outbound mail, sent back to `bounces+<delivery>.<tenant>@BOUNCE_DOMAIN`
- * (libs/mail verp.ts). A permanent failure marks the delivery bounced (compare-and-set: a
- * cancelled delivery stays cancelled), records the event and suppresses the address; a delay
- * is recorded as an event. Nothing of it lands in a mailbox, and nothing is answered with a
+ * (libs/mail verp.ts). A permanent failure is recorded as the worker records a refusal
+ * (libs/delivery BounceRepository: delivery bounced, events, suppression, webhook event); a
+ * delay or a success is recorded as an event. Nothing of it lands in a mailbox, and nothing is answered with a
  * bounce (the sender of a DSN is the null sender).
  */
 export class DsnHandler {
@@ -36,33 +37,25 @@ export class DsnHandler {
     const { tenantId, deliveryId } = recipient;
     const response = (report.diagnostic ?? `${report.status} (${report.action ?? 'no action'})`).slice(0, 2000);
     await this.prisma.$transaction(async (tx) => {
-      const delivery = await tx.delivery.findUnique({
-        where: { tenantId_id: { tenantId, id: deliveryId } },
-        select: { recipient: true },
-      });
-      if (!delivery) return;
-      const failed = report.statusClass === 5;
-      if (failed) {
-        await tx.delivery.updateMany({
-          where: { tenantId, id: deliveryId, status: { in: ['queued', 'sending', 'deferred', 'delivered'] } },
-          data: { status: 'bounced', lastResponse: response, lastResponseCode: report.smtpCode ?? 550 },
-        });
-        const address = delivery.recipient.toLowerCase();
-        await tx.suppression.upsert({
-          where: { tenantId_address: { tenantId, address } },
-          create: { tenantId, address, reason: 'hard_bounce', detail: response },
-          update: {},
-        });
-      }
-      await tx.deliveryEvent.create({
-        data: {
-          tenantId,
+      const bounces = new BounceRepository(tx);
+      if (report.statusClass === 5) {
+        // A cancelled delivery stays cancelled; one already bounced is not recorded again.
+        await bounces.record(tenantId, {
           deliveryId,
-          type: failed ? 'bounced' : report.statusClass === 4 ? 'deferred' : 'delivered',
-          smtpCode: report.smtpCode,
-          enhancedCode: report.status,
+          from: { statuses: ['queued', 'sending', 'deferred', 'delivered'] },
           response,
-        },
+          smtpCode: report.smtpCode ?? 550,
+          enhancedCode: report.status,
+          hard: true,
+        });
+        return;
+      }
+      await bounces.recordRemoteReport(tenantId, {
+        deliveryId,
+        type: report.statusClass === 4 ? 'deferred' : 'delivered',
+        smtpCode: report.smtpCode ?? null,
+        enhancedCode: report.status,
+        response,
       });
     });
   }

@@ -66,7 +66,10 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
     {
       auth: new AuthChecker(hostname, dns.resolve, AUTH_TIMEOUT_MS),
       settings: new DeliverySettingsRepository(deps.prisma),
-      store: new MailStore(deps.prisma),
+      store: new MailStore(deps.prisma, {
+        deliveryLifetimeMs: config.DELIVERY_MAX_AGE_HOURS * 3_600_000,
+        forwardLifetimeMs: config.FORWARD_DELIVERY_MAX_AGE_HOURS * 3_600_000,
+      }),
       dsn: new DsnHandler(deps.prisma, deps.logger),
       logger: deps.logger,
       onQueued: deps.onQueued,

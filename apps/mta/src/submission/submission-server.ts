@@ -133,7 +133,10 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
       senders,
       rate,
       settings: new DeliverySettingsRepository(deps.prisma),
-      store: new MailStore(deps.prisma),
+      store: new MailStore(deps.prisma, {
+        deliveryLifetimeMs: config.DELIVERY_MAX_AGE_HOURS * 3_600_000,
+        forwardLifetimeMs: config.FORWARD_DELIVERY_MAX_AGE_HOURS * 3_600_000,
+      }),
       onQueued: deps.onQueued,
       logger: deps.logger,
     },

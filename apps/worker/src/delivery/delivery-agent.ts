@@ -5,35 +5,26 @@ import { open } from '@mailroom/core';
 import type { PrismaClient } from '@mailroom/db';
 import {
   addresses,
+  dsnParams,
   findDestination,
   MtaStsResolver,
   mxMatches,
   sendToHost,
   SmtpSessionCache,
+  type DsnParams,
   type MtaStsOptions,
   type RecipientReply,
 } from '@mailroom/delivery';
 import type { DnsResolver } from '@mailroom/dns';
 import { verpBounceAddress } from '@mailroom/mail';
 import { DKIM_KEY_CONTEXT } from '@mailroom/onboarding';
-import { recordOutcomes, type Attempt } from './outcomes';
+import { DeliveryRepository } from './delivery.repository';
+import type { Attempt, Claimed, DeliveryResult, OutboundForDelivery } from './delivery.types';
+import { recordOutcomes } from './outcomes';
 
-export interface Claimed {
-  id: string;
-  recipient: string;
-  attempts: number;
-  expires_at: Date;
-}
+export type { Claimed, DeliveryResult } from './delivery.types';
 
-export interface DeliveryResult {
-  claimed: number;
-  delivered: number;
-  deferred: number;
-  bounced: number;
-  webhookDeliveryIds: string[];
-  /** Deferred deliveries: when each is due again, and after how many attempts. */
-  retries: { deliveryId: string; attempt: number; at: Date }[];
-}
+const nowhere = { host: null, ip: null, durationMs: 0, dsnPassedOn: false };
 
 /**
  * Delivers one outbound message to the recipients of one domain: claims every due delivery of
@@ -47,6 +38,7 @@ export class DeliveryAgent {
   private readonly sts: MtaStsResolver;
   /** Idle sessions per remote host, reused for the next message (DELIVERY_CONNECTION_CACHE_MS). */
   readonly sessions: SmtpSessionCache;
+  private readonly deliveries: DeliveryRepository;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -54,6 +46,7 @@ export class DeliveryAgent {
     private readonly resolver: DnsResolver,
     private readonly options: { mtaSts?: MtaStsOptions } = {},
   ) {
+    this.deliveries = new DeliveryRepository(prisma);
     this.sts = new MtaStsResolver(resolver, options.mtaSts);
     this.sessions = new SmtpSessionCache({
       idleMs: config.DELIVERY_CONNECTION_CACHE_MS,
@@ -72,9 +65,7 @@ export class DeliveryAgent {
    * (a sibling's batch took it, a stalled job re-run) must not send a deferred one early.
    */
   async deliver(ids: { tenantId: string; deliveryId: string; attempt?: number }): Promise<DeliveryResult | null> {
-    const seed = await this.prisma.delivery.findUnique({
-      where: { tenantId_id: { tenantId: ids.tenantId, id: ids.deliveryId } },
-    });
+    const seed = await this.deliveries.findDelivery(ids.tenantId, ids.deliveryId);
     if (!seed || (seed.status !== 'queued' && seed.status !== 'deferred')) return null;
     const release = await this.slot(seed.recipientDomain);
     try {
@@ -104,26 +95,37 @@ export class DeliveryAgent {
     seedId: string,
     seedAttempts: number,
   ): Promise<DeliveryResult | null> {
-    const claimed = await this.prisma.$queryRaw<Claimed[]>`
-      UPDATE deliveries SET status = 'sending', attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
-      WHERE tenant_id = ${tenantId}::uuid AND outbound_message_id = ${outboundMessageId}::uuid
-        AND recipient_domain = ${domain} AND status IN ('queued', 'deferred')
-        AND ((id = ${seedId}::uuid AND attempts = ${seedAttempts}) OR next_attempt_at <= now())
-      RETURNING id, recipient, attempts, expires_at`;
-    if (claimed.length === 0) return null;
-    const message = await this.prisma.outboundMessage.findUniqueOrThrow({
-      where: { tenantId_id: { tenantId, id: outboundMessageId } },
-      include: { blob: true },
+    const claimed = await this.deliveries.claimBatch(tenantId, outboundMessageId, domain, {
+      id: seedId,
+      attempts: seedAttempts,
     });
-    const attempt = await this.attempt(tenantId, message, domain, claimed);
-    return recordOutcomes(this.prisma, this.config, { tenantId, message, claimed, attempt });
+    if (claimed.length === 0) return null;
+    const message = await this.deliveries.findOutbound(tenantId, outboundMessageId);
+    const raw = await this.sign(tenantId, message);
+    // Recipients with different DSN parameters (RFC 3461 NOTIFY, ORCPT) need transactions of
+    // their own: the parameters of one transaction apply to all its RCPTs. Usually one group.
+    const groups = new Map<string, { dsn: DsnParams | null; claimed: Claimed[] }>();
+    for (const c of claimed) {
+      const dsn = dsnParams(message, c);
+      const key = JSON.stringify(dsn);
+      const group = groups.get(key) ?? { dsn, claimed: [] };
+      group.claimed.push(c);
+      groups.set(key, group);
+    }
+    const attempts: Attempt[] = [];
+    for (const group of groups.values()) {
+      attempts.push(await this.attempt(tenantId, message, raw, domain, group.claimed, group.dsn));
+    }
+    return recordOutcomes(this.prisma, this.config, { tenantId, message, claimed, attempts });
   }
 
   private async attempt(
     tenantId: string,
-    message: { envelopeFrom: string; fromDomain: string; blob: { bytes: Uint8Array | null } },
+    message: OutboundForDelivery,
+    raw: Buffer,
     domain: string,
     claimed: Claimed[],
+    dsn: DsnParams | null,
   ): Promise<Attempt> {
     const recipients = claimed.map((c) => c.recipient);
     const reply = (code: number | undefined, response: string): RecipientReply[] =>
@@ -133,19 +135,15 @@ export class DeliveryAgent {
       case 'null-mx':
         return {
           replies: reply(556, `556 5.1.10 ${domain} accepts no mail (null MX, RFC 7505)`),
-          host: null,
-          ip: null,
-          durationMs: 0,
+          ...nowhere,
         };
       case 'no-domain':
         return {
           replies: reply(550, `550 5.1.2 ${domain} has no mail server (no MX and no address)`),
-          host: null,
-          ip: null,
-          durationMs: 0,
+          ...nowhere,
         };
       case 'tempfail':
-        return { replies: reply(undefined, `4.4.3 ${destination.reason}`), host: null, ip: null, durationMs: 0 };
+        return { replies: reply(undefined, `4.4.3 ${destination.reason}`), ...nowhere };
       case 'hosts':
         break;
     }
@@ -156,12 +154,9 @@ export class DeliveryAgent {
     if (hosts.length === 0) {
       return {
         replies: reply(undefined, `4.7.5 MTA-STS: no MX host of ${domain} matches its enforced policy`),
-        host: null,
-        ip: null,
-        durationMs: 0,
+        ...nowhere,
       };
     }
-    const raw = await this.sign(tenantId, message);
     // The return path names the first delivery of the batch (VERP): a DSN that comes back finds
     // it, and its Final-Recipient the others of the same message.
     const from =
@@ -170,14 +165,12 @@ export class DeliveryAgent {
         : verpBounceAddress(tenantId, claimed[0]!.id, this.config.BOUNCE_DOMAIN ?? this.config.MX_HOSTNAME);
     let last: Attempt = {
       replies: reply(undefined, '4.4.1 No mail host answered'),
-      host: null,
-      ip: null,
-      durationMs: 0,
+      ...nowhere,
     };
     for (const host of hosts) {
       const ips = await addresses(this.resolver, host.name);
       if (ips.kind === 'error') {
-        last = { replies: reply(undefined, `4.4.3 ${ips.reason}`), host: host.name, ip: null, durationMs: 0 };
+        last = { replies: reply(undefined, `4.4.3 ${ips.reason}`), ...nowhere, host: host.name };
         continue;
       }
       for (const ip of ips.ips.slice(0, 2)) {
@@ -195,10 +188,17 @@ export class DeliveryAgent {
             from,
             recipients,
             message: raw,
+            dsn,
           },
           this.sessions,
         );
-        last = { replies: result.replies, host: host.name, ip, durationMs: result.durationMs };
+        last = {
+          replies: result.replies,
+          host: host.name,
+          ip,
+          durationMs: result.durationMs,
+          dsnPassedOn: result.dsnPassedOn,
+        };
         // A host that spoke SMTP decided; one that did not (refused, timed out) passes to the next.
         if (result.connected) return last;
       }
@@ -207,15 +207,9 @@ export class DeliveryAgent {
   }
 
   /** DKIM-Signature from the sending domain's active key, prepended; unsigned if it has none. */
-  private async sign(
-    tenantId: string,
-    message: { fromDomain: string; blob: { bytes: Uint8Array | null } },
-  ): Promise<Buffer> {
-    const raw = Buffer.from(message.blob.bytes ?? new Uint8Array());
-    const key = await this.prisma.dkimKey.findFirst({
-      where: { tenantId, status: 'active', domain: { name: message.fromDomain, deletedAt: null } },
-      orderBy: { activatedAt: 'desc' },
-    });
+  private async sign(tenantId: string, message: OutboundForDelivery): Promise<Buffer> {
+    const raw = message.bytes;
+    const key = await this.deliveries.findActiveDkimKey(tenantId, message.fromDomain);
     if (!key) return raw;
     const privateKey = open(this.config.MASTER_KEY, key.privateKeyEncrypted, DKIM_KEY_CONTEXT(key.id));
     // mailauth's types allow the key at the top level, but it signs only through signatureData.
@@ -235,13 +229,7 @@ export class DeliveryAgent {
    * duplicate: the one window PostgreSQL cannot close). Returns the due ids to queue.
    */
   async sweep(stuckAfterMinutes = 15): Promise<{ tenantId: string; id: string; attempts: number }[]> {
-    await this.prisma.$executeRaw`
-      UPDATE deliveries SET status = 'deferred', next_attempt_at = now(), updated_at = now()
-      WHERE status = 'sending' AND last_attempt_at < now() - make_interval(mins => ${stuckAfterMinutes})`;
-    const due = await this.prisma.$queryRaw<{ tenant_id: string; id: string; attempts: number }[]>`
-      SELECT tenant_id, id, attempts FROM deliveries
-      WHERE status IN ('queued', 'deferred') AND next_attempt_at <= now()
-      ORDER BY next_attempt_at LIMIT 1000`;
-    return due.map((d) => ({ tenantId: d.tenant_id, id: d.id, attempts: d.attempts }));
+    await this.deliveries.releaseStuck(stuckAfterMinutes);
+    return this.deliveries.findDue(1000);
   }
 }

@@ -1,86 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@mailroom/config';
-import type { OutboundMessage, Prisma, PrismaClient } from '@mailroom/db';
+import type { Prisma, PrismaClient } from '@mailroom/db';
 import {
-  buildDsn,
+  BounceRepository,
   classifyReply,
+  dsnRequested,
   enhancedCode,
   nextAttemptAt,
-  type FailedRecipient,
+  successAction,
   type RecipientReply,
 } from '@mailroom/delivery';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { recordEvent } from '@mailroom/webhooks';
-import type { Claimed, DeliveryResult } from './delivery-agent';
-import { storeGeneratedMessage } from './local-store';
+import type { Attempt, Claimed, DeliveryResult, OutboundForDelivery } from './delivery.types';
+import { sendNotifications, type Notice } from './notifications';
+import { OutcomeRepository, type AttemptEvent } from './outcome.repository';
 
-export interface Attempt {
-  replies: RecipientReply[];
-  host: string | null;
-  ip: string | null;
-  durationMs: number;
-}
-
-type Outcome = {
+export interface Outcome {
   claimed: Claimed;
   reply: RecipientReply;
+  attempt: Attempt;
   status: 'delivered' | 'deferred' | 'bounced';
   next: Date | null;
   hard: boolean;
   diagnostic: string;
-};
+  /** When we give up on it. */
+  deadline: Date;
+}
 
-function decide(config: Config, claimed: Claimed, reply: RecipientReply, now: Date): Outcome {
+export interface OutcomeInput {
+  tenantId: string;
+  message: OutboundForDelivery;
+  claimed: Claimed[];
+  /** One per SMTP transaction of the batch (recipients with different DSN parameters go apart). */
+  attempts: Attempt[];
+}
+
+/**
+ * When a delivery is given up: its own expiry, or earlier when its message is older than the
+ * lifetime of its kind (DELIVERY_MAX_AGE_HOURS, FORWARD_DELIVERY_MAX_AGE_HOURS).
+ */
+export function deadlineOf(config: Config, message: OutboundForDelivery, claimed: Claimed): Date {
+  const hours = message.kind === 'forward' ? config.FORWARD_DELIVERY_MAX_AGE_HOURS : config.DELIVERY_MAX_AGE_HOURS;
+  const lifetime = message.createdAt.getTime() + hours * 3_600_000;
+  return new Date(Math.min(claimed.expiresAt.getTime(), lifetime));
+}
+
+function decide(config: Config, input: OutcomeInput, claimed: Claimed, now: Date): Outcome {
+  let attempt = input.attempts.find((a) => a.replies.some((r) => r.recipient === claimed.recipient));
+  const reply = attempt?.replies.find((r) => r.recipient === claimed.recipient) ?? {
+    recipient: claimed.recipient,
+    response: '4.4.1 No answer for this recipient',
+  };
+  attempt ??= { replies: [reply], host: null, ip: null, durationMs: 0, dsnPassedOn: false };
+  const deadline = deadlineOf(config, input.message, claimed);
+  const base = { claimed, reply, attempt, deadline, diagnostic: reply.response };
   const cls = classifyReply(reply.code);
   if (cls === 'deferred') {
-    const next = nextAttemptAt(claimed.attempts, config.DELIVERY_RETRY_SCHEDULE, now, claimed.expires_at);
-    if (next) return { claimed, reply, status: 'deferred', next, hard: false, diagnostic: reply.response };
+    const next = nextAttemptAt(claimed.attempts, config.DELIVERY_RETRY_SCHEDULE, now, deadline);
+    if (next) return { ...base, status: 'deferred', next, hard: false };
     // Out of time: give up honestly, with the last reply in the report.
     const diagnostic = `4.4.7 Gave up after ${claimed.attempts} attempts; last reply: ${reply.response}`;
-    return { claimed, reply, status: 'bounced', next: null, hard: false, diagnostic };
+    return { ...base, status: 'bounced', next: null, hard: false, diagnostic };
   }
-  return { claimed, reply, status: cls, next: null, hard: cls === 'bounced', diagnostic: reply.response };
+  return { ...base, status: cls, next: null, hard: cls === 'bounced' };
 }
 
 /**
  * Writes what one attempt decided, in one transaction: each delivery's new state (compare-and-
  * set from 'sending', so a delivery is never marked twice), an event per attempt with the full
- * reply and timing, suppressions for hard bounces, webhook events, and one DSN for the bounced
- * recipients of a message a local user sent.
+ * reply and timing, bounces through libs/delivery's BounceRepository (suppression, webhook
+ * event), webhook events, and the DSNs the senders asked for (RFC 3461 NOTIFY).
  */
 export async function recordOutcomes(
   prisma: PrismaClient,
   config: Config,
-  input: {
-    tenantId: string;
-    message: OutboundMessage & { blob: { bytes: Uint8Array | null } };
-    claimed: Claimed[];
-    attempt: Attempt;
-  },
+  input: OutcomeInput,
 ): Promise<DeliveryResult> {
   const now = new Date();
-  const byRecipient = new Map(input.attempt.replies.map((r) => [r.recipient, r]));
-  const outcomes = input.claimed.map((c) =>
-    decide(
-      config,
-      c,
-      byRecipient.get(c.recipient) ?? { recipient: c.recipient, response: '4.4.1 No answer for this recipient' },
-      now,
-    ),
-  );
-  const dsn = await dsnFor(
-    config,
-    input.message,
-    outcomes.filter((o) => o.status === 'bounced'),
-    input.attempt.host,
-  );
-
+  const outcomes = input.claimed.map((c) => decide(config, input, c, now));
   // The remote has answered: this record must land, or a delivery it took stays 'sending' and
   // the stuck-row sweep sends it again. Prisma's default of 5 s lost it under lock waits and
   // load, so the transaction gets longer, and is tried again; the compare-and-set (this claim's
   // row and attempt, still 'sending') makes a retry after a commit whose answer was lost a no-op.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await prisma.$transaction((tx) => writeOutcomes(tx, input, outcomes, dsn, now), {
+      return await OutcomeRepository.transaction(prisma, (tx) => writeOutcomes(tx, config, input, outcomes), {
         timeout: OUTCOME_TX_TIMEOUT_MS,
         maxWait: OUTCOME_TX_MAX_WAIT_MS,
       });
@@ -99,76 +102,69 @@ const OUTCOME_TX_ATTEMPTS = 3;
 
 async function writeOutcomes(
   tx: Prisma.TransactionClient,
-  input: {
-    tenantId: string;
-    message: OutboundMessage & { blob: { bytes: Uint8Array | null } };
-    attempt: Attempt;
-  },
+  config: Config,
+  input: OutcomeInput,
   all: Outcome[],
-  dsnBytes: Buffer | null,
-  now: Date,
 ): Promise<DeliveryResult> {
+  const { tenantId, message } = input;
+  const repo = new OutcomeRepository(tx);
+  const bounces = new BounceRepository(tx);
   const webhookDeliveryIds: string[] = [];
   const outcomes: Outcome[] = [];
   for (const o of all) {
-    const updated = await tx.delivery.updateMany({
-      // Only this claim's own attempt: a row the stuck-row sweep handed to another worker is theirs.
-      where: { tenantId: input.tenantId, id: o.claimed.id, status: 'sending', attempts: o.claimed.attempts },
-      data: {
-        status: o.status,
-        lastResponse: o.diagnostic,
-        lastResponseCode: o.reply.code ?? null,
-        remoteHost: input.attempt.host,
-        ...(o.status === 'delivered' ? { deliveredAt: now } : {}),
-        ...(o.next ? { nextAttemptAt: o.next } : {}),
-        ...(o.status === 'bounced' && dsnBytes ? { dsnSent: true } : {}),
-      },
-    });
-    // Not 'sending' any more: this outcome is already recorded (a retried write).
-    if (updated.count === 0) continue;
-    outcomes.push(o);
-    await tx.deliveryEvent.createMany({
-      data: [
-        {
-          tenantId: input.tenantId,
-          deliveryId: o.claimed.id,
-          type: 'attempt',
-          remoteHost: input.attempt.host,
-          remoteIp: input.attempt.ip,
-          smtpCode: o.reply.code ?? null,
-          enhancedCode: enhancedCode(o.reply.response),
-          response: o.reply.response,
-          durationMs: input.attempt.durationMs,
-        },
-        { tenantId: input.tenantId, deliveryId: o.claimed.id, type: o.status, response: o.diagnostic },
-      ],
-    });
-    if (o.hard) {
-      await tx.suppression.upsert({
-        where: { tenantId_address: { tenantId: input.tenantId, address: o.claimed.recipient.toLowerCase() } },
-        create: {
-          tenantId: input.tenantId,
-          address: o.claimed.recipient.toLowerCase(),
-          reason: 'hard_bounce',
-          detail: o.diagnostic.slice(0, 500),
-        },
-        update: {},
-      });
-    }
-    webhookDeliveryIds.push(
-      ...(await recordEvent(tx, input.tenantId, `delivery.${o.status}`, {
+    const attempt: Omit<AttemptEvent, 'deliveryId'> = {
+      remoteHost: o.attempt.host,
+      remoteIp: o.attempt.ip,
+      smtpCode: o.reply.code ?? null,
+      enhancedCode: enhancedCode(o.reply.response),
+      response: o.reply.response,
+      durationMs: o.attempt.durationMs,
+    };
+    if (o.status === 'bounced') {
+      const bounced = await bounces.record(tenantId, {
         deliveryId: o.claimed.id,
-        outboundMessageId: input.message.id,
-        messageId: input.message.messageIdHeader,
-        recipient: o.claimed.recipient,
-        attempts: o.claimed.attempts,
+        // Only this claim's own attempt: a row the stuck-row sweep handed to another worker is theirs.
+        from: { statuses: ['sending'], attempts: o.claimed.attempts },
         response: o.diagnostic,
-        nextAttemptAt: o.next?.toISOString() ?? null,
-      })),
-    );
+        smtpCode: o.reply.code ?? null,
+        enhancedCode: enhancedCode(o.diagnostic),
+        hard: o.hard,
+        remoteHost: o.attempt.host,
+        attempt,
+      });
+      // Not 'sending' any more: this outcome is already recorded (a retried write).
+      if (!bounced) continue;
+      webhookDeliveryIds.push(...bounced.webhookDeliveryIds);
+    } else {
+      const recorded = await repo.recordAttempt(
+        tenantId,
+        {
+          deliveryId: o.claimed.id,
+          attempts: o.claimed.attempts,
+          status: o.status,
+          response: o.diagnostic,
+          smtpCode: o.reply.code ?? null,
+          remoteHost: o.attempt.host,
+          nextAttemptAt: o.next,
+        },
+        { deliveryId: o.claimed.id, ...attempt },
+      );
+      if (!recorded) continue;
+      webhookDeliveryIds.push(
+        ...(await repo.webhookEvent(tenantId, `delivery.${o.status}`, {
+          deliveryId: o.claimed.id,
+          outboundMessageId: message.id,
+          messageId: message.messageIdHeader,
+          recipient: o.claimed.recipient,
+          attempts: o.claimed.attempts,
+          response: o.diagnostic,
+          nextAttemptAt: o.next?.toISOString() ?? null,
+        })),
+      );
+    }
+    outcomes.push(o);
   }
-  const dsn = outcomes.some((o) => o.status === 'bounced') ? dsnBytes : null;
-  if (dsn && input.message.mailboxId) await storeDsn(tx, input.tenantId, input.message, dsn);
+  const queued = await sendNotifications(tx, config, message, noticesFor(outcomes));
   const count = (s: string) => outcomes.filter((o) => o.status === s).length;
   return {
     claimed: outcomes.length,
@@ -179,53 +175,43 @@ async function writeOutcomes(
     retries: outcomes
       .filter((o) => o.status === 'deferred' && o.next)
       .map((o) => ({ deliveryId: o.claimed.id, attempt: o.claimed.attempts, at: o.next! })),
+    queued,
   };
 }
 
 /**
- * One DSN for the bounced recipients, only for mail a local user submitted: a DSN, a vacation
- * reply or a forward never gets one from us (null sender, RFC 3834 and no backscatter).
+ * The DSNs the recorded outcomes owe their sender (RFC 3461 §4.1): failures unless NOTIFY
+ * excludes them, a delay notice once (the first deferral) when NOTIFY has DELAY, and 'relayed'
+ * when NOTIFY has SUCCESS and the next hop did not take the request on.
  */
-async function dsnFor(
-  config: Config,
-  message: OutboundMessage & { blob: { bytes: Uint8Array | null } },
-  bounced: Outcome[],
-  host: string | null,
-): Promise<Buffer | null> {
-  if (bounced.length === 0 || message.kind !== 'submission' || !message.mailboxId || message.envelopeFrom === '') {
-    return null;
+function noticesFor(outcomes: Outcome[]): Notice[] {
+  const notices: Notice[] = [];
+  for (const o of outcomes) {
+    const notify = o.claimed.dsnNotify;
+    const base = {
+      deliveryId: o.claimed.id,
+      recipient: o.claimed.recipient,
+      originalRecipient: o.claimed.dsnOrcpt,
+      remoteMta: o.attempt.host,
+    };
+    if (o.status === 'bounced' && dsnRequested(notify, 'failure')) {
+      notices.push({
+        ...base,
+        action: 'failed',
+        status: enhancedCode(o.diagnostic) ?? (o.hard ? '5.0.0' : '4.0.0'),
+        diagnostic: o.diagnostic,
+      });
+    } else if (o.status === 'deferred' && !o.claimed.dsnSent && dsnRequested(notify, 'delay')) {
+      notices.push({
+        ...base,
+        action: 'delayed',
+        status: enhancedCode(o.diagnostic) ?? '4.0.0',
+        diagnostic: o.diagnostic,
+        willRetryUntil: o.deadline,
+      });
+    } else if (o.status === 'delivered' && successAction(notify, o.attempt.dsnPassedOn) === 'relayed') {
+      notices.push({ ...base, action: 'relayed', status: '2.0.0', diagnostic: o.diagnostic });
+    }
   }
-  const raw = Buffer.from(message.blob.bytes ?? new Uint8Array());
-  const end = raw.indexOf('\r\n\r\n');
-  const failed: FailedRecipient[] = bounced.map((o) => ({
-    recipient: o.claimed.recipient,
-    status: enhancedCode(o.diagnostic) ?? (o.hard ? '5.0.0' : '4.0.0'),
-    remoteMta: host,
-    diagnostic: o.diagnostic,
-  }));
-  return buildDsn({
-    reportingMta: config.MX_HOSTNAME,
-    to: message.envelopeFrom,
-    from: `MAILER-DAEMON@${config.BOUNCE_DOMAIN ?? config.MX_HOSTNAME}`,
-    originalHeaders: raw.subarray(0, end < 0 ? raw.length : end + 2).toString('utf8'),
-    originalMessageId: message.messageIdHeader,
-    originalSubject: message.subject,
-    arrivalDate: message.createdAt,
-    failed,
-  });
-}
-
-async function storeDsn(
-  tx: Prisma.TransactionClient,
-  tenantId: string,
-  message: OutboundMessage,
-  dsn: Buffer,
-): Promise<void> {
-  await storeGeneratedMessage(tx, { tenantId, mailboxId: message.mailboxId!, folderKind: 'inbox' }, dsn, {
-    envelopeFrom: '',
-    envelopeTo: message.envelopeFrom,
-    subject: `Undelivered Mail Returned to Sender${message.subject ? `: ${message.subject}` : ''}`,
-    fromAddress: `MAILER-DAEMON`,
-    messageId: null,
-  });
+  return notices;
 }

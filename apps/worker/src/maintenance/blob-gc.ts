@@ -1,7 +1,6 @@
+import { JobName } from '@mailroom/queue';
 import { MailStore, type BlobKey } from '@mailroom/mailstore';
 import { BATCH_SIZE, recordRun, type MaintenanceContext, type RunJob } from './job-run';
-
-export const BLOB_GC_JOB = 'storage.blob-gc';
 
 /** Blobs younger than this are not even looked at (see the argument below). */
 export const BLOB_GC_GRACE_MS = 60 * 60 * 1000;
@@ -39,7 +38,7 @@ export interface BlobGcOptions {
  */
 export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: BlobGcOptions = {}) {
   const store = new MailStore(ctx.prisma);
-  return recordRun(ctx, BLOB_GC_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.BlobGc, job, async (run) => {
     const batch = options.batchSize ?? BATCH_SIZE;
     const cutoff = new Date((options.now ?? new Date()).getTime() - (options.graceMs ?? BLOB_GC_GRACE_MS));
     const stats = { examined: 0, deleted: 0, bytesFreed: 0 };
@@ -52,9 +51,9 @@ export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: B
       stats.examined += keys.length;
       stats.deleted += freed.length;
       stats.bytesFreed += bytes;
-      ctx.metrics.examined.inc({ job: BLOB_GC_JOB }, keys.length);
-      ctx.metrics.deleted.inc({ job: BLOB_GC_JOB, table: 'message_blobs' }, freed.length);
-      ctx.metrics.bytesFreed.inc({ job: BLOB_GC_JOB }, bytes);
+      ctx.metrics.examined.inc({ job: JobName.BlobGc }, keys.length);
+      ctx.metrics.deleted.inc({ job: JobName.BlobGc, table: 'message_blobs' }, freed.length);
+      ctx.metrics.bytesFreed.inc({ job: JobName.BlobGc }, bytes);
       cursor = keys[keys.length - 1]!;
       await run.progress(stats);
       if (keys.length < batch) break;

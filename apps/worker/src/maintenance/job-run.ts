@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Prisma, PrismaClient } from '@mailroom/db';
+import { JobRunRepository } from './job-run.repository';
 
 /** Rows a maintenance batch touches at most: one transaction, one short set of row locks. */
 export const BATCH_SIZE = 1_000;
@@ -67,16 +68,11 @@ export async function recordRun(
   work: (run: Run) => Promise<RunStats>,
 ): Promise<RunStats> {
   const jobId = typeof job?.id === 'string' ? job.id : null;
+  const runs = new JobRunRepository(ctx.prisma);
   // Rows of this job still running belong to an attempt that died: the same BullMQ job tried
   // again, or one started so long ago that no live run can own it.
-  await ctx.prisma.$executeRaw`
-    UPDATE job_runs SET status = 'failed', error = 'interrupted', finished_at = now()
-    WHERE name = ${name} AND status = 'running'
-      AND (stats->>'jobId' = ${jobId ?? ''} OR started_at < now() - make_interval(hours => ${STALE_RUN_HOURS}))`;
-  const row = await ctx.prisma.jobRun.create({
-    data: { name, stats: jobId ? { jobId } : {} },
-    select: { id: true, startedAt: true },
-  });
+  await runs.failInterrupted(name, jobId, STALE_RUN_HOURS);
+  const row = await runs.start(name, jobId);
   const previous = job && typeof job.progress === 'object' ? (job.progress as Record<string, unknown>) : {};
   const run: Run = {
     id: row.id,
@@ -91,18 +87,10 @@ export async function recordRun(
   const started = process.hrtime.bigint();
   try {
     const stats = await work(run);
-    await ctx.prisma.jobRun.update({
-      where: { id: row.id },
-      data: { status: 'succeeded', finishedAt: new Date(), stats: { ...stats, ...(jobId ? { jobId } : {}) } },
-    });
+    await runs.succeed(row.id, { ...stats, ...(jobId ? { jobId } : {}) });
     return stats;
   } catch (err) {
-    await ctx.prisma.jobRun
-      .update({
-        where: { id: row.id },
-        data: { status: 'failed', finishedAt: new Date(), error: err instanceof Error ? err.message : String(err) },
-      })
-      .catch(() => undefined);
+    await runs.fail(row.id, err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   } finally {
     ctx.metrics.seconds.inc({ job: name }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -128,22 +116,17 @@ export class RunAudit {
     const total = { ...(known?.counts ?? {}) };
     for (const [k, v] of Object.entries(counts)) total[k] = (total[k] ?? 0) + v;
     const after = { runId: this.runId, ...total };
+    const audits = new JobRunRepository(tx);
     if (known) {
-      await tx.auditLog.update({ where: { id: known.id }, data: { after } });
+      await audits.updateAudit(tenantId, known.id, after);
     } else {
-      const created = await tx.auditLog.create({
-        data: {
-          tenantId,
-          actorType: 'system',
-          actorLabel: 'maintenance worker',
-          action: this.action,
-          targetType: this.targetType,
-          targetId,
-          after,
-        },
-        select: { id: true },
+      const id = await audits.insertAudit(tenantId, {
+        action: this.action,
+        targetType: this.targetType,
+        targetId,
+        after,
       });
-      this.entries.set(targetId, { id: created.id, counts: total });
+      this.entries.set(targetId, { id, counts: total });
       return;
     }
     known.counts = total;

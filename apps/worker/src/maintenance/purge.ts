@@ -1,8 +1,7 @@
+import { JobName } from '@mailroom/queue';
 import { MailStore, type StoreTx } from '@mailroom/mailstore';
 import { BATCH_SIZE, recordRun, RunAudit, type MaintenanceContext, type Run, type RunJob } from './job-run';
 import { PurgeRepository, TENANT_TABLES, type TenantKey } from './purge.repository';
-
-export const PURGE_JOB = 'purge.deleted';
 
 const PAGE = 100;
 const ZERO = '00000000-0000-0000-0000-000000000000';
@@ -41,7 +40,7 @@ interface Deps {
  */
 export async function runPurge(ctx: MaintenanceContext, job: RunJob, options: PurgeOptions = {}) {
   const deps: Deps = { store: new MailStore(ctx.prisma), repo: new PurgeRepository(ctx.prisma) };
-  return recordRun(ctx, PURGE_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.PurgeDeleted, job, async (run) => {
     const now = options.now ?? new Date();
     const batch = options.batchSize ?? BATCH_SIZE;
     const stats: Stats = { mailboxes: 0, domains: 0, tenants: 0, messagesDeleted: 0, bytesFreed: 0, rowsDeleted: 0 };
@@ -73,12 +72,12 @@ async function purgeMailboxes(ctx: MaintenanceContext, deps: Deps, run: Run, bat
         });
         stats.messagesDeleted += step.messages;
         stats.bytesFreed += step.bytes;
-        ctx.metrics.examined.inc({ job: PURGE_JOB }, step.messages);
-        ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'messages' }, step.messages);
-        ctx.metrics.bytesFreed.inc({ job: PURGE_JOB }, step.bytes);
+        ctx.metrics.examined.inc({ job: JobName.PurgeDeleted }, step.messages);
+        ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'messages' }, step.messages);
+        ctx.metrics.bytesFreed.inc({ job: JobName.PurgeDeleted }, step.bytes);
         if (step.state === 'removed') {
           stats.mailboxes++;
-          ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'mailboxes' });
+          ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'mailboxes' });
         }
         if (step.state !== 'more') break;
       }
@@ -127,7 +126,7 @@ async function removeDomains(ctx: MaintenanceContext, { repo }: Deps, run: Run, 
       }, TX_TIMEOUT_MS);
       if (step === 'removed') {
         stats.domains++;
-        ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'domains' });
+        ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'domains' });
       }
       if (step !== 'more') break;
     }
@@ -142,7 +141,7 @@ async function removeTenants(ctx: MaintenanceContext, deps: Deps, run: Run, now:
     stats.rowsDeleted += rows;
     if (gone) {
       stats.tenants++;
-      ctx.metrics.deleted.inc({ job: PURGE_JOB, table: 'tenants' });
+      ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table: 'tenants' });
     }
   }
   await run.progress({ phase: 'tenants', ...stats });
@@ -159,7 +158,7 @@ async function removeTenant(ctx: MaintenanceContext, { repo }: Deps, run: Run, i
       }, TX_TIMEOUT_MS);
       if (n < 0) return { gone: false, rows };
       rows += n;
-      ctx.metrics.deleted.inc({ job: PURGE_JOB, table }, n);
+      ctx.metrics.deleted.inc({ job: JobName.PurgeDeleted, table }, n);
       if (n < batch) break;
     }
   }

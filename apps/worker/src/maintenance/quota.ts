@@ -1,7 +1,6 @@
+import { JobName } from '@mailroom/queue';
 import { MailStore } from '@mailroom/mailstore';
 import { recordRun, type MaintenanceContext, type RunJob } from './job-run';
-
-export const QUOTA_JOB = 'storage.quota-recount';
 
 /** Mailboxes summed per step; their messages are read, not locked. */
 const PAGE = 200;
@@ -15,7 +14,7 @@ const PAGE = 200;
  */
 export async function runQuotaRecount(ctx: MaintenanceContext, job: RunJob) {
   const store = new MailStore(ctx.prisma);
-  return recordRun(ctx, QUOTA_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.QuotaRecount, job, async (run) => {
     const stats = { mailboxes: 0, drifted: 0, driftBytes: 0, driftMessages: 0 };
     let cursor = {
       tenantId: '00000000-0000-0000-0000-000000000000',
@@ -25,7 +24,7 @@ export async function runQuotaRecount(ctx: MaintenanceContext, job: RunJob) {
       const page = await store.usagePage(cursor, PAGE);
       if (page.length === 0) break;
       stats.mailboxes += page.length;
-      ctx.metrics.examined.inc({ job: QUOTA_JOB }, page.length);
+      ctx.metrics.examined.inc({ job: JobName.QuotaRecount }, page.length);
       const suspects = page.filter((p) => p.usedBytes !== p.countedBytes || p.messageCount !== p.countedMessages);
       for (const m of suspects) {
         // Drift is stored minus counted: positive when the mailbox was charged for more than it holds.
@@ -34,7 +33,7 @@ export async function runQuotaRecount(ctx: MaintenanceContext, job: RunJob) {
         stats.drifted++;
         stats.driftBytes += Math.abs(fixed.bytes);
         stats.driftMessages += Math.abs(fixed.messages);
-        ctx.metrics.driftBytes.inc({ job: QUOTA_JOB }, Math.abs(fixed.bytes));
+        ctx.metrics.driftBytes.inc({ job: JobName.QuotaRecount }, Math.abs(fixed.bytes));
         ctx.logger?.warn(
           { tenantId: m.tenantId, mailboxId: m.mailboxId, driftBytes: fixed.bytes, driftMessages: fixed.messages },
           'quota drift repaired',

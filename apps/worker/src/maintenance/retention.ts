@@ -1,8 +1,7 @@
+import { JobName } from '@mailroom/queue';
 import { MailStore, type ClaimedMessage, type StoreTx } from '@mailroom/mailstore';
 import { BATCH_SIZE, recordRun, RunAudit, type MaintenanceContext, type Run, type RunJob } from './job-run';
 import { RetentionRepository, type RetentionTarget } from './retention.repository';
-
-export const RETENTION_JOB = 'retention.run';
 
 /**
  * Days kept when no policy row exists. The same defaults as the retention policy API
@@ -43,7 +42,7 @@ interface Deps {
  */
 export async function runRetention(ctx: MaintenanceContext, job: RunJob, options: RetentionOptions = {}) {
   const deps: Deps = { store: new MailStore(ctx.prisma), repo: new RetentionRepository(ctx.prisma) };
-  return recordRun(ctx, RETENTION_JOB, job, async (run) => {
+  return recordRun(ctx, JobName.RetentionRun, job, async (run) => {
     const now = options.now ?? new Date();
     const batch = options.batchSize ?? BATCH_SIZE;
     const totals = { tenants: 0, messagesExamined: 0, messagesDeleted: 0, bytesFreed: 0 };
@@ -79,9 +78,9 @@ async function retainTenant(ctx: MaintenanceContext, deps: Deps, run: Run, tenan
       const input: BatchInput = { tenantId, targets, now, batch, audit, tally, run };
       const outcome = await deps.store.transaction((tx) => deleteBatch(deps, tx, input), { timeoutMs: 60_000 });
       examined += outcome.examined;
-      ctx.metrics.examined.inc({ job: RETENTION_JOB }, outcome.examined);
-      ctx.metrics.deleted.inc({ job: RETENTION_JOB, table: 'messages' }, outcome.deleted);
-      ctx.metrics.bytesFreed.inc({ job: RETENTION_JOB }, outcome.bytes);
+      ctx.metrics.examined.inc({ job: JobName.RetentionRun }, outcome.examined);
+      ctx.metrics.deleted.inc({ job: JobName.RetentionRun, table: 'messages' }, outcome.deleted);
+      ctx.metrics.bytesFreed.inc({ job: JobName.RetentionRun }, outcome.bytes);
       if (outcome.tenantHeld) break;
       if (outcome.examined === 0) break;
       // A mailbox put on hold meanwhile keeps its mail: stop looking at its folders.
@@ -169,7 +168,7 @@ async function applyDeletion(repo: RetentionRepository, tx: StoreTx, input: Batc
   }
   tally.messages += deleted.length;
   tally.bytes += deleted.reduce((sum, d) => sum + d.size, 0);
-  tally.runRowId = await repo.saveTenantRun(tx, tenantId, RETENTION_JOB, tally.runRowId, {
+  tally.runRowId = await repo.saveTenantRun(tx, tenantId, JobName.RetentionRun, tally.runRowId, {
     runId: input.run.id,
     jobId: input.run.jobId,
     messagesDeleted: tally.messages,

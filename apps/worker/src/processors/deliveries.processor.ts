@@ -1,18 +1,9 @@
-import type { PrismaClient } from '@mailroom/db';
-import { MailStore } from '@mailroom/mailstore';
 import { JobName, type JobProducer } from '@mailroom/queue';
 import type { DeliveryAgent } from '../delivery/delivery-agent';
 import type { JobHandlers } from '../job-handler';
-import { parsePendingMessages } from './parse.processor';
 
-export function deliveryHandlers(
-  prisma: PrismaClient,
-  agent: DeliveryAgent,
-  producer: JobProducer,
-): Pick<JobHandlers, JobName.DeliverySend | JobName.DeliverySweep | JobName.MessageParse> {
-  // One sweep at a time in this process: with a short interval and a slow database, sweeps
-  // piled up, each re-adding the same due rows.
-  let sweeping = false;
+/** The handlers of the deliveries queue (its sweep runs on the maintenance queue). */
+export function deliveryHandlers(agent: DeliveryAgent, producer: JobProducer): Pick<JobHandlers, JobName.DeliverySend> {
   return {
     [JobName.DeliverySend]: async (payload) => {
       const result = await agent.deliver(payload);
@@ -23,6 +14,10 @@ export function deliveryHandlers(
         await producer
           .add(JobName.WebhookDeliver, { tenantId: payload.tenantId, webhookDeliveryId: id })
           .catch(() => undefined);
+      }
+      // DSNs to remote senders (a forward bounced): new deliveries of their own.
+      for (const deliveryId of result.queued) {
+        await producer.add(JobName.DeliverySend, { tenantId: payload.tenantId, deliveryId }).catch(() => undefined);
       }
       // Each deferred one comes back as a delayed job when its next attempt is due (its own id
       // per attempt, so the sweep re-adding it is a no-op); if Redis loses it, the sweep finds it.
@@ -47,26 +42,5 @@ export function deliveryHandlers(
         bounced: result.bounced,
       };
     },
-
-    [JobName.DeliverySweep]: async () => {
-      if (sweeping) return { skipped: 'a sweep is running' };
-      sweeping = true;
-      try {
-        return await sweepDeliveries(agent, producer);
-      } finally {
-        sweeping = false;
-      }
-    },
-
-    [JobName.MessageParse]: async () => parsePendingMessages(new MailStore(prisma)),
   };
-}
-
-/** Queues every due delivery again; ids per attempt, so one Redis still holds is left alone. */
-async function sweepDeliveries(agent: DeliveryAgent, producer: JobProducer): Promise<{ queued: number }> {
-  const due = await agent.sweep();
-  for (const d of due) {
-    await producer.add(JobName.DeliverySend, { tenantId: d.tenantId, deliveryId: d.id, attempt: d.attempts });
-  }
-  return { queued: due.length };
 }

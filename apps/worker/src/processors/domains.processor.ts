@@ -3,6 +3,7 @@ import type { PrismaClient } from '@mailroom/db';
 import type { DnsResolver } from '@mailroom/dns';
 import { platformDnsFromConfig, runDomainCheck } from '@mailroom/onboarding';
 import { JobName, type JobProducer } from '@mailroom/queue';
+import { DomainCheckRepository } from '../domains/domain-check.repository';
 import type { JobHandlers } from '../job-handler';
 
 const DUE_BATCH = 1_000;
@@ -14,6 +15,7 @@ export function domainHandlers(
   producer: JobProducer,
 ): Pick<JobHandlers, JobName.DomainCheck | JobName.DomainCheckDue> {
   const platform = platformDnsFromConfig(config);
+  const domains = new DomainCheckRepository(prisma);
   return {
     [JobName.DomainCheck]: async (payload) => {
       const outcome = await runDomainCheck(prisma, platform, resolver, payload, {
@@ -31,20 +33,10 @@ export function domainHandlers(
       };
     },
 
-    /**
-     * The periodic re-check: queues every domain whose check is due, oldest first, and moves
-     * its next check forward so a slow queue does not queue it again every minute.
-     */
+    /** The periodic re-check: queues every domain whose check is due (see claimDue). */
     [JobName.DomainCheckDue]: async () => {
-      const due = await prisma.$queryRaw<{ tenant_id: string; id: string }[]>`
-        UPDATE domains SET next_check_at = now() + make_interval(mins => ${config.DNS_CHECK_INTERVAL_MINUTES})
-        WHERE (tenant_id, id) IN (
-          SELECT tenant_id, id FROM domains
-          WHERE deleted_at IS NULL AND status <> 'suspended' AND next_check_at <= now()
-          ORDER BY next_check_at LIMIT ${DUE_BATCH}
-          FOR UPDATE SKIP LOCKED)
-        RETURNING tenant_id, id`;
-      for (const d of due) await producer.add(JobName.DomainCheck, { tenantId: d.tenant_id, domainId: d.id });
+      const due = await domains.claimDue(config.DNS_CHECK_INTERVAL_MINUTES, DUE_BATCH);
+      for (const d of due) await producer.add(JobName.DomainCheck, d);
       return { queued: due.length };
     },
   };

@@ -1,77 +1,81 @@
+import type { Config } from '@mailroom/config';
 import type { PrismaClient } from '@mailroom/db';
-import { JobName } from '@mailroom/queue';
+import { JobName, type JobProducer } from '@mailroom/queue';
+import type { DeliveryAgent } from '../delivery/delivery-agent';
 import type { JobHandlers } from '../job-handler';
+import { CleanupRepository } from '../maintenance/cleanup.repository';
 import type { MaintenanceMetrics } from '../maintenance/job-run';
 
-const BATCH = 1_000;
+/** How long history is kept (libs/config). */
+export type HistoryAges = Pick<
+  Config,
+  'DELIVERY_EVENT_RETENTION_DAYS' | 'WEBHOOK_LOG_RETENTION_DAYS' | 'JOB_RUN_RETENTION_DAYS'
+>;
 
-/**
- * How long history is kept. Fixed here until libs/config has settings for them
- * (DELIVERY_EVENT_RETENTION_DAYS, WEBHOOK_LOG_RETENTION_DAYS, JOB_RUN_RETENTION_DAYS).
- */
-export const HISTORY_DAYS = { deliveryEvents: 90, webhookDeliveries: 30, jobRuns: 90 } as const;
-
-/**
- * Deletes rows of `table` matching `where` (a constant condition), BATCH rows a statement, each
- * batch its own transaction, so a backlog of millions never holds locks for long and a killed
- * run resumes.
- */
-async function deleteWhere(prisma: PrismaClient, table: string, where: string): Promise<number> {
-  let total = 0;
-  for (;;) {
-    // Identifiers and conditions come from the constants below, never from input.
-    const deleted = await prisma.$executeRawUnsafe(
-      `DELETE FROM "${table}" WHERE ctid IN (SELECT ctid FROM "${table}" WHERE ${where} LIMIT ${BATCH})`,
-    );
-    total += deleted;
-    if (deleted < BATCH) return total;
-  }
+export interface MaintenanceDeps {
+  prisma: PrismaClient;
+  config: HistoryAges;
+  /** The delivery sweep runs on this queue: not behind a backlog of send jobs. */
+  agent: Pick<DeliveryAgent, 'sweep'>;
+  producer: Pick<JobProducer, 'add'>;
+  metrics?: MaintenanceMetrics;
 }
 
-const deleteExpired = (prisma: PrismaClient, table: string, column: string) =>
-  deleteWhere(prisma, table, `"${column}" < now()`);
-
-const olderThan = (column: string, days: number) => `"${column}" < now() - interval '${days} days'`;
-
+/** The handlers of the maintenance queue. */
 export function maintenanceHandlers(
-  prisma: PrismaClient,
-  metrics?: MaintenanceMetrics,
-): Pick<JobHandlers, JobName.CleanupExpired | JobName.CleanupHistory> {
+  deps: MaintenanceDeps,
+): Pick<JobHandlers, JobName.CleanupExpired | JobName.CleanupHistory | JobName.DeliverySweep> {
+  const cleanup = new CleanupRepository(deps.prisma);
   const count = (table: string, n: number) => {
-    metrics?.deleted.inc({ job: JobName.CleanupHistory, table }, n);
+    deps.metrics?.deleted.inc({ job: JobName.CleanupHistory, table }, n);
     return n;
   };
+  // One sweep at a time in this process: with a short interval and a slow database, sweeps
+  // piled up, each re-adding the same due rows.
+  let sweeping = false;
   return {
     [JobName.CleanupExpired]: async () => {
-      const refreshTokens = await deleteExpired(prisma, 'refresh_tokens', 'expires_at');
-      const idempotencyKeys = await deleteExpired(prisma, 'idempotency_keys', 'expires_at');
-      const greylist = await deleteExpired(prisma, 'greylist', 'expires_at');
+      const refreshTokens = await cleanup.deleteExpired('refresh_tokens');
+      const idempotencyKeys = await cleanup.deleteExpired('idempotency_keys');
+      const greylist = await cleanup.deleteExpired('greylist');
       return { refreshTokens, idempotencyKeys, greylist };
     },
 
     /** Delivery events and finished webhook deliveries past their age, and old job runs. */
     [JobName.CleanupHistory]: async () => {
+      const { config } = deps;
       const deliveryEvents = count(
         'delivery_events',
-        await deleteWhere(prisma, 'delivery_events', olderThan('created_at', HISTORY_DAYS.deliveryEvents)),
+        await cleanup.deleteDeliveryEventsOlderThan(config.DELIVERY_EVENT_RETENTION_DAYS),
       );
       const webhookDeliveries = count(
         'webhook_deliveries',
-        await deleteWhere(
-          prisma,
-          'webhook_deliveries',
-          `status <> 'pending' AND ${olderThan('created_at', HISTORY_DAYS.webhookDeliveries)}`,
-        ),
+        await cleanup.deleteFinishedWebhookDeliveriesOlderThan(config.WEBHOOK_LOG_RETENTION_DAYS),
       );
-      const jobRuns = count(
-        'job_runs',
-        await deleteWhere(
-          prisma,
-          'job_runs',
-          `status <> 'running' AND ${olderThan('started_at', HISTORY_DAYS.jobRuns)}`,
-        ),
-      );
+      const jobRuns = count('job_runs', await cleanup.deleteFinishedJobRunsOlderThan(config.JOB_RUN_RETENTION_DAYS));
       return { deliveryEvents, webhookDeliveries, jobRuns };
     },
+
+    [JobName.DeliverySweep]: async () => {
+      if (sweeping) return { skipped: 'a sweep is running' };
+      sweeping = true;
+      try {
+        return await sweepDeliveries(deps.agent, deps.producer);
+      } finally {
+        sweeping = false;
+      }
+    },
   };
+}
+
+/** Queues every due delivery again; ids per attempt, so one Redis still holds is left alone. */
+async function sweepDeliveries(
+  agent: Pick<DeliveryAgent, 'sweep'>,
+  producer: Pick<JobProducer, 'add'>,
+): Promise<{ queued: number }> {
+  const due = await agent.sweep();
+  for (const d of due) {
+    await producer.add(JobName.DeliverySend, { tenantId: d.tenantId, deliveryId: d.id, attempt: d.attempts });
+  }
+  return { queued: due.length };
 }

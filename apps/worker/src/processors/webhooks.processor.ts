@@ -3,12 +3,14 @@ import type { PrismaClient } from '@mailroom/db';
 import { JobName, type JobProducer } from '@mailroom/queue';
 import { deliverWebhook } from '@mailroom/webhooks';
 import type { JobHandlers } from '../job-handler';
+import { WebhookDeliveryRepository } from '../webhooks/webhook-delivery.repository';
 
 export function webhookHandlers(
   prisma: PrismaClient,
   config: Config,
   producer: JobProducer,
 ): Pick<JobHandlers, JobName.WebhookDeliver | JobName.WebhookSweep> {
+  const deliveries = new WebhookDeliveryRepository(prisma);
   return {
     [JobName.WebhookDeliver]: async (payload, job) => {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -20,12 +22,7 @@ export function webhookHandlers(
 
     /** PostgreSQL holds every pending event: queue again those whose job Redis lost. */
     [JobName.WebhookSweep]: async () => {
-      const pending = await prisma.webhookDelivery.findMany({
-        where: { status: 'pending', createdAt: { lt: new Date(Date.now() - 60_000) } },
-        select: { tenantId: true, id: true },
-        orderBy: { createdAt: 'asc' },
-        take: 1_000,
-      });
+      const pending = await deliveries.findPendingBefore(new Date(Date.now() - 60_000), 1_000);
       for (const p of pending) {
         await producer.add(JobName.WebhookDeliver, { tenantId: p.tenantId, webhookDeliveryId: p.id });
       }
