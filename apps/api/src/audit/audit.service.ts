@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { JsonValue, Tenant } from '@mailroom/db';
+import type { AuditLog, JsonValue, Tenant } from '@mailroom/db';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
@@ -23,6 +23,8 @@ export function redact(value: unknown): JsonValue | null {
   }
   return value as JsonValue;
 }
+
+export type AuditLogView = Omit<AuditLog, 'createdAt'> & { createdAt: string };
 
 export interface AuditEntry {
   tenantId: string | null;
@@ -60,7 +62,7 @@ export class AuditService {
   }
 
   /** The tenant's audit log, newest first; an action ending in `*` is a prefix. */
-  async list(tenant: Tenant, q: ListAuditQuery): Promise<Page<Record<string, unknown>>> {
+  async list(tenant: Tenant, q: ListAuditQuery): Promise<Page<AuditLogView>> {
     const page = keyset(parseSort('-createdAt', ['createdAt'], '-createdAt'), q.cursor, q.limit);
     const action = q.action?.endsWith('*')
       ? { prefix: q.action.slice(0, -1) }
