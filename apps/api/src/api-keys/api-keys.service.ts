@@ -114,7 +114,7 @@ export class ApiKeysService {
     const created = generateApiKey();
     const row = await this.inScope(owner, async (tx) => {
       if ('tenantId' in owner && dto.domains.length) {
-        const known = new Set(await this.domains.names(tx, owner.tenantId));
+        const known = await this.domains.namesAmong(tx, owner.tenantId, dto.domains);
         dto.domains.forEach((d, i) => {
           if (!known.has(d)) {
             problems.push({ field: `domains.${i}`, message: `${d} is not a domain of this tenant` });

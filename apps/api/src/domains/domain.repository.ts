@@ -91,6 +91,12 @@ export class DomainRepository {
     return (await tx.domain.findMany({ where: { tenantId }, select: { name: true } })).map((d) => d.name);
   }
 
+  /** Which of `names` are domains of the tenant (deleted ones included). */
+  async namesAmong(tx: Tx, tenantId: string, names: readonly string[]): Promise<Set<string>> {
+    const rows = await tx.domain.findMany({ where: { tenantId, name: { in: [...names] } }, select: { name: true } });
+    return new Set(rows.map((r) => r.name));
+  }
+
   /** Which of `names` another tenant hosts: a platform-wide read returning names only. */
   async foreignNames(tx: Tx, tenantId: string, names: readonly string[]): Promise<Set<string>> {
     const rows = await tx.domain.findMany({
