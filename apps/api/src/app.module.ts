@@ -21,6 +21,7 @@ import { IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { ValidationPipe } from './common/validation';
 import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
+import { RepositoryModule } from './repository.module';
 import { ResellersModule } from './resellers/resellers.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
@@ -35,6 +36,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfraModule.forRoot(config),
+        RepositoryModule,
         LoggerModule.forRoot({
           pinoHttp: {
             logger,

@@ -1,13 +1,13 @@
 import argon2 from 'argon2';
 import { Conflict, ValidationFailed } from '@mailroom/core';
-import type { PrismaClient } from '@mailroom/db';
+import type { CliRepository } from './cli.repository';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_ADMIN_PASSWORD = 12;
 
 /** Creates a platform admin. There is no default password: the operator chooses it here. */
 export async function createPlatformAdmin(
-  prisma: PrismaClient,
+  repo: CliRepository,
   email: string,
   password: string,
 ): Promise<{ id: string; email: string }> {
@@ -18,9 +18,9 @@ export async function createPlatformAdmin(
     problems.push({ field: 'password', message: `must be at least ${MIN_ADMIN_PASSWORD} characters` });
   }
   if (problems.length) throw new ValidationFailed('invalid admin', problems);
-  const existing = await prisma.adminUser.findUnique({ where: { email: normalized } });
+  const existing = await repo.findAdminByEmail(normalized);
   if (existing) throw new Conflict(`an admin with email ${normalized} already exists`);
   const passwordHash = await argon2.hash(password, { type: argon2.argon2id });
-  const admin = await prisma.adminUser.create({ data: { email: normalized, passwordHash, role: 'platform_admin' } });
+  const admin = await repo.createPlatformAdmin(normalized, passwordHash);
   return { id: admin.id, email: admin.email };
 }

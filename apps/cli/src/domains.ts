@@ -1,61 +1,57 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@mailroom/config';
 import { NotFound } from '@mailroom/core';
-import type { PrismaClient } from '@mailroom/db';
+import { inTransaction, type Db } from '@mailroom/db';
 import { createNodeResolver, renderBindZone } from '@mailroom/dns';
 import { addDomain, planForDomain, platformDnsFromConfig, runDomainCheck } from '@mailroom/onboarding';
 import { createRedis, JobName, JobProducer } from '@mailroom/queue';
+import { CliRepository } from './cli.repository';
 
 export interface Out {
   out(line: string): void;
   err(line: string): void;
 }
 
-async function findTenant(prisma: PrismaClient, ref: string) {
-  const tenant = /^[0-9a-f-]{36}$/i.test(ref)
-    ? await prisma.tenant.findUnique({ where: { id: ref } })
-    : await prisma.tenant.findFirst({ where: { name: ref, status: { not: 'deleted' } } });
+async function findTenant(repo: CliRepository, ref: string) {
+  const tenant = await repo.findTenant(/^[0-9a-f-]{36}$/i.test(ref) ? { id: ref } : { name: ref });
   if (!tenant) throw new NotFound(`No tenant ${ref} (give its id or its exact name).`);
   return tenant;
 }
 
-async function findDomain(prisma: PrismaClient, name: string) {
-  const domain = await prisma.domain.findFirst({
-    where: { name: name.trim().toLowerCase().replace(/\.$/, ''), deletedAt: null },
-    include: { dkimKeys: true, dnsChecks: true },
-  });
+async function findDomain(db: Db, name: string) {
+  const domain = await new CliRepository(db).findDomainByName(name.trim().toLowerCase().replace(/\.$/, ''));
   if (!domain) throw new NotFound(`No domain ${name} on this platform.`);
   return domain;
 }
 
 /** `domain:add <tenant> <domain> [--alias-of D]`: prints the id, then the zone to publish. */
 export async function domainAdd(
-  prisma: PrismaClient,
+  db: Db,
   config: Config,
   io: Out,
   tenantRef: string,
   name: string,
   aliasOf?: string,
 ): Promise<number> {
-  const tenant = await findTenant(prisma, tenantRef);
+  const tenant = await findTenant(new CliRepository(db), tenantRef);
   const platform = platformDnsFromConfig(config);
-  const { domain } = await prisma.$transaction((tx) =>
+  const { domain } = await inTransaction(db, (tx) =>
     addDomain(tx, platform, config.MASTER_KEY, { tenantId: tenant.id, name, aliasOf }),
   );
   io.out(`added ${domain.name} (${domain.id}) to tenant ${tenant.name}; status ${domain.status}`);
   io.out('publish these records, then run: npm run cli -- domain:verify ' + domain.name + ' --wait');
-  io.out(await domainZoneText(prisma, config, domain.name));
+  io.out(await domainZoneText(db, config, domain.name));
   return 0;
 }
 
-async function domainZoneText(prisma: PrismaClient, config: Config, name: string): Promise<string> {
-  const domain = await findDomain(prisma, name);
+async function domainZoneText(db: Db, config: Config, name: string): Promise<string> {
+  const domain = await findDomain(db, name);
   return renderBindZone(planForDomain(platformDnsFromConfig(config), domain, domain.dkimKeys, domain.dnsChecks));
 }
 
 /** `domain:zone <domain>`: the BIND zone fragment, ready to paste. */
-export async function domainZone(prisma: PrismaClient, config: Config, io: Out, name: string): Promise<number> {
-  io.out(await domainZoneText(prisma, config, name));
+export async function domainZone(db: Db, config: Config, io: Out, name: string): Promise<number> {
+  io.out(await domainZoneText(db, config, name));
   return 0;
 }
 
@@ -65,7 +61,7 @@ export async function domainZone(prisma: PrismaClient, config: Config, io: Out, 
  * with --wait it checks again every interval until then or until the timeout (exit 1).
  */
 export async function domainVerify(
-  prisma: PrismaClient,
+  db: Db,
   config: Config,
   io: Out,
   name: string,
@@ -79,9 +75,9 @@ export async function domainVerify(
   const producer = new JobProducer(redis, config.QUEUE_PREFIX);
   try {
     for (;;) {
-      const domain = await findDomain(prisma, name);
+      const domain = await findDomain(db, name);
       const outcome = await runDomainCheck(
-        prisma,
+        db,
         platform,
         resolver,
         { tenantId: domain.tenantId, domainId: domain.id },

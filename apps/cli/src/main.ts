@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@mailroom/config';
 import { DomainError, ValidationFailed } from '@mailroom/core';
-import { createPrismaClient } from '@mailroom/db';
+import { closeDatabase, openDatabase } from '@mailroom/db';
 import { createPlatformAdmin } from './admin';
+import { CliRepository } from './cli.repository';
 import { domainAdd, domainVerify, domainZone, type Out } from './domains';
 import { seedDemo } from './seed';
 
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfigOrExit('cli');
-  const prisma = createPrismaClient({ url: config.DATABASE_URL, poolSize: 2, applicationName: 'mailroom-cli' });
+  const db = openDatabase({ url: config.DATABASE_URL, poolSize: 2, applicationName: 'mailroom-cli' });
   try {
     switch (command) {
       case 'admin:create': {
@@ -43,13 +44,13 @@ async function main(argv: string[]): Promise<number> {
           args: rest,
           options: { email: { type: 'string' }, password: { type: 'string' } },
         });
-        const admin = await createPlatformAdmin(prisma, values.email ?? '', values.password ?? '');
+        const admin = await createPlatformAdmin(new CliRepository(db), values.email ?? '', values.password ?? '');
         process.stdout.write(`created platform admin ${admin.email} (${admin.id})\n`);
         return 0;
       }
       case 'seed': {
         const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
-        const demo = await seedDemo(prisma, config);
+        const demo = await seedDemo(new CliRepository(db), config);
         process.stdout.write(
           values.json
             ? JSON.stringify(demo) + '\n'
@@ -64,12 +65,12 @@ async function main(argv: string[]): Promise<number> {
           options: { 'alias-of': { type: 'string' } },
         });
         if (positionals.length !== 2) return usage('domain:add needs <tenant> <domain>');
-        return domainAdd(prisma, config, io, positionals[0]!, positionals[1]!, values['alias-of']);
+        return domainAdd(db, config, io, positionals[0]!, positionals[1]!, values['alias-of']);
       }
       case 'domain:zone': {
         const { positionals } = parseArgs({ args: rest, allowPositionals: true });
         if (positionals.length !== 1) return usage('domain:zone needs <domain>');
-        return domainZone(prisma, config, io, positionals[0]!);
+        return domainZone(db, config, io, positionals[0]!);
       }
       case 'domain:verify': {
         const { values, positionals } = parseArgs({
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
           options: { wait: { type: 'boolean' }, timeout: { type: 'string' }, interval: { type: 'string' } },
         });
         if (positionals.length !== 1) return usage('domain:verify needs <domain>');
-        return domainVerify(prisma, config, io, positionals[0]!, {
+        return domainVerify(db, config, io, positionals[0]!, {
           wait: values.wait ?? false,
           timeoutSeconds: Number(values.timeout ?? 600),
           intervalSeconds: Number(values.interval ?? 15),
@@ -99,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
-    await prisma.$disconnect();
+    await closeDatabase(db);
   }
 }
 

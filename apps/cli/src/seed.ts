@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import type { Config } from '@mailroom/config';
 import { ALL_SCOPES, apiKeyMatches, generateApiKey } from '@mailroom/core';
-import type { PrismaClient } from '@mailroom/db';
+import type { CliRepository } from './cli.repository';
 
 /** Fixed ids make the seed an upsert: running it twice changes nothing. */
 export const DEMO = {
@@ -37,86 +37,40 @@ const FOLDERS = [
  * once and kept in DATA_DIR/demo-credentials.json (mode 600) so a second run can print them
  * again without storing them in the database.
  */
-export async function seedDemo(prisma: PrismaClient, config: Config): Promise<DemoCredentials> {
+export async function seedDemo(repo: CliRepository, config: Config): Promise<DemoCredentials> {
   const file = path.resolve(config.DATA_DIR, 'demo-credentials.json');
   const saved = readSaved(file);
 
-  await prisma.reseller.upsert({
-    where: { id: DEMO.resellerId },
-    update: {},
-    create: { id: DEMO.resellerId, name: 'Demo Reseller' },
-  });
-  await prisma.tenant.upsert({
-    where: { id: DEMO.tenantId },
-    update: {},
-    create: { id: DEMO.tenantId, resellerId: DEMO.resellerId, name: 'Demo Company' },
-  });
-  const domainKey = { tenantId_id: { tenantId: DEMO.tenantId, id: DEMO.domainId } };
-  await prisma.domain.upsert({
-    where: domainKey,
-    update: {},
-    create: {
-      tenantId: DEMO.tenantId,
-      id: DEMO.domainId,
-      name: DEMO.domain,
-      unicodeName: DEMO.domain,
-      status: 'active',
-      ownershipToken: randomBytes(16).toString('hex'),
-      verifiedAt: new Date(),
-      activatedAt: new Date(),
-    },
+  await repo.ensureDemoTenant(DEMO, {
+    name: DEMO.domain,
+    ownershipToken: randomBytes(16).toString('hex'),
+    at: new Date(),
   });
 
-  const mailboxKey = { tenantId_id: { tenantId: DEMO.tenantId, id: DEMO.mailboxId } };
-  const existingMailbox = await prisma.mailbox.findUnique({ where: mailboxKey });
+  const existingMailbox = await repo.findMailbox(DEMO.tenantId, DEMO.mailboxId);
   let mailboxPassword = saved?.mailboxPassword;
   const passwordStillValid =
     existingMailbox && mailboxPassword ? await argon2.verify(existingMailbox.passwordHash, mailboxPassword) : false;
   if (!passwordStillValid) {
     mailboxPassword = randomBytes(12).toString('base64url');
     const passwordHash = await argon2.hash(mailboxPassword, { type: argon2.argon2id });
-    await prisma.mailbox.upsert({
-      where: mailboxKey,
-      update: { passwordHash },
-      create: {
-        tenantId: DEMO.tenantId,
-        id: DEMO.mailboxId,
-        domainId: DEMO.domainId,
-        localPart: DEMO.mailbox,
-        displayName: 'Hello Demo',
-        passwordHash,
-      },
-    });
+    await repo.upsertMailbox(DEMO, { localPart: DEMO.mailbox, displayName: 'Hello Demo', passwordHash });
   }
-  for (const folder of FOLDERS) {
-    await prisma.folder.upsert({
-      where: { tenantId_mailboxId_name: { tenantId: DEMO.tenantId, mailboxId: DEMO.mailboxId, name: folder.name } },
-      update: {},
-      create: { tenantId: DEMO.tenantId, mailboxId: DEMO.mailboxId, name: folder.name, kind: folder.kind },
-    });
-  }
+  await repo.ensureFolders(DEMO.tenantId, DEMO.mailboxId, FOLDERS);
 
   let apiKey = saved?.apiKey;
-  const activeKeys = await prisma.apiKey.findMany({
-    where: { tenantId: DEMO.tenantId, name: DEMO.apiKeyName, revokedAt: null },
-  });
+  const activeKeys = await repo.activeApiKeys(DEMO.tenantId, DEMO.apiKeyName);
   const keyStillValid = apiKey !== undefined && activeKeys.some((k) => apiKeyMatches(apiKey!, k.keyHash));
   if (!keyStillValid) {
     // The saved key is gone (or never was): revoke what we cannot show and issue a new one.
-    await prisma.apiKey.updateMany({
-      where: { tenantId: DEMO.tenantId, name: DEMO.apiKeyName, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
+    await repo.revokeApiKeys(DEMO.tenantId, DEMO.apiKeyName, new Date());
     const created = generateApiKey();
-    await prisma.apiKey.create({
-      data: {
-        name: DEMO.apiKeyName,
-        prefix: created.prefix,
-        keyHash: created.hash,
-        tenantId: DEMO.tenantId,
-        scopes: ALL_SCOPES,
-        createdBy: 'seed',
-      },
+    await repo.createApiKey(DEMO.tenantId, {
+      name: DEMO.apiKeyName,
+      prefix: created.prefix,
+      keyHash: created.hash,
+      scopes: [...ALL_SCOPES],
+      createdBy: 'seed',
     });
     apiKey = created.key;
   }

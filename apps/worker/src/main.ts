@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '@mailroom/config';
-import { createPrismaClient, pingDatabase } from '@mailroom/db';
+import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { MailStore } from '@mailroom/mailstore';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
@@ -20,7 +20,7 @@ import { startWorkers } from './worker';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger('worker', config);
-  const prisma = createPrismaClient({
+  const prisma = openDatabase({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'mailroom-worker',
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     producerConnection.disconnect();
     await ops.close();
     probe.disconnect();
-    await prisma.$disconnect();
+    await closeDatabase(prisma);
   });
 }
 

@@ -1,3 +1,13 @@
 export { createPrismaClient, pingDatabase, type DbOptions } from './prisma';
+export {
+  closeDatabase,
+  inTenantScope,
+  inTransaction,
+  isUniqueViolation,
+  openDatabase,
+  type Db,
+  type JsonValue,
+  type Tx,
+} from './scope';
 export { storeBlob } from './blobs';
 export * from './generated/client';

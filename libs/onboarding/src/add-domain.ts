@@ -1,8 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Conflict, LimitExceeded, NotFound, seal, ValidationFailed } from '@mailroom/core';
 import { dkimSelector, generateDkimKeyPair, mtaStsIdFor, normalizeDomain } from '@mailroom/dns';
-import { Prisma, type DkimKey, type Domain } from '@mailroom/db';
+import { isUniqueViolation, type DkimKey, type Domain, type Tx } from '@mailroom/db';
+import { DomainRepository } from './domain.repository';
 import type { PlatformDns } from './platform-dns';
+
+const domains = new DomainRepository();
 
 export const DKIM_KEY_CONTEXT = (keyId: string) => `dkim:${keyId}`;
 
@@ -31,7 +34,7 @@ export async function newDkimKey(masterKey: Buffer, now: Date, taken: readonly s
  * ownership token, an MTA-STS id and a first DKIM key. Runs in the caller's transaction.
  */
 export async function addDomain(
-  tx: Prisma.TransactionClient,
+  tx: Tx,
   platform: PlatformDns,
   masterKey: Buffer,
   input: AddDomainInput,
@@ -43,29 +46,19 @@ export async function addDomain(
   }
 
   // Lock the tenant row: two concurrent adds cannot both squeeze under the limit.
-  const [tenant] = await tx.$queryRaw<{ max_domains: number }[]>`
-    SELECT max_domains FROM tenants WHERE id = ${input.tenantId}::uuid FOR UPDATE`;
-  if (!tenant) throw new NotFound(`Tenant ${input.tenantId} not found.`);
-  const count = await tx.domain.count({ where: { tenantId: input.tenantId, deletedAt: null } });
-  if (count >= tenant.max_domains) {
-    throw new LimitExceeded(`Plan limit reached: maxDomains is ${tenant.max_domains} for this tenant.`, {
+  const maxDomains = await domains.lockTenantLimit(tx, input.tenantId);
+  if (maxDomains === undefined) throw new NotFound(`Tenant ${input.tenantId} not found.`);
+  const count = await domains.countLive(tx, input.tenantId);
+  if (count >= maxDomains) {
+    throw new LimitExceeded(`Plan limit reached: maxDomains is ${maxDomains} for this tenant.`, {
       limit: 'maxDomains',
-      value: tenant.max_domains,
+      value: maxDomains,
     });
   }
 
   let aliasOfId: string | null = null;
   if (input.aliasOf) {
-    const target = await tx.domain.findFirst({
-      where: {
-        tenantId: input.tenantId,
-        deletedAt: null,
-        OR: [
-          { name: input.aliasOf.toLowerCase() },
-          ...(/^[0-9a-f-]{36}$/i.test(input.aliasOf) ? [{ id: input.aliasOf }] : []),
-        ],
-      },
-    });
+    const target = await domains.findLiveByNameOrId(tx, input.tenantId, input.aliasOf);
     if (!target) {
       throw new ValidationFailed('The request has invalid fields.', [
         { field: 'aliasOf', message: `${input.aliasOf} is not a domain of this tenant` },
@@ -81,9 +74,10 @@ export async function addDomain(
 
   const key = await newDkimKey(masterKey, now, []);
   try {
-    const domain = await tx.domain.create({
-      data: {
-        tenantId: input.tenantId,
+    return await domains.create(
+      tx,
+      input.tenantId,
+      {
         name: normalized.ascii,
         unicodeName: normalized.unicode,
         ownershipToken: randomBytes(16).toString('hex'),
@@ -91,11 +85,10 @@ export async function addDomain(
         mtaStsId: mtaStsIdFor(now),
         nextCheckAt: now,
       },
-    });
-    const dkim = await tx.dkimKey.create({ data: { tenantId: input.tenantId, domainId: domain.id, ...key } });
-    return { domain, key: dkim };
+      key,
+    );
   } catch (err) {
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+    if (isUniqueViolation(err)) {
       throw new Conflict(`The domain ${normalized.ascii} is already hosted on this platform.`);
     }
     throw err;

@@ -5,7 +5,10 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { isPublicAddress } from '@mailroom/rules';
 import { open } from '@mailroom/core';
-import type { PrismaClient } from '@mailroom/db';
+import type { Db } from '@mailroom/db';
+import { WebhookDeliveryRepository } from './webhook.repository';
+
+const webhookRepository = new WebhookDeliveryRepository();
 
 export const SIGNATURE_HEADER = 'Mailroom-Signature';
 
@@ -90,15 +93,12 @@ export type WebhookOutcome = 'delivered' | 'failed' | 'skipped';
  * again (the job may run twice after a crash: compare-and-set on the status).
  */
 export async function deliverWebhook(
-  prisma: PrismaClient,
+  db: Db,
   masterKey: Buffer,
   ids: { tenantId: string; webhookDeliveryId: string },
   options: { timeoutMs?: number; finalAttempt?: boolean; allowPrivate?: boolean } = {},
 ): Promise<WebhookOutcome> {
-  const row = await prisma.webhookDelivery.findUnique({
-    where: { tenantId_id: { tenantId: ids.tenantId, id: ids.webhookDeliveryId } },
-    include: { webhook: true },
-  });
+  const row = await webhookRepository.findDelivery(db, ids.tenantId, ids.webhookDeliveryId);
   if (!row || row.status !== 'pending' || !row.webhook.enabled) return 'skipped';
   const body = JSON.stringify(row.payload);
   const secret = open(masterKey, row.webhook.secretEncrypted, WEBHOOK_SECRET_CONTEXT(row.webhookId));
@@ -120,14 +120,11 @@ export async function deliverWebhook(
     error = err instanceof Error ? err.message : String(err);
   }
   const done = error === null;
-  await prisma.webhookDelivery.updateMany({
-    where: { tenantId: row.tenantId, id: row.id, status: 'pending' },
-    data: {
-      attempts: { increment: 1 },
-      lastStatusCode: statusCode,
-      lastError: error,
-      ...(done ? { status: 'delivered', deliveredAt: new Date() } : options.finalAttempt ? { status: 'failed' } : {}),
-    },
+  await webhookRepository.recordAttempt(db, row.tenantId, row.id, {
+    statusCode,
+    error,
+    status: done ? 'delivered' : options.finalAttempt ? 'failed' : 'pending',
+    at: new Date(),
   });
   if (!done) throw new Error(`webhook ${row.webhookId} answered ${error}`);
   return 'delivered';

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Prisma } from '@mailroom/db';
+import type { JsonValue, Tx } from '@mailroom/db';
+import { WebhookDeliveryRepository } from './webhook.repository';
+
+const webhookRepository = new WebhookDeliveryRepository();
 
 /** Event types a webhook can subscribe to; `*` subscribes to all. */
 export const WEBHOOK_EVENTS = [
@@ -25,24 +28,20 @@ export interface EventEnvelope {
  * webhook delivery ids to queue after commit; a lost queue entry is found again by the sweeper.
  */
 export async function recordEvent(
-  tx: Prisma.TransactionClient,
+  tx: Tx,
   tenantId: string,
   type: WebhookEvent,
   data: Record<string, unknown>,
 ): Promise<string[]> {
-  const hooks = await tx.webhook.findMany({
-    where: { tenantId, enabled: true, OR: [{ events: { has: type } }, { events: { has: '*' } }] },
-    select: { id: true },
-  });
+  const hooks = await webhookRepository.subscribers(tx, tenantId, type);
   if (hooks.length === 0) return [];
   const envelope: EventEnvelope = { id: randomUUID(), type, tenantId, createdAt: new Date().toISOString(), data };
-  const rows = hooks.map((h) => ({
-    tenantId,
+  const rows = hooks.map((webhookId) => ({
     id: randomUUID(),
-    webhookId: h.id,
+    webhookId,
     event: type,
-    payload: envelope as unknown as Prisma.InputJsonValue,
+    payload: envelope as unknown as JsonValue,
   }));
-  await tx.webhookDelivery.createMany({ data: rows });
+  await webhookRepository.addDeliveries(tx, tenantId, rows);
   return rows.map((r) => r.id);
 }

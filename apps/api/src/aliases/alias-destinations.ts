@@ -1,6 +1,6 @@
 import type { FieldProblem } from '@mailroom/core';
 import { parseMailAddress } from '@mailroom/mail';
-import type { Tx } from '../infra/tenant-db.service';
+import type { AddressGraph } from './alias.repository';
 
 /** Deeper chains than this are refused: the MTA expands at most this many aliases. */
 export const MAX_ALIAS_DEPTH = 10;
@@ -39,31 +39,19 @@ interface Source {
 }
 
 /**
- * Checks destinations against the tenant's addresses, inside the tenant's transaction:
+ * Checks destinations against the tenant's address graph (read in the tenant's transaction):
  * - a destination in a domain hosted by another tenant of the platform is refused (`foreign`);
  * - one in the tenant's own domains must be an existing mailbox or alias;
  * - following aliases (and catch-alls) from the destinations must never come back to the
  *   source, and never be longer than {@link MAX_ALIAS_DEPTH}.
  * Returns the problems (fields `destinations.N`) and the addresses to store.
  */
-export async function checkDestinations(
-  tx: Tx,
-  tenantId: string,
+export function checkDestinations(
+  { domains, aliases, mailboxes }: AddressGraph,
   source: Source,
   destinations: Destination[],
   foreign: ReadonlySet<string>,
-): Promise<{ problems: FieldProblem[]; addresses: string[] }> {
-  const [domains, aliases, mailboxes] = await Promise.all([
-    tx.domain.findMany({ where: { tenantId, deletedAt: null }, select: { id: true, name: true, aliasOfId: true } }),
-    tx.alias.findMany({
-      where: { tenantId },
-      select: { id: true, domainId: true, localPart: true, destinations: true },
-    }),
-    tx.mailbox.findMany({
-      where: { tenantId, status: { not: 'deleted' } },
-      select: { domainId: true, localPart: true },
-    }),
-  ]);
+): { problems: FieldProblem[]; addresses: string[] } {
   const byName = new Map(domains.map((d) => [d.name, d.aliasOfId ?? d.id]));
   const nameOf = new Map(domains.map((d) => [d.id, d.name]));
   const nodeOf = (local: string, domain: string): string | null => {

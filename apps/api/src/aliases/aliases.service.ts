@@ -1,32 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { Conflict, NotFound, ValidationFailed, type FieldProblem } from '@mailroom/core';
-import type { Prisma, Tenant } from '@mailroom/db';
+import type { Tenant } from '@mailroom/db';
 import { asciiDomain, checkLocalPart } from '@mailroom/mail';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
-import { assertDomainAllowed, domainNameFilter, isUuid, resolveDomain } from '../mailboxes/mailbox-scope';
+import { DomainRepository } from '../domains/domain.repository';
+import { MailboxRepository } from '../mailboxes/mailbox.repository';
+import { assertDomainAllowed, isUuid, MailboxScope } from '../mailboxes/mailbox-scope';
 import { checkDestinations, parseDestinations } from './alias-destinations';
 import type { AliasResponse, CreateAliasDto, ListAliasesQuery, UpdateAliasDto } from './alias.dto';
 import { presentAlias, type AliasWithDomain } from './alias.presenter';
+import { AliasRepository } from './alias.repository';
 import { ensureSystemAliases, systemAliasDestination } from './system-aliases';
 
-const WITH_DOMAIN = { domain: { select: { id: true, name: true } } } as const;
 const invalid = (problems: FieldProblem[]) => new ValidationFailed('The request has invalid fields.', problems);
-
-function searchWhere(q: string | undefined): Prisma.AliasWhereInput {
-  if (!q) return {};
-  const lower = q.toLowerCase();
-  const at = lower.lastIndexOf('@');
-  const local = at >= 0 ? lower.slice(0, at) : lower;
-  return {
-    OR: [
-      { localPart: { contains: local }, ...(at >= 0 ? { domain: { name: { startsWith: lower.slice(at + 1) } } } : {}) },
-      { destinations: { has: lower } },
-    ],
-  };
-}
 
 /**
  * Aliases: one source address (or `*` for a catch-all) to destinations. Destinations are
@@ -36,7 +25,11 @@ function searchWhere(q: string | undefined): Prisma.AliasWhereInput {
 export class AliasesService {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly aliases: AliasRepository,
+    private readonly domains: DomainRepository,
+    private readonly mailboxes: MailboxRepository,
   ) {}
 
   async list(call: CallContext, tenant: Tenant, query: ListAliasesQuery): Promise<Page<AliasResponse>> {
@@ -47,22 +40,18 @@ export class AliasesService {
     );
     const domainName = query.domain ? (asciiDomain(query.domain) ?? query.domain.toLowerCase()) : undefined;
     const rows = await this.db.tenant(tenant.id, (tx) =>
-      tx.alias.findMany({
-        where: {
-          AND: [
-            { tenantId: tenant.id },
-            page.where,
-            { domain: { ...domainNameFilter(call.principal) } },
-            domainName ? { domain: { name: domainName } } : {},
-            query.catchAll ? { catchAll: query.catchAll === 'true' } : {},
-            query.system ? { system: query.system === 'true' } : {},
-            searchWhere(query.q),
-          ],
+      this.aliases.list(
+        tx,
+        tenant.id,
+        {
+          onlyDomains: call.principal.domains,
+          domainName,
+          catchAll: query.catchAll ? query.catchAll === 'true' : undefined,
+          system: query.system ? query.system === 'true' : undefined,
+          search: query.q,
         },
-        include: WITH_DOMAIN,
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
+        page,
+      ),
     );
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentAlias), nextCursor };
@@ -85,8 +74,8 @@ export class AliasesService {
     );
     const localKey = localPart.toLowerCase();
     const created = await this.db.tenant(tenant.id, async (tx) => {
-      await lockTenant(tx, tenant.id);
-      const domain = await resolveDomain(tx, tenant.id, dto);
+      await this.aliases.lockTenant(tx, tenant.id);
+      const domain = await this.scope.resolveDomain(tx, tenant.id, dto);
       assertDomainAllowed(call.principal, domain.name);
       if (domain.aliasOfId) {
         throw invalid([
@@ -96,43 +85,34 @@ export class AliasesService {
           },
         ]);
       }
-      const systemTo = await systemAliasDestination(tx, tenant.id, domain.id);
-      for (const a of systemTo ? await ensureSystemAliases(tx, tenant.id, domain.id, systemTo) : []) {
+      const systemTo = await systemAliasDestination(this.aliases, tx, tenant.id, domain.id);
+      for (const a of systemTo ? await ensureSystemAliases(this.aliases, tx, tenant.id, domain.id, systemTo) : []) {
         await this.record(tx, call, 'alias.create', { ...a, domain }, null);
       }
       const address = `${localKey}@${domain.name}`;
-      const taken = await tx.alias.findFirst({
-        where: { tenantId: tenant.id, domainId: domain.id, localPart: localKey },
-      });
+      const taken = await this.aliases.findByAddress(tx, tenant.id, domain.id, localKey);
       if (taken?.system) throw new Conflict(`${address} is a system alias; change its destinations with PATCH.`);
       if (taken) throw new Conflict(`${catchAll ? `The catch-all of ${domain.name}` : address} already exists.`);
-      const box = await tx.mailbox.findFirst({
-        where: { tenantId: tenant.id, domainId: domain.id, localPart: localKey },
-      });
+      const box = await this.mailboxes.findByAddress(tx, tenant.id, domain.id, localKey);
       if (box) {
         throw new Conflict(
           `${address} is a mailbox${box.status === 'deleted' ? ' being purged' : ''}; an alias cannot have its address.`,
         );
       }
-      const checked = await checkDestinations(
-        tx,
-        tenant.id,
+      const checked = checkDestinations(
+        await this.aliases.addressGraph(tx, tenant.id),
         { domainId: domain.id, localKey, aliasId: null },
         parsed,
         foreign,
       );
       if (checked.problems.length) throw invalid(checked.problems);
-      const alias = await tx.alias.create({
-        data: {
-          tenantId: tenant.id,
-          domainId: domain.id,
-          localPart: localKey,
-          catchAll,
-          destinations: checked.addresses,
-          enabled: dto.enabled ?? true,
-          description: dto.description || null,
-        },
-        include: WITH_DOMAIN,
+      const alias = await this.aliases.create(tx, tenant.id, {
+        domainId: domain.id,
+        localPart: localKey,
+        catchAll,
+        destinations: checked.addresses,
+        enabled: dto.enabled ?? true,
+        description: dto.description || null,
       });
       await this.record(tx, call, 'alias.create', alias, null);
       return alias;
@@ -150,7 +130,7 @@ export class AliasesService {
         )
       : new Set<string>();
     const updated = await this.db.tenant(tenant.id, async (tx) => {
-      await lockTenant(tx, tenant.id);
+      await this.aliases.lockTenant(tx, tenant.id);
       const before = await this.load(tx, call, tenant.id, aliasId);
       if (before.system && dto.enabled === false) {
         throw new Conflict(
@@ -160,18 +140,19 @@ export class AliasesService {
       let destinations: string[] | undefined;
       if (parsed) {
         const source = { domainId: before.domainId, localKey: before.localPart, aliasId: before.id };
-        const checked = await checkDestinations(tx, tenant.id, source, parsed.parsed, foreign);
+        const checked = checkDestinations(
+          await this.aliases.addressGraph(tx, tenant.id),
+          source,
+          parsed.parsed,
+          foreign,
+        );
         if (checked.problems.length) throw invalid(checked.problems);
         destinations = checked.addresses;
       }
-      const after = await tx.alias.update({
-        where: { tenantId_id: { tenantId: tenant.id, id: before.id } },
-        data: {
-          destinations,
-          enabled: dto.enabled,
-          description: dto.description === undefined ? undefined : dto.description || null,
-        },
-        include: WITH_DOMAIN,
+      const after = await this.aliases.update(tx, tenant.id, before.id, {
+        destinations,
+        enabled: dto.enabled,
+        description: dto.description === undefined ? undefined : dto.description || null,
       });
       await this.record(tx, call, 'alias.update', after, before);
       return after;
@@ -181,22 +162,20 @@ export class AliasesService {
 
   async remove(call: CallContext, tenant: Tenant, aliasId: string): Promise<void> {
     await this.db.tenant(tenant.id, async (tx) => {
-      await lockTenant(tx, tenant.id);
+      await this.aliases.lockTenant(tx, tenant.id);
       const before = await this.load(tx, call, tenant.id, aliasId);
       if (before.system) {
         throw new Conflict(
           `${before.localPart}@${before.domain.name} is a system alias every domain must have; it cannot be deleted.`,
         );
       }
-      await tx.alias.delete({ where: { tenantId_id: { tenantId: tenant.id, id: before.id } } });
+      await this.aliases.remove(tx, tenant.id, before.id);
       await this.record(tx, call, 'alias.delete', null, before);
     });
   }
 
   private async load(tx: Tx, call: CallContext, tenantId: string, aliasId: string): Promise<AliasWithDomain> {
-    const alias = isUuid(aliasId)
-      ? await tx.alias.findFirst({ where: { tenantId, id: aliasId }, include: WITH_DOMAIN })
-      : null;
+    const alias = isUuid(aliasId) ? await this.aliases.find(tx, tenantId, aliasId) : null;
     if (!alias) throw new NotFound(`Alias ${aliasId} not found.`);
     assertDomainAllowed(call.principal, alias.domain.name);
     return alias;
@@ -205,13 +184,7 @@ export class AliasesService {
   /** Which of these domains another tenant hosts: a platform-wide read returning names only. */
   private async foreignDomains(tenantId: string, names: string[]): Promise<Set<string>> {
     if (names.length === 0) return new Set();
-    const rows = await this.db.platform((tx) =>
-      tx.domain.findMany({
-        where: { name: { in: [...new Set(names)] }, deletedAt: null, tenantId: { not: tenantId } },
-        select: { name: true },
-      }),
-    );
-    return new Set(rows.map((r) => r.name));
+    return this.db.platform((tx) => this.domains.foreignNames(tx, tenantId, names));
   }
 
   private record(
@@ -231,9 +204,4 @@ export class AliasesService {
       after: after ? presentAlias(after) : null,
     });
   }
-}
-
-/** Alias writes take the tenant row lock: two concurrent writes cannot together close a loop. */
-async function lockTenant(tx: Tx, tenantId: string): Promise<void> {
-  await tx.$queryRaw`SELECT 1 FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`;
 }

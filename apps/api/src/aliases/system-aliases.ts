@@ -1,5 +1,6 @@
 import type { Alias } from '@mailroom/db';
 import type { Tx } from '../infra/tenant-db.service';
+import type { AliasRepository } from './alias.repository';
 
 /**
  * Local parts every hosted domain must answer: postmaster (RFC 5321 §4.5.1) and abuse
@@ -11,29 +12,19 @@ export function isReservedLocalPart(localKey: string): boolean {
   return (RESERVED_LOCAL_PARTS as readonly string[]).includes(localKey);
 }
 
-/** The email of the tenant's first tenant admin, the default destination of system aliases. */
-export async function firstTenantAdminEmail(tx: Tx, tenantId: string): Promise<string | null> {
-  const admin = await tx.adminUser.findFirst({
-    where: { tenantId, role: 'tenant_admin', disabled: false },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    select: { email: true },
-  });
-  return admin?.email ?? null;
-}
-
 /**
  * Where a domain's system aliases go: the first tenant admin, else the domain's first live
  * mailbox, else nowhere yet (null: create them later, never as a loop to themselves).
  */
-export async function systemAliasDestination(tx: Tx, tenantId: string, domainId: string): Promise<string | null> {
-  const admin = await firstTenantAdminEmail(tx, tenantId);
-  if (admin) return admin;
-  const box = await tx.mailbox.findFirst({
-    where: { tenantId, domainId, status: { not: 'deleted' } },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    select: { localPart: true, domain: { select: { name: true } } },
-  });
-  return box ? `${box.localPart}@${box.domain.name}` : null;
+export async function systemAliasDestination(
+  aliases: AliasRepository,
+  tx: Tx,
+  tenantId: string,
+  domainId: string,
+): Promise<string | null> {
+  return (
+    (await aliases.firstTenantAdminEmail(tx, tenantId)) ?? (await aliases.firstMailboxAddress(tx, tenantId, domainId))
+  );
 }
 
 /**
@@ -44,28 +35,22 @@ export async function systemAliasDestination(tx: Tx, tenantId: string, domainId:
  * that adds the domain (or its first mailbox).
  */
 export async function ensureSystemAliases(
+  aliases: AliasRepository,
   tx: Tx,
   tenantId: string,
   domainId: string,
   adminEmail: string,
 ): Promise<Alias[]> {
-  const existing = await tx.alias.findMany({
-    where: { tenantId, domainId, localPart: { in: [...RESERVED_LOCAL_PARTS] } },
-    select: { localPart: true },
-  });
+  const existing = await aliases.existingLocalParts(tx, tenantId, domainId, [...RESERVED_LOCAL_PARTS]);
   const created: Alias[] = [];
   for (const localPart of RESERVED_LOCAL_PARTS) {
-    if (existing.some((a) => a.localPart === localPart)) continue;
+    if (existing.includes(localPart)) continue;
     created.push(
-      await tx.alias.create({
-        data: {
-          tenantId,
-          domainId,
-          localPart,
-          destinations: [adminEmail.toLowerCase()],
-          system: true,
-          description: localPart === 'postmaster' ? 'RFC 5321 §4.5.1' : 'RFC 2142',
-        },
+      await aliases.createSystem(tx, tenantId, {
+        domainId,
+        localPart,
+        destination: adminEmail.toLowerCase(),
+        description: localPart === 'postmaster' ? 'RFC 5321 §4.5.1' : 'RFC 2142',
       }),
     );
   }

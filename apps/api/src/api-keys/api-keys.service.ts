@@ -7,7 +7,10 @@ import type { CallContext } from '../auth/request-context';
 import type { ListQuery } from '../common/list-query.dto';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
+import { DomainRepository } from '../domains/domain.repository';
+import { TenantRepository } from '../tenants/tenant.repository';
 import type { ApiKeyResponse, CreateApiKeyDto } from './api-key.dto';
+import { ApiKeyRepository, type KeyOwner } from './api-key.repository';
 
 export type ApiKeyView = ApiKeyResponse;
 
@@ -31,14 +34,16 @@ export function presentApiKey(k: ApiKey): ApiKeyView {
   };
 }
 
-/** Whose keys: one tenant's, or a reseller's own (reseller-level) keys. */
-export type KeyOwner = { tenantId: string } | { resellerId: string };
+export type { KeyOwner } from './api-key.repository';
 
 @Injectable()
 export class ApiKeysService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly keys: ApiKeyRepository,
+    private readonly tenants: TenantRepository,
+    private readonly domains: DomainRepository,
   ) {}
 
   /** The owner of /v1/api-keys for this caller: its tenant, or its reseller. */
@@ -46,7 +51,7 @@ export class ApiKeysService {
     const p = call.principal;
     if (p.tenantId) {
       if (forWrite) {
-        const tenant = await this.db.platform((tx) => tx.tenant.findUnique({ where: { id: p.tenantId! } }));
+        const tenant = await this.db.platform((tx) => this.tenants.find(tx, p.tenantId!));
         if (tenant && tenant.status !== 'active') {
           throw new Locked(`Tenant ${tenant.id} is ${tenant.status}: changes are refused.`);
         }
@@ -63,19 +68,9 @@ export class ApiKeysService {
     return 'tenantId' in owner ? this.db.tenant(owner.tenantId, work) : this.db.platform(work);
   }
 
-  private ownerWhere(owner: KeyOwner) {
-    return 'tenantId' in owner ? { tenantId: owner.tenantId } : { resellerId: owner.resellerId, tenantId: null };
-  }
-
   async list(owner: KeyOwner, query: ListQuery): Promise<Page<ApiKeyView>> {
     const page = keyset(parseSort(query.sort, ['createdAt', 'name'] as const, '-createdAt'), query.cursor, query.limit);
-    const keys = await this.inScope(owner, (tx) =>
-      tx.apiKey.findMany({
-        where: { AND: [this.ownerWhere(owner), page.where] },
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
-    );
+    const keys = await this.inScope(owner, (tx) => this.keys.list(tx, owner, page));
     const { rows, nextCursor } = page.page(keys);
     return { items: rows.map(presentApiKey), nextCursor };
   }
@@ -119,29 +114,23 @@ export class ApiKeysService {
     const created = generateApiKey();
     const row = await this.inScope(owner, async (tx) => {
       if ('tenantId' in owner && dto.domains.length) {
-        const known = await tx.domain.findMany({
-          where: { tenantId: owner.tenantId, name: { in: dto.domains } },
-          select: { name: true },
-        });
+        const known = await this.domains.namesAmong(tx, owner.tenantId, dto.domains);
         dto.domains.forEach((d, i) => {
-          if (!known.some((k) => k.name === d)) {
+          if (!known.has(d)) {
             problems.push({ field: `domains.${i}`, message: `${d} is not a domain of this tenant` });
           }
         });
       }
       if (problems.length) throw new ValidationFailed('The request has invalid fields.', problems);
-      const key = await tx.apiKey.create({
-        data: {
-          ...this.ownerWhere(owner),
-          name: dto.name,
-          prefix: created.prefix,
-          keyHash: created.hash,
-          scopes: dto.scopes,
-          domains: dto.domains,
-          ipAllowlist: cidrs,
-          expiresAt,
-          createdBy: `${p.kind}:${p.id}`,
-        },
+      const key = await this.keys.create(tx, owner, {
+        name: dto.name,
+        prefix: created.prefix,
+        keyHash: created.hash,
+        scopes: dto.scopes,
+        domains: dto.domains,
+        ipAllowlist: cidrs,
+        expiresAt,
+        createdBy: `${p.kind}:${p.id}`,
       });
       await this.audit.record(tx, call, {
         tenantId: key.tenantId,
@@ -158,12 +147,10 @@ export class ApiKeysService {
   /** Revokes at once: the next request with the key is refused. Revoking twice is harmless. */
   async revoke(call: CallContext, owner: KeyOwner, keyId: string): Promise<void> {
     await this.inScope(owner, async (tx) => {
-      const key = /^[0-9a-f-]{36}$/i.test(keyId)
-        ? await tx.apiKey.findFirst({ where: { id: keyId, ...this.ownerWhere(owner) } })
-        : null;
+      const key = /^[0-9a-f-]{36}$/i.test(keyId) ? await this.keys.find(tx, owner, keyId) : null;
       if (!key) throw new NotFound(`API key ${keyId} not found.`);
       if (key.revokedAt) return;
-      const after = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+      const after = await this.keys.revoke(tx, owner, key.id, new Date());
       await this.audit.record(tx, call, {
         tenantId: key.tenantId,
         action: 'api_key.revoke',

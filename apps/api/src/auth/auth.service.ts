@@ -4,7 +4,7 @@ import argon2 from 'argon2';
 import type { Config } from '@mailroom/config';
 import { Unauthenticated } from '@mailroom/core';
 import { CONFIG } from '../infra/tokens';
-import { PrismaService } from '../infra/prisma.service';
+import { AuthRepository } from './auth.repository';
 import { ThrottleService } from './throttle.service';
 import { TokenService } from './token.service';
 
@@ -28,7 +28,7 @@ export class AuthService {
   private dummyHash: Promise<string> | undefined;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly auth: AuthRepository,
     private readonly tokens: TokenService,
     private readonly throttle: ThrottleService,
     @Inject(CONFIG) private readonly config: Config,
@@ -37,7 +37,7 @@ export class AuthService {
   async login(emailInput: string, password: string, ip: string): Promise<TokenPair> {
     const email = emailInput.trim().toLowerCase();
     await this.throttle.assertMayTry(ip, email);
-    const user = await this.prisma.client.adminUser.findUnique({ where: { email } });
+    const user = await this.auth.findUserByEmail(email);
     this.dummyHash ??= argon2.hash('not a password', { type: argon2.argon2id });
     const passwordOk = await argon2.verify(user?.passwordHash ?? (await this.dummyHash), password).catch(() => false);
     const locked = user?.lockedUntil !== null && user?.lockedUntil !== undefined && user.lockedUntil > new Date();
@@ -47,24 +47,15 @@ export class AuthService {
       throw new Unauthenticated(INVALID_LOGIN);
     }
     await this.throttle.clearAccount(email);
-    await this.prisma.client.adminUser.update({
-      where: { id: user.id },
-      data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: new Date() },
-    });
+    await this.auth.recordLogin(user.id, new Date());
     return this.issue(user.id, randomUUID(), ip);
   }
 
   /** The database side of the lockout, which survives a Redis restart. */
   private async recordUserFailure(userId: string, redisFailures: number): Promise<void> {
-    const user = await this.prisma.client.adminUser.update({
-      where: { id: userId },
-      data: { failedLoginCount: { increment: 1 } },
-    });
-    if (Math.max(user.failedLoginCount, redisFailures) >= this.config.LOGIN_MAX_FAILURES) {
-      await this.prisma.client.adminUser.update({
-        where: { id: userId },
-        data: { lockedUntil: new Date(Date.now() + this.config.LOGIN_LOCK_MINUTES * 60_000), failedLoginCount: 0 },
-      });
+    const failures = await this.auth.countFailedLogin(userId);
+    if (Math.max(failures, redisFailures) >= this.config.LOGIN_MAX_FAILURES) {
+      await this.auth.lockUser(userId, new Date(Date.now() + this.config.LOGIN_LOCK_MINUTES * 60_000));
     }
   }
 
@@ -75,10 +66,7 @@ export class AuthService {
   async refresh(token: string, ip: string): Promise<TokenPair> {
     await this.throttle.assertMayTry(ip);
     const hash = TokenService.hashRefresh(token);
-    const row = await this.prisma.client.refreshToken.findUnique({
-      where: { tokenHash: hash },
-      include: { user: true },
-    });
+    const row = await this.auth.findRefreshToken(hash);
     if (!row) {
       await this.throttle.recordFailure(ip);
       throw new Unauthenticated(INVALID_REFRESH);
@@ -91,23 +79,17 @@ export class AuthService {
     // a reuse and revokes the family.
     const next = this.tokens.newRefreshToken();
     const nextId = randomUUID();
-    const claimed = await this.prisma.client.refreshToken.updateMany({
-      where: { id: row.id, revokedAt: null },
-      data: { revokedAt: new Date(), replacedById: nextId },
-    });
-    if (claimed.count === 0) {
+    if (!(await this.auth.claimRefreshToken(row.id, nextId, new Date()))) {
       await this.revokeFamily(row.familyId);
       throw new Unauthenticated(INVALID_REFRESH);
     }
-    await this.prisma.client.refreshToken.create({
-      data: {
-        id: nextId,
-        userId: row.userId,
-        familyId: row.familyId,
-        tokenHash: next.hash,
-        expiresAt: this.refreshExpiry(),
-        createdIp: ip,
-      },
+    await this.auth.createRefreshToken({
+      id: nextId,
+      userId: row.userId,
+      familyId: row.familyId,
+      tokenHash: next.hash,
+      expiresAt: this.refreshExpiry(),
+      createdIp: ip,
     });
     return {
       accessToken: this.tokens.signAccess(row.userId),
@@ -119,17 +101,12 @@ export class AuthService {
 
   /** Revokes the login the token belongs to. Unknown tokens are ignored (logout is idempotent). */
   async logout(token: string): Promise<void> {
-    const row = await this.prisma.client.refreshToken.findUnique({
-      where: { tokenHash: TokenService.hashRefresh(token) },
-    });
+    const row = await this.auth.findRefreshToken(TokenService.hashRefresh(token));
     if (row) await this.revokeFamily(row.familyId);
   }
 
   private async revokeFamily(familyId: string): Promise<void> {
-    await this.prisma.client.refreshToken.updateMany({
-      where: { familyId, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
+    await this.auth.revokeRefreshFamily(familyId, new Date());
   }
 
   private refreshExpiry(): Date {
@@ -138,8 +115,12 @@ export class AuthService {
 
   private async issue(userId: string, familyId: string, ip: string): Promise<TokenPair> {
     const refresh = this.tokens.newRefreshToken();
-    await this.prisma.client.refreshToken.create({
-      data: { userId, familyId, tokenHash: refresh.hash, expiresAt: this.refreshExpiry(), createdIp: ip },
+    await this.auth.createRefreshToken({
+      userId,
+      familyId,
+      tokenHash: refresh.hash,
+      expiresAt: this.refreshExpiry(),
+      createdIp: ip,
     });
     return {
       accessToken: this.tokens.signAccess(userId),

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { apiKeyMatches, apiKeyPrefix, Forbidden, isScope, Unauthenticated, type Scope } from '@mailroom/core';
 import { ipInCidrs } from '@mailroom/rules';
-import { PrismaService } from '../infra/prisma.service';
+import { AuthRepository } from './auth.repository';
 import { scopesForRole, type Principal } from './principal';
 import { ThrottleService } from './throttle.service';
 import { TokenService } from './token.service';
@@ -14,7 +14,7 @@ const LAST_USED_EVERY_MS = 60_000;
 @Injectable()
 export class CredentialService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly auth: AuthRepository,
     private readonly tokens: TokenService,
     private readonly throttle: ThrottleService,
     private readonly logger: PinoLogger,
@@ -26,10 +26,7 @@ export class CredentialService {
 
   private async user(token: string, ip: string): Promise<Principal> {
     const claims = this.tokens.verifyAccess(token);
-    const user = await this.prisma.client.adminUser.findUnique({
-      where: { id: claims.sub },
-      include: { reseller: true },
-    });
+    const user = await this.auth.findUserWithReseller(claims.sub);
     if (!user || user.disabled) throw new Unauthenticated('This account no longer exists or is disabled.');
     if (user.reseller?.status === 'suspended') throw new Forbidden('Your reseller account is suspended.');
     return {
@@ -55,9 +52,7 @@ export class CredentialService {
   private async apiKey(key: string, ip: string): Promise<Principal> {
     await this.throttle.assertMayTry(ip);
     const prefix = apiKeyPrefix(key);
-    const row = prefix
-      ? await this.prisma.client.apiKey.findUnique({ where: { prefix }, include: { reseller: true, tenant: true } })
-      : null;
+    const row = prefix ? await this.auth.findApiKeyByPrefix(prefix) : null;
     const now = new Date();
     if (!row || !apiKeyMatches(key, row.keyHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
       await this.throttle.recordFailure(ip);
@@ -70,8 +65,8 @@ export class CredentialService {
     }
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_EVERY_MS || row.lastUsedIp !== ip) {
       // Recorded at most once a minute per key and address: not a write per request.
-      this.prisma.client.apiKey
-        .update({ where: { id: row.id }, data: { lastUsedAt: now, lastUsedIp: ip } })
+      this.auth
+        .recordApiKeyUse(row.id, now, ip)
         .catch((err: unknown) => this.logger.warn({ err, keyId: row.id }, 'could not record API key use'));
     }
     return {

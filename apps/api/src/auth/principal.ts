@@ -47,8 +47,3 @@ export function coversUnrestricted(p: Principal, scopes: readonly string[]): boo
     scopes.every((s) => p.scopes.has(s as never))
   );
 }
-
-/** Prisma filter on domains for a domain-limited API key: only its domains (none for people). */
-export function domainNameFilter(principal: Principal): { name?: { in: string[] } } {
-  return principal.domains.length > 0 ? { name: { in: [...principal.domains] } } : {};
-}

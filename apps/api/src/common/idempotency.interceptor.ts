@@ -5,10 +5,9 @@ import type { Response } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { Config } from '@mailroom/config';
 import { Conflict, open, seal, ValidationFailed } from '@mailroom/core';
-import { Prisma } from '@mailroom/db';
 import type { AuthedRequest } from '../auth/request-context';
-import { PrismaService } from '../infra/prisma.service';
 import { CONFIG } from '../infra/tokens';
+import { IdempotencyRepository } from './idempotency.repository';
 
 const WAIT_FOR_FIRST_MS = 10_000;
 
@@ -23,7 +22,7 @@ type Begin = { kind: 'fresh'; id: string } | { kind: 'replay'; status: number; b
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly keys: IdempotencyRepository,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -61,18 +60,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     try {
       const body = await handle();
-      await this.prisma.client.idempotencyKey.update({
-        where: { id: begun.id },
-        // Sealed: a first response may hold a secret shown once (an API key, a webhook secret,
-        // a generated password), and no secret is stored in clear.
-        data: {
-          responseStatus: res.statusCode,
-          responseBody: seal(this.config.MASTER_KEY, JSON.stringify(body ?? null), `idempotency:${scope}:${key}`),
-        },
-      });
+      // Sealed: a first response may hold a secret shown once (an API key, a webhook secret,
+      // a generated password), and no secret is stored in clear.
+      await this.keys.saveResponse(
+        begun.id,
+        res.statusCode,
+        seal(this.config.MASTER_KEY, JSON.stringify(body ?? null), `idempotency:${scope}:${key}`),
+      );
       return body;
     } catch (err) {
-      await this.prisma.client.idempotencyKey.delete({ where: { id: begun.id } }).catch(() => undefined);
+      await this.keys.remove(begun.id).catch(() => undefined);
       throw err;
     }
   }
@@ -80,26 +77,20 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async begin(scope: string, key: string, path: string, requestHash: string): Promise<Begin> {
     const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (;;) {
-      try {
-        const row = await this.prisma.client.idempotencyKey.create({
-          data: {
-            scope,
-            key,
-            method: 'POST',
-            path,
-            requestHash,
-            expiresAt: new Date(Date.now() + this.config.IDEMPOTENCY_TTL_HOURS * 3_600_000),
-          },
-        });
-        return { kind: 'fresh', id: row.id };
-      } catch (err) {
-        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
-      }
+      const id = await this.keys.claim({
+        scope,
+        key,
+        method: 'POST',
+        path,
+        requestHash,
+        expiresAt: new Date(Date.now() + this.config.IDEMPOTENCY_TTL_HOURS * 3_600_000),
+      });
+      if (id !== null) return { kind: 'fresh', id };
       // The unique (scope, key) says another request had this key first.
-      const existing = await this.prisma.client.idempotencyKey.findUnique({ where: { scope_key: { scope, key } } });
+      const existing = await this.keys.find(scope, key);
       if (existing) {
         if (existing.expiresAt <= new Date()) {
-          await this.prisma.client.idempotencyKey.deleteMany({ where: { id: existing.id } });
+          await this.keys.remove(existing.id);
           continue;
         }
         if (existing.requestHash !== requestHash) {

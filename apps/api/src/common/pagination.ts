@@ -57,9 +57,16 @@ function decodeCursor(cursor: string): CursorValue {
 
 type Row = { id: string } & Record<string, unknown>;
 
+/** The part of a keyset page a repository applies to its query (filter, order, limit + 1). */
+export interface PageWindow {
+  where: Record<string, unknown>;
+  orderBy: Record<string, 'asc' | 'desc'>[];
+  take: number;
+}
+
 /**
  * Keyset pagination: order by the sort field then id (stable even when values repeat), and
- * continue strictly after the last row of the previous page. Returns Prisma `where` and
+ * continue strictly after the last row of the previous page. Returns the `where` and
  * `orderBy` fragments and a function that builds the page from limit+1 fetched rows.
  */
 export function keyset<F extends string>(sort: SortSpec<F>, cursor: string | undefined, limit: number) {
@@ -70,9 +77,10 @@ export function keyset<F extends string>(sort: SortSpec<F>, cursor: string | und
     const value = sort.field === 'createdAt' || sort.field === 'updatedAt' ? new Date(c.v as string) : c.v;
     where = { OR: [{ [sort.field]: { [op]: value } }, { [sort.field]: value, id: { [op]: c.id } }] };
   }
+  const orderBy: PageWindow['orderBy'] = [{ [sort.field]: sort.direction }, { id: sort.direction }];
   return {
     where,
-    orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }],
+    orderBy,
     take: limit + 1,
     page<T extends Row>(rows: T[]): { rows: T[]; nextCursor: string | null } {
       const more = rows.length > limit;

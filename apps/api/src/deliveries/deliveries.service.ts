@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Conflict, NotFound } from '@mailroom/core';
-import type { Delivery, DeliveryEvent, OutboundMessage } from '@mailroom/db';
 import { JobName } from '@mailroom/queue';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
@@ -8,8 +7,7 @@ import { keyset, parseSort, type Page } from '../common/pagination';
 import { QueueService } from '../infra/queue.service';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import type { DeliveryResponse, ListDeliveriesQuery, TraceQuery } from './delivery.dto';
-
-type Row = Delivery & { outboundMessage: OutboundMessage; events?: DeliveryEvent[] };
+import { DeliveryRepository, type DeliveryRow as Row } from './delivery.repository';
 
 export function presentDelivery(d: Row): DeliveryResponse {
   const m = d.outboundMessage;
@@ -56,40 +54,32 @@ export class DeliveriesService {
     private readonly db: TenantDb,
     private readonly audit: AuditService,
     private readonly queue: QueueService,
+    private readonly deliveries: DeliveryRepository,
   ) {}
 
   async list(tenantId: string, q: ListDeliveriesQuery): Promise<Page<DeliveryResponse>> {
     const page = keyset(parseSort('-createdAt', ['createdAt'] as const, '-createdAt'), q.cursor, q.limit);
     const rows = await this.db.tenant(tenantId, (tx) =>
-      tx.delivery.findMany({
-        where: {
-          AND: [
-            { tenantId },
-            page.where,
-            q.status ? { status: q.status } : {},
-            q.recipient ? { recipient: { equals: q.recipient, mode: 'insensitive' } } : {},
-            q.messageId ? { outboundMessage: { messageIdHeader: { in: headerForms(q.messageId) } } } : {},
-            q.sender ? { outboundMessage: { envelopeFrom: { equals: q.sender, mode: 'insensitive' } } } : {},
-            q.from ? { createdAt: { gte: new Date(q.from) } } : {},
-            q.to ? { createdAt: { lt: new Date(q.to) } } : {},
-          ],
+      this.deliveries.list(
+        tx,
+        tenantId,
+        {
+          status: q.status,
+          recipient: q.recipient,
+          messageIds: q.messageId ? headerForms(q.messageId) : undefined,
+          sender: q.sender,
+          from: q.from ? new Date(q.from) : undefined,
+          to: q.to ? new Date(q.to) : undefined,
         },
-        include: { outboundMessage: true },
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
+        page,
+      ),
     );
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentDelivery), nextCursor };
   }
 
   private async load(tx: Tx, tenantId: string, id: string): Promise<Row> {
-    const row = /^[0-9a-f-]{36}$/i.test(id)
-      ? await tx.delivery.findFirst({
-          where: { tenantId, id },
-          include: { outboundMessage: true, events: { orderBy: { createdAt: 'asc' } } },
-        })
-      : null;
+    const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.deliveries.find(tx, tenantId, id) : null;
     if (!row) throw new NotFound(`Delivery ${id} not found.`);
     return row;
   }
@@ -105,22 +95,14 @@ export class DeliveriesService {
   async act(call: CallContext, tenantId: string, id: string, action: 'retry' | 'cancel'): Promise<DeliveryResponse> {
     const row = await this.db.tenant(tenantId, async (tx) => {
       const before = await this.load(tx, tenantId, id);
-      const { count } = await tx.delivery.updateMany({
-        where: { tenantId, id, status: { in: ['queued', 'deferred'] } },
-        data: action === 'retry' ? { nextAttemptAt: new Date() } : { status: 'cancelled' },
-      });
-      if (count === 0) {
+      if (!(await this.deliveries.retryOrCancel(tx, tenantId, id, action, new Date()))) {
         throw new Conflict(
           `Delivery ${id} is ${before.status}; only queued or deferred deliveries can be ${action === 'retry' ? 'retried' : 'cancelled'}.`,
         );
       }
-      await tx.deliveryEvent.create({
-        data: {
-          tenantId,
-          deliveryId: id,
-          type: action === 'retry' ? 'retry_requested' : 'cancelled',
-          response: `by ${call.principal.label}`,
-        },
+      await this.deliveries.addEvent(tx, tenantId, id, {
+        type: action === 'retry' ? 'retry_requested' : 'cancelled',
+        response: `by ${call.principal.label}`,
       });
       await this.audit.record(tx, call, {
         tenantId,
@@ -141,36 +123,20 @@ export class DeliveriesService {
    * the folder) and every outbound copy (forwards, replies, submissions) with every attempt.
    */
   async trace(tenantId: string, q: TraceQuery) {
-    const range = { ...(q.from ? { gte: new Date(q.from) } : {}), ...(q.to ? { lt: new Date(q.to) } : {}) };
+    const filter = {
+      messageIds: q.messageId ? headerForms(q.messageId) : undefined,
+      recipient: q.recipient,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+    };
     return this.db.tenant(tenantId, async (tx) => {
-      const inbound = await tx.message.findMany({
-        where: {
-          tenantId,
-          ...(q.messageId ? { messageIdHeader: { in: headerForms(q.messageId) } } : {}),
-          ...(q.recipient ? { envelopeTo: { equals: q.recipient, mode: 'insensitive' } } : {}),
-          ...(q.from || q.to ? { receivedAt: range } : {}),
-        },
-        include: { mailbox: { include: { domain: true } }, folder: true },
-        orderBy: { receivedAt: 'asc' },
-        take: 200,
-      });
-      const outbound = await tx.outboundMessage.findMany({
-        where: {
-          tenantId,
-          ...(q.messageId
-            ? {
-                OR: [
-                  { messageIdHeader: { in: headerForms(q.messageId) } },
-                  { sourceMessageId: { in: inbound.map((m) => m.id) } },
-                ],
-              }
-            : { deliveries: { some: { recipient: { equals: q.recipient!, mode: 'insensitive' } } } }),
-          ...(q.from || q.to ? { createdAt: range } : {}),
-        },
-        include: { deliveries: { include: { events: { orderBy: { createdAt: 'asc' } } } } },
-        orderBy: { createdAt: 'asc' },
-        take: 200,
-      });
+      const inbound = await this.deliveries.traceInbound(tx, tenantId, filter);
+      const outbound = await this.deliveries.traceOutbound(
+        tx,
+        tenantId,
+        filter,
+        inbound.map((m) => m.id),
+      );
       return {
         inbound: inbound.map((m) => ({
           messageId: m.messageIdHeader,

@@ -6,6 +6,7 @@ import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 import type { CreateSuppressionDto, ListSuppressionsQuery, SuppressionResponse } from './delivery.dto';
+import { DeliveryRepository } from './delivery.repository';
 
 const present = (s: Suppression): SuppressionResponse => ({
   id: s.id,
@@ -21,16 +22,13 @@ export class SuppressionsService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly deliveries: DeliveryRepository,
   ) {}
 
   async list(tenantId: string, q: ListSuppressionsQuery): Promise<Page<SuppressionResponse>> {
     const page = keyset(parseSort('-createdAt', ['createdAt'] as const, '-createdAt'), q.cursor, q.limit);
     const rows = await this.db.tenant(tenantId, (tx) =>
-      tx.suppression.findMany({
-        where: { AND: [{ tenantId }, page.where, q.q ? { address: { contains: q.q.toLowerCase() } } : {}] },
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
+      this.deliveries.listSuppressions(tx, tenantId, q.q?.toLowerCase(), page),
     );
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(present), nextCursor };
@@ -38,13 +36,9 @@ export class SuppressionsService {
 
   async add(call: CallContext, tenantId: string, dto: CreateSuppressionDto): Promise<SuppressionResponse> {
     return this.db.tenant(tenantId, async (tx) => {
-      const existing = await tx.suppression.findUnique({
-        where: { tenantId_address: { tenantId, address: dto.address } },
-      });
+      const existing = await this.deliveries.findSuppression(tx, tenantId, { address: dto.address });
       if (existing) throw new Conflict(`${dto.address} is already suppressed (${existing.reason}).`);
-      const row = await tx.suppression.create({
-        data: { tenantId, address: dto.address, reason: 'manual', detail: dto.detail ?? null },
-      });
+      const row = await this.deliveries.addSuppression(tx, tenantId, dto.address, dto.detail ?? null);
       await this.audit.record(tx, call, {
         tenantId,
         action: 'suppression.create',
@@ -58,9 +52,9 @@ export class SuppressionsService {
 
   async remove(call: CallContext, tenantId: string, id: string): Promise<void> {
     await this.db.tenant(tenantId, async (tx) => {
-      const row = /^[0-9a-f-]{36}$/i.test(id) ? await tx.suppression.findFirst({ where: { tenantId, id } }) : null;
+      const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.deliveries.findSuppression(tx, tenantId, { id }) : null;
       if (!row) throw new NotFound(`Suppression ${id} not found.`);
-      await tx.suppression.delete({ where: { tenantId_id: { tenantId, id } } });
+      await this.deliveries.removeSuppression(tx, tenantId, id);
       await this.audit.record(tx, call, {
         tenantId,
         action: 'suppression.delete',

@@ -5,8 +5,8 @@ import type { Domain } from '@mailroom/db';
 import { mtaStsPolicy } from '@mailroom/dns';
 import { parseMailAddress } from '@mailroom/mail';
 import { platformDnsFromConfig, type PlatformDns } from '@mailroom/onboarding';
-import { PrismaService } from '../infra/prisma.service';
 import { CONFIG } from '../infra/tokens';
+import { DomainRepository } from './domain.repository';
 
 export interface ServerSetting {
   host: string;
@@ -37,16 +37,14 @@ export class ClientSettingsService {
   private readonly platform: PlatformDns;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly domains: DomainRepository,
     @Inject(CONFIG) private readonly config: Config,
   ) {
     this.platform = platformDnsFromConfig(config);
   }
 
   private async hostedDomain(name: string): Promise<Domain> {
-    const domain = await this.prisma.client.domain.findFirst({
-      where: { name: name.toLowerCase(), deletedAt: null, status: { in: [...SERVING] } },
-    });
+    const domain = await this.domains.findServing(name.toLowerCase(), SERVING);
     if (!domain) throw new NotFound(`${name} is not a domain hosted here.`);
     return domain;
   }

@@ -1,21 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@mailroom/config';
 import { Conflict, Forbidden, NotFound } from '@mailroom/core';
-import type { DkimKey, DnsCheck, Domain } from '@mailroom/db';
+import type { DnsCheck } from '@mailroom/db';
 import { renderBindZone } from '@mailroom/dns';
 import { addDomain, newDkimKey, planForDomain, platformDnsFromConfig, type PlatformDns } from '@mailroom/onboarding';
 import { JobName } from '@mailroom/queue';
+import { AliasRepository } from '../aliases/alias.repository';
 import { ensureSystemAliases, systemAliasDestination } from '../aliases/system-aliases';
 import { AuditService } from '../audit/audit.service';
-import { domainNameFilter, type Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { QueueService } from '../infra/queue.service';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import { CONFIG } from '../infra/tokens';
 import type { CreateDomainDto, DnsPlanResponse, DomainResponse, ListDomainsQuery } from './domain.dto';
-
-type DomainWith = Domain & { dkimKeys: DkimKey[]; aliasOf: Domain | null };
+import { DomainRepository, type DomainWith } from './domain.repository';
 
 export function presentDomain(d: DomainWith): DomainResponse {
   return {
@@ -38,8 +38,6 @@ export function presentDomain(d: DomainWith): DomainResponse {
   };
 }
 
-const WITH = { dkimKeys: true, aliasOf: true } as const;
-
 @Injectable()
 export class DomainsService {
   private readonly platform: PlatformDns;
@@ -48,6 +46,8 @@ export class DomainsService {
     private readonly db: TenantDb,
     private readonly audit: AuditService,
     private readonly queue: QueueService,
+    private readonly domains: DomainRepository,
+    private readonly aliases: AliasRepository,
     @Inject(CONFIG) private readonly config: Config,
   ) {
     this.platform = platformDnsFromConfig(config);
@@ -56,22 +56,12 @@ export class DomainsService {
   async list(call: CallContext, tenantId: string, q: ListDomainsQuery): Promise<Page<DomainResponse>> {
     const page = keyset(parseSort(q.sort, ['name', 'createdAt'] as const, 'name'), q.cursor, q.limit);
     const rows = await this.db.tenant(tenantId, (tx) =>
-      tx.domain.findMany({
-        where: {
-          AND: [
-            { tenantId, deletedAt: null },
-            domainNameFilter(call.principal),
-            page.where,
-            q.status ? { status: q.status } : {},
-            q.q
-              ? { OR: [{ name: { contains: q.q.toLowerCase() } }, { unicodeName: { contains: q.q.toLowerCase() } }] }
-              : {},
-          ],
-        },
-        include: WITH,
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
+      this.domains.list(
+        tx,
+        tenantId,
+        { onlyNames: call.principal.domains, status: q.status, search: q.q?.toLowerCase() },
+        page,
+      ),
     );
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentDomain), nextCursor };
@@ -79,10 +69,7 @@ export class DomainsService {
 
   private async load(tx: Tx, p: Principal, tenantId: string, domainId: string) {
     const domain = /^[0-9a-f-]{36}$/i.test(domainId)
-      ? await tx.domain.findFirst({
-          where: { tenantId, id: domainId, deletedAt: null, ...domainNameFilter(p) },
-          include: { ...WITH, dnsChecks: true },
-        })
+      ? await this.domains.findLive(tx, tenantId, domainId, p.domains)
       : null;
     if (!domain) throw new NotFound(`Domain ${domainId} not found.`);
     return domain;
@@ -104,8 +91,10 @@ export class DomainsService {
       });
       // postmaster@ and abuse@ exist on every domain (RFC 2142), pointing at a tenant admin; a
       // domain alias has none of its own (its target's answer).
-      const destination = domain.aliasOfId ? null : await systemAliasDestination(tx, tenantId, domain.id);
-      const systemAliases = destination ? await ensureSystemAliases(tx, tenantId, domain.id, destination) : [];
+      const destination = domain.aliasOfId ? null : await systemAliasDestination(this.aliases, tx, tenantId, domain.id);
+      const systemAliases = destination
+        ? await ensureSystemAliases(this.aliases, tx, tenantId, domain.id, destination)
+        : [];
       for (const alias of systemAliases) {
         await this.audit.record(tx, call, {
           tenantId,
@@ -115,10 +104,7 @@ export class DomainsService {
           after: alias,
         });
       }
-      const full = await tx.domain.findUniqueOrThrow({
-        where: { tenantId_id: { tenantId, id: domain.id } },
-        include: WITH,
-      });
+      const full = await this.domains.get(tx, tenantId, domain.id);
       await this.audit.record(tx, call, {
         tenantId,
         action: 'domain.create',
@@ -135,13 +121,9 @@ export class DomainsService {
   async remove(call: CallContext, tenantId: string, domainId: string): Promise<DomainResponse> {
     const removed = await this.db.tenant(tenantId, async (tx) => {
       const domain = await this.load(tx, call.principal, tenantId, domainId);
-      const aliases = await tx.domain.count({ where: { tenantId, aliasOfId: domain.id, deletedAt: null } });
+      const aliases = await this.domains.countAliasesOf(tx, tenantId, domain.id);
       if (aliases > 0) throw new Conflict(`Domain ${domain.name} has domain aliases; delete them first.`);
-      const after = await tx.domain.update({
-        where: { tenantId_id: { tenantId, id: domain.id } },
-        data: { deletedAt: new Date(), status: 'suspended' },
-        include: WITH,
-      });
+      const after = await this.domains.markDeleted(tx, tenantId, domain.id, new Date());
       await this.audit.record(tx, call, {
         tenantId,
         action: 'domain.delete',
@@ -175,10 +157,7 @@ export class DomainsService {
   async verify(call: CallContext, tenantId: string, domainId: string): Promise<{ queued: boolean; domainId: string }> {
     await this.db.tenant(tenantId, async (tx) => {
       const domain = await this.load(tx, call.principal, tenantId, domainId);
-      await tx.domain.update({
-        where: { tenantId_id: { tenantId, id: domain.id } },
-        data: { nextCheckAt: new Date() },
-      });
+      await this.domains.setNextCheck(tx, tenantId, domain.id, new Date());
       await this.audit.record(tx, call, {
         tenantId,
         action: 'domain.verify',
@@ -204,11 +183,8 @@ export class DomainsService {
         new Date(),
         domain.dkimKeys.map((k) => k.selector),
       );
-      await tx.dkimKey.create({ data: { tenantId, domainId: domain.id, ...key } });
-      await tx.domain.update({
-        where: { tenantId_id: { tenantId, id: domain.id } },
-        data: { nextCheckAt: new Date() },
-      });
+      await this.domains.addDkimKey(tx, tenantId, domain.id, key);
+      await this.domains.setNextCheck(tx, tenantId, domain.id, new Date());
       await this.audit.record(tx, call, {
         tenantId,
         action: 'domain.dkim_rotate',
@@ -216,7 +192,7 @@ export class DomainsService {
         targetId: domain.id,
         after: { selector: key.selector },
       });
-      return tx.domain.findUniqueOrThrow({ where: { tenantId_id: { tenantId, id: domain.id } }, include: WITH });
+      return this.domains.get(tx, tenantId, domain.id);
     });
     return presentDomain(rotated);
   }

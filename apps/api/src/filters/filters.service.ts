@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { LimitExceeded, NotFound, ValidationFailed } from '@mailroom/core';
-import type { FilterRule as FilterRow, Prisma, Tenant } from '@mailroom/db';
+import type { FilterRule as FilterRow, JsonValue, Tenant } from '@mailroom/db';
 import { evaluateFilters, messageSummaryFromHeaders, validateFilterRule, type FilterRule } from '@mailroom/rules';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import { assertLive } from '../mailboxes/mailboxes.service';
-import { isUuid, loadMailbox, lockMailbox } from '../mailboxes/mailbox-scope';
+import { isUuid, MailboxScope } from '../mailboxes/mailbox-scope';
+import { FilterRepository, type FilterRuleFields } from './filter.repository';
 import {
   MAX_FILTERS_PER_MAILBOX,
   type FilterResponse,
@@ -46,13 +47,13 @@ function storedRule(f: FilterRow) {
   return { name: f.name, enabled: f.enabled, matchMode: f.matchMode, conditions: f.conditions, actions: f.actions };
 }
 
-function ruleData(rule: FilterRule) {
+function ruleData(rule: FilterRule): FilterRuleFields {
   return {
     name: rule.name,
     enabled: rule.enabled,
     matchMode: rule.matchMode,
-    conditions: rule.conditions as Prisma.InputJsonValue,
-    actions: rule.actions as Prisma.InputJsonValue,
+    conditions: rule.conditions as JsonValue,
+    actions: rule.actions as JsonValue,
   };
 }
 
@@ -64,7 +65,9 @@ function ruleData(rule: FilterRule) {
 export class FiltersService {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly filters: FilterRepository,
   ) {}
 
   async list(
@@ -75,12 +78,8 @@ export class FiltersService {
   ): Promise<Page<FilterResponse>> {
     const page = keyset(parseSort(query.sort, ['position'] as const, 'position'), query.cursor, query.limit);
     const rows = await this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
-      return tx.filterRule.findMany({
-        where: { AND: [{ tenantId: tenant.id, mailboxId: mailbox.id }, page.where] },
-        orderBy: page.orderBy,
-        take: page.take,
-      });
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      return this.filters.page(tx, tenant.id, mailbox.id, page);
     });
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentFilter), nextCursor };
@@ -93,21 +92,17 @@ export class FiltersService {
   async create(call: CallContext, tenant: Tenant, mailboxId: string, body: unknown): Promise<FilterResponse> {
     const rule = validRule(body);
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(mailbox);
-      await lockMailbox(tx, tenant.id, mailbox.id);
-      const where = { tenantId: tenant.id, mailboxId: mailbox.id };
-      const count = await tx.filterRule.count({ where });
+      await this.scope.lockMailbox(tx, tenant.id, mailbox.id);
+      const count = await this.filters.count(tx, tenant.id, mailbox.id);
       if (count >= MAX_FILTERS_PER_MAILBOX) {
         throw new LimitExceeded(`A mailbox has at most ${MAX_FILTERS_PER_MAILBOX} filter rules.`, {
           limit: 'filtersPerMailbox',
           value: MAX_FILTERS_PER_MAILBOX,
         });
       }
-      const last = await tx.filterRule.aggregate({ where, _max: { position: true } });
-      const created = await tx.filterRule.create({
-        data: { ...where, position: (last._max.position ?? 0) + 1, ...ruleData(rule) },
-      });
+      const created = await this.filters.append(tx, tenant.id, mailbox.id, ruleData(rule));
       await this.record(
         tx,
         call,
@@ -136,10 +131,7 @@ export class FiltersService {
     return this.db.tenant(tenant.id, async (tx) => {
       const before = await this.load(tx, call, tenant.id, mailboxId, filterId, true);
       const rule = validRule({ ...storedRule(before), ...body });
-      const after = await tx.filterRule.update({
-        where: { tenantId_id: { tenantId: tenant.id, id: before.id } },
-        data: ruleData(rule),
-      });
+      const after = await this.filters.update(tx, tenant.id, before.id, ruleData(rule));
       await this.record(
         tx,
         call,
@@ -155,7 +147,7 @@ export class FiltersService {
   async remove(call: CallContext, tenant: Tenant, mailboxId: string, filterId: string): Promise<void> {
     await this.db.tenant(tenant.id, async (tx) => {
       const before = await this.load(tx, call, tenant.id, mailboxId, filterId);
-      await tx.filterRule.delete({ where: { tenantId_id: { tenantId: tenant.id, id: before.id } } });
+      await this.filters.remove(tx, tenant.id, before.id);
       await this.record(tx, call, 'filter.delete', { tenantId: tenant.id, id: before.id }, presentFilter(before), null);
     });
   }
@@ -168,13 +160,10 @@ export class FiltersService {
     dto: ReorderFiltersDto,
   ): Promise<{ items: FilterResponse[] }> {
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(mailbox);
-      await lockMailbox(tx, tenant.id, mailbox.id);
-      const rules = await tx.filterRule.findMany({
-        where: { tenantId: tenant.id, mailboxId: mailbox.id },
-        orderBy: [{ position: 'asc' }, { id: 'asc' }],
-      });
+      await this.scope.lockMailbox(tx, tenant.id, mailbox.id);
+      const rules = await this.filters.all(tx, tenant.id, mailbox.id);
       const known = new Set(rules.map((r) => r.id));
       const problems = dto.ids.flatMap((id, i) =>
         !known.has(id)
@@ -192,7 +181,7 @@ export class FiltersService {
       }
       if (problems.length) throw new ValidationFailed('The request has invalid fields.', problems);
       for (const [i, id] of dto.ids.entries()) {
-        await tx.filterRule.update({ where: { tenantId_id: { tenantId: tenant.id, id } }, data: { position: i + 1 } });
+        await this.filters.setPosition(tx, tenant.id, id, i + 1);
       }
       await this.record(
         tx,
@@ -202,10 +191,7 @@ export class FiltersService {
         { ids: rules.map((r) => r.id) },
         { ids: dto.ids },
       );
-      const after = await tx.filterRule.findMany({
-        where: { tenantId: tenant.id, mailboxId: mailbox.id },
-        orderBy: { position: 'asc' },
-      });
+      const after = await this.filters.all(tx, tenant.id, mailbox.id);
       return { items: after.map(presentFilter) };
     });
   }
@@ -213,11 +199,8 @@ export class FiltersService {
   /** Runs the mailbox's enabled rules on a raw message and says what would happen; nothing is delivered. */
   async test(call: CallContext, tenant: Tenant, mailboxId: string, dto: TestFiltersDto) {
     const rows = await this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
-      return tx.filterRule.findMany({
-        where: { tenantId: tenant.id, mailboxId: mailbox.id },
-        orderBy: [{ position: 'asc' }, { id: 'asc' }],
-      });
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      return this.filters.all(tx, tenant.id, mailbox.id);
     });
     // A stored rule that no longer passes today's checks is left out, as delivery would.
     const usable = rows.flatMap((row) => {
@@ -251,11 +234,9 @@ export class FiltersService {
     filterId: string,
     live = false,
   ): Promise<FilterRow> {
-    const mailbox = await loadMailbox(tx, call.principal, tenantId, mailboxId);
+    const mailbox = await this.scope.loadMailbox(tx, call.principal, tenantId, mailboxId);
     if (live) assertLive(mailbox);
-    const rule = isUuid(filterId)
-      ? await tx.filterRule.findFirst({ where: { tenantId, mailboxId: mailbox.id, id: filterId } })
-      : null;
+    const rule = isUuid(filterId) ? await this.filters.find(tx, tenantId, mailbox.id, filterId) : null;
     if (!rule) throw new NotFound(`Filter ${filterId} not found.`);
     return rule;
   }

@@ -5,7 +5,8 @@ import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { TenantDb } from '../infra/tenant-db.service';
 import { assertLive } from '../mailboxes/mailboxes.service';
-import { loadMailbox, lockMailbox } from '../mailboxes/mailbox-scope';
+import { MailboxScope } from '../mailboxes/mailbox-scope';
+import { FilterRepository } from './filter.repository';
 import type { PutVacationDto, VacationResponse } from './vacation.dto';
 
 export function presentVacation(v: VacationReply, now = new Date()): VacationResponse {
@@ -34,13 +35,15 @@ export function presentVacation(v: VacationReply, now = new Date()): VacationRes
 export class VacationService {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly filters: FilterRepository,
   ) {}
 
   async get(call: CallContext, tenant: Tenant, mailboxId: string): Promise<VacationResponse> {
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
-      const v = await tx.vacationReply.findFirst({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const v = await this.filters.findVacation(tx, tenant.id, mailbox.id);
       if (!v) throw new NotFound(`Mailbox ${mailboxId} has no vacation reply.`);
       return presentVacation(v);
     });
@@ -48,22 +51,17 @@ export class VacationService {
 
   async put(call: CallContext, tenant: Tenant, mailboxId: string, dto: PutVacationDto): Promise<VacationResponse> {
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(mailbox);
-      await lockMailbox(tx, tenant.id, mailbox.id);
-      const before = await tx.vacationReply.findFirst({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
-      const data = {
+      await this.scope.lockMailbox(tx, tenant.id, mailbox.id);
+      const before = await this.filters.findVacation(tx, tenant.id, mailbox.id);
+      const after = await this.filters.saveVacation(tx, tenant.id, mailbox.id, {
         enabled: dto.enabled,
         subject: dto.subject,
         body: dto.body,
         startsAt: dto.startsAt ? new Date(dto.startsAt) : null,
         endsAt: dto.endsAt ? new Date(dto.endsAt) : null,
         intervalDays: dto.intervalDays,
-      };
-      const after = await tx.vacationReply.upsert({
-        where: { tenantId_mailboxId: { tenantId: tenant.id, mailboxId: mailbox.id } },
-        create: { tenantId: tenant.id, mailboxId: mailbox.id, ...data },
-        update: data,
       });
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
@@ -80,10 +78,10 @@ export class VacationService {
   /** Removes the auto-reply; removing none is not an error. */
   async remove(call: CallContext, tenant: Tenant, mailboxId: string): Promise<void> {
     await this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
-      const before = await tx.vacationReply.findFirst({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const before = await this.filters.findVacation(tx, tenant.id, mailbox.id);
       if (!before) return;
-      await tx.vacationReply.deleteMany({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
+      await this.filters.removeVacation(tx, tenant.id, mailbox.id);
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: 'vacation.delete',

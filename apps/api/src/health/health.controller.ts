@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '../auth/authenticated.decorator';
-import { PrismaService } from '../infra/prisma.service';
+import { TenantDb } from '../infra/tenant-db.service';
 import { RedisService } from '../infra/redis.service';
 
 @ApiTags('health')
@@ -13,7 +13,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly prisma: PrismaService,
+    private readonly db: TenantDb,
     private readonly redis: RedisService,
   ) {}
 
@@ -27,7 +27,7 @@ export class HealthController {
       return await this.health.check([
         async () => {
           const indicator = this.indicators.check('database');
-          return (await this.prisma.ping()) ? indicator.up() : indicator.down();
+          return (await this.db.ping()) ? indicator.up() : indicator.down();
         },
         async () => {
           const indicator = this.indicators.check('redis');

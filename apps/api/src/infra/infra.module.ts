@@ -1,6 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@mailroom/config';
-import { PrismaService } from './prisma.service';
 import { RedisService } from './redis.service';
 import { QueueService } from './queue.service';
 import { TenantDb } from './tenant-db.service';
@@ -13,8 +12,8 @@ export class InfraModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: InfraModule,
-      providers: [{ provide: CONFIG, useValue: config }, PrismaService, RedisService, TenantDb, QueueService],
-      exports: [CONFIG, PrismaService, RedisService, TenantDb, QueueService],
+      providers: [{ provide: CONFIG, useValue: config }, RedisService, TenantDb, QueueService],
+      exports: [CONFIG, RedisService, TenantDb, QueueService],
     };
   }
 }

@@ -1,32 +1,52 @@
-import { Injectable } from '@nestjs/common';
-import type { Prisma } from '@mailroom/db';
-import { PrismaService } from './prisma.service';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Config } from '@mailroom/config';
+import {
+  closeDatabase,
+  inTenantScope,
+  inTransaction,
+  openDatabase,
+  pingDatabase,
+  type Db,
+  type Tx,
+} from '@mailroom/db';
+import { CONFIG } from './tokens';
 
-/** A transaction client: what repositories receive. */
-export type Tx = Prisma.TransactionClient;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export type { Tx } from '@mailroom/db';
 
 /**
- * Runs database work inside a transaction. `tenant()` runs it as the role mailroom_api with
- * the tenant scope set, so PostgreSQL row-level security shows and accepts only that tenant's
- * rows whatever the query says; `platform()` runs platform-level work (resellers, admin users,
- * the tenants table across tenants) with explicit filters.
+ * The API's database and its unit of work. Services group repository calls in one transaction
+ * with `tenant()` or `platform()` and hand the `Tx` to each repository method; only
+ * repositories query through it (the lint rule holds that). `tenant()` runs as the role
+ * mailroom_api with the tenant scope set, so PostgreSQL row-level security shows and accepts
+ * only that tenant's rows whatever the query says; `platform()` runs platform-level work
+ * (resellers, admin users, the tenants table across tenants) with explicit filters.
  */
 @Injectable()
-export class TenantDb {
-  constructor(private readonly prisma: PrismaService) {}
+export class TenantDb implements OnModuleDestroy {
+  /** The root handle, for repositories whose single statement needs no transaction. */
+  readonly client: Db;
 
-  tenant<T>(tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    if (!UUID.test(tenantId)) throw new Error('tenant scope needs a tenant id');
-    return this.prisma.client.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe('SET LOCAL ROLE mailroom_api');
-      await tx.$executeRaw`SELECT set_config('app.tenant_id', ${tenantId}, true)`;
-      return work(tx);
+  constructor(@Inject(CONFIG) config: Config) {
+    this.client = openDatabase({
+      url: config.DATABASE_URL,
+      poolSize: config.DATABASE_POOL_SIZE,
+      applicationName: 'mailroom-api',
     });
   }
 
+  tenant<T>(tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inTenantScope(this.client, tenantId, work);
+  }
+
   platform<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.client.$transaction((tx) => work(tx));
+    return inTransaction(this.client, work);
+  }
+
+  ping(): Promise<boolean> {
+    return pingDatabase(this.client);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await closeDatabase(this.client);
   }
 }

@@ -7,6 +7,7 @@ import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import { isUuid } from '../mailboxes/mailbox-scope';
+import { IpRuleRepository } from './ip-rule.repository';
 import {
   MAX_IP_RULES,
   type CheckIpDto,
@@ -48,6 +49,7 @@ export class IpRulesService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly rules: IpRuleRepository,
   ) {}
 
   async list(tenant: Tenant, query: ListIpRulesQuery): Promise<Page<IpRuleResponse>> {
@@ -57,48 +59,34 @@ export class IpRulesService {
       query.limit,
     );
     const rows = await this.db.tenant(tenant.id, (tx) =>
-      tx.ipAccessRule.findMany({
-        where: {
-          AND: [
-            { tenantId: tenant.id },
-            page.where,
-            query.service ? { service: query.service } : {},
-            query.action ? { action: query.action } : {},
-          ],
-        },
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
+      this.rules.list(tx, tenant.id, { service: query.service, action: query.action }, page),
     );
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentIpRule), nextCursor };
   }
 
   async get(tenant: Tenant, ruleId: string): Promise<IpRuleResponse> {
-    return presentIpRule(await this.db.tenant(tenant.id, (tx) => load(tx, tenant.id, ruleId)));
+    return presentIpRule(await this.db.tenant(tenant.id, (tx) => this.load(tx, tenant.id, ruleId)));
   }
 
   async create(call: CallContext, tenant: Tenant, dto: CreateIpRuleDto): Promise<IpRuleResponse> {
     const cidr = normalizedCidr(dto.cidr);
     return this.db.tenant(tenant.id, async (tx) => {
-      await tx.$queryRaw`SELECT 1 FROM tenants WHERE id = ${tenant.id}::uuid FOR UPDATE`;
-      const count = await tx.ipAccessRule.count({ where: { tenantId: tenant.id } });
+      await this.rules.lockTenant(tx, tenant.id);
+      const count = await this.rules.count(tx, tenant.id);
       if (count >= MAX_IP_RULES) {
         throw new LimitExceeded(`A tenant has at most ${MAX_IP_RULES} IP access rules.`, {
           limit: 'ipRules',
           value: MAX_IP_RULES,
         });
       }
-      await assertUnique(tx, tenant.id, cidr, dto.service, null);
-      const created = await tx.ipAccessRule.create({
-        data: {
-          tenantId: tenant.id,
-          cidr,
-          action: dto.action,
-          service: dto.service,
-          priority: dto.priority,
-          description: dto.description || null,
-        },
+      await this.assertUnique(tx, tenant.id, cidr, dto.service, null);
+      const created = await this.rules.create(tx, tenant.id, {
+        cidr,
+        action: dto.action,
+        service: dto.service,
+        priority: dto.priority,
+        description: dto.description || null,
       });
       await this.record(tx, call, 'ip_rule.create', created, null);
       return presentIpRule(created);
@@ -108,18 +96,15 @@ export class IpRulesService {
   async update(call: CallContext, tenant: Tenant, ruleId: string, dto: UpdateIpRuleDto): Promise<IpRuleResponse> {
     const cidr = dto.cidr === undefined ? undefined : normalizedCidr(dto.cidr);
     return this.db.tenant(tenant.id, async (tx) => {
-      await tx.$queryRaw`SELECT 1 FROM tenants WHERE id = ${tenant.id}::uuid FOR UPDATE`;
-      const before = await load(tx, tenant.id, ruleId);
-      await assertUnique(tx, tenant.id, cidr ?? before.cidr, dto.service ?? before.service, before.id);
-      const after = await tx.ipAccessRule.update({
-        where: { tenantId_id: { tenantId: tenant.id, id: before.id } },
-        data: {
-          cidr,
-          action: dto.action,
-          service: dto.service,
-          priority: dto.priority,
-          description: dto.description === undefined ? undefined : dto.description || null,
-        },
+      await this.rules.lockTenant(tx, tenant.id);
+      const before = await this.load(tx, tenant.id, ruleId);
+      await this.assertUnique(tx, tenant.id, cidr ?? before.cidr, dto.service ?? before.service, before.id);
+      const after = await this.rules.update(tx, tenant.id, before.id, {
+        cidr,
+        action: dto.action,
+        service: dto.service,
+        priority: dto.priority,
+        description: dto.description === undefined ? undefined : dto.description || null,
       });
       await this.record(tx, call, 'ip_rule.update', after, before);
       return presentIpRule(after);
@@ -128,26 +113,39 @@ export class IpRulesService {
 
   async remove(call: CallContext, tenant: Tenant, ruleId: string): Promise<void> {
     await this.db.tenant(tenant.id, async (tx) => {
-      const before = await load(tx, tenant.id, ruleId);
-      await tx.ipAccessRule.delete({ where: { tenantId_id: { tenantId: tenant.id, id: before.id } } });
+      const before = await this.load(tx, tenant.id, ruleId);
+      await this.rules.remove(tx, tenant.id, before.id);
       await this.record(tx, call, 'ip_rule.delete', null, before);
     });
   }
 
   /** What the servers would decide for this address: the same matcher, the tenant's rules. */
   async check(tenant: Tenant, dto: CheckIpDto) {
-    const rules = await this.db.tenant(tenant.id, (tx) =>
-      tx.ipAccessRule.findMany({
-        where: { tenantId: tenant.id, service: dto.service },
-        orderBy: [{ priority: 'asc' }, { createdAt: 'asc' }],
-      }),
-    );
+    const rules = await this.db.tenant(tenant.id, (tx) => this.rules.forService(tx, tenant.id, dto.service));
     const decision = evaluateIpAccess(rules, dto.service, dto.ip);
     return {
       allowed: decision.allowed,
       reason: decision.reason,
       rule: decision.rule ? presentIpRule(decision.rule) : null,
     };
+  }
+
+  private async load(tx: Tx, tenantId: string, ruleId: string): Promise<IpAccessRule> {
+    const rule = isUuid(ruleId) ? await this.rules.find(tx, tenantId, ruleId) : null;
+    if (!rule) throw new NotFound(`IP rule ${ruleId} not found.`);
+    return rule;
+  }
+
+  /** One rule per network and service: two would only make the order harder to read. */
+  private async assertUnique(
+    tx: Tx,
+    tenantId: string,
+    cidr: string,
+    service: IpAccessRule['service'],
+    exceptId: string | null,
+  ) {
+    const twin = await this.rules.findTwin(tx, tenantId, cidr, service, exceptId);
+    if (twin) throw new Conflict(`A ${service} rule for ${cidr} already exists (${twin.id}); change that one instead.`);
   }
 
   private record(tx: Tx, call: CallContext, action: string, after: IpAccessRule | null, before: IpAccessRule | null) {
@@ -161,24 +159,4 @@ export class IpRulesService {
       after: after ? presentIpRule(after) : null,
     });
   }
-}
-
-async function load(tx: Tx, tenantId: string, ruleId: string): Promise<IpAccessRule> {
-  const rule = isUuid(ruleId) ? await tx.ipAccessRule.findFirst({ where: { tenantId, id: ruleId } }) : null;
-  if (!rule) throw new NotFound(`IP rule ${ruleId} not found.`);
-  return rule;
-}
-
-/** One rule per network and service: two would only make the order harder to read. */
-async function assertUnique(
-  tx: Tx,
-  tenantId: string,
-  cidr: string,
-  service: IpAccessRule['service'],
-  exceptId: string | null,
-) {
-  const twin = await tx.ipAccessRule.findFirst({
-    where: { tenantId, cidr, service, ...(exceptId ? { id: { not: exceptId } } : {}) },
-  });
-  if (twin) throw new Conflict(`A ${service} rule for ${cidr} already exists (${twin.id}); change that one instead.`);
 }

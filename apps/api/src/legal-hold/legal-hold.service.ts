@@ -2,15 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { TenantDb } from '../infra/tenant-db.service';
-import { loadMailbox } from '../mailboxes/mailbox-scope';
+import { MailboxScope } from '../mailboxes/mailbox-scope';
+import { LegalHoldRepository, type HoldColumns } from './legal-hold.repository';
 import type { Tenant } from '@mailroom/db';
-
-interface HoldColumns {
-  legalHold: boolean;
-  legalHoldReason: string | null;
-  legalHoldSetBy: string | null;
-  legalHoldSetAt: Date | null;
-}
 
 export function presentHold(h: HoldColumns) {
   return {
@@ -22,7 +16,7 @@ export function presentHold(h: HoldColumns) {
 }
 
 /** `reason` null lifts the hold. */
-function holdData(call: CallContext, reason: string | null) {
+function holdData(call: CallContext, reason: string | null): HoldColumns {
   return reason === null
     ? { legalHold: false, legalHoldReason: null, legalHoldSetBy: null, legalHoldSetAt: null }
     : { legalHold: true, legalHoldReason: reason, legalHoldSetBy: call.principal.label, legalHoldSetAt: new Date() };
@@ -38,20 +32,20 @@ function holdData(call: CallContext, reason: string | null) {
 export class LegalHoldService {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly holds: LegalHoldRepository,
   ) {}
 
   async getTenant(tenant: Tenant) {
-    return this.db.tenant(tenant.id, async (tx) =>
-      presentHold(await tx.tenant.findUniqueOrThrow({ where: { id: tenant.id } })),
-    );
+    return this.db.tenant(tenant.id, async (tx) => presentHold(await this.holds.tenantHold(tx, tenant.id)));
   }
 
   async setTenant(call: CallContext, tenant: Tenant, reason: string | null) {
     return this.db.tenant(tenant.id, async (tx) => {
-      const before = await tx.tenant.findUniqueOrThrow({ where: { id: tenant.id } });
+      const before = await this.holds.tenantHold(tx, tenant.id);
       if (reason === null && !before.legalHold) return presentHold(before);
-      const after = await tx.tenant.update({ where: { id: tenant.id }, data: holdData(call, reason) });
+      const after = await this.holds.setTenantHold(tx, tenant.id, holdData(call, reason));
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: reason === null ? 'tenant.legal_hold_lift' : 'tenant.legal_hold_set',
@@ -66,18 +60,15 @@ export class LegalHoldService {
 
   async getMailbox(call: CallContext, tenant: Tenant, mailboxId: string) {
     return this.db.tenant(tenant.id, async (tx) =>
-      presentHold(await loadMailbox(tx, call.principal, tenant.id, mailboxId)),
+      presentHold(await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId)),
     );
   }
 
   async setMailbox(call: CallContext, tenant: Tenant, mailboxId: string, reason: string | null) {
     return this.db.tenant(tenant.id, async (tx) => {
-      const before = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const before = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       if (reason === null && !before.legalHold) return presentHold(before);
-      const after = await tx.mailbox.update({
-        where: { tenantId_id: { tenantId: tenant.id, id: before.id } },
-        data: holdData(call, reason),
-      });
+      const after = await this.holds.setMailboxHold(tx, tenant.id, before.id, holdData(call, reason));
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: reason === null ? 'mailbox.legal_hold_lift' : 'mailbox.legal_hold_set',

@@ -4,9 +4,11 @@ import type { ForwardingRule, Tenant } from '@mailroom/db';
 import { parseMailAddress } from '@mailroom/mail';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
+import { DomainRepository } from '../domains/domain.repository';
 import { TenantDb } from '../infra/tenant-db.service';
 import { assertLive } from './mailboxes.service';
-import { addressOf, loadMailbox, lockMailbox } from './mailbox-scope';
+import { ForwardingRepository } from './forwarding.repository';
+import { addressOf, MailboxScope } from './mailbox-scope';
 import type { ForwardingResponse, PutForwardingDto } from './forwarding.dto';
 
 export function presentForwarding(f: ForwardingRule): ForwardingResponse {
@@ -31,13 +33,16 @@ export function presentForwarding(f: ForwardingRule): ForwardingResponse {
 export class ForwardingService {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly domains: DomainRepository,
+    private readonly forwarding: ForwardingRepository,
   ) {}
 
   async get(call: CallContext, tenant: Tenant, mailboxId: string): Promise<ForwardingResponse> {
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
-      const rule = await tx.forwardingRule.findFirst({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const rule = await this.forwarding.find(tx, tenant.id, mailbox.id);
       if (!rule) throw new NotFound(`Mailbox ${mailboxId} has no forwarding.`);
       return presentForwarding(rule);
     });
@@ -45,12 +50,10 @@ export class ForwardingService {
 
   async put(call: CallContext, tenant: Tenant, mailboxId: string, dto: PutForwardingDto): Promise<ForwardingResponse> {
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(mailbox);
-      await lockMailbox(tx, tenant.id, mailbox.id);
-      const own = new Set(
-        (await tx.domain.findMany({ where: { tenantId: tenant.id }, select: { name: true } })).map((d) => d.name),
-      );
+      await this.scope.lockMailbox(tx, tenant.id, mailbox.id);
+      const own = new Set(await this.domains.names(tx, tenant.id));
       const problems: FieldProblem[] = [];
       const targets: string[] = [];
       const firstIndex = new Map<string, number>();
@@ -74,12 +77,11 @@ export class ForwardingService {
         problems.push({ field: 'targets', message: 'a mailbox cannot forward to itself' });
       }
       if (problems.length) throw new ValidationFailed('The request has invalid fields.', problems);
-      const before = await tx.forwardingRule.findFirst({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
-      const data = { targets, keepCopy: dto.keepCopy, enabled: dto.enabled };
-      const after = await tx.forwardingRule.upsert({
-        where: { tenantId_mailboxId: { tenantId: tenant.id, mailboxId: mailbox.id } },
-        create: { tenantId: tenant.id, mailboxId: mailbox.id, ...data },
-        update: data,
+      const before = await this.forwarding.find(tx, tenant.id, mailbox.id);
+      const after = await this.forwarding.save(tx, tenant.id, mailbox.id, {
+        targets,
+        keepCopy: dto.keepCopy,
+        enabled: dto.enabled,
       });
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
@@ -96,10 +98,10 @@ export class ForwardingService {
   /** Removes forwarding; removing none is not an error. */
   async remove(call: CallContext, tenant: Tenant, mailboxId: string): Promise<void> {
     await this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
-      const before = await tx.forwardingRule.findFirst({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const before = await this.forwarding.find(tx, tenant.id, mailbox.id);
       if (!before) return;
-      await tx.forwardingRule.deleteMany({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
+      await this.forwarding.remove(tx, tenant.id, mailbox.id);
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: 'forwarding.delete',

@@ -1,14 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
 import { Conflict, LimitExceeded, ValidationFailed } from '@mailroom/core';
-import { Prisma, type FolderKind, type Tenant } from '@mailroom/db';
+import { isUniqueViolation, type FolderKind, type Tenant } from '@mailroom/db';
 import { checkLocalPart } from '@mailroom/mail';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { ensureSystemAliases, isReservedLocalPart, systemAliasDestination } from '../aliases/system-aliases';
 import { presentAlias } from '../aliases/alias.presenter';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
-import { assertDomainAllowed, resolveDomain, type MailboxWithDomain } from './mailbox-scope';
+import { AliasRepository } from '../aliases/alias.repository';
+import { assertDomainAllowed, MailboxScope, type MailboxWithDomain } from './mailbox-scope';
+import { MailboxRepository } from './mailbox.repository';
 import { presentMailbox, type MailboxView } from './mailbox.presenter';
 import { generatePassword, passwordProblem } from './password-policy';
 
@@ -64,7 +66,10 @@ export function checkQuotaAgainstPlan(tenant: Tenant, quotaBytes: bigint): void 
 export class MailboxCreator {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly mailboxes: MailboxRepository,
+    private readonly aliases: AliasRepository,
   ) {}
 
   async create(call: CallContext, tenant: Tenant, input: MailboxInput): Promise<MailboxView & { password?: string }> {
@@ -103,7 +108,7 @@ export class MailboxCreator {
       return p.generated ? { ...view, password: p.generated } : view;
     } catch (err) {
       // Two creates of one address at once: the unique key decides, the loser gets the 409.
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      if (isUniqueViolation(err)) {
         throw new AddressTaken(`The address ${p.localKey}@ already exists in this domain.`);
       }
       throw err;
@@ -112,9 +117,8 @@ export class MailboxCreator {
 
   private async insertInTx(tx: Tx, call: CallContext, tenantId: string, p: Prepared): Promise<MailboxWithDomain> {
     // Lock the tenant row: concurrent creates cannot both squeeze under maxMailboxes.
-    const [limits] = await tx.$queryRaw<{ max_mailboxes: number }[]>`
-      SELECT max_mailboxes FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`;
-    const domain = await resolveDomain(tx, tenantId, p.input);
+    const max = await this.mailboxes.lockTenantLimit(tx, tenantId);
+    const domain = await this.scope.resolveDomain(tx, tenantId, p.input);
     assertDomainAllowed(call.principal, domain.name);
     if (domain.aliasOfId) {
       throw new ValidationFailed('The request has invalid fields.', [
@@ -125,17 +129,16 @@ export class MailboxCreator {
       ]);
     }
     const address = `${p.localKey}@${domain.name}`;
-    const existing = await tx.mailbox.findFirst({ where: { tenantId, domainId: domain.id, localPart: p.localKey } });
+    const existing = await this.mailboxes.findByAddress(tx, tenantId, domain.id, p.localKey);
     if (existing?.status === 'deleted') {
       throw new Conflict(
         `${address} was deleted at ${existing.deletedAt?.toISOString() ?? 'an earlier time'}; its folders and messages are still being purged, and the address can be used again once that finishes.`,
       );
     }
     if (existing) throw new AddressTaken(`${address} already exists.`);
-    const alias = await tx.alias.findFirst({ where: { tenantId, domainId: domain.id, localPart: p.localKey } });
+    const alias = await this.aliases.findByAddress(tx, tenantId, domain.id, p.localKey);
     if (alias) throw new Conflict(`${address} is an alias; delete the alias first or choose another address.`);
-    const max = limits?.max_mailboxes ?? 0;
-    const count = await tx.mailbox.count({ where: { tenantId, status: { not: 'deleted' } } });
+    const count = await this.mailboxes.countLive(tx, tenantId);
     if (count >= max) {
       throw new LimitExceeded(`Plan limit reached: maxMailboxes is ${max} for this tenant.`, {
         limit: 'maxMailboxes',
@@ -143,9 +146,10 @@ export class MailboxCreator {
       });
     }
     const protocols = p.input.protocols ?? {};
-    const created = await tx.mailbox.create({
-      data: {
-        tenantId,
+    const created = await this.mailboxes.create(
+      tx,
+      tenantId,
+      {
         domainId: domain.id,
         localPart: p.localKey,
         displayName: p.input.displayName?.trim() || null,
@@ -155,9 +159,8 @@ export class MailboxCreator {
         imapEnabled: protocols.imap ?? true,
         pop3Enabled: protocols.pop3 ?? true,
       },
-      include: { domain: { select: { id: true, name: true } } },
-    });
-    await tx.folder.createMany({ data: DEFAULT_FOLDERS.map((f) => ({ tenantId, mailboxId: created.id, ...f })) });
+      DEFAULT_FOLDERS,
+    );
     await this.audit.record(tx, call, {
       tenantId,
       action: 'mailbox.create',
@@ -166,8 +169,8 @@ export class MailboxCreator {
       after: presentMailbox(created),
     });
     // With no tenant admin yet, postmaster@ and abuse@ go to the domain's first mailbox.
-    const systemTo = (await systemAliasDestination(tx, tenantId, domain.id)) ?? address;
-    for (const a of await ensureSystemAliases(tx, tenantId, domain.id, systemTo)) {
+    const systemTo = (await systemAliasDestination(this.aliases, tx, tenantId, domain.id)) ?? address;
+    for (const a of await ensureSystemAliases(this.aliases, tx, tenantId, domain.id, systemTo)) {
       await this.audit.record(tx, call, {
         tenantId,
         action: 'alias.create',

@@ -5,6 +5,7 @@ import { parseMailAddress } from '@mailroom/mail';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { TenantDb } from '../infra/tenant-db.service';
+import { MailboxRepository } from './mailbox.repository';
 import { parseByteSize, parseCsv } from './csv';
 import { AddressTaken, MailboxCreator, type MailboxInput } from './mailbox-creator.service';
 import type { ImportRow } from './mailbox.dto';
@@ -40,6 +41,7 @@ export class MailboxImportService {
     private readonly creator: MailboxCreator,
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly mailboxes: MailboxRepository,
   ) {}
 
   async import(call: CallContext, tenant: Tenant, csv: string) {
@@ -90,13 +92,7 @@ export class MailboxImportService {
 
   /** Addresses that already have a mailbox are skipped before any password is hashed. */
   private async skipExisting(tenantId: string, rows: Row[]): Promise<void> {
-    const existing = await this.db.tenant(tenantId, (tx) =>
-      tx.mailbox.findMany({
-        where: { tenantId, status: { not: 'deleted' } },
-        select: { localPart: true, domain: { select: { name: true } } },
-      }),
-    );
-    const taken = new Set(existing.map((m) => `${m.localPart}@${m.domain.name}`));
+    const taken = new Set(await this.db.tenant(tenantId, (tx) => this.mailboxes.liveAddresses(tx, tenantId)));
     for (const row of rows) {
       const input = row.input;
       if (!row.result && input && taken.has(`${input.localPart.toLowerCase()}@${input.domain}`)) {

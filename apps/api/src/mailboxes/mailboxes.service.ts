@@ -1,32 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { Conflict, ValidationFailed } from '@mailroom/core';
-import type { Prisma, Tenant } from '@mailroom/db';
+import type { Tenant } from '@mailroom/db';
 import { asciiDomain } from '@mailroom/mail';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 import { checkQuotaAgainstPlan, hashPassword } from './mailbox-creator.service';
-import { domainNameFilter, loadMailbox, type MailboxWithDomain } from './mailbox-scope';
+import { MailboxScope, type MailboxWithDomain } from './mailbox-scope';
+import { MailboxRepository, type MailboxListFilter } from './mailbox.repository';
 import type { ListMailboxesQuery, SetPasswordDto, UpdateMailboxDto } from './mailbox.dto';
 import { presentMailbox, type MailboxView } from './mailbox.presenter';
 import { generatePassword, passwordProblem } from './password-policy';
 
-const WITH_DOMAIN = { domain: { select: { id: true, name: true } } } as const;
-
-function searchWhere(q: string | undefined): Prisma.MailboxWhereInput {
-  if (!q) return {};
+/** `local@domain` searches a local part and a domain prefix; anything else a local part or name. */
+function parseSearch(q: string | undefined): MailboxListFilter['search'] {
+  if (!q) return undefined;
   const at = q.lastIndexOf('@');
-  if (at >= 0) {
-    const domain = q.slice(at + 1);
-    return {
-      localPart: { contains: q.slice(0, at).toLowerCase() },
-      ...(domain ? { domain: { name: { startsWith: asciiDomain(domain) ?? domain.toLowerCase() } } } : {}),
-    };
-  }
-  return {
-    OR: [{ localPart: { contains: q.toLowerCase() } }, { displayName: { contains: q, mode: 'insensitive' } }],
-  };
+  if (at < 0) return { text: q };
+  const domain = q.slice(at + 1);
+  return { localPart: q.slice(0, at), domainPrefix: domain ? (asciiDomain(domain) ?? domain.toLowerCase()) : null };
 }
 
 /** Reads and changes mailboxes; creation is MailboxCreator's. */
@@ -34,7 +27,9 @@ function searchWhere(q: string | undefined): Prisma.MailboxWhereInput {
 export class MailboxesService {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly mailboxes: MailboxRepository,
   ) {}
 
   async list(call: CallContext, tenant: Tenant, query: ListMailboxesQuery): Promise<Page<MailboxView>> {
@@ -45,21 +40,12 @@ export class MailboxesService {
     );
     const domainName = query.domain ? (asciiDomain(query.domain) ?? query.domain.toLowerCase()) : undefined;
     const rows = await this.db.tenant(tenant.id, (tx) =>
-      tx.mailbox.findMany({
-        where: {
-          AND: [
-            { tenantId: tenant.id },
-            page.where,
-            { status: query.status ?? { not: 'deleted' } },
-            { domain: { ...domainNameFilter(call.principal) } },
-            domainName ? { domain: { name: domainName } } : {},
-            searchWhere(query.q),
-          ],
-        },
-        include: WITH_DOMAIN,
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
+      this.mailboxes.list(
+        tx,
+        tenant.id,
+        { onlyDomains: call.principal.domains, status: query.status, domainName, search: parseSearch(query.q) },
+        page,
+      ),
     );
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentMailbox), nextCursor };
@@ -67,26 +53,22 @@ export class MailboxesService {
 
   async get(call: CallContext, tenant: Tenant, mailboxId: string): Promise<MailboxView> {
     return presentMailbox(
-      await this.db.tenant(tenant.id, (tx) => loadMailbox(tx, call.principal, tenant.id, mailboxId)),
+      await this.db.tenant(tenant.id, (tx) => this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId)),
     );
   }
 
   async update(call: CallContext, tenant: Tenant, mailboxId: string, dto: UpdateMailboxDto): Promise<MailboxView> {
     if (dto.quotaBytes !== undefined) checkQuotaAgainstPlan(tenant, BigInt(dto.quotaBytes));
     const updated = await this.db.tenant(tenant.id, async (tx) => {
-      const before = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const before = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(before);
-      const after = await tx.mailbox.update({
-        where: { tenantId_id: { tenantId: tenant.id, id: before.id } },
-        data: {
-          displayName: dto.displayName === undefined ? undefined : dto.displayName?.trim() || null,
-          quotaBytes: dto.quotaBytes === undefined ? undefined : BigInt(dto.quotaBytes),
-          status: dto.status,
-          smtpEnabled: dto.protocols?.smtp,
-          imapEnabled: dto.protocols?.imap,
-          pop3Enabled: dto.protocols?.pop3,
-        },
-        include: WITH_DOMAIN,
+      const after = await this.mailboxes.update(tx, tenant.id, before.id, {
+        displayName: dto.displayName === undefined ? undefined : dto.displayName?.trim() || null,
+        quotaBytes: dto.quotaBytes === undefined ? undefined : BigInt(dto.quotaBytes),
+        status: dto.status,
+        smtpEnabled: dto.protocols?.smtp,
+        imapEnabled: dto.protocols?.imap,
+        pop3Enabled: dto.protocols?.pop3,
       });
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
@@ -108,22 +90,16 @@ export class MailboxesService {
    */
   async remove(call: CallContext, tenant: Tenant, mailboxId: string): Promise<MailboxView> {
     const removed = await this.db.tenant(tenant.id, async (tx) => {
-      const before = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const before = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       if (before.status === 'deleted') return before;
       if (before.legalHold || tenant.legalHold) {
         throw new Conflict(
           `${before.localPart}@${before.domain.name} is under legal hold; lift the hold before deleting it.`,
         );
       }
-      const { count } = await tx.mailbox.updateMany({
-        where: { tenantId: tenant.id, id: before.id, status: { not: 'deleted' } },
-        data: { status: 'deleted', deletedAt: new Date() },
-      });
-      const after = await tx.mailbox.findFirstOrThrow({
-        where: { tenantId: tenant.id, id: before.id },
-        include: WITH_DOMAIN,
-      });
-      if (count === 0) return after;
+      const marked = await this.mailboxes.markDeleted(tx, tenant.id, before.id, new Date());
+      const after = (await this.mailboxes.find(tx, tenant.id, before.id))!;
+      if (!marked) return after;
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: 'mailbox.delete',
@@ -145,15 +121,12 @@ export class MailboxesService {
   ): Promise<{ id: string; address: string; password?: string }> {
     const generated = dto.generate ? generatePassword() : null;
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(mailbox);
       const password = generated ?? dto.password!;
       const weak = passwordProblem(password, mailbox.localPart);
       if (weak) throw new ValidationFailed('The request has invalid fields.', [{ field: 'password', message: weak }]);
-      await tx.mailbox.update({
-        where: { tenantId_id: { tenantId: tenant.id, id: mailbox.id } },
-        data: { passwordHash: await hashPassword(password) },
-      });
+      await this.mailboxes.update(tx, tenant.id, mailbox.id, { passwordHash: await hashPassword(password) });
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: 'mailbox.password_reset',

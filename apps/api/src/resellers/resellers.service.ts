@@ -8,6 +8,7 @@ import type { ListQuery } from '../common/list-query.dto';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 import type { CreateResellerDto, ResellerResponse, UpdateResellerDto } from './reseller.dto';
+import { ResellerRepository } from './reseller.repository';
 
 export function presentReseller(r: Reseller): ResellerResponse {
   return {
@@ -25,14 +26,13 @@ export class ResellersService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly resellers: ResellerRepository,
   ) {}
 
   async list(p: Principal, query: ListQuery): Promise<Page<ResellerResponse>> {
-    const where = p.platform ? {} : { id: p.resellerId ?? '00000000-0000-0000-0000-000000000000' };
+    const onlyId = p.platform ? null : (p.resellerId ?? '00000000-0000-0000-0000-000000000000');
     const page = keyset(parseSort(query.sort, ['name', 'createdAt'] as const, 'name'), query.cursor, query.limit);
-    const rows = await this.db.platform((tx) =>
-      tx.reseller.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: page.take }),
-    );
+    const rows = await this.db.platform((tx) => this.resellers.list(tx, onlyId, page));
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentReseller), nextCursor };
   }
@@ -41,16 +41,14 @@ export class ResellersService {
   async load(p: Principal, id: string): Promise<Reseller> {
     const visible = p.platform || (p.resellerId === id && p.tenantId === null);
     const row =
-      visible && /^[0-9a-f-]{36}$/i.test(id)
-        ? await this.db.platform((tx) => tx.reseller.findUnique({ where: { id } }))
-        : null;
+      visible && /^[0-9a-f-]{36}$/i.test(id) ? await this.db.platform((tx) => this.resellers.find(tx, id)) : null;
     if (!row) throw new NotFound(`Reseller ${id} not found.`);
     return row;
   }
 
   async create(call: CallContext, dto: CreateResellerDto): Promise<ResellerResponse> {
     const row = await this.db.platform(async (tx) => {
-      const created = await tx.reseller.create({ data: { name: dto.name, maxTenants: dto.maxTenants ?? null } });
+      const created = await this.resellers.create(tx, { name: dto.name, maxTenants: dto.maxTenants ?? null });
       await this.audit.record(tx, call, {
         tenantId: null,
         action: 'reseller.create',
@@ -65,7 +63,7 @@ export class ResellersService {
 
   async update(call: CallContext, before: Reseller, dto: UpdateResellerDto): Promise<ResellerResponse> {
     const row = await this.db.platform(async (tx) => {
-      const after = await tx.reseller.update({ where: { id: before.id }, data: dto });
+      const after = await this.resellers.update(tx, before.id, dto);
       await this.audit.record(tx, call, {
         tenantId: null,
         action: 'reseller.update',

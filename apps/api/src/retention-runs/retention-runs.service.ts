@@ -4,6 +4,7 @@ import { JobName } from '@mailroom/queue';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 import type { ListRetentionRunsQuery, RetentionRunResponse } from './retention-runs.dto';
+import { RetentionRunRepository } from './retention-run.repository';
 
 interface Stats {
   runId?: string;
@@ -34,17 +35,14 @@ function present(r: JobRun): RetentionRunResponse {
  */
 @Injectable()
 export class RetentionRunsService {
-  constructor(private readonly db: TenantDb) {}
+  constructor(
+    private readonly db: TenantDb,
+    private readonly runs: RetentionRunRepository,
+  ) {}
 
   async list(tenantId: string, q: ListRetentionRunsQuery): Promise<Page<RetentionRunResponse>> {
     const page = keyset(parseSort('-startedAt', ['startedAt'] as const, '-startedAt'), q.cursor, q.limit);
-    const rows = await this.db.tenant(tenantId, (tx) =>
-      tx.jobRun.findMany({
-        where: { AND: [{ tenantId, name: JobName.RetentionRun }, page.where] },
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
-    );
+    const rows = await this.db.tenant(tenantId, (tx) => this.runs.list(tx, tenantId, JobName.RetentionRun, page));
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(present), nextCursor };
   }

@@ -5,13 +5,8 @@ import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import { assertLive } from '../mailboxes/mailboxes.service';
-import {
-  addressOf,
-  domainNameFilter,
-  loadMailbox,
-  lockMailbox,
-  type MailboxWithDomain,
-} from '../mailboxes/mailbox-scope';
+import { addressOf, MailboxScope, type MailboxWithDomain } from '../mailboxes/mailbox-scope';
+import { RetentionRepository } from './retention.repository';
 import {
   DEFAULT_DAYS,
   FOLDER_KINDS,
@@ -49,7 +44,9 @@ function given(days: DaysGiven): [FolderKindName, number][] {
 export class RetentionService {
   constructor(
     private readonly db: TenantDb,
+    private readonly scope: MailboxScope,
     private readonly audit: AuditService,
+    private readonly policies: RetentionRepository,
   ) {}
 
   async getTenant(tenant: Tenant) {
@@ -58,12 +55,9 @@ export class RetentionService {
 
   async putTenant(call: CallContext, tenant: Tenant, dto: PutTenantRetentionDto) {
     return this.db.tenant(tenant.id, async (tx) => {
-      await tx.$queryRaw`SELECT 1 FROM tenants WHERE id = ${tenant.id}::uuid FOR UPDATE`;
+      await this.policies.lockTenant(tx, tenant.id);
       const before = await this.tenantView(tx, tenant.id);
-      await tx.retentionPolicy.deleteMany({ where: { tenantId: tenant.id, mailboxId: null } });
-      await tx.retentionPolicy.createMany({
-        data: given(dto.days).map(([folderKind, days]) => ({ tenantId: tenant.id, mailboxId: null, folderKind, days })),
-      });
+      await this.policies.replace(tx, tenant.id, null, given(dto.days));
       const after = await this.tenantView(tx, tenant.id);
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
@@ -80,18 +74,8 @@ export class RetentionService {
   async listMailboxes(call: CallContext, tenant: Tenant, query: ListMailboxRetentionQuery) {
     const page = keyset(parseSort(query.sort, ['createdAt'] as const, 'createdAt'), query.cursor, query.limit);
     return this.db.tenant(tenant.id, async (tx) => {
-      const tenantDays = toMap(await tx.retentionPolicy.findMany({ where: { tenantId: tenant.id, mailboxId: null } }));
-      const rows = await tx.mailbox.findMany({
-        where: {
-          AND: [
-            { tenantId: tenant.id, retentionPolicies: { some: {} }, domain: domainNameFilter(call.principal) },
-            page.where,
-          ],
-        },
-        include: { domain: { select: { id: true, name: true } }, retentionPolicies: true },
-        orderBy: page.orderBy,
-        take: page.take,
-      });
+      const tenantDays = toMap(await this.policies.policies(tx, tenant.id));
+      const rows = await this.policies.mailboxesWithOverrides(tx, tenant.id, call.principal.domains, page);
       const { rows: items, nextCursor } = page.page(rows);
       return {
         items: items.map((m) => this.mailboxView(m, m.retentionPolicies, tenantDays)),
@@ -102,26 +86,18 @@ export class RetentionService {
 
   async getMailbox(call: CallContext, tenant: Tenant, mailboxId: string) {
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       return this.mailboxViewFromDb(tx, tenant.id, mailbox);
     });
   }
 
   async putMailbox(call: CallContext, tenant: Tenant, mailboxId: string, dto: PutMailboxRetentionDto) {
     return this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(mailbox);
-      await lockMailbox(tx, tenant.id, mailbox.id);
+      await this.scope.lockMailbox(tx, tenant.id, mailbox.id);
       const before = await this.mailboxViewFromDb(tx, tenant.id, mailbox);
-      await tx.retentionPolicy.deleteMany({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
-      await tx.retentionPolicy.createMany({
-        data: given(dto.days).map(([folderKind, days]) => ({
-          tenantId: tenant.id,
-          mailboxId: mailbox.id,
-          folderKind,
-          days,
-        })),
-      });
+      await this.policies.replace(tx, tenant.id, mailbox.id, given(dto.days));
       const after = await this.mailboxViewFromDb(tx, tenant.id, mailbox);
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
@@ -138,10 +114,9 @@ export class RetentionService {
   /** Removes a mailbox's overrides: it follows the tenant policy again. */
   async removeMailbox(call: CallContext, tenant: Tenant, mailboxId: string): Promise<void> {
     await this.db.tenant(tenant.id, async (tx) => {
-      const mailbox = await loadMailbox(tx, call.principal, tenant.id, mailboxId);
+      const mailbox = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       const before = await this.mailboxViewFromDb(tx, tenant.id, mailbox);
-      const { count } = await tx.retentionPolicy.deleteMany({ where: { tenantId: tenant.id, mailboxId: mailbox.id } });
-      if (count === 0) return;
+      if ((await this.policies.remove(tx, tenant.id, mailbox.id)) === 0) return;
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: 'retention.mailbox_delete',
@@ -153,14 +128,12 @@ export class RetentionService {
   }
 
   private async tenantView(tx: Tx, tenantId: string) {
-    const configured = toMap(await tx.retentionPolicy.findMany({ where: { tenantId, mailboxId: null } }));
+    const configured = toMap(await this.policies.policies(tx, tenantId));
     return { days: effective(configured), configured };
   }
 
   private async mailboxViewFromDb(tx: Tx, tenantId: string, mailbox: MailboxWithDomain) {
-    const rows = await tx.retentionPolicy.findMany({
-      where: { tenantId, OR: [{ mailboxId: null }, { mailboxId: mailbox.id }] },
-    });
+    const rows = await this.policies.policies(tx, tenantId, mailbox.id);
     const tenantDays = toMap(rows.filter((r) => r.mailboxId === null));
     return this.mailboxView(
       mailbox,

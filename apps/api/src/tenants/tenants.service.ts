@@ -9,6 +9,7 @@ import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 import { CONFIG } from '../infra/tokens';
 import type { CreateTenantDto, ListTenantsQuery, TenantResponse, UpdateTenantDto } from './tenant.dto';
+import { TenantRepository, type TenantVisibility } from './tenant.repository';
 
 export type TenantView = TenantResponse;
 type Usage = NonNullable<TenantView['usage']>;
@@ -49,6 +50,7 @@ export class TenantsService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly tenants: TenantRepository,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -56,26 +58,15 @@ export class TenantsService {
     const p = call.principal;
     const sort = parseSort(query.sort, SORTABLE, '-createdAt');
     const page = keyset(sort, query.cursor, query.limit);
-    const visible = p.platform
+    const visible: TenantVisibility = p.platform
       ? query.resellerId
         ? { resellerId: query.resellerId }
-        : {}
+        : { all: true }
       : p.tenantId !== null
-        ? { id: p.tenantId, status: { not: 'deleted' as const } }
+        ? { tenantId: p.tenantId }
         : { resellerId: p.resellerId ?? '00000000-0000-0000-0000-000000000000' };
     const rows = await this.db.platform((tx) =>
-      tx.tenant.findMany({
-        where: {
-          AND: [
-            visible,
-            page.where,
-            query.status ? { status: query.status } : {},
-            query.q ? { name: { contains: query.q, mode: 'insensitive' } } : {},
-          ],
-        },
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
+      this.tenants.list(tx, visible, { status: query.status, name: query.q }, page),
     );
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map((t) => presentTenant(t)), nextCursor };
@@ -88,16 +79,14 @@ export class TenantsService {
   /** What a tenant uses now, counted under the tenant's own row-level security scope. */
   async usage(tenantId: string): Promise<Usage> {
     const since = new Date(Date.now() - 86_400_000);
-    return this.db.tenant(tenantId, async (tx) => {
-      const [domains, mailboxes, storage, messagesIn24h, messagesOut24h] = await Promise.all([
-        tx.domain.count({ where: { tenantId, deletedAt: null } }),
-        tx.mailbox.count({ where: { tenantId, status: { not: 'deleted' } } }),
-        tx.mailbox.aggregate({ where: { tenantId }, _sum: { usedBytes: true } }),
-        tx.message.count({ where: { tenantId, receivedAt: { gte: since } } }),
-        tx.outboundMessage.count({ where: { tenantId, createdAt: { gte: since } } }),
-      ]);
-      return { domains, mailboxes, storageBytes: Number(storage._sum.usedBytes ?? 0n), messagesIn24h, messagesOut24h };
-    });
+    const u = await this.db.tenant(tenantId, (tx) => this.tenants.usage(tx, tenantId, since));
+    return {
+      domains: u.domains,
+      mailboxes: u.mailboxes,
+      storageBytes: Number(u.storageBytes),
+      messagesIn24h: u.messagesIn,
+      messagesOut24h: u.messagesOut,
+    };
   }
 
   async create(call: CallContext, dto: CreateTenantDto): Promise<TenantView> {
@@ -110,22 +99,19 @@ export class TenantsService {
     const tenant = await this.db.platform(async (tx) => {
       if (resellerId) {
         // Lock the reseller row: two concurrent creates cannot both squeeze under the limit.
-        const [reseller] = await tx.$queryRaw<{ max_tenants: number | null }[]>`
-          SELECT max_tenants FROM resellers WHERE id = ${resellerId}::uuid FOR UPDATE`;
-        if (!reseller) throw new NotFound(`Reseller ${resellerId} not found.`);
-        if (reseller.max_tenants !== null) {
-          const count = await tx.tenant.count({ where: { resellerId, status: { not: 'deleted' } } });
-          if (count >= reseller.max_tenants) {
-            throw new LimitExceeded(`Plan limit reached: maxTenants is ${reseller.max_tenants} for this reseller.`, {
+        const maxTenants = await this.tenants.lockResellerLimit(tx, resellerId);
+        if (maxTenants === undefined) throw new NotFound(`Reseller ${resellerId} not found.`);
+        if (maxTenants !== null) {
+          const count = await this.tenants.countLiveOfReseller(tx, resellerId);
+          if (count >= maxTenants) {
+            throw new LimitExceeded(`Plan limit reached: maxTenants is ${maxTenants} for this reseller.`, {
               limit: 'maxTenants',
-              value: reseller.max_tenants,
+              value: maxTenants,
             });
           }
         }
       }
-      const created = await tx.tenant.create({
-        data: { ...tenantFields(dto), name: dto.name, resellerId },
-      });
+      const created = await this.tenants.create(tx, resellerId, { ...tenantFields(dto), name: dto.name });
       await this.audit.record(tx, call, {
         tenantId: created.id,
         action: 'tenant.create',
@@ -143,10 +129,7 @@ export class TenantsService {
       throw new Forbidden('Plan limits are set by your reseller.');
     }
     const updated = await this.db.platform(async (tx) => {
-      const after = await tx.tenant.update({
-        where: { id: tenant.id },
-        data: tenantFields(dto),
-      });
+      const after = await this.tenants.update(tx, tenant.id, tenantFields(dto));
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: 'tenant.update',
@@ -197,9 +180,8 @@ export class TenantsService {
     }
     const updated = await this.db.platform(async (tx) => {
       // Compare-and-set on the status read by the guard: a concurrent change makes this a 409.
-      const { count } = await tx.tenant.updateMany({ where: { id: tenant.id, status: tenant.status }, data: t.data });
-      if (count === 0) throw new Conflict(`Tenant ${tenant.id} changed meanwhile; read it again.`);
-      const after = await tx.tenant.findUniqueOrThrow({ where: { id: tenant.id } });
+      const after = await this.tenants.changeStatus(tx, tenant.id, tenant.status, t.data);
+      if (!after) throw new Conflict(`Tenant ${tenant.id} changed meanwhile; read it again.`);
       await this.audit.record(tx, call, {
         tenantId: tenant.id,
         action: `tenant.${action}`,

@@ -9,6 +9,7 @@ import type { ListQuery } from '../common/list-query.dto';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import type { UserResponse } from './user.dto';
+import { UserRepository, type UserOwner as Owner } from './user.repository';
 
 export function presentUser(u: AdminUser): UserResponse {
   return {
@@ -24,33 +25,22 @@ export function presentUser(u: AdminUser): UserResponse {
   };
 }
 
-type Owner = { tenantId: string } | { resellerId: string };
-
 /** People who administer a tenant or a reseller. Emails are unique across the platform. */
 @Injectable()
 export class UsersService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly users: UserRepository,
   ) {}
 
   private scope<T>(owner: Owner, work: (tx: Tx) => Promise<T>): Promise<T> {
     return 'tenantId' in owner ? this.db.tenant(owner.tenantId, work) : this.db.platform(work);
   }
 
-  private where(owner: Owner) {
-    return 'tenantId' in owner ? { tenantId: owner.tenantId } : { resellerId: owner.resellerId, tenantId: null };
-  }
-
   async list(owner: Owner, query: ListQuery): Promise<Page<UserResponse>> {
     const page = keyset(parseSort(query.sort, ['email', 'createdAt'] as const, 'email'), query.cursor, query.limit);
-    const users = await this.scope(owner, (tx) =>
-      tx.adminUser.findMany({
-        where: { AND: [this.where(owner), page.where] },
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
-    );
+    const users = await this.scope(owner, (tx) => this.users.list(tx, owner, page));
     const { rows, nextCursor } = page.page(users);
     return { items: rows.map(presentUser), nextCursor };
   }
@@ -69,19 +59,14 @@ export class UsersService {
     }
     const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
     // The email check crosses tenants (emails are global), so it runs outside the tenant scope.
-    const taken = await this.db.platform((tx) =>
-      tx.adminUser.findUnique({ where: { email: input.email }, select: { id: true } }),
-    );
+    const taken = await this.db.platform((tx) => this.users.emailTaken(tx, input.email));
     if (taken) throw new Conflict(`An account with email ${input.email} already exists.`);
     const user = await this.scope(owner, async (tx) => {
-      const created = await tx.adminUser.create({
-        data: {
-          ...this.where(owner),
-          email: input.email,
-          passwordHash,
-          role: input.role,
-          displayName: input.displayName ?? null,
-        },
+      const created = await this.users.create(tx, owner, {
+        email: input.email,
+        passwordHash,
+        role: input.role,
+        displayName: input.displayName ?? null,
       });
       await this.audit.record(tx, call, {
         tenantId: 'tenantId' in owner ? owner.tenantId : null,
@@ -97,11 +82,9 @@ export class UsersService {
 
   async remove(call: CallContext, owner: Owner, userId: string): Promise<void> {
     await this.scope(owner, async (tx) => {
-      const user = /^[0-9a-f-]{36}$/i.test(userId)
-        ? await tx.adminUser.findFirst({ where: { id: userId, ...this.where(owner) } })
-        : null;
+      const user = /^[0-9a-f-]{36}$/i.test(userId) ? await this.users.find(tx, owner, userId) : null;
       if (!user) throw new NotFound(`User ${userId} not found.`);
-      await tx.adminUser.delete({ where: { id: user.id } });
+      await this.users.remove(tx, owner, user.id);
       await this.audit.record(tx, call, {
         tenantId: user.tenantId,
         action: 'user.delete',

@@ -13,6 +13,7 @@ import { keyset, parseSort, type Page } from '../common/pagination';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import { CONFIG } from '../infra/tokens';
 import type { CreateWebhookDto, ListWebhookDeliveriesQuery, UpdateWebhookDto, WebhookResponse } from './webhook.dto';
+import { WebhookRepository } from './webhook.repository';
 
 export function presentWebhook(w: Webhook): WebhookResponse {
   return {
@@ -30,6 +31,7 @@ export class WebhooksService {
   constructor(
     private readonly db: TenantDb,
     private readonly audit: AuditService,
+    private readonly hooks: WebhookRepository,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -47,16 +49,14 @@ export class WebhooksService {
   }
 
   private async load(tx: Tx, tenantId: string, id: string): Promise<Webhook> {
-    const hook = /^[0-9a-f-]{36}$/i.test(id) ? await tx.webhook.findFirst({ where: { tenantId, id } }) : null;
+    const hook = /^[0-9a-f-]{36}$/i.test(id) ? await this.hooks.find(tx, tenantId, id) : null;
     if (!hook) throw new NotFound(`Webhook ${id} not found.`);
     return hook;
   }
 
   async list(tenantId: string, q: ListQuery): Promise<Page<WebhookResponse>> {
     const page = keyset(parseSort(q.sort, ['createdAt'] as const, 'createdAt'), q.cursor, q.limit);
-    const rows = await this.db.tenant(tenantId, (tx) =>
-      tx.webhook.findMany({ where: { AND: [{ tenantId }, page.where] }, orderBy: page.orderBy, take: page.take }),
-    );
+    const rows = await this.db.tenant(tenantId, (tx) => this.hooks.list(tx, tenantId, page));
     const { rows: items, nextCursor } = page.page(rows);
     return { items: items.map(presentWebhook), nextCursor };
   }
@@ -74,15 +74,12 @@ export class WebhooksService {
     const id = randomUUID();
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     const hook = await this.db.tenant(tenantId, async (tx) => {
-      const created = await tx.webhook.create({
-        data: {
-          tenantId,
-          id,
-          url: dto.url,
-          events: dto.events,
-          enabled: dto.enabled ?? true,
-          secretEncrypted: seal(this.config.MASTER_KEY, secret, WEBHOOK_SECRET_CONTEXT(id)),
-        },
+      const created = await this.hooks.create(tx, tenantId, {
+        id,
+        url: dto.url,
+        events: dto.events,
+        enabled: dto.enabled ?? true,
+        secretEncrypted: seal(this.config.MASTER_KEY, secret, WEBHOOK_SECRET_CONTEXT(id)),
       });
       await this.audit.record(tx, call, {
         tenantId,
@@ -100,7 +97,7 @@ export class WebhooksService {
     if (dto.url) this.checkUrl(dto.url);
     const hook = await this.db.tenant(tenantId, async (tx) => {
       const before = await this.load(tx, tenantId, id);
-      const after = await tx.webhook.update({ where: { tenantId_id: { tenantId, id: before.id } }, data: dto });
+      const after = await this.hooks.update(tx, tenantId, before.id, dto);
       await this.audit.record(tx, call, {
         tenantId,
         action: 'webhook.update',
@@ -117,7 +114,7 @@ export class WebhooksService {
   async remove(call: CallContext, tenantId: string, id: string): Promise<void> {
     await this.db.tenant(tenantId, async (tx) => {
       const before = await this.load(tx, tenantId, id);
-      await tx.webhook.delete({ where: { tenantId_id: { tenantId, id: before.id } } });
+      await this.hooks.remove(tx, tenantId, before.id);
       await this.audit.record(tx, call, {
         tenantId,
         action: 'webhook.delete',
@@ -132,11 +129,7 @@ export class WebhooksService {
     const page = keyset(parseSort('-createdAt', ['createdAt'] as const, '-createdAt'), q.cursor, q.limit);
     const rows = await this.db.tenant(tenantId, async (tx) => {
       await this.load(tx, tenantId, id);
-      return tx.webhookDelivery.findMany({
-        where: { AND: [{ tenantId, webhookId: id }, page.where, q.status ? { status: q.status } : {}] },
-        orderBy: page.orderBy,
-        take: page.take,
-      });
+      return this.hooks.deliveries(tx, tenantId, id, q.status, page);
     });
     const { rows: items, nextCursor } = page.page(rows);
     return {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { dkimSign } from 'mailauth/lib/dkim/sign';
 import type { Config } from '@mailroom/config';
 import { open } from '@mailroom/core';
-import type { PrismaClient } from '@mailroom/db';
+import type { Db } from '@mailroom/db';
 import {
   addresses,
   dsnParams,
@@ -41,7 +41,7 @@ export class DeliveryAgent {
   private readonly deliveries: DeliveryRepository;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly prisma: Db,
     private readonly config: Config,
     private readonly resolver: DnsResolver,
     private readonly options: { mtaSts?: MtaStsOptions } = {},

@@ -1,5 +1,5 @@
 import type { Config } from '@mailroom/config';
-import type { Prisma } from '@mailroom/db';
+import type { Tx } from '@mailroom/db';
 import { buildDsn, dsnSubject, type DsnAction, type DsnRecipient } from '@mailroom/delivery';
 import { srsReverse, srsSecret } from '@mailroom/mail';
 import type { OutboundForDelivery } from './delivery.types';
@@ -36,7 +36,7 @@ export function dsnTarget(config: Config, message: OutboundForDelivery): DsnTarg
  * and marks their deliveries. Returns the deliveries queued for remote senders.
  */
 export async function sendNotifications(
-  tx: Prisma.TransactionClient,
+  tx: Tx,
   config: Config,
   message: OutboundForDelivery,
   notices: Notice[],

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@mailroom/config';
-import type { Prisma, PrismaClient } from '@mailroom/db';
+import type { Db, Tx } from '@mailroom/db';
 import {
   BounceRepository,
   classifyReply,
@@ -70,11 +70,7 @@ function decide(config: Config, input: OutcomeInput, claimed: Claimed, now: Date
  * reply and timing, bounces through libs/delivery's BounceRepository (suppression, webhook
  * event), webhook events, and the DSNs the senders asked for (RFC 3461 NOTIFY).
  */
-export async function recordOutcomes(
-  prisma: PrismaClient,
-  config: Config,
-  input: OutcomeInput,
-): Promise<DeliveryResult> {
+export async function recordOutcomes(prisma: Db, config: Config, input: OutcomeInput): Promise<DeliveryResult> {
   const now = new Date();
   const outcomes = input.claimed.map((c) => decide(config, input, c, now));
   // The remote has answered: this record must land, or a delivery it took stays 'sending' and
@@ -100,12 +96,7 @@ const OUTCOME_TX_TIMEOUT_MS = 20_000;
 const OUTCOME_TX_MAX_WAIT_MS = 5_000;
 const OUTCOME_TX_ATTEMPTS = 3;
 
-async function writeOutcomes(
-  tx: Prisma.TransactionClient,
-  config: Config,
-  input: OutcomeInput,
-  all: Outcome[],
-): Promise<DeliveryResult> {
+async function writeOutcomes(tx: Tx, config: Config, input: OutcomeInput, all: Outcome[]): Promise<DeliveryResult> {
   const { tenantId, message } = input;
   const repo = new OutcomeRepository(tx);
   const bounces = new BounceRepository(tx);

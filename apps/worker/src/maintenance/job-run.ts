@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { Prisma, PrismaClient } from '@mailroom/db';
+import type { Db, Tx } from '@mailroom/db';
 import { JobRunRepository } from './job-run.repository';
 
 /** Rows a maintenance batch touches at most: one transaction, one short set of row locks. */
@@ -30,7 +30,7 @@ export function createMaintenanceMetrics(registry: Registry): MaintenanceMetrics
 
 /** What every maintenance job gets: the database, its counters and the BullMQ job (progress). */
 export interface MaintenanceContext {
-  prisma: PrismaClient;
+  prisma: Db;
   metrics: MaintenanceMetrics;
   logger?: Logger;
 }
@@ -111,7 +111,7 @@ export class RunAudit {
     private readonly targetType: string,
   ) {}
 
-  async add(tx: Prisma.TransactionClient, tenantId: string, targetId: string, counts: Record<string, number>) {
+  async add(tx: Tx, tenantId: string, targetId: string, counts: Record<string, number>) {
     const known = this.entries.get(targetId);
     const total = { ...(known?.counts ?? {}) };
     for (const [k, v] of Object.entries(counts)) total[k] = (total[k] ?? 0) + v;

@@ -1,5 +1,5 @@
 import type { Config } from '@mailroom/config';
-import type { PrismaClient } from '@mailroom/db';
+import type { Db } from '@mailroom/db';
 import type { DnsResolver } from '@mailroom/dns';
 import { platformDnsFromConfig, runDomainCheck } from '@mailroom/onboarding';
 import { JobName, type JobProducer } from '@mailroom/queue';
@@ -9,7 +9,7 @@ import type { JobHandlers } from '../job-handler';
 const DUE_BATCH = 1_000;
 
 export function domainHandlers(
-  prisma: PrismaClient,
+  prisma: Db,
   config: Config,
   resolver: DnsResolver,
   producer: JobProducer,

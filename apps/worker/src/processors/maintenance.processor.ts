@@ -1,5 +1,5 @@
 import type { Config } from '@mailroom/config';
-import type { PrismaClient } from '@mailroom/db';
+import type { Db } from '@mailroom/db';
 import { JobName, type JobProducer } from '@mailroom/queue';
 import type { DeliveryAgent } from '../delivery/delivery-agent';
 import type { JobHandlers } from '../job-handler';
@@ -13,7 +13,7 @@ export type HistoryAges = Pick<
 >;
 
 export interface MaintenanceDeps {
-  prisma: PrismaClient;
+  prisma: Db;
   config: HistoryAges;
   /** The delivery sweep runs on this queue: not behind a backlog of send jobs. */
   agent: Pick<DeliveryAgent, 'sweep'>;

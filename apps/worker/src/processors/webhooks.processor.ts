@@ -1,12 +1,12 @@
 import type { Config } from '@mailroom/config';
-import type { PrismaClient } from '@mailroom/db';
+import type { Db } from '@mailroom/db';
 import { JobName, type JobProducer } from '@mailroom/queue';
 import { deliverWebhook } from '@mailroom/webhooks';
 import type { JobHandlers } from '../job-handler';
 import { WebhookDeliveryRepository } from '../webhooks/webhook-delivery.repository';
 
 export function webhookHandlers(
-  prisma: PrismaClient,
+  prisma: Db,
   config: Config,
   producer: JobProducer,
 ): Pick<JobHandlers, JobName.WebhookDeliver | JobName.WebhookSweep> {

@@ -1,0 +1,50 @@
+import { Global, Module } from '@nestjs/common';
+import { AliasRepository } from './aliases/alias.repository';
+import { ApiKeyRepository } from './api-keys/api-key.repository';
+import { AuditRepository } from './audit/audit.repository';
+import { AuthRepository } from './auth/auth.repository';
+import { IdempotencyRepository } from './common/idempotency.repository';
+import { DeliveryRepository } from './deliveries/delivery.repository';
+import { DomainRepository } from './domains/domain.repository';
+import { FilterRepository } from './filters/filter.repository';
+import { IpRuleRepository } from './ip-rules/ip-rule.repository';
+import { LegalHoldRepository } from './legal-hold/legal-hold.repository';
+import { ForwardingRepository } from './mailboxes/forwarding.repository';
+import { MailboxScope } from './mailboxes/mailbox-scope';
+import { MailboxRepository } from './mailboxes/mailbox.repository';
+import { ResellerRepository } from './resellers/reseller.repository';
+import { RetentionRunRepository } from './retention-runs/retention-run.repository';
+import { RetentionRepository } from './retention/retention.repository';
+import { TenantRepository } from './tenants/tenant.repository';
+import { UserRepository } from './users/user.repository';
+import { WebhookRepository } from './webhooks/webhook.repository';
+
+const repositories = [
+  AliasRepository,
+  ApiKeyRepository,
+  AuditRepository,
+  AuthRepository,
+  DeliveryRepository,
+  DomainRepository,
+  FilterRepository,
+  ForwardingRepository,
+  IdempotencyRepository,
+  IpRuleRepository,
+  LegalHoldRepository,
+  MailboxRepository,
+  ResellerRepository,
+  RetentionRepository,
+  RetentionRunRepository,
+  TenantRepository,
+  UserRepository,
+  WebhookRepository,
+];
+
+/**
+ * Every repository of the API, and the mailbox-scoped lookups built on them, for every module:
+ * the only providers that query the database (the lint rule holds that). Each is stateless;
+ * a method runs in the `Tx` its caller's unit of work (TenantDb) hands it.
+ */
+@Global()
+@Module({ providers: [...repositories, MailboxScope], exports: [...repositories, MailboxScope] })
+export class RepositoryModule {}
