@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { srsReverse } from '@mailroom/mail';
-import { srsKey } from '../../apps/mta/src/inbound/inbound-mx';
+import { srsKey } from '../../apps/mta/src/core/srs-key';
 import { basicMessage, createHarness, type Harness, type RunningInbound } from './support/harness';
 import { RawSmtp, transaction } from './support/smtp-client';
 

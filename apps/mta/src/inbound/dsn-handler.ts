@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '@mailroom/db';
-import { parseDsnReport, type DsnReport } from './dsn-report';
-import type { BounceRecipient } from './recipient-resolver';
+import { parseDsnReport, type DsnReport } from '@mailroom/smtp';
+import type { BounceRecipient } from '../core/recipient-resolver';
 
 // The delivery-status part comes right after the human-readable text; the returned original
 // message follows it and is of no interest here.

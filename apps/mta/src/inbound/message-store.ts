@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { storeBlob, type Prisma, type PrismaClient } from '@mailroom/db';
-import type { MailboxCopy, TenantPlan, VacationPlan } from './delivery-planner';
-import { replies } from './smtp-reply';
+import type { MailboxCopy, TenantPlan, VacationPlan } from '@mailroom/rules';
+import { replies } from '../core/smtp-reply';
 import { tenantUsage } from './tenant-usage';
 
 type Tx = Prisma.TransactionClient;

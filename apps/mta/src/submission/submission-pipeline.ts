@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { srsForward } from '@mailroom/mail';
-import { messageSummaryFromHeaders, type MessageSummary } from '@mailroom/rules';
-import { planDelivery } from '../inbound/delivery-planner';
-import type { DeliverySettingsRepository, MailboxSettings } from '../inbound/delivery-settings.repository';
-import { composeReplies, headerSummary, readWithPrefix } from '../inbound/inbound-pipeline';
+import { messageSummaryFromHeaders, planDelivery, type MessageSummary } from '@mailroom/rules';
+import { receivedHeader, returnPathHeader, rfc5322Date } from '@mailroom/smtp';
+import type { ClientInfo } from '../core/data-receiver';
+import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
+import type { SpooledMessage } from '../core/message-spool';
+import { loadRecipientSettings } from '../core/recipient-settings';
+import type { LocalRecipient } from '../core/recipient-resolver';
+import { smtpReply } from '../core/smtp-reply';
+import { headerSummary, readWithPrefix, refuseMalformed } from '../core/stored-message';
+import { composeReplies } from '../core/vacation-reply';
 import type { StoreRequest } from '../inbound/message-store';
-import type { SpooledMessage } from '../inbound/message-spool';
-import type { LocalRecipient } from '../inbound/recipient-resolver';
-import { replies, smtpReply } from '../inbound/smtp-reply';
-import { receivedHeader, returnPathHeader, rfc5322Date } from '../inbound/trace-headers';
 import type { SubmissionUser } from './mailbox-authenticator';
 import type { SendRate } from './send-rate';
 import type { SenderPolicy } from './sender-policy';
@@ -19,14 +21,8 @@ import type { SubmissionStore } from './submission-store';
 export type SubmissionRecipient = { kind: 'external'; address: string } | LocalRecipient;
 
 /** What the session knows when DATA ends. */
-export interface SubmissionEnvelope {
+export interface SubmissionEnvelope extends ClientInfo {
   user: SubmissionUser;
-  sender: string;
-  remoteIp: string;
-  helo: string | null;
-  clientHostname: string | null;
-  protocol: string;
-  tls: { name: string; version?: string } | null;
 }
 
 export interface SubmissionPipelineOptions {
@@ -61,10 +57,7 @@ export class SubmissionPipeline {
 
   async submit(message: SpooledMessage, envelope: SubmissionEnvelope, recipients: SubmissionRecipient[]) {
     const queueId = randomBytes(8).toString('hex');
-    if (message.sizeExceeded) throw smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size');
-    // Nothing we relay may carry a line ending another server reads differently (SMTP smuggling).
-    if (message.bareLineEnding) throw replies.bareLineEnding();
-    if (!message.headerComplete && message.size > this.options.maxHeaderBytes) throw replies.headerTooLong();
+    refuseMalformed(message, this.options.maxHeaderBytes);
     const original = messageSummaryFromHeaders(message.header.toString('utf8'), message.size);
     const fromAddress = await this.checkFromHeader(original, envelope.user);
     const limited = await this.deps.rate.count(envelope.user.tenantId, envelope.user.mailboxId);
@@ -154,7 +147,7 @@ export class SubmissionPipeline {
   ): Promise<{ request: StoreRequest } | null> {
     const plan = planDelivery({
       recipients: locals,
-      settings: await this.loadSettings(locals, envelope.sender),
+      settings: await loadRecipientSettings(this.deps.settings, locals, envelope.sender),
       summary,
       envelopeFrom: envelope.sender,
       spamScore: 0,
@@ -181,21 +174,6 @@ export class SubmissionPipeline {
         vacationReplies: await composeReplies(plan.tenants, summary),
       },
     };
-  }
-
-  private async loadSettings(locals: LocalRecipient[], sender: string): Promise<Map<string, MailboxSettings>> {
-    const byTenant = new Map<string, Set<string>>();
-    for (const r of locals) {
-      const ids = byTenant.get(r.tenant.id) ?? new Set<string>();
-      for (const m of r.mailboxes) ids.add(m.mailboxId);
-      byTenant.set(r.tenant.id, ids);
-    }
-    const merged = new Map<string, MailboxSettings>();
-    for (const [tenantId, ids] of byTenant) {
-      if (ids.size === 0) continue;
-      for (const [id, s] of await this.deps.settings.load(tenantId, [...ids], sender)) merged.set(id, s);
-    }
-    return merged;
   }
 
   /** After the commit: a failure here loses nothing, the worker's sweeper finds queued rows. */

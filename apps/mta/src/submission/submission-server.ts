@@ -4,14 +4,15 @@ import type { Logger } from 'pino';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { PrismaClient } from '@mailroom/db';
-import { DeliverySettingsRepository } from '../inbound/delivery-settings.repository';
-import { srsKey } from '../inbound/inbound-mx';
-import { createGuardedServer } from '../inbound/inbound-server';
-import { Spool } from '../inbound/message-spool';
+import { DataReceiver } from '../core/data-receiver';
+import { DeliverySettingsRepository } from '../core/delivery-settings.repository';
+import { createGuardedServer } from '../core/guarded-server';
+import { MAX_HEADER_BYTES, Spool } from '../core/message-spool';
+import { RecipientRepository } from '../core/recipient.repository';
+import { RecipientResolver } from '../core/recipient-resolver';
+import { SessionLimits, type SMTPConnection } from '../core/session-limits';
+import { srsKey } from '../core/srs-key';
 import { MessageStore } from '../inbound/message-store';
-import { RecipientRepository } from '../inbound/recipient.repository';
-import { RecipientResolver } from '../inbound/recipient-resolver';
-import { SessionLimits, type SMTPConnection } from '../inbound/session-limits';
 import { LoginThrottle } from './login-throttle';
 import { MailboxAuthenticator } from './mailbox-authenticator';
 import { RedisCounters } from './redis-counters';
@@ -52,8 +53,6 @@ export interface SubmissionDeps {
   tuning?: Partial<SubmissionTuning>;
 }
 
-const MAX_HEADER_BYTES = 256 * 1024;
-
 /**
  * smtp-server answers AUTH before STARTTLS with a text of its own; ours carries the enhanced code
  * clients show (RFC 3207 §4, the 538 of RFC 4954 §6's "encryption required").
@@ -81,8 +80,6 @@ export function createSubmissionServers(
     sessionTimeoutMs: config.SMTP_SESSION_TIMEOUT_MS,
   });
   const hooks = new SubmissionHooks(buildServices(config, deps, tuning, limits), {
-    maxMessageBytes: config.MAX_MESSAGE_BYTES,
-    maxHeaderBytes: MAX_HEADER_BYTES,
     maxRecipientsPerMessage: tuning.maxRecipientsPerMessage,
   });
   const options: SMTPServerOptions = {
@@ -147,7 +144,11 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
     repo,
     resolver: new RecipientResolver(new RecipientRepository(deps.prisma), bounceDomain),
     pipeline,
-    spool: new Spool(path.resolve(config.DATA_DIR, 'spool')),
-    logger: deps.logger,
+    data: new DataReceiver(
+      new Spool(path.resolve(config.DATA_DIR, 'spool')),
+      { maxMessageBytes: config.MAX_MESSAGE_BYTES, maxHeaderBytes: MAX_HEADER_BYTES },
+      deps.logger,
+      'submitted message',
+    ),
   };
 }

@@ -8,7 +8,7 @@ import {
   type MessageStore,
   type StoreRequest,
 } from '../inbound/message-store';
-import { isSmtpReply } from '../inbound/smtp-reply';
+import { isSmtpReply } from '../core/smtp-reply';
 import type { SubmissionUser } from './mailbox-authenticator';
 import { submissionReplies } from './submission-replies';
 

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@mailroom/db';
-import { tenantUsage } from './tenant-usage';
+// tenant-usage.ts stays in inbound/ until libs/mailstore replaces it.
+import { tenantUsage } from '../inbound/tenant-usage';
 
 export interface DomainRow {
   tenantId: string;

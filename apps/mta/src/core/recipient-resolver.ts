@@ -1,20 +1,11 @@
 import { isBounceLocalPart, parseMailAddress, parseVerpLocalPart, type MailAddress } from '@mailroom/mail';
+import type { MailboxTarget, PlanRecipient } from '@mailroom/rules';
 import type { DomainRow, MailboxRow, NamedDomainRow, RecipientRepository, TenantRow } from './recipient.repository';
 import { replies, type SmtpReply } from './smtp-reply';
 
-/** A mailbox a recipient reaches, with what quota checks need. */
-export interface MailboxTarget {
-  tenantId: string;
-  mailboxId: string;
-  /** The mailbox's own address (local part @ the domain it lives in). */
-  address: string;
-  domainName: string;
-  quotaBytes: bigint;
-  usedBytes: bigint;
-  spamJunkThreshold: number | null;
-}
+export type { MailboxTarget } from '@mailroom/rules';
 
-export interface LocalRecipient {
+export interface LocalRecipient extends PlanRecipient {
   kind: 'local';
   /** The RCPT TO address as given. */
   address: string;

@@ -47,13 +47,3 @@ export const replies = {
   storeFailed: () => smtpReply(451, '4.3.0', 'Temporary local problem, message not stored, please try again later'),
   quotaRace: () => smtpReply(452, '4.2.2', 'Mailbox full, please try again later'),
 } as const;
-
-export type Done = (err?: Error | null, message?: string) => void;
-
-/** Runs an async hook and reports to smtp-server's callback: the one bridge between the two styles. */
-export function bridge(work: () => Promise<string | void>, done: Done): void {
-  work().then(
-    (message) => done(null, message ?? undefined),
-    (err: unknown) => done(toSmtpReply(err)),
-  );
-}

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { Spool, SpooledMessage } from './message-spool';
+import { isSmtpReply } from './smtp-reply';
+
+/** What both edges know about the client when DATA ends (for Received and the stored row). */
+export interface ClientInfo {
+  sender: string;
+  remoteIp: string;
+  helo: string | null;
+  clientHostname: string | null;
+  protocol: string;
+  tls: { name: string; version?: string } | null;
+}
+
+export function clientInfo(session: SMTPServerSession): ClientInfo {
+  const from = session.envelope.mailFrom;
+  return {
+    sender: from ? from.address : '',
+    remoteIp: session.remoteAddress,
+    helo: session.hostNameAppearsAs || null,
+    clientHostname: session.clientHostname || null,
+    protocol: session.transmissionType,
+    tls: session.tlsOptions ? { name: session.tlsOptions.name, version: session.tlsOptions.version } : null,
+  };
+}
+
+/** The SIZE the client declared on MAIL FROM (RFC 1870), for the early quota check. */
+export function declaredSize(session: SMTPServerSession): number | null {
+  const from = session.envelope.mailFrom;
+  return from && from.args && typeof from.args.SIZE === 'string' ? Number(from.args.SIZE) : null;
+}
+
+export interface DataLimits {
+  maxMessageBytes: number;
+  maxHeaderBytes: number;
+}
+
+/**
+ * DATA on both edges: the message streams to a spool file, `handle` decides the reply, and the
+ * file is removed whatever happened. A failure that is not one of our replies is logged once
+ * here (it becomes 451 at the bridge).
+ */
+export class DataReceiver {
+  constructor(
+    private readonly spool: Spool,
+    private readonly limits: DataLimits,
+    private readonly logger: Logger,
+    private readonly what: string,
+  ) {}
+
+  async receive(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    handle: (message: SpooledMessage) => Promise<string>,
+  ): Promise<string> {
+    const message = await this.spool.receive(stream, this.limits.maxMessageBytes, this.limits.maxHeaderBytes);
+    try {
+      return await handle(message);
+    } catch (err) {
+      if (!isSmtpReply(err)) this.logger.error({ err, sessionId: session.id }, `${this.what} not stored`);
+      throw err;
+    } finally {
+      await this.spool.remove(message.path);
+    }
+  }
+}
