@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { MailDsn } from '@mailroom/smtp';
+import { envelopeDsn } from './dsn-params';
 import type { Spool, SpooledMessage } from './message-spool';
 import { isSmtpReply } from './smtp-reply';
 
@@ -11,6 +13,8 @@ export interface ClientInfo {
   clientHostname: string | null;
   protocol: string;
   tls: { name: string; version?: string } | null;
+  /** RET and ENVID of MAIL FROM (RFC 3461). */
+  dsn: MailDsn;
 }
 
 export function clientInfo(session: SMTPServerSession): ClientInfo {
@@ -22,6 +26,7 @@ export function clientInfo(session: SMTPServerSession): ClientInfo {
     clientHostname: session.clientHostname || null,
     protocol: session.transmissionType,
     tls: session.tlsOptions ? { name: session.tlsOptions.name, version: session.tlsOptions.version } : null,
+    dsn: envelopeDsn(session),
   };
 }
 

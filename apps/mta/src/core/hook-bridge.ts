@@ -5,7 +5,7 @@ export type Done = (err?: Error | null, message?: string) => void;
 
 /** Runs an async hook and reports to smtp-server's callback: the one bridge between the two styles. */
 export function bridge(work: () => Promise<string | void>, done: Done): void {
-  work().then(
+  settle(work).then(
     (message) => done(null, message ?? undefined),
     (err: unknown) => done(toSmtpReply(err)),
   );
@@ -31,8 +31,17 @@ export function bridgeAuth<T>(
   work: () => Promise<T>,
   done: (err: Error | null | undefined, response?: T) => void,
 ): void {
-  work().then(
+  settle(work).then(
     (response) => done(null, response),
     (err: unknown) => done(toSmtpReply(err)),
   );
+}
+
+/** A hook that throws before its first await still becomes a reply, not a library crash. */
+function settle<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }

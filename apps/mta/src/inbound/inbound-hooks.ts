@@ -1,5 +1,6 @@
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { clientInfo, declaredSize, type DataReceiver } from '../core/data-receiver';
+import { mailDsn, rcptDsn } from '../core/dsn-params';
 import { bridge, bridgeData } from '../core/hook-bridge';
 import type { Recipient, RecipientResolver } from '../core/recipient-resolver';
 import type { SessionLimits } from '../core/session-limits';
@@ -40,8 +41,15 @@ export class InboundHooks {
     this.services.limits.release(session);
   }
 
+  /** Only the DSN parameters are checked: any sender may write to a hosted address. */
+  async onMailFrom(address: SMTPServerAddress): Promise<void> {
+    mailDsn(address);
+  }
+
   async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
-    const recipient = await this.services.resolver.resolve(address.address, declaredSize(session));
+    const dsn = rcptDsn(address);
+    const resolved = await this.services.resolver.resolve(address.address, declaredSize(session));
+    const recipient = resolved.kind === 'bounce' ? resolved : { ...resolved, dsn };
     const from = session.envelope.mailFrom;
     const sender = from ? from.address : '';
     if (recipient.kind === 'local' && this.services.greylist) {
@@ -68,7 +76,7 @@ export class InboundHooks {
     return {
       onConnect: (session, done) => bridge(() => this.onConnect(session), done),
       onClose: (session) => this.onClose(session),
-      onMailFrom: (_address, _session, done) => done(),
+      onMailFrom: (address, _session, done) => bridge(() => this.onMailFrom(address), done),
       onRcptTo: (address, session, done) => bridge(() => this.onRcptTo(address, session), done),
       onData: (stream, session, done) => bridgeData(stream, () => this.onData(stream, session), done),
     };

@@ -8,10 +8,12 @@ import { DeliverySettingsRepository } from '../core/delivery-settings.repository
 import { createGuardedServer } from '../core/guarded-server';
 import { MAX_HEADER_BYTES, Spool } from '../core/message-spool';
 import { RecipientRepository } from '../core/recipient.repository';
+import { resolverOptions } from '../core/platform-addresses';
 import { RecipientResolver } from '../core/recipient-resolver';
-import { SessionLimits } from '../core/session-limits';
+import { HARD_COMMAND_LENGTH, SessionLimits } from '../core/session-limits';
 import { srsKey } from '../core/srs-key';
 import { AuthChecker } from './auth-check';
+import { BounceRelayRepository } from './bounce-relay.repository';
 import { createInboundDns, DnsblChecker, type InboundDns } from './dns-lookups';
 import { DsnHandler } from './dsn-handler';
 import { Greylist } from './greylist';
@@ -29,9 +31,6 @@ export interface InboundDeps {
   onQueued?: (deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>;
 }
 
-// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF. smtp-server's default
-// of 16 KB exists for AUTH blobs, which port 25 does not offer.
-const MAX_COMMAND_LENGTH = 510;
 // RFC 5321 §6.3 leaves the number to us; Postfix and Exim refuse at 50/100, the issue asks for 30.
 const MAX_HOPS = 30;
 const AUTH_TIMEOUT_MS = 30_000;
@@ -63,6 +62,7 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       settings: new DeliverySettingsRepository(deps.prisma),
       store: new MessageStore(deps.prisma),
       dsn: new DsnHandler(deps.prisma, deps.logger),
+      relay: new BounceRelayRepository(deps.prisma),
       logger: deps.logger,
       onQueued: deps.onQueued,
     },
@@ -70,7 +70,7 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
   const spool = new Spool(path.resolve(config.DATA_DIR, 'spool'));
   const hooks = new InboundHooks({
     limits,
-    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), bounceDomain),
+    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), resolverOptions(config)),
     pipeline,
     data: new DataReceiver(
       spool,
@@ -93,11 +93,13 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       authOptional: true,
       disabledCommands: ['AUTH'],
       hideENHANCEDSTATUSCODES: false,
+      // RFC 3461: smtp-server hides DSN unless told; we store RET, ENVID, NOTIFY and ORCPT.
+      hideDSN: false,
       size: config.MAX_MESSAGE_BYTES,
       rejectOversized: true,
       maxClients: config.SMTP_MAX_CONNECTIONS,
       maxRecipients: config.SMTP_MAX_RECIPIENTS,
-      maxCommandLength: MAX_COMMAND_LENGTH,
+      maxCommandLength: HARD_COMMAND_LENGTH,
       socketTimeout: config.SMTP_IDLE_TIMEOUT_MS,
       ...hooks.options(),
     },

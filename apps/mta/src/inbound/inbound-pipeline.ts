@@ -7,11 +7,12 @@ import type { ClientInfo } from '../core/data-receiver';
 import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import type { SpooledMessage } from '../core/message-spool';
 import { loadRecipientSettings } from '../core/recipient-settings';
-import type { LocalRecipient, Recipient } from '../core/recipient-resolver';
+import type { LocalRecipient, Recipient, SrsRecipient } from '../core/recipient-resolver';
 import { replies, smtpReply } from '../core/smtp-reply';
 import { headerSummary, readWithPrefix, refuseMalformed } from '../core/stored-message';
 import { composeReplies } from '../core/vacation-reply';
 import type { AuthChecker, AuthVerdict } from './auth-check';
+import type { BounceRelayRepository } from './bounce-relay.repository';
 import type { DsnHandler } from './dsn-handler';
 import type { MessageStore } from './message-store';
 import { renameForgedAuthResults } from './forged-headers';
@@ -36,6 +37,7 @@ export interface PipelineDeps {
   settings: DeliverySettingsRepository;
   store: MessageStore;
   dsn: DsnHandler;
+  relay: BounceRelayRepository;
   logger: Logger;
   onQueued?: ((deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>) | undefined;
 }
@@ -60,8 +62,10 @@ export class InboundPipeline {
 
     const bounces = recipients.filter((r) => r.kind === 'bounce');
     if (bounces.length > 0) await this.deps.dsn.handle(bounces, message.path);
+    const srs = recipients.filter((r): r is SrsRecipient => r.kind === 'srs');
+    if (srs.length > 0) await this.relaySrs(queueId, message, envelope, headerText, srs);
     const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
-    if (locals.length === 0) return `2.0.0 Ok: report processed as ${queueId}`;
+    if (locals.length === 0) return `2.0.0 Ok: ${srs.length > 0 ? 'queued' : 'report processed'} as ${queueId}`;
 
     const auth = await this.deps.auth.check({
       path: message.path,
@@ -109,18 +113,59 @@ export class InboundPipeline {
       },
       tenants: plan.tenants,
       vacationReplies: await composeReplies(plan.tenants, summary),
+      dsn: envelope.dsn,
     });
     this.deps.logger.info(
       { queueId, messages: result.messageIds.length, outbound: result.outboundIds.length, size: bytes.length },
       'inbound message committed',
     );
-    if (result.deliveries.length > 0 && this.deps.onQueued) {
-      // After commit: a failure to queue loses nothing, the worker's sweep finds the rows.
-      await Promise.resolve(this.deps.onQueued(result.deliveries)).catch((err: unknown) =>
-        this.deps.logger.warn({ err, queueId }, 'could not queue forwards; the sweep will'),
-      );
-    }
+    await this.notifyQueued(queueId, result.deliveries);
     return `2.0.0 Ok: queued as ${queueId}`;
+  }
+
+  /**
+   * Bounces to our SRS addresses go back to the original senders, with our Received on top. They
+   * commit before the local copies, as DSNs to VERP addresses do: a failure after this makes the
+   * client send again, and the original sender may get the bounce twice, never none.
+   */
+  private async relaySrs(
+    queueId: string,
+    message: SpooledMessage,
+    envelope: EnvelopeInfo,
+    headerText: string,
+    srs: SrsRecipient[],
+  ): Promise<void> {
+    const received = receivedHeader({
+      hostname: this.options.hostname,
+      queueId,
+      helo: envelope.helo,
+      clientHostname: envelope.clientHostname,
+      remoteIp: envelope.remoteIp,
+      protocol: envelope.protocol,
+      tls: envelope.tls,
+      recipient: srs.length === 1 ? srs[0]!.original : null,
+      sender: envelope.sender,
+      now: new Date(),
+    });
+    const bytes = await readWithPrefix(message.path, Buffer.from(received, 'utf8'), message.size);
+    const header = headerSummary(messageSummaryFromHeaders(headerText, message.size));
+    const bounces = srs.map((r) => ({
+      tenantId: r.tenantId,
+      fromDomain: r.fromDomain,
+      to: r.original,
+      dsn: r.dsn ?? null,
+    }));
+    const deliveries = await this.deps.relay.queue(bytes, header, envelope.dsn, bounces);
+    this.deps.logger.info({ queueId, deliveries: deliveries.length }, 'bounce to an SRS address relayed');
+    await this.notifyQueued(queueId, deliveries);
+  }
+
+  private async notifyQueued(queueId: string, deliveries: Array<{ tenantId: string; deliveryId: string }>) {
+    if (deliveries.length === 0 || !this.deps.onQueued) return;
+    // After commit: a failure to queue loses nothing, the worker's sweep finds the rows.
+    await Promise.resolve(this.deps.onQueued(deliveries)).catch((err: unknown) =>
+      this.deps.logger.warn({ err, queueId }, 'could not queue forwards; the sweep will'),
+    );
   }
 
   private traceHeaders(

@@ -28,6 +28,8 @@ export interface StoreRequest {
   authResults: Prisma.InputJsonValue;
   tenants: TenantPlan[];
   vacationReplies: Map<VacationPlan, Buffer>;
+  /** RET and ENVID of MAIL FROM, relayed with forwards (RFC 3461 §6.2). */
+  dsn?: { ret: string | null; envid: string | null } | null;
 }
 
 export interface StoreResult {
@@ -84,8 +86,15 @@ export class MessageStore {
         size: req.bytes.length,
         header: req.header,
         sourceMessageId: forward.mailboxId ? (stored.get(forward.mailboxId) ?? null) : null,
+        dsnRet: req.dsn?.ret ?? null,
+        dsnEnvid: req.dsn?.envid ?? null,
       };
-      const queued = await queueOutbound(tx, tenantId, outbound, forward.recipients);
+      const recipients = forward.recipients.map((address) => ({
+        address,
+        dsnNotify: forward.dsn?.notify ?? [],
+        dsnOrcpt: forward.dsn?.orcpt ?? null,
+      }));
+      const queued = await queueOutbound(tx, tenantId, outbound, recipients);
       out.outboundIds.push(queued.id);
       out.deliveries.push(...queued.deliveryIds.map((deliveryId) => ({ tenantId, deliveryId })));
     }
@@ -220,6 +229,16 @@ export interface OutboundRow {
   size: number;
   header: HeaderSummary;
   sourceMessageId: string | null;
+  /** RFC 3461 RET (FULL or HDRS) and ENVID (decoded) of the MAIL FROM this message came with. */
+  dsnRet?: string | null;
+  dsnEnvid?: string | null;
+}
+
+/** A recipient with its RFC 3461 NOTIFY tokens (upper case; empty: not given) and ORCPT. */
+export interface OutboundRecipient {
+  address: string;
+  dsnNotify?: string[];
+  dsnOrcpt?: string | null;
 }
 
 /** An outbox row and one queued delivery per recipient; the worker's sweeper sends them. */
@@ -227,7 +246,7 @@ export async function queueOutbound(
   tx: Tx,
   tenantId: string,
   row: OutboundRow,
-  recipients: string[],
+  recipients: Array<string | OutboundRecipient>,
 ): Promise<{ id: string; deliveryIds: string[] }> {
   const outbound = await tx.outboundMessage.create({
     data: {
@@ -241,19 +260,26 @@ export async function queueOutbound(
       blobSha256: row.sha256,
       size: row.size,
       sourceMessageId: row.sourceMessageId,
+      dsnRet: row.dsnRet ?? null,
+      dsnEnvid: row.dsnEnvid ?? null,
     },
     select: { id: true },
   });
   const expiresAt = new Date(Date.now() + DELIVERY_LIFETIME_MS);
   const deliveries = await tx.delivery.createManyAndReturn({
-    data: recipients.map((recipient) => ({
-      tenantId,
-      outboundMessageId: outbound.id,
-      recipient,
-      recipientDomain: recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase(),
-      status: 'queued' as const,
-      expiresAt,
-    })),
+    data: recipients.map((given) => {
+      const rcpt = typeof given === 'string' ? { address: given } : given;
+      return {
+        tenantId,
+        outboundMessageId: outbound.id,
+        recipient: rcpt.address,
+        recipientDomain: rcpt.address.slice(rcpt.address.lastIndexOf('@') + 1).toLowerCase(),
+        status: 'queued' as const,
+        expiresAt,
+        dsnNotify: rcpt.dsnNotify ?? [],
+        dsnOrcpt: rcpt.dsnOrcpt ?? null,
+      };
+    }),
     select: { id: true },
   });
   await tx.deliveryEvent.createMany({

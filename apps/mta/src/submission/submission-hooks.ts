@@ -6,7 +6,9 @@ import type {
   SMTPServerSession,
 } from 'smtp-server';
 import { parseMailAddress } from '@mailroom/mail';
+import type { RcptDsn } from '@mailroom/smtp';
 import { clientInfo, declaredSize, type DataReceiver } from '../core/data-receiver';
+import { mailDsn, rcptDsn } from '../core/dsn-params';
 import { bridge, bridgeAuth, bridgeData } from '../core/hook-bridge';
 import type { RecipientResolver } from '../core/recipient-resolver';
 import type { SessionLimits } from '../core/session-limits';
@@ -68,6 +70,7 @@ export class SubmissionHooks {
     const user = this.user(session);
     if (address.address === '') throw submissionReplies.nullSender(user.login);
     if (!parseMailAddress(address.address, { smtputf8: true }).ok) throw submissionReplies.badSender(address.address);
+    mailDsn(address);
     if (!(await this.services.senders.owns(user, address.address))) {
       throw submissionReplies.senderNotOwned(address.address, user.login);
     }
@@ -79,6 +82,7 @@ export class SubmissionHooks {
     const user = this.user(session);
     const parsed = parseMailAddress(address.address, { smtputf8: true });
     if (!parsed.ok) throw replies.badRecipient(address.address);
+    const dsn = rcptDsn(address);
     const list = this.recipients.get(session.envelope) ?? [];
     const key = parsed.value.address.toLowerCase();
     if (list.some((r) => r.address.toLowerCase() === key)) return;
@@ -88,15 +92,20 @@ export class SubmissionHooks {
     if (await this.services.repo.isSuppressed(user.tenantId, parsed.value.address)) {
       throw submissionReplies.suppressed(address.address);
     }
-    list.push(await this.classify(parsed.value.address, parsed.value.domain, session));
+    list.push(await this.classify(parsed.value.address, parsed.value.domain, dsn, session));
     this.recipients.set(session.envelope, list);
   }
 
   /** Hosted recipients are resolved as the MX resolves them (unknown users refused now). */
-  private async classify(address: string, domain: string, session: SMTPServerSession): Promise<SubmissionRecipient> {
-    if (!(await this.services.resolver.hosts(domain))) return { kind: 'external', address };
+  private async classify(
+    address: string,
+    domain: string,
+    dsn: RcptDsn,
+    session: SMTPServerSession,
+  ): Promise<SubmissionRecipient> {
+    if (!(await this.services.resolver.hosts(domain))) return { kind: 'external', address, dsn };
     const recipient = await this.services.resolver.resolve(address, declaredSize(session));
-    return recipient.kind === 'local' ? recipient : { kind: 'external', address };
+    return recipient.kind === 'local' ? { ...recipient, dsn } : { kind: 'external', address, dsn };
   }
 
   async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {

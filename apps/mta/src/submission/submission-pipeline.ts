@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { srsForward } from '@mailroom/mail';
 import { messageSummaryFromHeaders, planDelivery, type MessageSummary } from '@mailroom/rules';
-import { receivedHeader, returnPathHeader, rfc5322Date } from '@mailroom/smtp';
+import { receivedHeader, returnPathHeader, rfc5322Date, type RcptDsn } from '@mailroom/smtp';
 import type { ClientInfo } from '../core/data-receiver';
 import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import type { SpooledMessage } from '../core/message-spool';
@@ -18,7 +18,7 @@ import type { SenderPolicy } from './sender-policy';
 import { submissionReplies } from './submission-replies';
 import type { SubmissionStore } from './submission-store';
 
-export type SubmissionRecipient = { kind: 'external'; address: string } | LocalRecipient;
+export type SubmissionRecipient = { kind: 'external'; address: string; dsn: RcptDsn } | LocalRecipient;
 
 /** What the session knows when DATA ends. */
 export interface SubmissionEnvelope extends ClientInfo {
@@ -66,7 +66,9 @@ export class SubmissionPipeline {
     const added = this.addedHeaders(queueId, envelope, recipients, original, fromAddress);
     const summary = messageSummaryFromHeaders(added + message.header.toString('utf8'), message.size);
     const bytes = await readWithPrefix(message.path, Buffer.from(added, 'utf8'), message.size);
-    const external = recipients.filter((r) => r.kind === 'external').map((r) => r.address);
+    const external = recipients
+      .filter((r) => r.kind === 'external')
+      .map((r) => ({ address: r.address, dsnNotify: r.dsn.notify, dsnOrcpt: r.dsn.orcpt }));
     const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
     const result = await this.deps.store.store({
       user: envelope.user,
@@ -77,6 +79,7 @@ export class SubmissionPipeline {
       remoteIp: envelope.remoteIp,
       helo: envelope.helo,
       external,
+      dsn: envelope.dsn,
       allRecipients: recipients.map((r) => r.address),
       local: locals.length > 0 ? await this.planLocal(locals, envelope, summary, bytes, external.length) : null,
     });
@@ -172,6 +175,7 @@ export class SubmissionPipeline {
         authResults: { submission: { login: envelope.user.login } },
         tenants: plan.tenants,
         vacationReplies: await composeReplies(plan.tenants, summary),
+        dsn: envelope.dsn,
       },
     };
   }

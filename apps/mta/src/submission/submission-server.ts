@@ -9,8 +9,9 @@ import { DeliverySettingsRepository } from '../core/delivery-settings.repository
 import { createGuardedServer } from '../core/guarded-server';
 import { MAX_HEADER_BYTES, Spool } from '../core/message-spool';
 import { RecipientRepository } from '../core/recipient.repository';
+import { resolverOptions } from '../core/platform-addresses';
 import { RecipientResolver } from '../core/recipient-resolver';
-import { SessionLimits, type SMTPConnection } from '../core/session-limits';
+import { HARD_COMMAND_LENGTH, SessionLimits, type SMTPConnection } from '../core/session-limits';
 import { srsKey } from '../core/srs-key';
 import { MessageStore } from '../inbound/message-store';
 import { LoginThrottle } from './login-throttle';
@@ -24,10 +25,8 @@ import { SubmissionRepository } from './submission.repository';
 import { submissionReplies } from './submission-replies';
 import { SubmissionStore } from './submission-store';
 
-/** Limits that have no setting in libs/config yet (see the issue's note); tests lower them. */
+/** Limits that have no setting in libs/config; tests lower them. */
 export interface SubmissionTuning {
-  mailboxMessagesPerHour: number;
-  tenantMessagesPerHour: number;
   maxRecipientsPerMessage: number;
   /** Failed AUTHs answered at once before each further one waits `authDelayStepMs` more. */
   authSlowDownAfter: number;
@@ -36,8 +35,6 @@ export interface SubmissionTuning {
 }
 
 export const DEFAULT_SUBMISSION_TUNING: SubmissionTuning = {
-  mailboxMessagesPerHour: 200,
-  tenantMessagesPerHour: 2_000,
   maxRecipientsPerMessage: 100,
   authSlowDownAfter: 3,
   authDelayStepMs: 1_000,
@@ -92,10 +89,13 @@ export function createSubmissionServers(
     authMethods: ['PLAIN', 'LOGIN'],
     authRequiredMessage: submissionReplies.authRequired,
     hideENHANCEDSTATUSCODES: false,
+    // RFC 3461: smtp-server hides DSN unless told; we store RET, ENVID, NOTIFY and ORCPT.
+    hideDSN: false,
     size: config.MAX_MESSAGE_BYTES,
     rejectOversized: true,
     maxClients: config.SMTP_MAX_CONNECTIONS,
     socketTimeout: config.SMTP_IDLE_TIMEOUT_MS,
+    maxCommandLength: HARD_COMMAND_LENGTH,
     ...hooks.options(),
   };
   return {
@@ -109,7 +109,10 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
   const counters = new RedisCounters(deps.redis, config.QUEUE_PREFIX, deps.logger);
   const repo = new SubmissionRepository(deps.prisma);
   const senders = new SenderPolicy(repo);
-  const rate = new SendRate(counters, tuning);
+  const rate = new SendRate(counters, {
+    mailboxMessagesPerHour: config.SUBMISSION_MAILBOX_MESSAGES_PER_HOUR,
+    tenantMessagesPerHour: config.SUBMISSION_TENANT_MESSAGES_PER_HOUR,
+  });
   const throttle = new LoginThrottle(counters, {
     maxFailures: config.LOGIN_MAX_FAILURES,
     maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
@@ -142,7 +145,7 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
     senders,
     rate,
     repo,
-    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), bounceDomain),
+    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), resolverOptions(config)),
     pipeline,
     data: new DataReceiver(
       new Spool(path.resolve(config.DATA_DIR, 'spool')),

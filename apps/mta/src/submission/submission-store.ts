@@ -6,6 +6,7 @@ import {
   queueOutbound,
   type HeaderSummary,
   type MessageStore,
+  type OutboundRecipient,
   type StoreRequest,
 } from '../inbound/message-store';
 import { isSmtpReply } from '../core/smtp-reply';
@@ -22,8 +23,10 @@ export interface SubmissionStoreRequest {
   header: HeaderSummary;
   remoteIp: string;
   helo: string | null;
-  /** Recipients in domains we do not host: one queued delivery each. */
-  external: string[];
+  /** Recipients in domains we do not host: one queued delivery each, with NOTIFY and ORCPT. */
+  external: OutboundRecipient[];
+  /** RET and ENVID of MAIL FROM (RFC 3461). */
+  dsn: { ret: string | null; envid: string | null };
   /** Every recipient, for the Sent copy's envelope. */
   allRecipients: string[];
   /** Hosted recipients, planned as the inbound MX plans them; stored with `localBytes`. */
@@ -77,6 +80,8 @@ export class SubmissionStore {
               size: req.bytes.length,
               header: req.header,
               sourceMessageId: null,
+              dsnRet: req.dsn.ret,
+              dsnEnvid: req.dsn.envid,
             },
             req.external,
           );
