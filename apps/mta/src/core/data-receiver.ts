@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { MailDsn } from '@mailroom/smtp';
+import { receivedHeader, type MailDsn } from '@mailroom/smtp';
 import { envelopeDsn } from './dsn-params';
 import type { Spool, SpooledMessage } from './message-spool';
 import { isSmtpReply } from './smtp-reply';
@@ -28,6 +28,28 @@ export function clientInfo(session: SMTPServerSession): ClientInfo {
     tls: session.tlsOptions ? { name: session.tlsOptions.name, version: session.tlsOptions.version } : null,
     dsn: envelopeDsn(session),
   };
+}
+
+/** Our Received field for this hop (RFC 5321 §4.4); `recipients` named only when there is one. */
+export function receivedFor(
+  client: ClientInfo,
+  hostname: string,
+  queueId: string,
+  recipients: readonly string[],
+  now = new Date(),
+): string {
+  return receivedHeader({
+    hostname,
+    queueId,
+    helo: client.helo,
+    clientHostname: client.clientHostname,
+    remoteIp: client.remoteIp,
+    protocol: client.protocol,
+    tls: client.tls,
+    recipient: recipients.length === 1 ? recipients[0]! : null,
+    sender: client.sender,
+    now,
+  });
 }
 
 /** The SIZE the client declared on MAIL FROM (RFC 1870), for the early quota check. */

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { srsForward } from '@mailroom/mail';
 import { messageSummaryFromHeaders, planDelivery, scoreMessage, spamHeaders, type SpamScore } from '@mailroom/rules';
-import { countReceived, receivedHeader, returnPathHeader } from '@mailroom/smtp';
-import type { ClientInfo } from '../core/data-receiver';
+import { countReceived, returnPathHeader } from '@mailroom/smtp';
+import { receivedFor, type ClientInfo } from '../core/data-receiver';
 import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import type { SpooledMessage } from '../core/message-spool';
 import { loadRecipientSettings } from '../core/recipient-settings';
@@ -135,18 +135,12 @@ export class InboundPipeline {
     headerText: string,
     srs: SrsRecipient[],
   ): Promise<void> {
-    const received = receivedHeader({
-      hostname: this.options.hostname,
+    const received = receivedFor(
+      envelope,
+      this.options.hostname,
       queueId,
-      helo: envelope.helo,
-      clientHostname: envelope.clientHostname,
-      remoteIp: envelope.remoteIp,
-      protocol: envelope.protocol,
-      tls: envelope.tls,
-      recipient: srs.length === 1 ? srs[0]!.original : null,
-      sender: envelope.sender,
-      now: new Date(),
-    });
+      srs.map((r) => r.original),
+    );
     const bytes = await readWithPrefix(message.path, Buffer.from(received, 'utf8'), message.size);
     const header = headerSummary(messageSummaryFromHeaders(headerText, message.size));
     const bounces = srs.map((r) => ({
@@ -176,18 +170,12 @@ export class InboundPipeline {
     spam: SpamScore,
   ): Buffer {
     const junkThreshold = recipients[0]?.tenant.spamJunkThreshold ?? this.options.junkThreshold;
-    const received = receivedHeader({
-      hostname: this.options.hostname,
+    const received = receivedFor(
+      envelope,
+      this.options.hostname,
       queueId,
-      helo: envelope.helo,
-      clientHostname: envelope.clientHostname,
-      remoteIp: envelope.remoteIp,
-      protocol: envelope.protocol,
-      tls: envelope.tls,
-      recipient: recipients.length === 1 ? recipients[0]!.address : null,
-      sender: envelope.sender,
-      now: new Date(),
-    });
+      recipients.map((r) => r.address),
+    );
     const text =
       returnPathHeader(envelope.sender) +
       auth.headers +

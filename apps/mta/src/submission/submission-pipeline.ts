@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { srsForward } from '@mailroom/mail';
 import { messageSummaryFromHeaders, planDelivery, type MessageSummary } from '@mailroom/rules';
-import { receivedHeader, returnPathHeader, rfc5322Date, type RcptDsn } from '@mailroom/smtp';
-import type { ClientInfo } from '../core/data-receiver';
+import { returnPathHeader, rfc5322Date, type RcptDsn } from '@mailroom/smtp';
+import { receivedFor, type ClientInfo } from '../core/data-receiver';
 import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import type { SpooledMessage } from '../core/message-spool';
 import { loadRecipientSettings } from '../core/recipient-settings';
@@ -116,18 +116,13 @@ export class SubmissionPipeline {
     fromAddress: string,
   ): string {
     const now = new Date();
-    let text = receivedHeader({
-      hostname: this.options.hostname,
+    let text = receivedFor(
+      envelope,
+      this.options.hostname,
       queueId,
-      helo: envelope.helo,
-      clientHostname: envelope.clientHostname,
-      remoteIp: envelope.remoteIp,
-      protocol: envelope.protocol,
-      tls: envelope.tls,
-      recipient: recipients.length === 1 ? recipients[0]!.address : null,
-      sender: envelope.sender,
+      recipients.map((r) => r.address),
       now,
-    });
+    );
     if (!summary.headers.get('date')) text += `Date: ${rfc5322Date(now)}\r\n`;
     if (!summary.headers.get('message-id')) {
       const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
