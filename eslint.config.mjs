@@ -79,22 +79,7 @@ export default tseslint.config(
   },
   {
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
-    ignores: [
-      '**/*.repository.ts',
-      '**/*.spec.ts',
-      'libs/db/**',
-      'libs/mailstore/**',
-      // #13: being moved to repositories/the mail store on other branches
-      'apps/mta/src/inbound/dsn-handler.ts',
-      'apps/mta/src/inbound/greylist.ts',
-      'apps/mta/src/inbound/inbound-mx.ts',
-      'apps/mta/src/inbound/message-store.ts',
-      'apps/mta/src/inbound/tenant-usage.ts',
-      'apps/mta/src/main.ts',
-      'apps/mta/src/mta.ts',
-      'apps/mta/src/submission/submission-server.ts',
-      'apps/mta/src/submission/submission-store.ts',
-    ],
+    ignores: ['**/*.repository.ts', '**/*.spec.ts', 'libs/db/**', 'libs/mailstore/**'],
     rules: {
       'no-restricted-syntax': ['error', envRule, ...dataLayerRules],
       'no-restricted-imports': ['error', dataLayerImports],

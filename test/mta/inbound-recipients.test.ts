@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { srsReverse } from '@mailroom/mail';
-import { srsKey } from '../../apps/mta/src/inbound/inbound-mx';
+import { srsForward, srsReverse } from '@mailroom/mail';
+import { srsKey } from '../../apps/mta/src/core/srs-key';
 import { basicMessage, createHarness, type Harness, type RunningInbound } from './support/harness';
 import { RawSmtp, transaction } from './support/smtp-client';
 
@@ -38,6 +38,7 @@ describe('inbound MX: recipients', () => {
         '8BITMIME',
         'SMTPUTF8',
         'ENHANCEDSTATUSCODES',
+        'DSN',
         'STARTTLS',
         `SIZE ${mx.config.MAX_MESSAGE_BYTES}`,
       ]),
@@ -235,6 +236,153 @@ describe('inbound MX: recipients', () => {
     });
     expect(outbound.deliveries[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now() + 4 * 86_400_000);
     expect(await h.prisma.message.count({ where: { mailboxId: t.mailboxes[0]!.id } })).toBe(1);
+  });
+
+  it('relays DSN parameters with a forward: RET and ENVID on the message, NOTIFY and ORCPT per delivery', async () => {
+    const t = await h.seed.hosted('dsnfwd.test', []);
+    await h.seed.alias(t.tenant.id, t.domain.id, 'team', ['kim@remote.example']);
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    expect((await client.command('MAIL FROM:<orig@sender.test> RET=FULL ENVID=QQ+2B314')).code).toBe(250);
+    expect(
+      (await client.command('RCPT TO:<team@dsnfwd.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;team@dsnfwd.test')).code,
+    ).toBe(250);
+    expect((await client.command('DATA')).code).toBe(354);
+    expect((await client.command(`${basicMessage('orig@sender.test', 'team@dsnfwd.test', 'dsn fwd')}.`)).code).toBe(
+      250,
+    );
+    client.close();
+    const outbound = await h.prisma.outboundMessage.findFirstOrThrow({
+      where: { tenantId: t.tenant.id },
+      include: { deliveries: true },
+    });
+    expect(outbound).toMatchObject({ kind: 'forward', dsnRet: 'FULL', dsnEnvid: 'QQ+314' });
+    expect(outbound.deliveries.map((d) => [d.recipient, d.dsnNotify, d.dsnOrcpt])).toEqual([
+      ['kim@remote.example', ['FAILURE', 'DELAY'], 'rfc822;team@dsnfwd.test'],
+    ]);
+  });
+
+  it('refuses malformed DSN parameters on port 25 with 501 5.5.4', async () => {
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    expect((await client.command('MAIL FROM:<s@sender.test> ENVID=a+20b')).text).toMatch(
+      /^501 5\.5\.4 ENVID must be at most 100 printable ASCII characters/,
+    );
+    expect((await client.command('MAIL FROM:<s@sender.test>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<alice@acme.test> ORCPT=utf-8;alice@acme.test')).text).toMatch(
+      /^501 5\.5\.4 ORCPT must be rfc822;<address>/,
+    );
+    client.close();
+  });
+
+  it('accepts RCPT TO:<postmaster> without a domain and delivers it to POSTMASTER_ADDRESS (RFC 5321 §4.5.1)', async () => {
+    // The default: postmaster@ the MX host name's parent domain, here mailroom.test, hosted with
+    // its postmaster@ system alias pointing at the operator's mailbox.
+    const platform = await h.seed.hosted('mailroom.test', ['ops']);
+    await h.seed.alias(platform.tenant.id, platform.domain.id, 'postmaster', ['ops@mailroom.test']);
+    const client = await RawSmtp.connect(mx.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      'someone@sender.test',
+      ['Postmaster'],
+      basicMessage('someone@sender.test', 'postmaster', 'to the postmaster'),
+    );
+    client.close();
+    expect(replies.map((r) => r.code)).toEqual([250, 250, 354, 250]);
+    const stored = await h.prisma.message.findFirstOrThrow({ where: { subject: 'to the postmaster' } });
+    expect(stored.mailboxId).toBe(platform.mailboxes[0]!.id);
+    expect(stored.envelopeTo).toBe('postmaster@mailroom.test');
+  });
+
+  it('delivers RCPT TO:<postmaster> to a configured POSTMASTER_ADDRESS', async () => {
+    const other = await h.start({ POSTMASTER_ADDRESS: 'bob@acme.test' });
+    const client = await RawSmtp.connect(other.port);
+    await client.command('EHLO client.test');
+    const replies = await transaction(
+      client,
+      'someone@sender.test',
+      ['postmaster'],
+      basicMessage('someone@sender.test', 'postmaster', 'configured postmaster'),
+    );
+    client.close();
+    expect(replies.at(-1)!.code).toBe(250);
+    const stored = await h.prisma.message.findFirstOrThrow({ where: { subject: 'configured postmaster' } });
+    expect(stored.mailboxId).toBe(acme.mailboxes[1]!.id);
+  });
+
+  describe('bounces to SRS0 addresses', () => {
+    const key = () => srsKey(mx.config.MASTER_KEY);
+    let forward: { tenantId: string; id: string; envelopeFrom: string };
+
+    beforeAll(async () => {
+      const t = await h.seed.hosted('srs.test', []);
+      await h.seed.alias(t.tenant.id, t.domain.id, 'list', ['member@remote.example']);
+      const client = await RawSmtp.connect(mx.port);
+      await client.command('EHLO client.test');
+      const replies = await transaction(
+        client,
+        'Author@Origin.example',
+        ['list@srs.test'],
+        basicMessage('Author@Origin.example', 'list@srs.test', 'srs original'),
+      );
+      client.close();
+      expect(replies.at(-1)!.code).toBe(250);
+      forward = await h.prisma.outboundMessage.findFirstOrThrow({ where: { tenantId: t.tenant.id, kind: 'forward' } });
+    });
+
+    async function bounce(to: string, subject: string) {
+      const client = await RawSmtp.connect(mx.port);
+      await client.command('EHLO remote.example');
+      const replies = await transaction(client, '', [to], basicMessage('MAILER-DAEMON@remote.example', to, subject));
+      client.close();
+      return replies;
+    }
+
+    it('relays a bounce with a valid SRS0 address to the original sender, with the null sender', async () => {
+      const replies = await bounce(forward.envelopeFrom, 'srs bounce');
+      expect(replies.map((r) => r.code)).toEqual([250, 250, 354, 250]);
+      const relayed = await h.prisma.outboundMessage.findFirstOrThrow({
+        where: { tenantId: forward.tenantId, subject: 'srs bounce' },
+        include: { deliveries: true },
+      });
+      expect(relayed).toMatchObject({ kind: 'forward', envelopeFrom: '', fromDomain: 'srs.test', mailboxId: null });
+      expect(relayed.deliveries.map((d) => [d.recipient, d.status])).toEqual([['Author@Origin.example', 'queued']]);
+      expect(await h.prisma.message.count({ where: { subject: 'srs bounce' } })).toBe(0);
+    });
+
+    it.each([
+      ['a forged hash', (a: string) => a.replace(/^SRS0=(.)/, (_m, c: string) => `SRS0=${c === 'A' ? 'B' : 'A'}`)],
+      [
+        'an expired day stamp (30 days old)',
+        () => srsForward('Author@Origin.example', 'mx.mailroom.test', key(), new Date(Date.now() - 30 * 86_400_000)),
+      ],
+    ])('refuses an SRS0 address with %s with 550 5.1.1, even when a forward used it', async (_name, make) => {
+      const address = make(forward.envelopeFrom);
+      expect(address).not.toBe(forward.envelopeFrom);
+      // The row exists: only the hash or the stamp refuses it.
+      await h.prisma.outboundMessage.update({
+        where: { tenantId_id: { tenantId: forward.tenantId, id: forward.id } },
+        data: { envelopeFrom: address },
+      });
+      try {
+        expect((await rcpt(address, 'MAIL FROM:<>')).text).toBe(
+          `550 5.1.1 <${address}>: Recipient address rejected: User unknown`,
+        );
+      } finally {
+        await h.prisma.outboundMessage.update({
+          where: { tenantId_id: { tenantId: forward.tenantId, id: forward.id } },
+          data: { envelopeFrom: forward.envelopeFrom },
+        });
+      }
+    });
+
+    it('refuses a valid SRS0 address no forward of ours was sent from (never an open relay)', async () => {
+      const address = srsForward('victim@elsewhere.example', 'mx.mailroom.test', key());
+      expect((await rcpt(address, 'MAIL FROM:<>')).text).toBe(
+        `550 5.1.1 <${address}>: Recipient address rejected: User unknown`,
+      );
+    });
   });
 
   it('accepts MAIL FROM:<> (a DSN) and stores it without replying to anyone', async () => {

@@ -82,15 +82,34 @@ describe('inbound MX: session and limits', () => {
     await client.closed;
   });
 
-  it('cuts a command line over 512 octets but takes one just under', async () => {
-    const ok = await RawSmtp.connect(mx.port);
-    await ok.command('EHLO client.test');
-    expect(
-      (await ok.command(`MAIL FROM:<${'a'.repeat(60)}@${'b'.repeat(60)}.test> ENVID=${'x'.repeat(300)}`)).code,
-    ).toBe(250);
-    ok.close();
+  it('refuses a command line over 512 octets with 500 5.5.2 and the session goes on', async () => {
     const client = await RawSmtp.connect(mx.port);
-    client.write(`NOOP ${'x'.repeat(600)}\r\n`);
+    await client.command('EHLO client.test');
+    // 510 octets plus CRLF: the longest line RFC 5321 §4.5.3.1.4 allows.
+    expect((await client.command(`NOOP ${'x'.repeat(505)}`)).code).toBe(250);
+    expect((await client.command(`NOOP ${'x'.repeat(506)}`)).text).toBe('500 5.5.2 Line too long');
+    expect((await client.command('NOOP')).code).toBe(250);
+    // MAIL and RCPT get the room their extensions' parameters need (RFC 1870, RFC 3461 §4).
+    const label = 'b'.repeat(63);
+    const from = `${'a'.repeat(64)}@${label}.${label}.test`;
+    expect(
+      (await client.command(`MAIL FROM:<${from}> SIZE=1000 BODY=8BITMIME RET=HDRS ENVID=${'x'.repeat(100)}`)).text,
+    ).toMatch(/^250 /);
+    expect((await client.command(`RCPT TO:<alice@acme.test> NOTIFY=NEVER ${'X'.repeat(1000)}`)).text).toBe(
+      '500 5.5.2 Line too long',
+    );
+    expect((await client.command('RCPT TO:<alice@acme.test> NOTIFY=FAILURE ORCPT=rfc822;alice@acme.test')).code).toBe(
+      250,
+    );
+    expect((await client.command('DATA')).code).toBe(354);
+    expect((await client.command(basicMessage(from, 'alice@acme.test', 'after a long line') + '.')).code).toBe(250);
+    client.close();
+    expect(await count('after a long line')).toBe(1);
+  });
+
+  it("hangs up with 421 on a line past smtp-server's hard limit (16 KB), which its parser cannot recover from", async () => {
+    const client = await RawSmtp.connect(mx.port);
+    client.write(`NOOP ${'x'.repeat(17 * 1024)}\r\n`);
     const reply = await client.read();
     expect(reply.code).toBe(421);
     expect(reply.text).toMatch(/too long/i);

@@ -181,6 +181,60 @@ describe('submission: sending', () => {
     expect(await h.prisma.message.count({ where: { subject: 'smuggler' } })).toBe(0);
   });
 
+  it('stores DSN parameters (RFC 3461): RET and ENVID on the message, NOTIFY and ORCPT per delivery', async () => {
+    const client = await rawSession(mta.port, ALICE);
+    expect((await client.command('MAIL FROM:<alice@acme.test> RET=HDRS ENVID=abc+2Bdef')).code).toBe(250);
+    expect(
+      (await client.command('RCPT TO:<dsn1@example.net> NOTIFY=success,FAILURE ORCPT=rfc822;dsn1+2Btag@example.net'))
+        .code,
+    ).toBe(250);
+    expect((await client.command('RCPT TO:<dsn2@example.net>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<dsn3@example.net> NOTIFY=NEVER')).code).toBe(250);
+    expect((await client.command('DATA')).code).toBe(354);
+    const body = message({ From: 'alice@acme.test', To: 'dsn1@example.net', Subject: 'with dsn' });
+    expect((await client.command(`${body}.`)).code).toBe(250);
+    client.close();
+    const outbound = await h.prisma.outboundMessage.findFirstOrThrow({
+      where: { tenantId, subject: 'with dsn' },
+      include: { deliveries: { orderBy: { recipient: 'asc' } } },
+    });
+    expect(outbound).toMatchObject({ dsnRet: 'HDRS', dsnEnvid: 'abc+def' });
+    expect(outbound.deliveries.map((d) => [d.recipient, d.dsnNotify, d.dsnOrcpt])).toEqual([
+      ['dsn1@example.net', ['SUCCESS', 'FAILURE'], 'rfc822;dsn1+tag@example.net'],
+      ['dsn2@example.net', [], null],
+      ['dsn3@example.net', ['NEVER'], null],
+    ]);
+  });
+
+  it('stores no DSN parameters when the client gives none', async () => {
+    await transport(mta.securePort, ALICE.user, ALICE.pass).sendMail({
+      from: 'alice@acme.test',
+      to: 'plain@example.net',
+      subject: 'without dsn',
+      text: 'x',
+    });
+    const outbound = await h.prisma.outboundMessage.findFirstOrThrow({
+      where: { tenantId, subject: 'without dsn' },
+      include: { deliveries: true },
+    });
+    expect(outbound).toMatchObject({ dsnRet: null, dsnEnvid: null });
+    expect(outbound.deliveries.map((d) => [d.dsnNotify, d.dsnOrcpt])).toEqual([[[], null]]);
+  });
+
+  it.each([
+    ['MAIL FROM:<alice@acme.test> RET=ALL', /^501 5\.5\.4 .*RET/],
+    [`MAIL FROM:<alice@acme.test> ENVID=${'x'.repeat(101)}`, /^501 5\.5\.4 ENVID must be at most 100 printable ASCII/],
+    ['RCPT TO:<x@example.net> NOTIFY=SOMETIMES', /^501 5\.5\.4 .*NOTIFY/],
+    ['RCPT TO:<x@example.net> NOTIFY=NEVER,DELAY', /^501 5\.5\.4 .*NOTIFY=?.*NEVER/],
+    ['RCPT TO:<x@example.net> ORCPT=x400;c=us', /^501 5\.5\.4 ORCPT must be rfc822;<address>/],
+    ['RCPT TO:<x@example.net> ORCPT=rfc822;nobody', /^501 5\.5\.4 ORCPT must be rfc822; followed by an email address/],
+  ])('refuses bad DSN parameters with 501 5.5.4: %s', async (command, expected) => {
+    const client = await rawSession(mta.port, ALICE);
+    if (command.startsWith('RCPT')) expect((await client.command('MAIL FROM:<alice@acme.test>')).code).toBe(250);
+    expect((await client.command(command)).text).toMatch(expected);
+    client.close();
+  });
+
   it('refuses a suppressed recipient with a sentence', async () => {
     const client = await rawSession(mta.port, ALICE);
     await client.command('MAIL FROM:<alice@acme.test>');
@@ -243,7 +297,7 @@ describe('submission: sending', () => {
   });
 
   it('refuses messages over the hourly limit with 451 4.7.1', async () => {
-    const limited = await h.start({}, { mailboxMessagesPerHour: 2 });
+    const limited = await h.start({ SUBMISSION_MAILBOX_MESSAGES_PER_HOUR: '2' });
     const send = (n: number) =>
       transport(limited.securePort, ALICE.user, ALICE.pass).sendMail({
         from: 'alice@acme.test',
@@ -259,7 +313,7 @@ describe('submission: sending', () => {
   });
 
   it("refuses messages over the tenant's hourly limit with 451 4.7.1, whichever mailbox sends", async () => {
-    const limited = await h.start({}, { tenantMessagesPerHour: 1 });
+    const limited = await h.start({ SUBMISSION_TENANT_MESSAGES_PER_HOUR: '1' });
     const mail = { from: '', to: 'x@example.net', subject: 'tenant hourly', text: 'x' };
     await transport(limited.securePort, ALICE.user, ALICE.pass).sendMail({ ...mail, from: ALICE.user });
     const sut = await sendError(

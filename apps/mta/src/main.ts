@@ -1,5 +1,5 @@
 import { loadConfigOrExit, loadTls } from '@mailroom/config';
-import { createPrismaClient, pingDatabase } from '@mailroom/db';
+import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
 import { createRedis, JobName, JobProducer, pingRedis } from '@mailroom/queue';
@@ -8,7 +8,7 @@ import { startMta } from './mta';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('mta');
   const logger = createLogger('mta', config);
-  const prisma = createPrismaClient({
+  const prisma = openDatabase({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'mailroom-mta',
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     await producer.close();
     queueRedis.disconnect();
     redis.disconnect();
-    await prisma.$disconnect();
+    await closeDatabase(prisma);
   });
 }
 

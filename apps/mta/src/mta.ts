@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { SMTPServer } from 'smtp-server';
 import type { Logger } from 'pino';
 import type { Config, TlsPair } from '@mailroom/config';
-import type { PrismaClient } from '@mailroom/db';
+import type { Db } from '@mailroom/db';
 import { createRedis } from '@mailroom/queue';
 import { createInboundServer, type InboundDeps } from './inbound/inbound-mx';
 import { createSubmissionServers, type SubmissionDeps } from './submission/submission-server';
@@ -76,7 +76,7 @@ export async function startListeners(listeners: MtaListeners, config: Config): P
 }
 
 export interface MtaDeps {
-  prisma: PrismaClient;
+  prisma: Db;
   logger: Logger;
   tls: TlsPair;
   dns?: InboundDeps['dns'];

@@ -180,6 +180,15 @@ export const configSchema = z.object({
   SPAM_REJECT_THRESHOLD: z.coerce.number().default(15),
   /** Envelope domain for SRS-rewritten forwards and VERP bounce addresses; default MX_HOSTNAME. */
   BOUNCE_DOMAIN: hostname.optional(),
+  /**
+   * Where `RCPT TO:<postmaster>` (no domain, RFC 5321 §4.5.1) is delivered: a hosted address.
+   * Default postmaster@ the parent domain of MX_HOSTNAME (Postfix's $mydomain).
+   */
+  POSTMASTER_ADDRESS: z.email().optional(),
+
+  // Submission (587/465) sending limits, in fixed one-hour windows
+  SUBMISSION_MAILBOX_MESSAGES_PER_HOUR: z.coerce.number().int().min(1).default(200),
+  SUBMISSION_TENANT_MESSAGES_PER_HOUR: z.coerce.number().int().min(1).default(2_000),
 
   // Outbound delivery
   DELIVERY_RETRY_SCHEDULE: z

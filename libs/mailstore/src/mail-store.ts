@@ -21,6 +21,11 @@ import { claimPendingParses, recordParseResult, type ParseResult } from './parse
 import { tenantUsage as sharedUsage, type TenantUsage } from './tenant-usage';
 import type {
   AppendRequest,
+  EnvelopeDsn,
+  HeaderSummary,
+  OutboundRecipient,
+  RecipientDsn,
+  RelayGroup,
   CopyRequest,
   DeliverRequest,
   DeliverResult,
@@ -170,6 +175,35 @@ export class MailStore {
     });
   }
 
+  /**
+   * Bounces to SRS addresses, queued to the original senders of the forwards they answer: one
+   * outbound 'forward' message per group, with the null sender (a bounce is never answered by
+   * another bounce, RFC 5321 section 4.5.5), all in one transaction.
+   */
+  relayBounces(bytes: Buffer, header: HeaderSummary, dsn: EnvelopeDsn | null, groups: RelayGroup[]) {
+    const sha256 = sha256Of(bytes);
+    return this.transaction(async (tx) => {
+      const out: DeliverResult = { messageIds: [], outboundIds: [], deliveries: [] };
+      for (const group of groups) {
+        await storeBlob(tx, { tenantId: group.tenantId, sha256, bytes });
+        const row = {
+          kind: 'forward' as const,
+          mailboxId: null,
+          envelopeFrom: '',
+          fromDomain: group.fromDomain,
+          sha256,
+          size: bytes.length,
+          header,
+          sourceMessageId: null,
+          dsn,
+        };
+        const queued = await queueOutbound(tx, group.tenantId, row, group.recipients, this.forwardLifetimeMs);
+        this.collect(out, group.tenantId, queued);
+      }
+      return out.deliveries;
+    });
+  }
+
   /** STORE: flags of messages in a folder by uid; each changed message gets a new modseq. */
   setFlags(tenantId: string, folderId: string, uids: number[], op: 'set' | 'add' | 'remove', flags: string[]) {
     return this.transaction((tx) => updateFlags(tx, tenantId, folderId, uids, op, flags));
@@ -251,7 +285,8 @@ export class MailStore {
         sourceMessageId: forward.mailboxId ? (stored.get(forward.mailboxId) ?? null) : null,
         dsn: req.dsn ?? null,
       };
-      this.collect(out, tenantId, await queueOutbound(tx, tenantId, row, forward.recipients, this.forwardLifetimeMs));
+      const recipients = forward.recipients.map((r) => withDsn(r, forward.dsn));
+      this.collect(out, tenantId, await queueOutbound(tx, tenantId, row, recipients, this.forwardLifetimeMs));
     }
     for (const vacation of plan.vacations) {
       const queued = await this.queueVacation(tx, tenantId, vacation, req, stored.get(vacation.mailboxId));
@@ -314,4 +349,10 @@ function copyInput(req: DeliverRequest, sha256: string, copy: CopyRequest): Mess
     authResults: req.authResults,
     filterTrace: copy.filterTrace ?? null,
   };
+}
+
+/** A forward's recipient with the DSN request of the recipient that reached the forward. */
+function withDsn(r: OutboundRecipient, dsn: RecipientDsn | null | undefined): OutboundRecipient {
+  if (typeof r !== 'string' || !dsn) return r;
+  return { address: r, notify: dsn.notify, orcpt: dsn.orcpt };
 }

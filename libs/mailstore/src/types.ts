@@ -39,13 +39,23 @@ export type OutboundRecipient = string | ({ address: string } & RecipientDsn);
 
 /** RFC 3461 parameters of MAIL FROM: what a DSN returns (FULL or HDRS) and the envelope id. */
 export interface EnvelopeDsn {
-  ret: 'FULL' | 'HDRS' | null;
+  ret: string | null;
   envid: string | null;
 }
 
 export interface ForwardRequest {
   mailboxId: string | null;
   /** Our domain the forward leaves from (its DKIM key signs it). */
+  fromDomain: string;
+  recipients: OutboundRecipient[];
+  /** The NOTIFY and ORCPT the recipient that reached this forward came with. */
+  dsn?: RecipientDsn | null;
+}
+
+/** Bounces to SRS addresses of one tenant's forwards, relayed to the original senders. */
+export interface RelayGroup {
+  tenantId: string;
+  /** The hosted domain the forward left from: the relayed bounce is signed with its key. */
   fromDomain: string;
   recipients: OutboundRecipient[];
 }

@@ -1,4 +1,5 @@
 export * from './address-list';
+export * from './delivery-plan';
 export * from './filter-engine';
 export { globMatch, MAX_REGEX_LENGTH, regexPatternProblem } from './filter-match';
 export type { NumberOperator, TextOperator } from './filter-match';
@@ -8,3 +9,4 @@ export * from './ip-access';
 export * from './message-summary';
 export { decodeEncodedWords } from './rfc2047';
 export * from './vacation';
+export * from './spam-score';

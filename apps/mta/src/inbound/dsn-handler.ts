@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import type { PrismaClient } from '@mailroom/db';
+import { inTransaction, type Db } from '@mailroom/db';
 import { BounceRepository } from '@mailroom/delivery';
-import { parseDsnReport, type DsnReport } from './dsn-report';
-import type { BounceRecipient } from './recipient-resolver';
+import { parseDsnReport, type DsnReport } from '@mailroom/smtp';
+import type { BounceRecipient } from '../core/recipient-resolver';
 
 // The delivery-status part comes right after the human-readable text; the returned original
 // message follows it and is of no interest here.
@@ -18,7 +18,7 @@ const DSN_READ_BYTES = 256 * 1024;
  */
 export class DsnHandler {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: Db,
     private readonly logger: Logger,
   ) {}
 
@@ -36,7 +36,7 @@ export class DsnHandler {
   private async apply(recipient: BounceRecipient, report: DsnReport): Promise<void> {
     const { tenantId, deliveryId } = recipient;
     const response = (report.diagnostic ?? `${report.status} (${report.action ?? 'no action'})`).slice(0, 2000);
-    await this.prisma.$transaction(async (tx) => {
+    await inTransaction(this.db, async (tx) => {
       const bounces = new BounceRepository(tx);
       if (report.statusClass === 5) {
         // A cancelled delivery stays cancelled; one already bounced is not recorded again.

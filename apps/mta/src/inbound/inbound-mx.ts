@@ -1,24 +1,28 @@
 import { MailStore } from '@mailroom/mailstore';
-import { hkdfSync } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SMTPServer } from 'smtp-server';
 import type { Config, TlsPair } from '@mailroom/config';
-import type { PrismaClient } from '@mailroom/db';
+import type { Db } from '@mailroom/db';
+import { DataReceiver } from '../core/data-receiver';
+import { DeliverySettingsRepository } from '../core/delivery-settings.repository';
+import { createGuardedServer } from '../core/guarded-server';
+import { MAX_HEADER_BYTES, Spool } from '../core/message-spool';
+import { RecipientRepository } from '../core/recipient.repository';
+import { resolverOptions } from '../core/platform-addresses';
+import { RecipientResolver } from '../core/recipient-resolver';
+import { HARD_COMMAND_LENGTH, SessionLimits } from '../core/session-limits';
+import { srsKey } from '../core/srs-key';
 import { AuthChecker } from './auth-check';
-import { DeliverySettingsRepository } from './delivery-settings.repository';
 import { createInboundDns, DnsblChecker, type InboundDns } from './dns-lookups';
 import { DsnHandler } from './dsn-handler';
+import { GreylistRepository } from './greylist.repository';
 import { Greylist } from './greylist';
-import { createGuardedServer, InboundHooks } from './inbound-server';
+import { InboundHooks } from './inbound-hooks';
 import { InboundPipeline } from './inbound-pipeline';
-import { Spool } from './message-spool';
-import { RecipientRepository } from './recipient.repository';
-import { RecipientResolver } from './recipient-resolver';
-import { SessionLimits } from './session-limits';
 
 export interface InboundDeps {
-  prisma: PrismaClient;
+  prisma: Db;
   logger: Logger;
   tls: TlsPair;
   /** Defaults to a resolver asking DNS_SERVERS. */
@@ -27,19 +31,9 @@ export interface InboundDeps {
   onQueued?: (deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>;
 }
 
-// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF. smtp-server's default
-// of 16 KB exists for AUTH blobs, which port 25 does not offer.
-const MAX_COMMAND_LENGTH = 510;
-// The header block is read in the session (for hops, summary, filters); more than this is abuse.
-const MAX_HEADER_BYTES = 256 * 1024;
 // RFC 5321 §6.3 leaves the number to us; Postfix and Exim refuse at 50/100, the issue asks for 30.
 const MAX_HOPS = 30;
 const AUTH_TIMEOUT_MS = 30_000;
-
-/** The SRS secret: derived from MASTER_KEY, so it survives restarts and is the same on every replica. */
-export function srsKey(masterKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'mailroom srs v1', 32));
-}
 
 /** The inbound MX (SMTP_PORT): builds the services and the smtp-server that calls them. */
 export function createInboundServer(config: Config, deps: InboundDeps): SMTPServer {
@@ -75,18 +69,22 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       onQueued: deps.onQueued,
     },
   );
-  const hooks = new InboundHooks(
-    {
-      limits,
-      resolver: new RecipientResolver(new RecipientRepository(deps.prisma), bounceDomain),
-      pipeline,
-      spool: new Spool(path.resolve(config.DATA_DIR, 'spool')),
-      dnsbl: new DnsblChecker(config.DNSBL_ZONES, dns),
-      greylist: config.GREYLIST_ENABLED ? new Greylist(deps.prisma, config.GREYLIST_DELAY_SECONDS) : null,
-      logger: deps.logger,
-    },
-    { maxMessageBytes: config.MAX_MESSAGE_BYTES, maxHeaderBytes: MAX_HEADER_BYTES },
-  );
+  const spool = new Spool(path.resolve(config.DATA_DIR, 'spool'));
+  const hooks = new InboundHooks({
+    limits,
+    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), resolverOptions(config)),
+    pipeline,
+    data: new DataReceiver(
+      spool,
+      { maxMessageBytes: config.MAX_MESSAGE_BYTES, maxHeaderBytes: MAX_HEADER_BYTES },
+      deps.logger,
+      'inbound message',
+    ),
+    dnsbl: new DnsblChecker(config.DNSBL_ZONES, dns),
+    greylist: config.GREYLIST_ENABLED
+      ? new Greylist(new GreylistRepository(deps.prisma), config.GREYLIST_DELAY_SECONDS)
+      : null,
+  });
   return createGuardedServer(
     {
       name: hostname,
@@ -99,11 +97,13 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       authOptional: true,
       disabledCommands: ['AUTH'],
       hideENHANCEDSTATUSCODES: false,
+      // RFC 3461: smtp-server hides DSN unless told; we store RET, ENVID, NOTIFY and ORCPT.
+      hideDSN: false,
       size: config.MAX_MESSAGE_BYTES,
       rejectOversized: true,
       maxClients: config.SMTP_MAX_CONNECTIONS,
       maxRecipients: config.SMTP_MAX_RECIPIENTS,
-      maxCommandLength: MAX_COMMAND_LENGTH,
+      maxCommandLength: HARD_COMMAND_LENGTH,
       socketTimeout: config.SMTP_IDLE_TIMEOUT_MS,
       ...hooks.options(),
     },

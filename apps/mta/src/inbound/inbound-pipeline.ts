@@ -1,29 +1,23 @@
-import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { messageSummaryFromHeaders, type MessageSummary } from '@mailroom/rules';
 import { srsForward } from '@mailroom/mail';
-import type { HeaderSummary, MailStore } from '@mailroom/mailstore';
+import type { MailStore, RelayGroup } from '@mailroom/mailstore';
+import { messageSummaryFromHeaders, planDelivery, scoreMessage, spamHeaders, type SpamScore } from '@mailroom/rules';
+import { countReceived, returnPathHeader } from '@mailroom/smtp';
+import { receivedFor, type ClientInfo } from '../core/data-receiver';
+import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
+import type { SpooledMessage } from '../core/message-spool';
+import { loadRecipientSettings } from '../core/recipient-settings';
+import type { LocalRecipient, Recipient, SrsRecipient } from '../core/recipient-resolver';
+import { replies, smtpReply } from '../core/smtp-reply';
+import { headerSummary, readWithPrefix, refuseMalformed } from '../core/stored-message';
+import { composeReplies } from '../core/vacation-reply';
 import type { AuthChecker, AuthVerdict } from './auth-check';
-import { planDelivery, type TenantPlan, type VacationPlan } from './delivery-planner';
-import type { DeliverySettingsRepository, MailboxSettings } from './delivery-settings.repository';
 import type { DsnHandler } from './dsn-handler';
-import type { SpooledMessage } from './message-spool';
-import type { LocalRecipient, Recipient } from './recipient-resolver';
 import { renameForgedAuthResults } from './forged-headers';
-import { replies, smtpReply } from './smtp-reply';
-import { scoreMessage, spamHeaders, type SpamScore } from './spam-score';
-import { countReceived, receivedHeader, returnPathHeader } from './trace-headers';
-import { composeVacationReply } from './vacation-reply';
 
 /** What the session knows about the client and the envelope when DATA ends. */
-export interface EnvelopeInfo {
-  sender: string;
-  remoteIp: string;
-  helo: string | null;
-  clientHostname: string | null;
-  protocol: string;
-  tls: { name: string; version?: string } | null;
+export interface EnvelopeInfo extends ClientInfo {
   dnsbl: string[];
 }
 
@@ -59,17 +53,17 @@ export class InboundPipeline {
 
   async deliver(message: SpooledMessage, envelope: EnvelopeInfo, recipients: Recipient[]): Promise<string> {
     const queueId = randomBytes(8).toString('hex');
-    if (message.sizeExceeded) throw smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size');
-    if (message.bareLineEnding) throw replies.bareLineEnding();
-    if (!message.headerComplete && message.size > this.options.maxHeaderBytes) throw replies.headerTooLong();
+    refuseMalformed(message, this.options.maxHeaderBytes);
     const headerText = message.header.toString('utf8');
     const hops = countReceived(headerText);
     if (hops > this.options.maxHops) throw replies.loop(hops);
 
     const bounces = recipients.filter((r) => r.kind === 'bounce');
     if (bounces.length > 0) await this.deps.dsn.handle(bounces, message.path);
+    const srs = recipients.filter((r): r is SrsRecipient => r.kind === 'srs');
+    if (srs.length > 0) await this.relaySrs(queueId, message, envelope, headerText, srs);
     const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
-    if (locals.length === 0) return `2.0.0 Ok: report processed as ${queueId}`;
+    if (locals.length === 0) return `2.0.0 Ok: ${srs.length > 0 ? 'queued' : 'report processed'} as ${queueId}`;
 
     const auth = await this.deps.auth.check({
       path: message.path,
@@ -81,7 +75,7 @@ export class InboundPipeline {
     const spam = scoreMessage({ auth, dmarcPolicy: auth.dmarcPolicy, dnsbl: envelope.dnsbl, summary, now: new Date() });
     const plan = planDelivery({
       recipients: locals,
-      settings: await this.loadSettings(locals, envelope.sender),
+      settings: await loadRecipientSettings(this.deps.settings, locals, envelope.sender),
       summary,
       envelopeFrom: envelope.sender,
       spamScore: spam.score,
@@ -117,31 +111,55 @@ export class InboundPipeline {
       },
       tenants: plan.tenants,
       vacationReplies: await composeReplies(plan.tenants, summary),
+      dsn: envelope.dsn,
     });
     this.deps.logger.info(
       { queueId, messages: result.messageIds.length, outbound: result.outboundIds.length, size: bytes.length },
       'inbound message committed',
     );
-    if (result.deliveries.length > 0 && this.deps.onQueued) {
-      // After commit: a failure to queue loses nothing, the worker's sweep finds the rows.
-      await Promise.resolve(this.deps.onQueued(result.deliveries)).catch((err: unknown) =>
-        this.deps.logger.warn({ err, queueId }, 'could not queue forwards; the sweep will'),
-      );
-    }
+    await this.notifyQueued(queueId, result.deliveries);
     return `2.0.0 Ok: queued as ${queueId}`;
   }
 
-  private async loadSettings(recipients: LocalRecipient[], sender: string): Promise<Map<string, MailboxSettings>> {
-    const byTenant = new Map<string, string[]>();
-    for (const r of recipients) {
-      byTenant.set(r.tenant.id, [...(byTenant.get(r.tenant.id) ?? []), ...r.mailboxes.map((m) => m.mailboxId)]);
+  /**
+   * Bounces to our SRS addresses go back to the original senders, with our Received on top. They
+   * commit before the local copies, as DSNs to VERP addresses do: a failure after this makes the
+   * client send again, and the original sender may get the bounce twice, never none.
+   */
+  private async relaySrs(
+    queueId: string,
+    message: SpooledMessage,
+    envelope: EnvelopeInfo,
+    headerText: string,
+    srs: SrsRecipient[],
+  ): Promise<void> {
+    const received = receivedFor(
+      envelope,
+      this.options.hostname,
+      queueId,
+      srs.map((r) => r.original),
+    );
+    const bytes = await readWithPrefix(message.path, Buffer.from(received, 'utf8'), message.size);
+    const header = headerSummary(messageSummaryFromHeaders(headerText, message.size));
+    // One outbound message per tenant and forwarding domain.
+    const groups = new Map<string, RelayGroup>();
+    for (const r of srs) {
+      const key = `${r.tenantId} ${r.fromDomain}`;
+      const group = groups.get(key) ?? { tenantId: r.tenantId, fromDomain: r.fromDomain, recipients: [] };
+      group.recipients.push(r.dsn ? { address: r.original, ...r.dsn } : r.original);
+      groups.set(key, group);
     }
-    const merged = new Map<string, MailboxSettings>();
-    for (const [tenantId, ids] of byTenant) {
-      if (ids.length === 0) continue;
-      for (const [id, s] of await this.deps.settings.load(tenantId, [...new Set(ids)], sender)) merged.set(id, s);
-    }
-    return merged;
+    const deliveries = await this.deps.store.relayBounces(bytes, header, envelope.dsn, [...groups.values()]);
+    this.deps.logger.info({ queueId, deliveries: deliveries.length }, 'bounce to an SRS address relayed');
+    await this.notifyQueued(queueId, deliveries);
+  }
+
+  private async notifyQueued(queueId: string, deliveries: Array<{ tenantId: string; deliveryId: string }>) {
+    if (deliveries.length === 0 || !this.deps.onQueued) return;
+    // After commit: a failure to queue loses nothing, the worker's sweep finds the rows.
+    await Promise.resolve(this.deps.onQueued(deliveries)).catch((err: unknown) =>
+      this.deps.logger.warn({ err, queueId }, 'could not queue forwards; the sweep will'),
+    );
   }
 
   private traceHeaders(
@@ -152,18 +170,12 @@ export class InboundPipeline {
     spam: SpamScore,
   ): Buffer {
     const junkThreshold = recipients[0]?.tenant.spamJunkThreshold ?? this.options.junkThreshold;
-    const received = receivedHeader({
-      hostname: this.options.hostname,
+    const received = receivedFor(
+      envelope,
+      this.options.hostname,
       queueId,
-      helo: envelope.helo,
-      clientHostname: envelope.clientHostname,
-      remoteIp: envelope.remoteIp,
-      protocol: envelope.protocol,
-      tls: envelope.tls,
-      recipient: recipients.length === 1 ? recipients[0]!.address : null,
-      sender: envelope.sender,
-      now: new Date(),
-    });
+      recipients.map((r) => r.address),
+    );
     const text =
       returnPathHeader(envelope.sender) +
       auth.headers +
@@ -171,52 +183,4 @@ export class InboundPipeline {
       received;
     return Buffer.from(text, 'utf8');
   }
-}
-
-/** The header fields stored on message rows. */
-export function headerSummary(summary: MessageSummary): HeaderSummary {
-  const date = summary.headers.get('date');
-  const sentAt = date ? new Date(date) : null;
-  const from = summary.from[0];
-  return {
-    messageId: summary.headers.get('message-id')?.trim().slice(0, 998) ?? null,
-    subject: summary.subject ? summary.subject.slice(0, 998) : null,
-    fromAddress: from?.address ?? null,
-    fromName: from?.name ?? null,
-    toAddresses: summary.to.map((a) => a.address).slice(0, 100),
-    sentAt: sentAt && !Number.isNaN(sentAt.getTime()) ? sentAt : null,
-  };
-}
-
-/** Vacation replies composed before the commit, so the transaction does no MIME work. */
-export async function composeReplies(
-  tenants: TenantPlan[],
-  summary: MessageSummary,
-): Promise<Map<VacationPlan, Buffer>> {
-  const out = new Map<VacationPlan, Buffer>();
-  for (const plan of tenants.flatMap((t) => t.vacations)) {
-    out.set(plan, await composeVacationReply(plan, summary.headers));
-  }
-  return out;
-}
-
-/**
- * The stored message in one buffer: our header fields, then the spooled bytes read straight into
- * place. This is the only time the whole message is in memory (the database insert needs it).
- */
-export async function readWithPrefix(file: string, prefix: Buffer, size: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(prefix.length + size);
-  prefix.copy(bytes, 0);
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    let offset = 0;
-    while (offset < size) {
-      const { bytesRead } = await handle.read(bytes, prefix.length + offset, size - offset, offset);
-      if (bytesRead === 0) throw new Error(`spool file ${file} is shorter than the message`);
-      offset += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
-  return bytes;
 }

@@ -1,4 +1,4 @@
-import type { SmtpReply } from '../inbound/smtp-reply';
+import type { SmtpReply } from '../core/smtp-reply';
 import type { Counters } from './redis-counters';
 import { submissionReplies } from './submission-replies';
 

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type {
   SMTPServerAddress,
   SMTPServerAuthentication,
@@ -7,10 +6,13 @@ import type {
   SMTPServerSession,
 } from 'smtp-server';
 import { parseMailAddress } from '@mailroom/mail';
-import type { Spool } from '../inbound/message-spool';
-import type { RecipientResolver } from '../inbound/recipient-resolver';
-import type { SessionLimits } from '../inbound/session-limits';
-import { bridge, replies, toSmtpReply, type SmtpReply } from '../inbound/smtp-reply';
+import type { RcptDsn } from '@mailroom/smtp';
+import { clientInfo, declaredSize, type DataReceiver } from '../core/data-receiver';
+import { mailDsn, rcptDsn } from '../core/dsn-params';
+import { bridge, bridgeAuth, bridgeData } from '../core/hook-bridge';
+import type { RecipientResolver } from '../core/recipient-resolver';
+import type { SessionLimits } from '../core/session-limits';
+import { replies, type SmtpReply } from '../core/smtp-reply';
 import type { MailboxAuthenticator, SubmissionUser } from './mailbox-authenticator';
 import type { SendRate } from './send-rate';
 import type { SenderPolicy } from './sender-policy';
@@ -26,13 +28,10 @@ export interface SubmissionServices {
   repo: SubmissionRepository;
   resolver: RecipientResolver;
   pipeline: SubmissionPipeline;
-  spool: Spool;
-  logger: Logger;
+  data: DataReceiver;
 }
 
 export interface SubmissionSizes {
-  maxMessageBytes: number;
-  maxHeaderBytes: number;
   maxRecipientsPerMessage: number;
 }
 
@@ -71,6 +70,7 @@ export class SubmissionHooks {
     const user = this.user(session);
     if (address.address === '') throw submissionReplies.nullSender(user.login);
     if (!parseMailAddress(address.address, { smtputf8: true }).ok) throw submissionReplies.badSender(address.address);
+    mailDsn(address);
     if (!(await this.services.senders.owns(user, address.address))) {
       throw submissionReplies.senderNotOwned(address.address, user.login);
     }
@@ -82,6 +82,7 @@ export class SubmissionHooks {
     const user = this.user(session);
     const parsed = parseMailAddress(address.address, { smtputf8: true });
     if (!parsed.ok) throw replies.badRecipient(address.address);
+    const dsn = rcptDsn(address);
     const list = this.recipients.get(session.envelope) ?? [];
     const key = parsed.value.address.toLowerCase();
     if (list.some((r) => r.address.toLowerCase() === key)) return;
@@ -91,45 +92,30 @@ export class SubmissionHooks {
     if (await this.services.repo.isSuppressed(user.tenantId, parsed.value.address)) {
       throw submissionReplies.suppressed(address.address);
     }
-    list.push(await this.classify(parsed.value.address, parsed.value.domain, session));
+    list.push(await this.classify(parsed.value.address, parsed.value.domain, dsn, session));
     this.recipients.set(session.envelope, list);
   }
 
   /** Hosted recipients are resolved as the MX resolves them (unknown users refused now). */
-  private async classify(address: string, domain: string, session: SMTPServerSession): Promise<SubmissionRecipient> {
-    if (!(await this.services.resolver.hosts(domain))) return { kind: 'external', address };
-    const from = session.envelope.mailFrom;
-    const declared = from && from.args && typeof from.args.SIZE === 'string' ? Number(from.args.SIZE) : null;
-    const recipient = await this.services.resolver.resolve(address, declared);
-    return recipient.kind === 'local' ? recipient : { kind: 'external', address };
+  private async classify(
+    address: string,
+    domain: string,
+    dsn: RcptDsn,
+    session: SMTPServerSession,
+  ): Promise<SubmissionRecipient> {
+    if (!(await this.services.resolver.hosts(domain))) return { kind: 'external', address, dsn };
+    const recipient = await this.services.resolver.resolve(address, declaredSize(session));
+    return recipient.kind === 'local' ? { ...recipient, dsn } : { kind: 'external', address, dsn };
   }
 
   async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-    const message = await this.services.spool.receive(stream, this.sizes.maxMessageBytes, this.sizes.maxHeaderBytes);
-    try {
-      const from = session.envelope.mailFrom;
-      const tls = session.tlsOptions ? { name: session.tlsOptions.name, version: session.tlsOptions.version } : null;
-      return await this.services.pipeline.submit(
+    return this.services.data.receive(stream, session, (message) =>
+      this.services.pipeline.submit(
         message,
-        {
-          user: this.user(session),
-          sender: from ? from.address : '',
-          remoteIp: session.remoteAddress,
-          helo: session.hostNameAppearsAs || null,
-          clientHostname: session.clientHostname || null,
-          protocol: session.transmissionType,
-          tls,
-        },
+        { ...clientInfo(session), user: this.user(session) },
         this.recipients.get(session.envelope) ?? [],
-      );
-    } catch (err) {
-      if (!(err instanceof Error && 'responseCode' in err)) {
-        this.services.logger.error({ err, sessionId: session.id }, 'submitted message not stored');
-      }
-      throw err;
-    } finally {
-      await this.services.spool.remove(message.path);
-    }
+      ),
+    );
   }
 
   private user(session: SMTPServerSession): SubmissionUser {
@@ -144,21 +130,10 @@ export class SubmissionHooks {
     return {
       onConnect: (session, done) => bridge(() => this.onConnect(session), done),
       onClose: (session) => this.services.limits.release(session),
-      onAuth: (auth, session, done) =>
-        this.onAuth(auth, session).then(
-          (response) => done(null, response),
-          (err: unknown) => done(toSmtpReply(err)),
-        ),
+      onAuth: (auth, session, done) => bridgeAuth(() => this.onAuth(auth, session), done),
       onMailFrom: (address, session, done) => bridge(() => this.onMailFrom(address, session), done),
       onRcptTo: (address, session, done) => bridge(() => this.onRcptTo(address, session), done),
-      onData: (stream, session, done) =>
-        bridge(async () => {
-          try {
-            return await this.onData(stream, session);
-          } finally {
-            stream.resume();
-          }
-        }, done),
+      onData: (stream, session, done) => bridgeData(stream, () => this.onData(stream, session), done),
     };
   }
 }

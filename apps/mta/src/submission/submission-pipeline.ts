@@ -2,30 +2,26 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { srsForward } from '@mailroom/mail';
 import { QuotaExceeded, type DeliverRequest, type MailStore } from '@mailroom/mailstore';
-import { messageSummaryFromHeaders, type MessageSummary } from '@mailroom/rules';
-import { planDelivery } from '../inbound/delivery-planner';
-import type { DeliverySettingsRepository, MailboxSettings } from '../inbound/delivery-settings.repository';
-import { composeReplies, headerSummary, readWithPrefix } from '../inbound/inbound-pipeline';
-import type { SpooledMessage } from '../inbound/message-spool';
-import type { LocalRecipient } from '../inbound/recipient-resolver';
-import { replies, smtpReply } from '../inbound/smtp-reply';
-import { receivedHeader, returnPathHeader, rfc5322Date } from '../inbound/trace-headers';
+import { messageSummaryFromHeaders, planDelivery, type MessageSummary } from '@mailroom/rules';
+import { returnPathHeader, rfc5322Date, type RcptDsn } from '@mailroom/smtp';
+import { receivedFor, type ClientInfo } from '../core/data-receiver';
+import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
+import type { SpooledMessage } from '../core/message-spool';
+import { loadRecipientSettings } from '../core/recipient-settings';
+import type { LocalRecipient } from '../core/recipient-resolver';
+import { smtpReply } from '../core/smtp-reply';
+import { headerSummary, readWithPrefix, refuseMalformed } from '../core/stored-message';
+import { composeReplies } from '../core/vacation-reply';
 import type { SubmissionUser } from './mailbox-authenticator';
 import type { SendRate } from './send-rate';
 import type { SenderPolicy } from './sender-policy';
 import { submissionReplies } from './submission-replies';
 
-export type SubmissionRecipient = { kind: 'external'; address: string } | LocalRecipient;
+export type SubmissionRecipient = { kind: 'external'; address: string; dsn: RcptDsn } | LocalRecipient;
 
 /** What the session knows when DATA ends. */
-export interface SubmissionEnvelope {
+export interface SubmissionEnvelope extends ClientInfo {
   user: SubmissionUser;
-  sender: string;
-  remoteIp: string;
-  helo: string | null;
-  clientHostname: string | null;
-  protocol: string;
-  tls: { name: string; version?: string } | null;
 }
 
 export interface SubmissionPipelineOptions {
@@ -60,10 +56,7 @@ export class SubmissionPipeline {
 
   async submit(message: SpooledMessage, envelope: SubmissionEnvelope, recipients: SubmissionRecipient[]) {
     const queueId = randomBytes(8).toString('hex');
-    if (message.sizeExceeded) throw smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size');
-    // Nothing we relay may carry a line ending another server reads differently (SMTP smuggling).
-    if (message.bareLineEnding) throw replies.bareLineEnding();
-    if (!message.headerComplete && message.size > this.options.maxHeaderBytes) throw replies.headerTooLong();
+    refuseMalformed(message, this.options.maxHeaderBytes);
     const original = messageSummaryFromHeaders(message.header.toString('utf8'), message.size);
     const fromAddress = await this.checkFromHeader(original, envelope.user);
     const limited = await this.deps.rate.count(envelope.user.tenantId, envelope.user.mailboxId);
@@ -72,7 +65,9 @@ export class SubmissionPipeline {
     const added = this.addedHeaders(queueId, envelope, recipients, original, fromAddress);
     const summary = messageSummaryFromHeaders(added + message.header.toString('utf8'), message.size);
     const bytes = await readWithPrefix(message.path, Buffer.from(added, 'utf8'), message.size);
-    const external = recipients.filter((r) => r.kind === 'external').map((r) => r.address);
+    const external = recipients
+      .filter((r) => r.kind === 'external')
+      .map((r) => ({ address: r.address, notify: r.dsn.notify, orcpt: r.dsn.orcpt }));
     const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
     const { user } = envelope;
     const result = await this.commit({
@@ -85,8 +80,8 @@ export class SubmissionPipeline {
       header: headerSummary(summary),
       remoteIp: envelope.remoteIp,
       helo: envelope.helo,
-      dsn: null,
       external,
+      dsn: envelope.dsn,
       allRecipients: recipients.map((r) => r.address),
       local: locals.length > 0 ? await this.planLocal(locals, envelope, summary, bytes, external.length) : null,
     });
@@ -133,18 +128,13 @@ export class SubmissionPipeline {
     fromAddress: string,
   ): string {
     const now = new Date();
-    let text = receivedHeader({
-      hostname: this.options.hostname,
+    let text = receivedFor(
+      envelope,
+      this.options.hostname,
       queueId,
-      helo: envelope.helo,
-      clientHostname: envelope.clientHostname,
-      remoteIp: envelope.remoteIp,
-      protocol: envelope.protocol,
-      tls: envelope.tls,
-      recipient: recipients.length === 1 ? recipients[0]!.address : null,
-      sender: envelope.sender,
+      recipients.map((r) => r.address),
       now,
-    });
+    );
     if (!summary.headers.get('date')) text += `Date: ${rfc5322Date(now)}\r\n`;
     if (!summary.headers.get('message-id')) {
       const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
@@ -167,7 +157,7 @@ export class SubmissionPipeline {
   ): Promise<DeliverRequest | null> {
     const plan = planDelivery({
       recipients: locals,
-      settings: await this.loadSettings(locals, envelope.sender),
+      settings: await loadRecipientSettings(this.deps.settings, locals, envelope.sender),
       summary,
       envelopeFrom: envelope.sender,
       spamScore: 0,
@@ -191,22 +181,8 @@ export class SubmissionPipeline {
       authResults: { submission: { login: envelope.user.login } },
       tenants: plan.tenants,
       vacationReplies: await composeReplies(plan.tenants, summary),
+      dsn: envelope.dsn,
     };
-  }
-
-  private async loadSettings(locals: LocalRecipient[], sender: string): Promise<Map<string, MailboxSettings>> {
-    const byTenant = new Map<string, Set<string>>();
-    for (const r of locals) {
-      const ids = byTenant.get(r.tenant.id) ?? new Set<string>();
-      for (const m of r.mailboxes) ids.add(m.mailboxId);
-      byTenant.set(r.tenant.id, ids);
-    }
-    const merged = new Map<string, MailboxSettings>();
-    for (const [tenantId, ids] of byTenant) {
-      if (ids.size === 0) continue;
-      for (const [id, s] of await this.deps.settings.load(tenantId, [...ids], sender)) merged.set(id, s);
-    }
-    return merged;
   }
 
   /** After the commit: a failure here loses nothing, the worker's sweeper finds queued rows. */

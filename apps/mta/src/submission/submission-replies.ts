@@ -1,4 +1,4 @@
-import { smtpReply } from '../inbound/smtp-reply';
+import { smtpReply } from '../core/smtp-reply';
 
 /**
  * Every reply of the submission ports, worded as users know them from hosted providers. Wrong

@@ -4,14 +4,16 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { Config, TlsPair } from '@mailroom/config';
-import type { PrismaClient } from '@mailroom/db';
-import { DeliverySettingsRepository } from '../inbound/delivery-settings.repository';
-import { srsKey } from '../inbound/inbound-mx';
-import { createGuardedServer } from '../inbound/inbound-server';
-import { Spool } from '../inbound/message-spool';
-import { RecipientRepository } from '../inbound/recipient.repository';
-import { RecipientResolver } from '../inbound/recipient-resolver';
-import { SessionLimits, type SMTPConnection } from '../inbound/session-limits';
+import type { Db } from '@mailroom/db';
+import { DataReceiver } from '../core/data-receiver';
+import { DeliverySettingsRepository } from '../core/delivery-settings.repository';
+import { createGuardedServer } from '../core/guarded-server';
+import { MAX_HEADER_BYTES, Spool } from '../core/message-spool';
+import { RecipientRepository } from '../core/recipient.repository';
+import { resolverOptions } from '../core/platform-addresses';
+import { RecipientResolver } from '../core/recipient-resolver';
+import { HARD_COMMAND_LENGTH, SessionLimits, type SMTPConnection } from '../core/session-limits';
+import { srsKey } from '../core/srs-key';
 import { LoginThrottle } from './login-throttle';
 import { MailboxAuthenticator } from './mailbox-authenticator';
 import { RedisCounters } from './redis-counters';
@@ -22,10 +24,8 @@ import { SubmissionPipeline, type SubmissionPipelineDeps } from './submission-pi
 import { SubmissionRepository } from './submission.repository';
 import { submissionReplies } from './submission-replies';
 
-/** Limits that have no setting in libs/config yet (see the issue's note); tests lower them. */
+/** Limits that have no setting in libs/config; tests lower them. */
 export interface SubmissionTuning {
-  mailboxMessagesPerHour: number;
-  tenantMessagesPerHour: number;
   maxRecipientsPerMessage: number;
   /** Failed AUTHs answered at once before each further one waits `authDelayStepMs` more. */
   authSlowDownAfter: number;
@@ -34,8 +34,6 @@ export interface SubmissionTuning {
 }
 
 export const DEFAULT_SUBMISSION_TUNING: SubmissionTuning = {
-  mailboxMessagesPerHour: 200,
-  tenantMessagesPerHour: 2_000,
   maxRecipientsPerMessage: 100,
   authSlowDownAfter: 3,
   authDelayStepMs: 1_000,
@@ -43,15 +41,13 @@ export const DEFAULT_SUBMISSION_TUNING: SubmissionTuning = {
 };
 
 export interface SubmissionDeps {
-  prisma: PrismaClient;
+  prisma: Db;
   logger: Logger;
   tls: TlsPair;
   redis: Redis;
   onQueued: SubmissionPipelineDeps['onQueued'];
   tuning?: Partial<SubmissionTuning>;
 }
-
-const MAX_HEADER_BYTES = 256 * 1024;
 
 /**
  * smtp-server answers AUTH before STARTTLS with a text of its own; ours carries the enhanced code
@@ -80,8 +76,6 @@ export function createSubmissionServers(
     sessionTimeoutMs: config.SMTP_SESSION_TIMEOUT_MS,
   });
   const hooks = new SubmissionHooks(buildServices(config, deps, tuning, limits), {
-    maxMessageBytes: config.MAX_MESSAGE_BYTES,
-    maxHeaderBytes: MAX_HEADER_BYTES,
     maxRecipientsPerMessage: tuning.maxRecipientsPerMessage,
   });
   const options: SMTPServerOptions = {
@@ -94,10 +88,13 @@ export function createSubmissionServers(
     authMethods: ['PLAIN', 'LOGIN'],
     authRequiredMessage: submissionReplies.authRequired,
     hideENHANCEDSTATUSCODES: false,
+    // RFC 3461: smtp-server hides DSN unless told; we store RET, ENVID, NOTIFY and ORCPT.
+    hideDSN: false,
     size: config.MAX_MESSAGE_BYTES,
     rejectOversized: true,
     maxClients: config.SMTP_MAX_CONNECTIONS,
     socketTimeout: config.SMTP_IDLE_TIMEOUT_MS,
+    maxCommandLength: HARD_COMMAND_LENGTH,
     ...hooks.options(),
   };
   return {
@@ -111,7 +108,10 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
   const counters = new RedisCounters(deps.redis, config.QUEUE_PREFIX, deps.logger);
   const repo = new SubmissionRepository(deps.prisma);
   const senders = new SenderPolicy(repo);
-  const rate = new SendRate(counters, tuning);
+  const rate = new SendRate(counters, {
+    mailboxMessagesPerHour: config.SUBMISSION_MAILBOX_MESSAGES_PER_HOUR,
+    tenantMessagesPerHour: config.SUBMISSION_TENANT_MESSAGES_PER_HOUR,
+  });
   const throttle = new LoginThrottle(counters, {
     maxFailures: config.LOGIN_MAX_FAILURES,
     maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
@@ -147,9 +147,13 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
     senders,
     rate,
     repo,
-    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), bounceDomain),
+    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), resolverOptions(config)),
     pipeline,
-    spool: new Spool(path.resolve(config.DATA_DIR, 'spool')),
-    logger: deps.logger,
+    data: new DataReceiver(
+      new Spool(path.resolve(config.DATA_DIR, 'spool')),
+      { maxMessageBytes: config.MAX_MESSAGE_BYTES, maxHeaderBytes: MAX_HEADER_BYTES },
+      deps.logger,
+      'submitted message',
+    ),
   };
 }

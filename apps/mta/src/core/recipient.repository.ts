@@ -161,6 +161,18 @@ export class RecipientRepository {
     return out;
   }
 
+  /**
+   * The newest forward sent with this (SRS) envelope sender, across tenants: an SRS address
+   * carries no tenant. SRS0 addresses are only answered when one exists.
+   */
+  async findForwardBySender(envelopeFrom: string): Promise<{ tenantId: string; fromDomain: string } | null> {
+    const [row] = await this.prisma.$queryRaw<Array<{ tenant_id: string; from_domain: string }>>`
+      SELECT tenant_id::text, from_domain FROM outbound_messages
+      WHERE kind = 'forward' AND envelope_from = ${envelopeFrom}
+      ORDER BY created_at DESC LIMIT 1`;
+    return row ? { tenantId: row.tenant_id, fromDomain: row.from_domain } : null;
+  }
+
   /** Cached per tenant (see TenantUsage): summing every mailbox per recipient does not scale. */
   async tenantUsedBytes(tenantId: string): Promise<bigint> {
     return tenantUsage.used(this.prisma, tenantId);

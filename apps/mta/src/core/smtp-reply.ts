@@ -55,13 +55,3 @@ export const replies = {
   quotaRace: () => smtpReply(452, '4.2.2', 'Mailbox full, please try again later'),
   mailboxChanged: () => smtpReply(450, '4.2.1', 'Mailbox unavailable, please try again later'),
 } as const;
-
-export type Done = (err?: Error | null, message?: string) => void;
-
-/** Runs an async hook and reports to smtp-server's callback: the one bridge between the two styles. */
-export function bridge(work: () => Promise<string | void>, done: Done): void {
-  work().then(
-    (message) => done(null, message ?? undefined),
-    (err: unknown) => done(toSmtpReply(err)),
-  );
-}

@@ -1,21 +1,7 @@
 import type { PrismaClient } from '@mailroom/db';
-import { validateFilterRule, vacationSenderKey, type FilterRule, type VacationSettings } from '@mailroom/rules';
+import { validateFilterRule, vacationSenderKey, type MailboxSettings } from '@mailroom/rules';
 
-export interface VacationConfig {
-  settings: VacationSettings;
-  subject: string;
-  body: string;
-  lastRepliedAt: Date | null;
-}
-
-/** What one mailbox says about incoming mail: filter rules, vacation, forwarding. */
-export interface MailboxSettings {
-  filters: FilterRule[];
-  /** Names of stored rules that no longer validate; they are skipped, never run. */
-  skippedFilters: string[];
-  vacation: VacationConfig | null;
-  forwarding: { targets: string[]; keepCopy: boolean } | null;
-}
+export type { MailboxSettings, VacationConfig } from '@mailroom/rules';
 
 interface SettingsSqlRow {
   mailbox_id: string;

@@ -1,4 +1,4 @@
-import type { AuthResult, MessageSummary } from '@mailroom/rules';
+import type { AuthResult, MessageSummary } from './message-summary';
 
 /** One reason that added to (or took from) a message's score. */
 export interface SpamRuleHit {

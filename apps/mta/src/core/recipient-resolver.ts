@@ -1,20 +1,11 @@
-import { isBounceLocalPart, parseMailAddress, parseVerpLocalPart, type MailAddress } from '@mailroom/mail';
+import { isBounceLocalPart, parseMailAddress, parseVerpLocalPart, srsReverse, type MailAddress } from '@mailroom/mail';
+import type { MailboxTarget, PlanRecipient, RecipientDsn } from '@mailroom/rules';
 import type { DomainRow, MailboxRow, NamedDomainRow, RecipientRepository, TenantRow } from './recipient.repository';
 import { replies, type SmtpReply } from './smtp-reply';
 
-/** A mailbox a recipient reaches, with what quota checks need. */
-export interface MailboxTarget {
-  tenantId: string;
-  mailboxId: string;
-  /** The mailbox's own address (local part @ the domain it lives in). */
-  address: string;
-  domainName: string;
-  quotaBytes: bigint;
-  usedBytes: bigint;
-  spamJunkThreshold: number | null;
-}
+export type { MailboxTarget } from '@mailroom/rules';
 
-export interface LocalRecipient {
+export interface LocalRecipient extends PlanRecipient {
   kind: 'local';
   /** The RCPT TO address as given. */
   address: string;
@@ -34,7 +25,31 @@ export interface BounceRecipient {
   deliveryId: string;
 }
 
-export type Recipient = LocalRecipient | BounceRecipient;
+/**
+ * A bounce to an SRS0 address of a forward we sent (libs/mail srs.ts): relayed to the original
+ * sender, from the tenant whose forward it was.
+ */
+export interface SrsRecipient {
+  kind: 'srs';
+  address: string;
+  /** The sender of the forwarded message, recovered from the SRS address. */
+  original: string;
+  tenantId: string;
+  /** The hosted domain the forward left from (its DKIM key signs the relayed bounce). */
+  fromDomain: string;
+  dsn?: RecipientDsn | null;
+}
+
+export type Recipient = LocalRecipient | BounceRecipient | SrsRecipient;
+
+export interface ResolverOptions {
+  /** Domain of our VERP and SRS addresses (BOUNCE_DOMAIN). */
+  bounceDomain: string;
+  /** The key SRS0 addresses are signed with (srs-key.ts). */
+  srsKey: Buffer;
+  /** Where `postmaster` without a domain goes (POSTMASTER_ADDRESS). */
+  postmaster: string;
+}
 
 // Degraded means "was active, and a re-check found DNS drift" (say, SPF changed): mail still
 // arrives at our MX, and refusing it would bounce the tenant's mail over a warning.
@@ -61,17 +76,23 @@ type Hit = { kind: 'mailbox'; row: MailboxRow } | { kind: 'alias'; destinations:
 export class RecipientResolver {
   constructor(
     private readonly repo: RecipientRepository,
-    private readonly bounceDomain: string,
+    private readonly options: ResolverOptions,
   ) {}
 
   async resolve(rcpt: string, declaredSize: number | null): Promise<Recipient> {
-    const parsed = parseMailAddress(rcpt, { smtputf8: true });
+    // RFC 5321 §4.5.1: "postmaster" with no domain must be accepted; as Postfix appends
+    // $myorigin to a bare local part, it is the platform's postmaster (POSTMASTER_ADDRESS).
+    const given = rcpt.toLowerCase() === 'postmaster' ? this.options.postmaster : rcpt;
+    const parsed = parseMailAddress(given, { smtputf8: true });
     if (!parsed.ok) throw replies.badRecipient(rcpt);
     const address = parsed.value;
-    if (address.domain === this.bounceDomain && isBounceLocalPart(address.localPart)) {
-      const verp = parseVerpLocalPart(address.localPart);
-      if (!verp) throw replies.unknownUser(rcpt);
-      return { kind: 'bounce', address: address.address, ...verp };
+    if (address.domain === this.options.bounceDomain) {
+      if (isBounceLocalPart(address.localPart)) {
+        const verp = parseVerpLocalPart(address.localPart);
+        if (!verp) throw replies.unknownUser(rcpt);
+        return { kind: 'bounce', address: address.address, ...verp };
+      }
+      if (/^SRS0=/i.test(address.localPart)) return this.resolveSrs(rcpt, address.address);
     }
     const domain = await this.acceptedDomain(address.domain);
     if (!domain) throw replies.relayDenied(rcpt);
@@ -90,6 +111,19 @@ export class RecipientResolver {
       mailboxes,
       forwards: [...expansion.forwards],
     };
+  }
+
+  /**
+   * Never an open relay: only an SRS0 address whose hash verifies with our key, whose day stamp
+   * is within 21 days, and that a forward of ours was actually sent from, reaches its original
+   * sender. Anything else is an unknown user.
+   */
+  private async resolveSrs(rcpt: string, address: string): Promise<SrsRecipient> {
+    const original = srsReverse(address, this.options.srsKey);
+    if (!original || !parseMailAddress(original, { smtputf8: true }).ok) throw replies.unknownUser(rcpt);
+    const forward = await this.repo.findForwardBySender(address);
+    if (!forward) throw replies.unknownUser(rcpt);
+    return { kind: 'srs', address, original, tenantId: forward.tenantId, fromDomain: forward.fromDomain };
   }
 
   /** True when mail for this domain is ours to take (submission delivers it locally). */

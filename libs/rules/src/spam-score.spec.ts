@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageSummaryFromHeaders, type AuthResult } from '@mailroom/rules';
+import { messageSummaryFromHeaders, type AuthResult } from './message-summary';
 import { scoreMessage, spamHeaders } from './spam-score';
 
 const now = new Date('2026-11-28T12:00:00Z');

@@ -1,6 +1,56 @@
-import { evaluateFilters, shouldAutoReply, type MessageSummary } from '@mailroom/rules';
-import type { MailboxSettings } from './delivery-settings.repository';
-import type { LocalRecipient, MailboxTarget } from './recipient-resolver';
+import { evaluateFilters } from './filter-engine';
+import type { FilterRule } from './filter-schema';
+import type { MessageSummary } from './message-summary';
+import { shouldAutoReply, type VacationSettings } from './vacation';
+
+/** A mailbox a recipient reaches, with what quota checks need. */
+export interface MailboxTarget {
+  tenantId: string;
+  mailboxId: string;
+  /** The mailbox's own address (local part @ the domain it lives in). */
+  address: string;
+  domainName: string;
+  quotaBytes: bigint;
+  usedBytes: bigint;
+  spamJunkThreshold: number | null;
+}
+
+/** What a recipient asked of delivery status notifications (RFC 3461 NOTIFY and ORCPT). */
+export interface RecipientDsn {
+  /** Upper-case NOTIFY tokens; empty when the client gave none. */
+  notify: string[];
+  /** `rfc822;address`, decoded, or null. */
+  orcpt: string | null;
+}
+
+/** A hosted recipient as the plan needs it (the MTA's resolved recipient is one). */
+export interface PlanRecipient {
+  /** The RCPT TO address as given. */
+  address: string;
+  tenant: { id: string; spamJunkThreshold: number | null; spamRejectThreshold: number | null };
+  /** The recipient's domain (a domain alias's target, when it is one). */
+  domainName: string;
+  mailboxes: MailboxTarget[];
+  /** External addresses an alias sends a copy to. */
+  forwards: string[];
+  dsn?: RecipientDsn | null;
+}
+
+export interface VacationConfig {
+  settings: VacationSettings;
+  subject: string;
+  body: string;
+  lastRepliedAt: Date | null;
+}
+
+/** What one mailbox says about incoming mail: filter rules, vacation, forwarding. */
+export interface MailboxSettings {
+  filters: FilterRule[];
+  /** Names of stored rules that no longer validate; they are skipped, never run. */
+  skippedFilters: string[];
+  vacation: VacationConfig | null;
+  forwarding: { targets: string[]; keepCopy: boolean } | null;
+}
 
 export type FolderChoice = { kind: 'inbox' } | { kind: 'junk' } | { kind: 'sent' } | { kind: 'named'; name: string };
 
@@ -18,6 +68,8 @@ export interface ForwardPlan {
   /** Our domain the forward leaves from (its DKIM key signs it). */
   fromDomain: string;
   recipients: string[];
+  /** NOTIFY and ORCPT of the RCPT TO that led to this forward, relayed with it (RFC 3461 §6.2). */
+  dsn: RecipientDsn | null;
 }
 
 export interface VacationPlan {
@@ -37,7 +89,7 @@ export interface TenantPlan {
 }
 
 export interface PlanInput {
-  recipients: LocalRecipient[];
+  recipients: PlanRecipient[];
   settings: Map<string, MailboxSettings>;
   summary: MessageSummary;
   envelopeFrom: string;
@@ -72,7 +124,12 @@ export function planDelivery(input: PlanInput): DeliveryPlan {
     const seen = new Set<string>();
     for (const recipient of recipients) {
       if (recipient.forwards.length > 0 && !tenantRejects) {
-        plan.forwards.push({ mailboxId: null, fromDomain: recipient.domainName, recipients: recipient.forwards });
+        plan.forwards.push({
+          mailboxId: null,
+          fromDomain: recipient.domainName,
+          recipients: recipient.forwards,
+          dsn: recipient.dsn ?? null,
+        });
         anything = true;
       }
       for (const target of recipient.mailboxes) {
@@ -96,7 +153,7 @@ export function planDelivery(input: PlanInput): DeliveryPlan {
 function planMailbox(
   plan: TenantPlan,
   target: MailboxTarget,
-  recipient: LocalRecipient,
+  recipient: PlanRecipient,
   junk: boolean,
   input: PlanInput,
 ): string | null {
@@ -128,7 +185,12 @@ function planMailbox(
   }
   const forwards = junk ? [] : [...filter.forwards, ...filter.redirects, ...(forwarding?.targets ?? [])];
   if (forwards.length > 0) {
-    plan.forwards.push({ mailboxId: target.mailboxId, fromDomain: target.domainName, recipients: unique(forwards) });
+    plan.forwards.push({
+      mailboxId: target.mailboxId,
+      fromDomain: target.domainName,
+      recipients: unique(forwards),
+      dsn: recipient.dsn ?? null,
+    });
   }
   const vacation = settings?.vacation;
   if (vacation && !junk && keep) {
@@ -154,17 +216,17 @@ function planMailbox(
   return null;
 }
 
-function groupByTenant(recipients: LocalRecipient[]): Map<string, LocalRecipient[]> {
-  const map = new Map<string, LocalRecipient[]>();
+function groupByTenant(recipients: PlanRecipient[]): Map<string, PlanRecipient[]> {
+  const map = new Map<string, PlanRecipient[]>();
   for (const r of recipients) map.set(r.tenant.id, [...(map.get(r.tenant.id) ?? []), r]);
   return map;
 }
 
-function rejectThreshold(recipient: LocalRecipient, input: PlanInput): number {
+function rejectThreshold(recipient: PlanRecipient, input: PlanInput): number {
   return recipient.tenant.spamRejectThreshold ?? input.defaultRejectThreshold;
 }
 
-function junkThreshold(target: MailboxTarget, recipient: LocalRecipient, input: PlanInput): number {
+function junkThreshold(target: MailboxTarget, recipient: PlanRecipient, input: PlanInput): number {
   return target.spamJunkThreshold ?? recipient.tenant.spamJunkThreshold ?? input.defaultJunkThreshold;
 }
 

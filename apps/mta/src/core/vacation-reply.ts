@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { buildAutoReplyHeaders, type HeaderMap } from '@mailroom/rules';
-import type { VacationPlan } from './delivery-planner';
+import {
+  buildAutoReplyHeaders,
+  type HeaderMap,
+  type MessageSummary,
+  type TenantPlan,
+  type VacationPlan,
+} from '@mailroom/rules';
 
 /** A vacation reply as stored in the outbox: RFC 3834 headers, sent later with MAIL FROM:<>. */
 export async function composeVacationReply(plan: VacationPlan, original: HeaderMap): Promise<Buffer> {
@@ -17,4 +22,16 @@ export async function composeVacationReply(plan: VacationPlan, original: HeaderM
     headers: rest,
   });
   return composer.compile().build();
+}
+
+/** Vacation replies composed before the commit, so the transaction does no MIME work. */
+export async function composeReplies(
+  tenants: TenantPlan[],
+  summary: MessageSummary,
+): Promise<Map<VacationPlan, Buffer>> {
+  const out = new Map<VacationPlan, Buffer>();
+  for (const plan of tenants.flatMap((t) => t.vacations)) {
+    out.set(plan, await composeVacationReply(plan, summary.headers));
+  }
+  return out;
 }

@@ -118,3 +118,6 @@ export class Spool {
     await fs.promises.rm(file, { force: true });
   }
 }
+
+/** The header block is read in the session (for hops, summary, filters); more than this is abuse. */
+export const MAX_HEADER_BYTES = 256 * 1024;

@@ -1,4 +1,5 @@
 import type { SMTPServer, SMTPServerSession } from 'smtp-server';
+import { isCommandTooLong } from '@mailroom/smtp';
 import { ENHANCED_CODE, smtpReply, type SmtpReply } from './smtp-reply';
 
 /** smtp-server's connection class, which the package exports only as a type of its server. */
@@ -17,6 +18,14 @@ interface Counters {
   errors: number;
   deadline: NodeJS.Timeout;
 }
+
+/**
+ * smtp-server's maxCommandLength: the longest line its parser buffers. Past it the parser stream
+ * fails, which cannot be recovered from, so the library answers 421 and closes. It is set far
+ * above the RFC limits, which SessionLimits enforces with 500 5.5.2 (the session goes on), and
+ * high enough for AUTH lines with an XOAUTH2 token on the submission ports.
+ */
+export const HARD_COMMAND_LENGTH = 16 * 1024;
 
 // How often a session past its deadline is looked at again while we owe it a reply (a commit
 // in flight): cutting it then would make the sender retry a message we may have stored.
@@ -96,6 +105,15 @@ export class SessionLimits {
     connection._onCommand = (command, callback) => {
       if (++counters.commands > this.options.maxCommands) {
         close('Too many commands in one session');
+        callback?.();
+        return;
+      }
+      // RFC 5321 §4.5.3.1.4: an overlong line is refused and the session goes on. smtp-server
+      // only knows a hard limit (HARD_COMMAND_LENGTH), past which its parser fails for good
+      // and it hangs up with 421; below it, our limits apply here. A SASL continuation line
+      // (_nextHandler set) is AUTH data, not a command.
+      if (!connection._nextHandler && isCommandTooLong(command)) {
+        connection.send(500, '5.5.2 Line too long', false);
         callback?.();
         return;
       }

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import type { MessageSummary } from '@mailroom/rules';
+import type { HeaderSummary } from '@mailroom/mailstore';
+import type { SpooledMessage } from './message-spool';
+import { replies, smtpReply } from './smtp-reply';
+
+/** The header fields stored on message rows. */
+export function headerSummary(summary: MessageSummary): HeaderSummary {
+  const date = summary.headers.get('date');
+  const sentAt = date ? new Date(date) : null;
+  const from = summary.from[0];
+  return {
+    messageId: summary.headers.get('message-id')?.trim().slice(0, 998) ?? null,
+    subject: summary.subject ? summary.subject.slice(0, 998) : null,
+    fromAddress: from?.address ?? null,
+    fromName: from?.name ?? null,
+    toAddresses: summary.to.map((a) => a.address).slice(0, 100),
+    sentAt: sentAt && !Number.isNaN(sentAt.getTime()) ? sentAt : null,
+  };
+}
+
+/**
+ * The stored message in one buffer: our header fields, then the spooled bytes read straight into
+ * place. This is the only time the whole message is in memory (the database insert needs it).
+ */
+export async function readWithPrefix(file: string, prefix: Buffer, size: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(prefix.length + size);
+  prefix.copy(bytes, 0);
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    let offset = 0;
+    while (offset < size) {
+      const { bytesRead } = await handle.read(bytes, prefix.length + offset, size - offset, offset);
+      if (bytesRead === 0) throw new Error(`spool file ${file} is shorter than the message`);
+      offset += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  return bytes;
+}
+
+/**
+ * The checks on the received bytes both edges make before anything else: size, bare line
+ * endings (nothing we store or relay may carry a line ending another server reads differently:
+ * SMTP smuggling) and a header block past the limit.
+ */
+export function refuseMalformed(message: SpooledMessage, maxHeaderBytes: number): void {
+  if (message.sizeExceeded) throw smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size');
+  if (message.bareLineEnding) throw replies.bareLineEnding();
+  if (!message.headerComplete && message.size > maxHeaderBytes) throw replies.headerTooLong();
+}
