@@ -3,16 +3,18 @@ import path from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// The path aliases of tsconfig.json, so tests import libs exactly as the apps do.
+// The path aliases of tsconfig.json, so tests import libs, app modules and test helpers exactly
+// as the type checker resolves them: `@mailroom/db` exactly, `@test/*` and `@mailroom/mta/*` by prefix.
 const tsconfig = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'tsconfig.json'), 'utf8')) as {
   compilerOptions: { paths: Record<string, string[]> };
 };
-const alias = Object.fromEntries(
-  Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => [
-    name,
-    path.resolve(import.meta.dirname, target!),
-  ]),
-);
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const alias = Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => {
+  const to = path.resolve(import.meta.dirname, target!.replace(/\/\*$/, ''));
+  return name.endsWith('/*')
+    ? { find: new RegExp(`^${escape(name.slice(0, -2))}/(.*)$`), replacement: `${to}/$1` }
+    : { find: new RegExp(`^${escape(name)}$`), replacement: to };
+});
 
 export default defineConfig({
   // SWC, not esbuild: NestJS needs emitDecoratorMetadata, which esbuild does not emit.
