@@ -1,5 +1,12 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Scope } from '@mailroom/core';
 
 export const AUTH_METADATA = 'mailroom:auth';
@@ -23,12 +30,21 @@ export function Authenticated(requirement: AuthRequirement = {}): MethodDecorato
     ApiUnauthorizedResponse({ description: 'Missing, expired or revoked credential (problem+json)' }),
     ApiForbiddenResponse({ description: 'The credential lacks the scope or role (problem+json)' }),
     ApiNotFoundResponse({ description: 'No such object for this credential (problem+json)' }),
+    ApiTooManyRequestsResponse({
+      description: 'The credential’s rate limit is reached; see Retry-After (problem+json)',
+    }),
   );
 }
 
 export const PUBLIC_METADATA = 'mailroom:public';
+export const PUBLIC_EXTENSION = 'x-mailroom-public';
 /** A route anyone may call (health, login, client autoconfiguration). */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_METADATA, true);
+export const Public = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(
+    SetMetadata(PUBLIC_METADATA, true),
+    // Becomes `security: []` in the document (openapi.ts): no credential, said explicitly.
+    ApiExtension(PUBLIC_EXTENSION, true),
+  );
 
 export const DOMAIN_SCOPED_METADATA = 'mailroom:domain-scoped';
 /**
