@@ -1237,7 +1237,7 @@ export interface components {
        * @description Limit the key to these domains (empty: every domain of the tenant)
        * @default []
        */
-      domains: string[];
+      domains?: string[];
       /**
        * Format: date-time
        * @description When the key stops working
@@ -1247,7 +1247,7 @@ export interface components {
        * @description CIDR ranges (IPv4 or IPv6) the key may be used from (empty: anywhere)
        * @default []
        */
-      ipAllowlist: string[];
+      ipAllowlist?: string[];
       name: string;
       /** @description Least privilege: resource:read or resource:write, from tenants:read, tenants:write, domains:read, domains:write, mailboxes:read, mailboxes:write, aliases:read, aliases:write, filters:read, filters:write, ip-rules:read, ip-rules:write, retention:read, retention:write, api-keys:read, api-keys:write, audit-log:read, audit-log:write, deliveries:read, deliveries:write, suppressions:read, suppressions:write, webhooks:read, webhooks:write */
       scopes: (
@@ -1357,7 +1357,7 @@ export interface components {
        * @description Lower runs first (default 100)
        * @default 100
        */
-      priority: number;
+      priority?: number;
       /** @enum {string} */
       service: 'submission' | 'pop3' | 'imap';
     };
@@ -1761,12 +1761,12 @@ export interface components {
           }
       )[];
       /** @default true */
-      enabled: boolean;
+      enabled?: boolean;
       /**
        * @default all
        * @enum {string}
        */
-      matchMode: 'all' | 'any';
+      matchMode?: 'all' | 'any';
       name: string;
     };
     FilterRulePatchBody: {
@@ -1872,12 +1872,12 @@ export interface components {
           }
       )[];
       /** @default true */
-      enabled: boolean;
+      enabled?: boolean;
       /**
        * @default all
        * @enum {string}
        */
-      matchMode: 'all' | 'any';
+      matchMode?: 'all' | 'any';
       name?: string;
     };
     FilterTestResult: {
@@ -2134,12 +2134,12 @@ export interface components {
     };
     PutForwardingDto: {
       /** @default true */
-      enabled: boolean;
+      enabled?: boolean;
       /**
        * @description false: only forward; the forward still shows in the delivery log
        * @default true
        */
-      keepCopy: boolean;
+      keepCopy?: boolean;
       /** @description Addresses outside this tenant’s domains */
       targets: string[];
     };
@@ -2174,14 +2174,14 @@ export interface components {
     PutVacationDto: {
       body: string;
       /** @default true */
-      enabled: boolean;
+      enabled?: boolean;
       /** @description Exclusive; null or absent: until turned off */
       endsAt?: string | null;
       /**
        * @description At most one reply per sender per this many days (RFC 3834 suggests 7)
        * @default 7
        */
-      intervalDays: number;
+      intervalDays?: number;
       /** @description Inclusive; null or absent: from now */
       startsAt?: string | null;
       subject: string;
