@@ -8,7 +8,7 @@ import {
   type SchemaObject,
 } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
-import { PUBLIC_EXTENSION } from './auth/authenticated.decorator';
+import { ALLOW_SUSPENDED_EXTENSION, PUBLIC_EXTENSION } from './auth/authenticated.decorator';
 
 const PROBLEM_REF = '#/components/schemas/ProblemDetails';
 
@@ -37,6 +37,7 @@ const PROBLEM_DETAILS: SchemaObject = {
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const WRITES = new Set<string>(['put', 'post', 'delete', 'patch']);
 
 /** The OpenAPI 3.1 document, generated from the controllers' decorators. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -65,21 +66,25 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 function completeDocument(document: OpenAPIObject): OpenAPIObject {
   document.components = { ...document.components };
   document.components.schemas = { ...document.components.schemas, ProblemDetails: PROBLEM_DETAILS };
-  for (const item of Object.values(document.paths)) {
+  for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];
-      if (operation) completeOperation(operation);
+      if (operation) completeOperation(operation, WRITES.has(method) && path.includes('{tenantId}'));
     }
   }
   return upgradeNullable(document);
 }
 
-function completeOperation(operation: OperationObject): void {
+/** `tenantWrite`: a write to a tenant's resources, which AuthGuard refuses while it is suspended. */
+function completeOperation(operation: OperationObject, tenantWrite: boolean): void {
+  const extensions = operation as unknown as Record<string, unknown>;
   // swagger drops an empty `security` given on a method, so @Public() marks it with an extension.
   if (PUBLIC_EXTENSION in operation) {
-    delete (operation as Record<string, unknown>)[PUBLIC_EXTENSION];
+    delete extensions[PUBLIC_EXTENSION];
     operation.security = [];
   }
+  const allowSuspended = ALLOW_SUSPENDED_EXTENSION in operation;
+  delete extensions[ALLOW_SUSPENDED_EXTENSION];
   // One handler on two paths gets ids `x[0]` and `x[1]` from swagger: not URL-safe, and SDK
   // generators make odd method names of them. The first path keeps the plain id.
   operation.operationId = operation.operationId?.replace(/\[(\d+)\]$/, (_m: string, n: string) =>
@@ -90,6 +95,9 @@ function completeOperation(operation: OperationObject): void {
     operation.requestBody !== undefined || (operation.parameters ?? []).some((p) => 'in' in p && p.in === 'query');
   if (takesInput && !responses['422']) {
     responses['422'] = { description: 'Invalid fields: `errors` names each one (problem+json)' };
+  }
+  if (tenantWrite && !allowSuspended && !responses['423']) {
+    responses['423'] = { description: 'The tenant is suspended or deleted: changes are refused (problem+json)' };
   }
   const body = operation.requestBody;
   if (body && 'content' in body && body.content['application/json'] && !responses['400']) {

@@ -3039,6 +3039,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The caller’s tenant is suspended or deleted (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -4135,6 +4144,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -4302,6 +4320,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -4417,6 +4444,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -4490,6 +4526,15 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -4650,6 +4695,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -4700,6 +4754,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -4984,6 +5047,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -5036,6 +5108,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -5208,6 +5289,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -5325,6 +5415,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -5377,6 +5476,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -5493,6 +5601,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -5714,6 +5831,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -5828,6 +5954,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -5908,6 +6043,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -5981,6 +6125,15 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -6349,6 +6502,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -6466,6 +6628,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -6540,6 +6711,15 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -6703,6 +6883,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -6819,6 +7008,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -6894,6 +7092,15 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -6982,6 +7189,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -7056,6 +7272,15 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -7203,6 +7428,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -7253,6 +7487,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -7536,6 +7779,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -7676,6 +7928,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -7726,6 +7987,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -7808,6 +8078,15 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -8066,6 +8345,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -8279,6 +8567,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -8329,6 +8626,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -8559,6 +8865,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -8608,6 +8923,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -8926,6 +9250,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -8975,6 +9308,15 @@ export interface operations {
       };
       /** @description No such object for this credential (problem+json) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };
@@ -9135,6 +9477,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -9249,6 +9600,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
       /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
       429: {
         headers: {
@@ -9322,6 +9682,15 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };

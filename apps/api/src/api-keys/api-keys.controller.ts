@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -68,6 +75,7 @@ export class ApiKeysController {
   @Post()
   @Authenticated({ scope: 'api-keys:write' })
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once' })
+  @ApiResponse({ status: 423, description: 'The caller’s tenant is suspended or deleted (problem+json)' })
   async create(@Caller() call: CallContext, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(call, await this.keys.ownerOf(call, true), dto);
   }

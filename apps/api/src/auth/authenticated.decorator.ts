@@ -10,6 +10,7 @@ import {
 import type { Scope } from '@mailroom/core';
 
 export const AUTH_METADATA = 'mailroom:auth';
+export const ALLOW_SUSPENDED_EXTENSION = 'x-mailroom-allow-suspended';
 
 export interface AuthRequirement {
   /** The scope the credential needs (people get theirs from their role). */
@@ -33,6 +34,8 @@ export function Authenticated(requirement: AuthRequirement = {}): MethodDecorato
     ApiTooManyRequestsResponse({
       description: 'The credential’s rate limit is reached; see Retry-After (problem+json)',
     }),
+    // openapi.ts documents 423 on a tenant's writes except these (it knows the method, we do not).
+    ...(requirement.allowSuspended ? [ApiExtension(ALLOW_SUSPENDED_EXTENSION, true)] : []),
   );
 }
 
