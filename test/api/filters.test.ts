@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { Session, startApi, type TestApi } from '../support/api';
+import type { ApiSchema } from '@mailroom/api-client';
+import { expectProblem, expectStatus, Session, startApi, type Client, type TestApi } from '../support/api';
 import { addDomain } from './walk/mail-fixtures';
 
 type Tenant = Awaited<ReturnType<Session['newTenant']>>;
@@ -42,18 +43,39 @@ describe('filters, vacation and forwarding', () => {
     await db?.drop();
   });
 
-  const newsRule = {
+  const newsRule: ApiSchema<'FilterRuleBody'> = {
     name: 'Newsletters',
     conditions: [{ field: 'header', name: 'List-Id', operator: 'contains', value: 'news' }],
     actions: [{ type: 'moveTo', folder: 'News' }, { type: 'markRead' }],
   };
+  const box = () => ({ params: { path: { tenantId: tenant.id, mailboxId } } });
+  const rule = (filterId: string) => ({ params: { path: { tenantId: tenant.id, mailboxId, filterId } } });
+  const createRule = (caller: Client, body: ApiSchema<'FilterRuleBody'>) =>
+    caller.typed.POST('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters', { ...box(), body });
+  const listRules = async (caller: Client, query: { limit?: number; cursor?: string } = {}) =>
+    expectStatus(
+      await caller.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters', {
+        params: { path: { tenantId: tenant.id, mailboxId }, query },
+      }),
+      200,
+    );
+  const reorder = (ids: string[]) =>
+    tenant.admin.typed.PUT('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters/order', { ...box(), body: { ids } });
+  const testRules = (caller: Client, body: ApiSchema<'TestFiltersDto'>) =>
+    caller.typed.POST('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters/test', { ...box(), body });
+  const auditActions = async (action: string) =>
+    expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/audit-log', {
+        params: { path: { tenantId: tenant.id }, query: { action } },
+      }),
+      200,
+    ).items.map((e) => e.action);
 
   describe('filter rules', () => {
     it('creates rules in order, reads, updates, reorders and deletes them, with audit entries', async () => {
-      const first = await tenant.admin.post(`${base}/filters`, newsRule);
-      expect(first.status).toBe(201);
-      expect(first.body).toMatchObject({ position: 1, name: 'Newsletters', enabled: true, matchMode: 'all' });
-      const second = await tenant.admin.post(`${base}/filters`, {
+      const first = expectStatus(await createRule(tenant.admin, newsRule), 201);
+      expect(first).toMatchObject({ position: 1, name: 'Newsletters', enabled: true, matchMode: 'all' });
+      const created = await createRule(tenant.admin, {
         name: 'Big',
         matchMode: 'any',
         conditions: [
@@ -62,27 +84,30 @@ describe('filters, vacation and forwarding', () => {
         ],
         actions: [{ type: 'flag' }, { type: 'stop' }],
       });
-      expect(second.body.position).toBe(2);
-      const list = await tenant.viewer.get(`${base}/filters`);
-      expect(list.body.items.map((f: { name: string }) => f.name)).toEqual(['Newsletters', 'Big']);
-      const patched = await tenant.admin.patch(`${base}/filters/${second.body.id}`, { enabled: false });
-      expect(patched.body).toMatchObject({ enabled: false, name: 'Big', matchMode: 'any' });
-      const order = await tenant.admin.request('PUT', `${base}/filters/order`, {
-        ids: [second.body.id, first.body.id],
-      });
-      expect(order.status).toBe(200);
-      expect(order.body.items.map((f: { name: string; position: number }) => [f.name, f.position])).toEqual([
+      const second = expectStatus(created, 201);
+      expect(second.position).toBe(2);
+      expect((await listRules(tenant.viewer)).items.map((f) => f.name)).toEqual(['Newsletters', 'Big']);
+      const patched = await tenant.admin.typed.PATCH(
+        '/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters/{filterId}',
+        {
+          ...rule(second.id),
+          body: { enabled: false },
+        },
+      );
+      expect(patched.data).toMatchObject({ enabled: false, name: 'Big', matchMode: 'any' });
+      const order = expectStatus(await reorder([second.id, first.id]), 200);
+      expect(order.items.map((f) => [f.name, f.position])).toEqual([
         ['Big', 1],
         ['Newsletters', 2],
       ]);
-      const page = await tenant.admin.get(`${base}/filters?limit=1`);
-      expect(page.body.items[0].name).toBe('Big');
-      const page2 = await tenant.admin.get(`${base}/filters?limit=1&cursor=${page.body.nextCursor}`);
-      expect(page2.body.items[0].name).toBe('Newsletters');
-      expect((await tenant.admin.delete(`${base}/filters/${second.body.id}`)).status).toBe(204);
-      expect((await tenant.admin.get(`${base}/filters/${second.body.id}`)).status).toBe(404);
-      const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=filter.*`);
-      expect(audit.body.items.map((e: { action: string }) => e.action).sort()).toEqual([
+      const page = await listRules(tenant.admin, { limit: 1 });
+      expect(page.items[0]?.name).toBe('Big');
+      const page2 = await listRules(tenant.admin, { limit: 1, cursor: String(page.nextCursor) });
+      expect(page2.items[0]?.name).toBe('Newsletters');
+      const path = '/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters/{filterId}';
+      expectStatus(await tenant.admin.typed.DELETE(path, rule(second.id)), 204);
+      expectProblem(await tenant.admin.typed.GET(path, rule(second.id)), 404);
+      expect((await auditActions('filter.*')).sort()).toEqual([
         'filter.create',
         'filter.create',
         'filter.delete',
@@ -92,6 +117,7 @@ describe('filters, vacation and forwarding', () => {
     });
 
     it('names the invalid fields of a rule', async () => {
+      // Raw: ill-typed and unknown fields on purpose, which the typed client would not send.
       const res = await tenant.admin.post(`${base}/filters`, {
         name: 'Bad',
         conditions: [
@@ -117,32 +143,28 @@ describe('filters, vacation and forwarding', () => {
     });
 
     it('refuses an order that does not list every rule exactly once', async () => {
-      const list = await tenant.admin.get(`${base}/filters`);
-      const ids = list.body.items.map((f: { id: string }) => f.id);
-      const res = await tenant.admin.request('PUT', `${base}/filters/order`, { ids: [] });
-      expect(res.status).toBe(422);
-      expect(res.body.errors[0].field).toBe('ids');
-      const twice = await tenant.admin.request('PUT', `${base}/filters/order`, { ids: [...ids, ids[0]] });
-      expect(twice.body.errors).toEqual([{ field: `ids.${ids.length}`, message: 'repeats ids.0' }]);
+      const ids = (await listRules(tenant.admin)).items.map((f) => f.id);
+      expect(expectProblem(await reorder([]), 422).errors?.[0]?.field).toBe('ids');
+      const twice = await reorder([...ids, ids[0]!]);
+      expect(twice.error?.errors).toEqual([{ field: `ids.${ids.length}`, message: 'repeats ids.0' }]);
     });
 
     it('tests a raw message against the rules without delivering it', async () => {
-      await tenant.admin.post(`${base}/filters`, {
+      await createRule(tenant.admin, {
         name: 'Rabatt',
         conditions: [{ field: 'subject', operator: 'contains', value: 'große' }],
         actions: [{ type: 'flag' }, { type: 'stop' }],
       });
-      await tenant.admin.post(`${base}/filters`, {
+      await createRule(tenant.admin, {
         name: 'Never reached',
         conditions: [],
         actions: [{ type: 'discard' }],
       });
       const before = await db.prisma.message.count();
-      const res = await tenant.viewer.post(`${base}/filters/test`, { message: MESSAGE });
-      expect(res.status).toBe(200);
-      expect(res.body.matched.map((m: { name: string }) => m.name)).toEqual(['Newsletters', 'Rabatt']);
-      expect(res.body.stopped).toBe(true);
-      expect(res.body.plan).toEqual({
+      const res = expectStatus(await testRules(tenant.viewer, { message: MESSAGE }), 200);
+      expect(res.matched.map((m) => m.name)).toEqual(['Newsletters', 'Rabatt']);
+      expect(res.stopped).toBe(true);
+      expect(res.plan).toEqual({
         keep: true,
         folder: 'News',
         markRead: true,
@@ -153,7 +175,7 @@ describe('filters, vacation and forwarding', () => {
         reject: null,
       });
       expect(await db.prisma.message.count()).toBe(before);
-      const spam = await tenant.admin.post(`${base}/filters`, {
+      const spamRule = await createRule(tenant.admin, {
         name: 'Spam',
         conditions: [
           { field: 'spamVerdict', operator: 'is', value: 'spam' },
@@ -161,29 +183,22 @@ describe('filters, vacation and forwarding', () => {
         ],
         actions: [{ type: 'reject', text: 'No thanks' }],
       });
-      await tenant.admin.request('PUT', `${base}/filters/order`, {
-        ids: [
-          spam.body.id,
-          ...(await tenant.admin.get(`${base}/filters`)).body.items
-            .map((f: { id: string }) => f.id)
-            .filter((id: string) => id !== spam.body.id),
-        ],
-      });
-      const rejected = await tenant.admin.post(`${base}/filters/test`, {
-        message: MESSAGE,
-        spamVerdict: 'spam',
-        auth: { dmarc: 'fail' },
-      });
-      expect(rejected.body.matched.map((m: { name: string }) => m.name)).toEqual(['Spam']);
-      expect(rejected.body.plan.reject).toBe('No thanks');
-      const bad = await tenant.admin.post(`${base}/filters/test`, { message: '' });
-      expect(bad.body.errors).toEqual([{ field: 'message', message: 'must not be empty' }]);
+      const spam = expectStatus(spamRule, 201);
+      const others = (await listRules(tenant.admin)).items.map((f) => f.id).filter((id) => id !== spam.id);
+      await reorder([spam.id, ...others]);
+      const rejected = expectStatus(
+        await testRules(tenant.admin, { message: MESSAGE, spamVerdict: 'spam', auth: { dmarc: 'fail' } }),
+        200,
+      );
+      expect(rejected.matched.map((m) => m.name)).toEqual(['Spam']);
+      expect(rejected.plan.reject).toBe('No thanks');
+      const bad = await testRules(tenant.admin, { message: '' });
+      expect(bad.error?.errors).toEqual([{ field: 'message', message: 'must not be empty' }]);
     });
 
     it('keeps viewers to reading', async () => {
-      const res = await tenant.viewer.post(`${base}/filters`, newsRule);
-      expect(res.status).toBe(403);
-      expect(res.body.detail).toBe('This credential lacks the scope filters:write.');
+      const res = expectProblem(await createRule(tenant.viewer, newsRule), 403);
+      expect(res.detail).toBe('This credential lacks the scope filters:write.');
     });
   });
 

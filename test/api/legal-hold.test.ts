@@ -4,7 +4,7 @@ import { JobName } from '@mailroom/queue';
 import { createMaintenanceMetrics } from '../../apps/worker/src/maintenance/job-run';
 import { runRetention } from '../../apps/worker/src/maintenance/retention';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { Session, startApi, type TestApi } from '../support/api';
+import { expectProblem, expectStatus, Session, startApi, type Client, type TestApi } from '../support/api';
 import { addMessages } from '../worker-fixtures';
 
 describe('legal hold, retention runs and admin job runs', () => {
@@ -36,17 +36,21 @@ describe('legal hold, retention runs and admin job runs', () => {
 
   it('a tenant admin holds a mailbox with a reason; who and why are in the audit log; retention skips it', async () => {
     const mailboxId = await mailboxOfTenant();
-    const path = `/v1/tenants/${tenant.id}/mailboxes/${mailboxId}/legal-hold`;
-    expect((await tenant.admin.request('PUT', path, { reason: '' })).status).toBe(422);
-    expect((await tenant.viewer.request('PUT', path, { reason: 'x' })).status).toBe(403);
+    const path = '/v1/tenants/{tenantId}/mailboxes/{mailboxId}/legal-hold';
+    const held = { params: { path: { tenantId: tenant.id, mailboxId } } };
+    const hold = (caller: Client, reason: string) => caller.typed.PUT(path, { ...held, body: { reason } });
+    expectProblem(await hold(tenant.admin, ''), 422);
+    expectProblem(await hold(tenant.viewer, 'x'), 403);
 
-    const put = await tenant.admin.request('PUT', path, { reason: 'Matter 2024-17' });
-    expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ legalHold: true, reason: 'Matter 2024-17', setBy: tenant.adminEmail });
-    expect((await tenant.viewer.get(path)).body).toMatchObject({ legalHold: true });
-    const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=mailbox.legal_hold_set`);
-    expect(audit.body.items).toHaveLength(1);
-    expect(audit.body.items[0]).toMatchObject({ targetId: mailboxId, after: { reason: 'Matter 2024-17' } });
+    const put = expectStatus(await hold(tenant.admin, 'Matter 2024-17'), 200);
+    expect(put).toMatchObject({ legalHold: true, reason: 'Matter 2024-17', setBy: tenant.adminEmail });
+    expect((await tenant.viewer.typed.GET(path, held)).data).toMatchObject({ legalHold: true });
+    const audit = await tenant.admin.typed.GET('/v1/tenants/{tenantId}/audit-log', {
+      params: { path: { tenantId: tenant.id }, query: { action: 'mailbox.legal_hold_set' } },
+    });
+    const entries = expectStatus(audit, 200).items;
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ targetId: mailboxId, after: { reason: 'Matter 2024-17' } });
 
     // The mailbox cannot be deleted while held, and retention removes nothing from it.
     const folder = await db.prisma.folder.create({
@@ -59,15 +63,21 @@ describe('legal hold, retention runs and admin job runs', () => {
     await runRetention({ prisma: db.prisma, metrics: createMaintenanceMetrics(new Registry()) }, undefined);
     expect(await db.prisma.message.count({ where: { mailboxId } })).toBe(3);
 
-    expect((await tenant.admin.delete(path)).status).toBe(204);
-    expect((await tenant.admin.get(path)).body).toEqual({ legalHold: false, reason: null, setBy: null, setAt: null });
+    expectStatus(await tenant.admin.typed.DELETE(path, held), 204);
+    expect((await tenant.admin.typed.GET(path, held)).data).toEqual({
+      legalHold: false,
+      reason: null,
+      setBy: null,
+      setAt: null,
+    });
     await runRetention({ prisma: db.prisma, metrics: createMaintenanceMetrics(new Registry()) }, undefined);
     expect(await db.prisma.message.count({ where: { mailboxId } })).toBe(0);
 
     // Retention runs show what the run deleted.
-    const runs = await tenant.viewer.get(`/v1/tenants/${tenant.id}/retention/runs?limit=1`);
-    expect(runs.status).toBe(200);
-    expect(runs.body.items[0]).toMatchObject({
+    const runs = await tenant.viewer.typed.GET('/v1/tenants/{tenantId}/retention/runs', {
+      params: { path: { tenantId: tenant.id }, query: { limit: 1 } },
+    });
+    expect(expectStatus(runs, 200).items[0]).toMatchObject({
       status: 'succeeded',
       messagesDeleted: 3,
       bytesFreed: 300,
@@ -77,16 +87,19 @@ describe('legal hold, retention runs and admin job runs', () => {
   });
 
   it('holds the whole tenant, audit-logged; lifting an absent hold changes nothing', async () => {
-    const path = `/v1/tenants/${tenant.id}/legal-hold`;
-    const put = await tenant.key.request('PUT', path, { reason: 'x' });
-    expect(put.status).toBe(403); // the key lacks retention:write
-    expect((await tenant.admin.request('PUT', path, { reason: 'Regulator request' })).body).toMatchObject({
+    const path = '/v1/tenants/{tenantId}/legal-hold';
+    const ofTenant = { params: { path: { tenantId: tenant.id } } };
+    const put = await tenant.key.typed.PUT(path, { ...ofTenant, body: { reason: 'x' } });
+    expectProblem(put, 403); // the key lacks retention:write
+    expect(
+      (await tenant.admin.typed.PUT(path, { ...ofTenant, body: { reason: 'Regulator request' } })).data,
+    ).toMatchObject({
       legalHold: true,
       reason: 'Regulator request',
     });
     expect((await db.prisma.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).legalHold).toBe(true);
-    expect((await tenant.admin.delete(path)).status).toBe(204);
-    expect((await tenant.admin.delete(path)).status).toBe(204);
+    expectStatus(await tenant.admin.typed.DELETE(path, ofTenant), 204);
+    expectStatus(await tenant.admin.typed.DELETE(path, ofTenant), 204);
     const audit = await db.prisma.auditLog.findMany({
       where: { tenantId: tenant.id, action: { startsWith: 'tenant.legal_hold' } },
       orderBy: { createdAt: 'asc' },
@@ -96,11 +109,12 @@ describe('legal hold, retention runs and admin job runs', () => {
   });
 
   it('lets only platform admins run a scheduled job now', async () => {
-    const ok = await sut.platform.post('/v1/admin/jobs/retention.run/run');
-    expect(ok.status).toBe(202);
-    expect(ok.body).toMatchObject({ job: JobName.RetentionRun, queued: true });
-    expect((await sut.platform.post('/v1/admin/jobs/domains.check/run')).status).toBe(404);
-    expect((await tenant.admin.post('/v1/admin/jobs/retention.run/run')).status).toBe(403);
+    const run = (caller: Client, jobName: string) =>
+      caller.typed.POST('/v1/admin/jobs/{jobName}/run', { params: { path: { jobName } } });
+    const ok = expectStatus(await run(sut.platform, JobName.RetentionRun), 202);
+    expect(ok).toMatchObject({ job: JobName.RetentionRun, queued: true });
+    expectProblem(await run(sut.platform, 'domains.check'), 404);
+    expectProblem(await run(tenant.admin, JobName.RetentionRun), 403);
     const audit = await db.prisma.auditLog.findFirst({ where: { action: 'job.run', targetId: JobName.RetentionRun } });
     expect(audit).not.toBeNull();
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { Session, startApi, type TestApi } from '../support/api';
+import type { ApiSchema } from '@mailroom/api-client';
+import { expectProblem, expectStatus, Session, startApi, type Client, type TestApi } from '../support/api';
 import { addDomain } from './walk/mail-fixtures';
 
 type Tenant = Awaited<ReturnType<Session['newTenant']>>;
@@ -19,12 +20,11 @@ describe('retention policies', () => {
     sut = await Session.create(api, db);
     tenant = await sut.newTenant(await sut.newReseller());
     await addDomain(db, tenant.id, 'keep.example');
-    const box = await tenant.admin.post(`/v1/tenants/${tenant.id}/mailboxes`, {
-      localPart: 'ceo',
-      domain: 'keep.example',
-      password: 'tangerine-orbit-42',
+    const box = await tenant.admin.typed.POST('/v1/tenants/{tenantId}/mailboxes', {
+      params: { path: { tenantId: tenant.id } },
+      body: { localPart: 'ceo', domain: 'keep.example', password: 'tangerine-orbit-42' },
     });
-    mailboxId = box.body.id;
+    mailboxId = expectStatus(box, 201).id;
   });
   afterAll(async () => {
     await api?.close();
@@ -32,52 +32,67 @@ describe('retention policies', () => {
   });
 
   const path = () => `/v1/tenants/${tenant.id}/retention`;
+  const at = () => ({ params: { path: { tenantId: tenant.id } } });
+  const ofMailbox = (id: string) => ({ params: { path: { tenantId: tenant.id, mailboxId: id } } });
+  const put = (caller: Client, body: ApiSchema<'PutTenantRetentionDto'>) =>
+    caller.typed.PUT('/v1/tenants/{tenantId}/retention', { ...at(), body });
+  const audit = async (action: string) =>
+    expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/audit-log', {
+        params: { path: { tenantId: tenant.id }, query: { action } },
+      }),
+      200,
+    ).items;
+  const mailboxUrl = '/v1/tenants/{tenantId}/retention/mailboxes/{mailboxId}';
+  const listOverrides = async (caller: Client) =>
+    expectStatus(await caller.typed.GET('/v1/tenants/{tenantId}/retention/mailboxes', at()), 200).items;
 
   it('starts with 30 days for Trash and Junk and no limit elsewhere', async () => {
-    const res = await tenant.viewer.get(path());
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ days: DEFAULTS, configured: {} });
+    const res = await tenant.viewer.typed.GET('/v1/tenants/{tenantId}/retention', at());
+    expect(expectStatus(res, 200)).toEqual({ days: DEFAULTS, configured: {} });
   });
 
   it('replaces the tenant policy and audits it', async () => {
-    const res = await tenant.admin.request('PUT', path(), { days: { trash: 14, inbox: 3650 } });
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ days: { ...DEFAULTS, trash: 14, inbox: 3650 }, configured: { trash: 14, inbox: 3650 } });
-    const again = await tenant.admin.request('PUT', path(), { days: { junk: 7 } });
-    expect(again.body.days).toEqual({ ...DEFAULTS, junk: 7 });
+    const res = expectStatus(await put(tenant.admin, { days: { trash: 14, inbox: 3650 } }), 200);
+    expect(res).toEqual({ days: { ...DEFAULTS, trash: 14, inbox: 3650 }, configured: { trash: 14, inbox: 3650 } });
+    const again = await put(tenant.admin, { days: { junk: 7 } });
+    expect(again.data?.days).toEqual({ ...DEFAULTS, junk: 7 });
     expect(await db.prisma.retentionPolicy.count({ where: { tenantId: tenant.id, mailboxId: null } })).toBe(1);
-    const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=retention.update`);
-    expect(audit.body.items).toHaveLength(2);
-    expect(audit.body.items[0].before.days.trash).toBe(14);
-    expect(audit.body.items[0].after.days.junk).toBe(7);
+    const entries = await audit('retention.update');
+    expect(entries).toHaveLength(2);
+    // before/after are any JSON (the audited policy), so the document cannot type them further.
+    type Policy = { days: Record<string, number> };
+    expect((entries[0]?.before as Policy).days.trash).toBe(14);
+    expect((entries[0]?.after as Policy).days.junk).toBe(7);
   });
 
   it('overrides per mailbox on top of the tenant policy, lists and removes overrides', async () => {
-    const url = `${path()}/mailboxes/${mailboxId}`;
-    const initial = await tenant.admin.get(url);
-    expect(initial.body).toEqual({
+    const initial = await tenant.admin.typed.GET(mailboxUrl, ofMailbox(mailboxId));
+    expect(initial.data).toEqual({
       mailboxId,
       address: 'ceo@keep.example',
       overrides: {},
       effective: { ...DEFAULTS, junk: 7 },
     });
-    const put = await tenant.admin.request('PUT', url, { days: { trash: 90, sent: 365 } });
-    expect(put.status).toBe(200);
-    expect(put.body.effective).toEqual({ ...DEFAULTS, junk: 7, trash: 90, sent: 365 });
-    const list = await tenant.viewer.get(`${path()}/mailboxes`);
-    expect(list.body.items.map((m: { address: string }) => m.address)).toEqual(['ceo@keep.example']);
-    expect((await tenant.admin.delete(url)).status).toBe(204);
-    expect((await tenant.admin.get(url)).body.overrides).toEqual({});
-    expect((await tenant.admin.get(`${path()}/mailboxes`)).body.items).toEqual([]);
-    const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=retention.mailbox_*`);
-    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
+    const override = await tenant.admin.typed.PUT(mailboxUrl, {
+      ...ofMailbox(mailboxId),
+      body: { days: { trash: 90, sent: 365 } },
+    });
+    expect(expectStatus(override, 200).effective).toEqual({ ...DEFAULTS, junk: 7, trash: 90, sent: 365 });
+    expect((await listOverrides(tenant.viewer)).map((m) => m.address)).toEqual(['ceo@keep.example']);
+    expectStatus(await tenant.admin.typed.DELETE(mailboxUrl, ofMailbox(mailboxId)), 204);
+    expect((await tenant.admin.typed.GET(mailboxUrl, ofMailbox(mailboxId))).data?.overrides).toEqual({});
+    expect(await listOverrides(tenant.admin)).toEqual([]);
+    expect((await audit('retention.mailbox_*')).map((e) => e.action)).toEqual([
       'retention.mailbox_delete',
       'retention.mailbox_update',
     ]);
-    expect((await tenant.admin.get(`${path()}/mailboxes/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
+    const unknown = await tenant.admin.typed.GET(mailboxUrl, ofMailbox('00000000-0000-0000-0000-000000000000'));
+    expectProblem(unknown, 404);
   });
 
   it('names invalid fields', async () => {
+    // Raw: ill-typed and unknown fields, and a missing one, on purpose.
     const res = await tenant.admin.request('PUT', path(), { days: { trash: 0, junk: 1.5, spam: 3, inbox: null } });
     expect(res.status).toBe(422);
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
@@ -94,8 +109,7 @@ describe('retention policies', () => {
   });
 
   it('keeps viewers to reading', async () => {
-    const res = await tenant.viewer.request('PUT', path(), { days: {} });
-    expect(res.status).toBe(403);
-    expect(res.body.detail).toBe('This credential lacks the scope retention:write.');
+    const res = expectProblem(await put(tenant.viewer, { days: {} }), 403);
+    expect(res.detail).toBe('This credential lacks the scope retention:write.');
   });
 });

@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import argon2 from 'argon2';
+import { expect } from 'vitest';
+import { createApiClient, type ApiClient, type ApiSchema, type ProblemDetails } from '@mailroom/api-client';
 import { loadConfig, type Config } from '@mailroom/config';
 import { createLogger } from '@mailroom/logger';
 import { createApiApp } from '../../apps/api/src/bootstrap';
@@ -44,12 +46,45 @@ export interface HttpResult<T = unknown> {
   headers: Headers;
 }
 
-/** A caller holding one credential (a JWT or an API key). */
+/** What a typed call (openapi-fetch) answers: the body in `data` or in `error`. */
+interface TypedResult<D, E> {
+  data?: D;
+  error?: E;
+  response: Response;
+}
+
+/** Asserts the status of a typed call and returns its body, typed as the document says. */
+export function expectStatus<D, E>(result: TypedResult<D, E>, status: number): D {
+  expect(result.response.status, JSON.stringify(result.error ?? result.data)).toBe(status);
+  return result.data as D;
+}
+
+/** Asserts an error status of a typed call and returns its problem+json body. */
+export function expectProblem<D, E>(result: TypedResult<D, E>, status: number): ProblemDetails {
+  expect(result.response.status, JSON.stringify(result.data ?? result.error)).toBe(status);
+  expect(result.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  return result.error as ProblemDetails;
+}
+
+/**
+ * A caller holding one credential (a JWT or an API key).
+ *
+ * `typed` is the generated client (@mailroom/api-client): paths, parameters, bodies and answers
+ * are checked against apps/api/openapi.json at compile time, so a route or DTO that drifts from
+ * the committed document fails the typecheck of these tests. Use it for every well-formed call.
+ * `request`/`get`/`post`/`patch`/`delete` send raw JSON: only for requests that are wrong on
+ * purpose (malformed JSON, wrong content types, unknown or ill-typed fields) or routes whose
+ * body is not JSON, which the typed client rightly refuses to send.
+ */
 export class Client {
+  readonly typed: ApiClient;
+
   constructor(
     readonly api: TestApi,
     readonly token?: string,
-  ) {}
+  ) {
+    this.typed = createApiClient(api.url, token);
+  }
 
   async request<T = Json>(
     method: string,
@@ -85,6 +120,9 @@ export class Client {
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** The limits a test may give a new tenant, as the document types them. */
+type TenantLimits = NonNullable<ApiSchema<'CreateTenantDto'>['limits']>;
+
 /**
  * Factories for the people and credentials of a test: a platform admin, resellers with an
  * admin, tenants with an admin, a viewer and an API key, all made through the API itself.
@@ -106,9 +144,9 @@ export class Session {
   }
 
   static async login(api: TestApi, email: string, password: string): Promise<Client> {
-    const res = await new Client(api).post<{ accessToken: string }>('/v1/auth/login', { email, password });
-    if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(res.body)}`);
-    return new Client(api, res.body.accessToken);
+    const { data, error, response } = await new Client(api).typed.POST('/v1/auth/login', { body: { email, password } });
+    if (!data) throw new Error(`login ${email}: ${response.status} ${JSON.stringify(error)}`);
+    return new Client(api, data.accessToken);
   }
 
   anonymous(): Client {
@@ -120,57 +158,65 @@ export class Session {
   }
 
   async newReseller(maxTenants: number | null = null): Promise<{ id: string; admin: Client; adminEmail: string }> {
-    const r = await this.platform.post<{ id: string }>('/v1/resellers', {
-      name: `Reseller ${randomBytes(3).toString('hex')}`,
-      maxTenants,
+    const r = await this.platform.typed.POST('/v1/resellers', {
+      body: { name: `Reseller ${randomBytes(3).toString('hex')}`, maxTenants },
     });
-    if (r.status !== 201) throw new Error(`reseller: ${r.status} ${JSON.stringify(r.body)}`);
+    if (!r.data) throw new Error(`reseller: ${r.response.status} ${JSON.stringify(r.error)}`);
+    const resellerId = r.data.id;
     const adminEmail = `reseller-${randomBytes(4).toString('hex')}@example.com`;
-    const u = await this.platform.post(`/v1/resellers/${r.body.id}/users`, { email: adminEmail, password: PASSWORD });
-    if (u.status !== 201) throw new Error(`reseller admin: ${u.status} ${JSON.stringify(u.body)}`);
-    return { id: r.body.id, admin: await Session.login(this.api, adminEmail, PASSWORD), adminEmail };
+    const u = await this.platform.typed.POST('/v1/resellers/{resellerId}/users', {
+      params: { path: { resellerId } },
+      body: { email: adminEmail, password: PASSWORD },
+    });
+    if (u.response.status !== 201) throw new Error(`reseller admin: ${u.response.status} ${JSON.stringify(u.error)}`);
+    return { id: resellerId, admin: await Session.login(this.api, adminEmail, PASSWORD), adminEmail };
   }
 
-  async newTenant(reseller: { admin: Client }, limits?: Record<string, number>) {
-    const t = await reseller.admin.post<{ id: string }>('/v1/tenants', {
-      name: `Tenant ${randomBytes(3).toString('hex')}`,
-      ...(limits ? { limits } : {}),
+  async newTenant(reseller: { admin: Client }, limits?: TenantLimits) {
+    const t = await reseller.admin.typed.POST('/v1/tenants', {
+      body: { name: `Tenant ${randomBytes(3).toString('hex')}`, ...(limits ? { limits } : {}) },
     });
-    if (t.status !== 201) throw new Error(`tenant: ${t.status} ${JSON.stringify(t.body)}`);
-    const tenantId = t.body.id;
+    if (!t.data) throw new Error(`tenant: ${t.response.status} ${JSON.stringify(t.error)}`);
+    const tenantId = t.data.id;
     const adminEmail = `admin-${randomBytes(4).toString('hex')}@example.com`;
     const viewerEmail = `viewer-${randomBytes(4).toString('hex')}@example.com`;
     for (const [email, role] of [
       [adminEmail, 'tenant_admin'],
       [viewerEmail, 'tenant_viewer'],
     ] as const) {
-      const u = await reseller.admin.post(`/v1/tenants/${tenantId}/users`, { email, password: PASSWORD, role });
-      if (u.status !== 201) throw new Error(`tenant user: ${u.status} ${JSON.stringify(u.body)}`);
+      const u = await reseller.admin.typed.POST('/v1/tenants/{tenantId}/users', {
+        params: { path: { tenantId } },
+        body: { email, password: PASSWORD, role },
+      });
+      if (u.response.status !== 201) throw new Error(`tenant user: ${u.response.status} ${JSON.stringify(u.error)}`);
     }
     const admin = await Session.login(this.api, adminEmail, PASSWORD);
-    const key = await admin.post<{ id: string; key: string }>(`/v1/tenants/${tenantId}/api-keys`, {
-      name: 'everything',
-      scopes: [
-        'tenants:read',
-        'tenants:write',
-        'api-keys:read',
-        'api-keys:write',
-        'audit-log:read',
-        'domains:read',
-        'domains:write',
-        'mailboxes:read',
-        'mailboxes:write',
-      ],
+    const key = await admin.typed.POST('/v1/tenants/{tenantId}/api-keys', {
+      params: { path: { tenantId } },
+      body: {
+        name: 'everything',
+        scopes: [
+          'tenants:read',
+          'tenants:write',
+          'api-keys:read',
+          'api-keys:write',
+          'audit-log:read',
+          'domains:read',
+          'domains:write',
+          'mailboxes:read',
+          'mailboxes:write',
+        ],
+      },
     });
-    if (key.status !== 201) throw new Error(`api key: ${key.status} ${JSON.stringify(key.body)}`);
+    if (!key.data) throw new Error(`api key: ${key.response.status} ${JSON.stringify(key.error)}`);
     return {
       id: tenantId,
       admin,
       adminEmail,
       viewer: await Session.login(this.api, viewerEmail, PASSWORD),
-      keyId: key.body.id,
-      key: new Client(this.api, key.body.key),
-      rawKey: key.body.key,
+      keyId: key.data.id,
+      key: new Client(this.api, key.data.key),
+      rawKey: key.data.key,
     };
   }
 }

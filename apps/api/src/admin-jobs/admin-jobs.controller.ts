@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
-import { createZodDto } from 'nestjs-zod';
+import { ApiAcceptedResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
+import { createZodDto } from '../common/zod-dto';
 import { z } from 'zod';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, type CallContext } from '../auth/request-context';
@@ -15,6 +15,7 @@ class JobRunQueuedResponse extends createZodDto(
 export class AdminJobsController {
   constructor(private readonly jobs: AdminJobsService) {}
 
+  @ApiOperation({ summary: 'Run a maintenance job now' })
   @Post(':jobName/run')
   @HttpCode(202)
   @Authenticated({ platformOnly: true })

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -12,6 +19,7 @@ import { AliasesService } from './aliases.service';
 export class AliasesController {
   constructor(private readonly aliases: AliasesService) {}
 
+  @ApiOperation({ summary: 'List aliases' })
   @Get()
   @Authenticated({ scope: 'aliases:read' })
   @ApiOkResponse({ type: AliasPage })
@@ -24,6 +32,7 @@ export class AliasesController {
     return this.aliases.list(call, tenant, query);
   }
 
+  @ApiOperation({ summary: 'Create an alias' })
   @Post()
   @Authenticated({ scope: 'aliases:write' })
   @ApiCreatedResponse({ type: AliasResponse, description: 'localPart * makes the domain’s catch-all' })
@@ -37,6 +46,7 @@ export class AliasesController {
     return this.aliases.create(call, tenant, dto);
   }
 
+  @ApiOperation({ summary: 'Get an alias' })
   @Get(':aliasId')
   @Authenticated({ scope: 'aliases:read' })
   @ApiOkResponse({ type: AliasResponse })
@@ -49,6 +59,7 @@ export class AliasesController {
     return this.aliases.get(call, tenant, aliasId);
   }
 
+  @ApiOperation({ summary: 'Update an alias' })
   @Patch(':aliasId')
   @Authenticated({ scope: 'aliases:write' })
   @ApiOkResponse({ type: AliasResponse })
@@ -62,6 +73,7 @@ export class AliasesController {
     return this.aliases.update(call, tenant, aliasId, dto);
   }
 
+  @ApiOperation({ summary: 'Delete an alias' })
   @Delete(':aliasId')
   @HttpCode(204)
   @Authenticated({ scope: 'aliases:write' })

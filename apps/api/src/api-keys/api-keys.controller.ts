@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -14,6 +21,7 @@ import { ApiKeysService } from './api-keys.service';
 export class TenantApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
+  @ApiOperation({ summary: "List a tenant's API keys" })
   @Get()
   @Authenticated({ scope: 'api-keys:read' })
   @ApiOkResponse({ type: ApiKeyList })
@@ -21,6 +29,7 @@ export class TenantApiKeysController {
     return this.keys.list(ApiKeysService.tenantOwner(tenant), query);
   }
 
+  @ApiOperation({ summary: "Create a tenant's API key" })
   @Post()
   @Authenticated({ scope: 'api-keys:write' })
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once' })
@@ -33,6 +42,7 @@ export class TenantApiKeysController {
     return this.keys.create(call, ApiKeysService.tenantOwner(tenant), dto);
   }
 
+  @ApiOperation({ summary: "Revoke a tenant's API key" })
   @Delete(':keyId')
   @HttpCode(204)
   @Authenticated({ scope: 'api-keys:write' })
@@ -53,6 +63,7 @@ export class TenantApiKeysController {
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
+  @ApiOperation({ summary: "List the caller's owner's API keys" })
   @Get()
   @Authenticated({ scope: 'api-keys:read' })
   @ApiOkResponse({ type: ApiKeyList })
@@ -60,13 +71,16 @@ export class ApiKeysController {
     return this.keys.list(await this.keys.ownerOf(call, false), query);
   }
 
+  @ApiOperation({ summary: "Create an API key for the caller's owner" })
   @Post()
   @Authenticated({ scope: 'api-keys:write' })
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once' })
+  @ApiResponse({ status: 423, description: 'The caller’s tenant is suspended or deleted (problem+json)' })
   async create(@Caller() call: CallContext, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(call, await this.keys.ownerOf(call, true), dto);
   }
 
+  @ApiOperation({ summary: "Revoke one of the caller's owner's API keys" })
   @Delete(':keyId')
   @HttpCode(204)
   @Authenticated({ scope: 'api-keys:write' })

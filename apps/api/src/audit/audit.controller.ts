@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { CurrentTenant } from '../auth/request-context';
@@ -11,6 +11,7 @@ import { AuditService } from './audit.service';
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
+  @ApiOperation({ summary: "List a tenant's audit log" })
   @Get()
   @Authenticated({ scope: 'audit-log:read' })
   @ApiOkResponse({ type: AuditPage, description: 'Newest first' })

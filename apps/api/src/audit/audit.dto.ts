@@ -1,4 +1,4 @@
-import { createZodDto } from 'nestjs-zod';
+import { createZodDto } from '../common/zod-dto';
 import { z } from 'zod';
 import { pageQuery } from '../common/pagination';
 
@@ -26,8 +26,9 @@ export const AuditEntrySchema = z.object({
   action: z.string(),
   targetType: z.string().nullable(),
   targetId: z.string().nullable(),
-  before: z.unknown().nullable(),
-  after: z.unknown().nullable(),
+  // Any JSON value, null included: `.nullable()` on unknown would only say "anything or null".
+  before: z.unknown().describe('The object before the change (null when it was created)'),
+  after: z.unknown().describe('The object after the change (null when it was deleted)'),
   ip: z.string().nullable(),
   requestId: z.string().nullable(),
   createdAt: z.string(),

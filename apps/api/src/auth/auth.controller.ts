@@ -5,6 +5,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  ApiOperation,
 } from '@nestjs/swagger';
 import { Authenticated, Public } from './authenticated.decorator';
 import { LoginDto, MeResponse, RefreshDto, TokenPairResponse } from './auth.dto';
@@ -17,6 +18,7 @@ import { Caller, type AuthedRequest, type CallContext } from './request-context'
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
+  @ApiOperation({ summary: 'Log in with email and password' })
   @Post('login')
   @Public()
   @HttpCode(200)
@@ -29,6 +31,7 @@ export class AuthController {
     return this.auth.login(dto.email, dto.password, clientIp(req));
   }
 
+  @ApiOperation({ summary: 'Exchange a refresh token for new tokens' })
   @Post('refresh')
   @Public()
   @HttpCode(200)
@@ -41,6 +44,7 @@ export class AuthController {
     return this.auth.refresh(dto.refreshToken, clientIp(req));
   }
 
+  @ApiOperation({ summary: 'Log out: revoke a refresh token and its login' })
   @Post('logout')
   @Public()
   @HttpCode(204)
@@ -49,6 +53,7 @@ export class AuthController {
     await this.auth.logout(dto.refreshToken);
   }
 
+  @ApiOperation({ summary: 'Describe the calling credential' })
   @Get('me')
   @Authenticated()
   @ApiOkResponse({ type: MeResponse, description: 'The calling credential' })

@@ -1,8 +1,16 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Scope } from '@mailroom/core';
 
 export const AUTH_METADATA = 'mailroom:auth';
+export const ALLOW_SUSPENDED_EXTENSION = 'x-mailroom-allow-suspended';
 
 export interface AuthRequirement {
   /** The scope the credential needs (people get theirs from their role). */
@@ -23,12 +31,23 @@ export function Authenticated(requirement: AuthRequirement = {}): MethodDecorato
     ApiUnauthorizedResponse({ description: 'Missing, expired or revoked credential (problem+json)' }),
     ApiForbiddenResponse({ description: 'The credential lacks the scope or role (problem+json)' }),
     ApiNotFoundResponse({ description: 'No such object for this credential (problem+json)' }),
+    ApiTooManyRequestsResponse({
+      description: 'The credential’s rate limit is reached; see Retry-After (problem+json)',
+    }),
+    // openapi.ts documents 423 on a tenant's writes except these (it knows the method, we do not).
+    ...(requirement.allowSuspended ? [ApiExtension(ALLOW_SUSPENDED_EXTENSION, true)] : []),
   );
 }
 
 export const PUBLIC_METADATA = 'mailroom:public';
+export const PUBLIC_EXTENSION = 'x-mailroom-public';
 /** A route anyone may call (health, login, client autoconfiguration). */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_METADATA, true);
+export const Public = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(
+    SetMetadata(PUBLIC_METADATA, true),
+    // Becomes `security: []` in the document (openapi.ts): no credential, said explicitly.
+    ApiExtension(PUBLIC_EXTENSION, true),
+  );
 
 export const DOMAIN_SCOPED_METADATA = 'mailroom:domain-scoped';
 /**

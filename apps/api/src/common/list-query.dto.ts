@@ -1,4 +1,4 @@
-import { createZodDto } from 'nestjs-zod';
+import { createZodDto } from './zod-dto';
 import { ListQuerySchema } from './pagination';
 
 /** limit, cursor and sort: the query of a list without filters of its own. */

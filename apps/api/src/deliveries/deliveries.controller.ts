@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -24,6 +24,7 @@ export class DeliveriesController {
     private readonly suppressions: SuppressionsService,
   ) {}
 
+  @ApiOperation({ summary: 'List outbound deliveries' })
   @Get('deliveries')
   @Authenticated({ scope: 'deliveries:read' })
   @ApiOkResponse({
@@ -34,6 +35,7 @@ export class DeliveriesController {
     return this.deliveries.list(t.id, q);
   }
 
+  @ApiOperation({ summary: 'Get a delivery with its attempts' })
   @Get('deliveries/:deliveryId')
   @Authenticated({ scope: 'deliveries:read' })
   @ApiOkResponse({ type: DeliveryResponse, description: 'With every attempt: remote host, full SMTP reply, timing' })
@@ -41,6 +43,7 @@ export class DeliveriesController {
     return this.deliveries.get(t.id, deliveryId);
   }
 
+  @ApiOperation({ summary: 'Retry a deferred or failed delivery now' })
   @Post('deliveries/:deliveryId/retry')
   @HttpCode(200)
   @Authenticated({ scope: 'deliveries:write' })
@@ -54,6 +57,7 @@ export class DeliveriesController {
     return this.deliveries.act(call, t.id, deliveryId, 'retry');
   }
 
+  @ApiOperation({ summary: 'Cancel a queued delivery' })
   @Post('deliveries/:deliveryId/cancel')
   @HttpCode(200)
   @Authenticated({ scope: 'deliveries:write' })
@@ -67,6 +71,7 @@ export class DeliveriesController {
     return this.deliveries.act(call, t.id, deliveryId, 'cancel');
   }
 
+  @ApiOperation({ summary: 'Trace a message through inbound and outbound mail' })
   @Get('trace')
   @Authenticated({ scope: 'deliveries:read' })
   @ApiOkResponse({
@@ -76,6 +81,7 @@ export class DeliveriesController {
     return this.deliveries.trace(t.id, q);
   }
 
+  @ApiOperation({ summary: 'List suppressed recipients' })
   @Get('suppressions')
   @Authenticated({ scope: 'suppressions:read' })
   @ApiOkResponse({ type: SuppressionPage })
@@ -83,6 +89,7 @@ export class DeliveriesController {
     return this.suppressions.list(t.id, q);
   }
 
+  @ApiOperation({ summary: 'Suppress a recipient address' })
   @Post('suppressions')
   @Authenticated({ scope: 'suppressions:write' })
   @ApiCreatedResponse({ type: SuppressionResponse })
@@ -95,6 +102,7 @@ export class DeliveriesController {
     return this.suppressions.add(call, t.id, dto);
   }
 
+  @ApiOperation({ summary: 'Lift a suppression' })
   @Delete('suppressions/:suppressionId')
   @HttpCode(204)
   @Authenticated({ scope: 'suppressions:write' })

@@ -6,6 +6,7 @@ import {
   ApiOkResponse,
   ApiProduces,
   ApiTags,
+  ApiOperation,
 } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
@@ -19,6 +20,7 @@ import { DomainsService } from './domains.service';
 export class DomainsController {
   constructor(private readonly domains: DomainsService) {}
 
+  @ApiOperation({ summary: 'List domains' })
   @Get()
   @Authenticated({ scope: 'domains:read' })
   @ApiOkResponse({ type: DomainPage })
@@ -31,6 +33,7 @@ export class DomainsController {
     return this.domains.list(call, t.id, q);
   }
 
+  @ApiOperation({ summary: 'Add a domain' })
   @Post()
   @Authenticated({ scope: 'domains:write' })
   @ApiCreatedResponse({ type: DomainResponse, description: 'Added as pending; publish the records of GET .../dns' })
@@ -44,6 +47,7 @@ export class DomainsController {
     return this.domains.create(call, t.id, dto);
   }
 
+  @ApiOperation({ summary: 'Get a domain' })
   @Get(':domainId')
   @Authenticated({ scope: 'domains:read' })
   @ApiOkResponse({ type: DomainResponse })
@@ -56,6 +60,7 @@ export class DomainsController {
     return this.domains.get(call, t.id, domainId);
   }
 
+  @ApiOperation({ summary: 'Delete a domain' })
   @Delete(':domainId')
   @HttpCode(202)
   @Authenticated({ scope: 'domains:write' })
@@ -72,6 +77,7 @@ export class DomainsController {
     return this.domains.remove(call, t.id, domainId);
   }
 
+  @ApiOperation({ summary: "A domain's DNS records to publish, with their check state" })
   @Get(':domainId/dns')
   @Authenticated({ scope: 'domains:read' })
   @ApiOkResponse({ type: DnsPlanResponse, description: 'Every record to publish, with the result of the last check' })
@@ -84,6 +90,7 @@ export class DomainsController {
     return this.domains.plan(call, t.id, domainId);
   }
 
+  @ApiOperation({ summary: "A domain's DNS records as a BIND zone file" })
   @Get(':domainId/zone')
   @Authenticated({ scope: 'domains:read' })
   @Header('content-type', 'text/plain; charset=utf-8')
@@ -101,6 +108,7 @@ export class DomainsController {
     return this.domains.zone(call, t.id, domainId);
   }
 
+  @ApiOperation({ summary: "Check a domain's DNS records now" })
   @Post(':domainId/verify')
   @HttpCode(202)
   @Authenticated({ scope: 'domains:write' })
@@ -114,6 +122,7 @@ export class DomainsController {
     return this.domains.verify(call, t.id, domainId);
   }
 
+  @ApiOperation({ summary: "Rotate a domain's DKIM key" })
   @Post(':domainId/dkim/rotate')
   @HttpCode(202)
   @Authenticated({ scope: 'domains:write' })

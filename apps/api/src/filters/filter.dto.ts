@@ -1,4 +1,4 @@
-import { createZodDto } from 'nestjs-zod';
+import { createZodDto } from '../common/zod-dto';
 import { z } from 'zod';
 import { AUTH_RESULTS, filterRuleSchema, SPAM_VERDICTS } from '@mailroom/rules';
 import { pageQuery } from '../common/pagination';

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -22,6 +29,7 @@ import { FiltersService } from './filters.service';
 export class FiltersController {
   constructor(private readonly filters: FiltersService) {}
 
+  @ApiOperation({ summary: "List a mailbox's filter rules" })
   @Get()
   @Authenticated({ scope: 'filters:read' })
   @ApiOkResponse({ type: FilterPage, description: 'In the order they run' })
@@ -35,6 +43,7 @@ export class FiltersController {
     return this.filters.list(call, tenant, mailboxId, query);
   }
 
+  @ApiOperation({ summary: 'Create a filter rule' })
   @Post()
   @Authenticated({ scope: 'filters:write' })
   @ApiBody({ type: FilterRuleBody })
@@ -49,6 +58,7 @@ export class FiltersController {
     return this.filters.create(call, tenant, mailboxId, body);
   }
 
+  @ApiOperation({ summary: "Set the order of a mailbox's filter rules" })
   @Put('order')
   @Authenticated({ scope: 'filters:write' })
   @ApiOkResponse({ type: FilterList, description: 'All rules in their new order' })
@@ -62,6 +72,7 @@ export class FiltersController {
     return this.filters.reorder(call, tenant, mailboxId, dto);
   }
 
+  @ApiOperation({ summary: "Dry-run a message through a mailbox's filter rules" })
   @Post('test')
   @HttpCode(200)
   @Authenticated({ scope: 'filters:read' })
@@ -76,6 +87,7 @@ export class FiltersController {
     return this.filters.test(call, tenant, mailboxId, dto);
   }
 
+  @ApiOperation({ summary: 'Get a filter rule' })
   @Get(':filterId')
   @Authenticated({ scope: 'filters:read' })
   @ApiOkResponse({ type: FilterResponse })
@@ -89,6 +101,7 @@ export class FiltersController {
     return this.filters.get(call, tenant, mailboxId, filterId);
   }
 
+  @ApiOperation({ summary: 'Update a filter rule' })
   @Patch(':filterId')
   @Authenticated({ scope: 'filters:write' })
   @ApiBody({ type: FilterRulePatchBody })
@@ -107,6 +120,7 @@ export class FiltersController {
     return this.filters.update(call, tenant, mailboxId, filterId, body);
   }
 
+  @ApiOperation({ summary: 'Delete a filter rule' })
   @Delete(':filterId')
   @HttpCode(204)
   @Authenticated({ scope: 'filters:write' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -12,6 +12,7 @@ import { VacationService } from './vacation.service';
 export class VacationController {
   constructor(private readonly vacation: VacationService) {}
 
+  @ApiOperation({ summary: "Get a mailbox's vacation reply" })
   @Get()
   @Authenticated({ scope: 'filters:read' })
   @ApiOkResponse({ type: VacationResponse, description: '404 when the mailbox has no vacation reply' })
@@ -24,6 +25,7 @@ export class VacationController {
     return this.vacation.get(call, tenant, mailboxId);
   }
 
+  @ApiOperation({ summary: "Set a mailbox's vacation reply" })
   @Put()
   @Authenticated({ scope: 'filters:write' })
   @ApiOkResponse({
@@ -40,6 +42,7 @@ export class VacationController {
     return this.vacation.put(call, tenant, mailboxId, dto);
   }
 
+  @ApiOperation({ summary: "Turn off a mailbox's vacation reply" })
   @Delete()
   @HttpCode(204)
   @Authenticated({ scope: 'filters:write' })

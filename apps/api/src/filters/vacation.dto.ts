@@ -1,4 +1,4 @@
-import { createZodDto } from 'nestjs-zod';
+import { createZodDto } from '../common/zod-dto';
 import { z } from 'zod';
 
 const instant = z.iso.datetime({ offset: true, error: 'must be a date-time such as 2026-07-01T00:00:00Z' });

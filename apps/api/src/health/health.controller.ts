@@ -1,5 +1,5 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '../auth/authenticated.decorator';
@@ -18,6 +18,7 @@ export class HealthController {
   ) {}
 
   /** 200 when PostgreSQL and Redis answer, else 503 with the same body naming what is down. */
+  @ApiOperation({ summary: 'Health of the API and what it depends on' })
   @Get()
   @HealthCheck()
   @ApiOkResponse({ description: 'PostgreSQL and Redis answer' })

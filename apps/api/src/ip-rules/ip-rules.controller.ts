@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -19,6 +19,7 @@ import { IpRulesService } from './ip-rules.service';
 export class IpRulesController {
   constructor(private readonly rules: IpRulesService) {}
 
+  @ApiOperation({ summary: 'List IP rules' })
   @Get()
   @Authenticated({ scope: 'ip-rules:read' })
   @ApiOkResponse({ type: IpRulePage })
@@ -26,6 +27,7 @@ export class IpRulesController {
     return this.rules.list(tenant, query);
   }
 
+  @ApiOperation({ summary: 'Create an IP rule' })
   @Post()
   @Authenticated({ scope: 'ip-rules:write' })
   @ApiCreatedResponse({
@@ -43,6 +45,7 @@ export class IpRulesController {
     return this.rules.create(call, tenant, dto);
   }
 
+  @ApiOperation({ summary: 'Which IP rule applies to an address' })
   @Post('check')
   @HttpCode(200)
   @Authenticated({ scope: 'ip-rules:read' })
@@ -51,6 +54,7 @@ export class IpRulesController {
     return this.rules.check(tenant, dto);
   }
 
+  @ApiOperation({ summary: 'Get an IP rule' })
   @Get(':ipRuleId')
   @Authenticated({ scope: 'ip-rules:read' })
   @ApiOkResponse({ type: IpRuleResponse })
@@ -58,6 +62,7 @@ export class IpRulesController {
     return this.rules.get(tenant, ruleId);
   }
 
+  @ApiOperation({ summary: 'Update an IP rule' })
   @Patch(':ipRuleId')
   @Authenticated({ scope: 'ip-rules:write' })
   @ApiOkResponse({ type: IpRuleResponse })
@@ -71,6 +76,7 @@ export class IpRulesController {
     return this.rules.update(call, tenant, ruleId, dto);
   }
 
+  @ApiOperation({ summary: 'Delete an IP rule' })
   @Delete(':ipRuleId')
   @HttpCode(204)
   @Authenticated({ scope: 'ip-rules:write' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -17,6 +17,7 @@ const HELD = 'While held, retention and deletions remove nothing; deleted mail s
 export class LegalHoldController {
   constructor(private readonly holds: LegalHoldService) {}
 
+  @ApiOperation({ summary: "Get a tenant's legal hold" })
   @Get('legal-hold')
   @Authenticated({ scope: 'retention:read' })
   @ApiOkResponse({ type: LegalHoldResponse })
@@ -24,6 +25,7 @@ export class LegalHoldController {
     return this.holds.getTenant(tenant);
   }
 
+  @ApiOperation({ summary: 'Put a tenant on legal hold' })
   @Put('legal-hold')
   @Authenticated({ scope: 'retention:write', allowSuspended: true })
   @ApiOkResponse({ type: LegalHoldResponse, description: HELD })
@@ -36,6 +38,7 @@ export class LegalHoldController {
     return this.holds.setTenant(call, tenant, dto.reason);
   }
 
+  @ApiOperation({ summary: "Release a tenant's legal hold" })
   @Delete('legal-hold')
   @HttpCode(204)
   @Authenticated({ scope: 'retention:write', allowSuspended: true })
@@ -44,6 +47,7 @@ export class LegalHoldController {
     await this.holds.setTenant(call, tenant, null);
   }
 
+  @ApiOperation({ summary: "Get a mailbox's legal hold" })
   @Get('mailboxes/:mailboxId/legal-hold')
   @Authenticated({ scope: 'retention:read' })
   @ApiOkResponse({ type: LegalHoldResponse })
@@ -56,6 +60,7 @@ export class LegalHoldController {
     return this.holds.getMailbox(call, tenant, mailboxId);
   }
 
+  @ApiOperation({ summary: 'Put a mailbox on legal hold' })
   @Put('mailboxes/:mailboxId/legal-hold')
   @Authenticated({ scope: 'retention:write', allowSuspended: true })
   @ApiOkResponse({ type: LegalHoldResponse, description: HELD })
@@ -69,6 +74,7 @@ export class LegalHoldController {
     return this.holds.setMailbox(call, tenant, mailboxId, dto.reason);
   }
 
+  @ApiOperation({ summary: "Release a mailbox's legal hold" })
   @Delete('mailboxes/:mailboxId/legal-hold')
   @HttpCode(204)
   @Authenticated({ scope: 'retention:write', allowSuspended: true })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -12,6 +12,7 @@ import { ForwardingService } from './forwarding.service';
 export class ForwardingController {
   constructor(private readonly forwarding: ForwardingService) {}
 
+  @ApiOperation({ summary: "Get a mailbox's forwarding" })
   @Get()
   @Authenticated({ scope: 'mailboxes:read' })
   @ApiOkResponse({ type: ForwardingResponse, description: '404 when the mailbox does not forward' })
@@ -24,6 +25,7 @@ export class ForwardingController {
     return this.forwarding.get(call, tenant, mailboxId);
   }
 
+  @ApiOperation({ summary: "Set a mailbox's forwarding" })
   @Put()
   @Authenticated({ scope: 'mailboxes:write' })
   @ApiOkResponse({
@@ -40,6 +42,7 @@ export class ForwardingController {
     return this.forwarding.put(call, tenant, mailboxId, dto);
   }
 
+  @ApiOperation({ summary: "Stop a mailbox's forwarding" })
   @Delete()
   @HttpCode(204)
   @Authenticated({ scope: 'mailboxes:write' })

@@ -7,6 +7,7 @@ import {
   ApiCreatedResponse,
   ApiOkResponse,
   ApiTags,
+  ApiOperation,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Tenant } from '@mailroom/db';
@@ -39,6 +40,7 @@ export class MailboxesController {
     private readonly importer: MailboxImportService,
   ) {}
 
+  @ApiOperation({ summary: 'List mailboxes' })
   @Get()
   @Authenticated({ scope: 'mailboxes:read' })
   @ApiOkResponse({ type: MailboxPage })
@@ -51,6 +53,7 @@ export class MailboxesController {
     return this.mailboxes.list(call, tenant, query);
   }
 
+  @ApiOperation({ summary: 'Create a mailbox' })
   @Post()
   @Authenticated({ scope: 'mailboxes:write' })
   @ApiCreatedResponse({ type: CreatedMailboxResponse, description: 'With INBOX, Sent, Drafts, Trash and Junk' })
@@ -64,6 +67,7 @@ export class MailboxesController {
     return this.creator.create(call, tenant, dto);
   }
 
+  @ApiOperation({ summary: 'Import mailboxes from CSV or JSON' })
   @Post('import')
   @HttpCode(200)
   @Authenticated({ scope: 'mailboxes:write' })
@@ -84,6 +88,7 @@ export class MailboxesController {
     return this.importer.import(call, tenant, await readCsvBody(req));
   }
 
+  @ApiOperation({ summary: 'Get a mailbox' })
   @Get(':mailboxId')
   @Authenticated({ scope: 'mailboxes:read' })
   @ApiOkResponse({ type: MailboxResponse })
@@ -96,6 +101,7 @@ export class MailboxesController {
     return this.mailboxes.get(call, tenant, mailboxId);
   }
 
+  @ApiOperation({ summary: 'Update a mailbox' })
   @Patch(':mailboxId')
   @Authenticated({ scope: 'mailboxes:write' })
   @ApiOkResponse({ type: MailboxResponse, description: 'status disabled refuses logins and incoming mail' })
@@ -109,6 +115,7 @@ export class MailboxesController {
     return this.mailboxes.update(call, tenant, mailboxId, dto);
   }
 
+  @ApiOperation({ summary: 'Delete a mailbox' })
   @Delete(':mailboxId')
   @HttpCode(202)
   @Authenticated({ scope: 'mailboxes:write' })
@@ -127,6 +134,7 @@ export class MailboxesController {
     return this.mailboxes.remove(call, tenant, mailboxId);
   }
 
+  @ApiOperation({ summary: "Set a mailbox's password" })
   @Post(':mailboxId/password')
   @HttpCode(200)
   @Authenticated({ scope: 'mailboxes:write' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, type CallContext } from '../auth/request-context';
 import { ListQuery } from '../common/list-query.dto';
@@ -16,6 +16,7 @@ export class ResellersController {
     private readonly users: UsersService,
   ) {}
 
+  @ApiOperation({ summary: 'List resellers' })
   @Get()
   @Authenticated({ tenantManagers: true, scope: 'tenants:read' })
   @ApiOkResponse({ type: ResellerList, description: 'All resellers for platform admins; a reseller sees itself' })
@@ -23,6 +24,7 @@ export class ResellersController {
     return this.resellers.list(call.principal, query);
   }
 
+  @ApiOperation({ summary: 'Create a reseller' })
   @Post()
   @Authenticated({ platformOnly: true })
   @ApiCreatedResponse({ type: ResellerResponse })
@@ -30,6 +32,7 @@ export class ResellersController {
     return this.resellers.create(call, dto);
   }
 
+  @ApiOperation({ summary: 'Get a reseller' })
   @Get(':resellerId')
   @Authenticated({ tenantManagers: true, scope: 'tenants:read' })
   @ApiOkResponse({ type: ResellerResponse })
@@ -37,6 +40,7 @@ export class ResellersController {
     return presentReseller(await this.resellers.load(call.principal, id));
   }
 
+  @ApiOperation({ summary: 'Update a reseller' })
   @Patch(':resellerId')
   @Authenticated({ platformOnly: true })
   @ApiOkResponse({ type: ResellerResponse })
@@ -44,6 +48,7 @@ export class ResellersController {
     return this.resellers.update(call, await this.resellers.load(call.principal, id), dto);
   }
 
+  @ApiOperation({ summary: "List a reseller's admins" })
   @Get(':resellerId/users')
   @Authenticated({ tenantManagers: true, scope: 'tenants:read' })
   @ApiOkResponse({ type: UserList, description: 'The reseller’s admins' })
@@ -52,6 +57,7 @@ export class ResellersController {
     return this.users.list({ resellerId: reseller.id }, query);
   }
 
+  @ApiOperation({ summary: 'Create a reseller admin' })
   @Post(':resellerId/users')
   @Authenticated({ tenantManagers: true, scope: 'tenants:write' })
   @ApiCreatedResponse({ type: UserResponse, description: 'A reseller admin' })

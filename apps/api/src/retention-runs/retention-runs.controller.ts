@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { CurrentTenant } from '../auth/request-context';
@@ -11,6 +11,7 @@ import { RetentionRunsService } from './retention-runs.service';
 export class RetentionRunsController {
   constructor(private readonly runs: RetentionRunsService) {}
 
+  @ApiOperation({ summary: 'List retention runs' })
   @Get()
   @Authenticated({ scope: 'retention:read' })
   @ApiOkResponse({

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -18,6 +18,7 @@ import { RetentionService } from './retention.service';
 export class RetentionController {
   constructor(private readonly retention: RetentionService) {}
 
+  @ApiOperation({ summary: "Get a tenant's retention policy" })
   @Get()
   @Authenticated({ scope: 'retention:read' })
   @ApiOkResponse({ type: TenantRetentionResponse })
@@ -25,6 +26,7 @@ export class RetentionController {
     return this.retention.getTenant(tenant);
   }
 
+  @ApiOperation({ summary: "Set a tenant's retention policy" })
   @Put()
   @Authenticated({ scope: 'retention:write' })
   @ApiOkResponse({
@@ -40,6 +42,7 @@ export class RetentionController {
     return this.retention.putTenant(call, tenant, dto);
   }
 
+  @ApiOperation({ summary: 'List mailbox retention overrides' })
   @Get('mailboxes')
   @Authenticated({ scope: 'retention:read' })
   @ApiOkResponse({ type: MailboxRetentionPage, description: 'Mailboxes with overrides' })
@@ -52,6 +55,7 @@ export class RetentionController {
     return this.retention.listMailboxes(call, tenant, query);
   }
 
+  @ApiOperation({ summary: "Get a mailbox's retention override" })
   @Get('mailboxes/:mailboxId')
   @Authenticated({ scope: 'retention:read' })
   @ApiOkResponse({ type: MailboxRetentionResponse })
@@ -64,6 +68,7 @@ export class RetentionController {
     return this.retention.getMailbox(call, tenant, mailboxId);
   }
 
+  @ApiOperation({ summary: "Set a mailbox's retention override" })
   @Put('mailboxes/:mailboxId')
   @Authenticated({ scope: 'retention:write' })
   @ApiOkResponse({ type: MailboxRetentionResponse, description: 'Replaces the mailbox’s overrides' })
@@ -77,6 +82,7 @@ export class RetentionController {
     return this.retention.putMailbox(call, tenant, mailboxId, dto);
   }
 
+  @ApiOperation({ summary: "Remove a mailbox's retention override" })
   @Delete('mailboxes/:mailboxId')
   @HttpCode(204)
   @Authenticated({ scope: 'retention:write' })

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -18,6 +25,7 @@ import { TenantsService } from './tenants.service';
 export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
+  @ApiOperation({ summary: 'List tenants' })
   @Get()
   @Authenticated({ scope: 'tenants:read' })
   @ApiOkResponse({ type: TenantPage, description: 'Tenants this credential can see' })
@@ -25,6 +33,7 @@ export class TenantsController {
     return this.tenants.list(call, query);
   }
 
+  @ApiOperation({ summary: 'Create a tenant' })
   @Post()
   @Authenticated({ scope: 'tenants:write', tenantManagers: true })
   @ApiCreatedResponse({ type: TenantResponse })
@@ -33,6 +42,7 @@ export class TenantsController {
     return this.tenants.create(call, dto);
   }
 
+  @ApiOperation({ summary: 'Get a tenant' })
   @Get(':tenantId')
   @Authenticated({ scope: 'tenants:read' })
   @ApiOkResponse({ type: TenantResponse, description: 'The tenant with its current usage' })
@@ -40,6 +50,7 @@ export class TenantsController {
     return this.tenants.get(tenant);
   }
 
+  @ApiOperation({ summary: 'Update a tenant' })
   @Patch(':tenantId')
   @Authenticated({ scope: 'tenants:write' })
   @ApiOkResponse({ type: TenantResponse })
@@ -52,6 +63,7 @@ export class TenantsController {
     return this.tenants.update(call, tenant, dto);
   }
 
+  @ApiOperation({ summary: 'Suspend a tenant' })
   @Post(':tenantId/suspend')
   @HttpCode(200)
   @Authenticated({ scope: 'tenants:write', tenantManagers: true, allowSuspended: true })
@@ -65,6 +77,7 @@ export class TenantsController {
     return this.tenants.setStatus(call, tenant, 'suspend', dto.reason);
   }
 
+  @ApiOperation({ summary: 'Resume a suspended tenant' })
   @Post(':tenantId/resume')
   @HttpCode(200)
   @Authenticated({ scope: 'tenants:write', tenantManagers: true, allowSuspended: true })
@@ -73,6 +86,7 @@ export class TenantsController {
     return this.tenants.setStatus(call, tenant, 'resume');
   }
 
+  @ApiOperation({ summary: 'Delete a tenant (restorable for a grace period)' })
   @Delete(':tenantId')
   @HttpCode(202)
   @Authenticated({ scope: 'tenants:write', tenantManagers: true, allowSuspended: true })
@@ -84,6 +98,7 @@ export class TenantsController {
     return this.tenants.setStatus(call, tenant, 'delete');
   }
 
+  @ApiOperation({ summary: 'Restore a deleted tenant' })
   @Post(':tenantId/restore')
   @HttpCode(200)
   @Authenticated({ scope: 'tenants:write', tenantManagers: true, allowSuspended: true })

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -12,6 +19,7 @@ import { UsersService } from './users.service';
 export class TenantUsersController {
   constructor(private readonly users: UsersService) {}
 
+  @ApiOperation({ summary: "List a tenant's users" })
   @Get()
   @Authenticated({ scope: 'tenants:read' })
   @ApiOkResponse({ type: UserList })
@@ -19,6 +27,7 @@ export class TenantUsersController {
     return this.users.list({ tenantId: tenant.id }, query);
   }
 
+  @ApiOperation({ summary: 'Create a tenant user' })
   @Post()
   @Authenticated({ scope: 'tenants:write' })
   @ApiCreatedResponse({ type: UserResponse })
@@ -32,6 +41,7 @@ export class TenantUsersController {
     return this.users.create(call, { tenantId: tenant.id }, dto);
   }
 
+  @ApiOperation({ summary: 'Delete a tenant user' })
   @Delete(':userId')
   @HttpCode(204)
   @Authenticated({ scope: 'tenants:write' })

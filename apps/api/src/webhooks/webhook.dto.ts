@@ -1,4 +1,4 @@
-import { createZodDto } from 'nestjs-zod';
+import { createZodDto } from '../common/zod-dto';
 import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '@mailroom/webhooks';
 import { pageQuery } from '../common/pagination';

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -20,6 +20,7 @@ import { WebhooksService } from './webhooks.service';
 export class WebhooksController {
   constructor(private readonly hooks: WebhooksService) {}
 
+  @ApiOperation({ summary: 'List webhooks' })
   @Get()
   @Authenticated({ scope: 'webhooks:read' })
   @ApiOkResponse({ type: WebhookPage })
@@ -27,6 +28,7 @@ export class WebhooksController {
     return this.hooks.list(t.id, q);
   }
 
+  @ApiOperation({ summary: 'Create a webhook' })
   @Post()
   @Authenticated({ scope: 'webhooks:write' })
   @ApiCreatedResponse({
@@ -42,6 +44,7 @@ export class WebhooksController {
     return this.hooks.create(call, t.id, dto);
   }
 
+  @ApiOperation({ summary: 'Get a webhook' })
   @Get(':webhookId')
   @Authenticated({ scope: 'webhooks:read' })
   @ApiOkResponse({ type: WebhookResponse })
@@ -49,6 +52,7 @@ export class WebhooksController {
     return this.hooks.get(t.id, webhookId);
   }
 
+  @ApiOperation({ summary: 'Update a webhook' })
   @Patch(':webhookId')
   @Authenticated({ scope: 'webhooks:write' })
   @ApiOkResponse({ type: WebhookResponse })
@@ -62,6 +66,7 @@ export class WebhooksController {
     return this.hooks.update(call, t.id, webhookId, dto);
   }
 
+  @ApiOperation({ summary: 'Delete a webhook' })
   @Delete(':webhookId')
   @HttpCode(204)
   @Authenticated({ scope: 'webhooks:write' })
@@ -75,6 +80,7 @@ export class WebhooksController {
     await this.hooks.remove(call, t.id, webhookId);
   }
 
+  @ApiOperation({ summary: "List a webhook's deliveries" })
   @Get(':webhookId/deliveries')
   @Authenticated({ scope: 'webhooks:read' })
   @ApiOkResponse({ type: WebhookDeliveryPage, description: 'The webhook’s own delivery log, newest first' })
