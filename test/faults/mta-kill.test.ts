@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalDnsServer } from '../../libs/dns/src/testing/local-dns-server';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { Seeder } from '../mta/support/seed';
-import { printLedger } from './support/ledger';
-import { auditInbound } from './support/inbound-check';
-import { startMtaProcess, type MtaProcess } from './support/mta-process';
-import { burst, byClass, type BurstJob, type Outcome } from './support/smtp-burst';
+import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { Seeder } from '@test/support/smtp/seed';
+import { printLedger } from '@test/faults/support/ledger';
+import { auditInbound } from '@test/faults/support/inbound-check';
+import { startMtaProcess, type MtaProcess } from '@test/faults/support/mta-process';
+import { burst, byClass, type BurstJob, type Outcome } from '@test/faults/support/smtp-burst';
 
 // Sizes: the 2,000-message burst, over 16 sessions (the MTA allows 20 per client IP).
 const MESSAGES = 2_000;

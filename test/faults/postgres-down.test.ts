@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '@mailroom/db';
-import { LocalDnsServer } from '../../libs/dns/src/testing/local-dns-server';
-import { Seeder } from '../mta/support/seed';
-import { printLedger } from './support/ledger';
-import { auditInbound } from './support/inbound-check';
-import { startMtaProcess, type MtaProcess } from './support/mta-process';
-import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres';
-import { burst, byClass, type BurstJob, type Outcome } from './support/smtp-burst';
+import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
+import { Seeder } from '@test/support/smtp/seed';
+import { printLedger } from '@test/faults/support/ledger';
+import { auditInbound } from '@test/faults/support/inbound-check';
+import { startMtaProcess, type MtaProcess } from '@test/faults/support/mta-process';
+import { startPrivatePostgres, type PrivatePostgres } from '@test/faults/support/private-postgres';
+import { burst, byClass, type BurstJob, type Outcome } from '@test/faults/support/smtp-burst';
 
 const MESSAGES = 600;
 const CONNECTIONS = 8;

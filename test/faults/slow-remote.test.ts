@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalDnsServer } from '../../libs/dns/src/testing/local-dns-server';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { BadRemote } from './support/bad-remote';
-import { printLedger } from './support/ledger';
+import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { BadRemote } from '@test/faults/support/bad-remote';
+import { printLedger } from '@test/faults/support/ledger';
 import {
   queueDeliveries,
   seedDeliveries,
@@ -14,8 +14,8 @@ import {
   waitUntil,
   type RestartableRedis,
   type WorkerProcess,
-} from './support/outbound';
-import { workerSettings } from './support/worker-settings';
+} from '@test/faults/support/outbound';
+import { workerSettings } from '@test/faults/support/worker-settings';
 
 /** Per misbehaving kind; the good ones must all go through while the bad sessions hang. */
 const BAD_EACH = 3;

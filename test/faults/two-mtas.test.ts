@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalDnsServer } from '../../libs/dns/src/testing/local-dns-server';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { startRedis, type TestRedis } from '../support/processes';
-import { Seeder } from '../mta/support/seed';
-import { printLedger } from './support/ledger';
-import { auditInbound } from './support/inbound-check';
-import { startMtaProcess, type MtaProcess } from './support/mta-process';
+import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { startRedis, type TestRedis } from '@test/support/processes';
+import { Seeder } from '@test/support/smtp/seed';
+import { printLedger } from '@test/faults/support/ledger';
+import { auditInbound } from '@test/faults/support/inbound-check';
+import { startMtaProcess, type MtaProcess } from '@test/faults/support/mta-process';
 import {
   destinationZone,
   diagnose,
@@ -18,9 +18,9 @@ import {
   statusCounts,
   waitUntil,
   type WorkerProcess,
-} from './support/outbound';
-import { burst, byClass, type BurstJob } from './support/smtp-burst';
-import { workerSettings } from './support/worker-settings';
+} from '@test/faults/support/outbound';
+import { burst, byClass, type BurstJob } from '@test/faults/support/smtp-burst';
+import { workerSettings } from '@test/faults/support/worker-settings';
 
 const MESSAGES = 800;
 /** Split evenly: connection n goes to MTA n % 2. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalDnsServer } from '../../libs/dns/src/testing/local-dns-server';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { printLedger } from './support/ledger';
+import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { printLedger } from '@test/faults/support/ledger';
 import {
   destinationZone,
   diagnose,
@@ -18,8 +18,8 @@ import {
   waitUntil,
   type RestartableRedis,
   type WorkerProcess,
-} from './support/outbound';
-import { workerSettings } from './support/worker-settings';
+} from '@test/faults/support/outbound';
+import { workerSettings } from '@test/faults/support/worker-settings';
 
 const DELIVERIES = 600;
 const DOMAINS = 4;

@@ -7,8 +7,8 @@ import {
   type TenantDelivery,
   type VacationRequest,
 } from '@mailroom/mailstore';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { expectExactQuota, seedTenant } from '../worker-fixtures';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { expectExactQuota, seedTenant } from '@test/support/worker-fixtures';
 
 // The mail store against real PostgreSQL: one rule for every writer of message rows.
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seal } from '@mailroom/core';
 import { inTenantScope } from '@mailroom/db';
 import { deliverWebhook, recordEvent, WEBHOOK_SECRET_CONTEXT } from '@mailroom/webhooks';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
 
 const MASTER_KEY = randomBytes(32);
 

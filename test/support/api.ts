@@ -6,8 +6,8 @@ import { expect } from 'vitest';
 import { createApiClient, type ApiClient, type ApiSchema, type ProblemDetails } from '@mailroom/api-client';
 import { loadConfig, type Config } from '@mailroom/config';
 import { createLogger } from '@mailroom/logger';
-import { createApiApp } from '../../apps/api/src/bootstrap';
-import type { TestDatabase } from './database';
+import { createApiApp } from '@mailroom/api/bootstrap';
+import type { TestDatabase } from '@test/support/database';
 
 // Tests read response bodies of many shapes; typing each one would only restate the assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { freePort } from '../../support/processes';
+import { freePort } from '@test/support/processes';
 
 export type Behaviour = 'good' | 'drip' | 'reset-after-dot' | 'endless-continuation';
 

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@mailroom/db';
-import type { Outcome } from './smtp-burst';
+import type { Outcome } from '@test/faults/support/smtp-burst';
 
 export interface InboundAudit {
   /** Distinct messages with at least one stored copy. */

@@ -1,4 +1,4 @@
-import { APP_ENTRY, appEnv, runNode, waitForHttp, type RunningProcess } from '../../support/processes';
+import { APP_ENTRY, appEnv, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
 
 export interface MtaProcess {
   port: number;

@@ -9,7 +9,7 @@ import { SMTPServer } from 'smtp-server';
 import type { PrismaClient } from '@mailroom/db';
 import { parseVerpLocalPart } from '@mailroom/mail';
 import { JobName, JobProducer, QueueName } from '@mailroom/queue';
-import { APP_ENTRY, appEnv, freePort, runNode, waitForHttp, type RunningProcess } from '../../support/processes';
+import { APP_ENTRY, appEnv, freePort, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
 
 /** One message the sink took, in the order of the sink's own log. */
 export interface Receipt {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, ROOT } from '../../support/processes';
+import { freePort, ROOT } from '@test/support/processes';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RawSmtp, transaction } from '../../mta/support/smtp-client';
-import { basicMessage } from '../../mta/support/harness';
+import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
+import { basicMessage } from '@test/support/smtp/harness';
 
 /** The client's record of one message: the final reply it saw, or null when none came. */
 export interface Outcome {

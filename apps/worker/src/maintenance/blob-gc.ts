@@ -34,7 +34,7 @@ export interface BlobGcOptions {
  *   (taking no lock), GC deletes and commits, then the writer's FK check finds nothing and its
  *   transaction fails (a temporary SMTP failure; nothing committed, nothing lost). Writers close
  *   it by locking what they re-use: SELECT 1 FROM message_blobs ... FOR KEY SHARE right after the
- *   insert, and insert again when it is gone (test/worker-blob-gc.test.ts proves both).
+ *   insert, and insert again when it is gone (test/integration/worker/storage.test.ts proves both).
  */
 export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: BlobGcOptions = {}) {
   const store = new MailStore(ctx.prisma);

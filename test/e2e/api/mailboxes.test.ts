@@ -1,0 +1,329 @@
+import argon2 from 'argon2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { Session, startApi, type TestApi } from '@test/support/api';
+import { addDomain } from '@test/e2e/api/walk/mail-fixtures';
+
+type Tenant = Awaited<ReturnType<Session['newTenant']>>;
+const GOOD = 'tangerine-orbit-42';
+
+describe('mailboxes', () => {
+  let db: TestDatabase;
+  let api: TestApi;
+  let sut: Session;
+  let reseller: Awaited<ReturnType<Session['newReseller']>>;
+  let tenant: Tenant;
+  let domain: { id: string; name: string };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = await startApi(db);
+    sut = await Session.create(api, db);
+    reseller = await sut.newReseller();
+    tenant = await sut.newTenant(reseller);
+    domain = await addDomain(db, tenant.id, 'acme.example');
+  });
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  const path = (t: { id: string } = tenant) => `/v1/tenants/${t.id}/mailboxes`;
+  const create = (body: Record<string, unknown>, t: Tenant = tenant) =>
+    t.admin.post(path(t), { domain: 'acme.example', password: GOOD, ...body });
+
+  it('creates a mailbox with its folders and system aliases, never showing the hash', async () => {
+    const res = await create({ localPart: 'Alice.Smith', displayName: 'Alice Smith', quotaBytes: 2 * 1024 ** 3 });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      address: 'alice.smith@acme.example',
+      localPart: 'alice.smith',
+      domain: { id: domain.id, name: 'acme.example' },
+      displayName: 'Alice Smith',
+      status: 'active',
+      protocols: { smtp: true, imap: true, pop3: true },
+      usage: { usedBytes: 0, quotaBytes: 2 * 1024 ** 3, percent: 0, messageCount: 0 },
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/argon2|passwordHash|password/);
+    const row = await db.prisma.mailbox.findFirstOrThrow({ where: { id: res.body.id } });
+    expect(row.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(await argon2.verify(row.passwordHash, GOOD)).toBe(true);
+    const folders = await db.prisma.folder.findMany({ where: { mailboxId: res.body.id }, orderBy: { name: 'asc' } });
+    expect(folders.map((f) => [f.name, f.kind])).toEqual([
+      ['Drafts', 'drafts'],
+      ['INBOX', 'inbox'],
+      ['Junk', 'junk'],
+      ['Sent', 'sent'],
+      ['Trash', 'trash'],
+    ]);
+    const system = await db.prisma.alias.findMany({
+      where: { domainId: domain.id, system: true },
+      orderBy: { localPart: 'asc' },
+    });
+    expect(system.map((a) => [a.localPart, a.destinations])).toEqual([
+      ['abuse', [tenant.adminEmail]],
+      ['postmaster', [tenant.adminEmail]],
+    ]);
+    const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=mailbox.create`);
+    const entry = audit.body.items.find((e: { targetId: string }) => e.targetId === res.body.id);
+    expect(entry).toMatchObject({ action: 'mailbox.create', targetType: 'mailbox', actorType: 'user' });
+    expect(JSON.stringify(entry)).not.toContain('argon2');
+    const aliasAudit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=alias.create`);
+    expect(aliasAudit.body.items).toHaveLength(2);
+    const read = await tenant.viewer.get(`${path()}/${res.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.address).toBe('alice.smith@acme.example');
+  });
+
+  it('generates a strong password on request and shows it once', async () => {
+    const res = await tenant.admin.post(path(), { localPart: 'gen', domainId: domain.id, generatePassword: true });
+    expect(res.status).toBe(201);
+    expect(res.body.password).toMatch(/^[A-Za-z0-9]{20}$/);
+    const row = await db.prisma.mailbox.findFirstOrThrow({ where: { id: res.body.id } });
+    expect(await argon2.verify(row.passwordHash, res.body.password)).toBe(true);
+    expect((await tenant.admin.get(`${path()}/${res.body.id}`)).body.password).toBeUndefined();
+  });
+
+  it('names each invalid field', async () => {
+    const bad = await tenant.admin.post(path(), { localPart: 'a..b', domain: 'acme.example', password: GOOD });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([
+      {
+        field: 'localPart',
+        message: 'the local part (before @) may not start or end with a dot or contain two dots in a row',
+      },
+    ]);
+    const long = await create({ localPart: 'x'.repeat(65) });
+    expect(long.body.errors[0]).toEqual({
+      field: 'localPart',
+      message: 'the local part (before @) is longer than 64 octets',
+    });
+    const both = await tenant.admin.post(path(), { localPart: 'x', password: GOOD, bogus: 1 });
+    expect(both.status).toBe(422);
+    expect(both.body.errors.map((e: { field: string }) => e.field)).toEqual(['bogus', 'domain']);
+    const noDomain = await tenant.admin.post(path(), { localPart: 'x', password: GOOD });
+    expect(noDomain.body.errors).toEqual([{ field: 'domain', message: 'give exactly one of domain or domainId' }]);
+    const unknownDomain = await create({ localPart: 'x', domain: 'elsewhere.example' });
+    expect(unknownDomain.status).toBe(422);
+    expect(unknownDomain.body.errors).toEqual([
+      { field: 'domain', message: 'elsewhere.example is not a domain of this tenant' },
+    ]);
+    const other = await sut.newTenant(reseller);
+    await addDomain(db, other.id, 'theirs.example');
+    const foreign = await create({ localPart: 'x', domain: 'theirs.example' });
+    expect(foreign.status).toBe(422);
+    expect(foreign.body.errors[0].field).toBe('domain');
+    const quota = await create({ localPart: 'x', quotaBytes: 10 });
+    expect(quota.body.errors).toEqual([{ field: 'quotaBytes', message: 'must be at least 1 MiB (1048576 bytes)' }]);
+  });
+
+  it('refuses weak passwords with the reason', async () => {
+    const cases: [string, string][] = [
+      ['short', 'must be at least 12 characters'],
+      ['Password2024!', 'is a commonly used password; choose another'],
+      ['aaaaaaaaaaaaaaaa', 'must contain at least 5 different characters'],
+      ['123456789012', 'is a keyboard or alphabet sequence; choose another'],
+      ['my-bob.jones-secret', 'must not contain the mailbox name'],
+    ];
+    for (const [password, message] of cases) {
+      const res = await create({ localPart: 'bob.jones', password });
+      expect(res.status, password).toBe(422);
+      expect(res.body.errors, password).toEqual([{ field: 'password', message }]);
+    }
+  });
+
+  it('refuses non-ASCII local parts saying why, unless the tenant enables SMTPUTF8', async () => {
+    const refused = await create({ localPart: 'jürgen' });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors[0].field).toBe('localPart');
+    expect(refused.body.errors[0].message).toMatch(/SMTPUTF8.*many mail clients cannot handle such addresses/);
+    const t = await sut.newTenant(reseller);
+    await addDomain(db, t.id, 'utf8.example');
+    expect((await t.admin.patch(`/v1/tenants/${t.id}`, { smtputf8Enabled: true })).status).toBe(200);
+    const ok = await t.admin.post(path(t), { localPart: 'jürgen', domain: 'utf8.example', password: GOOD });
+    expect(ok.status).toBe(201);
+    expect(ok.body.address).toBe('jürgen@utf8.example');
+  });
+
+  it('keeps postmaster and abuse as system aliases, never mailboxes', async () => {
+    for (const localPart of ['postmaster', 'Abuse']) {
+      const res = await create({ localPart });
+      expect(res.status).toBe(409);
+      expect(res.body.detail).toMatch(/is a system alias that every domain has/);
+    }
+  });
+
+  it('enforces the plan: maxMailboxes, and no mailbox quota above the tenant storage quota', async () => {
+    const small = await sut.newTenant(reseller, { maxMailboxes: 2, storageQuotaBytes: 5 * 1024 ** 3 });
+    await addDomain(db, small.id, 'small.example');
+    const make = (localPart: string, extra: Record<string, unknown> = {}) =>
+      small.admin.post(path(small), { localPart, domain: 'small.example', password: GOOD, ...extra });
+    expect((await make('one')).status).toBe(201);
+    const two = await make('two');
+    expect(two.status).toBe(201);
+    const three = await make('three');
+    expect(three.status).toBe(409);
+    expect(three.body.detail).toBe('Plan limit reached: maxMailboxes is 2 for this tenant.');
+    // A deleted mailbox no longer counts.
+    expect((await small.admin.delete(`${path(small)}/${two.body.id}`)).status).toBe(202);
+    const big = await make('three', { quotaBytes: 6 * 1024 ** 3 });
+    expect(big.status).toBe(409);
+    expect(big.body.detail).toBe(
+      `Plan limit reached: storageQuotaBytes is ${5 * 1024 ** 3} for this tenant; a mailbox quota cannot be larger.`,
+    );
+    expect((await make('three', { quotaBytes: 5 * 1024 ** 3 })).status).toBe(201);
+    const patch = await small.admin.patch(`${path(small)}/${two.body.id}`, { quotaBytes: 6 * 1024 ** 3 });
+    expect(patch.status).toBe(409);
+  });
+
+  it('creates the same address once when two requests race', async () => {
+    const results = await Promise.all([create({ localPart: 'race' }), create({ localPart: 'race' })]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+
+  it('lists with search, domain and status filters and cursor pagination', async () => {
+    const t = await sut.newTenant(reseller);
+    await addDomain(db, t.id, 'one.example');
+    await addDomain(db, t.id, 'two.example');
+    for (const [localPart, d, displayName] of [
+      ['anna', 'one.example', 'Anna Karenina'],
+      ['boris', 'one.example', 'Boris Godunov'],
+      ['carla', 'two.example', 'Carla Bruni'],
+      ['dmitri', 'two.example', 'Dmitri K'],
+    ]) {
+      expect((await t.admin.post(path(t), { localPart, domain: d, displayName, password: GOOD })).status).toBe(201);
+    }
+    const names = (r: { body: { items: { localPart: string }[] } }) => r.body.items.map((m) => m.localPart);
+    expect(names(await t.admin.get(`${path(t)}?q=karenina`))).toEqual(['anna']);
+    expect(names(await t.admin.get(`${path(t)}?q=carla@two`))).toEqual(['carla']);
+    expect(names(await t.admin.get(`${path(t)}?domain=two.example`))).toEqual(['carla', 'dmitri']);
+    const page1 = await t.admin.get(`${path(t)}?limit=3`);
+    expect(names(page1)).toEqual(['anna', 'boris', 'carla']);
+    const page2 = await t.admin.get(`${path(t)}?limit=3&cursor=${page1.body.nextCursor}`);
+    expect(names(page2)).toEqual(['dmitri']);
+    expect(page2.body.nextCursor).toBeNull();
+    expect(names(await t.admin.get(`${path(t)}?sort=-localPart&limit=1`))).toEqual(['dmitri']);
+    const boris = page1.body.items[1].id;
+    await t.admin.patch(`${path(t)}/${boris}`, { status: 'disabled' });
+    expect(names(await t.admin.get(`${path(t)}?status=disabled`))).toEqual(['boris']);
+    await t.admin.delete(`${path(t)}/${boris}`);
+    expect(names(await t.admin.get(path(t)))).toEqual(['anna', 'carla', 'dmitri']);
+    expect(names(await t.admin.get(`${path(t)}?status=deleted`))).toEqual(['boris']);
+    const badSort = await t.admin.get(`${path(t)}?sort=passwordHash`);
+    expect(badSort.status).toBe(422);
+    expect(badSort.body.errors[0].field).toBe('sort');
+  });
+
+  it('updates name, quota, status and protocols, shows usage in percent, and audits it', async () => {
+    const created = await create({ localPart: 'carol', quotaBytes: 100 * 1024 ** 2 });
+    await db.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId: tenant.id, id: created.body.id } },
+      data: { usedBytes: 25n * 1024n ** 2n, messageCount: 7 },
+    });
+    const res = await tenant.admin.patch(`${path()}/${created.body.id}`, {
+      displayName: 'Carol',
+      quotaBytes: 200 * 1024 ** 2,
+      status: 'disabled',
+      protocols: { pop3: false },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      displayName: 'Carol',
+      status: 'disabled',
+      protocols: { smtp: true, imap: true, pop3: false },
+      usage: { usedBytes: 25 * 1024 ** 2, quotaBytes: 200 * 1024 ** 2, percent: 12.5, messageCount: 7 },
+    });
+    const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=mailbox.update`);
+    const entry = audit.body.items.find((e: { targetId: string }) => e.targetId === created.body.id);
+    expect(entry.before.status).toBe('active');
+    expect(entry.after.status).toBe('disabled');
+    const invalid = await tenant.admin.patch(`${path()}/${created.body.id}`, { status: 'deleted' });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.errors[0].field).toBe('status');
+    expect(
+      (await tenant.admin.patch(`${path()}/00000000-0000-0000-0000-000000000000`, { displayName: 'x' })).status,
+    ).toBe(404);
+    expect((await tenant.admin.get(`${path()}/not-a-uuid`)).status).toBe(404);
+  });
+
+  it('deletes at once (202), keeps the address until the purge, and audits it', async () => {
+    const created = await create({ localPart: 'dave' });
+    const res = await tenant.admin.delete(`${path()}/${created.body.id}`);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('deleted');
+    expect(res.body.deletedAt).not.toBeNull();
+    const again = await create({ localPart: 'dave' });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toMatch(/dave@acme\.example was deleted at .*still being purged.*can be used again/);
+    expect((await tenant.admin.delete(`${path()}/${created.body.id}`)).status).toBe(202);
+    expect((await tenant.admin.patch(`${path()}/${created.body.id}`, { displayName: 'x' })).status).toBe(409);
+    const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=mailbox.delete`);
+    expect(audit.body.items.filter((e: { targetId: string }) => e.targetId === created.body.id)).toHaveLength(1);
+    const held = await create({ localPart: 'held' });
+    await db.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId: tenant.id, id: held.body.id } },
+      data: { legalHold: true },
+    });
+    const refused = await tenant.admin.delete(`${path()}/${held.body.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toMatch(/legal hold/);
+  });
+
+  it('resets a password, checking its strength, without returning the hash', async () => {
+    const created = await create({ localPart: 'frank' });
+    const url = `${path()}/${created.body.id}/password`;
+    const weak = await tenant.admin.post(url, { password: 'frank-is-great-1' });
+    expect(weak.status).toBe(422);
+    expect(weak.body.errors).toEqual([{ field: 'password', message: 'must not contain the mailbox name' }]);
+    const set = await tenant.admin.post(url, { password: 'another fine phrase' });
+    expect(set.status).toBe(200);
+    expect(set.body).toEqual({ id: created.body.id, address: 'frank@acme.example' });
+    let row = await db.prisma.mailbox.findFirstOrThrow({ where: { id: created.body.id } });
+    expect(await argon2.verify(row.passwordHash, 'another fine phrase')).toBe(true);
+    const gen = await tenant.admin.post(url, { generate: true });
+    expect(gen.body.password).toHaveLength(20);
+    row = await db.prisma.mailbox.findFirstOrThrow({ where: { id: created.body.id } });
+    expect(await argon2.verify(row.passwordHash, gen.body.password)).toBe(true);
+    const neither = await tenant.admin.post(url, {});
+    expect(neither.body.errors).toEqual([{ field: 'password', message: 'give a password or generate: true' }]);
+    const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=mailbox.password_reset`);
+    expect(audit.body.items).toHaveLength(2);
+    expect(JSON.stringify(audit.body)).not.toContain('another fine phrase');
+  });
+
+  it('lets a viewer read but not write', async () => {
+    expect((await tenant.viewer.get(path())).status).toBe(200);
+    const res = await tenant.viewer.post(path(), { localPart: 'v', domain: 'acme.example', password: GOOD });
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toBe('This credential lacks the scope mailboxes:write.');
+  });
+
+  it('holds a domain-limited API key to its domains', async () => {
+    await addDomain(db, tenant.id, 'other-acme.example');
+    const key = await tenant.admin.post(`/v1/tenants/${tenant.id}/api-keys`, {
+      name: 'acme only',
+      scopes: ['mailboxes:read', 'mailboxes:write'],
+      domains: ['acme.example'],
+    });
+    const client = sut.withToken(key.body.key);
+    const outside = await client.post(path(), { localPart: 'k', domain: 'other-acme.example', password: GOOD });
+    expect(outside.status).toBe(403);
+    expect(outside.body.detail).toBe(
+      'This credential is limited to acme.example; other-acme.example is not one of them.',
+    );
+    const theirs = await tenant.admin.post(path(), { localPart: 'k', domain: 'other-acme.example', password: GOOD });
+    expect((await client.get(`${path()}/${theirs.body.id}`)).status).toBe(403);
+    const list = await client.get(`${path()}?limit=200`);
+    expect(list.body.items.every((m: { domain: { name: string } }) => m.domain.name === 'acme.example')).toBe(true);
+    expect((await client.post(path(), { localPart: 'k', domain: 'acme.example', password: GOOD })).status).toBe(201);
+  });
+
+  it('refuses writes of a suspended tenant with 423', async () => {
+    const t = await sut.newTenant(reseller);
+    await addDomain(db, t.id, 'suspended.example');
+    await reseller.admin.post(`/v1/tenants/${t.id}/suspend`, { reason: 'unpaid' });
+    const res = await t.admin.post(path(t), { localPart: 'x', domain: 'suspended.example', password: GOOD });
+    expect(res.status).toBe(423);
+    expect((await t.admin.get(path(t))).status).toBe(200);
+  });
+});

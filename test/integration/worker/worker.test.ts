@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { JobName, QueueName } from '@mailroom/queue';
+import { assertEveryJobHandled } from '@mailroom/worker/worker';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { APP_ENTRY, appEnv, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
+
+describe('worker start-up', () => {
+  it('refuses to start when a job name has no handler', () => {
+    expect(() => assertEveryJobHandled({})).toThrow(`no handler for job(s): ${Object.values(JobName).join(', ')}`);
+    const all = Object.fromEntries(Object.values(JobName).map((name) => [name, async () => ({})]));
+    expect(() => assertEveryJobHandled(all)).not.toThrow();
+    const allButOne = { ...all };
+    delete allButOne[JobName.CleanupExpired];
+    expect(() => assertEveryJobHandled(allButOne)).toThrow(`no handler for job(s): ${JobName.CleanupExpired}`);
+  });
+});
+
+describe(JobName.CleanupExpired, () => {
+  let db: TestDatabase;
+  let worker: RunningProcess;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    env = await appEnv(db.url, { SCHEDULES_ENABLED: 'false' });
+    worker = runNode(APP_ENTRY.worker, [], env);
+    await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await db?.drop();
+  });
+
+  it('deletes expired refresh tokens, idempotency keys and greylist entries, and keeps live ones', async () => {
+    const past = new Date(Date.now() - 60_000);
+    const future = new Date(Date.now() + 3_600_000);
+    const admin = await db.prisma.adminUser.create({
+      data: { email: 'a@example.com', passwordHash: 'x', role: 'platform_admin' },
+    });
+    const family = '11111111-1111-4111-8111-111111111111';
+    await db.prisma.refreshToken.createMany({
+      data: [
+        { userId: admin.id, familyId: family, tokenHash: 'old', expiresAt: past },
+        { userId: admin.id, familyId: family, tokenHash: 'live', expiresAt: future },
+      ],
+    });
+    await db.prisma.idempotencyKey.createMany({
+      data: [
+        { scope: 's', key: 'old', method: 'POST', path: '/x', requestHash: 'h', expiresAt: past },
+        { scope: 's', key: 'live', method: 'POST', path: '/x', requestHash: 'h', expiresAt: future },
+      ],
+    });
+    await db.prisma.greylistEntry.createMany({
+      data: [
+        { key: 'old', expiresAt: past },
+        { key: 'live', expiresAt: future },
+      ],
+    });
+
+    const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const queue = new Queue(QueueName.Maintenance, { connection, prefix: env.QUEUE_PREFIX });
+    const events = new QueueEvents(QueueName.Maintenance, {
+      connection: connection.duplicate(),
+      prefix: env.QUEUE_PREFIX,
+    });
+    await events.waitUntilReady();
+    const job = await queue.add(JobName.CleanupExpired, {});
+    const result = await job.waitUntilFinished(events, 30_000);
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+
+    expect(result).toEqual({ refreshTokens: 1, idempotencyKeys: 1, greylist: 1 });
+    expect((await db.prisma.refreshToken.findMany()).map((t) => t.tokenHash)).toEqual(['live']);
+    expect((await db.prisma.idempotencyKey.findMany()).map((k) => k.key)).toEqual(['live']);
+    expect((await db.prisma.greylistEntry.findMany()).map((g) => g.key)).toEqual(['live']);
+    const metrics = await (await fetch(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/metrics`)).text();
+    expect(metrics).toMatch(
+      /mailroom_jobs_total\{job="maintenance.cleanup-expired",outcome="completed",app="worker"\} 1/,
+    );
+  });
+});
