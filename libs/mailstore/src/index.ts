@@ -1,4 +1,5 @@
 export { storeGeneratedMessage } from './copy';
+export { queueGeneratedOutbound } from './outbox.repository';
 export { MailStore } from './mail-store';
 export { FolderNotFound, MailboxUnavailable, QuotaExceeded, isQuotaExceeded, type QuotaScope } from './errors';
 export { TenantUsage, tenantUsage } from './tenant-usage';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { storeBlob } from '@mailroom/db';
 import type { OutboundRecipient, OutboundRow, StoreTx } from './types';
 
 /**
@@ -50,4 +52,30 @@ export async function queueOutbound(
     data: deliveries.map((d) => ({ tenantId, deliveryId: d.id, type: 'queued' as const })),
   });
   return { id: outbound.id, deliveryIds: deliveries.map((d) => d.id) };
+}
+
+/**
+ * A message we generated (a DSN to a remote sender) queued for delivery in the caller's
+ * transaction: its blob, an outbox row from the null sender, one queued delivery.
+ */
+export async function queueGeneratedOutbound(
+  tx: StoreTx,
+  tenantId: string,
+  message: { kind: 'dsn'; fromDomain: string; subject: string; bytes: Buffer; to: string },
+  expiresAt: Date,
+): Promise<string> {
+  const sha256 = createHash('sha256').update(message.bytes).digest('hex');
+  await storeBlob(tx, { tenantId, sha256, bytes: message.bytes });
+  const row: OutboundRow = {
+    kind: message.kind,
+    mailboxId: null,
+    envelopeFrom: '',
+    fromDomain: message.fromDomain,
+    sha256,
+    size: message.bytes.length,
+    header: { subject: message.subject, messageId: null },
+    sourceMessageId: null,
+  };
+  const queued = await queueOutbound(tx, tenantId, row, [message.to], Math.max(0, expiresAt.getTime() - Date.now()));
+  return queued.deliveryIds[0]!;
 }

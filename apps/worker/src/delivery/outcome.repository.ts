@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { storeBlob, type Prisma, type PrismaClient } from '@mailroom/db';
+import type { Prisma, PrismaClient } from '@mailroom/db';
+import { queueGeneratedOutbound } from '@mailroom/mailstore';
 import { recordEvent } from '@mailroom/webhooks';
 
 type Tx = Prisma.TransactionClient;
@@ -90,33 +90,8 @@ export class OutcomeRepository {
     });
   }
 
-  /** Queues a DSN for delivery to a remote sender; returns the new delivery's id. */
-  async queueDsn(tenantId: string, dsn: QueuedDsn): Promise<string> {
-    const sha256 = createHash('sha256').update(dsn.bytes).digest('hex');
-    await storeBlob(this.tx, { tenantId, sha256, bytes: dsn.bytes });
-    const message = await this.tx.outboundMessage.create({
-      data: {
-        tenantId,
-        kind: 'dsn',
-        envelopeFrom: '',
-        fromDomain: dsn.fromDomain,
-        subject: dsn.subject,
-        blobSha256: sha256,
-        size: dsn.bytes.length,
-      },
-      select: { id: true },
-    });
-    const delivery = await this.tx.delivery.create({
-      data: {
-        tenantId,
-        outboundMessageId: message.id,
-        recipient: dsn.to,
-        recipientDomain: dsn.to.slice(dsn.to.lastIndexOf('@') + 1).toLowerCase(),
-        expiresAt: dsn.expiresAt,
-      },
-      select: { id: true },
-    });
-    await this.tx.deliveryEvent.create({ data: { tenantId, deliveryId: delivery.id, type: 'queued' } });
-    return delivery.id;
+  /** Queues a DSN for delivery to a remote sender through the mail store's outbox; returns the delivery's id. */
+  queueDsn(tenantId: string, dsn: QueuedDsn): Promise<string> {
+    return queueGeneratedOutbound(this.tx, tenantId, { kind: 'dsn', ...dsn }, dsn.expiresAt);
   }
 }
