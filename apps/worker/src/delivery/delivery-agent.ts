@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dkimSign } from 'mailauth/lib/dkim/sign';
 import type { Config } from '@mailroom/config';
 import { open } from '@mailroom/core';
 import type { Db } from '@mailroom/db';
@@ -10,6 +9,7 @@ import {
   MtaStsResolver,
   mxMatches,
   sendToHost,
+  signDkim,
   SmtpSessionCache,
   type DsnParams,
   type MtaStsOptions,
@@ -212,15 +212,7 @@ export class DeliveryAgent {
     const key = await this.deliveries.findActiveDkimKey(tenantId, message.fromDomain);
     if (!key) return raw;
     const privateKey = open(this.config.MASTER_KEY, key.privateKeyEncrypted, DKIM_KEY_CONTEXT(key.id));
-    // mailauth's types allow the key at the top level, but it signs only through signatureData.
-    const signatureData = [{ signingDomain: message.fromDomain, selector: key.selector, privateKey }];
-    const signed = await dkimSign(raw, { signatureData, canonicalization: 'relaxed/relaxed' } as unknown as Parameters<
-      typeof dkimSign
-    >[1]);
-    if (signed.errors.length > 0) {
-      throw new Error(`DKIM signing failed for ${message.fromDomain}: ${String(signed.errors[0])}`);
-    }
-    return Buffer.concat([Buffer.from(signed.signatures), raw]);
+    return signDkim(raw, { domain: message.fromDomain, selector: key.selector, privateKey });
   }
 
   /**
