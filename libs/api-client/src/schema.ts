@@ -8086,7 +8086,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': components['schemas']['ImportMailboxesDto'];
-        'text/csv': components['schemas']['ImportMailboxesDto'];
+        'text/csv': string;
       };
     };
     responses: {
