@@ -2582,7 +2582,8 @@ export interface operations {
   ClientSettingsController_thunderbird_1: {
     parameters: {
       query: {
-        emailaddress: unknown;
+        /** @description The address to configure */
+        emailaddress: string;
       };
       header?: never;
       path?: never;
@@ -2865,7 +2866,8 @@ export interface operations {
   ClientSettingsController_thunderbird: {
     parameters: {
       query: {
-        emailaddress: unknown;
+        /** @description The address to configure */
+        emailaddress: string;
       };
       header?: never;
       path?: never;
@@ -3383,7 +3385,8 @@ export interface operations {
   ClientSettingsController_json: {
     parameters: {
       query: {
-        email: unknown;
+        /** @description The address to configure */
+        email: string;
       };
       header?: never;
       path?: never;
