@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { ALLOW_SUSPENDED_EXTENSION, PUBLIC_EXTENSION } from './auth/authenticated.decorator';
+import { TEXT_BODY_EXTENSION } from './common/text-body.decorator';
 
 const PROBLEM_REF = '#/components/schemas/ProblemDetails';
 
@@ -82,6 +83,11 @@ function completeOperation(operation: OperationObject, tenantWrite: boolean): vo
   if (PUBLIC_EXTENSION in operation) {
     delete extensions[PUBLIC_EXTENSION];
     operation.security = [];
+  }
+  const textBody = extensions[TEXT_BODY_EXTENSION] as string[] | undefined;
+  delete extensions[TEXT_BODY_EXTENSION];
+  if (textBody && operation.requestBody && 'content' in operation.requestBody) {
+    for (const mediaType of textBody) operation.requestBody.content[mediaType] = { schema: { type: 'string' } };
   }
   const allowSuspended = ALLOW_SUSPENDED_EXTENSION in operation;
   delete extensions[ALLOW_SUSPENDED_EXTENSION];

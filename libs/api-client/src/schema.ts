@@ -2367,6 +2367,65 @@ export interface components {
       /** @constant */
       tokenType: 'Bearer';
     };
+    TraceResponse: {
+      inbound: {
+        /** @description SPF, DKIM, DMARC and ARC verdicts (null when not checked) */
+        authResults: unknown;
+        /** @description '' for the null sender */
+        envelopeFrom: string;
+        envelopeTo: string;
+        /** @description Which filter rules fired and which actions ran (null when none) */
+        filterTrace: unknown;
+        folder: string;
+        /** @description The mailbox address it was stored in */
+        mailbox: string;
+        messageId: string | null;
+        receivedAt: string;
+        remoteIp: string | null;
+        spamScore: number | null;
+      }[];
+      outbound: {
+        createdAt: string;
+        deliveries: {
+          attempts: number;
+          createdAt: string;
+          deliveredAt: string | null;
+          events?: {
+            createdAt: string;
+            durationMs: number | null;
+            enhancedCode: string | null;
+            remoteHost: string | null;
+            remoteIp: string | null;
+            response: string | null;
+            smtpCode: number | null;
+            type: string;
+          }[];
+          /** Format: uuid */
+          id: string;
+          /** @description submission, forward, dsn or vacation */
+          kind: string;
+          lastResponse: string | null;
+          lastResponseCode: number | null;
+          messageId: string | null;
+          nextAttemptAt: string | null;
+          /** Format: uuid */
+          outboundMessageId: string;
+          recipient: string;
+          remoteHost: string | null;
+          sender: string;
+          /** @enum {string} */
+          status: 'queued' | 'sending' | 'deferred' | 'delivered' | 'bounced' | 'cancelled';
+          subject: string | null;
+        }[];
+        envelopeFrom: string;
+        /** Format: uuid */
+        id: string;
+        /** @description submission, forward, dsn or vacation */
+        kind: string;
+        messageId: string | null;
+        subject: string | null;
+      }[];
+    };
     UpdateAliasDto: {
       description?: string | null;
       /** @description Full addresses: mailboxes or aliases of this tenant, or addresses outside the platform */
@@ -2523,7 +2582,8 @@ export interface operations {
   ClientSettingsController_thunderbird_1: {
     parameters: {
       query: {
-        emailaddress: unknown;
+        /** @description The address to configure */
+        emailaddress: string;
       };
       header?: never;
       path?: never;
@@ -2806,7 +2866,8 @@ export interface operations {
   ClientSettingsController_thunderbird: {
     parameters: {
       query: {
-        emailaddress: unknown;
+        /** @description The address to configure */
+        emailaddress: string;
       };
       header?: never;
       path?: never;
@@ -3324,7 +3385,8 @@ export interface operations {
   ClientSettingsController_json: {
     parameters: {
       query: {
-        email: unknown;
+        /** @description The address to configure */
+        email: string;
       };
       header?: never;
       path?: never;
@@ -8027,7 +8089,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': components['schemas']['ImportMailboxesDto'];
-        'text/csv': components['schemas']['ImportMailboxesDto'];
+        'text/csv': string;
       };
     };
     responses: {
@@ -9051,7 +9113,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TraceResponse'];
+        };
       };
       /** @description Missing, expired or revoked credential (problem+json) */
       401: {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProblemDetails } from '@mailroom/api-client';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { Client, PASSWORD, Session, startApi, type TestApi } from '@test/support/api';
+import { Client, expectProblem, expectStatus, PASSWORD, Session, startApi, type TestApi } from '@test/support/api';
 
 describe('authentication', () => {
   let db: TestDatabase;
@@ -21,57 +22,51 @@ describe('authentication', () => {
   });
 
   const anon = () => sut.anonymous();
+  const login = (body: { email: string; password: string }) => anon().typed.POST('/v1/auth/login', { body });
+  const refresh = (refreshToken: string) => anon().typed.POST('/v1/auth/refresh', { body: { refreshToken } });
+  const me = (caller: Client) => caller.typed.GET('/v1/auth/me');
 
   it('logs in with email and password and returns a 15-minute JWT and a refresh token', async () => {
-    const res = await anon().post('/v1/auth/login', { email: email.toUpperCase(), password: PASSWORD });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
-    expect(res.body.refreshToken).toMatch(/^rt_/);
-    const me = await sut.withToken(res.body.accessToken).get('/v1/auth/me');
-    expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ kind: 'user', label: email, role: 'reseller_admin' });
+    const res = expectStatus(await login({ email: email.toUpperCase(), password: PASSWORD }), 200);
+    expect(res).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+    expect(res.refreshToken).toMatch(/^rt_/);
+    const who = expectStatus(await me(sut.withToken(res.accessToken)), 200);
+    expect(who).toMatchObject({ kind: 'user', label: email, role: 'reseller_admin' });
   });
 
   it('answers a wrong password and an unknown email with the same 401 problem', async () => {
-    const wrong = await anon().post('/v1/auth/login', { email, password: 'not the password' });
-    const unknown = await anon().post('/v1/auth/login', { email: 'nobody@example.com', password: 'not the password' });
-    expect(wrong.status).toBe(401);
-    expect(unknown.status).toBe(401);
-    expect(wrong.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const strip = ({ correlationId: _c, ...rest }: Record<string, unknown>) => rest;
-    expect(strip(wrong.body)).toEqual(strip(unknown.body));
-    expect(wrong.body.detail).toBe('Invalid email or password.');
+    const wrong = expectProblem(await login({ email, password: 'not the password' }), 401);
+    const unknown = expectProblem(await login({ email: 'nobody@example.com', password: 'not the password' }), 401);
+    const strip = ({ correlationId: _c, ...rest }: ProblemDetails) => rest;
+    expect(strip(wrong)).toEqual(strip(unknown));
+    expect(wrong.detail).toBe('Invalid email or password.');
   });
 
   it('locks an account after repeated failures (429 with Retry-After), even for the right password, and likewise for unknown emails', async () => {
     const reseller = await sut.newReseller();
     for (let i = 0; i < 3; i++) {
-      expect((await anon().post('/v1/auth/login', { email: reseller.adminEmail, password: 'wrong' })).status).toBe(401);
-      expect((await anon().post('/v1/auth/login', { email: 'ghost@example.com', password: 'wrong' })).status).toBe(401);
+      expectProblem(await login({ email: reseller.adminEmail, password: 'wrong' }), 401);
+      expectProblem(await login({ email: 'ghost@example.com', password: 'wrong' }), 401);
     }
-    const locked = await anon().post('/v1/auth/login', { email: reseller.adminEmail, password: PASSWORD });
-    expect(locked.status).toBe(429);
-    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
-    const ghost = await anon().post('/v1/auth/login', { email: 'ghost@example.com', password: 'wrong' });
-    expect(ghost.status).toBe(429);
-    expect(ghost.body.detail).toBe(locked.body.detail);
+    const locked = await login({ email: reseller.adminEmail, password: PASSWORD });
+    const lockedProblem = expectProblem(locked, 429);
+    expect(Number(locked.response.headers.get('retry-after'))).toBeGreaterThan(0);
+    const ghost = expectProblem(await login({ email: 'ghost@example.com', password: 'wrong' }), 429);
+    expect(ghost.detail).toBe(lockedProblem.detail);
     // The database keeps the lock too, so a Redis restart does not lift it.
     const user = await db.prisma.adminUser.findUniqueOrThrow({ where: { email: reseller.adminEmail } });
     expect(user.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('rotates refresh tokens, and a reused one revokes the whole login', async () => {
-    const login = await anon().post('/v1/auth/login', { email, password: PASSWORD });
-    const first = login.body.refreshToken as string;
-    const rotated = await anon().post('/v1/auth/refresh', { refreshToken: first });
-    expect(rotated.status).toBe(200);
-    expect(rotated.body.refreshToken).not.toBe(first);
-    const second = rotated.body.refreshToken as string;
+    const first = expectStatus(await login({ email, password: PASSWORD }), 200).refreshToken;
+    const rotated = expectStatus(await refresh(first), 200);
+    expect(rotated.refreshToken).not.toBe(first);
+    const second = rotated.refreshToken;
 
-    const reuse = await anon().post('/v1/auth/refresh', { refreshToken: first });
-    expect(reuse.status).toBe(401);
+    expectProblem(await refresh(first), 401);
     // The thief's reuse also kills the legitimate descendant.
-    expect((await anon().post('/v1/auth/refresh', { refreshToken: second })).status).toBe(401);
+    expectProblem(await refresh(second), 401);
     const row = await db.prisma.refreshToken.findUniqueOrThrow({
       where: { tokenHash: createHash('sha256').update(second).digest('hex') },
     });
@@ -81,37 +76,35 @@ describe('authentication', () => {
   });
 
   it('lets only one of two concurrent refreshes with the same token succeed', async () => {
-    const login = await anon().post('/v1/auth/login', { email, password: PASSWORD });
-    const token = login.body.refreshToken as string;
-    const results = await Promise.all([1, 2].map(() => anon().post('/v1/auth/refresh', { refreshToken: token })));
-    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+    const token = expectStatus(await login({ email, password: PASSWORD }), 200).refreshToken;
+    const results = await Promise.all([1, 2].map(() => refresh(token)));
+    expect(results.map((r) => r.response.status).sort()).toEqual([200, 401]);
   });
 
   it('logs out: the refresh token stops working', async () => {
-    const login = await anon().post('/v1/auth/login', { email, password: PASSWORD });
-    expect((await anon().post('/v1/auth/logout', { refreshToken: login.body.refreshToken })).status).toBe(204);
-    expect((await anon().post('/v1/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(401);
+    const { refreshToken } = expectStatus(await login({ email, password: PASSWORD }), 200);
+    expectStatus(await anon().typed.POST('/v1/auth/logout', { body: { refreshToken } }), 204);
+    expectProblem(await refresh(refreshToken), 401);
   });
 
   it('refuses missing, malformed and forged credentials with 401 problems', async () => {
-    const none = await anon().get('/v1/auth/me');
-    expect(none.status).toBe(401);
-    expect(none.body.detail).toMatch(/^Authentication required/);
-    expect((await sut.withToken('garbage').get('/v1/auth/me')).status).toBe(401);
-    const login = await anon().post('/v1/auth/login', { email, password: PASSWORD });
-    const [h, p] = (login.body.accessToken as string).split('.');
+    const none = expectProblem(await me(anon()), 401);
+    expect(none.detail).toMatch(/^Authentication required/);
+    expectProblem(await me(sut.withToken('garbage')), 401);
+    const [h, p] = expectStatus(await login({ email, password: PASSWORD }), 200).accessToken.split('.');
     const forged = `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`;
-    expect((await sut.withToken(forged).get('/v1/auth/me')).status).toBe(401);
-    expect((await sut.withToken('mr_aaaaaaaaaaaa_' + 'b'.repeat(43)).get('/v1/auth/me')).status).toBe(401);
+    expectProblem(await me(sut.withToken(forged)), 401);
+    expectProblem(await me(sut.withToken('mr_aaaaaaaaaaaa_' + 'b'.repeat(43))), 401);
   });
 
   it('refuses a disabled account at once, even with a valid access token', async () => {
     const reseller = await sut.newReseller();
     await db.prisma.adminUser.update({ where: { email: reseller.adminEmail }, data: { disabled: true } });
-    expect((await reseller.admin.get('/v1/auth/me')).status).toBe(401);
+    expectProblem(await me(reseller.admin), 401);
   });
 
   it('rejects unknown fields and malformed JSON with problem details', async () => {
+    // Raw: an unknown field and a broken body are outside the contract, which the typed client cannot send.
     const extra = await anon().post('/v1/auth/login', { email, password: PASSWORD, admin: true });
     expect(extra.status).toBe(422);
     expect(extra.body.errors).toEqual([{ field: 'admin', message: 'unknown field: not accepted' }]);

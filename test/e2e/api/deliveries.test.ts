@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { Session, startApi, type TestApi } from '@test/support/api';
+import { expectProblem, expectStatus, Session, startApi, type TestApi } from '@test/support/api';
 
 describe('deliveries, trace and suppressions', () => {
   let db: TestDatabase;
   let api: TestApi;
   let tenant: Awaited<ReturnType<Session['newTenant']>>;
   const ids: Record<string, string> = {};
-  const base = () => `/v1/tenants/${tenant.id}`;
+  const at = () => ({ params: { path: { tenantId: tenant.id } } });
+  const one = (deliveryId: string) => ({ params: { path: { tenantId: tenant.id, deliveryId } } });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -106,22 +107,25 @@ describe('deliveries, trace and suppressions', () => {
   });
 
   it('searches deliveries by message id, recipient and status', async () => {
-    const byMessage = await tenant.admin.get(`${base()}/deliveries?messageId=reply-1@acme.example`);
-    expect(byMessage.status).toBe(200);
-    expect(byMessage.body.items.map((d: { recipient: string }) => d.recipient).sort()).toEqual([
+    const list = (query: { messageId?: string; recipient?: string; status?: 'bounced' }) =>
+      tenant.admin.typed.GET('/v1/tenants/{tenantId}/deliveries', { params: { path: { tenantId: tenant.id }, query } });
+    const byMessage = expectStatus(await list({ messageId: 'reply-1@acme.example' }), 200);
+    expect(byMessage.items.map((d) => d.recipient).sort()).toEqual([
       'old@elsewhere.example',
       'partner@elsewhere.example',
     ]);
-    const bounced = await tenant.admin.get(`${base()}/deliveries?status=bounced`);
-    expect(bounced.body.items.map((d: { id: string }) => d.id)).toEqual([ids.bounced]);
-    const byRecipient = await tenant.admin.get(`${base()}/deliveries?recipient=BOB.private@gmail.example`);
-    expect(byRecipient.body.items[0]).toMatchObject({ kind: 'forward', status: 'delivered', subject: 'Invoice' });
+    const bounced = expectStatus(await list({ status: 'bounced' }), 200);
+    expect(bounced.items.map((d) => d.id)).toEqual([ids.bounced]);
+    const byRecipient = expectStatus(await list({ recipient: 'BOB.private@gmail.example' }), 200);
+    expect(byRecipient.items[0]).toMatchObject({ kind: 'forward', status: 'delivered', subject: 'Invoice' });
   });
 
   it('shows a delivery with every attempt and the remote’s reply', async () => {
-    const res = await tenant.viewer.get(`${base()}/deliveries/${ids.deferred}`);
-    expect(res.status).toBe(200);
-    expect(res.body.events).toEqual([
+    const res = expectStatus(
+      await tenant.viewer.typed.GET('/v1/tenants/{tenantId}/deliveries/{deliveryId}', one(ids.deferred!)),
+      200,
+    );
+    expect(res.events).toEqual([
       expect.objectContaining({
         type: 'attempt',
         remoteHost: 'mx.elsewhere.example',
@@ -134,24 +138,28 @@ describe('deliveries, trace and suppressions', () => {
   });
 
   it('retries a deferred delivery now, refuses finished ones, and cancels', async () => {
-    const retried = await tenant.admin.post(`${base()}/deliveries/${ids.deferred}/retry`);
-    expect(retried.status).toBe(200);
-    expect(new Date(retried.body.nextAttemptAt).getTime()).toBeLessThanOrEqual(Date.now());
-    expect(retried.body.events.map((e: { type: string }) => e.type)).toEqual(['attempt', 'retry_requested']);
-    const finished = await tenant.admin.post(`${base()}/deliveries/${ids.bounced}/retry`);
-    expect(finished.status).toBe(409);
-    expect(finished.body.detail).toBe(
+    const retry = (caller: typeof tenant.admin, deliveryId: string) =>
+      caller.typed.POST('/v1/tenants/{tenantId}/deliveries/{deliveryId}/retry', one(deliveryId));
+    const retried = expectStatus(await retry(tenant.admin, ids.deferred!), 200);
+    expect(new Date(retried.nextAttemptAt!).getTime()).toBeLessThanOrEqual(Date.now());
+    expect(retried.events?.map((e) => e.type)).toEqual(['attempt', 'retry_requested']);
+    const finished = expectProblem(await retry(tenant.admin, ids.bounced!), 409);
+    expect(finished.detail).toBe(
       `Delivery ${ids.bounced} is bounced; only queued or deferred deliveries can be retried.`,
     );
-    const cancelled = await tenant.admin.post(`${base()}/deliveries/${ids.deferred}/cancel`);
-    expect(cancelled.body.status).toBe('cancelled');
-    expect((await tenant.viewer.post(`${base()}/deliveries/${ids.deferred}/retry`)).status).toBe(403);
+    const cancelled = expectStatus(
+      await tenant.admin.typed.POST('/v1/tenants/{tenantId}/deliveries/{deliveryId}/cancel', one(ids.deferred!)),
+      200,
+    );
+    expect(cancelled.status).toBe('cancelled');
+    expectProblem(await retry(tenant.viewer, ids.deferred!), 403);
   });
 
   it('traces a message end to end: inbound verdicts, the filter that fired, and the forward’s attempts', async () => {
-    const res = await tenant.admin.get(`${base()}/trace?messageId=${encodeURIComponent('<inv-42@elsewhere.example>')}`);
-    expect(res.status).toBe(200);
-    expect(res.body.inbound).toEqual([
+    const trace = (query: { messageId?: string }) =>
+      tenant.admin.typed.GET('/v1/tenants/{tenantId}/trace', { params: { path: { tenantId: tenant.id }, query } });
+    const res = expectStatus(await trace({ messageId: '<inv-42@elsewhere.example>' }), 200);
+    expect(res.inbound).toEqual([
       expect.objectContaining({
         mailbox: 'bob@acme.example',
         folder: 'INBOX',
@@ -160,24 +168,31 @@ describe('deliveries, trace and suppressions', () => {
         filterTrace: { matched: [{ name: 'Invoices to accounting' }], folder: 'INBOX' },
       }),
     ]);
-    expect(res.body.outbound).toHaveLength(1);
-    expect(res.body.outbound[0]).toMatchObject({
+    expect(res.outbound).toHaveLength(1);
+    expect(res.outbound[0]).toMatchObject({
       kind: 'forward',
       deliveries: [expect.objectContaining({ recipient: 'bob.private@gmail.example', status: 'delivered' })],
     });
-    expect((await tenant.admin.get(`${base()}/trace`)).status).toBe(422);
+    expectProblem(await trace({}), 422);
   });
 
   it('lists, adds and removes suppressions', async () => {
-    const added = await tenant.admin.post(`${base()}/suppressions`, { address: 'Nobody@Elsewhere.example' });
-    expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ address: 'nobody@elsewhere.example', reason: 'manual' });
-    expect((await tenant.admin.post(`${base()}/suppressions`, { address: 'nobody@elsewhere.example' })).status).toBe(
-      409,
+    const add = (address: string) =>
+      tenant.admin.typed.POST('/v1/tenants/{tenantId}/suppressions', { ...at(), body: { address } });
+    const list = () =>
+      tenant.admin.typed.GET('/v1/tenants/{tenantId}/suppressions', {
+        params: { path: { tenantId: tenant.id }, query: { q: 'nobody' } },
+      });
+    const added = expectStatus(await add('Nobody@Elsewhere.example'), 201);
+    expect(added).toMatchObject({ address: 'nobody@elsewhere.example', reason: 'manual' });
+    expectProblem(await add('nobody@elsewhere.example'), 409);
+    expect(expectStatus(await list(), 200).items.map((s) => s.id)).toEqual([added.id]);
+    expectStatus(
+      await tenant.admin.typed.DELETE('/v1/tenants/{tenantId}/suppressions/{suppressionId}', {
+        params: { path: { tenantId: tenant.id, suppressionId: added.id } },
+      }),
+      204,
     );
-    const list = await tenant.admin.get(`${base()}/suppressions?q=nobody`);
-    expect(list.body.items.map((s: { id: string }) => s.id)).toEqual([added.body.id]);
-    expect((await tenant.admin.delete(`${base()}/suppressions/${added.body.id}`)).status).toBe(204);
-    expect((await tenant.admin.get(`${base()}/suppressions?q=nobody`)).body.items).toEqual([]);
+    expect(expectStatus(await list(), 200).items).toEqual([]);
   });
 });

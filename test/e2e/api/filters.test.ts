@@ -30,12 +30,11 @@ describe('filters, vacation and forwarding', () => {
     sut = await Session.create(api, db);
     tenant = await sut.newTenant(await sut.newReseller());
     await addDomain(db, tenant.id, 'mail.example');
-    const box = await tenant.admin.post(`/v1/tenants/${tenant.id}/mailboxes`, {
-      localPart: 'alice',
-      domain: 'mail.example',
-      password: 'tangerine-orbit-42',
+    const box = await tenant.admin.typed.POST('/v1/tenants/{tenantId}/mailboxes', {
+      params: { path: { tenantId: tenant.id } },
+      body: { localPart: 'alice', domain: 'mail.example', password: 'tangerine-orbit-42' },
     });
-    mailboxId = box.body.id;
+    mailboxId = expectStatus(box, 201).id;
     base = `/v1/tenants/${tenant.id}/mailboxes/${mailboxId}`;
   });
   afterAll(async () => {
@@ -202,95 +201,98 @@ describe('filters, vacation and forwarding', () => {
     });
   });
 
+  const vacation = {
+    get: (caller: Client) => caller.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/vacation', box()),
+    put: (body: ApiSchema<'PutVacationDto'>) =>
+      tenant.admin.typed.PUT('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/vacation', { ...box(), body }),
+    remove: () => tenant.admin.typed.DELETE('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/vacation', box()),
+  };
+  const forwarding = {
+    get: (caller: Client) => caller.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/forwarding', box()),
+    put: (caller: Client, body: ApiSchema<'PutForwardingDto'>) =>
+      caller.typed.PUT('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/forwarding', { ...box(), body }),
+    remove: () => tenant.admin.typed.DELETE('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/forwarding', box()),
+  };
+
   describe('vacation', () => {
     it('sets, reads, replaces and removes the auto-reply, with audit entries', async () => {
-      expect((await tenant.admin.get(`${base}/vacation`)).status).toBe(404);
-      const put = await tenant.admin.request('PUT', `${base}/vacation`, {
-        subject: 'Away',
-        body: 'Back on Monday.',
-        startsAt: '2020-01-01T00:00:00Z',
-        endsAt: '2099-01-01T00:00:00Z',
-      });
-      expect(put.status).toBe(200);
-      expect(put.body).toMatchObject({
+      expectProblem(await vacation.get(tenant.admin), 404);
+      const put = expectStatus(
+        await vacation.put({
+          subject: 'Away',
+          body: 'Back on Monday.',
+          startsAt: '2020-01-01T00:00:00Z',
+          endsAt: '2099-01-01T00:00:00Z',
+        }),
+        200,
+      );
+      expect(put).toMatchObject({
         enabled: true,
         subject: 'Away',
         intervalDays: 7,
         activeNow: true,
         startsAt: '2020-01-01T00:00:00.000Z',
       });
-      const replaced = await tenant.admin.request('PUT', `${base}/vacation`, {
-        subject: 'Away',
-        body: 'Later.',
-        enabled: false,
-        intervalDays: 3,
-      });
-      expect(replaced.body).toMatchObject({ enabled: false, activeNow: false, startsAt: null, intervalDays: 3 });
-      expect((await tenant.viewer.get(`${base}/vacation`)).body.body).toBe('Later.');
-      expect((await tenant.admin.delete(`${base}/vacation`)).status).toBe(204);
-      expect((await tenant.admin.get(`${base}/vacation`)).status).toBe(404);
-      const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=vacation.*`);
-      expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
-        'vacation.delete',
-        'vacation.update',
-        'vacation.update',
-      ]);
+      const replaced = expectStatus(
+        await vacation.put({ subject: 'Away', body: 'Later.', enabled: false, intervalDays: 3 }),
+        200,
+      );
+      expect(replaced).toMatchObject({ enabled: false, activeNow: false, startsAt: null, intervalDays: 3 });
+      expect(expectStatus(await vacation.get(tenant.viewer), 200).body).toBe('Later.');
+      expectStatus(await vacation.remove(), 204);
+      expectProblem(await vacation.get(tenant.admin), 404);
+      expect(await auditActions('vacation.*')).toEqual(['vacation.delete', 'vacation.update', 'vacation.update']);
     });
 
     it('names invalid fields', async () => {
-      const res = await tenant.admin.request('PUT', `${base}/vacation`, {
-        subject: 'Two\nlines',
-        body: '',
-        intervalDays: 0,
-        startsAt: 'tomorrow',
-      });
-      expect(res.status).toBe(422);
-      expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
-        'body',
-        'intervalDays',
-        'startsAt',
-        'subject',
-      ]);
-      const order = await tenant.admin.request('PUT', `${base}/vacation`, {
-        subject: 'x',
-        body: 'y',
-        startsAt: '2030-01-02T00:00:00Z',
-        endsAt: '2030-01-01T00:00:00Z',
-      });
-      expect(order.body.errors).toEqual([{ field: 'endsAt', message: 'must be after startsAt' }]);
+      const res = expectProblem(
+        await vacation.put({ subject: 'Two\nlines', body: '', intervalDays: 0, startsAt: 'tomorrow' }),
+        422,
+      );
+      expect(res.errors?.map((e) => e.field).sort()).toEqual(['body', 'intervalDays', 'startsAt', 'subject']);
+      const order = expectProblem(
+        await vacation.put({
+          subject: 'x',
+          body: 'y',
+          startsAt: '2030-01-02T00:00:00Z',
+          endsAt: '2030-01-01T00:00:00Z',
+        }),
+        422,
+      );
+      expect(order.errors).toEqual([{ field: 'endsAt', message: 'must be after startsAt' }]);
     });
   });
 
   describe('forwarding', () => {
     it('sets, reads and removes forwarding, with audit entries', async () => {
-      expect((await tenant.admin.get(`${base}/forwarding`)).status).toBe(404);
-      const put = await tenant.admin.request('PUT', `${base}/forwarding`, {
-        targets: ['Alice@Home.example', 'backup@archive.example'],
-        keepCopy: false,
-      });
-      expect(put.status).toBe(200);
-      expect(put.body).toMatchObject({
+      expectProblem(await forwarding.get(tenant.admin), 404);
+      const put = expectStatus(
+        await forwarding.put(tenant.admin, {
+          targets: ['Alice@Home.example', 'backup@archive.example'],
+          keepCopy: false,
+        }),
+        200,
+      );
+      expect(put).toMatchObject({
         mailboxId,
         targets: ['Alice@home.example', 'backup@archive.example'],
         keepCopy: false,
         enabled: true,
       });
-      expect((await tenant.viewer.get(`${base}/forwarding`)).body.keepCopy).toBe(false);
-      expect((await tenant.admin.delete(`${base}/forwarding`)).status).toBe(204);
-      expect((await tenant.admin.delete(`${base}/forwarding`)).status).toBe(204);
-      const audit = await tenant.admin.get(`/v1/tenants/${tenant.id}/audit-log?action=forwarding.*`);
-      expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
-        'forwarding.delete',
-        'forwarding.update',
-      ]);
+      expect(expectStatus(await forwarding.get(tenant.viewer), 200).keepCopy).toBe(false);
+      expectStatus(await forwarding.remove(), 204);
+      expectStatus(await forwarding.remove(), 204);
+      expect(await auditActions('forwarding.*')).toEqual(['forwarding.delete', 'forwarding.update']);
     });
 
     it('refuses targets in the tenant’s own domains, bad and repeated ones', async () => {
-      const res = await tenant.admin.request('PUT', `${base}/forwarding`, {
-        targets: ['bob@mail.example', 'nope', 'x@ext.example', 'X@ext.example'],
-      });
-      expect(res.status).toBe(422);
-      expect(res.body.errors).toEqual([
+      const res = expectProblem(
+        await forwarding.put(tenant.admin, {
+          targets: ['bob@mail.example', 'nope', 'x@ext.example', 'X@ext.example'],
+        }),
+        422,
+      );
+      expect(res.errors).toEqual([
         {
           field: 'targets.0',
           message:
@@ -299,8 +301,7 @@ describe('filters, vacation and forwarding', () => {
         { field: 'targets.1', message: 'must be an address like name@example.com' },
         { field: 'targets.3', message: 'repeats targets.2' },
       ]);
-      const viewer = await tenant.viewer.request('PUT', `${base}/forwarding`, { targets: ['a@ext.example'] });
-      expect(viewer.status).toBe(403);
+      expectProblem(await forwarding.put(tenant.viewer, { targets: ['a@ext.example'] }), 403);
     });
   });
 });

@@ -13,6 +13,7 @@ import {
   SuppressionPage,
   SuppressionResponse,
   TraceQuery,
+  TraceResponse,
 } from './delivery.dto';
 import { SuppressionsService } from './suppressions.service';
 
@@ -75,6 +76,7 @@ export class DeliveriesController {
   @Get('trace')
   @Authenticated({ scope: 'deliveries:read' })
   @ApiOkResponse({
+    type: TraceResponse,
     description: 'One message end to end: inbound verdicts, filter and folder, forwards, every outbound attempt',
   })
   trace(@CurrentTenant() t: Tenant, @Param('tenantId') _id: string, @Query() q: TraceQuery) {

@@ -6,7 +6,7 @@ import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { QueueService } from '../infra/queue.service';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
-import type { DeliveryResponse, ListDeliveriesQuery, TraceQuery } from './delivery.dto';
+import type { DeliveryResponse, ListDeliveriesQuery, TraceQuery, TraceResponse } from './delivery.dto';
 import { DeliveryRepository, type DeliveryRow as Row } from './delivery.repository';
 
 export function presentDelivery(d: Row): DeliveryResponse {
@@ -122,7 +122,7 @@ export class DeliveriesService {
    * What happened to one message end to end: where it arrived (verdicts, the filter that fired,
    * the folder) and every outbound copy (forwards, replies, submissions) with every attempt.
    */
-  async trace(tenantId: string, q: TraceQuery) {
+  async trace(tenantId: string, q: TraceQuery): Promise<TraceResponse> {
     const filter = {
       messageIds: q.messageId ? headerForms(q.messageId) : undefined,
       recipient: q.recipient,

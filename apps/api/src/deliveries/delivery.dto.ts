@@ -65,6 +65,35 @@ export const TraceSchema = z
   });
 export class TraceQuery extends createZodDto(TraceSchema) {}
 
+export const TraceResponseSchema = z.object({
+  inbound: z.array(
+    z.object({
+      messageId: z.string().nullable(),
+      mailbox: z.string().describe('The mailbox address it was stored in'),
+      folder: z.string(),
+      envelopeFrom: z.string().describe("'' for the null sender"),
+      envelopeTo: z.string(),
+      remoteIp: z.string().nullable(),
+      spamScore: z.number().nullable(),
+      authResults: z.unknown().describe('SPF, DKIM, DMARC and ARC verdicts (null when not checked)'),
+      filterTrace: z.unknown().describe('Which filter rules fired and which actions ran (null when none)'),
+      receivedAt: z.string(),
+    }),
+  ),
+  outbound: z.array(
+    z.object({
+      id: z.uuid(),
+      kind: z.string().describe('submission, forward, dsn or vacation'),
+      messageId: z.string().nullable(),
+      envelopeFrom: z.string(),
+      subject: z.string().nullable(),
+      createdAt: z.string(),
+      deliveries: z.array(DeliverySchema),
+    }),
+  ),
+});
+export class TraceResponse extends createZodDto(TraceResponseSchema) {}
+
 export const CreateSuppressionSchema = z
   .object({
     address: z

@@ -30,7 +30,7 @@ export class ClientSettingsController {
 
   @ApiOperation({ summary: 'Mail client settings for an address' })
   @Get('v1/client-settings')
-  @ApiQuery({ name: 'email', required: true })
+  @ApiQuery({ name: 'email', required: true, type: String, description: 'The address to configure' })
   @ApiOkResponse({ description: 'IMAP (993 SSL), POP3 (995 SSL) and SMTP (465 SSL, 587 STARTTLS) for the address' })
   @ApiNotFoundResponse({ description: 'Not a domain hosted here' })
   json(@Query('email') email: unknown) {
@@ -41,7 +41,7 @@ export class ClientSettingsController {
   @Get(['mail/config-v1.1.xml', '.well-known/autoconfig/mail/config-v1.1.xml'])
   @Header('content-type', 'application/xml; charset=utf-8')
   @ApiProduces('application/xml')
-  @ApiQuery({ name: 'emailaddress', required: true })
+  @ApiQuery({ name: 'emailaddress', required: true, type: String, description: 'The address to configure' })
   @ApiOkResponse({ description: 'Thunderbird autoconfig (clientConfig 1.1)', schema: { type: 'string' } })
   @ApiNotFoundResponse({ description: 'Not a domain hosted here' })
   thunderbird(@Query('emailaddress') email: unknown) {

@@ -10,6 +10,7 @@ import {
   ApiOperation,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiTextBody } from '../common/text-body.decorator';
 import type { Tenant } from '@mailroom/db';
 import { Authenticated, DomainScoped } from '../auth/authenticated.decorator';
 import { Caller, CurrentTenant, type CallContext } from '../auth/request-context';
@@ -72,6 +73,7 @@ export class MailboxesController {
   @HttpCode(200)
   @Authenticated({ scope: 'mailboxes:write' })
   @ApiConsumes('text/csv', 'application/json')
+  @ApiTextBody('text/csv')
   @ApiBody({
     type: ImportMailboxesDto,
     description:
