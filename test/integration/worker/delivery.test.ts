@@ -3,7 +3,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
-import { loadConfig, type Config } from '@mailroom/config';
+import type { Config } from '@mailroom/config';
+import { deliveryTestConfig } from '@test/support/delivery-config';
 import { createNodeResolver } from '@mailroom/dns';
 import { newDkimKey } from '@mailroom/onboarding';
 import { DeliveryAgent } from '@mailroom/worker/delivery/delivery-agent';
@@ -93,18 +94,7 @@ describe('outbound delivery', () => {
   const masterKey = randomBytes(32);
 
   const configFor = (port: number, extra: Record<string, string> = {}) =>
-    loadConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      MX_HOSTNAME: 'mx.mailroom.test',
-      MASTER_KEY: masterKey.toString('hex'),
-      SMTP_DELIVERY_PORT: String(port),
-      DNS_SERVERS: `127.0.0.1:${dns.port}`,
-      DELIVERY_CONNECT_TIMEOUT_MS: '1000',
-      DELIVERY_SOCKET_TIMEOUT_MS: '1500',
-      DELIVERY_SESSION_TIMEOUT_MS: '3000',
-      ...extra,
-    });
+    deliveryTestConfig({ databaseUrl: db.url, dnsPort: dns.port, masterKey, port }, extra);
 
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
-import { loadConfig, type Config } from '@mailroom/config';
+import type { Config } from '@mailroom/config';
+import { deliveryTestConfig } from '@test/support/delivery-config';
 import { BounceRepository } from '@mailroom/delivery';
 import { createNodeResolver } from '@mailroom/dns';
 import { srsForward, srsSecret } from '@mailroom/mail';
@@ -75,19 +76,10 @@ describe('DSN parameters (RFC 3461) and DSNs for forwards', () => {
   const masterKey = randomBytes(32);
 
   const configFor = (port: number, extra: Record<string, string> = {}) =>
-    loadConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      MX_HOSTNAME: 'mx.mailroom.test',
-      MASTER_KEY: masterKey.toString('hex'),
-      SMTP_DELIVERY_PORT: String(port),
-      DNS_SERVERS: `127.0.0.1:${dns.port}`,
-      DELIVERY_CONNECT_TIMEOUT_MS: '1000',
-      DELIVERY_SOCKET_TIMEOUT_MS: '1500',
-      DELIVERY_SESSION_TIMEOUT_MS: '3000',
-      DELIVERY_CONNECTION_CACHE_MS: '0',
-      ...extra,
-    });
+    deliveryTestConfig(
+      { databaseUrl: db.url, dnsPort: dns.port, masterKey, port },
+      { DELIVERY_CONNECTION_CACHE_MS: '0', ...extra },
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
