@@ -103,6 +103,13 @@ export const configSchema = z.object({
   SUBMISSIONS_PORT: port(2465),
   MTA_HEALTH_PORT: port(9101),
   WORKER_HEALTH_PORT: port(9102),
+  // apps/imap: IMAP (143 with STARTTLS, 993 TLS) and POP3 (110 with STLS, 995 TLS); high ports in development
+  IMAP_HOST: z.string().default('0.0.0.0'),
+  IMAP_PORT: port(1143),
+  IMAPS_PORT: port(1993),
+  POP3_PORT: port(1110),
+  POP3S_PORT: port(1995),
+  IMAP_HEALTH_PORT: port(9103),
   HEALTH_HOST: z.string().default('127.0.0.1'),
 
   MX_HOSTNAME: hostname,
