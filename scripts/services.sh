@@ -4,6 +4,8 @@
 #
 #   scripts/services.sh up     idempotent: start only what does not answer yet
 #   scripts/services.sh down   stop what this script started (never a server it found running)
+#   scripts/services.sh tools  the real mail clients the tests drive (mutt, fetchmail), from
+#                              Debian's packages when missing and we are root
 #
 # For each of PostgreSQL and Redis, in order:
 #   1. DATABASE_URL / REDIS_URL (environment, else .env, else the defaults) when they answer;
@@ -46,7 +48,7 @@ docker_running() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2
 
 apt_install() {
   if [ "$(id -u)" != 0 ]; then
-    log "$1 is not installed; install Debian's package '$1' (or set ${2}) and run again"
+    log "$1 is not installed; install Debian's package '$1'${2:+ (or set $2)} and run again"
     exit 1
   fi
   log "installing Debian package $1"
@@ -177,8 +179,17 @@ down() {
   rm -f "$STATE/services.env"
 }
 
+# The IMAP and POP3 tests read mail with real clients: mutt (IMAP) and fetchmail (POP3).
+tools() {
+  mkdir -p "$STATE"
+  command -v mutt >/dev/null 2>&1 || apt_install mutt
+  command -v fetchmail >/dev/null 2>&1 || apt_install fetchmail
+  return 0
+}
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  tools) tools ;;
+  *) echo "usage: $0 up|down|tools" >&2; exit 2 ;;
 esac

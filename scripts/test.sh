@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: installs dependencies when needed, makes PostgreSQL and Redis answer (as
-# `npm start` does), builds the apps (several tests run the built entry points as processes),
+# `npm start`), installs the mail clients the IMAP/POP3 tests drive (mutt, fetchmail), builds the apps (several tests run the built entry points as processes),
 # then runs every test with Vitest. Extra arguments go to Vitest (npm test -- test/e2e/seed.test.ts).
 # Ends with the line "N passed, N failed".
 set -euo pipefail
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 require_node
 ensure_node_modules
 bash scripts/services.sh up
+bash scripts/services.sh tools
 load_services_env
 npm run --silent build >&2
 
