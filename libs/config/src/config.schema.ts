@@ -149,6 +149,12 @@ export const configSchema = z.object({
   CLIENT_IMAP_HOSTNAME: hostname.optional(),
   CLIENT_POP3_HOSTNAME: hostname.optional(),
   CLIENT_SUBMISSION_HOSTNAME: hostname.optional(),
+  // The ports mail clients are told (SRV records, autoconfig, autodiscover, client settings):
+  // the standard ones, or the listening ports when clients connect to this machine directly.
+  CLIENT_IMAPS_PORT: port(993),
+  CLIENT_POP3S_PORT: port(995),
+  CLIENT_SUBMISSION_PORT: port(587),
+  CLIENT_SUBMISSIONS_PORT: port(465),
   AUTOCONFIG_HOSTNAME: hostname.optional(),
   SENDING_IPS: z
     .string()

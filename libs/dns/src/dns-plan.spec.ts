@@ -61,6 +61,14 @@ describe('buildDnsPlan', () => {
     expect(byKey(key)).toMatchObject({ priority, weight, port });
   });
 
+  it('names the ports clients reach when they are not the standard ones', () => {
+    const plan = buildDnsPlan(
+      planInput({ clientPorts: { imaps: 1993, pop3s: 1995, submission: 2587, submissions: 2465 } }),
+    );
+    const port = (key: string) => plan.find((r) => r.key === key)?.port;
+    expect([port('srv:submission'), port('srv:imaps'), port('srv:pop3s')]).toEqual([2587, 1993, 1995]);
+  });
+
   it('marks ownership, MX, SPF and the signing DKIM key required, the rest recommended', () => {
     expect(sut.filter((r) => r.required).map((r) => r.key)).toEqual(['ownership', 'mx', 'spf', 'dkim:mr202611a']);
   });

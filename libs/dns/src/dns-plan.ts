@@ -39,6 +39,16 @@ export interface DnsRecord {
 /** A record before the fields every record shares (host, TTL, status) are filled in. */
 type PlannedRecord = Omit<DnsRecord, 'host' | 'status' | 'ttl'>;
 
+/** Where mail clients connect: IMAP and POP3 over TLS, submission with STARTTLS and over TLS. */
+export interface ClientPorts {
+  imaps: number;
+  pop3s: number;
+  submission: number;
+  submissions: number;
+}
+
+export const STANDARD_CLIENT_PORTS: ClientPorts = { imaps: 993, pop3s: 995, submission: 587, submissions: 465 };
+
 export interface DnsPlanInput {
   /** Punycode, lower case, from `normalizeDomain`. */
   domain: string;
@@ -60,6 +70,8 @@ export interface DnsPlanInput {
   /** Where TLS reports go: an address, `mailto:` or `https:` URI. */
   tlsRptRua: string;
   clientHosts: { imap: string; pop3: string; submission: string };
+  /** The ports the SRV records name; the standard 587, 993 and 995 when absent. */
+  clientPorts?: ClientPorts;
   autoconfigTarget: string;
   sendingIps: readonly string[];
   ptrHostname: string;
@@ -81,6 +93,7 @@ export function ownershipTxtValue(token: string): string {
 export function buildDnsPlan(input: DnsPlanInput): DnsRecord[] {
   const d = input.domain.toLowerCase().replace(/\.$/, '');
   if (!/^[a-z0-9]{1,32}$/i.test(input.mtaStsId)) throw new Error('mtaStsId must be 1 to 32 letters or digits');
+  const ports = input.clientPorts ?? STANDARD_CLIENT_PORTS;
   const records: PlannedRecord[] = [
     {
       key: 'ownership',
@@ -113,9 +126,9 @@ export function buildDnsPlan(input: DnsPlanInput): DnsRecord[] {
       required: false,
     },
     // RFC 6186 §3: clients find servers by SRV; a lower priority is preferred, so IMAP before POP3.
-    srv('submission', d, input.clientHosts.submission, 587, 0),
-    srv('imaps', d, input.clientHosts.imap, 993, 0),
-    srv('pop3s', d, input.clientHosts.pop3, 995, 10),
+    srv('submission', d, input.clientHosts.submission, ports.submission, 0),
+    srv('imaps', d, input.clientHosts.imap, ports.imaps, 0),
+    srv('pop3s', d, input.clientHosts.pop3, ports.pop3s, 10),
     cname('autoconfig', d, input.autoconfigTarget, 'Thunderbird-style client autoconfiguration'),
     cname('autodiscover', d, input.autoconfigTarget, 'Outlook-style client autodiscovery'),
     ...ptrRecords(input),

@@ -3,6 +3,8 @@ export { dkimSelector, dkimTxtValue, generateDkimKeyPair, type DkimKeyPair } fro
 export {
   buildDnsPlan,
   mtaStsIdFor,
+  STANDARD_CLIENT_PORTS,
+  type ClientPorts,
   mtaStsPolicy,
   ownershipTxtValue,
   reverseName,

@@ -1,5 +1,5 @@
 import type { Config } from '@mailroom/config';
-import { buildDnsPlan, isSpfRecord, type DnsCheckStatus, type DnsRecord } from '@mailroom/dns';
+import { buildDnsPlan, isSpfRecord, type ClientPorts, type DnsCheckStatus, type DnsRecord } from '@mailroom/dns';
 import type { DkimKey, DnsCheck, Domain } from '@mailroom/db';
 
 /** What every tenant's DNS plan points at: the platform's own hosts and report addresses. */
@@ -10,6 +10,7 @@ export interface PlatformDns {
   dmarcRua: string;
   tlsRptRua: string;
   clientHosts: { imap: string; pop3: string; submission: string };
+  clientPorts: ClientPorts;
   autoconfigTarget: string;
   sendingIps: string[];
   ptrHostname: string;
@@ -35,6 +36,12 @@ export function platformDnsFromConfig(config: Config): PlatformDns {
       imap: config.CLIENT_IMAP_HOSTNAME ?? config.MX_HOSTNAME,
       pop3: config.CLIENT_POP3_HOSTNAME ?? config.MX_HOSTNAME,
       submission: config.CLIENT_SUBMISSION_HOSTNAME ?? config.MX_HOSTNAME,
+    },
+    clientPorts: {
+      imaps: config.CLIENT_IMAPS_PORT,
+      pop3s: config.CLIENT_POP3S_PORT,
+      submission: config.CLIENT_SUBMISSION_PORT,
+      submissions: config.CLIENT_SUBMISSIONS_PORT,
     },
     autoconfigTarget: config.AUTOCONFIG_HOSTNAME ?? config.MX_HOSTNAME,
     sendingIps: config.SENDING_IPS,
@@ -81,6 +88,7 @@ export function planForDomain(
     mtaStsMode: domain.mtaStsMode === 'enforce' || domain.mtaStsMode === 'none' ? domain.mtaStsMode : 'testing',
     tlsRptRua: platform.tlsRptRua,
     clientHosts: platform.clientHosts,
+    clientPorts: platform.clientPorts,
     autoconfigTarget: platform.autoconfigTarget,
     sendingIps: platform.sendingIps,
     ptrHostname: platform.ptrHostname,

@@ -54,15 +54,16 @@ export class ClientSettingsService {
     if (!parsed.ok) throw new NotFound(`${email} is not an address of a domain hosted here.`);
     const domain = await this.hostedDomain(parsed.value.domain);
     const hosts = this.platform.clientHosts;
+    const ports = this.platform.clientPorts;
     return {
       email: parsed.value.address,
       domain: domain.name,
       username: parsed.value.address,
-      imap: { host: hosts.imap, port: 993, security: 'SSL' },
-      pop3: { host: hosts.pop3, port: 995, security: 'SSL' },
+      imap: { host: hosts.imap, port: ports.imaps, security: 'SSL' },
+      pop3: { host: hosts.pop3, port: ports.pop3s, security: 'SSL' },
       smtp: [
-        { host: hosts.submission, port: 465, security: 'SSL' },
-        { host: hosts.submission, port: 587, security: 'STARTTLS' },
+        { host: hosts.submission, port: ports.submissions, security: 'SSL' },
+        { host: hosts.submission, port: ports.submission, security: 'STARTTLS' },
       ],
     };
   }
