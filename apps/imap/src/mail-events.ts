@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import { NotifyListener } from './notify-listener.repository';
+
+/** A live session of one mailbox (IMAP or POP3) as the events see it. */
+export interface MailEventTarget {
+  readonly mailboxId: string | null;
+  /** New state in a folder (folderId/modseq null: re-check everything, e.g. after a reconnect). */
+  notify(folderId: string | null, modseq: bigint | null): void;
+  /** The mailbox's access was revoked: end the session with BYE (or -ERR for POP3). */
+  revoke(): void;
+}
+
+export const MAIL_CHANNEL = 'mailroom_mail';
+export const ACCESS_CHANNEL = 'mailroom_access';
+
+/**
+ * The process's one LISTEN connection for 'mailroom_mail' (payload
+ * tenant:mailbox:folder:modseq) and 'mailroom_access' (tenant:mailbox), fanned out to the
+ * sessions of that mailbox. After a reconnect every session is told to re-sync: a lost
+ * notification is caught up from modseq, never missed.
+ */
+export class MailEvents {
+  private readonly byMailbox = new Map<string, Set<MailEventTarget>>();
+  private readonly listener: NotifyListener;
+
+  constructor(url: string, logger: Logger) {
+    this.listener = new NotifyListener({
+      url,
+      logger,
+      channels: [MAIL_CHANNEL, ACCESS_CHANNEL],
+      onNotify: (channel, payload) => this.dispatch(channel, payload),
+      onConnect: () => this.resyncAll(),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.listener.start();
+  }
+
+  close(): Promise<void> {
+    return this.listener.close();
+  }
+
+  add(target: MailEventTarget): void {
+    if (!target.mailboxId) return;
+    let set = this.byMailbox.get(target.mailboxId);
+    if (!set) this.byMailbox.set(target.mailboxId, (set = new Set()));
+    set.add(target);
+  }
+
+  remove(target: MailEventTarget): void {
+    if (!target.mailboxId) return;
+    const set = this.byMailbox.get(target.mailboxId);
+    set?.delete(target);
+    if (set && set.size === 0) this.byMailbox.delete(target.mailboxId);
+  }
+
+  /** Sessions currently registered (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const set of this.byMailbox.values()) n += set.size;
+    return n;
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    const [, mailboxId, folderId, modseq] = payload.split(':');
+    const targets = mailboxId ? this.byMailbox.get(mailboxId) : undefined;
+    if (!targets) return;
+    for (const t of [...targets]) {
+      if (channel === ACCESS_CHANNEL) t.revoke();
+      else t.notify(folderId || null, modseq && /^\d+$/.test(modseq) ? BigInt(modseq) : null);
+    }
+  }
+
+  private resyncAll(): void {
+    for (const set of this.byMailbox.values()) for (const t of set) t.notify(null, null);
+  }
+}
