@@ -1,3 +1,5 @@
+import type { AccessDeniedReason } from '@mailroom/access';
+
 /**
  * Every fixed reply of the POP3 edge, with RFC 2449 / RFC 3206 response codes where one
  * applies: [AUTH] the credentials or the account's permission, [SYS/TEMP] try again later,
@@ -46,7 +48,7 @@ export const replies = {
 } as const;
 
 /** The reply to an AccessDenied reason (contracts §1), a sentence for each. */
-export function deniedReply(reason: string): string {
+export function deniedReply(reason: AccessDeniedReason): string {
   switch (reason) {
     case 'service-disabled':
       return replies.serviceDisabled;
@@ -58,8 +60,9 @@ export function deniedReply(reason: string): string {
       return replies.suspended;
     case 'authzid':
       return replies.authzid;
-    default:
-      // bad-credentials and locked answer alike: a locked account is not told apart from a wrong password.
+    case 'bad-credentials':
+    case 'locked':
+      // Answered alike: a locked account is not told apart from a wrong password.
       return replies.authFailed;
   }
 }

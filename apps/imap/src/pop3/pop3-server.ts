@@ -18,11 +18,17 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
   const secureContext = tls.createSecureContext({ cert: deps.tls.cert, key: deps.tls.key });
   const sessions = new Set<Pop3Session>();
   const logger = deps.logger.child({ service: 'pop3' });
-  const unsubscribe = deps.events.onRevoked((tenantId, mailboxId) => {
-    for (const s of sessions) {
-      if (s.user?.tenantId === tenantId && s.user.mailboxId === mailboxId) s.revoke();
-    }
-  });
+  const unsubscribe = [
+    deps.events.onRevoked((tenantId, mailboxId) => {
+      for (const s of sessions) {
+        if (s.user?.tenantId === tenantId && s.user.mailboxId === mailboxId) s.revoke();
+      }
+    }),
+    // Revocations sent while LISTEN was down are lost: every logged-in session checks its auth_version.
+    deps.events.onReconnected(() => {
+      for (const s of sessions) void s.recheck(deps.authenticator);
+    }),
+  ];
 
   const accept = (socket: net.Socket, secure: boolean, stlsPort: boolean) => {
     socket.on('error', () => socket.destroy());
@@ -50,7 +56,7 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
   return {
     ports,
     close: async () => {
-      if (typeof unsubscribe === 'function') unsubscribe();
+      for (const off of unsubscribe) off();
       const stopped = [plain, implicit].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       // A session cut by shutdown applies no deletions: its client fetches again next time.
       for (const s of sessions) s.shutdown();

@@ -65,6 +65,14 @@ export class Pop3Session {
     void this.conn.end(replies.revoked);
   }
 
+  /** After lost notifications: ends the session when its mailbox's auth_version moved. */
+  async recheck(authenticator: Pop3Deps['authenticator']): Promise<void> {
+    const user = this.user;
+    if (!user || this.ended) return;
+    const current = await authenticator.isCurrent(user).catch(() => true);
+    if (!current) this.revoke();
+  }
+
   shutdown(): void {
     void this.conn.end(replies.shuttingDown);
   }

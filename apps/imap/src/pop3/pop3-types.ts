@@ -1,35 +1,13 @@
 import type { Redis } from 'ioredis';
+import type { AccessAuthenticator, AccessEvents, AccessUser } from '@mailroom/access';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Logger } from '@mailroom/logger';
 
-/** The Pop3Settings of contracts §1 (@mailroom/access), as POP3 reads them. */
-export interface Pop3Settings {
-  folderIds: string[];
-  markRead: boolean;
-  deleteMode: 'delete' | 'keep' | 'trash';
-}
+/** Who logged in: the AccessUser of @mailroom/access. */
+export type Pop3User = AccessUser;
 
-/** Who logged in (AccessUser of @mailroom/access): the fields POP3 uses. */
-export interface Pop3User {
-  login: string;
-  tenantId: string;
-  mailboxId: string;
-  address: string;
-  pop3: Pop3Settings;
-}
-
-export interface Pop3LoginAttempt {
-  username: string;
-  authzid: string;
-  password: string;
-  ip: string;
-  service: 'pop3';
-}
-
-/** AccessAuthenticator: throws AccessDenied (reason, service) on refusal. */
-export interface Pop3Authenticator {
-  authenticate(attempt: Pop3LoginAttempt): Promise<Pop3User>;
-}
+/** Logins with service 'pop3'; throws AccessDenied. isCurrent re-checks a session after lost events. */
+export type Pop3Authenticator = Pick<AccessAuthenticator, 'authenticate' | 'isCurrent'>;
 
 export interface Pop3MessageMeta {
   id: string;
@@ -51,10 +29,8 @@ export interface Pop3Store {
   move(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<unknown>;
 }
 
-/** The process's access events (AccessEvents / MailEvents): 'mailroom_access' revocations. */
-export interface Pop3Events {
-  onRevoked(listener: (tenantId: string, mailboxId: string) => void): unknown;
-}
+/** The process's access events ('mailroom_access' revocations, and word when LISTEN reconnected). */
+export type Pop3Events = Pick<AccessEvents, 'onRevoked' | 'onReconnected'>;
 
 /** Limits with no config setting (tests lower them). */
 export interface Pop3Tuning {

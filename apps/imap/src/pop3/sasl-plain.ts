@@ -1,3 +1,5 @@
+import { AccessDenied, type AccessDeniedReason } from '@mailroom/access';
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
@@ -12,8 +14,7 @@ export function decodePlain(text: string): { authzid: string; authcid: string; p
   return { authzid, authcid, password };
 }
 
-/** The reason of an AccessDenied (contracts §1), or null for any other error. */
-export function accessDeniedReason(err: unknown): string | null {
-  if (err instanceof Error && err.name === 'AccessDenied' && 'reason' in err) return String(err.reason);
-  return null;
+/** The reason of an AccessDenied, or null for any other error. */
+export function accessDeniedReason(err: unknown): AccessDeniedReason | null {
+  return err instanceof AccessDenied ? err.reason : null;
 }
