@@ -8,6 +8,8 @@ export interface MailEventTarget {
   notify(folderId: string | null, modseq: bigint | null): void;
   /** The mailbox's access was revoked: end the session with BYE (or -ERR for POP3). */
   revoke(): void;
+  /** After a reconnect: end the session if its access changed while notifications were lost. */
+  recheck?(): void;
 }
 
 export const MAIL_CHANNEL = 'mailroom_mail';
@@ -22,6 +24,9 @@ export const ACCESS_CHANNEL = 'mailroom_access';
 export class MailEvents {
   private readonly byMailbox = new Map<string, Set<MailEventTarget>>();
   private readonly listener: NotifyListener;
+  private readonly revokedListeners = new Set<(tenantId: string, mailboxId: string) => void>();
+  private readonly reconnectedListeners = new Set<() => void>();
+  private connectedOnce = false;
 
   constructor(url: string, logger: Logger) {
     this.listener = new NotifyListener({
@@ -39,6 +44,18 @@ export class MailEvents {
 
   close(): Promise<void> {
     return this.listener.close();
+  }
+
+  /** Revocations for sessions not registered as targets (POP3, as AccessEvents.onRevoked). */
+  onRevoked(listener: (tenantId: string, mailboxId: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
+  }
+
+  /** Called after the LISTEN connection came back (not on the first connect). */
+  onReconnected(listener: () => void): () => void {
+    this.reconnectedListeners.add(listener);
+    return () => this.reconnectedListeners.delete(listener);
   }
 
   add(target: MailEventTarget): void {
@@ -63,7 +80,10 @@ export class MailEvents {
   }
 
   private dispatch(channel: string, payload: string): void {
-    const [, mailboxId, folderId, modseq] = payload.split(':');
+    const [tenantId, mailboxId, folderId, modseq] = payload.split(':');
+    if (channel === ACCESS_CHANNEL && tenantId && mailboxId) {
+      for (const listener of this.revokedListeners) listener(tenantId, mailboxId);
+    }
     const targets = mailboxId ? this.byMailbox.get(mailboxId) : undefined;
     if (!targets) return;
     for (const t of [...targets]) {
@@ -73,6 +93,16 @@ export class MailEvents {
   }
 
   private resyncAll(): void {
-    for (const set of this.byMailbox.values()) for (const t of set) t.notify(null, null);
+    if (!this.connectedOnce) {
+      this.connectedOnce = true;
+      return;
+    }
+    for (const set of this.byMailbox.values()) {
+      for (const t of set) {
+        t.notify(null, null);
+        t.recheck?.();
+      }
+    }
+    for (const listener of this.reconnectedListeners) listener();
   }
 }

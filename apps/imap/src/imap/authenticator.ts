@@ -6,6 +6,8 @@ export interface ImapUser {
   address: string;
   quotaBytes: bigint;
   usedBytes: bigint;
+  /** mailboxes.auth_version at login (isCurrent compares it). */
+  authVersion: number;
 }
 
 /** One login attempt (contracts §1 LoginAttempt). */
@@ -23,6 +25,8 @@ export interface ImapLoginAttempt {
  */
 export interface Authenticator {
   authenticate(attempt: ImapLoginAttempt): Promise<ImapUser>;
+  /** False when the mailbox's auth_version moved since login (a revocation we may have missed). */
+  isCurrent(user: Pick<ImapUser, 'tenantId' | 'mailboxId' | 'authVersion'>): Promise<boolean>;
 }
 
 /** The reason of an AccessDenied refusal, or null for any other error. */

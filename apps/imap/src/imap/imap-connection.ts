@@ -17,8 +17,7 @@ export interface ConnectionLimits {
 
 /** What reading the next command produced. */
 export type CommandRead =
-  | { kind: 'command'; raw: Buffer }
-  | { kind: 'refused'; tag: string; reply: string; close: boolean };
+  { kind: 'command'; raw: Buffer } | { kind: 'refused'; tag: string; reply: string; close: boolean };
 
 // RFC 7888 §5: LITERAL- allows non-synchronising literals up to 4096 bytes only.
 const LITERAL_MINUS_MAX = 4096;

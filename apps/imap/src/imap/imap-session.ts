@@ -131,12 +131,7 @@ export class ImapSession {
 
   /** `UID u FLAGS (...) [MODSEQ (m)]` of one message (RFC 7162 §3.2: MODSEQ once CONDSTORE is on). */
   flagsItems(state: { uid: number; flags: string[]; modseq: bigint }): WireValue[] {
-    const items: WireValue[] = [
-      { atom: 'UID' },
-      state.uid,
-      { atom: 'FLAGS' },
-      state.flags.map((f) => ({ atom: f })),
-    ];
+    const items: WireValue[] = [{ atom: 'UID' }, state.uid, { atom: 'FLAGS' }, state.flags.map((f) => ({ atom: f }))];
     if (this.condstore) items.push({ atom: 'MODSEQ' }, [state.modseq]);
     return items;
   }
@@ -156,6 +151,16 @@ export class ImapSession {
     if (modseq !== null && modseq <= view.modseq) return;
     view.dirty = true;
     this.onWake?.();
+  }
+
+  /** After LISTEN reconnected: a revocation sent meanwhile was lost, so ask the database. */
+  recheck(): void {
+    const user = this.user;
+    if (!user) return;
+    this.deps.authenticator.isCurrent(user).then(
+      (current) => current || this.revoke(),
+      () => undefined,
+    );
   }
 
   /** Access revoked (sign out everywhere, password change, disable): say goodbye and close. */

@@ -42,7 +42,9 @@ class Encoder {
     if (Buffer.isBuffer(v)) return this.literal(v);
     if (Array.isArray(v)) return this.list(v);
     if ('atom' in v) return this.text(v.atom);
-    this.text(`{${v.length}}\r\n`);
+    // A decoded BINARY section may hold NUL: literal8 (RFC 3516 §4.2).
+    const binary = 'binary' in v && v.binary === true;
+    this.text(`${binary ? '~' : ''}{${v.length}}\r\n`);
     this.flush();
     this.segments.push(v);
   }

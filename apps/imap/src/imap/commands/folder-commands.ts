@@ -28,7 +28,10 @@ export async function requireFolder(s: ImapSession, name: string, tryCreate = fa
 
 /** LIST pattern to a regular expression: '*' anything, '%' anything but the delimiter. */
 function patternRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, '[^/]*');
+  const body = pattern
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/%/g, '[^/]*');
   return new RegExp(`^${body}$`, pattern.toUpperCase().startsWith('INBOX') ? 'i' : '');
 }
 

@@ -60,7 +60,11 @@ function fetchCommand(byUid: boolean): CommandHandler {
       const state = updated.get(meta.uid);
       const current = state ? { ...meta, flags: state.flags, modseq: state.modseq } : meta;
       const values = await mime.renderFetch(items, source(s, current), opts);
-      if (state && !mime.fetchHasFlags(items)) values.push({ atom: 'FLAGS' }, state.flags.map((f) => ({ atom: f })));
+      if (state && !mime.fetchHasFlags(items))
+        values.push(
+          { atom: 'FLAGS' },
+          state.flags.map((f) => ({ atom: f })),
+        );
       await s.send(`* ${seq} FETCH`, [values]);
     }
     return `OK ${byUid ? 'UID FETCH' : 'FETCH'} completed`;
