@@ -57,6 +57,7 @@ function newFrame(node: MimeNode, defaultType: string, message: boolean): Frame 
     defaultType,
     message,
     lfAtBody: 0,
+    epilogue: null,
   };
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FetchSource } from '@mailroom/imap/imap/fetch-render';
 import { parseMimeStructure } from '@mailroom/imap/mime/mime-parser';
 
-export const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
+export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 
 export async function* chunked(bytes: Buffer, size = 7): AsyncIterable<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
