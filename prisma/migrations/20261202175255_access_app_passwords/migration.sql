@@ -81,3 +81,20 @@ CREATE TRIGGER mailboxes_access_notify
   AFTER UPDATE ON "mailboxes"
   FOR EACH ROW WHEN (NEW.auth_version IS DISTINCT FROM OLD.auth_version)
   EXECUTE FUNCTION mailroom_mailbox_access_notify();
+
+-- Revoking an app password moves its mailbox's auth_version, whoever revokes it: a cached login
+-- by it misses at once and its live sessions end. (Rows are revoked, never deleted, until their
+-- mailbox goes; the API runs this as mailroom_api, which RLS lets update its own tenant's row.)
+CREATE OR REPLACE FUNCTION mailroom_app_password_revoked() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $fn$
+BEGIN
+  UPDATE "mailboxes" SET auth_version = auth_version + 1
+   WHERE tenant_id = OLD.tenant_id AND id = OLD.mailbox_id;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER app_passwords_revoked
+  AFTER UPDATE ON "app_passwords"
+  FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL)
+  EXECUTE FUNCTION mailroom_app_password_revoked();
