@@ -124,8 +124,9 @@ describe('POP3: authorization state', () => {
 
   it('closes the connection after three failed logins', async () => {
     const { client } = await RawPop3.connect(sut.pop3.ports.pop3s, { tls: true });
-    for (let i = 0; i < 2; i++)
+    for (let i = 0; i < 2; i++) {
       expect(await client.command(`AUTH PLAIN ${plainToken('', 'nobody@acme.test', 'x')}`)).toBe(FAILED);
+    }
     expect(await client.command(`AUTH PLAIN ${plainToken('', 'nobody@acme.test', 'x')}`)).toBe(FAILED);
     expect(await client.line()).toBe('-ERR [AUTH] Too many failed logins; closing the connection');
     await client.closed;

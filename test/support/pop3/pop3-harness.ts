@@ -3,7 +3,6 @@ import argon2 from 'argon2';
 import type { Redis } from 'ioredis';
 import {
   AccessAuthenticator,
-  AccessEvents,
   LoginThrottle,
   RedisCounters,
   accessOptions,
@@ -12,11 +11,12 @@ import {
 import { loadConfig, loadTls, type Config } from '@mailroom/config';
 import { createPrismaClient, type PrismaClient } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
+import { MailStore } from '@mailroom/mailstore';
 import { createRedis } from '@mailroom/queue';
-import { startPop3, type Pop3Store, type Pop3Tuning, type RunningPop3 } from '@mailroom/imap/pop3';
+import { MailEvents } from '@mailroom/imap/mail-events';
+import { startPop3, type Pop3Tuning, type RunningPop3 } from '@mailroom/imap/pop3';
 import { createHarness, mtaEnv, type Harness, type RunningInbound } from '@test/support/smtp/harness';
 import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
-import { interimStore } from '@test/support/pop3/interim-store';
 
 export interface Pop3User {
   tenantId: string;
@@ -65,12 +65,12 @@ export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promi
   const prisma = createPrismaClient({ url: config.DATABASE_URL, poolSize: 4, applicationName: 'pop3-test' });
   const redis: Redis = createRedis(config.REDIS_URL, 'client');
   const logger = createLogger('imap', config);
-  const events = new AccessEvents({ databaseUrl: config.DATABASE_URL, logger, reconnectDelayMs: 200 });
+  const events = new MailEvents(config.DATABASE_URL, logger);
   await events.start();
   const counters = new RedisCounters(redis, config.QUEUE_PREFIX, logger);
   const throttle = new LoginThrottle(counters, loginThrottleOptions(config, { delayStepMs: 10, maxDelayMs: 50 }));
   const authenticator = new AccessAuthenticator(prisma, throttle, accessOptions(config, logger));
-  const store: Pop3Store = interimStore(prisma);
+  const store = new MailStore(prisma);
   const tlsPair = await loadTls(config);
   const servers: RunningPop3[] = [];
   const start = async (t: Partial<Pop3Tuning> = {}) => {
