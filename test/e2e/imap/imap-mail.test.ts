@@ -4,6 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicMessage, message } from '@test/support/smtp/harness';
 import { createImapHarness, type ImapHarness } from './imap-harness';
 
+/** imapflow's typings allow `false` for a failed command; these must have worked. */
+function must<T>(value: T | false): T {
+  if (value === false) throw new Error('command failed');
+  return value;
+}
+
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -50,7 +56,9 @@ describe('imap: reading and changing mail', () => {
   it('SELECT and STATUS give the numbers of the folder', async () => {
     const { address, client } = await fresh();
     for (let i = 0; i < 3; i++) await x.deliver(address, basicMessage('someone@sender.test', address, `n${i}`));
-    const status = await client.status('INBOX', { messages: true, unseen: true, uidNext: true, uidValidity: true });
+    const status = must(
+      await client.status('INBOX', { messages: true, unseen: true, uidNext: true, uidValidity: true }),
+    );
     expect(status).toMatchObject({ messages: 3, unseen: 3, uidNext: 4 });
     const box = await client.mailboxOpen('INBOX');
     expect(box.exists).toBe(3);
@@ -97,18 +105,18 @@ describe('imap: reading and changing mail', () => {
     const { address, client } = await fresh();
     for (let i = 0; i < 3; i++) await x.deliver(address, basicMessage('someone@sender.test', address, `m${i}`));
     await client.mailboxOpen('INBOX');
-    const copied = await client.messageCopy('1:2', 'Archive');
+    const copied = must(await client.messageCopy('1:2', 'Archive'));
     expect(copied).toMatchObject({ destination: 'Archive', uidValidity: expect.any(BigInt) });
     expect([...copied.uidMap!.entries()]).toEqual([
       [1, 1],
       [2, 2],
     ]);
-    const moved = await client.messageMove('3', 'Trash');
+    const moved = must(await client.messageMove('3', 'Trash'));
     expect([...moved.uidMap!.entries()]).toEqual([[3, 1]]);
     expect(client.mailbox && client.mailbox.exists).toBe(2);
-    const trash = await client.status('Trash', { messages: true });
+    const trash = must(await client.status('Trash', { messages: true }));
     expect(trash.messages).toBe(1);
-    const archive = await client.status('Archive', { messages: true });
+    const archive = must(await client.status('Archive', { messages: true }));
     expect(archive.messages).toBe(2);
   });
 
