@@ -63,7 +63,7 @@ export async function startImap(
     void session.run();
   };
   const plain = net.createServer((socket) => accept(socket, false));
-  const secure = tls.createServer({ secureContext }, (socket) => accept(socket, true));
+  const secure = tls.createServer({ cert: deps.tls.cert, key: deps.tls.key }, (socket) => accept(socket, true));
   secure.on('tlsClientError', (err) => deps.logger.debug({ err: err.message }, 'imaps handshake failed'));
   const ports = {
     imap: await listen(plain, options.port, options.host),
