@@ -292,4 +292,25 @@ describe('notifications', () => {
       await listener.end();
     }
   });
+
+  it('COPY, MOVE and retention removal notify each folder they change', async () => {
+    const a = await put(box.inbox, 'a');
+    await put(box.inbox, 'b');
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query('LISTEN mailroom_mail');
+    try {
+      await sut.copy(t.tenantId, box.inbox, [1], box.archive);
+      await sut.move(t.tenantId, box.inbox, [2], box.trash);
+      await sut.transaction((tx) => sut.remove(tx, t.tenantId, [a.id]));
+      await expect.poll(() => heard.length, { timeout: 2000 }).toBe(4);
+      const folders = heard.map((p) => p.split(':')[2]);
+      expect(folders).toEqual([box.archive, box.trash, box.inbox, box.inbox]);
+      expect(heard.every((p) => p.startsWith(`${t.tenantId}:${box.id}:`))).toBe(true);
+    } finally {
+      await listener.end();
+    }
+  });
 });
