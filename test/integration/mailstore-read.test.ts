@@ -54,6 +54,15 @@ describe('folders', () => {
     expect(await sut.folderByName(t.tenantId, box.id, 'a//b')).toBeNull();
   });
 
+  it('gives a mailbox made without folders its INBOX on first look', async () => {
+    const bare = await db.prisma.mailbox.create({
+      data: { tenantId: t.tenantId, domainId: t.domainId, localPart: 'bare', passwordHash: 'x' },
+    });
+    const inbox = await sut.folderByName(t.tenantId, bare.id, 'INBOX');
+    expect(inbox).toMatchObject({ name: 'INBOX', kind: 'inbox' });
+    expect((await sut.listFolders(t.tenantId, bare.id)).map((f) => f.id)).toEqual([inbox!.id]);
+  });
+
   it('creates a folder with its missing parents and a fresh UIDVALIDITY; refuses taken and invalid names', async () => {
     const created = await sut.createFolder(t.tenantId, box.id, 'Work/2026');
     expect(created).toMatchObject({ name: 'Work/2026', kind: 'custom', uidNext: 1, subscribed: true });
