@@ -183,6 +183,21 @@ describe('folder state', () => {
     expect((await sut.changesSince(t.tenantId, box.inbox, changes.highestModseq)).changed).toEqual([]);
   });
 
+  it('trims old expunge-log rows and then says a resync from before them is incomplete', async () => {
+    await put(box.inbox, 'a', ['\\Deleted']);
+    await put(box.inbox, 'b', ['\\Deleted']);
+    await sut.expunge(t.tenantId, box.inbox, [1]);
+    const between = (await sut.folderCounts(t.tenantId, box.inbox)).highestModseq;
+    await sut.expunge(t.tenantId, box.inbox, [2]);
+    await db.prisma.messageExpunge.updateMany({
+      where: { tenantId: t.tenantId, folderId: box.inbox, uid: 1 },
+      data: { expungedAt: new Date(Date.now() - 10 * 86_400_000) },
+    });
+    expect(await sut.trimExpungeLog(new Date(Date.now() - 86_400_000), 1)).toBe(1);
+    expect(await sut.changesSince(t.tenantId, box.inbox, 0n)).toMatchObject({ complete: false, expunged: [2] });
+    expect(await sut.changesSince(t.tenantId, box.inbox, between)).toMatchObject({ complete: true, expunged: [2] });
+  });
+
   it('STORE UNCHANGEDSINCE leaves messages changed after it and returns their uids', async () => {
     await put(box.inbox, 'a');
     await put(box.inbox, 'b');
