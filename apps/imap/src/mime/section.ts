@@ -10,7 +10,8 @@ export interface Section {
 
 /** Byte range of a section; header fields are filtered from the header range by the caller. */
 export type SectionRange =
-  { start: number; end: number } | { start: number; end: number; headerFields: { names: string[]; not: boolean } };
+  | { start: number; end: number }
+  | { start: number; end: number; headerFields: { names: string[]; not: boolean; terminated: boolean } };
 
 /**
  * The part a path names, as Dovecot finds it: in a multipart the n-th child; in anything else only
