@@ -45,7 +45,12 @@ export function resolveSection(root: MimeNode, section: Section): SectionRange |
   }
   if (text === 'TEXT') return body(node);
   if (text === 'HEADER') return header(node);
-  return { ...header(node), headerFields: { names: section.fields ?? [], not: text === 'HEADER.FIELDS.NOT' } };
+  // A header that stops before the end of the message was terminated (by a blank line or a delimiter).
+  const terminated = node.headerEnd < root.bodyEnd;
+  return {
+    ...header(node),
+    headerFields: { names: section.fields ?? [], not: text === 'HEADER.FIELDS.NOT', terminated },
+  };
 }
 
 const body = (node: MimeNode) => ({ start: node.bodyStart, end: node.bodyEnd });
