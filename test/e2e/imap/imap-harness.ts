@@ -16,12 +16,14 @@ export interface ImapHarness {
   mx: RunningInbound;
   imap: RunningImapApp;
   registry: Registry;
+  /** The self-signed certificate the IMAP listeners present (PEM). */
+  cert: Buffer;
   tenantId: string;
   domainId: string;
   /** A mailbox with INBOX, Sent, Drafts, Trash, Junk and Archive and the password PASSWORD. */
   user(localPart: string, data?: { imapEnabled?: boolean }): Promise<{ id: string; address: string }>;
   /** An imapflow client logged in over implicit TLS. */
-  client(address: string, password?: string): Promise<ImapFlow>;
+  client(address: string, password?: string, app?: RunningImapApp): Promise<ImapFlow>;
   /** A message through the MTA's port 25, as the world sends it. */
   deliver(to: string, message: string | Buffer): Promise<void>;
   /** Starts another IMAP process-equivalent (its own LISTEN connection) on the same database. */
@@ -71,6 +73,7 @@ export async function createImapHarness(tuning: ImapAppDeps['tuning'] = {}): Pro
     mx,
     imap,
     registry,
+    cert: tls.cert,
     tenantId: acme.tenant.id,
     domainId: acme.domain.id,
     startImap: (t) => startImap(t),
@@ -90,10 +93,10 @@ export async function createImapHarness(tuning: ImapAppDeps['tuning'] = {}): Pro
       });
       return { id: mailbox.id, address: `${localPart}@acme.test` };
     },
-    async client(address, password = PASSWORD) {
+    async client(address, password = PASSWORD, app = imap) {
       const client = new ImapFlow({
         host: '127.0.0.1',
-        port: imap.ports.imaps,
+        port: app.ports.imaps,
         secure: true,
         tls: { rejectUnauthorized: false },
         auth: { user: address, pass: password },

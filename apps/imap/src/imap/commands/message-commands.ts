@@ -127,6 +127,7 @@ function copyCommand(byUid: boolean, move: boolean): CommandHandler {
     const op = move ? store.move.bind(store) : store.copy.bind(store);
     const result = await op(s.tenantId, view.folder.id, uids, target.id);
     const pairs = result.pairs;
+    if (target.id === view.folder.id) view.dirty = true; // EXISTS before the tagged OK
     const code = pairs.length
       ? `[COPYUID ${result.uidValidity} ${formatSet(pairs.map((p) => p[0]))} ${formatSet(pairs.map((p) => p[1]))}] `
       : '';
