@@ -16,13 +16,13 @@ describe('parseAddressList', () => {
     ['plain address', 'bob@example.net', [addr(null, 'bob', 'example.net')]],
     ['quoted name with comma', '"Dave, Jr." <dave@example.net>', [addr('Dave, Jr.', 'dave', 'example.net')]],
     ['encoded word passed through', '=?UTF-8?B?w6k=?= <e@x.org>', [addr('=?UTF-8?B?w6k=?=', 'e', 'x.org')]],
-    ['comment dropped', 'a@b.c (Alice)', [addr(null, 'a', 'b.c')]],
+    ['comment names a bare address', 'a@b.c (Alice) (last)', [addr('last', 'a', 'b.c')]],
     [
       'source route as adl',
       '<@relay.example,@r2.example:joe@x.org>',
       [addr(null, 'joe', 'x.org', '@relay.example,@r2.example')],
     ],
-    ['quoted local part kept quoted', '"john smith"@x.org', [addr(null, '"john smith"', 'x.org')]],
+    ['quoted local part unquoted', '"john smith"@x.org', [addr(null, 'john smith', 'x.org')]],
     ['missing domain', 'broken', [addr(null, 'broken', 'MISSING_DOMAIN')]],
     ['empty angle brackets', 'Nobody <>', [addr('Nobody', 'MISSING_MAILBOX', 'MISSING_DOMAIN')]],
     ['empty group', 'undisclosed-recipients:;', [addr(null, 'undisclosed-recipients', null), addr(null, null, null)]],
@@ -67,10 +67,10 @@ describe('envelope', () => {
     ]);
   });
 
-  it('unfolds values without decoding them', async () => {
+  it('unfolds values without decoding them, keeping the indent of folded lines as Dovecot does', async () => {
     const sut = (await of('Subject: =?utf-8?q?a?=\r\n\tb\r\nMessage-ID:\r\n <id@x>\r\n\r\n')) as unknown[];
-    expect(sut[1]).toBe('=?utf-8?q?a?=\tb');
-    expect(sut[9]).toBe('<id@x>');
+    expect(sut[1]).toBe('=?utf-8?q?a?= b');
+    expect(sut[9]).toBe(' <id@x>');
   });
 
   it('is all NIL for a message without headers', async () => {
