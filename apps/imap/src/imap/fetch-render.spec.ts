@@ -73,4 +73,27 @@ describe('renderFetch', () => {
       '',
     ]);
   });
+
+  it('serves bare-LF messages byte for byte, header fields with their own line ends', async () => {
+    const bytes = fixtureBytes('bare-lf.eml');
+    expect(
+      await render('(BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[HEADER.FIELDS (subject)] BODYSTRUCTURE)', bytes),
+    ).toEqual([
+      { atom: 'BODY[1]' },
+      'line1\nline2',
+      { atom: 'BODY[1.MIME]' },
+      'Content-Type: text/plain\n\n',
+      { atom: 'BODY[HEADER.FIELDS (SUBJECT)]' },
+      'Subject: bare lf\n\n',
+      { atom: 'BODYSTRUCTURE' },
+      [
+        ['text', 'plain', ['charset', 'us-ascii'], null, null, '7bit', 11, 1, null, null, null, null],
+        'alternative',
+        ['boundary', 'x'],
+        null,
+        null,
+        null,
+      ],
+    ]);
+  });
 });
