@@ -96,4 +96,19 @@ describe('renderFetch', () => {
       ],
     ]);
   });
+
+  it('decodes a large BINARY part as it streams, with the right length and partial', async () => {
+    const payload = Buffer.alloc(3 * 1024 * 1024, 'x');
+    payload.write('HEAD', 0);
+    payload.write('TAIL', payload.length - 4);
+    const b64 = payload.toString('base64').replace(/(.{76})/g, '$1\r\n');
+    const bytes = Buffer.from(`Content-Transfer-Encoding: base64\r\n\r\n${b64}\r\n`);
+    const [, size, , tail, , all] = (await render(
+      '(BINARY.SIZE[1] BINARY.PEEK[1]<3145724.100> BINARY.PEEK[1])',
+      bytes,
+    )) as unknown[];
+    expect(size).toBe(payload.length);
+    expect(tail).toBe('TAIL');
+    expect(all).toBe(payload.toString('latin1'));
+  });
 });
