@@ -25,7 +25,7 @@ function source(s: ImapSession, meta: MessageMeta): FetchSource {
     read: (range) => store.readBlob(s.tenantId, meta.blobSha256, range),
     structure: async () => {
       const cached = await store.mimeStructure(s.tenantId, meta.blobSha256);
-      if (cached) return cached;
+      if (cached && mime.isCurrentStructure(cached)) return cached;
       const parsed = await mime.parseMimeStructure(store.readBlob(s.tenantId, meta.blobSha256));
       await store.setMimeStructure(s.tenantId, meta.blobSha256, parsed);
       return parsed;
