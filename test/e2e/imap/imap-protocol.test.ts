@@ -59,6 +59,21 @@ describe('imap: protocol edges on the wire', () => {
     raw.close();
   });
 
+  it('answers APPEND over the mailbox quota with NO [OVERQUOTA]', async () => {
+    const small = await x.user('small');
+    await x.h.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId: x.tenantId, id: small.id } },
+      data: { quotaBytes: 1_000n },
+    });
+    const raw = await RawImap.connect(x.imap.ports.imaps, true);
+    await raw.line();
+    await raw.command('l', `LOGIN ${small.address} "${PASSWORD}"`);
+    const msg = `Subject: big\r\n\r\n${'x'.repeat(2_000)}\r\n`;
+    raw.write(`a1 APPEND INBOX {${msg.length}+}\r\n${msg}\r\n`);
+    expect((await raw.until('a1')).at(-1)).toBe('a1 NO [OVERQUOTA] Quota exceeded: the mailbox is full');
+    raw.close();
+  });
+
   it('answers FETCH with unknown items BAD', async () => {
     const raw = await session();
     expect((await raw.command('f1', 'FETCH 1 (FLAGS BOGUS)')).at(-1)).toMatch(/^f1 BAD /);
