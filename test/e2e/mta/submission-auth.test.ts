@@ -1,4 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import {
+  AccessAuthenticator,
+  accessOptions,
+  appPasswordKey,
+  generateAppPassword,
+  LoginThrottle,
+  loginThrottleOptions,
+  RedisCounters,
+} from '@mailroom/access';
 import { basicMessage } from '@test/support/smtp/harness';
 import { RawSmtp } from '@test/support/smtp/smtp-client';
 import {
@@ -128,6 +139,52 @@ describe('submission: AUTH', () => {
     const other = await rawSession(mta.port);
     expect((await other.command(`AUTH PLAIN ${plainToken('', 'alice@acme.test', PASSWORD)}`)).code).toBe(235);
     other.close();
+  });
+
+  it('takes an app password scoped to smtp, and refuses one scoped to imap only with 535 5.7.8', async () => {
+    const phone = await h.user(tenantId, domainId, 'phone', PASSWORD);
+    const key = appPasswordKey(mta.config.MASTER_KEY);
+    const [smtp, imap] = [generateAppPassword(key), generateAppPassword(key)];
+    await h.prisma.appPassword.createMany({
+      data: [
+        { tenantId, mailboxId: phone.id, name: 'mail app', secretHash: smtp.secretHash, protocols: ['smtp', 'imap'] },
+        { tenantId, mailboxId: phone.id, name: 'reader', secretHash: imap.secretHash, protocols: ['imap'] },
+      ],
+    });
+    const client = await rawSession(mta.port);
+    const sut = await client.command(`AUTH PLAIN ${plainToken('', phone.address, smtp.password)}`);
+    expect(sut.text).toBe('235 2.7.0 Authentication successful');
+    client.close();
+    const refused = await rawSession(mta.port);
+    expect((await refused.command(`AUTH PLAIN ${plainToken('', phone.address, imap.password)}`)).text).toBe(INVALID);
+    refused.close();
+  });
+
+  it('counts failed IMAP logins against SMTP AUTH: the same account is locked on the submission port', async () => {
+    const shared = await h.user(tenantId, domainId, 'shared', PASSWORD);
+    const redis = new Redis(process.env.REDIS_URL!);
+    const logger = pino({ level: 'silent' });
+    // What apps/imap builds from the same config: same Redis prefix, so the same counters.
+    const imap = new AccessAuthenticator(
+      h.prisma,
+      new LoginThrottle(new RedisCounters(redis, mta.config.QUEUE_PREFIX, logger), loginThrottleOptions(mta.config)),
+      accessOptions(mta.config, logger),
+    );
+    for (let i = 0; i < 3; i++) {
+      await expect(
+        imap.authenticate({
+          username: shared.address,
+          authzid: '',
+          password: `guess ${i}`,
+          ip: '127.0.0.1',
+          service: 'imap',
+        }),
+      ).rejects.toMatchObject({ reason: 'bad-credentials' });
+    }
+    redis.disconnect();
+    const client = await rawSession(mta.port);
+    expect((await client.command(`AUTH PLAIN ${plainToken('', shared.address, PASSWORD)}`)).text).toBe(INVALID);
+    client.close();
   });
 
   it('slows down failures past the third (the schedule itself is in login-throttle.spec.ts)', async () => {
