@@ -1,0 +1,382 @@
+// IMAP: Mailroom's apps/imap beside Dovecot, the same mail and the same client in the same run.
+//
+//   npm run build && node bench/imap.mjs          (10,000-message FETCH folder, 100,000-message
+//                                                  SEARCH mailbox, 5,000 IDLE sessions; ~15 min)
+//   node bench/imap.mjs --quick                   (1,000 / 10,000 / 500)
+//   flags: --fetch N  --search N  --idle M  --sessions K (FETCH, default 4)  --batch 25 (UIDs per FETCH)
+//          --repeats R (per SEARCH)  --login-seconds S  --login-sessions L  --targets mailroom,dovecot
+//          --log-level warn  --keep (keep the database and the Dovecot folder)
+//
+// Fixtures (bench/lib/imap-seed.mjs): one tenant; bench@ holds the SEARCH corpus in INBOX and
+// the FETCH corpus in "Fetch", written as bulk SQL for Mailroom and as Maildir files (same
+// UIDs, flags, internal dates) for a private Dovecot (bench/lib/dovecot.mjs); login users with
+// full-cost argon2id hashes (the same strings in both), IDLE users with cheap ones.
+// Each server runs twice: auth cache on (IDLE memory first, on a fresh process, then FETCH,
+// SEARCH, login rate) and auth cache off (login rate). The client (bench/lib/imap-client.mjs)
+// is a raw-socket IMAP client that counts literal bytes instead of keeping them.
+//
+// Open sockets: the IDLE run holds M client sockets in this process and M in the server, so
+// `ulimit -n` must be above M + a few hundred (checked below; raise it in the shell that runs
+// the benchmark: `ulimit -n 20000`). Dovecot needs root (its master binds and changes user).
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { sinceDate, SEARCH_TERMS } from './lib/imap-corpus.mjs';
+import { chownMail, createDovecotDir, dovecotStatus, startDovecot } from './lib/dovecot.mjs';
+import {
+  createBenchDatabase,
+  dbCpuDelta,
+  dbCpuSnapshot,
+  freePort,
+  processTree,
+  serviceUrls,
+  startNode,
+  treeCpuSeconds,
+} from './lib/env.mjs';
+import { measureFetch, measureIdle, measureLogins, measureSearch, memoryOf } from './lib/imap-load.mjs';
+import { seedBoth } from './lib/imap-seed.mjs';
+import {
+  fmt,
+  log,
+  machine,
+  machineLine,
+  markdownTable,
+  parseFlags,
+  ratio,
+  root,
+  saveResults,
+  sleep,
+} from './lib/report.mjs';
+
+const MAILROOM_MAIN = path.join(root, 'dist/apps/imap/src/main.js');
+const IDLE_PER_USER = 10;
+
+function settings(flags) {
+  const quick = !!flags.quick;
+  return {
+    fetchCount: Number(flags.fetch ?? (quick ? 1000 : 10_000)),
+    searchCount: Number(flags.search ?? (quick ? 10_000 : 100_000)),
+    idle: Number(flags.idle ?? (quick ? 500 : 5000)),
+    sessions: Number(flags.sessions ?? 4),
+    batch: Number(flags.batch ?? 25),
+    repeats: Number(flags.repeats ?? (quick ? 10 : 20)),
+    loginSeconds: Number(flags['login-seconds'] ?? (quick ? 5 : 15)),
+    loginSessions: Number(flags['login-sessions'] ?? 4),
+    loginUsers: Number(flags['login-users'] ?? 8),
+    targets: String(flags.targets ?? 'mailroom,dovecot').split(','),
+    logLevel: String(flags['log-level'] ?? 'warn'),
+    keep: !!flags.keep,
+  };
+}
+
+function queries() {
+  return [
+    { name: 'SUBJECT', criteria: `SUBJECT ${SEARCH_TERMS.subject}`, key: 'subject' },
+    { name: 'FROM', criteria: `FROM ${SEARCH_TERMS.from}`, key: 'from' },
+    { name: 'BODY', criteria: `BODY ${SEARCH_TERMS.body}`, key: 'body' },
+    { name: 'SINCE', criteria: `SINCE ${sinceDate().imap}`, key: 'since' },
+    { name: 'UNSEEN', criteria: 'UNSEEN', key: 'unseen' },
+  ];
+}
+
+/** The soft limit on open files of this process (its children inherit it). */
+function openFileLimit() {
+  const m = /Max open files\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+
+function mailroomStatus() {
+  if (!fs.existsSync(MAILROOM_MAIN)) {
+    return { ok: false, why: 'dist/apps/imap/src/main.js is missing (apps/imap not built: `npm run build`)' };
+  }
+  return { ok: true };
+}
+
+async function startMailroom({ db, authCache, logLevel }) {
+  const { redisUrl } = serviceUrls();
+  const port = await freePort();
+  const proc = await startNode(MAILROOM_MAIN, {
+    label: 'imap',
+    port,
+    env: {
+      NODE_ENV: 'development',
+      LOG_LEVEL: logLevel,
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: `mrbench${randomBytes(3).toString('hex')}`,
+      MASTER_KEY: randomBytes(32).toString('hex'),
+      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-imap-')),
+      IMAP_HOST: '127.0.0.1',
+      IMAP_PORT: String(port),
+      IMAPS_PORT: String(await freePort()),
+      POP3_PORT: String(await freePort()),
+      POP3S_PORT: String(await freePort()),
+      IMAP_HEALTH_PORT: String(await freePort()),
+      ...(authCache ? {} : { AUTH_CACHE_SIZE: '0' }),
+    },
+  });
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  return {
+    port,
+    memory: () => memoryOf(processTree(proc.pid)),
+    backends: async () =>
+      (await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [db.name])).rows[0].n -
+      1,
+    meter: {
+      snapshot: async () => ({ server: treeCpuSeconds(proc.pid), db: await dbCpuSnapshot(client, db.name) }),
+      delta: (a, b) => ({ server: b.server - a.server, db: dbCpuDelta(a.db, b.db) }),
+    },
+    async stop() {
+      await client.end();
+      await proc.stop();
+    },
+  };
+}
+
+async function startDovecotTarget({ dir, users, authCache, idle }) {
+  const dc = await startDovecot({ dir, users, authCache, maxConnections: idle + 100 });
+  return {
+    port: dc.imapPort,
+    version: dc.version,
+    memory: () => memoryOf(dc.processes()),
+    backends: async () => null,
+    meter: {
+      snapshot: async () => ({ server: treeCpuSeconds(dc.pid), db: null }),
+      delta: (a, b) => ({ server: b.server - a.server, db: null }),
+    },
+    /** Waits until the instance is back to its resting processes (the IDLE run's imap processes gone). */
+    async settle(resting) {
+      for (let i = 0; i < 100 && dc.processes().length > resting; i++) await sleep(200);
+    },
+    processes: () => dc.processes().length,
+    stop: () => dc.stop(),
+  };
+}
+
+/** One server: IDLE, FETCH, SEARCH and logins with the auth cache, then logins without. */
+async function measureTarget(target, s, fixtures, ctx) {
+  const start = (authCache) =>
+    target === 'mailroom'
+      ? startMailroom({ db: ctx.db, authCache, logLevel: s.logLevel })
+      : startDovecotTarget({ dir: ctx.dovecotDir.dir, users: ctx.users, authCache, idle: s.idle });
+  const row = { target };
+  let server = await start(true);
+  try {
+    if (server.version) row.version = server.version;
+    const resting = server.processes?.();
+    log(`${target}: IDLE, ${fmt(s.idle)} sessions`);
+    const backendsBefore = await server.backends();
+    row.idle = await measureIdle({
+      port: server.port,
+      users: fixtures.idleUsers,
+      perUser: IDLE_PER_USER,
+      connections: s.idle,
+      memory: server.memory,
+    });
+    const backendsAfter = await server.backends();
+    row.idle.dbBackends = backendsBefore === null ? null : { before: backendsBefore, during: backendsAfter };
+    log(`  ${row.idle.open} open, ${fmt(row.idle.rssKbPerConnection, 1)} KB RSS per session`);
+    if (server.settle) await server.settle(resting);
+    log(`${target}: FETCH, ${s.sessions} sessions × ${fmt(s.fetchCount)} messages`);
+    row.fetch = await measureFetch({
+      port: server.port,
+      user: fixtures.main,
+      folder: 'Fetch',
+      count: s.fetchCount,
+      sessions: s.sessions,
+      batch: s.batch,
+      meter: server.meter,
+    });
+    row.fetch.expected = { messages: s.sessions * s.fetchCount, bytes: s.sessions * fixtures.expected.fetch.bytes };
+    row.fetch.complete =
+      row.fetch.messages === row.fetch.expected.messages && row.fetch.bytes === row.fetch.expected.bytes;
+    log(
+      `  ${fmt(row.fetch.msgPerSec, 0)} msg/s, ${fmt(row.fetch.mbPerSec, 1)} MB/s${row.fetch.complete ? '' : ' INCOMPLETE'}`,
+    );
+    log(`${target}: SEARCH in ${fmt(s.searchCount)} messages, ${s.repeats} repeats`);
+    row.search = (
+      await measureSearch({
+        port: server.port,
+        user: fixtures.main,
+        folder: 'INBOX',
+        queries: queries(),
+        repeats: s.repeats,
+      })
+    ).map((q) => ({ ...q, expected: fixtures.expected.search[queries().find((x) => x.name === q.name).key] }));
+    for (const q of row.search) log(`  ${q.name}: ${q.hits} hits (expected ${q.expected}), p50 ${fmt(q.p50Ms, 1)} ms`);
+    log(`${target}: logins, auth cache on, ${s.loginSeconds} s`);
+    row.loginCached = await measureLogins({
+      port: server.port,
+      users: fixtures.loginUsers,
+      sessions: s.loginSessions,
+      seconds: s.loginSeconds,
+      meter: server.meter,
+    });
+    log(`  ${fmt(row.loginCached.perSec, 1)} logins/s (${row.loginCached.failed} failed)`);
+  } finally {
+    await server.stop();
+  }
+  server = await start(false);
+  try {
+    log(`${target}: logins, auth cache off, ${s.loginSeconds} s`);
+    row.loginUncached = await measureLogins({
+      port: server.port,
+      users: fixtures.loginUsers,
+      sessions: s.loginSessions,
+      seconds: s.loginSeconds,
+      meter: server.meter,
+    });
+    log(`  ${fmt(row.loginUncached.perSec, 1)} logins/s (${row.loginUncached.failed} failed)`);
+  } finally {
+    await server.stop();
+  }
+  return row;
+}
+
+const check = (ok) => (ok ? ' ✓' : ' ✗');
+
+/** measurement | Mailroom | Dovecot | Mailroom ÷ Dovecot | better */
+export function imapTable(rows) {
+  const m = rows.find((r) => r.target === 'mailroom');
+  const d = rows.find((r) => r.target === 'dovecot');
+  const out = [];
+  const line = (label, get, show, better, digits = 1) => {
+    const a = m && !m.skipped ? get(m) : null;
+    const b = d && !d.skipped ? get(d) : null;
+    out.push([label, show(m, a, digits), show(d, b, digits), ratio(a, b), better]);
+  };
+  const plain = (r, v, digits) => (r?.skipped ? 'skipped' : fmt(v, digits));
+  const fetch = rows.find((r) => r.fetch)?.fetch;
+  const fetchCheck = (r, v, digits) => (r?.skipped ? 'skipped' : `${fmt(v, digits)}${check(r.fetch.complete)}`);
+  const label = fetch ? ` (${fetch.sessions} sessions, ${fetch.batch} per FETCH)` : '';
+  line(`FETCH BODY.PEEK[] msg/s${label}`, (r) => r.fetch.msgPerSec, fetchCheck, 'higher', 0);
+  line('FETCH MB/s', (r) => r.fetch.mbPerSec, plain, 'higher');
+  line('FETCH p95 ms per command', (r) => r.fetch.batchP95Ms, plain, 'lower');
+  line(
+    'FETCH server CPU ms/msg (Mailroom: + PostgreSQL)',
+    (r) => r.fetch.cpuMsPerMsg + (r.fetch.dbCpuMsPerMsg ?? 0),
+    plain,
+    'lower',
+    2,
+  );
+  for (const name of ['SUBJECT', 'FROM', 'BODY', 'SINCE', 'UNSEEN']) {
+    const q = (r) => r.search.find((x) => x.name === name);
+    const hits = (m && !m.skipped && q(m)) || (d && !d.skipped && q(d));
+    const show = (r, v, digits) => {
+      if (r?.skipped) return 'skipped';
+      const x = q(r);
+      return `${fmt(v, digits)} / ${fmt(x.p95Ms, digits)} (first ${fmt(x.firstMs, 0)})${x.hits === x.expected ? '' : ` ✗ ${x.hits} hits`}`;
+    };
+    line(`SEARCH ${name} p50 / p95 ms (${hits ? `${fmt(hits.expected)} hits` : ''})`, (r) => q(r).p50Ms, show, 'lower');
+  }
+  const idleShow = (r, v, digits) =>
+    r?.skipped ? 'skipped' : `${fmt(v, digits)}${r.idle.open === r.idle.connections ? '' : ` (${r.idle.open} open)`}`;
+  const idle = rows.find((r) => r.idle)?.idle;
+  line(
+    `IDLE KB per session, RSS (${idle ? fmt(idle.connections) : ''} sessions)`,
+    (r) => r.idle.rssKbPerConnection,
+    idleShow,
+    'lower',
+  );
+  line('IDLE KB per session, PSS', (r) => r.idle.pssKbPerConnection, idleShow, 'lower');
+  line('LOGIN+LOGOUT /s, auth cache on', (r) => r.loginCached.perSec, plain, 'higher');
+  line('LOGIN+LOGOUT /s, auth cache off', (r) => r.loginUncached.perSec, plain, 'higher');
+  line(
+    'LOGIN+LOGOUT p50 ms, cache on / off',
+    (r) => r.loginCached.p50Ms,
+    (r, v, digits) => (r?.skipped ? 'skipped' : `${fmt(v, digits)} / ${fmt(r.loginUncached.p50Ms, digits)}`),
+    'lower',
+  );
+  return markdownTable(
+    ['measurement', 'Mailroom', `Dovecot${d?.version ? ` ${d.version}` : ''}`, 'Mailroom ÷ Dovecot', 'better'],
+    out,
+  );
+}
+
+async function main() {
+  const flags = parseFlags();
+  const s = settings(flags);
+  const status = { mailroom: mailroomStatus(), dovecot: dovecotStatus() };
+  const limit = openFileLimit();
+  if (limit !== null && limit < s.idle + 500) {
+    throw new Error(
+      `ulimit -n is ${limit}: the IDLE run needs ${s.idle + 500} (run \`ulimit -n 20000\` first, or --idle ${limit - 500})`,
+    );
+  }
+  const db = await createBenchDatabase('imap', { keep: s.keep });
+  const dovecotDir = createDovecotDir();
+  const rows = [];
+  let fixtures;
+  try {
+    const idleUsers = Math.ceil(s.idle / IDLE_PER_USER);
+    log(
+      `seeding: ${fmt(s.searchCount)} + ${fmt(s.fetchCount)} messages, ${s.loginUsers} login and ${idleUsers} IDLE users`,
+    );
+    const t0 = Date.now();
+    fixtures = await seedBoth(db.url, dovecotDir, {
+      searchCount: s.searchCount,
+      fetchCount: s.fetchCount,
+      loginUsers: s.loginUsers,
+      idleUsers,
+    });
+    chownMail(dovecotDir.dir);
+    log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const users = [fixtures.main, ...fixtures.loginUsers, ...fixtures.idleUsers];
+    for (const target of s.targets) {
+      if (!status[target]?.ok) {
+        log(`${target} skipped: ${status[target]?.why ?? 'unknown target'}`);
+        rows.push({ target, skipped: true, why: status[target]?.why });
+        continue;
+      }
+      rows.push(await measureTarget(target, s, fixtures, { db, dovecotDir, users }));
+    }
+  } finally {
+    await db.drop();
+    if (s.keep) log(`kept ${dovecotDir.dir} (--keep)`);
+    else dovecotDir.remove();
+  }
+
+  const fetchKb = fixtures.expected.fetch.bytes / s.fetchCount / 1024;
+  const searchKb = fixtures.expected.search.bytes / s.searchCount / 1024;
+  const skipped = rows.filter((r) => r.skipped).map((r) => `${r.target}: ${r.why}`);
+  const markdown = [
+    `### IMAP: FETCH from ${fmt(s.fetchCount)} messages, SEARCH in ${fmt(s.searchCount)}, ${fmt(s.idle)} IDLE sessions`,
+    '',
+    `Machine: ${machineLine(machine())}. Both servers hold the same messages (same UIDs, flags and`,
+    `internal dates): FETCH folder ${fmt(fetchKb, 1)} KB average (75 % 1-8 KB, 20 % 10-40 KB, 5 % 100 KB with an`,
+    `attachment), SEARCH mailbox ${fmt(searchKb, 1)} KB average. Same raw-socket client for both, plain IMAP on`,
+    'loopback. FETCH: each session reads the whole folder once (UID FETCH a:b (BODY.PEEK[])), ✓ = every',
+    'message and byte arrived. SEARCH: one session, UID SEARCH repeated, "first" = the first run (Dovecot',
+    'builds its index/cache then); ✗ = hits differ from what the corpus holds. IDLE: (RSS after − before)',
+    `÷ sessions, ${IDLE_PER_USER} sessions per user, each SELECT INBOX (20 messages) + IDLE; for Dovecot the sum over all`,
+    'its processes (one imap process per session); PSS splits shared pages. Logins: connect + LOGIN +',
+    `LOGOUT, ${s.loginSessions} in parallel, ${s.loginUsers} users in turn, argon2id m=64 MiB t=3 p=1 (the same hash strings in both;`,
+    "the API's default is p=4, which libsodium cannot verify). Dovecot's auth cache still verifies the",
+    'password against the cached hash on a hit; Mailroom keys its cache by an HMAC of the password.',
+    `Dovecot: private instance, default process model (a login process per connection, an imap process`,
+    'per session), no FTS plugin, indexes in the Maildir, auth_cache_size 10M / 0. Mailroom: the built',
+    'apps/imap process; CPU includes its PostgreSQL backends.',
+    ...(skipped.length ? ['', `Skipped: ${skipped.join('; ')}`] : []),
+    '',
+    imapTable(rows),
+  ].join('\n');
+  console.log(`\n${markdown}\n`);
+  const files = saveResults('imap', { settings: s, expected: fixtures.expected, rows }, markdown);
+  log(`saved ${files.json} and ${files.md}`);
+  const bad = rows.some(
+    (r) =>
+      !r.skipped &&
+      (!r.fetch.complete || r.search.some((q) => q.hits !== q.expected) || r.idle.open < r.idle.connections),
+  );
+  if (bad) process.exitCode = 1;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
