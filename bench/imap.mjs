@@ -156,7 +156,90 @@ async function startDovecotTarget({ dir, users, authCache, idle }) {
   };
 }
 
-/** One server: IDLE, FETCH, SEARCH and logins with the auth cache, then logins without. */
+/**
+ * Runs one measurement; a failure is recorded on the row ({ error }) and logged, and the next
+ * measurement still runs (a new server's missing command costs its cells, not the run).
+ */
+async function attempt(target, what, run) {
+  try {
+    return await run();
+  } catch (err) {
+    log(`${target}: ${what} failed: ${err.message}`);
+    return { error: err.message.split('\n')[0] };
+  }
+}
+
+async function idlePhase(target, server, s, fixtures) {
+  log(`${target}: IDLE, ${fmt(s.idle)} sessions`);
+  const backendsBefore = await server.backends();
+  const idle = await measureIdle({
+    port: server.port,
+    users: fixtures.idleUsers,
+    perUser: IDLE_PER_USER,
+    connections: s.idle,
+    memory: server.memory,
+    backends: server.backends,
+  });
+  // Mailroom's sessions must share the process's pool: more backends would be memory we miss.
+  idle.dbBackends = backendsBefore === null ? null : { before: backendsBefore, during: idle.backendsDuring };
+  log(
+    `  ${idle.open} open, ${fmt(idle.rssKbPerConnection, 1)} KB RSS, ${fmt(idle.pssKbPerConnection, 1)} KB PSS per session`,
+  );
+  return idle;
+}
+
+async function fetchPhase(target, server, s, fixtures) {
+  log(`${target}: FETCH, ${s.sessions} sessions × ${fmt(s.fetchCount)} messages`);
+  const fetch = await measureFetch({
+    port: server.port,
+    user: fixtures.main,
+    folder: 'Fetch',
+    count: s.fetchCount,
+    sessions: s.sessions,
+    batch: s.batch,
+    meter: server.meter,
+  });
+  fetch.expected = { messages: s.sessions * s.fetchCount, bytes: s.sessions * fixtures.expected.fetch.bytes };
+  fetch.complete = fetch.messages === fetch.expected.messages && fetch.bytes === fetch.expected.bytes;
+  log(
+    `  ${fmt(fetch.msgPerSec, 0)} msg/s, ${fmt(fetch.mbPerSec, 1)} MB/s, client CPU ${fmt(fetch.clientCpuShare * 100, 0)} %` +
+      (fetch.complete ? '' : ' INCOMPLETE'),
+  );
+  return fetch;
+}
+
+async function searchPhase(target, server, s, fixtures) {
+  log(`${target}: SEARCH in ${fmt(s.searchCount)} messages, ${s.repeats} repeats`);
+  const rows = await measureSearch({
+    port: server.port,
+    user: fixtures.main,
+    folder: 'INBOX',
+    queries: queries(),
+    repeats: s.repeats,
+  });
+  for (const q of rows) {
+    q.expected = fixtures.expected.search[queries().find((x) => x.name === q.name).key];
+    log(`  ${q.name}: ${q.hits} hits (expected ${q.expected}), p50 ${fmt(q.p50Ms, 1)} ms`);
+  }
+  return rows;
+}
+
+async function loginPhase(target, server, s, fixtures, cache) {
+  log(`${target}: logins, auth cache ${cache}, ${s.loginSeconds} s`);
+  const r = await measureLogins({
+    port: server.port,
+    users: fixtures.loginUsers,
+    sessions: s.loginSessions,
+    seconds: s.loginSeconds,
+    meter: server.meter,
+  });
+  log(
+    `  ${fmt(r.perSec, 1)} logins/s, p50 ${fmt(r.p50Ms, 0)} ms (${r.failed} failed${r.firstError ? `: ${r.firstError}` : ''})`,
+  );
+  return r;
+}
+
+/** One server: IDLE (on the fresh process), FETCH, SEARCH and logins with the auth cache, then logins without. */
 async function measureTarget(target, s, fixtures, ctx) {
   const start = (authCache) =>
     target === 'mailroom'
@@ -167,69 +250,17 @@ async function measureTarget(target, s, fixtures, ctx) {
   try {
     if (server.version) row.version = server.version;
     const resting = server.processes?.();
-    log(`${target}: IDLE, ${fmt(s.idle)} sessions`);
-    const backendsBefore = await server.backends();
-    row.idle = await measureIdle({
-      port: server.port,
-      users: fixtures.idleUsers,
-      perUser: IDLE_PER_USER,
-      connections: s.idle,
-      memory: server.memory,
-    });
-    const backendsAfter = await server.backends();
-    row.idle.dbBackends = backendsBefore === null ? null : { before: backendsBefore, during: backendsAfter };
-    log(`  ${row.idle.open} open, ${fmt(row.idle.rssKbPerConnection, 1)} KB RSS per session`);
+    row.idle = await attempt(target, 'IDLE', () => idlePhase(target, server, s, fixtures));
     if (server.settle) await server.settle(resting);
-    log(`${target}: FETCH, ${s.sessions} sessions × ${fmt(s.fetchCount)} messages`);
-    row.fetch = await measureFetch({
-      port: server.port,
-      user: fixtures.main,
-      folder: 'Fetch',
-      count: s.fetchCount,
-      sessions: s.sessions,
-      batch: s.batch,
-      meter: server.meter,
-    });
-    row.fetch.expected = { messages: s.sessions * s.fetchCount, bytes: s.sessions * fixtures.expected.fetch.bytes };
-    row.fetch.complete =
-      row.fetch.messages === row.fetch.expected.messages && row.fetch.bytes === row.fetch.expected.bytes;
-    log(
-      `  ${fmt(row.fetch.msgPerSec, 0)} msg/s, ${fmt(row.fetch.mbPerSec, 1)} MB/s${row.fetch.complete ? '' : ' INCOMPLETE'}`,
-    );
-    log(`${target}: SEARCH in ${fmt(s.searchCount)} messages, ${s.repeats} repeats`);
-    row.search = (
-      await measureSearch({
-        port: server.port,
-        user: fixtures.main,
-        folder: 'INBOX',
-        queries: queries(),
-        repeats: s.repeats,
-      })
-    ).map((q) => ({ ...q, expected: fixtures.expected.search[queries().find((x) => x.name === q.name).key] }));
-    for (const q of row.search) log(`  ${q.name}: ${q.hits} hits (expected ${q.expected}), p50 ${fmt(q.p50Ms, 1)} ms`);
-    log(`${target}: logins, auth cache on, ${s.loginSeconds} s`);
-    row.loginCached = await measureLogins({
-      port: server.port,
-      users: fixtures.loginUsers,
-      sessions: s.loginSessions,
-      seconds: s.loginSeconds,
-      meter: server.meter,
-    });
-    log(`  ${fmt(row.loginCached.perSec, 1)} logins/s (${row.loginCached.failed} failed)`);
+    row.fetch = await attempt(target, 'FETCH', () => fetchPhase(target, server, s, fixtures));
+    row.search = await attempt(target, 'SEARCH', () => searchPhase(target, server, s, fixtures));
+    row.loginCached = await attempt(target, 'login', () => loginPhase(target, server, s, fixtures, 'on'));
   } finally {
     await server.stop();
   }
   server = await start(false);
   try {
-    log(`${target}: logins, auth cache off, ${s.loginSeconds} s`);
-    row.loginUncached = await measureLogins({
-      port: server.port,
-      users: fixtures.loginUsers,
-      sessions: s.loginSessions,
-      seconds: s.loginSeconds,
-      meter: server.meter,
-    });
-    log(`  ${fmt(row.loginUncached.perSec, 1)} logins/s (${row.loginUncached.failed} failed)`);
+    row.loginUncached = await attempt(target, 'login', () => loginPhase(target, server, s, fixtures, 'off'));
   } finally {
     await server.stop();
   }
@@ -243,14 +274,32 @@ export function imapTable(rows) {
   const m = rows.find((r) => r.target === 'mailroom');
   const d = rows.find((r) => r.target === 'dovecot');
   const out = [];
+  const measured = (r) => r && !r.skipped;
   const line = (label, get, show, better, digits = 1) => {
-    const a = m && !m.skipped ? get(m) : null;
-    const b = d && !d.skipped ? get(d) : null;
-    out.push([label, show(m, a, digits), show(d, b, digits), ratio(a, b), better]);
+    // A measurement that failed (its part of the row holds { error }) shows as "failed".
+    const value = (r) => {
+      try {
+        return measured(r) ? get(r) : null;
+      } catch {
+        return null;
+      }
+    };
+    const a = value(m);
+    const b = value(d);
+    const cell = (r, v) => {
+      if (!r) return '–';
+      if (r.skipped) return 'skipped';
+      try {
+        return show(r, v, digits);
+      } catch {
+        return 'failed';
+      }
+    };
+    out.push([label, cell(m, a), cell(d, b), ratio(a, b), better]);
   };
-  const plain = (r, v, digits) => (r?.skipped ? 'skipped' : fmt(v, digits));
+  const plain = (r, v, digits) => fmt(v, digits);
   const fetch = rows.find((r) => r.fetch)?.fetch;
-  const fetchCheck = (r, v, digits) => (r?.skipped ? 'skipped' : `${fmt(v, digits)}${check(r.fetch.complete)}`);
+  const fetchCheck = (r, v, digits) => `${fmt(v, digits)}${check(r.fetch.complete)}`;
   const label = fetch ? ` (${fetch.sessions} sessions, ${fetch.batch} per FETCH)` : '';
   line(`FETCH BODY.PEEK[] msg/s${label}`, (r) => r.fetch.msgPerSec, fetchCheck, 'higher', 0);
   line('FETCH MB/s', (r) => r.fetch.mbPerSec, plain, 'higher');
@@ -262,18 +311,18 @@ export function imapTable(rows) {
     'lower',
     2,
   );
+  line('FETCH load generator CPU, % of one core', (r) => r.fetch.clientCpuShare * 100, plain, 'lower', 0);
   for (const name of ['SUBJECT', 'FROM', 'BODY', 'SINCE', 'UNSEEN']) {
     const q = (r) => r.search.find((x) => x.name === name);
-    const hits = (m && !m.skipped && q(m)) || (d && !d.skipped && q(d));
+    const hits = (measured(m) && m.search.find && q(m)) || (measured(d) && d.search.find && q(d));
     const show = (r, v, digits) => {
-      if (r?.skipped) return 'skipped';
       const x = q(r);
       return `${fmt(v, digits)} / ${fmt(x.p95Ms, digits)} (first ${fmt(x.firstMs, 0)})${x.hits === x.expected ? '' : ` ✗ ${x.hits} hits`}`;
     };
     line(`SEARCH ${name} p50 / p95 ms (${hits ? `${fmt(hits.expected)} hits` : ''})`, (r) => q(r).p50Ms, show, 'lower');
   }
   const idleShow = (r, v, digits) =>
-    r?.skipped ? 'skipped' : `${fmt(v, digits)}${r.idle.open === r.idle.connections ? '' : ` (${r.idle.open} open)`}`;
+    `${fmt(v, digits)}${r.idle.open === r.idle.connections ? '' : ` (${r.idle.open} open)`}`;
   const idle = rows.find((r) => r.idle)?.idle;
   line(
     `IDLE KB per session, RSS (${idle ? fmt(idle.connections) : ''} sessions)`,
@@ -287,7 +336,7 @@ export function imapTable(rows) {
   line(
     'LOGIN+LOGOUT p50 ms, cache on / off',
     (r) => r.loginCached.p50Ms,
-    (r, v, digits) => (r?.skipped ? 'skipped' : `${fmt(v, digits)} / ${fmt(r.loginUncached.p50Ms, digits)}`),
+    (r, v, digits) => `${fmt(v, digits)} / ${fmt(r.loginUncached.p50Ms, digits)}`,
     'lower',
   );
   return markdownTable(
@@ -342,6 +391,20 @@ async function main() {
   const fetchKb = fixtures.expected.fetch.bytes / s.fetchCount / 1024;
   const searchKb = fixtures.expected.search.bytes / s.searchCount / 1024;
   const skipped = rows.filter((r) => r.skipped).map((r) => `${r.target}: ${r.why}`);
+  const bad = rows.some(
+    (r) =>
+      !r.skipped &&
+      (!r.fetch.complete ||
+        !Array.isArray(r.search) ||
+        r.search.some((q) => q.hits !== q.expected) ||
+        !(r.idle.open >= r.idle.connections) ||
+        [r.loginCached, r.loginUncached].some((l) => l.error || l.failed > 0)),
+  );
+  const errors = rows.flatMap((r) =>
+    ['idle', 'fetch', 'search', 'loginCached', 'loginUncached']
+      .filter((k) => r[k]?.error)
+      .map((k) => `${r.target} ${k}: ${r[k].error}`),
+  );
   const markdown = [
     `### IMAP: FETCH from ${fmt(s.fetchCount)} messages, SEARCH in ${fmt(s.searchCount)}, ${fmt(s.idle)} IDLE sessions`,
     '',
@@ -360,17 +423,13 @@ async function main() {
     'per session), no FTS plugin, indexes in the Maildir, auth_cache_size 10M / 0. Mailroom: the built',
     'apps/imap process; CPU includes its PostgreSQL backends.',
     ...(skipped.length ? ['', `Skipped: ${skipped.join('; ')}`] : []),
+    ...(errors.length ? ['', `Failed: ${errors.join('; ')}`] : []),
     '',
     imapTable(rows),
   ].join('\n');
   console.log(`\n${markdown}\n`);
   const files = saveResults('imap', { settings: s, expected: fixtures.expected, rows }, markdown);
   log(`saved ${files.json} and ${files.md}`);
-  const bad = rows.some(
-    (r) =>
-      !r.skipped &&
-      (!r.fetch.complete || r.search.some((q) => q.hits !== q.expected) || r.idle.open < r.idle.connections),
-  );
   if (bad) process.exitCode = 1;
 }
 

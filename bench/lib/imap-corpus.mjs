@@ -127,7 +127,7 @@ function bodySize(next, profile) {
 
 /**
  * Message `i` (0-based) of a corpus of `count`: { raw, size, sha256, subject, from, date,
- * receivedAt, seen, flagged, messageId, hasBodyTerm }. Arrival dates grow with i (uid order = arrival order).
+ * receivedAt, seen, flagged, messageId, hasBodyTerm, searchHeaders, searchBody }. Arrival dates grow with i (uid order = arrival order).
  */
 export function corpusMessage(i, count, { seed = 1, profile = 'small', to = 'bench@imap.bench.test' } = {}) {
   const next = rng(seed * 1_000_003 + i);
@@ -152,6 +152,7 @@ export function corpusMessage(i, count, { seed = 1, profile = 'small', to = 'ben
     'MIME-Version: 1.0',
   ];
   let body;
+  let text;
   if (size >= 100_000) {
     const boundary = `=_bench_${seed}_${i}`;
     headers.push(`Content-Type: multipart/mixed; boundary="${boundary}"`);
@@ -159,7 +160,7 @@ export function corpusMessage(i, count, { seed = 1, profile = 'small', to = 'ben
       `--${boundary}`,
       'Content-Type: text/plain; charset=us-ascii',
       '',
-      textBody(next, 2000, rare),
+      (text = textBody(next, 2000, rare)),
       `--${boundary}`,
       'Content-Type: application/octet-stream; name="data.bin"',
       'Content-Disposition: attachment; filename="data.bin"',
@@ -170,7 +171,7 @@ export function corpusMessage(i, count, { seed = 1, profile = 'small', to = 'ben
     ].join('\r\n');
   } else {
     headers.push('Content-Type: text/plain; charset=us-ascii', 'Content-Transfer-Encoding: 7bit');
-    body = textBody(next, size, rare);
+    body = text = textBody(next, size, rare);
   }
   const raw = Buffer.from(`${headers.join('\r\n')}\r\n\r\n${body}\r\n`);
   return {
@@ -185,6 +186,9 @@ export function corpusMessage(i, count, { seed = 1, profile = 'small', to = 'ben
     flagged,
     messageId,
     hasBodyTerm: rare,
+    // What the worker's parse stores for SEARCH: decoded "Name: value" lines, decoded text parts.
+    searchHeaders: headers.join('\n'),
+    searchBody: text,
   };
 }
 

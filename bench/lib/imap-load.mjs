@@ -64,6 +64,7 @@ export async function measureFetch({ port, user, folder, count, sessions, batch,
     let messages = 0;
     let bytes = 0;
     const before = await meter.snapshot();
+    const client0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       conns.map(async (c, s) => {
@@ -78,6 +79,7 @@ export async function measureFetch({ port, user, folder, count, sessions, batch,
       }),
     );
     const seconds = ms(t0) / 1000;
+    const client = process.cpuUsage(client0);
     const cpu = meter.delta(before, await meter.snapshot());
     return {
       sessions,
@@ -91,6 +93,8 @@ export async function measureFetch({ port, user, folder, count, sessions, batch,
       batchP95Ms: percentile(latencies, 0.95),
       cpuMsPerMsg: (cpu.server * 1000) / messages,
       dbCpuMsPerMsg: cpu.db === null ? null : (cpu.db * 1000) / messages,
+      // The load generator's own CPU: near one core means it, not the server, sets the pace.
+      clientCpuShare: (client.user + client.system) / 1e6 / seconds,
     };
   } finally {
     await Promise.all(conns.map((c) => c.logout()));
@@ -137,9 +141,10 @@ export async function measureSearch({ port, user, folder, queries, repeats }) {
 /**
  * Opens `connections` sessions (LOGIN, SELECT INBOX, IDLE), `perUser` per user of `users`,
  * `concurrency` at a time, and reads the server's memory before (after one warm-up session
- * has come and gone) and after (once all are idling and 3 s have passed).
+ * has come and gone) and after (once all are idling and 3 s have passed); `backends()`, when
+ * given, counts the server's database connections then.
  */
-export async function measureIdle({ port, users, perUser, connections, memory, concurrency = 50 }) {
+export async function measureIdle({ port, users, perUser, connections, memory, backends, concurrency = 50 }) {
   const warm = await session(port, users[0], 'INBOX', { examine: false });
   await warm.logout();
   await sleep(1500);
@@ -161,6 +166,7 @@ export async function measureIdle({ port, users, perUser, connections, memory, c
   const openSeconds = ms(t0) / 1000;
   await sleep(3000);
   const after = memory();
+  const backendsDuring = backends ? await backends() : null;
   const open = conns.filter((c) => !c.closed).length;
   await pool(conns.length, 200, (i) => conns[i].destroy());
   const n = Math.max(1, open);
@@ -170,6 +176,7 @@ export async function measureIdle({ port, users, perUser, connections, memory, c
     failed,
     firstError,
     openSeconds,
+    backendsDuring,
     before,
     after,
     rssKbPerConnection: ((after.rssMb - before.rssMb) * 1024) / n,

@@ -38,6 +38,15 @@ class MailroomFixtures {
     this.client = client;
   }
 
+  /** Whether the schema has the SEARCH columns the worker's parse fills (migration imap_read_api). */
+  async detectSearchColumns() {
+    const { rows } = await this.client.query(
+      `SELECT count(*)::int AS n FROM information_schema.columns
+       WHERE table_name = 'messages' AND column_name IN ('search_headers', 'search_body')`,
+    );
+    this.searchColumns = rows[0].n === 2;
+  }
+
   async tenant() {
     const { rows } = await this.client.query(
       `INSERT INTO tenants (name, max_domains, max_mailboxes, storage_quota_bytes)
@@ -77,16 +86,19 @@ class MailroomFixtures {
        ON CONFLICT DO NOTHING`,
       [this.tenantId, msgs.map((m) => m.sha256), msgs.map((m) => m.size), msgs.map((m) => m.raw)],
     );
+    // Rows as the store leaves them once the worker has parsed them: parse_status 'parsed' and,
+    // when the schema has them, the SEARCH columns filled.
+    const search = this.searchColumns;
     await this.client.query(
       `INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, modseq, size, flags,
          envelope_from, envelope_to, message_id_header, subject, from_address, from_name, to_addresses,
-         sent_at, has_attachments, parse_status, received_at)
+         sent_at, has_attachments, parse_status, received_at${search ? ', search_headers, search_body' : ''})
        SELECT $1::uuid, $2::uuid, $3::uuid, s, u, u + 1, z,
          CASE WHEN f = '' THEN '{}'::text[] ELSE string_to_array(f, ' ') END,
-         fa, $5, mid, subj, fa, fn, ARRAY[$5], sent, z > 100000, 'parsed', rcv
+         fa, $5, mid, subj, fa, fn, ARRAY[$5], sent, z > 100000, 'parsed', rcv${search ? ', sh, sb' : ''}
        FROM unnest($4::text[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[], $11::text[],
-         $12::text[], $13::timestamptz[], $14::timestamptz[])
-         AS t(s, u, z, f, fa, fn, mid, subj, sent, rcv)`,
+         $12::text[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[])
+         AS t(s, u, z, f, fa, fn, mid, subj, sent, rcv, sh, sb)`,
       [
         this.tenantId,
         mailboxId,
@@ -102,6 +114,8 @@ class MailroomFixtures {
         msgs.map((m) => m.subject),
         msgs.map((m) => m.date),
         msgs.map((m) => m.receivedAt),
+        msgs.map((m) => (search ? m.searchHeaders : null)),
+        msgs.map((m) => (search ? m.searchBody : null)),
       ],
     );
   }
@@ -162,6 +176,7 @@ export async function seedBoth(url, dovecotDir, { searchCount, fetchCount, login
   await client.connect();
   const mr = new MailroomFixtures(client);
   try {
+    await mr.detectSearchColumns();
     await mr.tenant();
     const hash = await fullHash();
     const main = { login: `bench@${DOMAIN}`, password: PASSWORD, hash };
