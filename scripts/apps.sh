@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs the built api, mta and worker in the background (logs and pids under .mailroom/run).
+# Runs the built api, mta, worker and imap in the background (logs and pids under .mailroom/run).
 #   scripts/apps.sh start | stop | status
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=.mailroom/run
-APPS=(api mta worker)
+APPS=(api mta worker imap)
 
 stop() {
   local app pid

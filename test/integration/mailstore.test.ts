@@ -232,17 +232,17 @@ describe('mail store: uids, modseqs and blobs', () => {
     await writers.inbound!(mailboxId);
     await writers.inbound!(mailboxId);
     const folderId = t.boxes[0]!.inbox;
-    const changed = await sut.setFlags(t.tenantId, folderId, [1, 2], 'add', ['\\Seen']);
+    const { changed } = await sut.setFlags(t.tenantId, folderId, [1, 2], 'add', ['\\Seen']);
     expect(changed.map((c) => [c.uid, c.flags, c.modseq])).toEqual([
       [1, ['\\Seen'], 4n],
       [2, ['\\Seen'], 4n],
     ]);
-    expect(await sut.setFlags(t.tenantId, folderId, [1, 2], 'add', ['\\Seen'])).toEqual([]);
+    expect(await sut.setFlags(t.tenantId, folderId, [1, 2], 'add', ['\\Seen'])).toEqual({ changed: [], failed: [] });
     const folder = await db.prisma.folder.findUniqueOrThrow({
       where: { tenantId_id: { tenantId: t.tenantId, id: folderId } },
     });
     expect(folder.highestModseq).toBe(4n);
-    const removed = await sut.setFlags(t.tenantId, folderId, [2], 'remove', ['\\Seen']);
+    const { changed: removed } = await sut.setFlags(t.tenantId, folderId, [2], 'remove', ['\\Seen']);
     expect(removed).toEqual([{ uid: 2, flags: [], modseq: 5n }]);
   });
 

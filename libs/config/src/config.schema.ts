@@ -128,6 +128,10 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+  // IMAP/POP3/submission auth cache (Dovecot's auth_cache_size/ttl): successful logins kept in
+  // memory by a keyed hash, so a client reconnecting every minute does not pay argon2 each time
+  AUTH_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   TENANT_DELETE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   TRUST_PROXY: bool.default(false),

@@ -1,4 +1,4 @@
-import { LimitExceeded, NotFound, Unavailable } from '@mailroom/core';
+import { Conflict, Forbidden, LimitExceeded, NotFound, Unavailable, ValidationFailed } from '@mailroom/core';
 
 /**
  * The mail store's refusals. Each edge maps them: the MTA to SMTP replies (a full mailbox is
@@ -37,4 +37,43 @@ export class FolderNotFound extends NotFound {
 
 export function isQuotaExceeded(err: unknown): err is QuotaExceeded {
   return err instanceof QuotaExceeded;
+}
+
+/** CREATE or RENAME to a name the mailbox already has (IMAP `NO [ALREADYEXISTS]`). */
+export class FolderExists extends Conflict {
+  constructor(tenantId: string, name: string) {
+    super(`Folder ${name} already exists`, { tenantId, name });
+  }
+}
+
+/** A folder name IMAP cannot carry or we refuse (empty level, control characters, too long). */
+export class InvalidFolderName extends ValidationFailed {
+  constructor(name: string, reason: string) {
+    super(`Invalid folder name: ${reason}`, [{ field: 'name', message: reason }]);
+    this.details['name'] = name;
+  }
+}
+
+/** DELETE or RENAME of INBOX or a special-use folder (IMAP `NO [CANNOT]`). */
+export class FolderProtected extends Forbidden {
+  constructor(tenantId: string, name: string) {
+    super(`Folder ${name} cannot be deleted or renamed`, { tenantId, name });
+  }
+}
+
+/**
+ * DELETE of a folder that has inferiors. RFC 3501 6.3.4 would keep the name as \Noselect; we
+ * keep no message-less names, so, as Dovecot does, the client deletes the children first.
+ */
+export class FolderHasChildren extends Conflict {
+  constructor(tenantId: string, name: string) {
+    super(`Folder ${name} has subfolders; delete them first`, { tenantId, name });
+  }
+}
+
+/** A blob read by hash that is not (or no longer) stored for the tenant. */
+export class BlobNotFound extends NotFound {
+  constructor(tenantId: string, sha256: string) {
+    super(`Message content ${sha256} is not stored`, { tenantId, sha256 });
+  }
 }

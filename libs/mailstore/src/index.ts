@@ -1,10 +1,25 @@
 export { storeGeneratedMessage } from './copy';
 export { queueGeneratedOutbound } from './outbox.repository';
 export { MailStore } from './mail-store';
-export { FolderNotFound, MailboxUnavailable, QuotaExceeded, isQuotaExceeded, type QuotaScope } from './errors';
+export { BLOB_CHUNK_BYTES, MailboxReader } from './mailbox-reader';
+export { FOLDER_DELIMITER, normaliseFolderName } from './folder-name';
+export {
+  BlobNotFound,
+  FolderExists,
+  FolderHasChildren,
+  FolderNotFound,
+  FolderProtected,
+  InvalidFolderName,
+  MailboxUnavailable,
+  QuotaExceeded,
+  isQuotaExceeded,
+  type QuotaScope,
+} from './errors';
 export { TenantUsage, tenantUsage } from './tenant-usage';
-export type { RemovedMessage } from './message.repository';
+export { MAIL_CHANNEL, parseMailNotification, type MailNotification } from './notify';
+export type { RemovedMessage } from './expunge.repository';
 export type { ClaimedMessage, ExpiryTarget, MailboxUsage } from './maintenance.repository';
 export type { BlobKey } from './blob.repository';
 export type { ParseResult, PendingParse } from './parse.repository';
 export * from './types';
+export * from './mailbox.types';

@@ -1,13 +1,9 @@
 import { storeBlob, type PrismaClient } from '@mailroom/db';
 import { checkTenantQuota, rowInput, sha256Of, specialFolder, storeCopy, storeGeneratedMessage } from './copy';
-import {
-  deleteMessages,
-  lockMailboxes,
-  updateFlags,
-  type FolderTarget,
-  type MessageRowInput,
-  type RemovedMessage,
-} from './message.repository';
+import { deleteMessages, type RemovedMessage } from './expunge.repository';
+import { MailboxReader } from './mailbox-reader';
+import type { FlagUpdate } from './mailbox.types';
+import { lockMailboxes, updateFlags, type FolderTarget, type MessageRowInput } from './message.repository';
 import { blobGcCandidates, deleteUnreferencedBlobs, type BlobKey } from './blob.repository';
 import {
   claimExpiredMessages,
@@ -18,7 +14,6 @@ import {
 } from './maintenance.repository';
 import { queueOutbound } from './outbox.repository';
 import { claimPendingParses, recordParseResult, type ParseResult } from './parse.repository';
-import { tenantUsage as sharedUsage, type TenantUsage } from './tenant-usage';
 import type {
   AppendRequest,
   EnvelopeDsn,
@@ -39,8 +34,6 @@ import type {
   VacationRequest,
 } from './types';
 
-// A 50 MB insert over a slow link takes a while; Prisma's default of 5 s would abort it.
-const TX_TIMEOUT_MS = 120_000;
 const DEFAULT_LIFETIME_MS = 5 * 86_400_000;
 
 /**
@@ -51,26 +44,14 @@ const DEFAULT_LIFETIME_MS = 5 * 86_400_000;
  * content, and usage moves in the same transaction as the rows. It throws domain errors
  * (QuotaExceeded, MailboxUnavailable, FolderNotFound); each edge decides its reply.
  */
-export class MailStore {
+export class MailStore extends MailboxReader {
   private readonly lifetimeMs: number;
   private readonly forwardLifetimeMs: number;
-  private readonly usage: TenantUsage;
 
-  constructor(
-    private readonly prisma: PrismaClient,
-    options: MailStoreOptions = {},
-  ) {
+  constructor(prisma: PrismaClient, options: MailStoreOptions = {}) {
+    super(prisma, options);
     this.lifetimeMs = options.deliveryLifetimeMs ?? DEFAULT_LIFETIME_MS;
     this.forwardLifetimeMs = options.forwardLifetimeMs ?? DEFAULT_LIFETIME_MS;
-    this.usage = options.usage ?? sharedUsage;
-  }
-
-  /**
-   * A transaction long enough for a large message, for callers that add rows of their own;
-   * `timeoutMs` for work that must hold its locks longer (or give them up sooner).
-   */
-  transaction<T>(work: (tx: StoreTx) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-    return this.prisma.$transaction(work, { timeout: options.timeoutMs ?? TX_TIMEOUT_MS, maxWait: 10_000 });
   }
 
   /**
@@ -204,12 +185,25 @@ export class MailStore {
     });
   }
 
-  /** STORE: flags of messages in a folder by uid; each changed message gets a new modseq. */
-  setFlags(tenantId: string, folderId: string, uids: number[], op: 'set' | 'add' | 'remove', flags: string[]) {
-    return this.transaction((tx) => updateFlags(tx, tenantId, folderId, uids, op, flags));
+  /**
+   * STORE: flags of messages in a folder by uid; each changed message gets a new modseq. With
+   * `unchangedSince` (CONDSTORE), messages modified after it are left alone and listed in `failed`.
+   */
+  setFlags(
+    tenantId: string,
+    folderId: string,
+    uids: number[],
+    op: 'set' | 'add' | 'remove',
+    flags: string[],
+    unchangedSince?: bigint,
+  ): Promise<FlagUpdate> {
+    return this.transaction((tx) => updateFlags(tx, tenantId, folderId, uids, op, flags, unchangedSince));
   }
 
-  /** Deletes messages (retention, purge, EXPUNGE) and takes them off usage, in the caller's transaction. */
+  /**
+   * Removes messages (retention, purge, EXPUNGE) in the caller's transaction: deleted and taken off
+   * usage, or hidden under legal hold; expunge-logged and notified either way.
+   */
   remove(tx: StoreTx, tenantId: string, ids: string[]): Promise<RemovedMessage[]> {
     return deleteMessages(tx, tenantId, ids);
   }

@@ -1,4 +1,6 @@
-import type { FolderKind } from '@mailroom/db';
+import { Prisma, type FolderKind } from '@mailroom/db';
+import type { MessageState } from './mailbox.types';
+import { notifyExpression } from './notify';
 import type { HeaderSummary, StoreTx } from './types';
 
 /** Everything one message row holds besides where it goes. */
@@ -44,6 +46,13 @@ export async function insertMessage(
   m: MessageRowInput,
 ): Promise<InsertOutcome> {
   const h = m.header;
+  // IDLE sessions hear of the message on commit: one more expression in the same statement.
+  const notify = notifyExpression(
+    Prisma.sql`${tenantId}::uuid`,
+    Prisma.sql`${mailboxId}::uuid`,
+    Prisma.sql`message.folder_id`,
+    Prisma.sql`message.modseq`,
+  );
   const [row] = await tx.$queryRaw<
     { folder_id: string | null; id: string | null; uid: number | null; modseq: bigint | null }[]
   >`
@@ -75,9 +84,10 @@ export async function insertMessage(
         ${m.filterTrace === null ? null : JSON.stringify(m.filterTrace)}::jsonb, 'pending',
         COALESCE(${m.receivedAt}::timestamptz, now())
       FROM slot
-      RETURNING id, uid, modseq
+      RETURNING id, folder_id, uid, modseq
     )
-    SELECT (SELECT id::text FROM target) AS folder_id, message.id::text AS id, message.uid, message.modseq
+    SELECT (SELECT id::text FROM target) AS folder_id, message.id::text AS id, message.uid, message.modseq,
+      CASE WHEN message.id IS NOT NULL THEN ${notify} END AS notified
     FROM (SELECT 1) one LEFT JOIN message ON true`;
   if (!row?.folder_id) return { kind: 'no_folder' };
   if (!row.id) return { kind: 'refused', folderId: row.folder_id };
@@ -132,51 +142,11 @@ export async function lockMailboxes(tx: StoreTx, pairs: Array<[tenantId: string,
   }
 }
 
-export interface RemovedMessage {
-  id: string;
-  mailbox_id: string;
-  folder_id: string;
-  size: number;
-}
-
-/**
- * Deletes message rows and takes their bytes off each mailbox's usage, and gives each folder
- * touched a new modseq (an expunge is a change IMAP clients resynchronise on). Only rows that
- * were really deleted count, so usage never drifts under two deleters.
- */
-export async function deleteMessages(tx: StoreTx, tenantId: string, ids: string[]): Promise<RemovedMessage[]> {
-  if (ids.length === 0) return [];
-  const deleted = await tx.$queryRaw<RemovedMessage[]>`
-    DELETE FROM messages WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${ids}::uuid[])
-    RETURNING id::text, mailbox_id::text, folder_id::text, size`;
-  if (deleted.length === 0) return deleted;
-  const perMailbox = new Map<string, { bytes: number; n: number }>();
-  for (const d of deleted) {
-    const m = perMailbox.get(d.mailbox_id) ?? { bytes: 0, n: 0 };
-    m.bytes += d.size;
-    m.n++;
-    perMailbox.set(d.mailbox_id, m);
-  }
-  const mailboxIds = [...perMailbox.keys()].sort();
-  await tx.$executeRaw`
-    UPDATE mailboxes mb SET
-      used_bytes = GREATEST(mb.used_bytes - d.bytes, 0),
-      message_count = GREATEST(mb.message_count - d.n, 0),
-      updated_at = now()
-    FROM unnest(${mailboxIds}::uuid[], ${mailboxIds.map((id) => perMailbox.get(id)!.bytes)}::bigint[],
-      ${mailboxIds.map((id) => perMailbox.get(id)!.n)}::int[]) AS d(id, bytes, n)
-    WHERE mb.tenant_id = ${tenantId}::uuid AND mb.id = d.id`;
-  const folderIds = [...new Set(deleted.map((d) => d.folder_id))].sort();
-  await tx.$executeRaw`
-    UPDATE folders SET highest_modseq = highest_modseq + 1
-    WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${folderIds}::uuid[])`;
-  return deleted;
-}
-
 /**
  * Sets, adds or removes flags of messages in one folder by uid, giving each changed message the
- * folder's next modseq (RFC 7162 section 3.1: one new modseq per change). Unchanged messages
- * keep theirs. Returns the changed messages with their new flags.
+ * folder's next modseq (RFC 7162 section 3.1: one new modseq per change) and notifying the folder.
+ * Unchanged messages keep theirs. With `unchangedSince` (CONDSTORE STORE UNCHANGEDSINCE, RFC 7162
+ * 3.1.3) a message whose modseq is above it is left alone and its uid returned in `failed`.
  */
 export async function updateFlags(
   tx: StoreTx,
@@ -185,35 +155,24 @@ export async function updateFlags(
   uids: number[],
   op: 'set' | 'add' | 'remove',
   flags: string[],
-): Promise<Array<{ uid: number; flags: string[]; modseq: bigint }>> {
+  unchangedSince?: bigint,
+): Promise<{ changed: MessageState[]; failed: number[] }> {
   // Message rows before the folder row, as deleteMessages takes them (a DELETE, then the
   // folder's modseq): the other order deadlocks a STORE against retention or an EXPUNGE.
-  const locked = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM messages
+  const locked = await tx.$queryRaw<{ id: string; uid: number; modseq: bigint }[]>`
+    SELECT id::text, uid, modseq FROM messages
     WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid AND uid = ANY(${uids}::int[])
       AND deleted_at IS NULL
     ORDER BY uid FOR UPDATE`;
-  if (locked.length === 0) return [];
+  const failed = unchangedSince === undefined ? [] : locked.filter((m) => m.modseq > unchangedSince).map((m) => m.uid);
+  const ids = locked.filter((m) => unchangedSince === undefined || m.modseq <= unchangedSince).map((m) => m.id);
+  if (ids.length === 0) return { changed: [], failed };
   const [folder] = await tx.$queryRaw<{ highest: bigint }[]>`
     UPDATE folders SET highest_modseq = highest_modseq + 1
     WHERE tenant_id = ${tenantId}::uuid AND id = ${folderId}::uuid
     RETURNING highest_modseq AS highest`;
-  if (!folder) return [];
-  const changed = await tx.$queryRaw<Array<{ uid: number; flags: string[]; modseq: bigint }>>`
-    WITH next AS (
-      SELECT id, CASE ${op}
-          WHEN 'set' THEN ARRAY(SELECT DISTINCT unnest(${flags}::text[]) ORDER BY 1)
-          WHEN 'add' THEN ARRAY(SELECT DISTINCT unnest(flags || ${flags}::text[]) ORDER BY 1)
-          ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL(${flags}::text[]) ORDER BY 1)
-        END AS flags
-      FROM messages
-      WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${locked.map((m) => m.id)}::uuid[])
-    )
-    UPDATE messages m SET flags = next.flags, modseq = ${folder.highest}
-    FROM next
-    WHERE m.tenant_id = ${tenantId}::uuid AND m.id = next.id
-      AND NOT (m.flags @> next.flags AND next.flags @> m.flags)
-    RETURNING m.uid, m.flags, m.modseq`;
+  if (!folder) return { changed: [], failed };
+  const changed = await writeFlags(tx, tenantId, ids, op, flags, folder.highest);
   if (changed.length === 0) {
     // Nothing changed: give the modseq back, so HIGHESTMODSEQ moves only with a change. The
     // folder row is ours until commit, so nobody took a modseq after it.
@@ -221,5 +180,40 @@ export async function updateFlags(
       UPDATE folders SET highest_modseq = highest_modseq - 1
       WHERE tenant_id = ${tenantId}::uuid AND id = ${folderId}::uuid AND highest_modseq = ${folder.highest}`;
   }
-  return changed.sort((a, b) => a.uid - b.uid);
+  return {
+    changed: changed.map(({ uid, flags, modseq }) => ({ uid, flags, modseq })).sort((a, b) => a.uid - b.uid),
+    failed,
+  };
+}
+
+/** The flag update itself; PostgreSQL folds the identical notifications of the rows into one. */
+async function writeFlags(
+  tx: StoreTx,
+  tenantId: string,
+  ids: string[],
+  op: 'set' | 'add' | 'remove',
+  flags: string[],
+  modseq: bigint,
+): Promise<MessageState[]> {
+  const notify = notifyExpression(
+    Prisma.sql`m.tenant_id`,
+    Prisma.sql`m.mailbox_id`,
+    Prisma.sql`m.folder_id`,
+    Prisma.sql`m.modseq`,
+  );
+  return tx.$queryRaw<MessageState[]>`
+    WITH next AS (
+      SELECT id, CASE ${op}
+          WHEN 'set' THEN ARRAY(SELECT DISTINCT unnest(${flags}::text[]) ORDER BY 1)
+          WHEN 'add' THEN ARRAY(SELECT DISTINCT unnest(flags || ${flags}::text[]) ORDER BY 1)
+          ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL(${flags}::text[]) ORDER BY 1)
+        END AS flags
+      FROM messages
+      WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${ids}::uuid[])
+    )
+    UPDATE messages m SET flags = next.flags, modseq = ${modseq}
+    FROM next
+    WHERE m.tenant_id = ${tenantId}::uuid AND m.id = next.id
+      AND NOT (m.flags @> next.flags AND next.flags @> m.flags)
+    RETURNING m.uid, m.flags, m.modseq, ${notify} AS notified`;
 }

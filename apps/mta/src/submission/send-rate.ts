@@ -1,5 +1,5 @@
 import type { SmtpReply } from '../core/smtp-reply';
-import type { Counters } from './redis-counters';
+import type { Counters } from '@mailroom/access';
 import { submissionReplies } from './submission-replies';
 
 export interface SendRateOptions {

@@ -1,3 +1,10 @@
+import {
+  AccessAuthenticator,
+  accessOptions,
+  LoginThrottle,
+  loginThrottleOptions,
+  RedisCounters,
+} from '@mailroom/access';
 import { MailStore } from '@mailroom/mailstore';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -14,9 +21,7 @@ import { resolverOptions } from '../core/platform-addresses';
 import { RecipientResolver } from '../core/recipient-resolver';
 import { HARD_COMMAND_LENGTH, SessionLimits, type SMTPConnection } from '../core/session-limits';
 import { srsKey } from '../core/srs-key';
-import { LoginThrottle } from './login-throttle';
 import { MailboxAuthenticator } from './mailbox-authenticator';
-import { RedisCounters } from './redis-counters';
 import { SendRate } from './send-rate';
 import { SenderPolicy } from './sender-policy';
 import { SubmissionHooks } from './submission-hooks';
@@ -112,14 +117,14 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
     mailboxMessagesPerHour: config.SUBMISSION_MAILBOX_MESSAGES_PER_HOUR,
     tenantMessagesPerHour: config.SUBMISSION_TENANT_MESSAGES_PER_HOUR,
   });
-  const throttle = new LoginThrottle(counters, {
-    maxFailures: config.LOGIN_MAX_FAILURES,
-    maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
-    windowMs: config.LOGIN_LOCK_MINUTES * 60_000,
-    slowDownAfter: tuning.authSlowDownAfter,
-    delayStepMs: tuning.authDelayStepMs,
-    maxDelayMs: tuning.authMaxDelayMs,
-  });
+  const throttle = new LoginThrottle(
+    counters,
+    loginThrottleOptions(config, {
+      slowDownAfter: tuning.authSlowDownAfter,
+      delayStepMs: tuning.authDelayStepMs,
+      maxDelayMs: tuning.authMaxDelayMs,
+    }),
+  );
   const pipeline = new SubmissionPipeline(
     {
       hostname: config.MX_HOSTNAME,
@@ -143,7 +148,7 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
   );
   return {
     limits,
-    auth: new MailboxAuthenticator(repo, throttle),
+    auth: new MailboxAuthenticator(new AccessAuthenticator(deps.prisma, throttle, accessOptions(config, deps.logger))),
     senders,
     rate,
     repo,

@@ -28,6 +28,8 @@ export class RedisCounters implements Counters {
   ) {}
 
   key(kind: string, subject: string): string {
+    // ':mta:' stays although IMAP and POP3 count here too: renaming would reset every running
+    // lock and sending window at deploy, and the keys are what SMTP AUTH and IMAP share.
     return `${this.prefix}:mta:${kind}:${createHash('sha256').update(subject).digest('base64url')}`;
   }
 

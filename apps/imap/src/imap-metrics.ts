@@ -1,0 +1,27 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Prometheus metrics of the IMAP side (prefixed mailroom_imap_). */
+export interface ImapMetrics {
+  sessions: Gauge;
+  logins: Counter<'result'>;
+  commands: Counter<'command'>;
+}
+
+/** Registers the IMAP metrics on the app's registry (the ops server's /metrics). */
+export function createImapMetrics(registry: Registry): ImapMetrics {
+  return {
+    sessions: new Gauge({ name: 'mailroom_imap_sessions', help: 'Open IMAP sessions', registers: [registry] }),
+    logins: new Counter({
+      name: 'mailroom_imap_logins_total',
+      help: 'IMAP logins by result (ok or the refusal reason)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    commands: new Counter({
+      name: 'mailroom_imap_commands_total',
+      help: 'IMAP commands by name',
+      labelNames: ['command'],
+      registers: [registry],
+    }),
+  };
+}

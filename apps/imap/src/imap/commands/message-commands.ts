@@ -1,0 +1,190 @@
+import { astring, expectCount, flagList, keyword, list, mailboxName } from '../command-args';
+import type { ImapArg } from '../imap-arg';
+import { ImapBad } from '../imap-errors-map';
+import type { MessageMeta, MessageState } from '../imap-store';
+import type { FetchSource } from '../imap-mime';
+import type { CommandHandler, ImapSession } from '../imap-session';
+import { formatSet } from '../selected-view';
+import { requireFolder } from './folder-commands';
+
+/** `(CHANGEDSINCE n)` / `(UNCHANGEDSINCE n)` modifiers of FETCH and STORE (RFC 7162). */
+function modifier(arg: ImapArg | undefined, name: string): bigint | null {
+  if (!arg) return null;
+  const items = list(arg, 'modifiers');
+  if (items.length !== 2 || keyword(items[0]) !== name) throw new ImapBad(`Expected ${name}`);
+  const value = astring(items[1]);
+  if (!/^\d{1,20}$/.test(value)) throw new ImapBad(`Bad ${name} value`);
+  return BigInt(value);
+}
+
+function source(s: ImapSession, meta: MessageMeta): FetchSource {
+  const { store, mime } = s.deps;
+  return {
+    meta,
+    read: (range) => store.readBlob(s.tenantId, meta.blobSha256, range),
+    structure: async () => {
+      const cached = await store.mimeStructure(s.tenantId, meta.blobSha256);
+      if (cached) return cached;
+      const parsed = await mime.parseMimeStructure(store.readBlob(s.tenantId, meta.blobSha256));
+      await store.setMimeStructure(s.tenantId, meta.blobSha256, parsed);
+      return parsed;
+    },
+  };
+}
+
+function fetchCommand(byUid: boolean): CommandHandler {
+  return async (s, cmd) => {
+    expectCount(cmd.args, 2, 3);
+    const view = s.view!;
+    const { store, mime } = s.deps;
+    const uids = view.resolve(astring(cmd.args[0], 'sequence set'), byUid);
+    const items = mime.parseFetchItems([cmd.args[1]!]);
+    const changedSince = modifier(cmd.args[2], 'CHANGEDSINCE');
+    if (changedSince !== null) s.condstore = true;
+    let metas = uids.length > 0 ? await store.messages(s.tenantId, view.folder.id, uids) : [];
+    if (changedSince !== null) metas = metas.filter((m) => m.modseq > changedSince);
+    const setsSeen = mime.fetchSetsSeen(items) && !view.readOnly;
+    const unseen = setsSeen ? metas.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid) : [];
+    const updated = new Map<number, MessageState>();
+    if (unseen.length > 0) {
+      // RFC 3501 §6.4.5: BODY[] without PEEK sets \Seen; the FETCH then shows the new FLAGS.
+      const result = await store.setFlags(s.tenantId, view.folder.id, unseen, 'add', ['\\Seen']);
+      const changed = Array.isArray(result) ? result : result.changed;
+      view.record(changed);
+      for (const c of changed) updated.set(c.uid, c);
+    }
+    const opts = { uid: byUid, modseq: s.condstore, utf8: s.utf8 };
+    for (const meta of metas.sort((a, b) => a.uid - b.uid)) {
+      const seq = view.seqOf(meta.uid);
+      if (seq === 0) continue;
+      const state = updated.get(meta.uid);
+      const current = state ? { ...meta, flags: state.flags, modseq: state.modseq } : meta;
+      const values = await mime.renderFetch(items, source(s, current), opts);
+      if (state && !mime.fetchHasFlags(items))
+        values.push(
+          { atom: 'FLAGS' },
+          state.flags.map((f) => ({ atom: f })),
+        );
+      await s.send(`* ${seq} FETCH`, [values]);
+    }
+    return `OK ${byUid ? 'UID FETCH' : 'FETCH'} completed`;
+  };
+}
+
+function storeOperation(arg: ImapArg | undefined): { op: 'set' | 'add' | 'remove'; silent: boolean } {
+  const word = keyword(arg, 'STORE item');
+  const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(word);
+  if (!m) throw new ImapBad('Expected FLAGS, +FLAGS or -FLAGS');
+  return { op: m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'set', silent: Boolean(m[2]) };
+}
+
+function storeCommand(byUid: boolean): CommandHandler {
+  return async (s, cmd) => {
+    expectCount(cmd.args, 3, 4);
+    const view = s.view!;
+    if (view.readOnly) return 'NO [READ-ONLY] Mailbox is read-only';
+    const uids = view.resolve(astring(cmd.args[0], 'sequence set'), byUid);
+    const hasModifier = cmd.args.length === 4;
+    const unchangedSince = hasModifier ? modifier(cmd.args[1], 'UNCHANGEDSINCE') : null;
+    if (unchangedSince !== null) s.condstore = true;
+    const { op, silent } = storeOperation(cmd.args[hasModifier ? 2 : 1]);
+    const valueArg = cmd.args[hasModifier ? 3 : 2]!;
+    const flags = flagList(valueArg.type === 'list' ? valueArg.items : [valueArg]);
+    const result =
+      uids.length === 0
+        ? { changed: [], failed: [] }
+        : await s.deps.store.setFlags(s.tenantId, view.folder.id, uids, op, flags, unchangedSince ?? undefined);
+    const changed = Array.isArray(result) ? result : result.changed;
+    const failed = Array.isArray(result) ? [] : result.failed;
+    view.record(changed);
+    if (!silent || s.condstore) {
+      const changedUids = new Set(changed.map((c) => c.uid));
+      // Non-silent: every message of the set shows its flags; with CONDSTORE, .SILENT still
+      // reports the new MODSEQ of the changed ones (RFC 7162 §3.2).
+      for (const uid of uids) {
+        const state = view.states.get(uid);
+        if (!state || failed.includes(uid) || (silent && !changedUids.has(uid))) continue;
+        await s.send(`* ${view.seqOf(uid)} FETCH`, [s.flagsItems(state)]);
+      }
+    }
+    const name = byUid ? 'UID STORE' : 'STORE';
+    if (failed.length > 0) {
+      const set = byUid ? failed : failed.map((u) => view.seqOf(u));
+      return `OK [MODIFIED ${formatSet(set.sort((a, b) => a - b))}] Conditional ${name} failed for some messages`;
+    }
+    return `OK ${name} completed`;
+  };
+}
+
+function copyCommand(byUid: boolean, move: boolean): CommandHandler {
+  return async (s, cmd) => {
+    expectCount(cmd.args, 2);
+    const view = s.view!;
+    if (move && view.readOnly) return 'NO [READ-ONLY] Mailbox is read-only';
+    const uids = view.resolve(astring(cmd.args[0], 'sequence set'), byUid);
+    const target = await requireFolder(s, mailboxName(cmd.args[1], s.utf8), true);
+    const name = `${byUid ? 'UID ' : ''}${move ? 'MOVE' : 'COPY'}`;
+    if (uids.length === 0) return `OK ${name} completed (no messages)`;
+    const { store } = s.deps;
+    const op = move ? store.move.bind(store) : store.copy.bind(store);
+    const result = await op(s.tenantId, view.folder.id, uids, target.id);
+    const pairs = result.pairs;
+    const code = pairs.length
+      ? `[COPYUID ${result.uidValidity} ${formatSet(pairs.map((p) => p[0]))} ${formatSet(pairs.map((p) => p[1]))}] `
+      : '';
+    if (!move) return `OK ${code}${name} completed`;
+    // RFC 6851 §4.3: COPYUID comes untagged before the EXPUNGEs.
+    await s.send(`* OK ${code}Moved`);
+    await s.sendUpdates(view.remove(pairs.map((p) => p[0])));
+    return `OK ${name} completed`;
+  };
+}
+
+function searchCommand(byUid: boolean): CommandHandler {
+  return async (s, cmd) => {
+    const view = s.view!;
+    const parsed = s.deps.mime.parseSearch(cmd.args, {
+      sequenceToUids: (set) => view.sequenceToUids(set),
+      uidSetToRanges: (set) => view.uidRanges(set),
+    });
+    const found = await s.deps.store.search(s.tenantId, view.folder.id, parsed.query);
+    const nums = found
+      .filter((uid) => view.seqOf(uid) > 0)
+      .map((uid) => (byUid ? uid : view.seqOf(uid)))
+      .sort((a, b) => a - b);
+    const name = byUid ? 'UID SEARCH' : 'SEARCH';
+    if (parsed.returnOptions || s.rev2) {
+      await s.send(esearch(cmd.tag, byUid, nums, parsed.returnOptions ?? ['ALL']));
+    } else {
+      await s.send(`* SEARCH${nums.map((n) => ` ${n}`).join('')}`);
+    }
+    return `OK ${name} completed`;
+  };
+}
+
+/** RFC 4731 / RFC 9051 §7.3.4 ESEARCH response; RETURN () means ALL. */
+function esearch(tag: string, byUid: boolean, nums: number[], options: string[]): string {
+  const opts = options.length === 0 ? ['ALL'] : options.map((o) => o.toUpperCase());
+  let line = `* ESEARCH (TAG "${tag.replace(/["\\]/g, '')}")${byUid ? ' UID' : ''}`;
+  if (opts.includes('MIN') && nums.length) line += ` MIN ${nums[0]}`;
+  if (opts.includes('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
+  if (opts.includes('ALL') && nums.length) line += ` ALL ${formatSet(nums)}`;
+  if (opts.includes('COUNT')) line += ` COUNT ${nums.length}`;
+  return line;
+}
+
+/** FETCH, STORE, COPY, MOVE, SEARCH and their UID forms (selected state). */
+export function messageCommands(): Record<string, CommandHandler> {
+  return {
+    FETCH: fetchCommand(false),
+    'UID FETCH': fetchCommand(true),
+    STORE: storeCommand(false),
+    'UID STORE': storeCommand(true),
+    COPY: copyCommand(false, false),
+    'UID COPY': copyCommand(true, false),
+    MOVE: copyCommand(false, true),
+    'UID MOVE': copyCommand(true, true),
+    SEARCH: searchCommand(false),
+    'UID SEARCH': searchCommand(true),
+  };
+}

@@ -1,0 +1,187 @@
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { ByteReader, ReadClosed } from './byte-reader';
+import { tagOf } from './command-parser';
+import type { WireValue } from './imap-arg';
+import { encodeValues, type WireSegment } from './wire-encoder';
+
+export interface ConnectionLimits {
+  /** Longest command line (without literals); longer lines get BAD and are skipped. */
+  maxLine: number;
+  /** APPEND literal limit (APPENDLIMIT); larger ones get `NO [TOOBIG]` before a byte is read. */
+  appendLimit: number;
+  /** Literal limit of every other command (and of APPEND before login). */
+  maxLiteral: number;
+}
+
+/** What reading the next command produced. */
+export type CommandRead =
+  { kind: 'command'; raw: Buffer } | { kind: 'refused'; tag: string; reply: string; close: boolean };
+
+// RFC 7888 §5: LITERAL- allows non-synchronising literals up to 4096 bytes only.
+const LITERAL_MINUS_MAX = 4096;
+
+/**
+ * One client connection at the byte level: reads commands (lines and `{n}`, `{n+}`, `{n-}`
+ * literals) under limits, writes responses with backpressure, upgrades to TLS. It knows
+ * nothing of IMAP state; ImapSession drives it one command at a time.
+ */
+export class ImapConnection {
+  private reader: ByteReader;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private socket: Socket | tls.TLSSocket,
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.reader = new ByteReader(socket);
+    socket.on('error', () => this.markClosed());
+    socket.on('close', () => this.markClosed());
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get secure(): boolean {
+    return this.socket instanceof tls.TLSSocket && this.socket.encrypted;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The next command with its literals; throws ReadClosed when the client goes or times out. */
+  async readCommand(timeoutMs: number, allowAppendSize: boolean): Promise<CommandRead> {
+    const deadline = Date.now() + timeoutMs;
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const line = await this.reader.line(this.limits.maxLine, deadline);
+      if (!Buffer.isBuffer(line)) {
+        return { kind: 'refused', tag: tagOf(parts[0] ?? line.head), reply: 'BAD Command line too long', close: false };
+      }
+      parts.push(line);
+      total += line.length;
+      const m = /(~?)\{(\d{1,10})([+-]?)\}$/.exec(line.subarray(Math.max(0, line.length - 16)).toString('latin1'));
+      if (!m) return { kind: 'command', raw: Buffer.concat(parts) };
+      const size = Number(m[2]);
+      const sync = m[3] === '';
+      const refusal = this.checkLiteral(parts[0]!, size, total, m[3]!, allowAppendSize);
+      if (refusal) {
+        // A synchronising literal is never sent without our '+'; a non-synchronising one is
+        // already on its way, so we cannot find the next command in the stream (RFC 7888 §4).
+        return { ...refusal, close: !sync };
+      }
+      if (sync) await this.writeRaw(Buffer.from('+ Ready for literal data\r\n'));
+      const literal = await this.reader.bytes(size, deadline);
+      parts.push(Buffer.from('\r\n'), literal);
+      total += size;
+    }
+  }
+
+  /** One line from the client (AUTHENTICATE continuation, IDLE's DONE); null when the client went. */
+  async readLine(timeoutMs: number): Promise<Buffer | null> {
+    try {
+      const line = await this.reader.line(this.limits.maxLine, Date.now() + timeoutMs);
+      return Buffer.isBuffer(line) ? line : line.head;
+    } catch (err) {
+      if (err instanceof ReadClosed) return null;
+      throw err;
+    }
+  }
+
+  /** An untagged or tagged response line: `prefix` then the encoded values, CRLF-terminated. */
+  send(prefix: string, values: WireValue[] = [], utf8 = false): Promise<void> {
+    const segments: WireSegment[] = [Buffer.from(prefix)];
+    if (values.length > 0) segments.push(Buffer.from(' '), ...encodeValues(values, utf8));
+    segments.push(Buffer.from('\r\n'));
+    return this.writeSegments(segments);
+  }
+
+  writeRaw(bytes: Buffer): Promise<void> {
+    return this.writeSegments([bytes]);
+  }
+
+  /** Writes are serialised (IDLE updates may come while a response streams) and wait for drain. */
+  writeSegments(segments: WireSegment[]): Promise<void> {
+    const next = this.writing.then(() => this.doWrite(segments));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** STARTTLS: from now on bytes go through TLS; nothing buffered in plaintext survives. */
+  async startTls(context: tls.SecureContext): Promise<void> {
+    await this.writing;
+    const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext: context });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secure', () => resolve());
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    secure.on('error', () => this.markClosed());
+    secure.on('close', () => this.markClosed());
+    this.reader.replace(secure as Duplex);
+  }
+
+  /** Ends the connection after what was written has gone out. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writing;
+    this.markClosed();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2_000).unref();
+  }
+
+  private checkLiteral(first: Buffer, size: number, total: number, mode: string, authed: boolean) {
+    const words = first.toString('latin1', 0, 64).split(' ');
+    const name = (words[1]?.toUpperCase() === 'UID' ? words[2] : words[1])?.toUpperCase();
+    const tag = tagOf(first);
+    if (mode === '-' && size > LITERAL_MINUS_MAX) {
+      return { kind: 'refused' as const, tag, reply: 'BAD [TOOBIG] Non-synchronizing literal too large' };
+    }
+    if (name === 'APPEND' && authed) {
+      if (total + size <= this.limits.appendLimit + this.limits.maxLine) return null;
+      return { kind: 'refused' as const, tag, reply: 'NO [TOOBIG] Message larger than APPENDLIMIT' };
+    }
+    if (total + size <= this.limits.maxLiteral) return null;
+    return { kind: 'refused' as const, tag, reply: 'BAD [TOOBIG] Literal too large' };
+  }
+
+  private async doWrite(segments: WireSegment[]): Promise<void> {
+    for (const seg of segments) {
+      if (Buffer.isBuffer(seg)) await this.put(seg);
+      else {
+        let sent = 0;
+        for await (const chunk of seg.stream()) {
+          const part = chunk.length + sent > seg.length ? chunk.subarray(0, seg.length - sent) : chunk;
+          sent += part.length;
+          await this.put(part);
+          if (sent >= seg.length) break;
+        }
+        // The literal's length was announced: a short blob must still fill it.
+        if (sent < seg.length) await this.put(Buffer.alloc(seg.length - sent, 0x20));
+      }
+    }
+  }
+
+  private put(bytes: Buffer): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.resolve();
+    if (this.socket.write(bytes)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
+  private markClosed(): void {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,17 @@
+import { parseMimeStructure } from '../mime';
+import type { MimeNode } from '../mime/mime-node';
+import { fetchSetsSeen, parseFetchItems, type FetchItem } from './fetch-items';
+import { renderFetch } from './fetch-render';
+import type { ImapMime } from './imap-mime';
+import { parseSearchFallback as parseSearch } from './search-fallback';
+
+/** The mime helper's FETCH renderer and SEARCH parser (contracts §5) behind the session's port. */
+export const imapMime: ImapMime<FetchItem[]> = {
+  parseFetchItems,
+  fetchSetsSeen,
+  fetchHasFlags: (items) => items.some((i) => i.type === 'simple' && i.name === 'FLAGS'),
+  renderFetch: (items, src, opts) =>
+    renderFetch(items, { ...src, structure: async () => (await src.structure()) as MimeNode }, opts),
+  parseMimeStructure,
+  parseSearch,
+};

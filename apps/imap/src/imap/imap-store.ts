@@ -1,0 +1,113 @@
+/**
+ * What the IMAP session needs of the mail store (contracts §2): `MailStore` of
+ * @mailroom/mailstore satisfies it. The session depends on this port only, so tests and the
+ * protocol code never reach past it.
+ */
+export type FolderKind = 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk' | 'archive' | 'custom';
+
+export interface FolderInfo {
+  id: string;
+  name: string;
+  kind: FolderKind;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: bigint;
+  subscribed: boolean;
+}
+
+export interface FolderCounts {
+  messages: number;
+  unseen: number;
+  deleted: number;
+  sizeBytes: bigint;
+  uidNext: number;
+  uidValidity: number;
+  highestModseq: bigint;
+}
+
+export interface MessageState {
+  uid: number;
+  flags: string[];
+  modseq: bigint;
+}
+
+export interface MessageMeta extends MessageState {
+  id: string;
+  size: number;
+  receivedAt: Date;
+  blobSha256: string;
+}
+
+export interface FolderChanges {
+  highestModseq: bigint;
+  changed: MessageState[];
+  expunged: number[];
+}
+
+export interface CopyResult {
+  uidValidity: number;
+  pairs: Array<[number, number]>;
+}
+
+export interface AppendInput {
+  tenantId: string;
+  mailboxId: string;
+  folderId: string;
+  raw: Buffer;
+  flags: string[];
+  receivedAt: Date | null;
+  header: {
+    messageId: string | null;
+    subject: string | null;
+    fromAddress: string | null;
+    fromName: string | null;
+    toAddresses: string[];
+    sentAt: Date | null;
+  };
+}
+
+/** A SEARCH program with sequence numbers already resolved to uids (contracts §2). */
+export type SearchQuery =
+  | { op: 'all' }
+  | { op: 'and'; of: SearchQuery[] }
+  | { op: 'or'; of: [SearchQuery, SearchQuery] }
+  | { op: 'not'; of: SearchQuery }
+  | { op: 'uid'; uids: Array<[number, number]> }
+  | { op: 'flag'; flag: string; set: boolean }
+  | { op: 'header'; field: string; value: string }
+  | { op: 'body' | 'text'; value: string }
+  | { op: 'internaldate' | 'sentdate'; cmp: 'before' | 'on' | 'since'; date: string }
+  | { op: 'size'; cmp: 'larger' | 'smaller'; bytes: number }
+  | { op: 'modseq'; min: bigint };
+
+/** The flags STORE changed, and (UNCHANGEDSINCE) the uids that failed the check. */
+export type FlagResult = { changed: MessageState[]; failed: number[] } | MessageState[];
+
+export interface ImapStore {
+  listFolders(tenantId: string, mailboxId: string): Promise<FolderInfo[]>;
+  folderByName(tenantId: string, mailboxId: string, name: string): Promise<FolderInfo | null>;
+  createFolder(tenantId: string, mailboxId: string, name: string): Promise<FolderInfo>;
+  renameFolder(tenantId: string, mailboxId: string, from: string, to: string): Promise<void>;
+  deleteFolder(tenantId: string, mailboxId: string, name: string): Promise<void>;
+  setSubscribed(tenantId: string, mailboxId: string, name: string, subscribed: boolean): Promise<void>;
+  folderCounts(tenantId: string, folderId: string): Promise<FolderCounts>;
+  snapshot(tenantId: string, folderId: string): Promise<{ folder: FolderInfo; messages: MessageState[] }>;
+  changesSince(tenantId: string, folderId: string, modseq: bigint): Promise<FolderChanges>;
+  messages(tenantId: string, folderId: string, uids: number[]): Promise<MessageMeta[]>;
+  readBlob(tenantId: string, sha256: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  mimeStructure(tenantId: string, sha256: string): Promise<unknown>;
+  setMimeStructure(tenantId: string, sha256: string, json: unknown): Promise<void>;
+  search(tenantId: string, folderId: string, query: SearchQuery): Promise<number[]>;
+  copy(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult>;
+  move(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult>;
+  expunge(tenantId: string, folderId: string, uids?: number[]): Promise<number[]>;
+  append(req: AppendInput): Promise<{ uid: number; folderId: string; modseq: bigint }>;
+  setFlags(
+    tenantId: string,
+    folderId: string,
+    uids: number[],
+    op: 'set' | 'add' | 'remove',
+    flags: string[],
+    unchangedSince?: bigint,
+  ): Promise<FlagResult>;
+}

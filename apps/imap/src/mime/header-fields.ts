@@ -1,0 +1,30 @@
+/**
+ * HEADER.FIELDS / HEADER.FIELDS.NOT (RFC 3501 6.4.5): the matching fields of a header block in
+ * message order, folded lines kept, names compared case-insensitively, then the blank line when
+ * the header had one (Dovecot leaves it out for a header cut off by the end of the message).
+ */
+export function filterHeaderFields(header: Buffer, names: string[], not: boolean): Buffer {
+  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  const out: Buffer[] = [];
+  let keep = false;
+  let pos = 0;
+  let blankLine = false;
+  while (pos < header.length) {
+    const lf = header.indexOf(0x0a, pos);
+    const end = lf === -1 ? header.length : lf + 1;
+    const line = header.subarray(pos, end);
+    pos = end;
+    if (line[0] === 0x0d || line[0] === 0x0a) {
+      blankLine = true;
+      break;
+    }
+    if (line[0] !== 0x20 && line[0] !== 0x09) {
+      const colon = line.indexOf(0x3a);
+      const name = (colon === -1 ? line : line.subarray(0, colon)).toString('latin1').trim().toLowerCase();
+      keep = wanted.has(name) !== not;
+    }
+    if (keep) out.push(line);
+  }
+  if (blankLine) out.push(Buffer.from('\r\n'));
+  return Buffer.concat(out);
+}

@@ -1,0 +1,176 @@
+import type { PrismaClient } from '@mailroom/db';
+import { BlobNotFound, FolderNotFound } from './errors';
+import { createFolderIn, deleteFolderIn, renameFolderIn } from './folder-ops';
+import { normaliseFolderName } from './folder-name';
+import { countFolder, folderInfo, folderRowByName, folderRows, updateSubscribed } from './folder.repository';
+import type {
+  ByteRange,
+  CopyResult,
+  FolderChanges,
+  FolderCounts,
+  FolderInfo,
+  FolderSnapshot,
+  MessageMeta,
+  SearchQuery,
+} from './mailbox.types';
+import { createSpecialFolder } from './message.repository';
+import {
+  blobInfo,
+  blobMimeStructure,
+  blobSlice,
+  changesAfter,
+  folderMessageStates,
+  messageMetas,
+  parseStates,
+  saveMimeStructure,
+} from './read.repository';
+import { searchFolder } from './search.repository';
+import { tenantUsage as sharedUsage, type TenantUsage } from './tenant-usage';
+import { copyIn, expungeIn, moveIn } from './transfer';
+import type { MailStoreOptions, StoreTx } from './types';
+
+// A 50 MB insert over a slow link takes a while; Prisma's default of 5 s would abort it.
+const TX_TIMEOUT_MS = 120_000;
+/** FETCH reads blobs in slices of this size: memory per streamed message stays bounded. */
+export const BLOB_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The mail store as IMAP and POP3 see a mailbox: folders by name, per-folder state by uid and
+ * modseq, blobs streamed in slices, SEARCH, and the folder changes of a mail client (COPY, MOVE,
+ * EXPUNGE, CREATE, RENAME, DELETE). Methods take the tenant id first. Hidden (legal-hold)
+ * messages and folders are never returned. Every change notifies 'mailroom_mail' on commit.
+ * MailStore extends it, so one object serves the MTA, the worker and the IMAP server.
+ */
+export class MailboxReader {
+  protected readonly usage: TenantUsage;
+
+  constructor(
+    protected readonly prisma: PrismaClient,
+    options: MailStoreOptions = {},
+  ) {
+    this.usage = options.usage ?? sharedUsage;
+  }
+
+  /**
+   * A transaction long enough for a large message, for callers that add rows of their own;
+   * `timeoutMs` for work that must hold its locks longer (or give them up sooner).
+   */
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.prisma.$transaction(work, { timeout: options.timeoutMs ?? TX_TIMEOUT_MS, maxWait: 10_000 });
+  }
+
+  /** LIST: the mailbox's folders by name; an INBOX is made if the mailbox has none yet. */
+  async listFolders(tenantId: string, mailboxId: string): Promise<FolderInfo[]> {
+    let rows = await folderRows(this.prisma, tenantId, mailboxId);
+    if (!rows.some((r) => r.kind === 'inbox')) {
+      await createSpecialFolder(this.prisma, tenantId, mailboxId, 'inbox');
+      rows = await folderRows(this.prisma, tenantId, mailboxId);
+    }
+    return rows.map(folderInfo);
+  }
+
+  /** SELECT/STATUS/APPEND target: a folder by name ('INBOX' in any case is the inbox); null when none. */
+  async folderByName(tenantId: string, mailboxId: string, name: string): Promise<FolderInfo | null> {
+    let n: string;
+    try {
+      n = normaliseFolderName(name);
+    } catch {
+      return null; // a name we could never have created
+    }
+    const row = await folderRowByName(this.prisma, tenantId, mailboxId, n);
+    return row ? folderInfo(row) : null;
+  }
+
+  /** CREATE, with missing superiors. Throws FolderExists, InvalidFolderName. */
+  createFolder(tenantId: string, mailboxId: string, name: string): Promise<FolderInfo> {
+    return this.transaction((tx) => createFolderIn(tx, tenantId, mailboxId, name));
+  }
+
+  /** RENAME, inferiors included; INBOX moves its messages (RFC 3501 6.3.5). FolderNotFound, FolderExists. */
+  renameFolder(tenantId: string, mailboxId: string, from: string, to: string): Promise<void> {
+    return this.transaction((tx) => renameFolderIn(tx, tenantId, mailboxId, from, to));
+  }
+
+  /** DELETE: FolderProtected for INBOX and special use, FolderHasChildren, FolderNotFound. */
+  deleteFolder(tenantId: string, mailboxId: string, name: string): Promise<void> {
+    return this.transaction((tx) => deleteFolderIn(tx, tenantId, mailboxId, name));
+  }
+
+  /** SUBSCRIBE/UNSUBSCRIBE. FolderNotFound when there is no such folder. */
+  async setSubscribed(tenantId: string, mailboxId: string, name: string, subscribed: boolean): Promise<void> {
+    const folder = await this.folderByName(tenantId, mailboxId, name);
+    if (!folder) throw new FolderNotFound(tenantId, name);
+    await updateSubscribed(this.prisma, tenantId, folder.id, subscribed);
+  }
+
+  /** STATUS counts. FolderNotFound when the folder is gone. */
+  async folderCounts(tenantId: string, folderId: string): Promise<FolderCounts> {
+    const counts = await countFolder(this.prisma, tenantId, folderId);
+    if (!counts) throw new FolderNotFound(tenantId, folderId);
+    return counts;
+  }
+
+  /** SELECT: the folder and its visible messages in uid order, read in one statement. */
+  async snapshot(tenantId: string, folderId: string): Promise<FolderSnapshot> {
+    const row = await folderMessageStates(this.prisma, tenantId, folderId);
+    if (!row) throw new FolderNotFound(tenantId, folderId);
+    return { folder: folderInfo(row), messages: parseStates(row.states) };
+  }
+
+  /** Resync after a notification or reconnect: changed and new messages above `modseq`, expunged uids. */
+  async changesSince(tenantId: string, folderId: string, modseq: bigint): Promise<FolderChanges> {
+    const changes = await changesAfter(this.prisma, tenantId, folderId, modseq);
+    if (!changes) throw new FolderNotFound(tenantId, folderId);
+    return changes;
+  }
+
+  /** FETCH metadata of visible messages among `uids`, uid order (uids that are gone are left out). */
+  messages(tenantId: string, folderId: string, uids: number[]): Promise<MessageMeta[]> {
+    return messageMetas(this.prisma, tenantId, folderId, uids);
+  }
+
+  /**
+   * A blob's bytes (or `range`: start inclusive, end exclusive, clamped to the size) in slices of
+   * BLOB_CHUNK_BYTES, one query each: a large message never sits whole in memory.
+   */
+  async *readBlob(tenantId: string, sha256: string, range?: ByteRange): AsyncIterable<Buffer> {
+    const info = await blobInfo(this.prisma, tenantId, sha256);
+    if (!info) throw new BlobNotFound(tenantId, sha256);
+    if (info.storage !== 'db') throw new Error(`blob storage '${info.storage}' is not readable yet`);
+    const start = Math.min(Math.max(range?.start ?? 0, 0), info.size);
+    const end = Math.min(Math.max(range?.end ?? info.size, start), info.size);
+    for (let at = start; at < end; at += BLOB_CHUNK_BYTES) {
+      yield await blobSlice(this.prisma, tenantId, sha256, { start: at, end: Math.min(end, at + BLOB_CHUNK_BYTES) });
+    }
+  }
+
+  /** The cached MIME tree of a blob (what setMimeStructure stored), or null. */
+  mimeStructure(tenantId: string, sha256: string): Promise<unknown> {
+    return blobMimeStructure(this.prisma, tenantId, sha256);
+  }
+
+  /** Caches a blob's parsed MIME tree (JSON-serialisable). */
+  setMimeStructure(tenantId: string, sha256: string, tree: unknown): Promise<void> {
+    return saveMimeStructure(this.prisma, tenantId, sha256, tree);
+  }
+
+  /** SEARCH: uids ascending of the visible messages matching `query` (one parameterised statement). */
+  search(tenantId: string, folderId: string, query: SearchQuery): Promise<number[]> {
+    return searchFolder(this.prisma, tenantId, folderId, query);
+  }
+
+  /** COPY within a mailbox; QuotaExceeded (mailbox or tenant), FolderNotFound for the target. */
+  copy(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult> {
+    return this.transaction((tx) => copyIn(tx, this.usage, tenantId, fromFolderId, uids, toFolderId));
+  }
+
+  /** MOVE within a mailbox: the same messages under new uids; sources logged as expunged. */
+  move(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult> {
+    return this.transaction((tx) => moveIn(tx, tenantId, fromFolderId, uids, toFolderId));
+  }
+
+  /** EXPUNGE (or UID EXPUNGE with `uids`): messages flagged \Deleted removed; their uids ascending. */
+  expunge(tenantId: string, folderId: string, uids?: number[]): Promise<number[]> {
+    return this.transaction((tx) => expungeIn(tx, tenantId, folderId, uids ?? null));
+  }
+}

@@ -1,0 +1,87 @@
+import type { FolderKind } from '@mailroom/db';
+
+/** A folder as IMAP LIST/SELECT/STATUS see it. `name` uses '/' as the hierarchy delimiter. */
+export interface FolderInfo {
+  id: string;
+  name: string;
+  kind: FolderKind;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: bigint;
+  subscribed: boolean;
+}
+
+/** STATUS and SELECT counts; hidden (legal-hold) messages are not counted. */
+export interface FolderCounts {
+  messages: number;
+  unseen: number;
+  deleted: number;
+  sizeBytes: bigint;
+  uidNext: number;
+  uidValidity: number;
+  highestModseq: bigint;
+}
+
+/** What a session keeps per message: enough for sequence numbers, FLAGS and CONDSTORE. */
+export interface MessageState {
+  uid: number;
+  flags: string[];
+  modseq: bigint;
+}
+
+/** A message for FETCH: its state plus what is read without the blob. */
+export interface MessageMeta extends MessageState {
+  id: string;
+  size: number;
+  receivedAt: Date;
+  blobSha256: string;
+}
+
+/** A folder's state and its visible messages in uid order (SELECT, POP3 maildrop). */
+export interface FolderSnapshot {
+  folder: FolderInfo;
+  messages: MessageState[];
+}
+
+/** CONDSTORE/QRESYNC resync: messages changed (or added) after a modseq, and uids expunged since. */
+export interface FolderChanges {
+  highestModseq: bigint;
+  changed: MessageState[];
+  expunged: number[];
+}
+
+/** STORE: the messages whose flags changed, and (UNCHANGEDSINCE) the uids that failed the check. */
+export interface FlagUpdate {
+  changed: MessageState[];
+  failed: number[];
+}
+
+/** COPY/MOVE (UIDPLUS COPYUID): the target's uid validity and [source uid, target uid] pairs. */
+export interface CopyResult {
+  uidValidity: number;
+  pairs: Array<[number, number]>;
+}
+
+/** A byte range of a blob: `start` inclusive, `end` exclusive. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * A SEARCH program (RFC 3501 6.4.4 / RFC 9051 6.4.4) as the IMAP parser resolves it: sequence
+ * numbers and '*' already turned into uid ranges. `header` takes FROM, TO, CC, BCC, SUBJECT as
+ * field names too; an empty value means "the header is present".
+ */
+export type SearchQuery =
+  | { op: 'all' }
+  | { op: 'and'; of: SearchQuery[] }
+  | { op: 'or'; of: [SearchQuery, SearchQuery] }
+  | { op: 'not'; of: SearchQuery }
+  | { op: 'uid'; uids: Array<[number, number]> }
+  | { op: 'flag'; flag: string; set: boolean }
+  | { op: 'header'; field: string; value: string }
+  | { op: 'body' | 'text'; value: string }
+  | { op: 'internaldate' | 'sentdate'; cmp: 'before' | 'on' | 'since'; date: string }
+  | { op: 'size'; cmp: 'larger' | 'smaller'; bytes: number }
+  | { op: 'modseq'; min: bigint };
