@@ -188,7 +188,7 @@ export function corpusMessage(i, count, { seed = 1, profile = 'small', to = 'ben
     hasBodyTerm: rare,
     // What the worker's parse stores for SEARCH: decoded "Name: value" lines, decoded text parts.
     searchHeaders: headers.join('\n'),
-    searchBody: text,
+    searchBody: text.replace(/\r\n/g, '\n'), // mailparser's text has bare LF line ends
   };
 }
 
