@@ -18,6 +18,7 @@
 // Open sockets: the IDLE run holds M client sockets in this process and M in the server, so
 // `ulimit -n` must be above M + a few hundred (checked below; raise it in the shell that runs
 // the benchmark: `ulimit -n 20000`). Dovecot needs root (its master binds and changes user).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -87,6 +88,35 @@ function openFileLimit() {
   return m ? Number(m[1]) : null;
 }
 
+/**
+ * One self-signed certificate (RSA 2048, like the app's own fallback) for both servers: Mailroom
+ * offers LOGIN only under TLS (LOGINDISABLED in plaintext), so both are measured over IMAPS.
+ */
+function selfSignedCertificate(dir) {
+  const cert = path.join(dir, 'tls-cert.pem');
+  const key = path.join(dir, 'tls-key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=imap.bench.test',
+    ],
+    { stdio: 'pipe' },
+  );
+  return { cert, key };
+}
+
 function mailroomStatus() {
   if (!fs.existsSync(MAILROOM_MAIN)) {
     return { ok: false, why: 'dist/apps/imap/src/main.js is missing (apps/imap not built: `npm run build`)' };
@@ -94,12 +124,14 @@ function mailroomStatus() {
   return { ok: true };
 }
 
-async function startMailroom({ db, authCache, logLevel }) {
+async function startMailroom({ db, authCache, logLevel, tls }) {
   const { redisUrl } = serviceUrls();
   const port = await freePort();
+  const imapsPort = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-imap-'));
   const proc = await startNode(MAILROOM_MAIN, {
     label: 'imap',
-    port,
+    port: imapsPort,
     env: {
       NODE_ENV: 'development',
       LOG_LEVEL: logLevel,
@@ -107,10 +139,13 @@ async function startMailroom({ db, authCache, logLevel }) {
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: `mrbench${randomBytes(3).toString('hex')}`,
       MASTER_KEY: randomBytes(32).toString('hex'),
-      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-imap-')),
+      MX_HOSTNAME: 'mx.mailroom.bench.test',
+      DATA_DIR: dataDir,
       IMAP_HOST: '127.0.0.1',
       IMAP_PORT: String(port),
-      IMAPS_PORT: String(await freePort()),
+      IMAPS_PORT: String(imapsPort),
+      TLS_CERT_PATH: tls.cert,
+      TLS_KEY_PATH: tls.key,
       POP3_PORT: String(await freePort()),
       POP3S_PORT: String(await freePort()),
       IMAP_HEALTH_PORT: String(await freePort()),
@@ -120,7 +155,8 @@ async function startMailroom({ db, authCache, logLevel }) {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   return {
-    port,
+    port: imapsPort,
+    secure: true,
     memory: () => memoryOf(processTree(proc.pid)),
     backends: async () =>
       (await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [db.name])).rows[0].n -
@@ -132,14 +168,16 @@ async function startMailroom({ db, authCache, logLevel }) {
     async stop() {
       await client.end();
       await proc.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-async function startDovecotTarget({ dir, users, authCache, idle }) {
-  const dc = await startDovecot({ dir, users, authCache, maxConnections: idle + 100 });
+async function startDovecotTarget({ dir, users, authCache, idle, tls }) {
+  const dc = await startDovecot({ dir, users, tls, authCache, maxConnections: idle + 100 });
   return {
-    port: dc.imapPort,
+    port: dc.imapsPort,
+    secure: true,
     version: dc.version,
     memory: () => memoryOf(dc.processes()),
     backends: async () => null,
@@ -174,6 +212,7 @@ async function idlePhase(target, server, s, fixtures) {
   const backendsBefore = await server.backends();
   const idle = await measureIdle({
     port: server.port,
+    secure: server.secure,
     users: fixtures.idleUsers,
     perUser: IDLE_PER_USER,
     connections: s.idle,
@@ -192,6 +231,7 @@ async function fetchPhase(target, server, s, fixtures) {
   log(`${target}: FETCH, ${s.sessions} sessions × ${fmt(s.fetchCount)} messages`);
   const fetch = await measureFetch({
     port: server.port,
+    secure: server.secure,
     user: fixtures.main,
     folder: 'Fetch',
     count: s.fetchCount,
@@ -212,6 +252,7 @@ async function searchPhase(target, server, s, fixtures) {
   log(`${target}: SEARCH in ${fmt(s.searchCount)} messages, ${s.repeats} repeats`);
   const rows = await measureSearch({
     port: server.port,
+    secure: server.secure,
     user: fixtures.main,
     folder: 'INBOX',
     queries: queries(),
@@ -219,7 +260,8 @@ async function searchPhase(target, server, s, fixtures) {
   });
   for (const q of rows) {
     q.expected = fixtures.expected.search[queries().find((x) => x.name === q.name).key];
-    log(`  ${q.name}: ${q.hits} hits (expected ${q.expected}), p50 ${fmt(q.p50Ms, 1)} ms`);
+    if (q.error) log(`  ${q.name}: failed: ${q.error}`);
+    else log(`  ${q.name}: ${q.hits} hits (expected ${q.expected}), p50 ${fmt(q.p50Ms, 1)} ms`);
   }
   return rows;
 }
@@ -228,6 +270,7 @@ async function loginPhase(target, server, s, fixtures, cache) {
   log(`${target}: logins, auth cache ${cache}, ${s.loginSeconds} s`);
   const r = await measureLogins({
     port: server.port,
+    secure: server.secure,
     users: fixtures.loginUsers,
     sessions: s.loginSessions,
     seconds: s.loginSeconds,
@@ -243,8 +286,8 @@ async function loginPhase(target, server, s, fixtures, cache) {
 async function measureTarget(target, s, fixtures, ctx) {
   const start = (authCache) =>
     target === 'mailroom'
-      ? startMailroom({ db: ctx.db, authCache, logLevel: s.logLevel })
-      : startDovecotTarget({ dir: ctx.dovecotDir.dir, users: ctx.users, authCache, idle: s.idle });
+      ? startMailroom({ db: ctx.db, authCache, logLevel: s.logLevel, tls: ctx.tls })
+      : startDovecotTarget({ dir: ctx.dovecotDir.dir, users: ctx.users, authCache, idle: s.idle, tls: ctx.tls });
   const row = { target };
   let server = await start(true);
   try {
@@ -274,71 +317,57 @@ export function imapTable(rows) {
   const m = rows.find((r) => r.target === 'mailroom');
   const d = rows.find((r) => r.target === 'dovecot');
   const out = [];
-  const measured = (r) => r && !r.skipped;
-  const line = (label, get, show, better, digits = 1) => {
-    // A measurement that failed (its part of the row holds { error }) shows as "failed".
-    const value = (r) => {
-      try {
-        return measured(r) ? get(r) : null;
-      } catch {
-        return null;
-      }
-    };
-    const a = value(m);
-    const b = value(d);
+  // `part` names the measurement a line comes from: when it failed ({ error }), the cell says so.
+  const ok = (r, part) => r && !r.skipped && r[part] && !r[part].error;
+  const line = (label, part, get, show, better, digits = 1) => {
+    const a = ok(m, part) ? get(m) : null;
+    const b = ok(d, part) ? get(d) : null;
     const cell = (r, v) => {
       if (!r) return '–';
       if (r.skipped) return 'skipped';
-      try {
-        return show(r, v, digits);
-      } catch {
-        return 'failed';
-      }
+      return ok(r, part) ? show(r, v, digits) : 'failed';
     };
     out.push([label, cell(m, a), cell(d, b), ratio(a, b), better]);
   };
   const plain = (r, v, digits) => fmt(v, digits);
-  const fetch = rows.find((r) => r.fetch)?.fetch;
+  const fetch = [m, d].find((r) => ok(r, 'fetch'))?.fetch;
   const fetchCheck = (r, v, digits) => `${fmt(v, digits)}${check(r.fetch.complete)}`;
   const label = fetch ? ` (${fetch.sessions} sessions, ${fetch.batch} per FETCH)` : '';
-  line(`FETCH BODY.PEEK[] msg/s${label}`, (r) => r.fetch.msgPerSec, fetchCheck, 'higher', 0);
-  line('FETCH MB/s', (r) => r.fetch.mbPerSec, plain, 'higher');
-  line('FETCH p95 ms per command', (r) => r.fetch.batchP95Ms, plain, 'lower');
+  line(`FETCH BODY.PEEK[] msg/s${label}`, 'fetch', (r) => r.fetch.msgPerSec, fetchCheck, 'higher', 0);
+  line('FETCH MB/s', 'fetch', (r) => r.fetch.mbPerSec, plain, 'higher');
+  line('FETCH p95 ms per command', 'fetch', (r) => r.fetch.batchP95Ms, plain, 'lower');
   line(
     'FETCH server CPU ms/msg (Mailroom: + PostgreSQL)',
+    'fetch',
     (r) => r.fetch.cpuMsPerMsg + (r.fetch.dbCpuMsPerMsg ?? 0),
     plain,
     'lower',
     2,
   );
-  line('FETCH load generator CPU, % of one core', (r) => r.fetch.clientCpuShare * 100, plain, 'lower', 0);
+  line('FETCH load generator CPU, % of one core', 'fetch', (r) => r.fetch.clientCpuShare * 100, plain, 'lower', 0);
+  const searched = [m, d].find((r) => ok(r, 'search'))?.search;
   for (const name of ['SUBJECT', 'FROM', 'BODY', 'SINCE', 'UNSEEN']) {
     const q = (r) => r.search.find((x) => x.name === name);
-    const hits = (measured(m) && m.search.find && q(m)) || (measured(d) && d.search.find && q(d));
+    const hits = searched?.find((x) => x.name === name && !x.error);
     const show = (r, v, digits) => {
       const x = q(r);
-      return `${fmt(v, digits)} / ${fmt(x.p95Ms, digits)} (first ${fmt(x.firstMs, 0)})${x.hits === x.expected ? '' : ` ✗ ${x.hits} hits`}`;
+      if (x.error) return `failed: ${x.error.replace(/^.*? (BAD|NO) /, '$1 ').replace(/\|/g, '/')}`;
+      const wrong = x.hits === x.expected ? '' : ` ✗ ${x.hits} hits`;
+      return `${fmt(v, digits)} / ${fmt(x.p95Ms, digits)} (first ${fmt(x.firstMs, 0)})${wrong}`;
     };
-    line(`SEARCH ${name} p50 / p95 ms (${hits ? `${fmt(hits.expected)} hits` : ''})`, (r) => q(r).p50Ms, show, 'lower');
+    const about = hits ? ` (${fmt(hits.expected)} hits)` : '';
+    line(`SEARCH ${name} p50 / p95 ms${about}`, 'search', (r) => q(r).p50Ms ?? null, show, 'lower');
   }
+  const idle = [m, d].find((r) => ok(r, 'idle'))?.idle;
   const idleShow = (r, v, digits) =>
     `${fmt(v, digits)}${r.idle.open === r.idle.connections ? '' : ` (${r.idle.open} open)`}`;
-  const idle = rows.find((r) => r.idle)?.idle;
-  line(
-    `IDLE KB per session, RSS (${idle ? fmt(idle.connections) : ''} sessions)`,
-    (r) => r.idle.rssKbPerConnection,
-    idleShow,
-    'lower',
-  );
-  line('IDLE KB per session, PSS', (r) => r.idle.pssKbPerConnection, idleShow, 'lower');
-  line('LOGIN+LOGOUT /s, auth cache on', (r) => r.loginCached.perSec, plain, 'higher');
-  line('LOGIN+LOGOUT /s, auth cache off', (r) => r.loginUncached.perSec, plain, 'higher');
-  line(
-    'LOGIN+LOGOUT p50 ms, cache on / off',
-    (r) => r.loginCached.p50Ms,
-    (r, v, digits) => `${fmt(v, digits)} / ${fmt(r.loginUncached.p50Ms, digits)}`,
-    'lower',
-  );
+  const sessions = idle ? ` (${fmt(idle.connections)} sessions)` : '';
+  line(`IDLE KB per session, RSS${sessions}`, 'idle', (r) => r.idle.rssKbPerConnection, idleShow, 'lower');
+  line('IDLE KB per session, PSS', 'idle', (r) => r.idle.pssKbPerConnection, idleShow, 'lower');
+  line('LOGIN+LOGOUT /s, auth cache on', 'loginCached', (r) => r.loginCached.perSec, plain, 'higher');
+  line('LOGIN+LOGOUT p50 ms, auth cache on', 'loginCached', (r) => r.loginCached.p50Ms, plain, 'lower', 0);
+  line('LOGIN+LOGOUT /s, auth cache off', 'loginUncached', (r) => r.loginUncached.perSec, plain, 'higher');
+  line('LOGIN+LOGOUT p50 ms, auth cache off', 'loginUncached', (r) => r.loginUncached.p50Ms, plain, 'lower', 0);
   return markdownTable(
     ['measurement', 'Mailroom', `Dovecot${d?.version ? ` ${d.version}` : ''}`, 'Mailroom ÷ Dovecot', 'better'],
     out,
@@ -374,13 +403,14 @@ async function main() {
     chownMail(dovecotDir.dir);
     log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const users = [fixtures.main, ...fixtures.loginUsers, ...fixtures.idleUsers];
+    const tls = selfSignedCertificate(dovecotDir.dir);
     for (const target of s.targets) {
       if (!status[target]?.ok) {
         log(`${target} skipped: ${status[target]?.why ?? 'unknown target'}`);
         rows.push({ target, skipped: true, why: status[target]?.why });
         continue;
       }
-      rows.push(await measureTarget(target, s, fixtures, { db, dovecotDir, users }));
+      rows.push(await measureTarget(target, s, fixtures, { db, dovecotDir, users, tls }));
     }
   } finally {
     await db.drop();
@@ -394,34 +424,40 @@ async function main() {
   const bad = rows.some(
     (r) =>
       !r.skipped &&
-      (!r.fetch.complete ||
+      (!r.fetch?.complete ||
         !Array.isArray(r.search) ||
-        r.search.some((q) => q.hits !== q.expected) ||
-        !(r.idle.open >= r.idle.connections) ||
+        r.search.some((q) => q.error || q.hits !== q.expected) ||
+        !(r.idle?.open >= r.idle?.connections) ||
         [r.loginCached, r.loginUncached].some((l) => l.error || l.failed > 0)),
   );
-  const errors = rows.flatMap((r) =>
-    ['idle', 'fetch', 'search', 'loginCached', 'loginUncached']
+  const errors = rows.flatMap((r) => [
+    ...['idle', 'fetch', 'search', 'loginCached', 'loginUncached']
       .filter((k) => r[k]?.error)
       .map((k) => `${r.target} ${k}: ${r[k].error}`),
-  );
+    ...(Array.isArray(r.search)
+      ? r.search.filter((q) => q.error).map((q) => `${r.target} SEARCH ${q.name}: ${q.error}`)
+      : []),
+  ]);
   const markdown = [
     `### IMAP: FETCH from ${fmt(s.fetchCount)} messages, SEARCH in ${fmt(s.searchCount)}, ${fmt(s.idle)} IDLE sessions`,
     '',
     `Machine: ${machineLine(machine())}. Both servers hold the same messages (same UIDs, flags and`,
     `internal dates): FETCH folder ${fmt(fetchKb, 1)} KB average (75 % 1-8 KB, 20 % 10-40 KB, 5 % 100 KB with an`,
-    `attachment), SEARCH mailbox ${fmt(searchKb, 1)} KB average. Same raw-socket client for both, plain IMAP on`,
-    'loopback. FETCH: each session reads the whole folder once (UID FETCH a:b (BODY.PEEK[])), ✓ = every',
-    'message and byte arrived. SEARCH: one session, UID SEARCH repeated, "first" = the first run (Dovecot',
-    'builds its index/cache then); ✗ = hits differ from what the corpus holds. IDLE: (RSS after − before)',
-    `÷ sessions, ${IDLE_PER_USER} sessions per user, each SELECT INBOX (20 messages) + IDLE; for Dovecot the sum over all`,
-    'its processes (one imap process per session); PSS splits shared pages. Logins: connect + LOGIN +',
-    `LOGOUT, ${s.loginSessions} in parallel, ${s.loginUsers} users in turn, argon2id m=64 MiB t=3 p=1 (the same hash strings in both;`,
-    "the API's default is p=4, which libsodium cannot verify). Dovecot's auth cache still verifies the",
-    'password against the cached hash on a hit; Mailroom keys its cache by an HMAC of the password.',
-    `Dovecot: private instance, default process model (a login process per connection, an imap process`,
-    'per session), no FTS plugin, indexes in the Maildir, auth_cache_size 10M / 0. Mailroom: the built',
-    'apps/imap process; CPU includes its PostgreSQL backends.',
+    `attachment), SEARCH mailbox ${fmt(searchKb, 1)} KB average. The same raw-socket client for both, over IMAPS`,
+    '(implicit TLS, one self-signed RSA 2048 certificate for both: Mailroom offers LOGIN only under TLS).',
+    'FETCH: each session reads the whole folder once (UID FETCH a:b (BODY.PEEK[])); ✓ = every message and',
+    'byte arrived. SEARCH: one session, UID SEARCH repeated; "first" = the first run (Dovecot builds its',
+    'index and cache then); ✗ = hits differ from what the corpus holds. IDLE: (memory after − before) ÷',
+    `sessions, ${IDLE_PER_USER} sessions per user, each SELECT INBOX (20 messages) + IDLE; Dovecot summed over all its`,
+    'processes (per TLS session an imap process and the imap-login process that proxies its TLS); PSS',
+    `splits shared pages between processes. Logins: connect (TLS) + LOGIN + LOGOUT, ${s.loginSessions} in parallel,`,
+    `${s.loginUsers} users in turn, argon2id m=64 MiB t=3 p=1 (the same hash strings in both; the API's default`,
+    "is p=4, which libsodium cannot verify). Dovecot's auth cache saves the passdb lookup but still",
+    'verifies the password against the cached hash; Mailroom keys its cache by an HMAC of the password.',
+    `Dovecot${rows.find((r) => r.version)?.version ? ` ${rows.find((r) => r.version).version}` : ''}: a private instance with its default process model (high-security: a login`,
+    'process per connection, an imap process per session), no FTS plugin, indexes in the Maildir,',
+    'auth_cache_size 10M / 0. Mailroom: the built apps/imap process, AUTH_CACHE_SIZE default / 0; its',
+    'CPU includes its PostgreSQL backends; messages stored as after the worker parse (SEARCH text set).',
     ...(skipped.length ? ['', `Skipped: ${skipped.join('; ')}`] : []),
     ...(errors.length ? ['', `Failed: ${errors.join('; ')}`] : []),
     '',

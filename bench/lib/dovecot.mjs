@@ -1,5 +1,5 @@
 // Dovecot as the IMAP baseline: a private instance under a temporary folder (its own config
-// file, base_dir, state_dir, log and Maildirs), IMAP and POP3 on free loopback ports, no TLS,
+// file, base_dir, state_dir, log and Maildirs), IMAP, IMAPS and POP3 on free loopback ports,
 // passwd-file passdb with the same argon2id hashes Mailroom holds, a static userdb, and the
 // auth cache on or off. Nothing of the system-wide Dovecot is used but its binaries (Debian's
 // dovecot-imapd / dovecot-pop3d); no system service is started or needed.
@@ -7,7 +7,7 @@
 //   const dc = createDovecotDir()                         → { dir, mailDir(user), passwd }
 //   openMaildir(dc.mailDir(user), folder).add(messages)   (files with S= sizes; close() writes a
 //                                                          dovecot-uidlist: the same UIDs as Mailroom's)
-//   startDovecot({ dir, users, authCache, maxConnections }) → { imapPort, pop3Port, pid, memory(), stop() }
+//   startDovecot({ dir, users, tls, authCache, maxConnections }) → { imapsPort, imapPort, pop3Port, pid, processes(), stop() }
 //
 // The master runs as root (it binds, then runs login processes as dovenull, auth as dovecot and
 // each imap process as the mail user), so this needs root; `dovecotStatus()` says whether it can.
@@ -92,7 +92,7 @@ export function chownMail(dir) {
   execFileSync('chown', ['-R', `${uid}:${gid}`, path.join(dir, 'mail')]);
 }
 
-function config({ dir, imapPort, pop3Port, authCache, maxConnections, uid, gid }) {
+function config({ dir, imapPort, imapsPort, pop3Port, authCache, maxConnections, uid, gid, tls }) {
   const clients = maxConnections + 500;
   return `# Private benchmark instance (bench/lib/dovecot.mjs); nothing here is the system's Dovecot.
 base_dir = ${dir}/run
@@ -101,7 +101,10 @@ instance_name = mailroom-bench-${path.basename(dir)}
 log_path = ${dir}/dovecot.log
 protocols = imap pop3
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <${tls.cert}
+ssl_key = <${tls.key}
+ssl_dh = </usr/share/dovecot/dh.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 1
@@ -134,7 +137,9 @@ service imap-login {
     port = ${imapPort}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${imapsPort}
+    ssl = yes
   }
 }
 service pop3-login {
@@ -175,19 +180,21 @@ export function sodiumArgon2(hash) {
 
 /**
  * Starts the instance in `dir` (from createDovecotDir) in the foreground as our child, for
- * `users` ([{ login, hash }], argon2id hashes as Mailroom stores them). `authCache` turns
- * auth_cache_size to 10M (else 0). Resolves once IMAP answers.
+ * `users` ([{ login, hash }], argon2id hashes as Mailroom stores them), with the certificate
+ * `tls` ({ cert, key } file paths) on IMAPS. `authCache` turns auth_cache_size to 10M (else 0).
+ * Resolves once IMAPS answers.
  */
-export async function startDovecot({ dir, users, authCache = true, maxConnections = 1000 }) {
+export async function startDovecot({ dir, users, tls, authCache = true, maxConnections = 1000 }) {
   const status = dovecotStatus();
   if (!status.ok) throw new Error(`Dovecot: ${status.why}`);
   const imapPort = await freePort();
+  const imapsPort = await freePort();
   const pop3Port = await freePort();
   const { uid, gid } = ids(MAIL_USER);
   const passwd = users.map((u) => `${u.login}:{ARGON2ID}${sodiumArgon2(u.hash)}::::::`);
   fs.writeFileSync(path.join(dir, 'passwd'), `${passwd.join('\n')}\n`);
   const conf = path.join(dir, 'dovecot.conf');
-  fs.writeFileSync(conf, config({ dir, imapPort, pop3Port, authCache, maxConnections, uid, gid }));
+  fs.writeFileSync(conf, config({ dir, imapPort, imapsPort, pop3Port, authCache, maxConnections, uid, gid, tls }));
   const out = fs.openSync(path.join(dir, 'start.log'), 'a');
   const child = spawn(DOVECOT, ['-F', '-c', conf], { stdio: ['ignore', out, out] });
   fs.closeSync(out);
@@ -207,13 +214,14 @@ export async function startDovecot({ dir, users, authCache = true, maxConnection
     return text;
   };
   try {
-    await waitForPort(imapPort, 30_000, child);
+    await waitForPort(imapsPort, 30_000, child);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`dovecot did not start: ${err.message}\n${readLog()}`);
   }
   return {
     imapPort,
+    imapsPort,
     pop3Port,
     pid: child.pid,
     version: status.version,

@@ -3,6 +3,7 @@
 // and never kept (a FETCH of 10,000 messages costs the client a counter, not 130 MB), so the
 // load generator stays cheap and identical for every server it measures.
 import net from 'node:net';
+import tls from 'node:tls';
 
 const LITERAL = /\{(\d+)\+?\}$/;
 
@@ -24,10 +25,15 @@ export class ImapConnection {
     });
   }
 
-  /** Connects to 127.0.0.1:`port` and waits for the greeting (* OK ...). */
-  static connect(port, { host = '127.0.0.1', timeoutMs = 60_000 } = {}) {
+  /**
+   * Connects to 127.0.0.1:`port` and waits for the greeting (* OK ...); with `secure`, over
+   * implicit TLS (IMAPS), the certificate not checked (the benchmark's own, self-signed).
+   */
+  static connect(port, { host = '127.0.0.1', timeoutMs = 60_000, secure = false } = {}) {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host });
+      const socket = secure
+        ? tls.connect({ port, host, rejectUnauthorized: false, servername: 'imap.bench.test' })
+        : net.connect({ port, host });
       socket.setNoDelay(true);
       const conn = new ImapConnection(socket);
       const timer = setTimeout(() => {
