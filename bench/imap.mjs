@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { sinceDate, SEARCH_TERMS } from './lib/imap-corpus.mjs';
 import { chownMail, createDovecotDir, dovecotStatus, startDovecot } from './lib/dovecot.mjs';
@@ -129,6 +130,7 @@ async function startMailroom({ db, authCache, logLevel, tls }) {
   const port = await freePort();
   const imapsPort = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-imap-'));
+  const memoryFile = path.join(dataDir, 'memory.json');
   const proc = await startNode(MAILROOM_MAIN, {
     label: 'imap',
     port: imapsPort,
@@ -140,6 +142,9 @@ async function startMailroom({ db, authCache, logLevel, tls }) {
       QUEUE_PREFIX: `mrbench${randomBytes(3).toString('hex')}`,
       MASTER_KEY: randomBytes(32).toString('hex'),
       MX_HOSTNAME: 'mx.mailroom.bench.test',
+      // The GC hook: SIGUSR2 runs a full GC and writes process.memoryUsage() (see gc-hook.mjs).
+      NODE_OPTIONS: `--import ${pathToFileURL(path.join(root, 'bench/lib/gc-hook.mjs')).href}`,
+      BENCH_MEMORY_FILE: memoryFile,
       DATA_DIR: dataDir,
       IMAP_HOST: '127.0.0.1',
       IMAP_PORT: String(port),
@@ -157,7 +162,20 @@ async function startMailroom({ db, authCache, logLevel, tls }) {
   return {
     port: imapsPort,
     secure: true,
-    memory: () => memoryOf(processTree(proc.pid)),
+    /** Memory after a full GC: the server's RSS/PSS plus its V8 heap and external memory. */
+    async memory() {
+      fs.rmSync(memoryFile, { force: true });
+      process.kill(proc.pid, 'SIGUSR2');
+      for (let i = 0; i < 50 && !fs.existsSync(memoryFile); i++) await sleep(100);
+      await sleep(500);
+      const v8 = fs.existsSync(memoryFile) ? JSON.parse(fs.readFileSync(memoryFile, 'utf8')) : null;
+      const mb = (n) => (n === undefined ? null : n / 2 ** 20);
+      return {
+        ...memoryOf(processTree(proc.pid)),
+        heapUsedMb: mb(v8?.heapUsed),
+        externalMb: mb(v8?.external),
+      };
+    },
     backends: async () =>
       (await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [db.name])).rows[0].n -
       1,
@@ -179,7 +197,7 @@ async function startDovecotTarget({ dir, users, authCache, idle, tls }) {
     port: dc.imapsPort,
     secure: true,
     version: dc.version,
-    memory: () => memoryOf(dc.processes()),
+    memory: async () => memoryOf(dc.processes()),
     backends: async () => null,
     meter: {
       snapshot: async () => ({ server: treeCpuSeconds(dc.pid), db: null }),

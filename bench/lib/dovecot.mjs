@@ -132,6 +132,8 @@ protocol pop3 {
   mail_max_userip_connections = ${clients}
 }
 service imap-login {
+  # Over TLS each connection keeps its login process as the TLS proxy (high-security mode).
+  process_limit = ${clients}
   inet_listener imap {
     address = 127.0.0.1
     port = ${imapPort}

@@ -76,11 +76,21 @@ const SENDER_COUNT = 200;
 const LAST_ARRIVAL = Date.UTC(2026, 10, 30, 12, 0, 0);
 const SPAN_MS = 365 * 86_400_000;
 
-function word(next) {
+function syllableWord(next) {
   const n = 2 + Math.floor(next() * 2);
   let w = '';
   for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(next() * SYLLABLES.length)];
   return w;
+}
+
+/** 4,096 words made once from a fixed seed; a message picks from them (one draw per word). */
+const VOCABULARY = (() => {
+  const next = rng(4242);
+  return Array.from({ length: 4096 }, () => syllableWord(next));
+})();
+
+function word(next) {
+  return VOCABULARY[Math.floor(next() * VOCABULARY.length)];
 }
 
 function sender(i) {

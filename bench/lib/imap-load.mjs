@@ -1,7 +1,7 @@
 // The IMAP benchmark's measurements, the same client code against any server on a port:
 // FETCH throughput, SEARCH latency, memory per IDLE session and login rate. Each takes a
 // `meter` ({ snapshot(): Promise<s>, delta(a, b): { server, db } } in CPU seconds) and, for
-// IDLE, a `memory()` ({ rssMb, pssMb, processes }) of the server's processes.
+// IDLE, an async `memory()` ({ rssMb, pssMb, processes, heapUsedMb?, externalMb? }) of the server.
 import fs from 'node:fs';
 import { ImapConnection, searchUids } from './imap-client.mjs';
 import { percentile, sleep } from './report.mjs';
@@ -149,7 +149,7 @@ export async function measureIdle({ port, secure, users, perUser, connections, m
   const warm = await session(port, users[0], 'INBOX', { examine: false, secure });
   await warm.logout();
   await sleep(1500);
-  const before = memory();
+  const before = await memory();
   const conns = [];
   let failed = 0;
   let firstError = null;
@@ -166,7 +166,7 @@ export async function measureIdle({ port, secure, users, perUser, connections, m
   });
   const openSeconds = ms(t0) / 1000;
   await sleep(3000);
-  const after = memory();
+  const after = await memory();
   const backendsDuring = backends ? await backends() : null;
   const open = conns.filter((c) => !c.closed).length;
   await pool(conns.length, 200, (i) => conns[i].destroy());
@@ -182,6 +182,10 @@ export async function measureIdle({ port, secure, users, perUser, connections, m
     after,
     rssKbPerConnection: ((after.rssMb - before.rssMb) * 1024) / n,
     pssKbPerConnection: ((after.pssMb - before.pssMb) * 1024) / n,
+    heapKbPerConnection:
+      typeof after.heapUsedMb !== 'number'
+        ? null
+        : ((after.heapUsedMb + after.externalMb - before.heapUsedMb - before.externalMb) * 1024) / n,
   };
 }
 

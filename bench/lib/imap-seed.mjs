@@ -47,6 +47,22 @@ class MailroomFixtures {
     this.searchColumns = rows[0].n === 2;
   }
 
+  /**
+   * Drops the GIN (trigram) indexes of messages for the bulk load and returns a function that
+   * builds them again from their own definitions: one CREATE INDEX is many times faster than
+   * 100,000 GIN insertions, and the database ends up the same.
+   */
+  async suspendGinIndexes() {
+    const { rows } = await this.client.query(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'messages' AND indexdef ILIKE '% USING gin %'`,
+    );
+    for (const r of rows) await this.client.query(`DROP INDEX "${r.indexname}"`);
+    return async () => {
+      await this.client.query(`SET maintenance_work_mem = '256MB'`);
+      for (const r of rows) await this.client.query(r.indexdef);
+    };
+  }
+
   async tenant() {
     const { rows } = await this.client.query(
       `INSERT INTO tenants (name, max_domains, max_mailboxes, storage_quota_bytes)
@@ -177,6 +193,7 @@ export async function seedBoth(url, dovecotDir, { searchCount, fetchCount, login
   const mr = new MailroomFixtures(client);
   try {
     await mr.detectSearchColumns();
+    const rebuildIndexes = await mr.suspendGinIndexes();
     await mr.tenant();
     const hash = await fullHash();
     const main = { login: `bench@${DOMAIN}`, password: PASSWORD, hash };
@@ -220,6 +237,7 @@ export async function seedBoth(url, dovecotDir, { searchCount, fetchCount, login
     const idles = [];
     const idleHash = await cheapHash();
     for (let n = 1; n <= idleUsers; n++) idles.push(await smallUser(`idle${n}`, idleHash, 20, 4));
+    await rebuildIndexes();
     await mr.settle();
     return { main, loginUsers: logins, idleUsers: idles, expected: { search, fetch }, tenantId: mr.tenantId };
   } finally {
