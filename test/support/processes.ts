@@ -87,6 +87,7 @@ export const APP_ENTRY = {
   api: 'dist/apps/api/src/main.js',
   mta: 'dist/apps/mta/src/main.js',
   worker: 'dist/apps/worker/src/main.js',
+  imap: 'dist/apps/imap/src/main.js',
   cli: 'dist/apps/cli/src/main.js',
 } as const;
 

@@ -9,6 +9,7 @@ import { DomainRepository } from './domains/domain.repository';
 import { FilterRepository } from './filters/filter.repository';
 import { IpRuleRepository } from './ip-rules/ip-rule.repository';
 import { LegalHoldRepository } from './legal-hold/legal-hold.repository';
+import { AppPasswordRepository } from './mailboxes/app-password.repository';
 import { ForwardingRepository } from './mailboxes/forwarding.repository';
 import { MailboxScope } from './mailboxes/mailbox-scope';
 import { MailboxRepository } from './mailboxes/mailbox.repository';
@@ -22,6 +23,7 @@ import { WebhookRepository } from './webhooks/webhook.repository';
 const repositories = [
   AliasRepository,
   ApiKeyRepository,
+  AppPasswordRepository,
   AuditRepository,
   AuthRepository,
   DeliveryRepository,

@@ -35,8 +35,11 @@ export class AuthCache {
   ) {}
 
   key(service: string, login: string, password: string): string {
-    // NUL separators: no login or password spelling can shift bytes between the fields.
-    return createHmac('sha256', this.secret).update(`${service}\0${login}\0${password}`, 'utf8').digest('base64url');
+    // JSON, not separators: an IMAP literal may carry any byte (NUL too) in a login or password,
+    // and no spelling may shift bytes from one field to the next.
+    return createHmac('sha256', this.secret)
+      .update(JSON.stringify([service, login, password]), 'utf8')
+      .digest('base64url');
   }
 
   get(key: string): CachedLogin | null {

@@ -701,6 +701,41 @@ export interface paths {
     patch: operations['MailboxesController_update'];
     trace?: never;
   };
+  '/v1/tenants/{tenantId}/mailboxes/{mailboxId}/app-passwords': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List a mailbox's app passwords */
+    get: operations['AppPasswordsController_list'];
+    put?: never;
+    /** Create an app password */
+    post: operations['AppPasswordsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenantId}/mailboxes/{mailboxId}/app-passwords/{appPasswordId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revoke an app password */
+    delete: operations['AppPasswordsController_revoke'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters': {
     parameters: {
       query?: never;
@@ -821,6 +856,23 @@ export interface paths {
     put?: never;
     /** Set a mailbox's password */
     post: operations['MailboxesController_setPassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenantId}/mailboxes/{mailboxId}/sign-out-everywhere': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign a mailbox out everywhere */
+    post: operations['AppPasswordsController_signOutEverywhere'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1193,6 +1245,20 @@ export interface components {
       }[];
       nextCursor: string | null;
     };
+    AppPasswordList: {
+      items: {
+        createdAt: string;
+        /** Format: uuid */
+        id: string;
+        /** @description Recorded at most once a minute */
+        lastUsedAt: string | null;
+        lastUsedIp: string | null;
+        /** Format: uuid */
+        mailboxId: string;
+        name: string;
+        protocols: ('imap' | 'pop3' | 'smtp')[];
+      }[];
+    };
     AuditPage: {
       items: {
         action: string;
@@ -1277,6 +1343,12 @@ export interface components {
         | 'webhooks:write'
       )[];
     };
+    CreateAppPasswordDto: {
+      /** @description Which device or program it is for, e.g. "Thunderbird at home" */
+      name: string;
+      /** @description Where it may log in: imap, pop3, smtp (submission) */
+      protocols: ('imap' | 'pop3' | 'smtp')[];
+    };
     CreatedApiKeyResponse: {
       createdAt: string;
       createdBy: string | null;
@@ -1298,6 +1370,20 @@ export interface components {
       scopes: string[];
       tenantId: string | null;
     };
+    CreatedAppPasswordResponse: {
+      createdAt: string;
+      /** Format: uuid */
+      id: string;
+      /** @description Recorded at most once a minute */
+      lastUsedAt: string | null;
+      lastUsedIp: string | null;
+      /** Format: uuid */
+      mailboxId: string;
+      name: string;
+      /** @description 16 letters in groups of four (spaces optional when typed); shown this once, only a hash is kept */
+      password: string;
+      protocols: ('imap' | 'pop3' | 'smtp')[];
+    };
     CreatedMailboxResponse: {
       address: string;
       createdAt: string;
@@ -1314,6 +1400,13 @@ export interface components {
       localPart: string;
       /** @description Only when generated: shown this once */
       password?: string;
+      pop3: {
+        /** @enum {string} */
+        deleteMode: 'delete' | 'keep' | 'trash';
+        /** @description Folder names POP3 serves; the Inbox first */
+        folders: string[];
+        markRead: boolean;
+      };
       protocols: {
         imap: boolean;
         pop3: boolean;
@@ -2010,6 +2103,13 @@ export interface components {
         id: string;
         legalHold: boolean;
         localPart: string;
+        pop3: {
+          /** @enum {string} */
+          deleteMode: 'delete' | 'keep' | 'trash';
+          /** @description Folder names POP3 serves; the Inbox first */
+          folders: string[];
+          markRead: boolean;
+        };
         protocols: {
           imap: boolean;
           pop3: boolean;
@@ -2042,6 +2142,13 @@ export interface components {
       id: string;
       legalHold: boolean;
       localPart: string;
+      pop3: {
+        /** @enum {string} */
+        deleteMode: 'delete' | 'keep' | 'trash';
+        /** @description Folder names POP3 serves; the Inbox first */
+        folders: string[];
+        markRead: boolean;
+      };
       protocols: {
         imap: boolean;
         pop3: boolean;
@@ -2445,6 +2552,18 @@ export interface components {
     };
     UpdateMailboxDto: {
       displayName?: string | null;
+      /** @description What POP3 clients see and may do (as hosted providers offer it) */
+      pop3?: {
+        /**
+         * @description DELE: delete removes the message; keep leaves it on the server; trash moves it to Trash
+         * @enum {string}
+         */
+        deleteMode?: 'delete' | 'keep' | 'trash';
+        /** @description Folder names POP3 serves, each one of this mailbox (INBOX in any case is the Inbox) */
+        folders?: string[];
+        /** @description A POP3 download (RETR) marks the message read */
+        markRead?: boolean;
+      };
       /** @description SMTP submission, IMAP and POP3 logins; a disabled protocol refuses login saying so */
       protocols?: {
         imap?: boolean;
@@ -6800,6 +6919,222 @@ export interface operations {
       };
     };
   };
+  AppPasswordsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        mailboxId: string;
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Live ones, oldest first; never the secret */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppPasswordList'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  AppPasswordsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        mailboxId: string;
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateAppPasswordDto'];
+      };
+    };
+    responses: {
+      /** @description For one mail client: logs in as the mailbox over the given protocols. The password is shown this once. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedAppPasswordResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  AppPasswordsController_revoke: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        appPasswordId: string;
+        mailboxId: string;
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked: refused at once, and its IMAP/POP3 sessions end */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
   FiltersController_list: {
     parameters: {
       query?: {
@@ -7834,6 +8169,72 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  AppPasswordsController_signOutEverywhere: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        mailboxId: string;
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revokes every app password and ends every live IMAP and POP3 session; the mailbox password stays */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
         headers: {
           [name: string]: unknown;
         };

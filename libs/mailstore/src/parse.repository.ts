@@ -10,7 +10,14 @@ export interface PendingParse {
 
 /** What parsing a message found, or why it failed. */
 export type ParseResult =
-  { status: 'parsed'; hasAttachments: boolean | null; sentAt: Date | null } | { status: 'failed'; error: string };
+  | {
+      status: 'parsed';
+      hasAttachments: boolean | null;
+      sentAt: Date | null;
+      /** IMAP SEARCH text: decoded "Name: value" header lines, and the body's text (null: not parsed in full). */
+      search?: { headers: string; body: string } | null;
+    }
+  | { status: 'failed'; error: string };
 
 /**
  * Up to `limit` messages still 'pending', oldest first, with their bytes when they are at most
@@ -49,6 +56,7 @@ export async function recordParseResult(tx: StoreTx, tenantId: string, id: strin
       parseStatus: 'parsed',
       hasAttachments: result.hasAttachments,
       ...(result.sentAt ? { sentAt: result.sentAt } : {}),
+      ...(result.search ? { searchHeaders: result.search.headers, searchBody: result.search.body } : {}),
     },
   });
 }

@@ -21,7 +21,7 @@ export interface ImapHarness {
   /** A mailbox with INBOX, Sent, Drafts, Trash, Junk and Archive and the password PASSWORD. */
   user(localPart: string, data?: { imapEnabled?: boolean }): Promise<{ id: string; address: string }>;
   /** An imapflow client logged in over implicit TLS. */
-  client(address: string, password?: string): Promise<ImapFlow>;
+  client(address: string, password?: string, app?: RunningImapApp): Promise<ImapFlow>;
   /** A message through the MTA's port 25, as the world sends it. */
   deliver(to: string, message: string | Buffer): Promise<void>;
   /** Starts another IMAP process-equivalent (its own LISTEN connection) on the same database. */
@@ -90,10 +90,10 @@ export async function createImapHarness(tuning: ImapAppDeps['tuning'] = {}): Pro
       });
       return { id: mailbox.id, address: `${localPart}@acme.test` };
     },
-    async client(address, password = PASSWORD) {
+    async client(address, password = PASSWORD, app = imap) {
       const client = new ImapFlow({
         host: '127.0.0.1',
-        port: imap.ports.imaps,
+        port: app.ports.imaps,
         secure: true,
         tls: { rejectUnauthorized: false },
         auth: { user: address, pass: password },

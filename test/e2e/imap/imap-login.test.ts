@@ -97,6 +97,20 @@ describe('imap: greeting, TLS and login', () => {
     await raw.waitClosed();
   });
 
+  it('closes an unauthenticated session that drip-feeds a command slower than the timeout', async () => {
+    const raw = await RawImap.connect(x.imap.ports.imaps, true);
+    await raw.line();
+    const started = Date.now();
+    for (const c of 'a1 NOOP') {
+      if (raw.closed) break;
+      raw.write(c);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(await raw.line(4_000)).toBe('* BYE Autologout; idle for too long');
+    await raw.waitClosed();
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it('closes an unauthenticated session after too many commands', async () => {
     const raw = await RawImap.connect(x.imap.ports.imaps, true);
     await raw.line();

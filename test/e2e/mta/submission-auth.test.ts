@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appPasswordKey, generateAppPassword } from '@mailroom/access';
 import { basicMessage } from '@test/support/smtp/harness';
 import { RawSmtp } from '@test/support/smtp/smtp-client';
 import {
@@ -128,6 +129,25 @@ describe('submission: AUTH', () => {
     const other = await rawSession(mta.port);
     expect((await other.command(`AUTH PLAIN ${plainToken('', 'alice@acme.test', PASSWORD)}`)).code).toBe(235);
     other.close();
+  });
+
+  it('takes an app password scoped to smtp, and refuses one scoped to imap only with 535 5.7.8', async () => {
+    const phone = await h.user(tenantId, domainId, 'phone', PASSWORD);
+    const key = appPasswordKey(mta.config.MASTER_KEY);
+    const [smtp, imap] = [generateAppPassword(key), generateAppPassword(key)];
+    await h.prisma.appPassword.createMany({
+      data: [
+        { tenantId, mailboxId: phone.id, name: 'mail app', secretHash: smtp.secretHash, protocols: ['smtp', 'imap'] },
+        { tenantId, mailboxId: phone.id, name: 'reader', secretHash: imap.secretHash, protocols: ['imap'] },
+      ],
+    });
+    const client = await rawSession(mta.port);
+    const sut = await client.command(`AUTH PLAIN ${plainToken('', phone.address, smtp.password)}`);
+    expect(sut.text).toBe('235 2.7.0 Authentication successful');
+    client.close();
+    const refused = await rawSession(mta.port);
+    expect((await refused.command(`AUTH PLAIN ${plainToken('', phone.address, imap.password)}`)).text).toBe(INVALID);
+    refused.close();
   });
 
   it('slows down failures past the third (the schedule itself is in login-throttle.spec.ts)', async () => {

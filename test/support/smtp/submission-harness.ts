@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import argon2 from 'argon2';
 import nodemailer from 'nodemailer';
-import { loadConfig, loadTls } from '@mailroom/config';
+import { loadConfig, loadTls, type Config } from '@mailroom/config';
 import { createPrismaClient, type PrismaClient } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { startMta, type MtaDeps } from '@mailroom/mta/mta';
@@ -19,6 +19,8 @@ export interface RunningSubmission {
   port: number;
   /** SUBMISSIONS_PORT: implicit TLS. */
   securePort: number;
+  /** The MTA's config (its MASTER_KEY keys app-password hashes). */
+  config: Config;
   queued: Queued[];
   stop(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function createSubmissionHarness(): Promise<SubmissionHarness> {
       const handle = {
         port: mta.ports.submission,
         securePort: mta.ports.submissions,
+        config,
         queued,
         stop: () => mta.close(),
       };

@@ -15,6 +15,22 @@ const protocols = z
   .object({ smtp: z.boolean().optional(), imap: z.boolean().optional(), pop3: z.boolean().optional() })
   .strict()
   .describe('SMTP submission, IMAP and POP3 logins; a disabled protocol refuses login saying so');
+const pop3DeleteMode = z.enum(['delete', 'keep', 'trash']);
+const pop3Update = z
+  .object({
+    folders: z
+      .array(z.string().trim().min(1, 'must not be empty').max(255))
+      .min(1, 'give at least one folder')
+      .max(20, 'must have at most 20 folders')
+      .optional()
+      .describe('Folder names POP3 serves, each one of this mailbox (INBOX in any case is the Inbox)'),
+    markRead: z.boolean().optional().describe('A POP3 download (RETR) marks the message read'),
+    deleteMode: pop3DeleteMode
+      .optional()
+      .describe('DELE: delete removes the message; keep leaves it on the server; trash moves it to Trash'),
+  })
+  .strict()
+  .describe('What POP3 clients see and may do (as hosted providers offer it)');
 const password = z.string().max(MAX_MAILBOX_PASSWORD).describe('At least 12 characters; stored as argon2id');
 
 export const CreateMailboxSchema = z
@@ -45,6 +61,7 @@ export const UpdateMailboxSchema = z
     quotaBytes: quotaBytes.optional(),
     status: z.enum(['active', 'disabled']).optional().describe('disabled: refuses logins and incoming mail'),
     protocols: protocols.optional(),
+    pop3: pop3Update.optional(),
   })
   .strict();
 export class UpdateMailboxDto extends createZodDto(UpdateMailboxSchema) {}
@@ -81,6 +98,11 @@ export const MailboxSchema = z.object({
   displayName: z.string().nullable(),
   status: z.enum(['active', 'disabled', 'deleted']),
   protocols: z.object({ smtp: z.boolean(), imap: z.boolean(), pop3: z.boolean() }),
+  pop3: z.object({
+    folders: z.array(z.string()).describe('Folder names POP3 serves; the Inbox first'),
+    markRead: z.boolean(),
+    deleteMode: pop3DeleteMode,
+  }),
   usage: z.object({
     usedBytes: z.number(),
     quotaBytes: z.number(),

@@ -19,6 +19,12 @@ export function presentMailbox(m: MailboxWithDomain): MailboxView {
     displayName: m.displayName,
     status: m.status,
     protocols: { smtp: m.smtpEnabled, imap: m.imapEnabled, pop3: m.pop3Enabled },
+    pop3: {
+      folders: m.pop3Folders,
+      markRead: m.pop3MarkRead,
+      // The column's CHECK constraint holds it to these three.
+      deleteMode: m.pop3DeleteMode as MailboxView['pop3']['deleteMode'],
+    },
     usage: {
       usedBytes: Number(m.usedBytes),
       quotaBytes: Number(m.quotaBytes),

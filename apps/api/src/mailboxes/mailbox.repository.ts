@@ -34,6 +34,9 @@ export interface MailboxChange {
   pop3Enabled?: boolean | undefined;
   legalHold?: boolean | undefined;
   passwordHash?: string | undefined;
+  pop3Folders?: string[] | undefined;
+  pop3MarkRead?: boolean | undefined;
+  pop3DeleteMode?: 'delete' | 'keep' | 'trash' | undefined;
 }
 
 const WITH_DOMAIN = { domain: { select: { id: true, name: true } } } as const;
@@ -119,6 +122,11 @@ export class MailboxRepository {
       data: { status: 'deleted', deletedAt: at },
     });
     return count === 1;
+  }
+
+  /** The mailbox's folders (name and kind), for settings that name folders. */
+  folders(tx: Tx, tenantId: string, mailboxId: string): Promise<{ name: string; kind: FolderKind }[]> {
+    return tx.folder.findMany({ where: { tenantId, mailboxId }, select: { name: true, kind: true } });
   }
 
   /** Locks the mailbox row for the rest of the transaction (ordering, singleton settings). */

@@ -12,6 +12,7 @@ import { MailboxRepository, type MailboxListFilter } from './mailbox.repository'
 import type { ListMailboxesQuery, SetPasswordDto, UpdateMailboxDto } from './mailbox.dto';
 import { presentMailbox, type MailboxView } from './mailbox.presenter';
 import { generatePassword, passwordProblem } from './password-policy';
+import { resolvePop3Folders } from './pop3-folders';
 
 /** `local@domain` searches a local part and a domain prefix; anything else a local part or name. */
 function parseSearch(q: string | undefined): MailboxListFilter['search'] {
@@ -62,6 +63,9 @@ export class MailboxesService {
     const updated = await this.db.tenant(tenant.id, async (tx) => {
       const before = await this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId);
       assertLive(before);
+      const pop3Folders = dto.pop3?.folders
+        ? resolvePop3Folders(dto.pop3.folders, await this.mailboxes.folders(tx, tenant.id, before.id))
+        : undefined;
       const after = await this.mailboxes.update(tx, tenant.id, before.id, {
         displayName: dto.displayName === undefined ? undefined : dto.displayName?.trim() || null,
         quotaBytes: dto.quotaBytes === undefined ? undefined : BigInt(dto.quotaBytes),
@@ -69,6 +73,9 @@ export class MailboxesService {
         smtpEnabled: dto.protocols?.smtp,
         imapEnabled: dto.protocols?.imap,
         pop3Enabled: dto.protocols?.pop3,
+        pop3Folders,
+        pop3MarkRead: dto.pop3?.markRead,
+        pop3DeleteMode: dto.pop3?.deleteMode,
       });
       await this.audit.record(tx, call, {
         tenantId: tenant.id,

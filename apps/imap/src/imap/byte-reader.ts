@@ -46,6 +46,7 @@ export class ByteReader {
     for (;;) {
       const lf = this.buf.indexOf(0x0a, scanned);
       if (lf >= 0) {
+        if (lf > max) head ??= Buffer.from(this.buf.subarray(0, 256));
         const line = this.buf.subarray(0, lf > 0 && this.buf[lf - 1] === 0x0d ? lf - 1 : lf);
         this.buf = this.buf.subarray(lf + 1);
         if (head) return { tooLong: true, head };

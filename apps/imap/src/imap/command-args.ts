@@ -58,12 +58,16 @@ export function encodeMutf7(s: string): string {
 /** Flags of STORE/APPEND: system flags normalised in case, keywords as given. */
 export function flagList(args: ImapArg[]): string[] {
   const system = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'];
-  return args.map((a) => {
+  const flags = args.map((a) => {
     if (a.type !== 'atom') throw new ImapBad('Flags are atoms');
     const known = system.find((f) => f.toLowerCase() === a.value.toLowerCase());
     if (known) return known;
+    if (a.value.toLowerCase() === '\\recent') return null; // session flag, never stored (RFC 3501 §2.3.2)
     if (a.value.startsWith('\\')) throw new ImapBad(`Unknown system flag ${a.value}`);
-    if (/[(){%*"\]\\\x00-\x20\x7f]/.test(a.value)) throw new ImapBad('Invalid keyword');
+    if (/[(){%*"\]\\]/.test(a.value) || [...a.value].some((c) => c <= ' ' || c === '\x7f')) {
+      throw new ImapBad('Invalid keyword');
+    }
     return a.value;
   });
+  return flags.filter((f): f is string => f !== null);
 }

@@ -29,6 +29,8 @@ export function replyForError(err: unknown): string | null {
       return `BAD ${err.message}`;
     case 'ImapBadCharset':
       return 'NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset';
+    case 'ImapUnknownCte':
+      return 'NO [UNKNOWN-CTE] Cannot decode this part';
     case 'QuotaExceeded':
       return 'NO [OVERQUOTA] Quota exceeded: the mailbox is full';
     case 'FolderNotFound':

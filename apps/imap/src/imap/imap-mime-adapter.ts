@@ -3,7 +3,7 @@ import type { MimeNode } from '../mime/mime-node';
 import { fetchSetsSeen, parseFetchItems, type FetchItem } from './fetch-items';
 import { renderFetch } from './fetch-render';
 import type { ImapMime } from './imap-mime';
-import { parseSearchFallback as parseSearch } from './search-fallback';
+import { parseSearch } from './search-parser';
 
 /** The mime helper's FETCH renderer and SEARCH parser (contracts §5) behind the session's port. */
 export const imapMime: ImapMime<FetchItem[]> = {

@@ -7,7 +7,7 @@ function params(list: MimeParams): WireValue {
 }
 
 // Dovecot writes this for a multipart whose boundary never came: IMAP requires at least one part.
-const EMPTY_PART: WireValue = ['text', 'plain', ['charset', 'us-ascii'], null, null, '7bit', 0, 0];
+const EMPTY_PART: WireValue[] = ['text', 'plain', ['charset', 'us-ascii'], null, null, '7bit', 0, 0];
 
 /**
  * BODY (extended = false) or BODYSTRUCTURE (extended = true) of a node, RFC 3501 7.4.2 /
@@ -18,7 +18,8 @@ export function bodyStructure(node: MimeNode, extended: boolean): WireValue {
 }
 
 function multipart(node: MimeNode, children: MimeNode[], extended: boolean): WireValue {
-  const parts = children.length === 0 ? [EMPTY_PART] : children.map((c) => bodyStructure(c, extended));
+  const empty = extended ? [...EMPTY_PART, null, null, null, null] : EMPTY_PART;
+  const parts = children.length === 0 ? [empty] : children.map((c) => bodyStructure(c, extended));
   const out: WireValue[] = [...parts, node.subtype];
   if (extended) out.push(params(node.params), ...trailer(node));
   return out;
@@ -28,7 +29,8 @@ function basic(node: MimeNode, extended: boolean): WireValue {
   const out: WireValue[] = [
     node.type,
     node.subtype,
-    params(node.params),
+    // Dovecot: a text part without parameters gets the RFC 2045 default charset.
+    node.params.length === 0 && node.type.toLowerCase() === 'text' ? ['charset', 'us-ascii'] : params(node.params),
     node.id,
     node.description,
     node.encoding ?? '7bit',

@@ -24,6 +24,8 @@ export function filterHeaderFields(header: Buffer, names: string[], not: boolean
       keep = wanted.has(name) !== not;
     }
     if (keep) out.push(line);
+    // A last field cut off by the end of the message still ends with a line break (as in Dovecot).
+    if (keep && lf === -1) out.push(Buffer.from('\r\n'));
   }
   if (blankLine) out.push(Buffer.from('\r\n'));
   return Buffer.concat(out);

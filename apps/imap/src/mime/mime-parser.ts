@@ -21,6 +21,8 @@ interface Frame {
   defaultType: string;
   message: boolean;
   lfAtBody: number;
+  /** Where the epilogue after a close delimiter starts (its line break is the delimiter's, not the next one's). */
+  epilogue: { start: number; lf: number } | null;
 }
 
 function newNode(headerStart: number): MimeNode {
@@ -55,6 +57,7 @@ function newFrame(node: MimeNode, defaultType: string, message: boolean): Frame 
     defaultType,
     message,
     lfAtBody: 0,
+    epilogue: null,
   };
 }
 
@@ -119,6 +122,7 @@ class StructureParser {
     const frame = this.stack[index]!;
     if (close) {
       frame.state = 'epilogue';
+      frame.epilogue = { start: line.start + line.length, lf: this.lfCount + (line.breakLength > 0 ? 1 : 0) };
       return true;
     }
     frame.state = 'parts';
@@ -132,6 +136,8 @@ class StructureParser {
   private closeAbove(index: number, end: number, lfAtEnd: number): void {
     while (this.stack.length - 1 > index) {
       const frame = this.stack.pop()!;
+      // An empty epilogue: nothing to take the line break from (Dovecot keeps "--inner--\r\n" whole).
+      if (frame.epilogue && frame.epilogue.start > end) ({ start: end, lf: lfAtEnd } = frame.epilogue);
       if (frame.state === 'header') this.endHeader(frame, Math.max(end, frame.node.headerStart), lfAtEnd, false);
       const node = frame.node;
       node.bodyEnd = Math.max(node.bodyStart, end);

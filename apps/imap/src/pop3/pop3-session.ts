@@ -90,7 +90,7 @@ export class Pop3Session {
     const verb = word.toUpperCase();
     if (verb === 'QUIT') return this.quit();
     if (verb === 'CAPA') return this.capa();
-    if (verb === 'NOOP' && this.tx) return this.conn.writeLine(replies.noop);
+    if (verb === 'NOOP') return this.conn.writeLine(this.tx ? replies.noop : replies.notInThisState);
     const command = TRANSACTION[verb];
     if (command) {
       return this.tx ? this.tx[command](args) : this.conn.writeLine(replies.notInThisState);

@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import type { MailStore, ParseResult } from '@mailroom/mailstore';
+import { searchText } from './search-text';
 
 export interface ParseLimits {
   /** Messages per run. */
@@ -29,8 +30,9 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /**
  * The heavy content work the MTA leaves for after commit: full MIME parsing of messages still
- * 'pending', bounded by size and time. The result fills has_attachments and sent_at; a message
- * that cannot be parsed is marked 'failed' with the reason, never lost. Rows are claimed with
+ * 'pending', bounded by size and time. The result fills has_attachments, sent_at and the IMAP
+ * SEARCH text (search_headers, search_body); a message that cannot be parsed is marked
+ * 'failed' with the reason, never lost. Rows are claimed with
  * FOR UPDATE SKIP LOCKED, so two workers never parse the same message. A parse result is not a
  * change a mail client sees, so it takes no new modseq.
  */
@@ -69,5 +71,6 @@ async function parseOne(bytes: Buffer | null, timeoutMs: number): Promise<ParseR
     status: 'parsed',
     hasAttachments: data ? data.attachments.some((a) => a.contentDisposition === 'attachment' || !!a.filename) : null,
     sentAt: data?.date && !Number.isNaN(data.date.getTime()) ? data.date : null,
+    search: data ? searchText(data) : null,
   };
 }

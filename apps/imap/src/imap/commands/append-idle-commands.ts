@@ -66,7 +66,7 @@ export const append: CommandHandler = async (s, cmd) => {
     mailboxId: s.user!.mailboxId,
     folderId: folder.id,
     raw: message,
-    flags: flags.filter((f) => f !== '\\Recent'),
+    flags,
     receivedAt: date,
     header: headerOf(message),
   });

@@ -1,5 +1,5 @@
 import { astring, expectCount, flagList, keyword, list, mailboxName } from '../command-args';
-import type { ImapArg } from '../imap-arg';
+import type { ImapArg, WireValue } from '../imap-arg';
 import { ImapBad } from '../imap-errors-map';
 import type { MessageMeta, MessageState } from '../imap-store';
 import type { FetchSource } from '../imap-mime';
@@ -60,11 +60,9 @@ function fetchCommand(byUid: boolean): CommandHandler {
       const state = updated.get(meta.uid);
       const current = state ? { ...meta, flags: state.flags, modseq: state.modseq } : meta;
       const values = await mime.renderFetch(items, source(s, current), opts);
-      if (state && !mime.fetchHasFlags(items))
-        values.push(
-          { atom: 'FLAGS' },
-          state.flags.map((f) => ({ atom: f })),
-        );
+      if (state && !mime.fetchHasFlags(items)) {
+        values.push({ atom: 'FLAGS' }, state.flags.map((f) => ({ atom: f })) as WireValue);
+      }
       await s.send(`* ${seq} FETCH`, [values]);
     }
     return `OK ${byUid ? 'UID FETCH' : 'FETCH'} completed`;
@@ -129,6 +127,7 @@ function copyCommand(byUid: boolean, move: boolean): CommandHandler {
     const op = move ? store.move.bind(store) : store.copy.bind(store);
     const result = await op(s.tenantId, view.folder.id, uids, target.id);
     const pairs = result.pairs;
+    if (target.id === view.folder.id) view.dirty = true; // EXISTS before the tagged OK
     const code = pairs.length
       ? `[COPYUID ${result.uidValidity} ${formatSet(pairs.map((p) => p[0]))} ${formatSet(pairs.map((p) => p[1]))}] `
       : '';

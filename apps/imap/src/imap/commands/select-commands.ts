@@ -23,8 +23,9 @@ function selectCommand(readOnly: boolean): CommandHandler {
     }
     if (s.view) {
       deselect(s);
-      // RFC 7162 §3.2.11 / RFC 9051 §6.3.2: the old folder is closed without expunging.
-      await s.send('* OK [CLOSED] Previous mailbox closed');
+      // RFC 9051 §6.3.2: the old folder is closed without expunging; IMAP4rev1 clients only
+      // know the CLOSED code from QRESYNC, so they do not get it.
+      if (s.rev2) await s.send('* OK [CLOSED] Previous mailbox closed');
     }
     const folder = await requireFolder(s, name);
     const view = await SelectedView.open(s.deps.store, s.tenantId, folder.id, readOnly);

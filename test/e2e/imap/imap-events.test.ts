@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminQuery } from '@test/support/database';
+import { basicMessage } from '@test/support/smtp/harness';
+import { createImapHarness, type ImapHarness } from './imap-harness';
+
+async function waitFor(probe: () => boolean, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!probe()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - started;
+}
+
+/** An IDLE session that records EXISTS counts. */
+async function idling(client: ImapFlow): Promise<number[]> {
+  await client.mailboxOpen('INBOX');
+  const seen: number[] = [];
+  client.on('exists', (e: { count: number }) => seen.push(e.count));
+  void client.idle().catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  return seen;
+}
+
+// New mail reaches IDLE sessions of any IMAP process through PostgreSQL LISTEN/NOTIFY, and a
+// notification lost while the LISTEN connection is down is caught up from modseq.
+describe('imap: mail events across processes', () => {
+  let x: ImapHarness;
+
+  beforeAll(async () => {
+    // No safety poll during the test: only notifications (or the reconnect resync) can tell.
+    x = await createImapHarness({ idlePollMs: 120_000 });
+  });
+  afterAll(async () => x?.close());
+
+  async function user(): Promise<string> {
+    return (await x.user(`u${randomBytes(4).toString('hex')}`)).address;
+  }
+
+  it('IDLE on another IMAP process sees the MTA commit within a second', async () => {
+    const address = await user();
+    const other = await x.startImap({ idlePollMs: 120_000 });
+    const seen = await idling(await x.client(address, undefined, other));
+    await x.deliver(address, basicMessage('someone@sender.test', address, 'other process'));
+    expect(await waitFor(() => seen.includes(1), 1_000)).toBeLessThan(1_000);
+  });
+
+  it('catches up a notification lost while the LISTEN connection was down', async () => {
+    const address = await user();
+    const seen = await idling(await x.client(address));
+    const killed = await adminQuery(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE application_name = 'mailroom-imap-listen' AND datname = $1`,
+      [new URL(x.h.db.url).pathname.slice(1)],
+    );
+    expect(killed.rowCount).toBeGreaterThan(0);
+    // Delivered while nobody listens (the listener reconnects after a second): the NOTIFY goes nowhere.
+    await x.deliver(address, basicMessage('someone@sender.test', address, 'while down'));
+    await waitFor(() => seen.includes(1), 5_000);
+  });
+});
