@@ -92,7 +92,7 @@ export function chownMail(dir) {
   execFileSync('chown', ['-R', `${uid}:${gid}`, path.join(dir, 'mail')]);
 }
 
-function config({ dir, imapPort, imapsPort, pop3Port, authCache, maxConnections, uid, gid, tls }) {
+function config({ dir, imapPort, imapsPort, pop3Port, authCache, maxConnections, uid, gid, tls, loginMode }) {
   const clients = maxConnections + 500;
   return `# Private benchmark instance (bench/lib/dovecot.mjs); nothing here is the system's Dovecot.
 base_dir = ${dir}/run
@@ -132,7 +132,14 @@ protocol pop3 {
   mail_max_userip_connections = ${clients}
 }
 service imap-login {
-  # Over TLS each connection keeps its login process as the TLS proxy (high-security mode).
+${
+  loginMode === 'performance'
+    ? `  # High-performance mode: a few long-lived login processes, each proxying the TLS of many sessions.
+  service_count = 0
+  process_min_avail = ${os.cpus().length}
+  client_limit = ${clients}`
+    : '  # High-security mode (the default): over TLS each session keeps its own login process as its TLS proxy.'
+}
   process_limit = ${clients}
   inet_listener imap {
     address = 127.0.0.1
@@ -184,9 +191,18 @@ export function sodiumArgon2(hash) {
  * Starts the instance in `dir` (from createDovecotDir) in the foreground as our child, for
  * `users` ([{ login, hash }], argon2id hashes as Mailroom stores them), with the certificate
  * `tls` ({ cert, key } file paths) on IMAPS. `authCache` turns auth_cache_size to 10M (else 0).
+ * `loginMode` 'security' is Dovecot's default (a login process per connection); 'performance'
+ * is its documented high-performance mode (service_count = 0: a few login processes for all).
  * Resolves once IMAPS answers.
  */
-export async function startDovecot({ dir, users, tls, authCache = true, maxConnections = 1000 }) {
+export async function startDovecot({
+  dir,
+  users,
+  tls,
+  authCache = true,
+  maxConnections = 1000,
+  loginMode = 'security',
+}) {
   const status = dovecotStatus();
   if (!status.ok) throw new Error(`Dovecot: ${status.why}`);
   const imapPort = await freePort();
@@ -196,7 +212,10 @@ export async function startDovecot({ dir, users, tls, authCache = true, maxConne
   const passwd = users.map((u) => `${u.login}:{ARGON2ID}${sodiumArgon2(u.hash)}::::::`);
   fs.writeFileSync(path.join(dir, 'passwd'), `${passwd.join('\n')}\n`);
   const conf = path.join(dir, 'dovecot.conf');
-  fs.writeFileSync(conf, config({ dir, imapPort, imapsPort, pop3Port, authCache, maxConnections, uid, gid, tls }));
+  fs.writeFileSync(
+    conf,
+    config({ dir, imapPort, imapsPort, pop3Port, authCache, maxConnections, uid, gid, tls, loginMode }),
+  );
   const out = fs.openSync(path.join(dir, 'start.log'), 'a');
   const child = spawn(DOVECOT, ['-F', '-c', conf], { stdio: ['ignore', out, out] });
   fs.closeSync(out);

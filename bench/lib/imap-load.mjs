@@ -182,10 +182,9 @@ export async function measureIdle({ port, secure, users, perUser, connections, m
     after,
     rssKbPerConnection: ((after.rssMb - before.rssMb) * 1024) / n,
     pssKbPerConnection: ((after.pssMb - before.pssMb) * 1024) / n,
+    // V8 heap only: external memory (Buffers) moves with whatever else the process did meanwhile.
     heapKbPerConnection:
-      typeof after.heapUsedMb !== 'number'
-        ? null
-        : ((after.heapUsedMb + after.externalMb - before.heapUsedMb - before.externalMb) * 1024) / n,
+      typeof after.heapUsedMb === 'number' ? ((after.heapUsedMb - before.heapUsedMb) * 1024) / n : null,
   };
 }
 
