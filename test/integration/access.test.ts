@@ -279,4 +279,20 @@ describe('AccessEvents', () => {
     await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(2);
     await events.close();
   });
+
+  it('reconnects after losing its LISTEN connection, says so, and hears later changes', async () => {
+    const olga = await user('olga');
+    const events = new AccessEvents({ databaseUrl: db.url, logger, reconnectDelayMs: 50 });
+    await events.start();
+    const seen: string[] = [];
+    let reconnects = 0;
+    events.onRevoked((_t, m) => seen.push(m));
+    events.onReconnected(() => reconnects++);
+    await db.prisma.$executeRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE application_name = 'mailroom-access-events' AND datname = current_database()`;
+    await expect.poll(() => reconnects, { timeout: 5_000 }).toBe(1);
+    await db.prisma.mailbox.update({ where: { tenantId_id: { tenantId, id: olga.id } }, data: { status: 'disabled' } });
+    await expect.poll(() => seen, { timeout: 5_000 }).toEqual([olga.id]);
+    await events.close();
+  });
 });

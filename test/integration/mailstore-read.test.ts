@@ -54,6 +54,15 @@ describe('folders', () => {
     expect(await sut.folderByName(t.tenantId, box.id, 'a//b')).toBeNull();
   });
 
+  it('gives a mailbox made without folders its INBOX on first look', async () => {
+    const bare = await db.prisma.mailbox.create({
+      data: { tenantId: t.tenantId, domainId: t.domainId, localPart: 'bare', passwordHash: 'x' },
+    });
+    const inbox = await sut.folderByName(t.tenantId, bare.id, 'INBOX');
+    expect(inbox).toMatchObject({ name: 'INBOX', kind: 'inbox' });
+    expect((await sut.listFolders(t.tenantId, bare.id)).map((f) => f.id)).toEqual([inbox!.id]);
+  });
+
   it('creates a folder with its missing parents and a fresh UIDVALIDITY; refuses taken and invalid names', async () => {
     const created = await sut.createFolder(t.tenantId, box.id, 'Work/2026');
     expect(created).toMatchObject({ name: 'Work/2026', kind: 'custom', uidNext: 1, subscribed: true });
@@ -174,6 +183,21 @@ describe('folder state', () => {
     expect((await sut.changesSince(t.tenantId, box.inbox, changes.highestModseq)).changed).toEqual([]);
   });
 
+  it('trims old expunge-log rows and then says a resync from before them is incomplete', async () => {
+    await put(box.inbox, 'a', ['\\Deleted']);
+    await put(box.inbox, 'b', ['\\Deleted']);
+    await sut.expunge(t.tenantId, box.inbox, [1]);
+    const between = (await sut.folderCounts(t.tenantId, box.inbox)).highestModseq;
+    await sut.expunge(t.tenantId, box.inbox, [2]);
+    await db.prisma.messageExpunge.updateMany({
+      where: { tenantId: t.tenantId, folderId: box.inbox, uid: 1 },
+      data: { expungedAt: new Date(Date.now() - 10 * 86_400_000) },
+    });
+    expect(await sut.trimExpungeLog(new Date(Date.now() - 86_400_000), 1)).toBe(1);
+    expect(await sut.changesSince(t.tenantId, box.inbox, 0n)).toMatchObject({ complete: false, expunged: [2] });
+    expect(await sut.changesSince(t.tenantId, box.inbox, between)).toMatchObject({ complete: true, expunged: [2] });
+  });
+
   it('STORE UNCHANGEDSINCE leaves messages changed after it and returns their uids', async () => {
     await put(box.inbox, 'a');
     await put(box.inbox, 'b');
@@ -288,6 +312,27 @@ describe('notifications', () => {
         `${stored!.modseq + 1n}`,
         `${stored!.modseq + 2n}`,
       ]);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('COPY, MOVE and retention removal notify each folder they change', async () => {
+    const a = await put(box.inbox, 'a');
+    await put(box.inbox, 'b');
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query('LISTEN mailroom_mail');
+    try {
+      await sut.copy(t.tenantId, box.inbox, [1], box.archive);
+      await sut.move(t.tenantId, box.inbox, [2], box.trash);
+      await sut.transaction((tx) => sut.remove(tx, t.tenantId, [a.id]));
+      await expect.poll(() => heard.length, { timeout: 2000 }).toBe(4);
+      const folders = heard.map((p) => p.split(':')[2]);
+      expect(folders).toEqual([box.archive, box.trash, box.inbox, box.inbox]);
+      expect(heard.every((p) => p.startsWith(`${t.tenantId}:${box.id}:`))).toBe(true);
     } finally {
       await listener.end();
     }

@@ -36,27 +36,41 @@ export interface AccessUser {
 export type AccessDeniedReason =
   'bad-credentials' | 'locked' | 'authzid' | 'mailbox-disabled' | 'suspended' | 'service-disabled' | 'ip-denied';
 
-const SENTENCES: Record<AccessDeniedReason, string> = {
-  'bad-credentials': 'Authentication credentials invalid',
-  locked: 'Authentication credentials invalid',
-  authzid: 'the authorization identity must be empty or equal to the login',
-  'mailbox-disabled': 'This mailbox is disabled; ask your administrator to enable it',
-  suspended: "This mailbox's domain or organisation is suspended; ask your administrator",
-  'service-disabled': 'access is disabled for this mailbox; enable it in the dashboard',
-  'ip-denied': 'Access denied: your IP address is not allowed for this mailbox',
-};
+const SERVICE_NAMES: Record<AccessService, string> = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP submission' };
+
+/**
+ * What a client may be told, worded as hosted providers word it (Gmail's "[ALERT] ... enable
+ * IMAP", Outlook's "POP access is disabled"). Edges may use it as the text of their refusal.
+ */
+export function accessDeniedSentence(reason: AccessDeniedReason, service: AccessService): string {
+  switch (reason) {
+    case 'bad-credentials':
+    case 'locked':
+      return 'Authentication credentials invalid';
+    case 'authzid':
+      return 'Authentication credentials invalid: the authorization identity must be empty or equal to the login';
+    case 'mailbox-disabled':
+      return 'This mailbox is disabled; ask your administrator to enable it';
+    case 'suspended':
+      return "This mailbox's domain or organisation is suspended; ask your administrator";
+    case 'service-disabled':
+      return `${SERVICE_NAMES[service]} access is disabled for this mailbox; enable it in the dashboard`;
+    case 'ip-denied':
+      return `Access denied: your IP address is not allowed to use ${SERVICE_NAMES[service]} for this mailbox`;
+  }
+}
 
 /**
  * A refused login. 'bad-credentials' and 'locked' tell nothing about the account (each edge
  * answers them alike); the other reasons come only after the credentials were verified, so
- * they may say more.
+ * they may say more. The message is `accessDeniedSentence(reason, service)`.
  */
 export class AccessDenied extends Error {
   constructor(
     readonly reason: AccessDeniedReason,
     readonly service: AccessService,
   ) {
-    super(`${service}: ${SENTENCES[reason]}`);
+    super(accessDeniedSentence(reason, service));
     this.name = 'AccessDenied';
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { AccessDenied } from './access-types';
 import { appPasswordLetters, appPasswordMatches, generateAppPassword } from './app-password';
 import { AuthCache } from './auth-cache';
 import { pop3Settings } from './pop3-settings';
@@ -71,5 +72,14 @@ describe('pop3Settings', () => {
 
   it('serves the Inbox when no name resolves', () => {
     expect(pop3Settings(row(['Gone'])).folderIds).toEqual(['inbox']);
+  });
+});
+
+describe('AccessDenied', () => {
+  it("carries the provider's sentence for a disabled protocol, and one text for bad credentials and locks", () => {
+    expect(new AccessDenied('service-disabled', 'pop3').message).toBe(
+      'POP3 access is disabled for this mailbox; enable it in the dashboard',
+    );
+    expect(new AccessDenied('locked', 'imap').message).toBe(new AccessDenied('bad-credentials', 'imap').message);
   });
 });

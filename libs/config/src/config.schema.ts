@@ -241,6 +241,8 @@ export const configSchema = z.object({
   DELIVERY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   JOB_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** IMAP expunge log (QRESYNC VANISHED); a client away longer resyncs its folder in full. */
+  EXPUNGE_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   BLOB_GC_GRACE_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
 
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),

@@ -1,6 +1,6 @@
 import { Prisma } from '@mailroom/db';
 import { notifyExpression } from './notify';
-import type { StoreTx } from './types';
+import type { StoreDb, StoreTx } from './types';
 
 export interface RemovedMessage {
   id: string;
@@ -123,4 +123,28 @@ export async function folderMessageIds(tx: StoreTx, tenantId: string, folderId: 
     SELECT id::text FROM messages WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid
     ORDER BY uid FOR UPDATE`;
   return rows.map((r) => r.id);
+}
+
+/**
+ * Deletes up to `limit` expunge-log rows older than `before` (SKIP LOCKED) and raises each
+ * touched folder's expunge_floor to the highest modseq it lost, in one statement, so
+ * changesSince knows when its answer is partial. Returns how many rows went.
+ */
+export async function trimExpunges(db: StoreDb, before: Date, limit: number): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: number }[]>`
+    WITH doomed AS (
+      SELECT tenant_id, folder_id, uid FROM message_expunges WHERE expunged_at < ${before}
+      ORDER BY expunged_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+    ), gone AS (
+      DELETE FROM message_expunges e USING doomed d
+      WHERE e.tenant_id = d.tenant_id AND e.folder_id = d.folder_id AND e.uid = d.uid
+      RETURNING e.tenant_id, e.folder_id, e.modseq
+    ), floors AS (
+      UPDATE folders f SET expunge_floor = GREATEST(f.expunge_floor, g.modseq)
+      FROM (SELECT tenant_id, folder_id, max(modseq) AS modseq FROM gone GROUP BY 1, 2) g
+      WHERE f.tenant_id = g.tenant_id AND f.id = g.folder_id
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM floors)::int AS folders`;
+  return row?.n ?? 0;
 }

@@ -17,6 +17,10 @@ import { lockMailboxes } from './message.repository';
 import { moveRows } from './transfer.repository';
 import type { StoreTx } from './types';
 
+// CREATE, RENAME and DELETE hold the mailbox row (the first lock of every writer) for their
+// whole transaction: folder changes of one mailbox run one at a time, and message rows are
+// still locked before folder rows, as STORE and EXPUNGE take them.
+
 /** CREATE: the folder and any missing superiors (RFC 3501 6.3.3 SHOULD). */
 export async function createFolderIn(
   tx: StoreTx,
@@ -25,6 +29,7 @@ export async function createFolderIn(
   name: string,
 ): Promise<FolderInfo> {
   const n = normaliseFolderName(name);
+  await lockMailboxes(tx, [[tenantId, mailboxId]]);
   if (await folderRowByName(tx, tenantId, mailboxId, n)) throw new FolderExists(tenantId, n);
   await insertFolders(tx, tenantId, mailboxId, [...parentNames(n), n]);
   const row = await folderRowByName(tx, tenantId, mailboxId, n);
@@ -40,7 +45,7 @@ export async function renameFolderIn(tx: StoreTx, tenantId: string, mailboxId: s
   const source = normaliseFolderName(from);
   const target = normaliseFolderName(to);
   await lockMailboxes(tx, [[tenantId, mailboxId]]);
-  const row = await folderRowByName(tx, tenantId, mailboxId, source, true);
+  const row = await folderRowByName(tx, tenantId, mailboxId, source);
   if (!row) throw new FolderNotFound(tenantId, source);
   if (target === 'INBOX' || (await folderRowByName(tx, tenantId, mailboxId, target))) {
     throw new FolderExists(tenantId, target);
@@ -85,7 +90,7 @@ async function moveInboxTo(tx: StoreTx, tenantId: string, mailboxId: string, inb
 export async function deleteFolderIn(tx: StoreTx, tenantId: string, mailboxId: string, name: string) {
   const n = normaliseFolderName(name);
   await lockMailboxes(tx, [[tenantId, mailboxId]]);
-  const row = await folderRowByName(tx, tenantId, mailboxId, n, true);
+  const row = await folderRowByName(tx, tenantId, mailboxId, n);
   if (!row) throw new FolderNotFound(tenantId, n);
   if (row.kind !== 'custom') throw new FolderProtected(tenantId, row.name);
   if (await hasChildren(tx, tenantId, mailboxId, row.name)) throw new FolderHasChildren(tenantId, row.name);

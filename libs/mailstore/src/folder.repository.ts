@@ -36,31 +36,20 @@ export async function folderRows(db: StoreDb, tenantId: string, mailboxId: strin
     ORDER BY name`;
 }
 
-/**
- * One folder by its normalised name; INBOX is the mailbox's inbox kind whatever it is called.
- * `lock` takes the row FOR UPDATE (rename, delete).
- */
+/** One visible folder by its normalised name; INBOX is the mailbox's inbox kind whatever it is called. */
 export async function folderRowByName(
   db: StoreDb,
   tenantId: string,
   mailboxId: string,
   name: string,
-  lock = false,
 ): Promise<FolderRow | null> {
   const inbox = name === 'INBOX';
-  const rows = lock
-    ? await db.$queryRaw<FolderRow[]>`
-        SELECT id::text, mailbox_id::text, name, kind, uid_validity, uid_next, highest_modseq, subscribed
-        FROM folders
-        WHERE tenant_id = ${tenantId}::uuid AND mailbox_id = ${mailboxId}::uuid AND deleted_at IS NULL
-          AND (CASE WHEN ${inbox} THEN kind = 'inbox' ELSE name = ${name} END)
-        ORDER BY created_at LIMIT 1 FOR UPDATE`
-    : await db.$queryRaw<FolderRow[]>`
-        SELECT id::text, mailbox_id::text, name, kind, uid_validity, uid_next, highest_modseq, subscribed
-        FROM folders
-        WHERE tenant_id = ${tenantId}::uuid AND mailbox_id = ${mailboxId}::uuid AND deleted_at IS NULL
-          AND (CASE WHEN ${inbox} THEN kind = 'inbox' ELSE name = ${name} END)
-        ORDER BY created_at LIMIT 1`;
+  const rows = await db.$queryRaw<FolderRow[]>`
+    SELECT id::text, mailbox_id::text, name, kind, uid_validity, uid_next, highest_modseq, subscribed
+    FROM folders
+    WHERE tenant_id = ${tenantId}::uuid AND mailbox_id = ${mailboxId}::uuid AND deleted_at IS NULL
+      AND (CASE WHEN ${inbox} THEN kind = 'inbox' ELSE name = ${name} END)
+    ORDER BY created_at LIMIT 1`;
   return rows[0] ?? null;
 }
 

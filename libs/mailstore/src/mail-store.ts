@@ -1,6 +1,6 @@
 import { storeBlob, type PrismaClient } from '@mailroom/db';
 import { checkTenantQuota, rowInput, sha256Of, specialFolder, storeCopy, storeGeneratedMessage } from './copy';
-import { deleteMessages, type RemovedMessage } from './expunge.repository';
+import { deleteMessages, trimExpunges, type RemovedMessage } from './expunge.repository';
 import { MailboxReader } from './mailbox-reader';
 import type { FlagUpdate } from './mailbox.types';
 import { lockMailboxes, updateFlags, type FolderTarget, type MessageRowInput } from './message.repository';
@@ -226,6 +226,19 @@ export class MailStore extends MailboxReader {
   /** Quota recount: sets a mailbox's usage to its sums under the mailbox lock; returns the drift. */
   repairUsage(tenantId: string, mailboxId: string) {
     return this.transaction((tx) => repairMailboxUsage(tx, tenantId, mailboxId));
+  }
+
+  /**
+   * History cleanup: expunge-log rows older than `before`, `limit` at a time, until none are
+   * left; folders remember what was trimmed (FolderChanges.complete). Returns how many went.
+   */
+  async trimExpungeLog(before: Date, limit = 1000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await trimExpunges(this.prisma, before, limit);
+      total += n;
+      if (n < limit) return total;
+    }
   }
 
   /** Blob GC: the next database-stored blobs older than `cutoff`. */

@@ -77,7 +77,12 @@ export class MailboxReader {
     } catch {
       return null; // a name we could never have created
     }
-    const row = await folderRowByName(this.prisma, tenantId, mailboxId, n);
+    let row = await folderRowByName(this.prisma, tenantId, mailboxId, n);
+    if (!row && n === 'INBOX') {
+      // Every mailbox has an INBOX (RFC 3501 5.1), also one made before its folders.
+      await createSpecialFolder(this.prisma, tenantId, mailboxId, 'inbox');
+      row = await folderRowByName(this.prisma, tenantId, mailboxId, n);
+    }
     return row ? folderInfo(row) : null;
   }
 

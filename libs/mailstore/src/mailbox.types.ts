@@ -48,6 +48,12 @@ export interface FolderChanges {
   highestModseq: bigint;
   changed: MessageState[];
   expunged: number[];
+  /**
+   * False when expunges after the asked modseq were trimmed from the log (a client away longer
+   * than EXPUNGE_LOG_RETENTION_DAYS): `expunged` is then partial and the session must compare
+   * its uids with a snapshot (QRESYNC: answer as for an unknown modseq).
+   */
+  complete: boolean;
 }
 
 /** STORE: the messages whose flags changed, and (UNCHANGEDSINCE) the uids that failed the check. */

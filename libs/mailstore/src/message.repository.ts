@@ -58,7 +58,7 @@ export async function insertMessage(
   >`
     WITH target AS (
       SELECT id FROM folders
-      WHERE tenant_id = ${tenantId}::uuid AND mailbox_id = ${mailboxId}::uuid
+      WHERE tenant_id = ${tenantId}::uuid AND mailbox_id = ${mailboxId}::uuid AND deleted_at IS NULL
         AND (id = ${folder.folderId}::uuid
           OR (${folder.folderId}::uuid IS NULL AND (name = ${folder.name} OR kind = ${folder.kind}::"FolderKind")))
       ORDER BY (name = ${folder.name}) DESC NULLS LAST, created_at

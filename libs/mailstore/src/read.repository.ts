@@ -31,8 +31,8 @@ export async function changesAfter(
   folderId: string,
   since: bigint,
 ): Promise<FolderChanges | null> {
-  const [row] = await db.$queryRaw<{ highest: bigint; changed: string; expunged: number[] }[]>`
-    SELECT f.highest_modseq AS highest,
+  const [row] = await db.$queryRaw<{ highest: bigint; floor: bigint; changed: string; expunged: number[] }[]>`
+    SELECT f.highest_modseq AS highest, f.expunge_floor AS floor,
       COALESCE((SELECT json_agg(json_build_array(m.uid, m.flags, m.modseq::text) ORDER BY m.uid)
         FROM messages m
         WHERE m.tenant_id = f.tenant_id AND m.folder_id = f.id AND m.modseq > ${since} AND m.deleted_at IS NULL),
@@ -42,7 +42,12 @@ export async function changesAfter(
     FROM folders f
     WHERE f.tenant_id = ${tenantId}::uuid AND f.id = ${folderId}::uuid AND f.deleted_at IS NULL`;
   if (!row) return null;
-  return { highestModseq: row.highest, changed: parseStates(row.changed), expunged: row.expunged };
+  return {
+    highestModseq: row.highest,
+    changed: parseStates(row.changed),
+    expunged: row.expunged,
+    complete: since >= row.floor,
+  };
 }
 
 /** FETCH metadata of the visible messages among `uids`, in uid order. */

@@ -16,6 +16,8 @@ export interface ImapHarness {
   mx: RunningInbound;
   imap: RunningImapApp;
   registry: Registry;
+  /** The self-signed certificate the IMAP listeners present (PEM). */
+  cert: Buffer;
   tenantId: string;
   domainId: string;
   /** A mailbox with INBOX, Sent, Drafts, Trash, Junk and Archive and the password PASSWORD. */
@@ -71,6 +73,7 @@ export async function createImapHarness(tuning: ImapAppDeps['tuning'] = {}): Pro
     mx,
     imap,
     registry,
+    cert: tls.cert,
     tenantId: acme.tenant.id,
     domainId: acme.domain.id,
     startImap: (t) => startImap(t),

@@ -35,6 +35,37 @@ describe('imap: protocol edges on the wire', () => {
     raw.close();
   });
 
+  it('CREATE, RENAME, SUBSCRIBE, DELETE folders, with the RFC 5530 codes when they fail', async () => {
+    const raw = await session(false);
+    expect((await raw.command('c1', 'CREATE Projects/2026')).at(-1)).toBe('c1 OK CREATE completed');
+    expect((await raw.command('c2', 'CREATE Projects/2026')).at(-1)).toBe(
+      'c2 NO [ALREADYEXISTS] Mailbox already exists',
+    );
+    expect(await raw.command('c3', 'LIST "" "Projects*"')).toEqual([
+      '* LIST (\\HasChildren) "/" "Projects"',
+      '* LIST (\\HasNoChildren) "/" "Projects/2026"',
+      'c3 OK LIST completed',
+    ]);
+    expect((await raw.command('c4', 'RENAME Projects/2026 Projects/Done')).at(-1)).toBe('c4 OK RENAME completed');
+    expect((await raw.command('c5', 'SUBSCRIBE Projects/Done')).at(-1)).toBe('c5 OK SUBSCRIBE completed');
+    expect(await raw.command('c6', 'LSUB "" "Projects/*"')).toEqual([
+      '* LSUB () "/" "Projects/Done"',
+      'c6 OK LSUB completed',
+    ]);
+    expect((await raw.command('c7', 'DELETE Projects/Done')).at(-1)).toBe('c7 OK DELETE completed');
+    expect((await raw.command('c8', 'DELETE Nowhere')).at(-1)).toBe('c8 NO [NONEXISTENT] No such mailbox');
+    expect((await raw.command('c9', 'DELETE INBOX')).at(-1)).toMatch(/^c9 NO \[CANNOT\] /);
+    expect((await raw.command('c10', 'SELECT Nowhere')).at(-1)).toBe('c10 NO [NONEXISTENT] No such mailbox');
+    raw.close();
+  });
+
+  it('answers FETCH with unknown items BAD', async () => {
+    const raw = await session();
+    expect((await raw.command('f1', 'FETCH 1 (FLAGS BOGUS)')).at(-1)).toMatch(/^f1 BAD /);
+    expect((await raw.command('f2', 'SEARCH CHARSET KOI9 ALL')).at(-1)).toMatch(/^f2 NO \[BADCHARSET/);
+    raw.close();
+  });
+
   it('skips a command line longer than 64 KiB with BAD and goes on', async () => {
     const raw = await session(false);
     expect(await raw.command('long', `NOOP ${'x'.repeat(70_000)}`)).toEqual(['long BAD Command line too long']);

@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appPasswordKey, generateAppPassword } from '@mailroom/access';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import {
+  AccessAuthenticator,
+  accessOptions,
+  appPasswordKey,
+  generateAppPassword,
+  LoginThrottle,
+  loginThrottleOptions,
+  RedisCounters,
+} from '@mailroom/access';
 import { basicMessage } from '@test/support/smtp/harness';
 import { RawSmtp } from '@test/support/smtp/smtp-client';
 import {
@@ -148,6 +158,33 @@ describe('submission: AUTH', () => {
     const refused = await rawSession(mta.port);
     expect((await refused.command(`AUTH PLAIN ${plainToken('', phone.address, imap.password)}`)).text).toBe(INVALID);
     refused.close();
+  });
+
+  it('counts failed IMAP logins against SMTP AUTH: the same account is locked on the submission port', async () => {
+    const shared = await h.user(tenantId, domainId, 'shared', PASSWORD);
+    const redis = new Redis(process.env.REDIS_URL!);
+    const logger = pino({ level: 'silent' });
+    // What apps/imap builds from the same config: same Redis prefix, so the same counters.
+    const imap = new AccessAuthenticator(
+      h.prisma,
+      new LoginThrottle(new RedisCounters(redis, mta.config.QUEUE_PREFIX, logger), loginThrottleOptions(mta.config)),
+      accessOptions(mta.config, logger),
+    );
+    for (let i = 0; i < 3; i++) {
+      await expect(
+        imap.authenticate({
+          username: shared.address,
+          authzid: '',
+          password: `guess ${i}`,
+          ip: '127.0.0.1',
+          service: 'imap',
+        }),
+      ).rejects.toMatchObject({ reason: 'bad-credentials' });
+    }
+    redis.disconnect();
+    const client = await rawSession(mta.port);
+    expect((await client.command(`AUTH PLAIN ${plainToken('', shared.address, PASSWORD)}`)).text).toBe(INVALID);
+    client.close();
   });
 
   it('slows down failures past the third (the schedule itself is in login-throttle.spec.ts)', async () => {

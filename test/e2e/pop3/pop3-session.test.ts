@@ -1,7 +1,9 @@
+import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appPasswordKey, generateAppPassword } from '@mailroom/access';
 import { basicMessage } from '@test/support/smtp/harness';
 import { RawPop3, plainToken } from '@test/support/pop3/pop3-client';
-import { createPop3Harness, type Pop3Harness, type Pop3User } from '@test/support/pop3/pop3-harness';
+import { PASSWORD, createPop3Harness, type Pop3Harness, type Pop3User } from '@test/support/pop3/pop3-harness';
 
 const PLAINTEXT = '-ERR [AUTH] Plaintext authentication disallowed on non-secure connections';
 const FAILED = '-ERR [AUTH] Authentication failed';
@@ -198,6 +200,53 @@ describe('POP3: authorization state', () => {
     await last.command(`AUTH PLAIN ${plainToken('', victim.address, 'guess 5')}`);
     expect(await last.command(`AUTH PLAIN ${plainToken('', victim.address, victim.password)}`)).toBe(FAILED);
     last.close();
+  });
+
+  it('takes an app password scoped to pop3, refuses one scoped to imap, and ends its session when it is revoked', async () => {
+    const u = await sut.user('apps');
+    const key = appPasswordKey(sut.config.MASTER_KEY);
+    const make = async (protocols: string[]) => {
+      const app = generateAppPassword(key);
+      const row = await sut.prisma.appPassword.create({
+        data: {
+          tenantId: u.tenantId,
+          mailboxId: u.mailboxId,
+          name: protocols.join(),
+          secretHash: app.secretHash,
+          protocols,
+        },
+      });
+      return { ...app, id: row.id };
+    };
+    const pop = await make(['pop3']);
+    const imapOnly = await make(['imap']);
+    const { client } = await RawPop3.connect(sut.pop3.ports.pop3s, { tls: true });
+    expect(await client.command(`AUTH PLAIN ${plainToken('', u.address, imapOnly.password)}`)).toBe(FAILED);
+    expect(await client.command(`USER ${u.address}`)).toBe('+OK');
+    expect(await client.command(`PASS ${pop.password}`)).toBe('+OK Logged in.');
+    await sut.prisma.appPassword.update({
+      where: { tenantId_id: { tenantId: u.tenantId, id: pop.id } },
+      data: { revokedAt: new Date() },
+    });
+    expect(await client.line()).toBe('-ERR [AUTH] Session ended: access to this mailbox was revoked');
+    await client.closed;
+  });
+
+  it("refuses an address the tenant's IP rules deny for pop3, with a sentence", async () => {
+    const walled = await sut.h.seed.hosted('walled.test', []);
+    await sut.prisma.ipAccessRule.create({
+      data: { tenantId: walled.tenant.id, cidr: '127.0.0.0/8', action: 'deny', service: 'pop3', priority: 10 },
+    });
+    const mailbox = await sut.h.seed.mailbox(walled.tenant.id, walled.domain.id, 'carol');
+    await sut.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId: walled.tenant.id, id: mailbox.id } },
+      data: { passwordHash: await argon2.hash(PASSWORD, { type: argon2.argon2id }) },
+    });
+    const { client } = await RawPop3.connect(sut.pop3.ports.pop3s, { tls: true });
+    expect(await client.command(`AUTH PLAIN ${plainToken('', 'carol@walled.test', PASSWORD)}`)).toMatch(
+      /^-ERR \[AUTH\] Access denied: your IP address is not allowed/,
+    );
+    client.close();
   });
 
   it('delivers mail through the MTA for the transaction tests to read', async () => {

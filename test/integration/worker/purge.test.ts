@@ -158,7 +158,12 @@ describe(JobName.PurgeDeleted, () => {
 
     const handlers = maintenanceHandlers({
       prisma: db.prisma,
-      config: { DELIVERY_EVENT_RETENTION_DAYS: 90, WEBHOOK_LOG_RETENTION_DAYS: 30, JOB_RUN_RETENTION_DAYS: 90 },
+      config: {
+        DELIVERY_EVENT_RETENTION_DAYS: 90,
+        WEBHOOK_LOG_RETENTION_DAYS: 30,
+        JOB_RUN_RETENTION_DAYS: 90,
+        EXPUNGE_LOG_RETENTION_DAYS: 90,
+      },
       agent: { sweep: async () => [] },
       producer: { add: async () => undefined },
     });
@@ -200,7 +205,12 @@ describe(JobName.PurgeDeleted, () => {
     });
     const handlers = maintenanceHandlers({
       prisma: db.prisma,
-      config: { DELIVERY_EVENT_RETENTION_DAYS: 10, WEBHOOK_LOG_RETENTION_DAYS: 30, JOB_RUN_RETENTION_DAYS: 90 },
+      config: {
+        DELIVERY_EVENT_RETENTION_DAYS: 10,
+        WEBHOOK_LOG_RETENTION_DAYS: 30,
+        JOB_RUN_RETENTION_DAYS: 90,
+        EXPUNGE_LOG_RETENTION_DAYS: 90,
+      },
       agent: { sweep: async () => [] },
       producer: { add: async () => undefined },
     });

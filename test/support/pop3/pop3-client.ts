@@ -105,6 +105,15 @@ export class RawPop3 {
     this.socket.destroy();
   }
 
+  /** Stops reading the socket: the server's writes back up (a client that never reads). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   private listen(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);

@@ -115,7 +115,9 @@ export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promi
     async deliver(to, raw) {
       const client = await RawSmtp.connect(mx.port);
       await client.command('EHLO client.test');
-      const replies = await transaction(client, 'sender@example.net', [to], raw);
+      // SMTP DATA is dot-stuffed on the wire (RFC 5321 section 4.5.2); the MTA stores it unstuffed.
+      const stuffed = Buffer.from(Buffer.from(raw).toString('latin1').replace(/^\./gm, '..'), 'latin1');
+      const replies = await transaction(client, 'sender@example.net', [to], stuffed);
       client.close();
       const last = replies.at(-1)!;
       if (last.code !== 250) throw new Error(`delivery refused: ${last.text}`);

@@ -1,3 +1,5 @@
+import { AccessDenied } from '@mailroom/access';
+
 /** The logged-in mailbox as the IMAP session uses it (a subset of @mailroom/access AccessUser). */
 export interface ImapUser {
   login: string;
@@ -31,6 +33,6 @@ export interface Authenticator {
 
 /** The reason of an AccessDenied refusal, or null for any other error. */
 export function deniedReason(err: unknown): string | null {
-  if (err instanceof Error && err.name === 'AccessDenied' && 'reason' in err) return String(err.reason);
+  if (err instanceof AccessDenied) return err.reason;
   return null;
 }

@@ -99,6 +99,7 @@ class Parser {
     this.pos++;
     const items: ImapArg[] = [];
     while (!this.eat(close)) {
+      if (this.done()) throw new CommandSyntaxError(close === 0x29 ? 'Unterminated list' : 'Unterminated section', tag);
       if (items.length > 0 && !this.eat(SP)) throw new CommandSyntaxError('Expected a space in a list', tag);
       if (this.buf[this.pos] === close) continue;
       items.push(this.arg(tag, inSection));

@@ -24,9 +24,13 @@ const KNOWN_DIFFERENCES = new Set([
   'digest.eml BINARY.SIZE[2]',
 ]);
 
+// Dovecot fails BINARY on edge-mime.eml (its strict QP decoder rejects the '=' before a boundary
+// and drops the connection); we decode it as a soft break.
+const dovecotFails = (file: string, item: string) => file === 'edge-mime.eml' && item.startsWith('BINARY');
+
 const cases = Object.entries(oracle.fixtures).flatMap(([file, items]) =>
   Object.entries(items)
-    .filter(([item]) => !KNOWN_DIFFERENCES.has(`${file} ${item}`))
+    .filter(([item]) => !KNOWN_DIFFERENCES.has(`${file} ${item}`) && !dovecotFails(file, item))
     .map(([item, reply]) => ({ file, item, reply })),
 );
 

@@ -106,7 +106,8 @@ async function section(
   if (!range) return Buffer.alloc(0); // a part that does not exist reads as empty, as in Dovecot
   if ('headerFields' in range) {
     const header = await collect(src.read({ start: range.start, end: range.end }));
-    const filtered = filterHeaderFields(header, range.headerFields.names, range.headerFields.not);
+    const { names, not, terminated } = range.headerFields;
+    const filtered = filterHeaderFields(header, names, not, terminated);
     return clip(filtered, item.partial);
   }
   const [start, end] = clipRange(range.start, range.end, item.partial);

@@ -21,6 +21,7 @@ export type CommandRead =
 
 // RFC 7888 §5: LITERAL- allows non-synchronising literals up to 4096 bytes only.
 const LITERAL_MINUS_MAX = 4096;
+const WRITE_STALL_MS = 5 * 60_000;
 
 /**
  * One client connection at the byte level: reads commands (lines and `{n}`, `{n+}`, `{n-}`
@@ -129,7 +130,8 @@ export class ImapConnection {
   /** Ends the connection after what was written has gone out. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.writing;
+    // A client that stopped reading must not keep the connection open through its buffers.
+    await Promise.race([this.writing, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     this.markClosed();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2_000).unref();
@@ -170,14 +172,18 @@ export class ImapConnection {
   private put(bytes: Buffer): Promise<void> {
     if (this.closed || this.socket.destroyed) return Promise.resolve();
     if (this.socket.write(bytes)) return Promise.resolve();
+    const socket = this.socket;
     return new Promise((resolve) => {
+      // A client that reads nothing for this long is gone; its session must not linger.
+      const timer = setTimeout(() => socket.destroy(), WRITE_STALL_MS);
       const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
+        clearTimeout(timer);
+        socket.off('drain', done);
+        socket.off('close', done);
         resolve();
       };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
+      socket.once('drain', done);
+      socket.once('close', done);
     });
   }
 

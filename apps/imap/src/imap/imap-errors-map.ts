@@ -1,3 +1,15 @@
+import {
+  FolderExists,
+  FolderHasChildren,
+  FolderNotFound,
+  FolderProtected,
+  InvalidFolderName,
+  MailboxUnavailable,
+  QuotaExceeded,
+} from '@mailroom/mailstore';
+import { CommandSyntaxError } from './command-parser';
+import { ImapBadCharset, ImapSyntaxError, ImapUnknownCte } from './imap-errors';
+
 /** A command failed in a way the client should see as `NO` (optionally with a response code). */
 export class ImapNo extends Error {
   constructor(message: string) {
@@ -14,38 +26,27 @@ export class ImapBad extends Error {
   }
 }
 
-/**
- * The reply for a domain error of the store or the authenticator (matched by name: the
- * libraries' DomainError sets it to the class name). Unknown errors are not mapped (null).
- */
+/** The reply for an error of the parser, the renderer or the store; null when it is not ours to map. */
 export function replyForError(err: unknown): string | null {
-  if (!(err instanceof Error)) return null;
-  switch (err.name) {
-    case 'ImapNo':
-      return `NO ${err.message}`;
-    case 'ImapBad':
-    case 'ImapSyntaxError':
-    case 'CommandSyntaxError':
-      return `BAD ${err.message}`;
-    case 'ImapBadCharset':
-      return 'NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset';
-    case 'ImapUnknownCte':
-      return 'NO [UNKNOWN-CTE] Cannot decode this part';
-    case 'QuotaExceeded':
-      return 'NO [OVERQUOTA] Quota exceeded: the mailbox is full';
-    case 'FolderNotFound':
-      return 'NO [NONEXISTENT] No such mailbox';
-    case 'FolderExists':
-      return 'NO [ALREADYEXISTS] Mailbox already exists';
-    case 'InvalidFolderName':
-      return `NO [CANNOT] ${err.message}`;
-    case 'FolderProtected':
-      return 'NO [CANNOT] This mailbox cannot be deleted or renamed';
-    case 'MailboxUnavailable':
-      return 'NO [UNAVAILABLE] The mailbox is not available';
-    default:
-      return null;
+  if (err instanceof ImapNo) return `NO ${err.message}`;
+  if (err instanceof ImapBad || err instanceof ImapSyntaxError || err instanceof CommandSyntaxError) {
+    return `BAD ${err.message}`;
   }
+  if (err instanceof ImapBadCharset) return 'NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset';
+  if (err instanceof ImapUnknownCte) return 'NO [UNKNOWN-CTE] Cannot decode this part';
+  return storeReply(err);
+}
+
+/** The mail store's domain errors (contracts §2) as IMAP response codes (RFC 5530). */
+function storeReply(err: unknown): string | null {
+  if (err instanceof QuotaExceeded) return 'NO [OVERQUOTA] Quota exceeded: the mailbox is full';
+  if (err instanceof FolderNotFound) return 'NO [NONEXISTENT] No such mailbox';
+  if (err instanceof FolderExists) return 'NO [ALREADYEXISTS] Mailbox already exists';
+  if (err instanceof InvalidFolderName) return `NO [CANNOT] ${err.message}`;
+  if (err instanceof FolderProtected) return 'NO [CANNOT] This mailbox cannot be deleted or renamed';
+  if (err instanceof FolderHasChildren) return 'NO [HASCHILDREN] Delete the mailboxes under it first';
+  if (err instanceof MailboxUnavailable) return 'NO [UNAVAILABLE] The mailbox is not available';
+  return null;
 }
 
 /** AccessDenied reasons (contracts §1) to the tagged NO of LOGIN/AUTHENTICATE. */

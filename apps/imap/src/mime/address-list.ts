@@ -7,13 +7,13 @@ export interface ImapAddress {
 }
 
 interface Token {
-  kind: 'word' | 'quoted' | 'special' | 'literal';
+  kind: 'word' | 'quoted' | 'special' | 'literal' | 'comment';
   raw: string;
   /** Whitespace or a comment came before it. */
   spaced: boolean;
 }
 
-/** RFC 5322 tokens; comments are dropped (they only separate words). */
+/** RFC 5322 tokens; a comment is kept apart (it names an address that has no phrase). */
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let spaced = false;
@@ -24,7 +24,9 @@ function tokenize(input: string): Token[] {
       spaced = true;
       i++;
     } else if (c === '(') {
-      i = skipComment(input, i);
+      const end = skipComment(input, i);
+      tokens.push({ kind: 'comment', raw: input.slice(i + 1, input[end - 1] === ')' ? end - 1 : end), spaced });
+      i = end;
       spaced = true;
     } else if (c === '"' || c === '[') {
       const close = c === '"' ? '"' : ']';
@@ -66,14 +68,17 @@ const isSpecial = (token: Token | undefined, raw: string) => token?.kind === 'sp
 function phrase(tokens: Token[]): string | null {
   let out = '';
   for (const token of tokens) {
-    const text = token.kind === 'quoted' ? token.raw.replace(/^"|"$/g, '').replace(/\\(.)/g, '$1') : token.raw;
-    out += (out && token.spaced ? ' ' : '') + text;
+    if (token.kind !== 'comment') out += (out && token.spaced ? ' ' : '') + text(token);
   }
   return out === '' ? null : out;
 }
 
+const text = (token: Token) =>
+  token.kind === 'quoted' ? token.raw.replace(/^"|"$/g, '').replace(/\\(.)/g, '$1') : token.raw;
+
+/** Dovecot gives a quoted local part without its quotes ("john smith"@x.org: mailbox `john smith`). */
 function joinRaw(tokens: Token[]): string {
-  return tokens.map((t) => t.raw).join('');
+  return tokens.map(text).join('');
 }
 
 /** local@domain, with an optional route `@a,@b:` in front (the adl). */
@@ -92,10 +97,20 @@ function addrSpec(tokens: Token[], name: string | null): ImapAddress {
   return { name, adl, mailbox: local || 'MISSING_MAILBOX', host: domain || 'MISSING_DOMAIN' };
 }
 
-function mailbox(tokens: Token[]): ImapAddress | null {
+function mailbox(all: Token[]): ImapAddress | null {
+  const tokens = all.filter((t) => t.kind !== 'comment');
   if (tokens.length === 0) return null;
   const open = tokens.findIndex((t) => isSpecial(t, '<'));
-  if (open === -1) return addrSpec(tokens, null);
+  // `a@b.c (Alice)`: the last comment is the name, as in Dovecot.
+  if (open === -1) {
+    return addrSpec(
+      tokens,
+      all
+        .filter((t) => t.kind === 'comment')
+        .at(-1)
+        ?.raw.trim() || null,
+    );
+  }
   let close = tokens.findIndex((t, i) => i > open && isSpecial(t, '>'));
   if (close === -1) close = tokens.length;
   const name = phrase(tokens.slice(0, open));
@@ -111,12 +126,16 @@ export function parseAddressList(input: string): ImapAddress[] {
   let current: Token[] = [];
   let inGroup = false;
   let inAngle = false;
+  let groupEnded = false;
   const flush = () => {
     const address = mailbox(current);
     if (address) out.push(address);
     current = [];
   };
   for (const token of tokens) {
+    // Dovecot stops at anything but a comma after a group's end (`Team: ; broken` is one group).
+    if (groupEnded && token.kind !== 'comment' && !isSpecial(token, ',')) break;
+    groupEnded = false;
     if (isSpecial(token, '<')) inAngle = true;
     if (isSpecial(token, '>')) inAngle = false;
     if (!inAngle && isSpecial(token, ':') && !inGroup && !isSpecial(current[0], '@')) {
@@ -127,6 +146,7 @@ export function parseAddressList(input: string): ImapAddress[] {
     } else if (!inAngle && isSpecial(token, ';')) {
       flush();
       if (inGroup) out.push({ name: null, adl: null, mailbox: null, host: null });
+      groupEnded = inGroup;
       inGroup = false;
     } else if (!inAngle && isSpecial(token, ',')) {
       flush();

@@ -29,8 +29,7 @@ function basic(node: MimeNode, extended: boolean): WireValue {
   const out: WireValue[] = [
     node.type,
     node.subtype,
-    // Dovecot: a text part without parameters gets the RFC 2045 default charset.
-    node.params.length === 0 && node.type.toLowerCase() === 'text' ? ['charset', 'us-ascii'] : params(node.params),
+    params(withCharset(node)),
     node.id,
     node.description,
     node.encoding ?? '7bit',
@@ -43,6 +42,13 @@ function basic(node: MimeNode, extended: boolean): WireValue {
   }
   if (extended) out.push(node.md5, ...trailer(node));
   return out;
+}
+
+/** Dovecot appends the RFC 2045 default charset to a text part that names none. */
+function withCharset(node: MimeNode): MimeParams {
+  if (node.type.toLowerCase() !== 'text') return node.params;
+  if (node.params.some(([name]) => name.toLowerCase() === 'charset')) return node.params;
+  return [...node.params, ['charset', 'us-ascii']];
 }
 
 /** body-fld-dsp, body-fld-lang, body-fld-loc. */

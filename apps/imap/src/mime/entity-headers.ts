@@ -47,9 +47,12 @@ export function applyHeaders(
   message: boolean,
 ): void {
   const seen = new Map<string, string>();
+  const all = new Map<string, string[]>();
   for (const [name, raw] of fields) {
     const key = name.toLowerCase();
-    if (!seen.has(key)) seen.set(key, decodeHeaderBytes(raw));
+    const value = decodeHeaderBytes(raw);
+    if (!seen.has(key)) seen.set(key, value);
+    all.set(key, [...(all.get(key) ?? []), value]);
   }
   const type = parseParameterized(seen.get('content-type') ?? '');
   const slash = type.value.indexOf('/');
@@ -75,14 +78,22 @@ export function applyHeaders(
   node.disposition = disposition === undefined ? null : parseParameterized(disposition);
   const language = text('content-language');
   node.language = language === null ? null : language.split(/[\s,]+/).filter(Boolean);
-  if (message) node.envelope = envelopeFields(seen);
+  if (message) node.envelope = envelopeFields(all);
 }
 
-function envelopeFields(seen: Map<string, string>): MimeEnvelopeFields {
+const ADDRESS_FIELDS = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
+
+/**
+ * As Dovecot builds the envelope: repeated address fields are joined into one list, for the other
+ * fields the last one wins. Only the blanks after the colon go; folded lines keep their indent;
+ * tabs become spaces.
+ */
+function envelopeFields(all: Map<string, string[]>): MimeEnvelopeFields {
   const out = {} as MimeEnvelopeFields;
   for (const [header, key] of Object.entries(ENVELOPE_FIELDS)) {
-    const value = seen.get(header);
-    out[key] = value === undefined ? null : unfold(value).replace(/^[ \t]+/, '');
+    // Dovecot also writes a TAB as a space in envelope strings.
+    const values = (all.get(header) ?? []).map((value) => unfold(value.replace(/^[ \t]+/, '')).replace(/\t/g, ' '));
+    out[key] = values.length === 0 ? null : ADDRESS_FIELDS.has(header) ? values.join(', ') : values.at(-1)!;
   }
   return out;
 }

@@ -1,9 +1,9 @@
 /**
  * HEADER.FIELDS / HEADER.FIELDS.NOT (RFC 3501 6.4.5): the matching fields of a header block in
  * message order, folded lines kept, names compared case-insensitively, then the blank line when
- * the header had one (Dovecot leaves it out for a header cut off by the end of the message).
+ * the header had one or was terminated by a delimiter (Dovecot leaves it out at the end of the message).
  */
-export function filterHeaderFields(header: Buffer, names: string[], not: boolean): Buffer {
+export function filterHeaderFields(header: Buffer, names: string[], not: boolean, terminated = false): Buffer {
   const wanted = new Set(names.map((n) => n.toLowerCase()));
   const out: Buffer[] = [];
   let keep = false;
@@ -27,6 +27,6 @@ export function filterHeaderFields(header: Buffer, names: string[], not: boolean
     // A last field cut off by the end of the message still ends with a line break (as in Dovecot).
     if (keep && lf === -1) out.push(Buffer.from('\r\n'));
   }
-  if (blankLine) out.push(Buffer.from('\r\n'));
+  if (blankLine || terminated) out.push(Buffer.from('\r\n'));
   return Buffer.concat(out);
 }

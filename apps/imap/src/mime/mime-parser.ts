@@ -118,7 +118,10 @@ class StructureParser {
   private delimit(index: number, line: Line, close: boolean): true {
     // RFC 2046 5.1.1: the line break before the delimiter is part of it.
     const end = line.start - this.prevBreak;
-    this.closeAbove(index, end, this.prevBreak > 0 ? this.lfCount - 1 : this.lfCount);
+    this.closeAbove(index, end, this.prevBreak > 0 ? this.lfCount - 1 : this.lfCount, {
+      start: line.start,
+      lf: this.lfCount,
+    });
     const frame = this.stack[index]!;
     if (close) {
       frame.state = 'epilogue';
@@ -133,9 +136,13 @@ class StructureParser {
     return true;
   }
 
-  private closeAbove(index: number, end: number, lfAtEnd: number): void {
+  /** Closes the frames above `index` at `end`; `unstripped` is the delimiter line's start. */
+  private closeAbove(index: number, end: number, lfAtEnd: number, unstripped?: { start: number; lf: number }): void {
     while (this.stack.length - 1 > index) {
       const frame = this.stack.pop()!;
+      // Dovecot: when a delimiter cuts the header of an encapsulated message, that header loses the
+      // line break before the delimiter but the enclosing message/rfc822 part keeps it.
+      const cutMessageHeader = unstripped && frame.state === 'header' && frame.message;
       // An empty epilogue: nothing to take the line break from (Dovecot keeps "--inner--\r\n" whole).
       if (frame.epilogue && frame.epilogue.start > end) ({ start: end, lf: lfAtEnd } = frame.epilogue);
       if (frame.state === 'header') this.endHeader(frame, Math.max(end, frame.node.headerStart), lfAtEnd, false);
@@ -143,6 +150,7 @@ class StructureParser {
       node.bodyEnd = Math.max(node.bodyStart, end);
       node.size = node.bodyEnd - node.bodyStart;
       node.lines = Math.max(0, lfAtEnd - frame.lfAtBody);
+      if (cutMessageHeader) ({ start: end, lf: lfAtEnd } = unstripped);
     }
   }
 
@@ -189,17 +197,13 @@ class StructureParser {
       node.children = [];
       if (boundary) frame.state = 'preamble';
       if (boundary) frame.delimiter = Buffer.from(`--${boundary}`);
-    } else if (type === 'message' && node.subtype.toLowerCase() === 'rfc822' && !isEncoded(node.encoding)) {
+    } else if (type === 'message' && node.subtype.toLowerCase() === 'rfc822') {
+      // Even when encoded (illegal, RFC 2046 5.2.1): BODYSTRUCTURE needs an envelope and a body
+      // for every message/rfc822, and Dovecot reads the encoded text as a (broken) message too.
       node.message = newNode(bodyStart);
       const inner = newFrame(node.message, 'text/plain', true);
       inner.lfAtBody = lfAtBody;
       this.stack.push(inner);
     }
   }
-}
-
-/** A message/rfc822 part in base64 or quoted-printable is opaque to us (and to Dovecot). */
-function isEncoded(encoding: string | null): boolean {
-  const value = encoding?.toLowerCase();
-  return value === 'base64' || value === 'quoted-printable';
 }

@@ -10,7 +10,8 @@ export interface Section {
 
 /** Byte range of a section; header fields are filtered from the header range by the caller. */
 export type SectionRange =
-  { start: number; end: number } | { start: number; end: number; headerFields: { names: string[]; not: boolean } };
+  | { start: number; end: number }
+  | { start: number; end: number; headerFields: { names: string[]; not: boolean; terminated: boolean } };
 
 /**
  * The part a path names, as Dovecot finds it: in a multipart the n-th child; in anything else only
@@ -45,7 +46,12 @@ export function resolveSection(root: MimeNode, section: Section): SectionRange |
   }
   if (text === 'TEXT') return body(node);
   if (text === 'HEADER') return header(node);
-  return { ...header(node), headerFields: { names: section.fields ?? [], not: text === 'HEADER.FIELDS.NOT' } };
+  // A header that stops before the end of the message was terminated (by a blank line or a delimiter).
+  const terminated = node.headerEnd < root.bodyEnd;
+  return {
+    ...header(node),
+    headerFields: { names: section.fields ?? [], not: text === 'HEADER.FIELDS.NOT', terminated },
+  };
 }
 
 const body = (node: MimeNode) => ({ start: node.bodyStart, end: node.bodyEnd });

@@ -1,4 +1,5 @@
 import type { Logger } from '@mailroom/logger';
+import { FolderNotFound } from '@mailroom/mailstore';
 import type { Pop3MessageMeta, Pop3Store, Pop3User } from './pop3-types';
 
 export interface MaildropMessage {
@@ -28,9 +29,9 @@ export class Maildrop {
   static async load(store: Pop3Store, user: Pop3User): Promise<Maildrop> {
     const rows: Array<Pop3MessageMeta & { folderId: string; rank: number }> = [];
     for (const [rank, folderId] of user.pop3.folderIds.entries()) {
-      const snap = await store.snapshot(user.tenantId, folderId).catch((err: Error) => {
+      const snap = await store.snapshot(user.tenantId, folderId).catch((err: unknown) => {
         // A served folder deleted since the settings were saved serves nothing.
-        if (err.name === 'FolderNotFound') return { messages: [] };
+        if (err instanceof FolderNotFound) return { messages: [] };
         throw err;
       });
       const uids = snap.messages.map((m) => m.uid);

@@ -37,6 +37,11 @@ export class Pop3Connection {
     return this.closed;
   }
 
+  /** A command is running (its reply may be half sent). */
+  get isBusy(): boolean {
+    return this.busy;
+  }
+
   start(handler: (line: InputLine) => Promise<void>, onTimeout: () => void): void {
     this.handler = handler;
     this.timeoutHandler = onTimeout;

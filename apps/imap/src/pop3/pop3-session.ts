@@ -62,7 +62,9 @@ export class Pop3Session {
 
   /** 'mailroom_access' for this mailbox: password changed, disabled, signed out everywhere. */
   revoke(): void {
-    void this.conn.end(replies.revoked);
+    // POP3 has no untagged replies: a line in the middle of a RETR would read as message text,
+    // so a busy session just closes (the client sees the reply cut short).
+    void this.conn.end(this.conn.isBusy ? undefined : replies.revoked);
   }
 
   /** After lost notifications: ends the session when its mailbox's auth_version moved. */

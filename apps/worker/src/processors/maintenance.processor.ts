@@ -1,5 +1,6 @@
 import type { Config } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
+import { MailStore } from '@mailroom/mailstore';
 import { JobName, type JobProducer } from '@mailroom/queue';
 import type { DeliveryAgent } from '../delivery/delivery-agent';
 import type { JobHandlers } from '../job-handler';
@@ -9,7 +10,10 @@ import type { MaintenanceMetrics } from '../maintenance/job-run';
 /** How long history is kept (libs/config). */
 export type HistoryAges = Pick<
   Config,
-  'DELIVERY_EVENT_RETENTION_DAYS' | 'WEBHOOK_LOG_RETENTION_DAYS' | 'JOB_RUN_RETENTION_DAYS'
+  | 'DELIVERY_EVENT_RETENTION_DAYS'
+  | 'WEBHOOK_LOG_RETENTION_DAYS'
+  | 'JOB_RUN_RETENTION_DAYS'
+  | 'EXPUNGE_LOG_RETENTION_DAYS'
 >;
 
 export interface MaintenanceDeps {
@@ -26,6 +30,7 @@ export function maintenanceHandlers(
   deps: MaintenanceDeps,
 ): Pick<JobHandlers, JobName.CleanupExpired | JobName.CleanupHistory | JobName.DeliverySweep> {
   const cleanup = new CleanupRepository(deps.prisma);
+  const store = new MailStore(deps.prisma);
   const count = (table: string, n: number) => {
     deps.metrics?.deleted.inc({ job: JobName.CleanupHistory, table }, n);
     return n;
@@ -41,7 +46,7 @@ export function maintenanceHandlers(
       return { refreshTokens, idempotencyKeys, greylist };
     },
 
-    /** Delivery events and finished webhook deliveries past their age, and old job runs. */
+    /** Delivery events and finished webhook deliveries past their age, old job runs and expunge-log rows. */
     [JobName.CleanupHistory]: async () => {
       const { config } = deps;
       const deliveryEvents = count(
@@ -53,7 +58,9 @@ export function maintenanceHandlers(
         await cleanup.deleteFinishedWebhookDeliveriesOlderThan(config.WEBHOOK_LOG_RETENTION_DAYS),
       );
       const jobRuns = count('job_runs', await cleanup.deleteFinishedJobRunsOlderThan(config.JOB_RUN_RETENTION_DAYS));
-      return { deliveryEvents, webhookDeliveries, jobRuns };
+      const expungeCutoff = new Date(Date.now() - config.EXPUNGE_LOG_RETENTION_DAYS * 86_400_000);
+      const expunges = count('message_expunges', await store.trimExpungeLog(expungeCutoff));
+      return { deliveryEvents, webhookDeliveries, jobRuns, expunges };
     },
 
     [JobName.DeliverySweep]: async () => {

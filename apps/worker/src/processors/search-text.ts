@@ -22,20 +22,29 @@ export function searchText(mail: ParsedMail): { headers: string; body: string } 
   return { headers: clean(lines.join('\n')), body: clean(body) };
 }
 
-/** The decoded value of the n-th header of a name (Received, for one, repeats). */
+/** The decoded value of the n-th header of a name (Received, for one, repeats); null: use the raw line. */
 function nthValue(value: HeaderValue | undefined, n: number): string | null {
   if (value === undefined) return null;
   if (Array.isArray(value)) return value[n] === undefined ? null : textOf(value[n]);
   return n === 0 ? textOf(value) : null;
 }
 
-function textOf(value: HeaderValue): string {
+/** Text of a decoded value; null for shapes without one (List-* headers parse into URL maps). */
+function textOf(value: unknown): string | null {
   if (typeof value === 'string') return value;
   if (value instanceof Date) return value.toUTCString();
-  if (Array.isArray(value)) return value.map(textOf).join(', ');
-  if ('text' in value) return value.text;
-  const params = Object.entries(value.params ?? {}).map(([k, v]) => `; ${k}=${v}`);
-  return value.value + params.join('');
+  if (typeof value !== 'object' || value === null) return null;
+  if ('text' in value && typeof value.text === 'string') return value.text;
+  if ('value' in value && typeof value.value === 'string') {
+    const params = 'params' in value && value.params && typeof value.params === 'object' ? value.params : {};
+    return (
+      value.value +
+      Object.entries(params)
+        .map(([k, v]) => `; ${k}=${String(v)}`)
+        .join('')
+    );
+  }
+  return null;
 }
 
 function clean(text: string): string {

@@ -89,7 +89,7 @@ export function parseArgs(text: string): ImapArg[] {
   const convert = (value: Plain): ImapArg => {
     if (value === null) return { type: 'atom', value: 'NIL' };
     if (typeof value === 'number') return { type: 'atom', value: String(value) };
-    if (typeof value === 'string') return { type: 'string', value: Buffer.from(value, 'latin1') };
+    if (typeof value === 'string') return { type: 'string', value: Buffer.from(value, 'utf8') };
     if (Array.isArray(value)) return { type: 'list', items: value.map(convert) };
     const match = /^([^[]*)\[(.*)\](?:<(\d+)\.(\d+)>)?$/.exec(value.atom);
     if (!match) return { type: 'atom', value: value.atom };
