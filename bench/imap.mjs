@@ -15,6 +15,8 @@
 // SEARCH, login rate) and auth cache off (login rate). The client (bench/lib/imap-client.mjs)
 // is a raw-socket IMAP client that counts literal bytes instead of keeping them.
 //
+// Memory: Dovecot's default mode runs two processes per TLS session (~2 MB of PSS together), so
+// 5,000 IDLE sessions need ~12 GB available; its IDLE row is refused (marked failed) below that.
 // Open sockets: the IDLE run holds M client sockets in this process and M in the server, so
 // `ulimit -n` must be above M + a few hundred (checked below; raise it in the shell that runs
 // the benchmark: `ulimit -n 20000`). Dovecot needs root (its master binds and changes user).
@@ -81,6 +83,12 @@ function queries() {
     { name: 'SINCE', criteria: `SINCE ${sinceDate().imap}`, key: 'since' },
     { name: 'UNSEEN', criteria: 'UNSEEN', key: 'unseen' },
   ];
+}
+
+/** MemAvailable from /proc/meminfo, in MB. */
+function availableMb() {
+  const m = /MemAvailable:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Number(m[1]) / 1024 : Infinity;
 }
 
 /** The soft limit on open files of this process (its children inherit it). */
@@ -311,7 +319,15 @@ async function measureTarget(target, s, fixtures, ctx) {
   try {
     if (server.version) row.version = server.version;
     const resting = server.processes?.();
-    row.idle = await attempt(target, 'IDLE', () => idlePhase(target, server, s, fixtures));
+    row.idle = await attempt(target, 'IDLE', () => {
+      // Dovecot's default mode holds two processes per TLS session (~2 MB of PSS together here):
+      // 5,000 sessions need ~10 GB; refuse rather than push a shared machine into the OOM killer.
+      const needMb = target === 'dovecot' ? s.idle * 2.5 + 2048 : 0;
+      if (needMb > availableMb()) {
+        throw new Error(`needs ~${fmt(needMb / 1024, 1)} GB free, ${fmt(availableMb() / 1024, 1)} GB available`);
+      }
+      return idlePhase(target, server, s, fixtures);
+    });
     if (server.settle) await server.settle(resting);
     row.fetch = await attempt(target, 'FETCH', () => fetchPhase(target, server, s, fixtures));
     row.search = await attempt(target, 'SEARCH', () => searchPhase(target, server, s, fixtures));
@@ -328,10 +344,15 @@ async function measureTarget(target, s, fixtures, ctx) {
   if (target === 'dovecot') {
     // The same IDLE run against Dovecot's high-performance login mode, which large sites use.
     server = await startDovecotTarget({ ...ctx.dovecotArgs, authCache: true, loginMode: 'performance' });
+    // Its imap processes alone take ~0.6 MB of PSS per session.
+    const needMb = s.idle * 0.8 + 2048;
     try {
-      row.idlePerformance = await attempt(target, 'IDLE', () =>
-        idlePhase(`${target} (login performance mode)`, server, s, fixtures),
-      );
+      row.idlePerformance = await attempt(target, 'IDLE', () => {
+        if (needMb > availableMb()) {
+          throw new Error(`needs ~${fmt(needMb / 1024, 1)} GB free, ${fmt(availableMb() / 1024, 1)} GB available`);
+        }
+        return idlePhase(`${target} (login performance mode)`, server, s, fixtures);
+      });
     } finally {
       await server.stop();
     }
