@@ -47,6 +47,24 @@ describe('imap: mail events across processes', () => {
     expect(await waitFor(() => seen.includes(1), 1_000)).toBeLessThan(1_000);
   });
 
+  it("an IDLE session sees another session's flag change and expunge as they happen", async () => {
+    const address = await user();
+    await x.deliver(address, basicMessage('someone@sender.test', address, 'one'));
+    await x.deliver(address, basicMessage('someone@sender.test', address, 'two'));
+    const watcher = await x.client(address);
+    const flags: string[][] = [];
+    const expunged: number[] = [];
+    watcher.on('flags', (e: { flags: Set<string> }) => flags.push([...e.flags]));
+    watcher.on('expunge', (e: { seq: number }) => expunged.push(e.seq));
+    await idling(watcher);
+    const actor = await x.client(address);
+    await actor.mailboxOpen('INBOX');
+    await actor.messageFlagsAdd('2', ['\\Flagged']);
+    await waitFor(() => flags.some((f) => f.includes('\\Flagged')), 1_000);
+    await actor.messageDelete('1');
+    await waitFor(() => expunged.includes(1), 1_000);
+  });
+
   it('catches up a notification lost while the LISTEN connection was down', async () => {
     const address = await user();
     const seen = await idling(await x.client(address));

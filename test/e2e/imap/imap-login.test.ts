@@ -33,6 +33,16 @@ describe('imap: greeting, TLS and login', () => {
     raw.close();
   });
 
+  it('drops plaintext pipelined after STARTTLS (no command injection)', async () => {
+    const raw = await RawImap.connect(x.imap.ports.imap);
+    await raw.line();
+    raw.write('a1 STARTTLS\r\na2 CAPABILITY\r\n');
+    expect(await raw.line()).toBe('a1 OK Begin TLS negotiation now');
+    await raw.startTls();
+    expect(await raw.command('a3', 'NOOP')).toEqual(['a3 OK NOOP completed']);
+    raw.close();
+  });
+
   it('logs in over implicit TLS with imapflow (the self-signed certificate) and lists special-use folders', async () => {
     const client = await x.client(alice.address);
     const list = await client.list();

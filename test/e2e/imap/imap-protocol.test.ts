@@ -130,6 +130,10 @@ describe('imap: protocol edges on the wire', () => {
     expect((await raw.command('e', 'ENABLE IMAP4rev2'))[0]).toBe('* ENABLED IMAP4rev2');
     const uid = await raw.command('s2', 'UID SEARCH ALL');
     expect(uid[0]).toBe('* ESEARCH (TAG "s2") UID ALL 1:3');
+    const fetched = await raw.command('s3', 'FETCH 1:3 (MODSEQ)');
+    const highest = Math.max(...fetched.slice(0, 3).map((l) => Number(/MODSEQ \((\d+)\)/.exec(l)![1])));
+    const mod = await raw.command('s4', 'SEARCH MODSEQ 1');
+    expect(mod[0]).toBe(`* ESEARCH (TAG "s4") ALL 1:3 MODSEQ ${highest}`);
     raw.close();
   });
 

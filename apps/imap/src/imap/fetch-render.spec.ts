@@ -73,4 +73,42 @@ describe('renderFetch', () => {
       '',
     ]);
   });
+
+  it('serves bare-LF messages byte for byte, header fields with their own line ends', async () => {
+    const bytes = fixtureBytes('bare-lf.eml');
+    expect(
+      await render('(BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[HEADER.FIELDS (subject)] BODYSTRUCTURE)', bytes),
+    ).toEqual([
+      { atom: 'BODY[1]' },
+      'line1\nline2',
+      { atom: 'BODY[1.MIME]' },
+      'Content-Type: text/plain\n\n',
+      { atom: 'BODY[HEADER.FIELDS (SUBJECT)]' },
+      'Subject: bare lf\n\n',
+      { atom: 'BODYSTRUCTURE' },
+      [
+        ['text', 'plain', ['charset', 'us-ascii'], null, null, '7bit', 11, 1, null, null, null, null],
+        'alternative',
+        ['boundary', 'x'],
+        null,
+        null,
+        null,
+      ],
+    ]);
+  });
+
+  it('decodes a large BINARY part as it streams, with the right length and partial', async () => {
+    const payload = Buffer.alloc(3 * 1024 * 1024, 'x');
+    payload.write('HEAD', 0);
+    payload.write('TAIL', payload.length - 4);
+    const b64 = payload.toString('base64').replace(/(.{76})/g, '$1\r\n');
+    const bytes = Buffer.from(`Content-Transfer-Encoding: base64\r\n\r\n${b64}\r\n`);
+    const [, size, , tail, , all] = (await render(
+      '(BINARY.SIZE[1] BINARY.PEEK[1]<3145724.100> BINARY.PEEK[1])',
+      bytes,
+    )) as unknown[];
+    expect(size).toBe(payload.length);
+    expect(tail).toBe('TAIL');
+    expect(all).toBe(payload.toString('latin1'));
+  });
 });

@@ -7,7 +7,7 @@ import type { FetchItem, Partial, SimpleFetchName } from './fetch-items';
 import type { WireValue } from './imap-arg';
 import { ImapUnknownCte } from './imap-errors';
 import type { MessageMeta } from './search-query';
-import { decodeBase64, decodeQuotedPrintable } from './transfer-decode';
+import { decodeBase64Stream, decodeQuotedPrintableStream } from './transfer-decode';
 
 /** The message a FETCH reads: its row, its (cached) MIME tree and byte ranges of its blob. */
 export interface FetchSource {
@@ -31,7 +31,7 @@ export type BinaryStream = { stream: () => AsyncIterable<Buffer>; length: number
 
 /**
  * The content of `* n FETCH (...)`: name, value, name, value... Bodies are streams of exact byte
- * ranges (never the whole message in memory); BINARY buffers only the decoded part.
+ * ranges (never the whole message in memory); BINARY decodes a large part as it streams.
  */
 export async function renderFetch(items: FetchItem[], src: FetchSource, opts: RenderOptions): Promise<WireValue[]> {
   const wanted: FetchItem[] = [];
@@ -63,7 +63,7 @@ async function renderItem(item: FetchItem, src: FetchSource, tree: Tree): Promis
       return [{ atom: `BINARY[${item.part.join('.')}]${origin(item.partial)}` }, await binary(item, src, tree)];
     case 'binary-size': {
       const decoded = await decodedPart(item.part, src, tree);
-      return [{ atom: `BINARY.SIZE[${item.part.join('.')}]` }, decoded ? decoded.length : 0];
+      return [{ atom: `BINARY.SIZE[${item.part.join('.')}]` }, decoded?.length ?? 0];
     }
   }
 }
@@ -115,26 +115,59 @@ async function section(
 }
 
 async function binary(item: Extract<FetchItem, { type: 'binary' }>, src: FetchSource, tree: Tree): Promise<WireValue> {
-  const decoded = await decodedPart(item.part, src, tree);
-  if (!decoded) return Buffer.alloc(0);
-  const bytes = clip(decoded, item.partial);
-  const value: BinaryStream = { stream: () => once(bytes), length: bytes.length, binary: true };
+  const part = await decodedPart(item.part, src, tree);
+  if (!part) return Buffer.alloc(0);
+  const [start, end] = clipRange(0, part.length, item.partial);
+  const stream = part.bytes
+    ? () => once(part.bytes!.subarray(start, end))
+    : () => sliceStream(part.decode(), start, end);
+  const value: BinaryStream = { stream, length: end - start, binary: true };
   return value;
 }
 
-/** The decoded content of a leaf part (RFC 3516); multiparts and messages are returned as stored. */
-async function decodedPart(part: number[], src: FetchSource, tree: Tree): Promise<Buffer | null> {
+/** Parts up to this size are decoded once into memory; larger ones are decoded twice (count, send). */
+const DECODE_IN_MEMORY = 1024 * 1024;
+
+interface DecodedPart {
+  length: number;
+  bytes: Buffer | null;
+  decode(): AsyncIterable<Buffer>;
+}
+
+/**
+ * The decoded content of a leaf part (RFC 3516); multiparts and messages are returned as stored.
+ * Never more than DECODE_IN_MEMORY bytes of it in memory.
+ */
+async function decodedPart(part: number[], src: FetchSource, tree: Tree): Promise<DecodedPart | null> {
   const root = await tree();
   const node = findPart(root, part);
   if (!node) return null;
-  const start = part.length === 0 ? 0 : node.bodyStart;
-  const raw = await collect(src.read({ start, end: node.bodyEnd }));
-  if (part.length === 0 || node.children || node.message) return raw;
+  const range = { start: part.length === 0 ? 0 : node.bodyStart, end: node.bodyEnd };
+  const raw = () => src.read(range);
   const encoding = (node.encoding ?? '7bit').toLowerCase();
-  if (encoding === 'base64') return decodeBase64(raw);
-  if (encoding === 'quoted-printable') return decodeQuotedPrintable(raw);
-  if (encoding === '7bit' || encoding === '8bit' || encoding === 'binary') return raw;
-  throw new ImapUnknownCte(encoding);
+  if (part.length === 0 || node.children || node.message || ['7bit', '8bit', 'binary'].includes(encoding)) {
+    return { length: range.end - range.start, bytes: null, decode: raw };
+  }
+  if (encoding !== 'base64' && encoding !== 'quoted-printable') throw new ImapUnknownCte(encoding);
+  const decode = () => (encoding === 'base64' ? decodeBase64Stream(raw()) : decodeQuotedPrintableStream(raw()));
+  if (node.size <= DECODE_IN_MEMORY) {
+    const bytes = await collect(decode());
+    return { length: bytes.length, bytes, decode: () => once(bytes) };
+  }
+  let length = 0;
+  for await (const chunk of decode()) length += chunk.length;
+  return { length, bytes: null, decode };
+}
+
+async function* sliceStream(chunks: AsyncIterable<Buffer>, start: number, end: number): AsyncIterable<Buffer> {
+  let pos = 0;
+  for await (const chunk of chunks) {
+    const from = Math.max(start - pos, 0);
+    const to = Math.min(end - pos, chunk.length);
+    if (to > from) yield chunk.subarray(from, to);
+    pos += chunk.length;
+    if (pos >= end) return;
+  }
 }
 
 /** The section as the reply names it: `1.2.HEADER.FIELDS (FROM TO)` (Dovecot upper-cases the names). */

@@ -22,6 +22,7 @@ export type CommandRead =
 // RFC 7888 §5: LITERAL- allows non-synchronising literals up to 4096 bytes only.
 const LITERAL_MINUS_MAX = 4096;
 const WRITE_STALL_MS = 5 * 60_000;
+const TLS_HANDSHAKE_MS = 30_000;
 
 /**
  * One client connection at the byte level: reads commands (lines and `{n}`, `{n+}`, `{n-}`
@@ -118,8 +119,19 @@ export class ImapConnection {
     await this.writing;
     const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext: context });
     await new Promise<void>((resolve, reject) => {
-      secure.once('secure', () => resolve());
-      secure.once('error', reject);
+      // A client that never starts the handshake must not hold the session.
+      const timer = setTimeout(() => {
+        secure.destroy();
+        reject(new ReadClosed('timeout'));
+      }, TLS_HANDSHAKE_MS);
+      secure.once('secure', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      secure.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
     this.socket = secure;
     secure.on('error', () => this.markClosed());

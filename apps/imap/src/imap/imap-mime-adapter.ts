@@ -1,4 +1,4 @@
-import { parseMimeStructure } from '../mime';
+import { MIME_STRUCTURE_VERSION, parseMimeStructure } from '../mime';
 import type { MimeNode } from '../mime/mime-node';
 import { fetchSetsSeen, parseFetchItems, type FetchItem } from './fetch-items';
 import { renderFetch } from './fetch-render';
@@ -13,5 +13,7 @@ export const imapMime: ImapMime<FetchItem[]> = {
   renderFetch: (items, src, opts) =>
     renderFetch(items, { ...src, structure: async () => (await src.structure()) as MimeNode }, opts),
   parseMimeStructure,
+  isCurrentStructure: (tree) =>
+    typeof tree === 'object' && tree !== null && (tree as MimeNode).version === MIME_STRUCTURE_VERSION,
   parseSearch,
 };

@@ -29,6 +29,8 @@ export interface ImapMime<Items = unknown> {
     opts: { uid: boolean; modseq: boolean; utf8: boolean },
   ): Promise<WireValue[]>;
   parseMimeStructure(chunks: AsyncIterable<Buffer>): Promise<unknown>;
+  /** A cached tree built by this parser version (an older one is parsed again). */
+  isCurrentStructure(tree: unknown): boolean;
   parseSearch(
     args: ImapArg[],
     ctx: SearchContext,

@@ -42,6 +42,8 @@ export interface FolderChanges {
   highestModseq: bigint;
   changed: MessageState[];
   expunged: number[];
+  /** False when the expunge log was trimmed past our modseq: compare with a snapshot. */
+  complete?: boolean;
 }
 
 export interface CopyResult {

@@ -105,6 +105,22 @@ describe('parseSearch', () => {
     expect(query(text)).toEqual(expected);
   });
 
+  it('hands `$` (RFC 5182 saved result) to the session like any set', () => {
+    const seen: string[] = [];
+    const recorder = {
+      sequenceToUids: (set: string): Array<[number, number]> => (seen.push(`seq ${set}`), [[1, 2]]),
+      uidSetToRanges: (set: string): Array<[number, number]> => (seen.push(`uid ${set}`), [[3, 4]]),
+    };
+    expect(parseSearch(parseArgs('$ UID $'), recorder).query).toEqual({
+      op: 'and',
+      of: [
+        { op: 'uid', uids: [[1, 2]] },
+        { op: 'uid', uids: [[3, 4]] },
+      ],
+    });
+    expect(seen).toEqual(['seq $', 'uid $']);
+  });
+
   it('reads CHARSET and RETURN options', () => {
     expect(parseSearch(parseArgs('RETURN (MIN count) CHARSET utf-8 ALL'), ctx)).toEqual({
       query: { op: 'all' },

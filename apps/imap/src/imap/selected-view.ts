@@ -94,6 +94,7 @@ export class SelectedView {
     this.dirty = false;
     const changes = await store.changesSince(tenantId, this.folder.id, this.modseq);
     for (const uid of changes.expunged) if (this.states.has(uid)) this.gone.add(uid);
+    if (changes.complete === false) await this.compareSnapshot(store, tenantId);
     const updates: ViewUpdate[] = allowExpunge ? this.flushExpunges() : [];
     const before = this.uids.length;
     let max = this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
@@ -113,6 +114,12 @@ export class SelectedView {
     if (this.uids.length !== before) updates.push({ kind: 'exists', count: this.uids.length });
     if (changes.highestModseq > this.modseq) this.modseq = changes.highestModseq;
     return updates;
+  }
+
+  /** After a trimmed expunge log: whatever the snapshot lacks was expunged. */
+  private async compareSnapshot(store: ImapStore, tenantId: string): Promise<void> {
+    const present = new Set((await store.snapshot(tenantId, this.folder.id)).messages.map((m) => m.uid));
+    for (const uid of this.uids) if (!present.has(uid)) this.gone.add(uid);
   }
 
   /** Removes uids this session expunged or moved itself; returns their EXPUNGE updates. */

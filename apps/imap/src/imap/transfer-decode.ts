@@ -42,3 +42,31 @@ export function decodeQuotedPrintable(input: Buffer): Buffer {
   }
   return out.subarray(0, length);
 }
+
+/** decodeBase64 over a stream: only an incomplete quad is carried between chunks. */
+export async function* decodeBase64Stream(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  let carry = '';
+  for await (const chunk of chunks) {
+    const text = carry + chunk.toString('latin1').replace(/[^A-Za-z0-9+/]/g, '');
+    const whole = text.length - (text.length % 4);
+    carry = text.slice(whole);
+    if (whole > 0) yield Buffer.from(text.slice(0, whole), 'base64');
+  }
+  if (carry) yield Buffer.from(carry, 'base64');
+}
+
+/** decodeQuotedPrintable over a stream: QP decodes line by line, so only a partial line is carried. */
+export async function* decodeQuotedPrintableStream(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const lastLf = data.lastIndexOf(0x0a);
+    if (lastLf === -1) {
+      carry = Buffer.from(data);
+      continue;
+    }
+    yield decodeQuotedPrintable(data.subarray(0, lastLf + 1));
+    carry = Buffer.from(data.subarray(lastLf + 1));
+  }
+  if (carry.length > 0) yield decodeQuotedPrintable(carry);
+}

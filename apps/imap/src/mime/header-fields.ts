@@ -8,14 +8,14 @@ export function filterHeaderFields(header: Buffer, names: string[], not: boolean
   const out: Buffer[] = [];
   let keep = false;
   let pos = 0;
-  let blankLine = false;
+  let blankLine: Buffer | null = null;
   while (pos < header.length) {
     const lf = header.indexOf(0x0a, pos);
     const end = lf === -1 ? header.length : lf + 1;
     const line = header.subarray(pos, end);
     pos = end;
     if (line[0] === 0x0d || line[0] === 0x0a) {
-      blankLine = true;
+      blankLine = line; // kept as it is: a bare-LF message gets "\n" back
       break;
     }
     if (line[0] !== 0x20 && line[0] !== 0x09) {
@@ -27,6 +27,7 @@ export function filterHeaderFields(header: Buffer, names: string[], not: boolean
     // A last field cut off by the end of the message still ends with a line break (as in Dovecot).
     if (keep && lf === -1) out.push(Buffer.from('\r\n'));
   }
-  if (blankLine || terminated) out.push(Buffer.from('\r\n'));
+  if (blankLine) out.push(blankLine);
+  else if (terminated) out.push(Buffer.from('\r\n'));
   return Buffer.concat(out);
 }

@@ -1,3 +1,9 @@
+/**
+ * Version of the tree's shape and parsing rules, set on the root as `version`. A cached tree with
+ * another version is stale: parse the blob again (bumped whenever parsing results change).
+ */
+export const MIME_STRUCTURE_VERSION = 1;
+
 /** A parameter list in header order (`name`, `value`), RFC 2231 continuations already joined. */
 export type MimeParams = Array<[string, string]>;
 
@@ -48,6 +54,8 @@ export interface MimeNode {
   message?: MimeNode;
   /** On the top-level message and on encapsulated messages. */
   envelope?: MimeEnvelopeFields;
+  /** On the root only: MIME_STRUCTURE_VERSION of the parser that built the tree. */
+  version?: number;
 }
 
 /** Whether a node is a multipart (its body is children, possibly none when the boundary never came). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bodyStructure } from './body-structure';
 import { parseMimeStructure } from './mime-parser';
-import type { MimeNode } from './mime-node';
+import { MIME_STRUCTURE_VERSION, type MimeNode } from './mime-node';
 import { chunked, fixtureBytes } from './testing/fixture-source';
 import { plain } from './testing/imap-text';
 
@@ -36,9 +36,11 @@ describe('parseMimeStructure', () => {
     for (const size of [1, 2, 3, 64, 1000]) expect(await parse(bytes, size)).toEqual(whole);
   });
 
-  it('is plain JSON (the store caches it as jsonb)', async () => {
+  it('is plain JSON with its version on the root (the store caches it as jsonb)', async () => {
     const sut = await parse(fixtureBytes('nested.eml'));
     expect(JSON.parse(JSON.stringify(sut))).toEqual(sut);
+    expect(sut.version).toBe(MIME_STRUCTURE_VERSION);
+    expect(sut.children![0]!.version).toBeUndefined();
   });
 
   it('reads bare-LF messages with LF offsets and line counts', async () => {

@@ -1,6 +1,6 @@
 import { applyHeaders, fieldName, isKeptField } from './entity-headers';
 import { readLines, type Line } from './line-reader';
-import type { MimeNode } from './mime-node';
+import { MIME_STRUCTURE_VERSION, type MimeNode } from './mime-node';
 
 /** Bytes of a line we look at: enough for any header line we care about and any boundary (RFC 2046: 70). */
 const LINE_KEEP = 16 * 1024;
@@ -71,6 +71,7 @@ export async function parseMimeStructure(chunks: AsyncIterable<Buffer>): Promise
   const parser = new StructureParser(newFrame(root, 'text/plain', true));
   for await (const line of readLines(chunks, LINE_KEEP)) parser.line(line);
   parser.end();
+  root.version = MIME_STRUCTURE_VERSION;
   return root;
 }
 

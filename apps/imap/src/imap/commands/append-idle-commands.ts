@@ -74,6 +74,11 @@ export const append: CommandHandler = async (s, cmd) => {
   return `OK [APPENDUID ${folder.uidValidity} ${stored.uid}] APPEND completed`;
 };
 
+/** The safety poll, spread ±25% so thousands of idle sessions do not query in step. */
+function pollDelay(ms: number): number {
+  return Math.round(ms * (0.75 + Math.random() * 0.5));
+}
+
 /**
  * RFC 2177 IDLE: updates go out as they happen until DONE. Notifications wake the loop; a
  * poll every idlePollMs catches what a lost notification would have told us.
@@ -97,7 +102,7 @@ export const idle: CommandHandler = async (s, cmd) => {
         const timer = setTimeout(() => {
           if (s.view) s.view.dirty = true;
           resolve();
-        }, s.deps.options.idlePollMs);
+        }, pollDelay(s.deps.options.idlePollMs));
         s.onWake = () => {
           clearTimeout(timer);
           resolve();

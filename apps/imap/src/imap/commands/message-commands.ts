@@ -6,6 +6,7 @@ import type { FetchSource } from '../imap-mime';
 import type { CommandHandler, ImapSession } from '../imap-session';
 import { formatSet } from '../selected-view';
 import { requireFolder } from './folder-commands';
+import { searchCommand } from './search-command';
 
 /** `(CHANGEDSINCE n)` / `(UNCHANGEDSINCE n)` modifiers of FETCH and STORE (RFC 7162). */
 function modifier(arg: ImapArg | undefined, name: string): bigint | null {
@@ -24,7 +25,7 @@ function source(s: ImapSession, meta: MessageMeta): FetchSource {
     read: (range) => store.readBlob(s.tenantId, meta.blobSha256, range),
     structure: async () => {
       const cached = await store.mimeStructure(s.tenantId, meta.blobSha256);
-      if (cached) return cached;
+      if (cached && mime.isCurrentStructure(cached)) return cached;
       const parsed = await mime.parseMimeStructure(store.readBlob(s.tenantId, meta.blobSha256));
       await store.setMimeStructure(s.tenantId, meta.blobSha256, parsed);
       return parsed;
@@ -137,39 +138,6 @@ function copyCommand(byUid: boolean, move: boolean): CommandHandler {
     await s.sendUpdates(view.remove(pairs.map((p) => p[0])));
     return `OK ${name} completed`;
   };
-}
-
-function searchCommand(byUid: boolean): CommandHandler {
-  return async (s, cmd) => {
-    const view = s.view!;
-    const parsed = s.deps.mime.parseSearch(cmd.args, {
-      sequenceToUids: (set) => view.sequenceToUids(set),
-      uidSetToRanges: (set) => view.uidRanges(set),
-    });
-    const found = await s.deps.store.search(s.tenantId, view.folder.id, parsed.query);
-    const nums = found
-      .filter((uid) => view.seqOf(uid) > 0)
-      .map((uid) => (byUid ? uid : view.seqOf(uid)))
-      .sort((a, b) => a - b);
-    const name = byUid ? 'UID SEARCH' : 'SEARCH';
-    if (parsed.returnOptions || s.rev2) {
-      await s.send(esearch(cmd.tag, byUid, nums, parsed.returnOptions ?? ['ALL']));
-    } else {
-      await s.send(`* SEARCH${nums.map((n) => ` ${n}`).join('')}`);
-    }
-    return `OK ${name} completed`;
-  };
-}
-
-/** RFC 4731 / RFC 9051 §7.3.4 ESEARCH response; RETURN () means ALL. */
-function esearch(tag: string, byUid: boolean, nums: number[], options: string[]): string {
-  const opts = options.length === 0 ? ['ALL'] : options.map((o) => o.toUpperCase());
-  let line = `* ESEARCH (TAG "${tag.replace(/["\\]/g, '')}")${byUid ? ' UID' : ''}`;
-  if (opts.includes('MIN') && nums.length) line += ` MIN ${nums[0]}`;
-  if (opts.includes('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
-  if (opts.includes('ALL') && nums.length) line += ` ALL ${formatSet(nums)}`;
-  if (opts.includes('COUNT')) line += ` COUNT ${nums.length}`;
-  return line;
 }
 
 /** FETCH, STORE, COPY, MOVE, SEARCH and their UID forms (selected state). */
