@@ -1,7 +1,7 @@
 // Every benchmark, one after the other (they share this machine's cores, so never in parallel),
 // then bench/results/latest.md: the tables of this run, with the machine they ran on.
 //
-//   npm run build && node bench/run-all.mjs            (defaults: ~25-30 min on 2 cores)
+//   npm run build && node bench/run-all.mjs            (defaults: ~40-45 min on 2 cores)
 //   node bench/run-all.mjs --quick                     (each with --quick)
 //   node bench/run-all.mjs --only inbound,api          (a subset; other flags pass through)
 //
@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { log, machine, machineLine, parseFlags, resultsDir, root } from './lib/report.mjs';
 
-const DEFAULT = ['inbound', 'outbound', 'outbound-rate', 'outbound-tempfail', 'api', 'scale'];
+const DEFAULT = ['inbound', 'outbound', 'outbound-rate', 'outbound-tempfail', 'api', 'scale', 'imap'];
 const argv = process.argv.slice(2);
 const flags = parseFlags(argv);
 // Name -> script and the arguments it gets before the pass-through flags; others run <name>.mjs.

@@ -151,14 +151,14 @@ export function dbCpuDelta(before, after) {
 }
 
 /**
- * Starts `node <script>` with `env` and waits until `port` accepts connections. Its stdout and
+ * Starts `node <nodeArgs> <script> <args>` with `env` and waits until `port` accepts connections. Its stdout and
  * stderr go to a log file under the OS temp dir (printed when it fails).
  */
-export async function startNode(script, { env, port, args = [], label = path.basename(script) }) {
+export async function startNode(script, { env, port, args = [], nodeArgs = [], label = path.basename(script) }) {
   if (!fs.existsSync(script)) throw new Error(`${path.relative(root, script)} is missing: run \`npm run build\` first`);
   const logFile = path.join(fs.mkdtempSync(path.join('/tmp', 'mailroom-bench-')), `${label}.log`);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', out, out],
