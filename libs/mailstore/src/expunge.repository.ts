@@ -18,17 +18,20 @@ export interface RemovedMessage {
  * mailbox or tenant on legal hold, where they are hidden (deleted_at) and keep their storage.
  * Either way clients see an expunge: each folder touched takes one new modseq, the uids go to the
  * expunge log (QRESYNC VANISHED) and the folder is notified. Only rows this statement really
- * deleted or hid count, so usage never drifts under two deleters.
+ * deleted or hid count, so usage never drifts under two deleters. The rows are picked by primary
+ * key first (MATERIALIZED): with stale statistics the planner otherwise scanned whole mailboxes
+ * and filtered by id, 70 ms for a 330-row batch of a 60,000-message tenant instead of 2.
  */
 export async function deleteMessages(tx: StoreTx, tenantId: string, ids: string[]): Promise<RemovedMessage[]> {
   if (ids.length === 0) return [];
   const removed = await tx.$queryRaw<RemovedMessage[]>`
-    WITH target AS (
-      SELECT m.id, (mb.legal_hold OR t.legal_hold) AS held
-      FROM messages m
-      JOIN mailboxes mb ON mb.tenant_id = m.tenant_id AND mb.id = m.mailbox_id
-      JOIN tenants t ON t.id = m.tenant_id
-      WHERE m.tenant_id = ${tenantId}::uuid AND m.id = ANY(${ids}::uuid[])
+    WITH picked AS MATERIALIZED (
+      SELECT m.id, m.mailbox_id FROM messages m WHERE m.tenant_id = ${tenantId}::uuid AND m.id = ANY(${ids}::uuid[])
+    ), target AS (
+      SELECT p.id, (mb.legal_hold OR t.legal_hold) AS held
+      FROM picked p
+      JOIN mailboxes mb ON mb.tenant_id = ${tenantId}::uuid AND mb.id = p.mailbox_id
+      JOIN tenants t ON t.id = mb.tenant_id
     ), gone AS (
       DELETE FROM messages m USING target
       WHERE m.tenant_id = ${tenantId}::uuid AND m.id = target.id AND NOT target.held
