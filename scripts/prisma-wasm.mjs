@@ -171,7 +171,7 @@ async function main() {
     console.log(`wrote ${path.relative(root, dir)}/migration.sql`);
     return;
   }
-  throw new Error(`unknown command ${command ?? ''}: use deploy, new <name> or check`);
+  throw new Error(`unknown command ${command ?? ''}: use deploy or new <name>`);
 }
 
 main().then(
