@@ -26,6 +26,11 @@ describe('POP3: large messages and slow clients', () => {
   }
 
   it('streams a 4 MB message intact, and a client that does not read stalls only itself', async () => {
+    // The server runs in this process: a listener left on its socket per backpressure wait
+    // shows up as Node's MaxListenersExceededWarning.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
     const big = await sut.user('big');
     const line = `${'x'.repeat(70)}\r\n.${'y'.repeat(70)}\r\n`;
     const stored = await sut.deliver(big.address, msg('big', line.repeat(Math.ceil(4_000_000 / line.length))));
@@ -45,6 +50,8 @@ describe('POP3: large messages and slow clients', () => {
     expect(Buffer.from(retr.body.toString('latin1').replace(/^\./gm, ''), 'latin1').equals(stored.blob)).toBe(true);
     expect(await stalled.command('NOOP')).toBe('+OK');
     stalled.close();
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
   });
 
   it('answers 10,000 pipelined commands while another session is served promptly', async () => {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type net from 'node:net';
 import tls from 'node:tls';
+import { drained } from '../socket-drain';
 
 /** What a session reads: a command line, or word that one was longer than the limit. */
 export type InputLine = { kind: 'line'; text: string } | { kind: 'too-long' };
@@ -60,7 +61,7 @@ export class Pop3Connection {
   async write(bytes: Buffer): Promise<void> {
     if (this.closed) return;
     if (!this.socket.write(bytes)) {
-      await Promise.race([once(this.socket, 'drain'), once(this.socket, 'close')]);
+      await drained(this.socket);
     }
   }
 
