@@ -172,6 +172,50 @@ describe('app passwords and POP3 settings', () => {
     expect(audit).toMatchObject({ targetType: 'mailbox', targetId: mailbox.id, after: { revokedCount: 2 } });
   });
 
+  it('ends live sessions when the tenant is suspended or the domain deleted, not when a DNS check degrades it', async () => {
+    const reseller = await sut.newReseller();
+    const own = await sut.newTenant(reseller);
+    const domain = await addDomain(db, own.id, `t${randomBytes(3).toString('hex')}.example`);
+    const mailbox = expectStatus(
+      await own.admin.typed.POST('/v1/tenants/{tenantId}/mailboxes', {
+        params: { path: { tenantId: own.id } },
+        body: { localPart: 'live', domain: domain.name, password: GOOD },
+      }),
+      201,
+    );
+    const session = () =>
+      access.authenticate({
+        username: mailbox.address,
+        authzid: '',
+        password: GOOD,
+        ip: '198.51.100.7',
+        service: 'imap',
+      });
+    // isCurrent is what a live IMAP or POP3 session re-checks; a moved auth_version also NOTIFYs it.
+    const first = await session();
+    await db.prisma.domain.update({
+      where: { tenantId_id: { tenantId: own.id, id: domain.id } },
+      data: { status: 'degraded' },
+    });
+    expect(await access.isCurrent(first)).toBe(true);
+    const suspend = await reseller.admin.post(`/v1/tenants/${own.id}/suspend`, { reason: 'unpaid' });
+    expect(suspend.status).toBe(200);
+    expect(await access.isCurrent(first)).toBe(false);
+    expect(await login(mailbox.address, GOOD, 'imap')).toBe('suspended');
+    expect((await reseller.admin.post(`/v1/tenants/${own.id}/resume`)).status).toBe(200);
+    const second = await session();
+    expect((await own.admin.delete(`/v1/tenants/${own.id}/domains/${domain.id}`)).status).toBe(202);
+    expect(await access.isCurrent(second)).toBe(false);
+  });
+
+  it('refuses an app password row without protocols at the database', async () => {
+    const mailbox = await newMailbox();
+    await expect(
+      db.prisma.$executeRaw`INSERT INTO app_passwords (tenant_id, mailbox_id, name, secret_hash)
+        VALUES (${tenant.id}::uuid, ${mailbox.id}::uuid, 'cli', ${randomBytes(16).toString('hex')})`,
+    ).rejects.toThrow(/app_passwords_protocols_check/);
+  });
+
   it('shows and changes the POP3 settings, checking folder names against the mailbox', async () => {
     const mailbox = await newMailbox();
     expect(mailbox.pop3).toEqual({ folders: ['INBOX'], markRead: false, deleteMode: 'delete' });
