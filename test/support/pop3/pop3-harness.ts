@@ -14,7 +14,7 @@ import { createLogger } from '@mailroom/logger';
 import { MailStore } from '@mailroom/mailstore';
 import { createRedis } from '@mailroom/queue';
 import { MailEvents } from '@mailroom/imap/mail-events';
-import { startPop3, type Pop3Tuning, type RunningPop3 } from '@mailroom/imap/pop3';
+import { startPop3, type Pop3Authenticator, type Pop3Tuning, type RunningPop3 } from '@mailroom/imap/pop3';
 import { createHarness, mtaEnv, type Harness, type RunningInbound } from '@test/support/smtp/harness';
 import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
 
@@ -34,8 +34,16 @@ export interface Pop3Harness {
   mx: RunningInbound;
   config: Config;
   domain: { tenantId: string; domainId: string; name: string };
-  /** Another POP3 server on the same database (tuning lowered, or a second process's view). */
-  startPop3(tuning?: Partial<Pop3Tuning>): Promise<RunningPop3>;
+  /**
+   * Another POP3 server on the same database (tuning lowered, or a second process's view);
+   * `wrap` may put a step around the real authenticator (a revocation racing a login).
+   */
+  startPop3(
+    tuning?: Partial<Pop3Tuning>,
+    wrap?: (real: AccessAuthenticator) => Pop3Authenticator,
+  ): Promise<RunningPop3>;
+  /** Redis as the POP3 servers use it (the maildrop locks). */
+  redis: Redis;
   /** A mailbox with this password and POP3 settings (columns of the access branch). */
   user(
     localPart: string,
@@ -73,12 +81,12 @@ export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promi
   const store = new MailStore(prisma);
   const tlsPair = await loadTls(config);
   const servers: RunningPop3[] = [];
-  const start = async (t: Partial<Pop3Tuning> = {}) => {
+  const start = async (t: Partial<Pop3Tuning> = {}, wrap?: (real: AccessAuthenticator) => Pop3Authenticator) => {
     const running = await startPop3({
       config,
       logger,
       tls: tlsPair,
-      authenticator,
+      authenticator: wrap ? wrap(authenticator) : authenticator,
       store,
       events,
       redis,
@@ -96,6 +104,7 @@ export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promi
     config,
     domain: { tenantId: acme.tenant.id, domainId: acme.domain.id, name: 'acme.test' },
     startPop3: start,
+    redis,
     async user(localPart, settings = {}) {
       const mailbox = await h.seed.mailbox(acme.tenant.id, acme.domain.id, localPart);
       await h.prisma.mailbox.update({

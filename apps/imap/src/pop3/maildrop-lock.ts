@@ -14,6 +14,7 @@ const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('
 export class MaildropLock {
   private readonly token = randomBytes(12).toString('hex');
   private timer: NodeJS.Timeout | undefined;
+  private gone = false;
 
   private constructor(
     private readonly redis: Redis,
@@ -31,6 +32,14 @@ export class MaildropLock {
     return lock;
   }
 
+  /**
+   * The key no longer holds our token (Redis restarted without persistence, evicted it, or it
+   * expired while this process stalled): another session may hold the maildrop now.
+   */
+  get lost(): boolean {
+    return this.gone;
+  }
+
   async release(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
@@ -39,6 +48,11 @@ export class MaildropLock {
 
   private renew(): void {
     // A failed renewal is retried on the next tick; the TTL covers two missed ones.
-    this.redis.eval(RENEW, 1, this.key, this.token, String(this.ttlMs)).catch(() => undefined);
+    this.redis.eval(RENEW, 1, this.key, this.token, String(this.ttlMs)).then(
+      (renewed) => {
+        if (renewed === 0) this.gone = true;
+      },
+      () => undefined,
+    );
   }
 }

@@ -69,7 +69,7 @@ export class Pop3Connection {
    * RFC 2595 section 4: after "+OK" the TLS handshake starts at once. Whatever the client sent
    * after STLS in plaintext is dropped, never run inside the TLS session (command injection).
    */
-  async startTls(okLine: string): Promise<void> {
+  async startTls(okLine: string, handshakeMs: number): Promise<void> {
     const plain = this.socket;
     this.upgrading = true;
     this.buffer = Buffer.alloc(0);
@@ -82,6 +82,9 @@ export class Pop3Connection {
     secure.on('error', () => secure.destroy());
     secure.once('close', () => this.closeNow());
     this.socket = secure;
+    // The plain socket's idle timer is gone: a client that sends STLS and then nothing would
+    // otherwise hold the connection for ever.
+    const timer = setTimeout(() => secure.destroy(), handshakeMs);
     try {
       await Promise.race([
         once(secure, 'secure'),
@@ -90,6 +93,8 @@ export class Pop3Connection {
     } catch {
       this.closeNow();
       return;
+    } finally {
+      clearTimeout(timer);
     }
     secure.setTimeout(plain.timeout ?? 0);
     this.secure = true;

@@ -37,6 +37,7 @@ export const replies = {
   shuttingDown: '-ERR [SYS/TEMP] Server shutting down',
   noop: '+OK',
   logout: '+OK Logging out.',
+  lockLost: '-ERR [SYS/TEMP] The mailbox lock was lost; no messages were deleted, try again',
   logoutNotAllDeleted: '-ERR [SYS/TEMP] Some deleted messages were not removed; they are still on the server',
   deleted: '+OK Marked to be deleted.',
   alreadyDeleted: '-ERR Message is deleted.',

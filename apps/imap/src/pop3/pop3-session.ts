@@ -32,6 +32,7 @@ export class Pop3Session {
   private lock: MaildropLock | null = null;
   private tx: Pop3Transaction | null = null;
   private ended = false;
+  private updating: Promise<boolean> | null = null;
   user: Pop3User | null = null;
 
   constructor(
@@ -55,6 +56,8 @@ export class Pop3Session {
   /** The connection closed, however: the lock goes, the marks are forgotten. */
   async closed(): Promise<void> {
     this.ended = true;
+    // Deletions already running (QUIT) finish under the lock before it goes.
+    await this.updating?.catch(() => undefined);
     const lock = this.lock;
     this.lock = null;
     await lock?.release();
@@ -106,7 +109,7 @@ export class Pop3Session {
     if (verb === 'STLS') {
       if (!this.stlsPort || this.conn.secure) return this.conn.writeLine(replies.stlsRefused);
       this.pendingUser = null;
-      return this.conn.startTls(replies.stls);
+      return this.conn.startTls(replies.stls, this.tuning.tlsHandshakeMs);
     }
     // Like Dovecot's disable_plaintext_auth: no password crosses the network in the clear.
     if (!this.conn.secure) return this.conn.writeLine(replies.plaintextDisallowed);
@@ -159,6 +162,11 @@ export class Pop3Session {
     }
     const opened = await this.open(user);
     if (opened !== null) return this.conn.writeLine(opened);
+    // A revocation committed after the password check and before this session was known to the
+    // 'mailroom_access' listener (this.user) would otherwise be missed.
+    if (!(await this.deps.authenticator.isCurrent(user).catch(() => true))) {
+      return this.conn.end(replies.revoked);
+    }
     this.conn.setIdleTimeout(this.tuning.idleTimeoutMs);
     this.logger.info({ mailboxId: user.mailboxId, messages: this.tx!.maildrop.messages.length }, 'pop3 login');
     await this.conn.writeLine(replies.loggedIn);
@@ -214,8 +222,11 @@ export class Pop3Session {
   private async quit(): Promise<void> {
     const tx = this.tx;
     if (!tx) return this.conn.end(replies.logout);
-    // Deletions happen here and only here (RFC 1939 section 6), still under the maildrop lock.
-    const ok = await tx.update();
+    // Deletions happen here and only here (RFC 1939 section 6), still under the maildrop lock;
+    // a session that lost it applies none (RFC 1939 section 8: one session per maildrop).
+    if (this.lock?.lost) return this.conn.end(replies.lockLost);
+    this.updating = tx.update();
+    const ok = await this.updating;
     await this.conn.end(ok ? replies.logout : replies.logoutNotAllDeleted);
   }
 }

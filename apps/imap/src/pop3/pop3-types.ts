@@ -45,6 +45,8 @@ export interface Pop3Tuning {
   maxLineBytes: number;
   /** The maildrop lock lives this long unless renewed (a crashed process frees it by expiry). */
   lockTtlMs: number;
+  /** A TLS handshake (POP3S, or after STLS) that has not finished by then is dropped. */
+  tlsHandshakeMs: number;
 }
 
 export interface Pop3Deps {
@@ -66,4 +68,5 @@ export const DEFAULT_TUNING: Pop3Tuning = {
   maxAuthFailures: 3,
   maxLineBytes: 512,
   lockTtlMs: 60_000,
+  tlsHandshakeMs: 30_000,
 };
