@@ -10,6 +10,7 @@ import type { SelectedView, ViewUpdate } from './selected-view';
 import type { Authenticator, ImapUser } from './authenticator';
 import type { ImapMetrics } from '../imap-metrics';
 import type { ImapMime } from './imap-mime';
+import { toRanges, vanishedLines } from './uid-ranges';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
 
@@ -66,6 +67,8 @@ export class ImapSession {
   utf8 = false;
   rev2 = false;
   condstore = false;
+  /** ENABLE QRESYNC (RFC 7162 §3.2.3): expunges are told as VANISHED for the rest of the session. */
+  qresync = false;
   /** Set by a notification while idling: wakes the IDLE loop. */
   onWake: (() => void) | null = null;
   private commands = 0;
@@ -106,7 +109,7 @@ export class ImapSession {
   /** The capability list for the current state and transport. */
   capabilities(): string[] {
     const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];
-    caps.push('UNSELECT', 'CHILDREN', 'UIDPLUS', 'MOVE', 'SPECIAL-USE', 'CONDSTORE', 'UTF8=ACCEPT');
+    caps.push('UNSELECT', 'CHILDREN', 'UIDPLUS', 'MOVE', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'UTF8=ACCEPT');
     caps.push('QUOTA', 'QUOTA=RES-STORAGE', `APPENDLIMIT=${this.deps.options.appendLimit}`);
     if (this.state === 'not-authenticated') {
       if (this.conn.secure) caps.push('AUTH=PLAIN');
@@ -120,11 +123,20 @@ export class ImapSession {
     return this.conn.send(prefix, values, this.utf8);
   }
 
-  /** Tells the client what changed in the selected folder (EXISTS, EXPUNGE, FETCH FLAGS). */
+  /**
+   * Tells the client what changed in the selected folder (EXISTS, EXPUNGE, FETCH FLAGS). With
+   * QRESYNC the expunges go as one VANISHED of their uids instead (RFC 7162 §3.2.10.2); the
+   * view has already renumbered, and the flag updates after it carry the new numbers.
+   */
   async sendUpdates(updates: ViewUpdate[]): Promise<void> {
+    if (this.qresync) {
+      const gone = updates.flatMap((u) => (u.kind === 'expunge' ? [u.uid] : [])).sort((a, b) => a - b);
+      for (const line of vanishedLines(toRanges(gone), false)) await this.send(line);
+    }
     for (const u of updates) {
-      if (u.kind === 'expunge') await this.send(`* ${u.seq} EXPUNGE`);
-      else if (u.kind === 'exists') await this.send(`* ${u.count} EXISTS`);
+      if (u.kind === 'expunge') {
+        if (!this.qresync) await this.send(`* ${u.seq} EXPUNGE`);
+      } else if (u.kind === 'exists') await this.send(`* ${u.count} EXISTS`);
       else await this.send(`* ${u.seq} FETCH`, [this.flagsItems(u.state)]);
     }
   }
@@ -219,6 +231,12 @@ export class ImapSession {
       reply = mapped ?? 'NO [SERVERBUG] Internal error; try again';
     }
     if (this.state === 'selected') await this.syncView(!NO_EXPUNGE.has(cmd.name)).catch(() => undefined);
+    const pending = this.view?.pendingSince;
+    // RFC 7162 §3.2: MODSEQs were shown while expunges wait, so a client that reconnects with
+    // the highest of them would skip those expunges; tell it a modseq below them.
+    if (this.qresync && pending !== null && pending !== undefined) {
+      await this.send(`* OK [HIGHESTMODSEQ ${pending}] Expunges are pending`);
+    }
     if (reply) await this.send(`${cmd.tag} ${reply}`);
   }
 

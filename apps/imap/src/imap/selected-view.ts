@@ -3,7 +3,7 @@ import type { FolderInfo, ImapStore, MessageState } from './imap-store';
 
 /** An untagged update the session owes the client after a sync. */
 export type ViewUpdate =
-  | { kind: 'expunge'; seq: number }
+  | { kind: 'expunge'; seq: number; uid: number }
   | { kind: 'exists'; count: number }
   | { kind: 'flags'; seq: number; state: MessageState };
 
@@ -19,6 +19,11 @@ export class SelectedView {
   /** Set when a notification for this folder arrived (or the LISTEN connection came back). */
   dirty = false;
   private readonly gone = new Set<number>();
+  /**
+   * While expunges wait to be announced: the modseq the view had before the first of them, so
+   * below every waiting expunge's own (RFC 7162 §3.2 asks for it as HIGHESTMODSEQ then).
+   */
+  pendingSince: bigint | null = null;
 
   constructor(
     public folder: FolderInfo,
@@ -93,8 +98,10 @@ export class SelectedView {
   async sync(store: ImapStore, tenantId: string, allowExpunge: boolean): Promise<ViewUpdate[]> {
     this.dirty = false;
     const changes = await store.changesSince(tenantId, this.folder.id, this.modseq);
+    const floor = this.modseq;
     for (const uid of changes.expunged) if (this.states.has(uid)) this.gone.add(uid);
     if (changes.complete === false) await this.compareSnapshot(store, tenantId);
+    if (this.gone.size > 0) this.pendingSince ??= floor;
     const updates: ViewUpdate[] = allowExpunge ? this.flushExpunges() : [];
     const before = this.uids.length;
     let max = this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
@@ -140,11 +147,12 @@ export class SelectedView {
       const seq = this.seqOf(uid);
       if (seq > 0) {
         this.uids.splice(seq - 1, 1);
-        updates.push({ kind: 'expunge', seq });
+        updates.push({ kind: 'expunge', seq, uid });
       }
       this.states.delete(uid);
     }
     this.gone.clear();
+    this.pendingSince = null;
     return updates;
   }
 }

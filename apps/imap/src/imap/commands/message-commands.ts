@@ -4,11 +4,12 @@ import { ImapBad } from '../imap-errors-map';
 import type { MessageMeta, MessageState } from '../imap-store';
 import type { FetchSource } from '../imap-mime';
 import type { CommandHandler, ImapSession } from '../imap-session';
+import { fetchModifiers, sendFetchVanished } from '../qresync';
 import { formatSet } from '../selected-view';
 import { requireFolder } from './folder-commands';
 import { searchCommand } from './search-command';
 
-/** `(CHANGEDSINCE n)` / `(UNCHANGEDSINCE n)` modifiers of FETCH and STORE (RFC 7162). */
+/** The `(UNCHANGEDSINCE n)` modifier of STORE (RFC 7162 §3.1.3). */
 function modifier(arg: ImapArg | undefined, name: string): bigint | null {
   if (!arg) return null;
   const items = list(arg, 'modifiers');
@@ -40,8 +41,9 @@ function fetchCommand(byUid: boolean): CommandHandler {
     const { store, mime } = s.deps;
     const uids = view.resolve(astring(cmd.args[0], 'sequence set'), byUid);
     const items = mime.parseFetchItems([cmd.args[1]!]);
-    const changedSince = modifier(cmd.args[2], 'CHANGEDSINCE');
+    const { changedSince, vanishedSince } = fetchModifiers(s, cmd.args[2], byUid);
     if (changedSince !== null) s.condstore = true;
+    if (vanishedSince !== null) await sendFetchVanished(s, astring(cmd.args[0]), vanishedSince);
     let metas = uids.length > 0 ? await store.messages(s.tenantId, view.folder.id, uids) : [];
     if (changedSince !== null) metas = metas.filter((m) => m.modseq > changedSince);
     const setsSeen = mime.fetchSetsSeen(items) && !view.readOnly;

@@ -1,5 +1,7 @@
 import { astring, expectCount, keyword, list, mailboxName, wireName } from '../command-args';
+import type { ImapArg } from '../imap-arg';
 import { ImapBad } from '../imap-errors-map';
+import { parseQresyncParam, resyncSelected, type QresyncParam } from '../qresync';
 import type { CommandHandler, ImapSession } from '../imap-session';
 import { SelectedView } from '../selected-view';
 import { displayName, requireFolder } from './folder-commands';
@@ -11,21 +13,35 @@ function deselect(s: ImapSession): void {
   s.state = 'authenticated';
 }
 
+/** `(CONDSTORE)`, `(QRESYNC (...))` or both (RFC 7162 §3.1.8, §3.2.5); checked before anything changes. */
+function selectParams(s: ImapSession, arg: ImapArg | undefined): { condstore: boolean; qresync: QresyncParam | null } {
+  const out: { condstore: boolean; qresync: QresyncParam | null } = { condstore: false, qresync: null };
+  const items = arg ? list(arg, 'select parameters') : [];
+  for (let i = 0; i < items.length; i++) {
+    const name = keyword(items[i], 'select parameter');
+    if (name === 'CONDSTORE') out.condstore = true;
+    else if (name === 'QRESYNC') {
+      // RFC 7162 §3.2.3: the parameter is BAD unless this connection enabled QRESYNC.
+      if (!s.qresync) throw new ImapBad('QRESYNC needs ENABLE QRESYNC first');
+      if (out.qresync) throw new ImapBad('QRESYNC given twice');
+      out.qresync = parseQresyncParam(items[++i]);
+    } else throw new ImapBad(`Unknown SELECT parameter ${astring(items[i])}`);
+  }
+  return out;
+}
+
 function selectCommand(readOnly: boolean): CommandHandler {
   return async (s, cmd) => {
     expectCount(cmd.args, 1, 2);
     const name = mailboxName(cmd.args[0], s.utf8);
-    if (cmd.args[1]) {
-      for (const p of list(cmd.args[1], 'select parameters')) {
-        if (keyword(p) === 'CONDSTORE') s.condstore = true;
-        else throw new ImapBad(`Unknown SELECT parameter ${astring(p)}`);
-      }
-    }
+    const params = selectParams(s, cmd.args[1]);
+    if (params.condstore) s.condstore = true;
     if (s.view) {
       deselect(s);
-      // RFC 9051 §6.3.2: the old folder is closed without expunging; IMAP4rev1 clients only
-      // know the CLOSED code from QRESYNC, so they do not get it.
-      if (s.rev2) await s.send('* OK [CLOSED] Previous mailbox closed');
+      // RFC 7162 §3.2.11: a server offering QRESYNC says [CLOSED] whenever SELECT/EXAMINE
+      // closes the previous folder (without expunging it, RFC 9051 §6.3.2), enabled or not;
+      // a client that does not know the code ignores it (RFC 3501 §7.1).
+      await s.send('* OK [CLOSED] Previous mailbox closed');
     }
     const folder = await requireFolder(s, name);
     const view = await SelectedView.open(s.deps.store, s.tenantId, folder.id, readOnly);
@@ -49,6 +65,7 @@ function selectCommand(readOnly: boolean): CommandHandler {
     if (s.rev2) await s.send('* LIST', [[], '/', wireName(displayName(view.folder), s.utf8)]);
     s.view = view;
     s.state = 'selected';
+    if (params.qresync) await resyncSelected(s, view, params.qresync);
     return readOnly ? 'OK [READ-ONLY] EXAMINE completed' : 'OK [READ-WRITE] SELECT completed';
   };
 }
@@ -77,7 +94,12 @@ function expungeCommand(byUid: boolean): CommandHandler {
     if (uids && uids.length === 0) return 'OK UID EXPUNGE completed';
     const gone = await s.deps.store.expunge(s.tenantId, view.folder.id, uids);
     await s.sendUpdates(view.remove(gone));
-    return `OK ${byUid ? 'UID EXPUNGE' : 'EXPUNGE'} completed`;
+    const name = byUid ? 'UID EXPUNGE' : 'EXPUNGE';
+    if (!s.qresync || gone.length === 0) return `OK ${name} completed`;
+    // RFC 7162 §3.2.7/§3.2.9: the tagged OK carries the new HIGHESTMODSEQ. Catch up first, so
+    // every change below that modseq has been told.
+    await s.syncView(true, true);
+    return `OK [HIGHESTMODSEQ ${view.modseq}] ${name} completed`;
   };
 }
 

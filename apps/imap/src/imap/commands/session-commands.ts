@@ -38,6 +38,8 @@ export const enable: CommandHandler = async (s, cmd) => {
   for (const arg of cmd.args) {
     const cap = keyword(arg, 'capability');
     if (cap === 'CONDSTORE') s.condstore = true;
+    // RFC 7162 §3.2.3: ENABLE QRESYNC is a CONDSTORE enabling command too.
+    else if (cap === 'QRESYNC') s.qresync = s.condstore = true;
     else if (cap === 'UTF8=ACCEPT') s.utf8 = true;
     else if (cap === 'IMAP4REV2') s.rev2 = true;
     else continue;
