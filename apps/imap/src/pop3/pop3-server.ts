@@ -42,8 +42,9 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
     session.begin().catch(() => conn.closeNow());
   };
   const plain = net.createServer((socket) => accept(socket, false, true));
-  const implicit = tls.createServer({ cert: deps.tls.cert, key: deps.tls.key, handshakeTimeout: tuning.tlsHandshakeMs }, (socket) =>
-    accept(socket, true, false),
+  const implicit = tls.createServer(
+    { cert: deps.tls.cert, key: deps.tls.key, handshakeTimeout: tuning.tlsHandshakeMs },
+    (socket) => accept(socket, true, false),
   );
   implicit.on('tlsClientError', () => undefined);
   for (const server of [plain, implicit]) {
