@@ -69,6 +69,32 @@ export interface CopyResult {
 }
 
 /** A byte range of a blob: `start` inclusive, `end` exclusive. */
+/** A blob as a FETCH batch reads it (MailboxReader.fetchBlobs). */
+export interface FetchBlob {
+  size: number;
+  /** The cached MIME tree when it was asked for and is stored, else null. */
+  structure: unknown;
+  /** The whole blob when it is at most `inlineMax` bytes, else null: read it with readBlob. */
+  bytes: Buffer | null;
+}
+
+/** A message as FETCH reads it: its row, and its blob when that was read with the row. */
+export interface FetchMessage extends MessageMeta {
+  blob: FetchBlob | null;
+}
+
+/** What MailboxReader.fetchMessages reads besides the rows. */
+export interface FetchReadOptions {
+  /** Cached MIME trees too. */
+  structures: boolean;
+  /** Bytes of blobs up to this size. */
+  inlineMax: number;
+  /** Blobs of the first rows only (uid order): at most this many... */
+  blobRows: number;
+  /** ...while the sizes of their small messages add up to at most this. */
+  blobBytes: number;
+}
+
 export interface ByteRange {
   start: number;
   end: number;

@@ -74,6 +74,17 @@ export function fetchSetsSeen(items: FetchItem[]): boolean {
   });
 }
 
+const NO_STRUCTURE = new Set<SimpleFetchName>(['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'UID', 'MODSEQ', 'RFC822']);
+
+/** Whether rendering the items reads the MIME tree: all but row data and the whole message do. */
+export function fetchNeedsStructure(items: FetchItem[]): boolean {
+  return items.some((item) => {
+    if (item.type === 'simple') return !NO_STRUCTURE.has(item.name);
+    if (item.type === 'body-section') return item.section.part.length > 0 || item.section.text !== undefined;
+    return true;
+  });
+}
+
 function parseItem(arg: ImapArg): FetchItem {
   if (arg.type !== 'atom') throw new ImapSyntaxError('FETCH items are atoms');
   const name = arg.value.toUpperCase();

@@ -7,6 +7,8 @@ export interface FetchSource {
   structure(): Promise<unknown>;
   /** Bytes of the raw message; `end` exclusive. */
   read(range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  /** The whole message when its batch read it (small messages); sections are slices of it. */
+  bytes?: Buffer | null;
 }
 
 export interface SearchContext {
@@ -23,6 +25,8 @@ export interface ImapMime<Items = unknown> {
   fetchSetsSeen(items: Items): boolean;
   /** Whether FLAGS is among the items (else an implicit \Seen adds it, RFC 3501 §6.4.5). */
   fetchHasFlags(items: Items): boolean;
+  /** Whether rendering needs the MIME tree (BODY[] of the whole message and FLAGS etc. do not). */
+  fetchNeedsStructure(items: Items): boolean;
   renderFetch(
     items: Items,
     src: FetchSource,
