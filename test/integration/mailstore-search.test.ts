@@ -216,7 +216,7 @@ describe('blobs', () => {
 });
 
 describe('FETCH reads', () => {
-  const opts = { structures: true, inlineMax: 1024 * 1024, blobRows: 2, blobBytes: 1024 * 1024 };
+  const opts = { structures: true, bodies: true, inlineMax: 1024 * 1024, blobRows: 2, blobBytes: 1024 * 1024 };
 
   async function whole(sha256: string) {
     const chunks: Buffer[] = [];
@@ -238,6 +238,10 @@ describe('FETCH reads', () => {
     expect(rows.slice(2).map((r) => r.blob)).toEqual(rows.slice(2).map(() => null));
     const tight = await sut.fetchMessages(t.tenantId, inbox, uids, { ...opts, blobBytes: first.size - 1 });
     expect(tight.map((r) => r.blob)).toEqual(uids.map(() => null));
+    // Without bodies, bytes come only to parse a tree that is not cached.
+    const trees = await sut.fetchMessages(t.tenantId, inbox, uids, { ...opts, bodies: false });
+    expect(trees[0]!.blob).toEqual({ size: first.size, structure: { cached: 1 }, bytes: null });
+    expect(trees[1]!.blob!.bytes!.equals(rows[1]!.blob!.bytes!)).toBe(true);
   });
 
   it('reads a batch of blobs in one call, leaving the bytes of large ones to readBlob', async () => {
@@ -251,10 +255,7 @@ describe('FETCH reads', () => {
     const blobs = await sut.fetchBlobs(
       t.tenantId,
       [big!.blobSha256, small!.blobSha256, small!.blobSha256, 'f'.repeat(64)],
-      {
-        structures: false,
-        inlineMax: 256 * 1024,
-      },
+      { structures: false, bodies: true, inlineMax: 256 * 1024 },
     );
     expect([...blobs.keys()].sort()).toEqual([big!.blobSha256, small!.blobSha256].sort());
     expect(blobs.get(big!.blobSha256)).toEqual({ size: big!.size, structure: null, bytes: null });

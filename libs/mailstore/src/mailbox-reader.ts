@@ -10,6 +10,7 @@ import type {
   FolderCounts,
   FolderInfo,
   FetchBlob,
+  FetchBlobOptions,
   FetchMessage,
   FetchReadOptions,
   FolderSnapshot,
@@ -166,16 +167,13 @@ export class MailboxReader {
 
   /**
    * What a FETCH batch needs of its blobs, in one statement: sizes, cached MIME trees (with
-   * `structures`) and the bytes of the blobs up to `inlineMax` bytes; larger ones stay for
+   * `structures`) and the bytes of the blobs up to `inlineMax` bytes (with `bodies`, else only to
+   * parse a tree that is not cached); larger ones stay for
    * readBlob. Blobs that are gone are missing from the map.
    */
-  async fetchBlobs(
-    tenantId: string,
-    sha256s: string[],
-    options: { structures: boolean; inlineMax: number },
-  ): Promise<Map<string, FetchBlob>> {
+  async fetchBlobs(tenantId: string, sha256s: string[], options: FetchBlobOptions): Promise<Map<string, FetchBlob>> {
     const unique = [...new Set(sha256s)];
-    const rows = await blobsForFetch(this.prisma, tenantId, unique, options.structures, options.inlineMax);
+    const rows = await blobsForFetch(this.prisma, tenantId, unique, options);
     return new Map(rows.map((r) => [r.sha256, fetchBlob(r)]));
   }
 

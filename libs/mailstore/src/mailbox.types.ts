@@ -83,12 +83,17 @@ export interface FetchMessage extends MessageMeta {
   blob: FetchBlob | null;
 }
 
-/** What MailboxReader.fetchMessages reads besides the rows. */
-export interface FetchReadOptions {
-  /** Cached MIME trees too. */
+/** What MailboxReader.fetchBlobs reads of each blob besides its size. */
+export interface FetchBlobOptions {
+  /** The cached MIME tree. */
   structures: boolean;
-  /** Bytes of blobs up to this size. */
+  /** The bytes, when at most `inlineMax` long (without `bodies`, only of blobs with no cached tree). */
+  bodies: boolean;
   inlineMax: number;
+}
+
+/** What MailboxReader.fetchMessages reads besides the rows. */
+export interface FetchReadOptions extends FetchBlobOptions {
   /** Blobs of the first rows only (uid order): at most this many... */
   blobRows: number;
   /** ...while the sizes of their small messages add up to at most this. */

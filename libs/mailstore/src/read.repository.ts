@@ -1,5 +1,12 @@
 import type { FolderRow } from './folder.repository';
-import type { ByteRange, FetchReadOptions, FolderChanges, MessageMeta, MessageState } from './mailbox.types';
+import type {
+  ByteRange,
+  FetchBlobOptions,
+  FetchReadOptions,
+  FolderChanges,
+  MessageMeta,
+  MessageState,
+} from './mailbox.types';
 import type { StoreDb } from './types';
 
 /** The visible messages of a folder in uid order, as one JSON value (one round trip, compact). */
@@ -110,22 +117,23 @@ export interface FetchBlobRow {
 
 /**
  * One statement for a FETCH batch: each blob's size and storage, its cached MIME tree as JSON text
- * (only with `structures`), and its bytes when it is stored in the database and at most
- * `inlineMax` long. The bytes of larger blobs are left to blobSlice, so they never sit whole in
- * memory; octet_length of the EXTERNAL column reads the TOAST pointer, not the value.
+ * (only with `structures`), and its bytes when it is stored in the database, at most `inlineMax`
+ * long and needed (`bodies`, or no cached tree to parse). The bytes of larger blobs are left to
+ * blobSlice, so they never sit whole in memory; octet_length of the EXTERNAL column reads the
+ * TOAST pointer, not the value.
  */
 export async function blobsForFetch(
   db: StoreDb,
   tenantId: string,
   sha256s: string[],
-  structures: boolean,
-  inlineMax: number,
+  o: FetchBlobOptions,
 ): Promise<FetchBlobRow[]> {
   if (sha256s.length === 0) return [];
   return db.$queryRaw<FetchBlobRow[]>`
     SELECT sha256, COALESCE(octet_length(bytes), size) AS size, storage,
-      CASE WHEN ${structures}::boolean THEN mime_structure::text END AS tree,
-      CASE WHEN octet_length(bytes) <= ${inlineMax}::int THEN encode(bytes, 'base64') END AS base64
+      CASE WHEN ${o.structures}::boolean THEN mime_structure::text END AS tree,
+      CASE WHEN octet_length(bytes) <= ${o.inlineMax}::int AND (${o.bodies}::boolean OR mime_structure IS NULL)
+        THEN encode(bytes, 'base64') END AS base64
     FROM message_blobs WHERE tenant_id = ${tenantId}::uuid AND sha256 = ANY(${sha256s}::text[])`;
 }
 
@@ -171,7 +179,8 @@ export async function messagesForFetch(
     FROM r LEFT JOIN LATERAL (
       SELECT COALESCE(octet_length(bytes), size) AS size, storage,
         CASE WHEN ${o.structures}::boolean THEN mime_structure::text END AS tree,
-        CASE WHEN octet_length(bytes) <= ${o.inlineMax}::int THEN encode(bytes, 'base64') END AS base64
+        CASE WHEN octet_length(bytes) <= ${o.inlineMax}::int AND (${o.bodies}::boolean OR mime_structure IS NULL)
+          THEN encode(bytes, 'base64') END AS base64
       FROM message_blobs
       WHERE tenant_id = ${tenantId}::uuid AND sha256 = r.blob_sha256
         AND r.n <= ${o.blobRows}::int AND r.inline_total <= ${o.blobBytes}::bigint

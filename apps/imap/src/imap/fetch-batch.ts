@@ -1,4 +1,4 @@
-import type { FetchSource, ImapMime } from './imap-mime';
+import type { FetchNeeds, FetchSource, ImapMime } from './imap-mime';
 import type { FetchBlob, FetchMessage, ImapStore, MessageMeta } from './imap-store';
 
 /**
@@ -16,13 +16,15 @@ export function readFetchMessages(
   tenantId: string,
   folderId: string,
   uids: number[],
-  structures: boolean,
+  needs: FetchNeeds,
 ): Promise<FetchMessage[]> {
   if (uids.length === 0) return Promise.resolve([]);
+  const reads = needs.structure || needs.bodies;
   return store.fetchMessages(tenantId, folderId, uids, {
-    structures,
+    structures: needs.structure,
+    bodies: needs.bodies,
     inlineMax: FETCH_INLINE_MAX,
-    blobRows: BATCH_MESSAGES,
+    blobRows: reads ? BATCH_MESSAGES : 0,
     blobBytes: BATCH_INLINE_BYTES,
   });
 }
@@ -69,13 +71,17 @@ export class FetchBatch {
     mime: ImapMime,
     tenantId: string,
     messages: FetchMessage[],
-    structures: boolean,
+    needs: FetchNeeds,
   ): Promise<FetchBatch> {
     const blobs = new Map<string, FetchBlob>();
+    const structures = needs.structure;
+    // FLAGS, UID...: nothing to read (a source still reads on demand).
+    if (!structures && !needs.bodies) return new FetchBatch(store, mime, tenantId, blobs, false);
     for (const m of messages) if (m.blob) blobs.set(m.blobSha256, m.blob);
     const missing = messages.filter((m) => !blobs.has(m.blobSha256)).map((m) => m.blobSha256);
     if (missing.length > 0) {
-      const read = await store.fetchBlobs(tenantId, missing, { structures, inlineMax: FETCH_INLINE_MAX });
+      const options = { structures, bodies: needs.bodies, inlineMax: FETCH_INLINE_MAX };
+      const read = await store.fetchBlobs(tenantId, missing, options);
       for (const [sha, blob] of read) blobs.set(sha, blob);
     }
     return new FetchBatch(store, mime, tenantId, blobs, structures);

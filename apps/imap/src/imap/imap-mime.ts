@@ -11,6 +11,12 @@ export interface FetchSource {
   bytes?: Buffer | null;
 }
 
+/** What the items of a FETCH read besides the message rows. */
+export interface FetchNeeds {
+  structure: boolean;
+  bodies: boolean;
+}
+
 export interface SearchContext {
   sequenceToUids(set: string): Array<[number, number]>;
   uidSetToRanges(set: string): Array<[number, number]>;
@@ -25,8 +31,8 @@ export interface ImapMime<Items = unknown> {
   fetchSetsSeen(items: Items): boolean;
   /** Whether FLAGS is among the items (else an implicit \Seen adds it, RFC 3501 §6.4.5). */
   fetchHasFlags(items: Items): boolean;
-  /** Whether rendering needs the MIME tree (BODY[] of the whole message and FLAGS etc. do not). */
-  fetchNeedsStructure(items: Items): boolean;
+  /** Whether rendering reads the MIME tree and the message's bytes (FLAGS etc. need neither). */
+  fetchNeeds(items: Items): FetchNeeds;
   renderFetch(
     items: Items,
     src: FetchSource,

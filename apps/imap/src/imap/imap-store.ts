@@ -77,6 +77,12 @@ export interface FetchBlob {
   bytes: Buffer | null;
 }
 
+export interface FetchBlobOptions {
+  structures: boolean;
+  bodies: boolean;
+  inlineMax: number;
+}
+
 /** A message as FETCH reads it: its row, and its blob when that came with the row (else null). */
 export interface FetchMessage extends MessageMeta {
   blob: FetchBlob | null;
@@ -119,14 +125,13 @@ export interface ImapStore {
     tenantId: string,
     folderId: string,
     uids: number[],
-    options: { structures: boolean; inlineMax: number; blobRows: number; blobBytes: number },
+    options: FetchBlobOptions & { blobRows: number; blobBytes: number },
   ): Promise<FetchMessage[]>;
-  /** Sizes, cached MIME trees (with `structures`) and the bytes of blobs up to `inlineMax`, in one query. */
-  fetchBlobs(
-    tenantId: string,
-    sha256s: string[],
-    options: { structures: boolean; inlineMax: number },
-  ): Promise<Map<string, FetchBlob>>;
+  /**
+   * Sizes, cached MIME trees (with `structures`) and the bytes of blobs up to `inlineMax` (with
+   * `bodies`; else only of blobs whose tree must be parsed), in one query.
+   */
+  fetchBlobs(tenantId: string, sha256s: string[], options: FetchBlobOptions): Promise<Map<string, FetchBlob>>;
   mimeStructure(tenantId: string, sha256: string): Promise<unknown>;
   setMimeStructure(tenantId: string, sha256: string, json: unknown): Promise<void>;
   setMimeStructures(tenantId: string, trees: Array<{ sha256: string; tree: unknown }>): Promise<void>;

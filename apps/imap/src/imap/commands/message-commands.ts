@@ -35,7 +35,7 @@ async function fetchBatch(
 ): Promise<void> {
   const { store, mime } = s.deps;
   const view = s.view!;
-  const batch = await FetchBatch.load(store, mime, s.tenantId, messages, mime.fetchNeedsStructure(items));
+  const batch = await FetchBatch.load(store, mime, s.tenantId, messages, mime.fetchNeeds(items));
   const out = new SegmentBatch();
   try {
     for (const meta of messages) {
@@ -68,8 +68,7 @@ function fetchCommand(byUid: boolean): CommandHandler {
     const items = mime.parseFetchItems([cmd.args[1]!]);
     const changedSince = modifier(cmd.args[2], 'CHANGEDSINCE');
     if (changedSince !== null) s.condstore = true;
-    const structures = mime.fetchNeedsStructure(items);
-    let metas = await readFetchMessages(store, s.tenantId, view.folder.id, uids, structures);
+    let metas = await readFetchMessages(store, s.tenantId, view.folder.id, uids, mime.fetchNeeds(items));
     if (changedSince !== null) metas = metas.filter((m) => m.modseq > changedSince);
     const setsSeen = mime.fetchSetsSeen(items) && !view.readOnly;
     const unseen = setsSeen ? metas.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid) : [];
