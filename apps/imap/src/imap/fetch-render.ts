@@ -110,7 +110,9 @@ async function section(
   const range = await sectionRange(item.section, src, tree);
   if (!range) return Buffer.alloc(0); // a part that does not exist reads as empty, as in Dovecot
   if ('headerFields' in range) {
-    const header = await collect(src.read({ start: range.start, end: range.end }));
+    const header = src.bytes
+      ? src.bytes.subarray(range.start, range.end)
+      : await collect(src.read({ start: range.start, end: range.end }));
     const { names, not, terminated } = range.headerFields;
     const filtered = filterHeaderFields(header, names, not, terminated);
     return clip(filtered, item.partial);
@@ -154,7 +156,7 @@ async function decodedPart(part: number[], src: FetchSource, tree: Tree): Promis
   const node = findPart(root, part);
   if (!node) return null;
   const range = { start: part.length === 0 ? 0 : node.bodyStart, end: node.bodyEnd };
-  const raw = () => src.read(range);
+  const raw = () => (src.bytes ? once(src.bytes.subarray(range.start, range.end)) : src.read(range));
   const encoding = (node.encoding ?? '7bit').toLowerCase();
   if (part.length === 0 || node.children || node.message || ['7bit', '8bit', 'binary'].includes(encoding)) {
     return { length: range.end - range.start, bytes: null, decode: raw };
