@@ -214,3 +214,51 @@ describe('blobs', () => {
     expect(await sut.mimeStructure(t.tenantId, sha256)).toEqual(tree);
   });
 });
+
+describe('FETCH reads', () => {
+  const opts = { structures: true, bodies: true, inlineMax: 1024 * 1024, blobRows: 2, blobBytes: 1024 * 1024 };
+
+  async function whole(sha256: string) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of sut.readBlob(t.tenantId, sha256)) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  it('reads the rows with the bytes and cached trees of the first blobs, within the row and byte limits', async () => {
+    const uids = (await sut.snapshot(t.tenantId, inbox)).messages.map((m) => m.uid);
+    expect(uids.length).toBeGreaterThanOrEqual(3);
+    const first = (await sut.messages(t.tenantId, inbox, [uids[0]!]))[0]!;
+    await sut.setMimeStructures(t.tenantId, [{ sha256: first.blobSha256, tree: { cached: 1 } }]);
+    const rows = await sut.fetchMessages(t.tenantId, inbox, [...uids].reverse(), opts);
+    expect(rows.map((r) => r.uid)).toEqual(uids);
+    expect(rows[0]).toMatchObject({ ...first, blob: { size: first.size, structure: { cached: 1 } } });
+    expect(rows[0]!.blob!.bytes!.equals(await whole(first.blobSha256))).toBe(true);
+    expect(rows[1]!.blob!.bytes!.equals(await whole(rows[1]!.blobSha256))).toBe(true);
+    expect(rows[1]!.blob!.structure).toBeNull();
+    expect(rows.slice(2).map((r) => r.blob)).toEqual(rows.slice(2).map(() => null));
+    const tight = await sut.fetchMessages(t.tenantId, inbox, uids, { ...opts, blobBytes: first.size - 1 });
+    expect(tight.map((r) => r.blob)).toEqual(uids.map(() => null));
+    // Without bodies, bytes come only to parse a tree that is not cached.
+    const trees = await sut.fetchMessages(t.tenantId, inbox, uids, { ...opts, bodies: false });
+    expect(trees[0]!.blob).toEqual({ size: first.size, structure: { cached: 1 }, bytes: null });
+    expect(trees[1]!.blob!.bytes!.equals(rows[1]!.blob!.bytes!)).toBe(true);
+  });
+
+  it('reads a batch of blobs in one call, leaving the bytes of large ones to readBlob', async () => {
+    const [small] = await sut.messages(t.tenantId, inbox, [1]);
+    const archive = t.boxes[0]!.archive;
+    const [big] = await sut.messages(
+      t.tenantId,
+      archive,
+      (await sut.snapshot(t.tenantId, archive)).messages.map((m) => m.uid),
+    );
+    const blobs = await sut.fetchBlobs(
+      t.tenantId,
+      [big!.blobSha256, small!.blobSha256, small!.blobSha256, 'f'.repeat(64)],
+      { structures: false, bodies: true, inlineMax: 256 * 1024 },
+    );
+    expect([...blobs.keys()].sort()).toEqual([big!.blobSha256, small!.blobSha256].sort());
+    expect(blobs.get(big!.blobSha256)).toEqual({ size: big!.size, structure: null, bytes: null });
+    expect(blobs.get(small!.blobSha256)!.bytes!.equals(await whole(small!.blobSha256))).toBe(true);
+  });
+});

@@ -9,6 +9,10 @@ import type {
   FolderChanges,
   FolderCounts,
   FolderInfo,
+  FetchBlob,
+  FetchBlobOptions,
+  FetchMessage,
+  FetchReadOptions,
   FolderSnapshot,
   MessageMeta,
   SearchQuery,
@@ -18,11 +22,15 @@ import {
   blobInfo,
   blobMimeStructure,
   blobSlice,
+  blobsForFetch,
   changesAfter,
   folderMessageStates,
   messageMetas,
+  messagesForFetch,
+  type FetchBlobRow,
   parseStates,
   saveMimeStructure,
+  saveMimeStructures,
 } from './read.repository';
 import { searchFolder } from './search.repository';
 import { tenantUsage as sharedUsage, type TenantUsage } from './tenant-usage';
@@ -31,6 +39,14 @@ import type { MailStoreOptions, StoreTx } from './types';
 
 // A 50 MB insert over a slow link takes a while; Prisma's default of 5 s would abort it.
 const TX_TIMEOUT_MS = 120_000;
+function fetchBlob(r: Omit<FetchBlobRow, 'sha256'>): FetchBlob {
+  return {
+    size: r.size,
+    structure: r.tree ? (JSON.parse(r.tree) as unknown) : null,
+    bytes: r.storage === 'db' && r.base64 !== null ? Buffer.from(r.base64, 'base64') : null,
+  };
+}
+
 /** FETCH reads blobs in slices of this size: memory per streamed message stays bounded. */
 export const BLOB_CHUNK_BYTES = 256 * 1024;
 
@@ -147,6 +163,47 @@ export class MailboxReader {
     for (let at = start; at < end; at += BLOB_CHUNK_BYTES) {
       yield await blobSlice(this.prisma, tenantId, sha256, { start: at, end: Math.min(end, at + BLOB_CHUNK_BYTES) });
     }
+  }
+
+  /**
+   * What a FETCH batch needs of its blobs, in one statement: sizes, cached MIME trees (with
+   * `structures`) and the bytes of the blobs up to `inlineMax` bytes (with `bodies`, else only to
+   * parse a tree that is not cached); larger ones stay for
+   * readBlob. Blobs that are gone are missing from the map.
+   */
+  async fetchBlobs(tenantId: string, sha256s: string[], options: FetchBlobOptions): Promise<Map<string, FetchBlob>> {
+    const unique = [...new Set(sha256s)];
+    const rows = await blobsForFetch(this.prisma, tenantId, unique, options);
+    return new Map(rows.map((r) => [r.sha256, fetchBlob(r)]));
+  }
+
+  /**
+   * FETCH: the visible messages among `uids` in uid order (as `messages`) and, in the same
+   * statement, the blobs (as fetchBlobs) of the first ones within `blobRows` and `blobBytes`;
+   * the others have `blob` null.
+   */
+  async fetchMessages(
+    tenantId: string,
+    folderId: string,
+    uids: number[],
+    options: FetchReadOptions,
+  ): Promise<FetchMessage[]> {
+    const rows = await messagesForFetch(this.prisma, tenantId, folderId, uids, options);
+    return rows.map((r) => ({
+      id: r.id,
+      uid: r.uid,
+      flags: r.flags,
+      modseq: r.modseq,
+      size: r.size,
+      receivedAt: r.received_at,
+      blobSha256: r.blob_sha256,
+      blob: r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage }),
+    }));
+  }
+
+  /** Caches the parsed MIME trees of several blobs in one statement. */
+  setMimeStructures(tenantId: string, trees: Array<{ sha256: string; tree: unknown }>): Promise<void> {
+    return saveMimeStructures(this.prisma, tenantId, trees);
   }
 
   /** The cached MIME tree of a blob (what setMimeStructure stored), or null. */

@@ -69,6 +69,37 @@ export interface CopyResult {
 }
 
 /** A byte range of a blob: `start` inclusive, `end` exclusive. */
+/** A blob as a FETCH batch reads it (MailboxReader.fetchBlobs). */
+export interface FetchBlob {
+  size: number;
+  /** The cached MIME tree when it was asked for and is stored, else null. */
+  structure: unknown;
+  /** The whole blob when it is at most `inlineMax` bytes, else null: read it with readBlob. */
+  bytes: Buffer | null;
+}
+
+/** A message as FETCH reads it: its row, and its blob when that was read with the row. */
+export interface FetchMessage extends MessageMeta {
+  blob: FetchBlob | null;
+}
+
+/** What MailboxReader.fetchBlobs reads of each blob besides its size. */
+export interface FetchBlobOptions {
+  /** The cached MIME tree. */
+  structures: boolean;
+  /** The bytes, when at most `inlineMax` long (without `bodies`, only of blobs with no cached tree). */
+  bodies: boolean;
+  inlineMax: number;
+}
+
+/** What MailboxReader.fetchMessages reads besides the rows. */
+export interface FetchReadOptions extends FetchBlobOptions {
+  /** Blobs of the first rows only (uid order): at most this many... */
+  blobRows: number;
+  /** ...while the sizes of their small messages add up to at most this. */
+  blobBytes: number;
+}
+
 export interface ByteRange {
   start: number;
   end: number;

@@ -1,5 +1,12 @@
 import type { FolderRow } from './folder.repository';
-import type { ByteRange, FolderChanges, MessageMeta, MessageState } from './mailbox.types';
+import type {
+  ByteRange,
+  FetchBlobOptions,
+  FetchReadOptions,
+  FolderChanges,
+  MessageMeta,
+  MessageState,
+} from './mailbox.types';
 import type { StoreDb } from './types';
 
 /** The visible messages of a folder in uid order, as one JSON value (one round trip, compact). */
@@ -86,14 +93,112 @@ export async function blobInfo(db: StoreDb, tenantId: string, sha256: string) {
 
 /**
  * One slice of a database-stored blob. The column is stored EXTERNAL (uncompressed TOAST), so
- * PostgreSQL reads only the TOAST chunks of the slice, not the whole value.
+ * PostgreSQL reads only the TOAST chunks of the slice, not the whole value. It comes as base64
+ * text: Prisma turns a bytea result into hex, then base64, then bytes again, which costs twice
+ * the CPU of decoding base64 once (Buffer.from skips the line breaks encode() puts in).
  */
 export async function blobSlice(db: StoreDb, tenantId: string, sha256: string, range: ByteRange): Promise<Buffer> {
-  const [row] = await db.$queryRaw<{ chunk: Uint8Array | null }[]>`
-    SELECT substring(bytes FROM ${range.start + 1}::int FOR ${range.end - range.start}::int) AS chunk
+  const [row] = await db.$queryRaw<{ chunk: string | null }[]>`
+    SELECT encode(substring(bytes FROM ${range.start + 1}::int FOR ${range.end - range.start}::int), 'base64') AS chunk
     FROM message_blobs WHERE tenant_id = ${tenantId}::uuid AND sha256 = ${sha256}`;
-  if (!row?.chunk) throw new Error(`blob ${sha256} vanished while it was read`);
-  return Buffer.from(row.chunk.buffer, row.chunk.byteOffset, row.chunk.byteLength);
+  if (row?.chunk === null || row?.chunk === undefined) throw new Error(`blob ${sha256} vanished while it was read`);
+  return Buffer.from(row.chunk, 'base64');
+}
+
+/** A blob as FETCH reads it: see blobsForFetch. */
+export interface FetchBlobRow {
+  sha256: string;
+  size: number;
+  storage: string;
+  tree: string | null;
+  /** Base64 (see blobSlice); null for a large or externally stored blob. */
+  base64: string | null;
+}
+
+/**
+ * One statement for a FETCH batch: each blob's size and storage, its cached MIME tree as JSON text
+ * (only with `structures`), and its bytes when it is stored in the database, at most `inlineMax`
+ * long and needed (`bodies`, or no cached tree to parse). The bytes of larger blobs are left to
+ * blobSlice, so they never sit whole in memory; octet_length of the EXTERNAL column reads the
+ * TOAST pointer, not the value.
+ */
+export async function blobsForFetch(
+  db: StoreDb,
+  tenantId: string,
+  sha256s: string[],
+  o: FetchBlobOptions,
+): Promise<FetchBlobRow[]> {
+  if (sha256s.length === 0) return [];
+  return db.$queryRaw<FetchBlobRow[]>`
+    SELECT sha256, COALESCE(octet_length(bytes), size) AS size, storage,
+      CASE WHEN ${o.structures}::boolean THEN mime_structure::text END AS tree,
+      CASE WHEN octet_length(bytes) <= ${o.inlineMax}::int AND (${o.bodies}::boolean OR mime_structure IS NULL)
+        THEN encode(bytes, 'base64') END AS base64
+    FROM message_blobs WHERE tenant_id = ${tenantId}::uuid AND sha256 = ANY(${sha256s}::text[])`;
+}
+
+/**
+ * FETCH metadata of the visible messages among `uids` in uid order, and in the same statement
+ * the blob data (as blobsForFetch) of the first rows within `blobRows` and `blobBytes`: a FETCH
+ * of a few small messages is one round trip. Rows past the limits have `storage` null.
+ */
+export async function messagesForFetch(
+  db: StoreDb,
+  tenantId: string,
+  folderId: string,
+  uids: number[],
+  o: FetchReadOptions,
+) {
+  if (uids.length === 0) return [];
+  // LIMIT 1 keeps the LATERAL subquery a per-row index lookup (flattened, it became a hash join
+  // over every blob of the tenant, each one encoded); the limits inside it are a one-time filter,
+  // so no blob past them is read.
+  return db.$queryRaw<
+    Array<
+      {
+        id: string;
+        uid: number;
+        flags: string[];
+        modseq: bigint;
+        size: number;
+        received_at: Date;
+        blob_sha256: string;
+      } & Omit<FetchBlobRow, 'sha256' | 'storage' | 'size'> & { storage: string | null; blob_size: number | null }
+    >
+  >`
+    WITH r AS (
+      SELECT id, uid, flags, modseq, size, received_at, blob_sha256,
+        row_number() OVER w AS n,
+        sum(CASE WHEN size <= ${o.inlineMax}::int THEN size ELSE 0 END) OVER w AS inline_total
+      FROM messages
+      WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid AND uid = ANY(${uids}::int[])
+        AND deleted_at IS NULL
+      WINDOW w AS (ORDER BY uid))
+    SELECT r.id::text, r.uid, r.flags, r.modseq, r.size, r.received_at, r.blob_sha256,
+      b.size AS blob_size, b.storage, b.tree, b.base64
+    FROM r LEFT JOIN LATERAL (
+      SELECT COALESCE(octet_length(bytes), size) AS size, storage,
+        CASE WHEN ${o.structures}::boolean THEN mime_structure::text END AS tree,
+        CASE WHEN octet_length(bytes) <= ${o.inlineMax}::int AND (${o.bodies}::boolean OR mime_structure IS NULL)
+          THEN encode(bytes, 'base64') END AS base64
+      FROM message_blobs
+      WHERE tenant_id = ${tenantId}::uuid AND sha256 = r.blob_sha256
+        AND r.n <= ${o.blobRows}::int AND r.inline_total <= ${o.blobBytes}::bigint
+      LIMIT 1) b ON true
+    ORDER BY r.uid`;
+}
+
+/** Caches the MIME trees of several blobs in one statement (see saveMimeStructure). */
+export async function saveMimeStructures(
+  db: StoreDb,
+  tenantId: string,
+  trees: Array<{ sha256: string; tree: unknown }>,
+) {
+  if (trees.length === 0) return;
+  await db.$executeRaw`
+    UPDATE message_blobs b SET mime_structure = t.tree
+    FROM unnest(${trees.map((t) => t.sha256)}::text[], ${trees.map((t) => JSON.stringify(t.tree))}::jsonb[]) AS t(sha256, tree)
+    WHERE b.tenant_id = ${tenantId}::uuid AND b.sha256 = t.sha256`;
 }
 
 /** The cached MIME tree of a blob, or null when none was stored yet. */

@@ -175,4 +175,65 @@ describe('imap: reading and changing mail', () => {
     expect(expunges).toEqual([1]);
     expect(b.mailbox && b.mailbox.exists).toBe(1);
   });
+
+  it('FETCHes 130 messages of mixed sizes in one command byte for byte, and caches their structures', async () => {
+    const { client } = await fresh();
+    const attachment = (kib: number) =>
+      message(
+        { Subject: `mix large ${kib}`, 'Content-Type': 'multipart/mixed; boundary="b"' },
+        [
+          '--b',
+          'Content-Type: text/plain',
+          '',
+          'see attached',
+          '--b',
+          'Content-Type: application/octet-stream',
+          'Content-Transfer-Encoding: base64',
+          '',
+          randomBytes(kib * 768)
+            .toString('base64')
+            .replace(/.{76}/g, '$&\r\n'),
+          '--b--',
+        ].join('\r\n'),
+      );
+    // Two messages larger than a batch reads inline, among more messages than one batch holds.
+    const sent = Array.from({ length: 130 }, (_, i) =>
+      i === 40 ? attachment(400) : i === 101 ? attachment(1200) : message({ Subject: `mix ${i}` }, 'x'.repeat(i * 97)),
+    );
+    for (const raw of sent) await client.append('Archive', raw);
+    await client.mailboxOpen('Archive');
+    for (const pass of ['parsed', 'cached']) {
+      const got: Array<{ uid: number; source: string; type: string; subject: string }> = [];
+      for await (const msg of client.fetch('1:*', {
+        uid: true,
+        source: true,
+        bodyStructure: true,
+        headers: ['subject'],
+      })) {
+        got.push({
+          uid: msg.uid,
+          source: msg.source!.toString(),
+          type: msg.bodyStructure!.type,
+          subject: msg.headers!.toString().trim(),
+        });
+      }
+      expect(
+        got.map((m) => m.uid),
+        pass,
+      ).toEqual(sent.map((_, i) => i + 1));
+      expect(
+        got.every((m, i) => m.source === sent[i]),
+        pass,
+      ).toBe(true);
+      expect(got[40]).toMatchObject({ type: 'multipart/mixed', subject: 'Subject: mix large 400' });
+      expect(got[101]).toMatchObject({ type: 'multipart/mixed', subject: 'Subject: mix large 1200' });
+      expect(got[7]).toMatchObject({ type: 'text/plain', subject: 'Subject: mix 7' });
+    }
+    // The first pass stored the trees it parsed (one statement per batch).
+    const [cache] = await x.h.prisma.$queryRaw<Array<{ messages: number; cached: number }>>`
+      SELECT count(*)::int AS messages, count(b.mime_structure)::int AS cached
+      FROM messages m JOIN message_blobs b ON b.tenant_id = m.tenant_id AND b.sha256 = m.blob_sha256
+      WHERE m.tenant_id = ${x.tenantId}::uuid AND m.subject LIKE 'mix %'`;
+    expect(cache).toEqual({ messages: 130, cached: 130 });
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '@mailroom/imap/mime/testing/imap-text';
-import { fetchSetsSeen, parseFetchItems } from './fetch-items';
+import { fetchNeeds, fetchSetsSeen, parseFetchItems } from './fetch-items';
 import { ImapSyntaxError } from './imap-errors';
 
 const parse = (text: string) => parseFetchItems(parseArgs(text));
@@ -68,5 +68,20 @@ describe('fetchSetsSeen', () => {
     ['(FLAGS BODYSTRUCTURE ENVELOPE)', false],
   ])('%s sets \\Seen: %s', (text, expected) => {
     expect(fetchSetsSeen(parse(text))).toBe(expected);
+  });
+});
+
+describe('fetchNeeds', () => {
+  it.each([
+    ['(UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ)', false, false],
+    ['BODY.PEEK[]', false, true],
+    ['RFC822', false, true],
+    ['(FLAGS ENVELOPE BODYSTRUCTURE)', true, false],
+    ['BODY.PEEK[HEADER.FIELDS (SUBJECT)]', true, true],
+    ['BODY[1.TEXT]<0.100>', true, true],
+    ['RFC822.HEADER', true, true],
+    ['BINARY.SIZE[1]', true, true],
+  ])('%s reads the tree: %s, the bytes: %s', (text, structure, bodies) => {
+    expect(fetchNeeds(parse(text))).toEqual({ structure, bodies });
   });
 });

@@ -74,6 +74,25 @@ export function fetchSetsSeen(items: FetchItem[]): boolean {
   });
 }
 
+const ROW_DATA = new Set<SimpleFetchName>(['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'UID', 'MODSEQ']);
+const FROM_TREE = new Set<SimpleFetchName>(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
+
+/**
+ * What rendering the items reads besides the row: the MIME tree (all but row data and the whole
+ * message) and the message's bytes (sections, RFC822.*, BINARY).
+ */
+export function fetchNeeds(items: FetchItem[]): { structure: boolean; bodies: boolean } {
+  const whole = (item: FetchItem) =>
+    (item.type === 'simple' && item.name === 'RFC822') ||
+    (item.type === 'body-section' && item.section.part.length === 0 && item.section.text === undefined);
+  const rowOnly = (item: FetchItem) => item.type === 'simple' && ROW_DATA.has(item.name);
+  const treeOnly = (item: FetchItem) => item.type === 'simple' && FROM_TREE.has(item.name);
+  return {
+    structure: items.some((item) => !rowOnly(item) && !whole(item)),
+    bodies: items.some((item) => !rowOnly(item) && !treeOnly(item)),
+  };
+}
+
 function parseItem(arg: ImapArg): FetchItem {
   if (arg.type !== 'atom') throw new ImapSyntaxError('FETCH items are atoms');
   const name = arg.value.toUpperCase();

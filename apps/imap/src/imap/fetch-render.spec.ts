@@ -4,6 +4,7 @@ import { parseArgs, plain } from '@mailroom/imap/mime/testing/imap-text';
 import { parseFetchItems } from './fetch-items';
 import { imapDateTime, renderFetch } from './fetch-render';
 import { ImapUnknownCte } from './imap-errors';
+import { encodeValues } from './wire-encoder';
 
 const opts = { uid: false, modseq: false, utf8: false };
 const render = async (items: string, bytes = fixtureBytes('nested.eml'), o = opts, reads?: Array<unknown>) =>
@@ -111,4 +112,31 @@ describe('renderFetch', () => {
     expect(tail).toBe('TAIL');
     expect(all).toBe(payload.toString('latin1'));
   });
+
+  it.each(['nested.eml', 'single.eml', 'digest.eml', 'edge-mime.eml'])(
+    'sends %s from memory byte for byte as it streams it, reading nothing',
+    async (name) => {
+      const items = parseFetchItems(
+        parseArgs(
+          '(BODY.PEEK[] BODY.PEEK[HEADER] BODY.PEEK[TEXT] BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[2]<3.40> ' +
+            'BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[]<10.50> RFC822 RFC822.HEADER RFC822.TEXT)',
+        ),
+      );
+      const wire = async (values: Awaited<ReturnType<typeof renderFetch>>) => {
+        const out: Buffer[] = [];
+        for (const seg of encodeValues(values, false)) {
+          if (Buffer.isBuffer(seg)) out.push(seg);
+          else for await (const chunk of seg.stream()) out.push(chunk);
+        }
+        return Buffer.concat(out).toString('latin1');
+      };
+      const bytes = fixtureBytes(name);
+      const reads: Array<{ start: number; end: number } | undefined> = [];
+      const streamed = await wire(await renderFetch(items, sourceOf(bytes), opts));
+      const inMemory = { ...sourceOf(bytes, reads), bytes };
+      expect(await wire(await renderFetch(items, inMemory, opts))).toBe(streamed);
+      expect(reads).toEqual([]);
+      expect(streamed).toContain(bytes.toString('latin1'));
+    },
+  );
 });

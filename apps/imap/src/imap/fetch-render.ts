@@ -2,7 +2,7 @@ import { bodyStructure } from '@mailroom/imap/mime/body-structure';
 import { envelope } from '@mailroom/imap/mime/envelope';
 import { filterHeaderFields } from '@mailroom/imap/mime/header-fields';
 import type { MimeNode } from '@mailroom/imap/mime/mime-node';
-import { findPart, resolveSection, type Section } from '@mailroom/imap/mime/section';
+import { findPart, resolveSection, type Section, type SectionRange } from '@mailroom/imap/mime/section';
 import type { FetchItem, Partial, SimpleFetchName } from './fetch-items';
 import type { WireValue } from './imap-arg';
 import { ImapUnknownCte } from './imap-errors';
@@ -15,6 +15,11 @@ export interface FetchSource {
   structure(): Promise<MimeNode>;
   /** End exclusive; no range = the whole message. */
   read(range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  /**
+   * The whole message when its FETCH batch read it (small messages): sections are sent as slices
+   * of it, with no query and no copy. Absent for large messages, which are streamed.
+   */
+  bytes?: Buffer | null;
 }
 
 export interface RenderOptions {
@@ -87,7 +92,7 @@ async function simple(name: SimpleFetchName, src: FetchSource, tree: Tree): Prom
     case 'BODYSTRUCTURE':
       return bodyStructure(await tree(), name === 'BODYSTRUCTURE');
     case 'RFC822':
-      return { stream: () => src.read(), length: meta.size };
+      return src.bytes ? src.bytes : { stream: () => src.read(), length: meta.size };
     case 'RFC822.HEADER':
     case 'RFC822.TEXT': {
       const root = await tree();
@@ -102,10 +107,12 @@ async function section(
   src: FetchSource,
   tree: Tree,
 ): Promise<WireValue> {
-  const range = resolveSection(await tree(), item.section);
+  const range = await sectionRange(item.section, src, tree);
   if (!range) return Buffer.alloc(0); // a part that does not exist reads as empty, as in Dovecot
   if ('headerFields' in range) {
-    const header = await collect(src.read({ start: range.start, end: range.end }));
+    const header = src.bytes
+      ? src.bytes.subarray(range.start, range.end)
+      : await collect(src.read({ start: range.start, end: range.end }));
     const { names, not, terminated } = range.headerFields;
     const filtered = filterHeaderFields(header, names, not, terminated);
     return clip(filtered, item.partial);
@@ -123,6 +130,12 @@ async function binary(item: Extract<FetchItem, { type: 'binary' }>, src: FetchSo
     : () => sliceStream(part.decode(), start, end);
   const value: BinaryStream = { stream, length: end - start, binary: true };
   return value;
+}
+
+/** Where a section is; the whole message needs no MIME tree (it ends at the size): BODY[] parses nothing. */
+async function sectionRange(section: Section, src: FetchSource, tree: Tree): Promise<SectionRange | null> {
+  if (section.part.length === 0 && section.text === undefined) return { start: 0, end: src.meta.size };
+  return resolveSection(await tree(), section);
 }
 
 /** Parts up to this size are decoded once into memory; larger ones are decoded twice (count, send). */
@@ -143,7 +156,7 @@ async function decodedPart(part: number[], src: FetchSource, tree: Tree): Promis
   const node = findPart(root, part);
   if (!node) return null;
   const range = { start: part.length === 0 ? 0 : node.bodyStart, end: node.bodyEnd };
-  const raw = () => src.read(range);
+  const raw = () => (src.bytes ? once(src.bytes.subarray(range.start, range.end)) : src.read(range));
   const encoding = (node.encoding ?? '7bit').toLowerCase();
   if (part.length === 0 || node.children || node.message || ['7bit', '8bit', 'binary'].includes(encoding)) {
     return { length: range.end - range.start, bytes: null, decode: raw };
@@ -195,6 +208,7 @@ function clip(bytes: Buffer, partial: Partial | undefined): Buffer {
 
 function streamOf(src: FetchSource, start: number, end: number): WireValue {
   if (end <= start) return Buffer.alloc(0);
+  if (src.bytes) return src.bytes.subarray(start, end);
   return { stream: () => src.read({ start, end }), length: end - start };
 }
 

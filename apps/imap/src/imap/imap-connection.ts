@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { ByteReader, ReadClosed } from './byte-reader';
 import { tagOf } from './command-parser';
 import type { WireValue } from './imap-arg';
-import { encodeValues, type WireSegment } from './wire-encoder';
+import { encodeResponse, type WireSegment } from './wire-encoder';
 
 export interface ConnectionLimits {
   /** Longest command line (without literals); longer lines get BAD and are skipped. */
@@ -97,10 +97,7 @@ export class ImapConnection {
 
   /** An untagged or tagged response line: `prefix` then the encoded values, CRLF-terminated. */
   send(prefix: string, values: WireValue[] = [], utf8 = false): Promise<void> {
-    const segments: WireSegment[] = [Buffer.from(prefix)];
-    if (values.length > 0) segments.push(Buffer.from(' '), ...encodeValues(values, utf8));
-    segments.push(Buffer.from('\r\n'));
-    return this.writeSegments(segments);
+    return this.writeSegments(encodeResponse(prefix, values, utf8));
   }
 
   writeRaw(bytes: Buffer): Promise<void> {

@@ -1,6 +1,6 @@
 import { MIME_STRUCTURE_VERSION, parseMimeStructure } from '../mime';
 import type { MimeNode } from '../mime/mime-node';
-import { fetchSetsSeen, parseFetchItems, type FetchItem } from './fetch-items';
+import { fetchNeeds, fetchSetsSeen, parseFetchItems, type FetchItem } from './fetch-items';
 import { renderFetch } from './fetch-render';
 import type { ImapMime } from './imap-mime';
 import { parseSearch } from './search-parser';
@@ -10,6 +10,7 @@ export const imapMime: ImapMime<FetchItem[]> = {
   parseFetchItems,
   fetchSetsSeen,
   fetchHasFlags: (items) => items.some((i) => i.type === 'simple' && i.name === 'FLAGS'),
+  fetchNeeds,
   renderFetch: (items, src, opts) =>
     renderFetch(items, { ...src, structure: async () => (await src.structure()) as MimeNode }, opts),
   parseMimeStructure,

@@ -7,6 +7,14 @@ export interface FetchSource {
   structure(): Promise<unknown>;
   /** Bytes of the raw message; `end` exclusive. */
   read(range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  /** The whole message when its batch read it (small messages); sections are slices of it. */
+  bytes?: Buffer | null;
+}
+
+/** What the items of a FETCH read besides the message rows. */
+export interface FetchNeeds {
+  structure: boolean;
+  bodies: boolean;
 }
 
 export interface SearchContext {
@@ -23,6 +31,8 @@ export interface ImapMime<Items = unknown> {
   fetchSetsSeen(items: Items): boolean;
   /** Whether FLAGS is among the items (else an implicit \Seen adds it, RFC 3501 §6.4.5). */
   fetchHasFlags(items: Items): boolean;
+  /** Whether rendering reads the MIME tree and the message's bytes (FLAGS etc. need neither). */
+  fetchNeeds(items: Items): FetchNeeds;
   renderFetch(
     items: Items,
     src: FetchSource,

@@ -68,6 +68,26 @@ export interface AppendInput {
   };
 }
 
+/** What a FETCH batch reads of a blob in one statement (see ImapStore.fetchBlobs). */
+export interface FetchBlob {
+  size: number;
+  /** The cached MIME tree when asked for and stored, else null. */
+  structure: unknown;
+  /** The whole blob when it is small enough to read in the batch, else null (readBlob streams it). */
+  bytes: Buffer | null;
+}
+
+export interface FetchBlobOptions {
+  structures: boolean;
+  bodies: boolean;
+  inlineMax: number;
+}
+
+/** A message as FETCH reads it: its row, and its blob when that came with the row (else null). */
+export interface FetchMessage extends MessageMeta {
+  blob: FetchBlob | null;
+}
+
 /** A SEARCH program with sequence numbers already resolved to uids (contracts §2). */
 export type SearchQuery =
   | { op: 'all' }
@@ -97,8 +117,24 @@ export interface ImapStore {
   changesSince(tenantId: string, folderId: string, modseq: bigint): Promise<FolderChanges>;
   messages(tenantId: string, folderId: string, uids: number[]): Promise<MessageMeta[]>;
   readBlob(tenantId: string, sha256: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  /**
+   * FETCH: `messages` and, in the same query, the blobs (as fetchBlobs) of the first rows within
+   * `blobRows` rows and `blobBytes` bytes of small messages.
+   */
+  fetchMessages(
+    tenantId: string,
+    folderId: string,
+    uids: number[],
+    options: FetchBlobOptions & { blobRows: number; blobBytes: number },
+  ): Promise<FetchMessage[]>;
+  /**
+   * Sizes, cached MIME trees (with `structures`) and the bytes of blobs up to `inlineMax` (with
+   * `bodies`; else only of blobs whose tree must be parsed), in one query.
+   */
+  fetchBlobs(tenantId: string, sha256s: string[], options: FetchBlobOptions): Promise<Map<string, FetchBlob>>;
   mimeStructure(tenantId: string, sha256: string): Promise<unknown>;
   setMimeStructure(tenantId: string, sha256: string, json: unknown): Promise<void>;
+  setMimeStructures(tenantId: string, trees: Array<{ sha256: string; tree: unknown }>): Promise<void>;
   search(tenantId: string, folderId: string, query: SearchQuery): Promise<number[]>;
   copy(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult>;
   move(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult>;

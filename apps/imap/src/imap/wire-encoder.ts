@@ -5,6 +5,9 @@ export type WireSegment = Buffer | { stream: () => AsyncIterable<Buffer>; length
 
 // Quoted strings stay short and plain; anything else goes as a literal (RFC 9051 §4.3).
 const MAX_QUOTED = 1000;
+// NUL, CR, LF never go quoted; without UTF8=ACCEPT neither does 8-bit text (RFC 6855 §3).
+const UNQUOTABLE = /[\0\r\n]/;
+const UNQUOTABLE_7BIT = /[\0\r\n\u0080-\uffff]/;
 
 /**
  * Encodes values separated by spaces (the tail of an untagged response). Strings are quoted
@@ -20,25 +23,86 @@ export function encodeValues(values: WireValue[], utf8: boolean): WireSegment[] 
   return out.finish();
 }
 
+/**
+ * A whole response line: `prefix`, then a space and the values when there are any, then CRLF.
+ * Everything up to a streamed literal is one buffer, so a response without streams is one write.
+ */
+export function encodeResponse(prefix: string, values: WireValue[], utf8: boolean): WireSegment[] {
+  const out = new Encoder(utf8);
+  out.text(prefix);
+  for (const v of values) {
+    out.text(' ');
+    out.value(v);
+  }
+  out.text('\r\n');
+  return out.finish();
+}
+
 /** A quoted string or literal for one text value (mailbox names, header values). */
 export function encodeString(value: string | Buffer, utf8: boolean): WireSegment[] {
   return encodeValues([value], utf8);
 }
 
+/**
+ * Collects the segments of several responses, joining adjacent bytes so that they go out in one
+ * socket write (one TLS record, one system call) instead of one per response.
+ */
+export class SegmentBatch {
+  private readonly segments: WireSegment[] = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  /** Bytes waiting to be joined (streams are not counted: they are read while written). */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  get isEmpty(): boolean {
+    return this.segments.length === 0 && this.pending.length === 0;
+  }
+
+  add(segments: WireSegment[]): void {
+    for (const seg of segments) {
+      if (Buffer.isBuffer(seg)) {
+        this.pending.push(seg);
+        this.pendingBytes += seg.length;
+      } else {
+        this.join();
+        this.segments.push(seg);
+      }
+    }
+  }
+
+  /** The joined segments; the batch is empty afterwards. */
+  take(): WireSegment[] {
+    this.join();
+    return this.segments.splice(0);
+  }
+
+  private join(): void {
+    if (this.pending.length === 1) this.segments.push(this.pending[0]!);
+    else if (this.pending.length > 1) this.segments.push(Buffer.concat(this.pending, this.pendingBytes));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+/** Text is gathered as a string and turned into bytes once, next to each literal's bytes. */
 class Encoder {
   private readonly segments: WireSegment[] = [];
   private pending: Buffer[] = [];
+  private chars = '';
 
   constructor(private readonly utf8: boolean) {}
 
   text(s: string): void {
-    this.pending.push(Buffer.from(s, 'utf8'));
+    this.chars += s;
   }
 
   value(v: WireValue): void {
     if (v === null) return this.text('NIL');
     if (typeof v === 'number' || typeof v === 'bigint') return this.text(String(v));
-    if (typeof v === 'string') return this.string(Buffer.from(v, 'utf8'));
+    if (typeof v === 'string') return this.string(v);
     if (Buffer.isBuffer(v)) return this.literal(v);
     if (Array.isArray(v)) return this.list(v);
     if ('atom' in v) return this.text(v.atom);
@@ -63,29 +127,34 @@ class Encoder {
     this.text(')');
   }
 
-  private string(bytes: Buffer): void {
-    if (this.quotable(bytes)) {
-      const escaped = bytes.toString('utf8').replace(/["\\]/g, (c) => `\\${c}`);
-      this.text(`"${escaped}"`);
-    } else this.literal(bytes);
+  private string(s: string): void {
+    if (this.quotable(s)) this.text(`"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`);
+    else this.literal(Buffer.from(s, 'utf8'));
   }
 
   private literal(bytes: Buffer): void {
     this.text(`{${bytes.length}}\r\n`);
-    this.pending.push(bytes);
+    this.textToBytes();
+    if (bytes.length > 0) this.pending.push(bytes);
   }
 
-  private quotable(bytes: Buffer): boolean {
-    if (bytes.length > MAX_QUOTED) return false;
-    for (const c of bytes) {
-      if (c === 0 || c === 0x0d || c === 0x0a) return false;
-      if (c >= 0x80 && !this.utf8) return false;
+  private quotable(s: string): boolean {
+    // Each UTF-16 unit is at least one byte: only a long enough string needs counting.
+    if (s.length > MAX_QUOTED || (s.length * 3 > MAX_QUOTED && Buffer.byteLength(s, 'utf8') > MAX_QUOTED)) {
+      return false;
     }
-    return true;
+    return !(this.utf8 ? UNQUOTABLE : UNQUOTABLE_7BIT).test(s);
+  }
+
+  private textToBytes(): void {
+    if (this.chars.length > 0) this.pending.push(Buffer.from(this.chars, 'utf8'));
+    this.chars = '';
   }
 
   private flush(): void {
-    if (this.pending.length > 0) this.segments.push(Buffer.concat(this.pending));
+    this.textToBytes();
+    if (this.pending.length === 1) this.segments.push(this.pending[0]!);
+    else if (this.pending.length > 1) this.segments.push(Buffer.concat(this.pending));
     this.pending = [];
   }
 }

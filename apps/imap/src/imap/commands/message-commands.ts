@@ -1,11 +1,12 @@
 import { astring, expectCount, flagList, keyword, list, mailboxName } from '../command-args';
 import type { ImapArg, WireValue } from '../imap-arg';
 import { ImapBad } from '../imap-errors-map';
-import type { MessageMeta, MessageState } from '../imap-store';
-import type { FetchSource } from '../imap-mime';
+import type { FetchMessage, MessageState } from '../imap-store';
 import type { CommandHandler, ImapSession } from '../imap-session';
 import { fetchModifiers, sendFetchVanished } from '../qresync';
 import { formatSet } from '../selected-view';
+import { encodeResponse, SegmentBatch } from '../wire-encoder';
+import { FetchBatch, fetchBatches, readFetchMessages } from '../fetch-batch';
 import { requireFolder } from './folder-commands';
 import { searchCommand } from './search-command';
 
@@ -19,19 +20,44 @@ function modifier(arg: ImapArg | undefined, name: string): bigint | null {
   return BigInt(value);
 }
 
-function source(s: ImapSession, meta: MessageMeta): FetchSource {
+// Responses of small messages are joined up to this many bytes per socket write.
+const WRITE_BYTES = 256 * 1024;
+
+/**
+ * The responses of one batch: one query for its blobs, then each message rendered and joined
+ * with the others into few writes. What was rendered goes out even when a later message fails.
+ */
+async function fetchBatch(
+  s: ImapSession,
+  messages: FetchMessage[],
+  items: unknown,
+  opts: { uid: boolean; modseq: boolean; utf8: boolean },
+  updated: Map<number, MessageState>,
+): Promise<void> {
   const { store, mime } = s.deps;
-  return {
-    meta,
-    read: (range) => store.readBlob(s.tenantId, meta.blobSha256, range),
-    structure: async () => {
-      const cached = await store.mimeStructure(s.tenantId, meta.blobSha256);
-      if (cached && mime.isCurrentStructure(cached)) return cached;
-      const parsed = await mime.parseMimeStructure(store.readBlob(s.tenantId, meta.blobSha256));
-      await store.setMimeStructure(s.tenantId, meta.blobSha256, parsed);
-      return parsed;
-    },
-  };
+  const view = s.view!;
+  const batch = await FetchBatch.load(store, mime, s.tenantId, messages, mime.fetchNeeds(items));
+  const out = new SegmentBatch();
+  try {
+    for (const meta of messages) {
+      const seq = view.seqOf(meta.uid);
+      if (seq === 0) continue;
+      const state = updated.get(meta.uid);
+      const current = state ? { ...meta, flags: state.flags, modseq: state.modseq } : meta;
+      const values = await mime.renderFetch(items, batch.source(current), opts);
+      if (state && !mime.fetchHasFlags(items)) {
+        values.push({ atom: 'FLAGS' }, state.flags.map((f) => ({ atom: f })) as WireValue);
+      }
+      out.add(encodeResponse(`* ${seq} FETCH`, [values], s.utf8));
+      if (out.bufferedBytes >= WRITE_BYTES) await s.conn.writeSegments(out.take());
+    }
+  } finally {
+    if (!out.isEmpty) await s.conn.writeSegments(out.take());
+  }
+  // A cache that could not be written costs a parse next time, not this FETCH.
+  await batch
+    .saveStructures()
+    .catch((err: unknown) => s.deps.logger.warn({ err }, 'mime structure cache write failed'));
 }
 
 function fetchCommand(byUid: boolean): CommandHandler {
@@ -44,7 +70,7 @@ function fetchCommand(byUid: boolean): CommandHandler {
     const { changedSince, vanishedSince } = fetchModifiers(s, cmd.args[2], byUid);
     if (changedSince !== null) s.condstore = true;
     if (vanishedSince !== null) await sendFetchVanished(s, astring(cmd.args[0]), vanishedSince);
-    let metas = uids.length > 0 ? await store.messages(s.tenantId, view.folder.id, uids) : [];
+    let metas = await readFetchMessages(store, s.tenantId, view.folder.id, uids, mime.fetchNeeds(items));
     if (changedSince !== null) metas = metas.filter((m) => m.modseq > changedSince);
     const setsSeen = mime.fetchSetsSeen(items) && !view.readOnly;
     const unseen = setsSeen ? metas.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid) : [];
@@ -57,17 +83,8 @@ function fetchCommand(byUid: boolean): CommandHandler {
       for (const c of changed) updated.set(c.uid, c);
     }
     const opts = { uid: byUid, modseq: s.condstore, utf8: s.utf8 };
-    for (const meta of metas.sort((a, b) => a.uid - b.uid)) {
-      const seq = view.seqOf(meta.uid);
-      if (seq === 0) continue;
-      const state = updated.get(meta.uid);
-      const current = state ? { ...meta, flags: state.flags, modseq: state.modseq } : meta;
-      const values = await mime.renderFetch(items, source(s, current), opts);
-      if (state && !mime.fetchHasFlags(items)) {
-        values.push({ atom: 'FLAGS' }, state.flags.map((f) => ({ atom: f })) as WireValue);
-      }
-      await s.send(`* ${seq} FETCH`, [values]);
-    }
+    const visible = metas.filter((m) => view.seqOf(m.uid) !== 0).sort((a, b) => a.uid - b.uid);
+    for (const batch of fetchBatches(visible)) await fetchBatch(s, batch, items, opts, updated);
     return `OK ${byUid ? 'UID FETCH' : 'FETCH'} completed`;
   };
 }
