@@ -3,6 +3,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 /** Prometheus metrics of the IMAP side (prefixed mailroom_imap_). */
 export interface ImapMetrics {
   sessions: Gauge;
+  /** Open sessions with COMPRESS=DEFLATE on. */
+  compressedSessions: Gauge;
   logins: Counter<'result'>;
   commands: Counter<'command'>;
 }
@@ -11,6 +13,11 @@ export interface ImapMetrics {
 export function createImapMetrics(registry: Registry): ImapMetrics {
   return {
     sessions: new Gauge({ name: 'mailroom_imap_sessions', help: 'Open IMAP sessions', registers: [registry] }),
+    compressedSessions: new Gauge({
+      name: 'mailroom_imap_compressed_sessions',
+      help: 'Open IMAP sessions with COMPRESS=DEFLATE active',
+      registers: [registry],
+    }),
     logins: new Counter({
       name: 'mailroom_imap_logins_total',
       help: 'IMAP logins by result (ok or the refusal reason)',

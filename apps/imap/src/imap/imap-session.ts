@@ -98,6 +98,7 @@ export class ImapSession {
       }
     } finally {
       this.deps.metrics.sessions.dec();
+      if (this.conn.compressed) this.deps.metrics.compressedSessions.dec();
       this.deps.registry.remove(this);
       await this.conn.close();
     }
@@ -111,7 +112,7 @@ export class ImapSession {
     if (this.state === 'not-authenticated') {
       if (this.conn.secure) caps.push('AUTH=PLAIN');
       else caps.push('STARTTLS', 'LOGINDISABLED');
-    }
+    } else if (!this.conn.compressed) caps.push('COMPRESS=DEFLATE'); // after login, as Dovecot
     return caps;
   }
 

@@ -53,6 +53,18 @@ export const namespace: CommandHandler = async (s, cmd) => {
   return 'OK NAMESPACE completed';
 };
 
+/** RFC 4978 COMPRESS DEFLATE: the tagged OK is the last uncompressed byte in both directions. */
+export const compress: CommandHandler = async (s, cmd) => {
+  expectCount(cmd.args, 1);
+  const algorithm = keyword(cmd.args[0], 'compression algorithm');
+  if (algorithm !== 'DEFLATE') throw new ImapBad(`Unknown compression algorithm ${algorithm}; DEFLATE is supported`);
+  if (s.conn.compressed) return 'NO [COMPRESSIONACTIVE] DEFLATE is already active';
+  await s.send(`${cmd.tag} OK DEFLATE active`);
+  await s.conn.startCompression();
+  s.deps.metrics.compressedSessions.inc();
+  return '';
+};
+
 export const starttls: CommandHandler = async (s, cmd) => {
   expectCount(cmd.args, 0);
   if (s.conn.secure) throw new ImapBad('TLS is already active');
