@@ -7,6 +7,8 @@ export interface ImapMetrics {
   compressedSessions: Gauge;
   logins: Counter<'result'>;
   commands: Counter<'command'>;
+  /** Connections refused at accept (per-ip: IMAP_MAX_CONNECTIONS_PER_IP). */
+  refused: Counter<'reason'>;
 }
 
 /** Registers the IMAP metrics on the app's registry (the ops server's /metrics). */
@@ -28,6 +30,12 @@ export function createImapMetrics(registry: Registry): ImapMetrics {
       name: 'mailroom_imap_commands_total',
       help: 'IMAP commands by name',
       labelNames: ['command'],
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'mailroom_imap_connections_refused_total',
+      help: 'IMAP connections refused at accept, by reason',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };
