@@ -14,8 +14,8 @@ export const capability: CommandHandler = async (s, cmd) => {
 
 export const noop: CommandHandler = async (s, cmd) => {
   expectCount(cmd.args, 0);
-  // NOOP and CHECK are how a client asks for news (RFC 9051 §6.1.2): read the store even
-  // without a notification.
+  // NOOP and CHECK are how a client asks for news (RFC 9051 §6.1.2): ask the store even
+  // without a notification (a modseq comparison when nothing changed).
   await s.syncView(true, true);
   return 'OK NOOP completed';
 };
