@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicMessage } from '@test/support/smtp/harness';
 import { createImapHarness, PASSWORD, type ImapHarness } from './imap-harness';
@@ -118,6 +119,29 @@ describe('imap: COMPRESS=DEFLATE (RFC 4978)', () => {
     raw.write('DONE\r\n');
     expect(await raw.until('i')).toEqual(['i OK IDLE terminated']);
     expect(await raw.command('o', 'LOGOUT')).toEqual(['* BYE Mailroom IMAP logging out', 'o OK LOGOUT completed']);
+    await raw.waitClosed();
+  });
+
+  it('works after STARTTLS, and inflates a command pipelined behind COMPRESS', async () => {
+    const raw = await RawImap.connect(x.imap.ports.imap);
+    await raw.line();
+    await raw.command('t', 'STARTTLS');
+    await raw.startTls();
+    await raw.command('l', `LOGIN ${address} "${PASSWORD}"`);
+    // The NOOP is already deflated and arrives with the COMPRESS line, before the server's OK.
+    const noop = zlib.deflateRawSync(Buffer.from('n NOOP\r\n'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    raw.write(Buffer.concat([Buffer.from('c COMPRESS DEFLATE\r\n'), noop]));
+    expect(await raw.until('c')).toEqual(['c OK DEFLATE active']);
+    raw.startCompression();
+    expect(await raw.until('n')).toEqual(['n OK NOOP completed']);
+    expect((await raw.command('k', 'CAPABILITY')).at(-1)).toBe('k OK CAPABILITY completed');
+    raw.close();
+  });
+
+  it('closes the connection when the client sends bytes that are not DEFLATE', async () => {
+    const raw = await login();
+    await raw.command('c', 'COMPRESS DEFLATE');
+    raw.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0d, 0x0a]));
     await raw.waitClosed();
   });
 });

@@ -49,6 +49,13 @@ export class RawImap {
     this.deflate = zlib.createDeflateRaw();
     this.deflate.on('data', (chunk: Buffer) => this.socket.write(chunk));
     this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('close');
+    // Closed once the inflater has given up what the last packets held, not at the socket's close.
+    this.socket.on('close', () => inflate.end());
+    inflate.on('end', () => {
+      this.closed = true;
+      this.wake();
+    });
     // What came with the OK is already compressed.
     const rest = this.buffer;
     this.buffer = Buffer.alloc(0);
@@ -63,6 +70,7 @@ export class RawImap {
     });
     inflate.on('error', (err) => {
       this.inflateError = err;
+      this.closed = true;
       this.wake();
     });
   }
