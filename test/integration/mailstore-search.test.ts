@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlobNotFound, MailStore, TenantUsage, type SearchQuery } from '@mailroom/mailstore';
+import { BlobNotFound, MailStore, TenantUsage, searchStatement, type SearchQuery } from '@mailroom/mailstore';
 import { parsePendingMessages } from '@mailroom/worker/processors/parse.processor';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { appendTo, rawMessage } from '@test/support/mail-fixtures';
@@ -145,6 +145,23 @@ const stable: Array<[string, SearchQuery, number[]]> = [
 describe('SEARCH before the worker parsed the messages (raw blob scan)', () => {
   it.each(stable)('%s', async (_name, query, uids) => {
     expect(await search(query)).toEqual(uids);
+  });
+
+  it('answers UNSEEN from the partial index of unseen messages, even with a generic plan', async () => {
+    const unseen: SearchQuery = { op: 'and', of: [{ op: 'flag', flag: '\\Seen', set: false }] };
+    const plan = await db.prisma.$transaction(async (tx) => {
+      // The table is tiny here: forbid the sequential scan a 100,000-row folder would not get.
+      await tx.$executeRaw`SET LOCAL enable_seqscan = off`;
+      await tx.$executeRaw`SET LOCAL plan_cache_mode = force_generic_plan`;
+      // A named prepared statement, as a driver that caches statements would run it.
+      const statement = searchStatement(t.tenantId, inbox, unseen);
+      await tx.$executeRawUnsafe(`PREPARE unseen_search AS ${statement.text}`);
+      const args = statement.values.map((v) => `'${String(v)}'`).join(', ');
+      const rows = await tx.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(`EXPLAIN EXECUTE unseen_search(${args})`);
+      await tx.$executeRawUnsafe('DEALLOCATE unseen_search');
+      return rows;
+    });
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index (Only )?Scan using messages_unseen_idx/);
   });
 
   it('MODSEQ', async () => {

@@ -18,6 +18,7 @@ import { imapMime } from './imap/imap-mime-adapter';
 import type { SessionOptions } from './imap/imap-session';
 import { MailEvents } from './mail-events';
 import { startPop3 } from './pop3';
+import { createPop3Metrics } from './pop3/pop3-metrics';
 
 export interface ImapAppDeps {
   prisma: Db;
@@ -54,6 +55,7 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
       port: config.IMAP_PORT,
       tlsPort: config.IMAPS_PORT,
       appendLimit: deps.tuning?.appendLimit ?? config.MAX_MESSAGE_BYTES,
+      maxConnectionsPerIp: config.IMAP_MAX_CONNECTIONS_PER_IP,
     },
     {
       store,
@@ -66,7 +68,16 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
     },
   );
   // POP3 (apps/imap/src/pop3): the single place it starts.
-  const pop3 = await startPop3({ config, logger, tls: deps.tls, authenticator, store, events, redis: deps.redis });
+  const pop3 = await startPop3({
+    config,
+    logger,
+    tls: deps.tls,
+    authenticator,
+    store,
+    events,
+    redis: deps.redis,
+    metrics: createPop3Metrics(deps.registry),
+  });
   return {
     ports: { ...imap.ports, ...pop3.ports },
     events,

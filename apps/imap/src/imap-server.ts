@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { TlsPair } from '@mailroom/config';
+import { ConnectionsPerIp } from './connections-per-ip';
 import { imapCommandTable } from './imap/commands/command-table';
 import { ImapConnection, type ConnectionLimits } from './imap/imap-connection';
 import { ImapSession, type SessionDeps, type SessionOptions } from './imap/imap-session';
@@ -14,6 +15,8 @@ export interface ImapServerOptions extends Partial<SessionOptions> {
   tlsPort: number;
   maxLine?: number;
   maxLiteral?: number;
+  /** Open connections one client IP may hold (IMAP_MAX_CONNECTIONS_PER_IP). */
+  maxConnectionsPerIp: number;
 }
 
 export interface RunningImap {
@@ -54,10 +57,22 @@ export async function startImap(
   const sessionDeps: SessionDeps = { ...deps, options: sessionOptions, secureContext };
   const table = imapCommandTable();
   const sockets = new Set<net.Socket>();
+  const perIp = new ConnectionsPerIp(options.maxConnectionsPerIp);
   const accept = (socket: net.Socket, implicitTls: boolean) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
+    const release = perIp.acquire(socket.remoteAddress);
+    if (!release) {
+      // RFC 9051 §7.1.5: BYE as the greeting; RFC 5530 LIMIT names what was hit.
+      deps.metrics.refused.inc({ reason: 'per-ip' });
+      socket.end(`* BYE [LIMIT] ${tooManyFromIp(perIp.limit)}\r\n`);
+      setTimeout(() => socket.destroy(), 2_000).unref();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      release();
+    });
     socket.setNoDelay(true);
     const session = new ImapSession(new ImapConnection(socket, limits), sessionDeps, table, implicitTls);
     void session.run();
@@ -77,6 +92,11 @@ export async function startImap(
       await Promise.all(closing);
     },
   };
+}
+
+/** The sentence of a refusal for too many connections from one address (IMAP and POP3). */
+export function tooManyFromIp(limit: number): string {
+  return `Too many connections from your IP address (limit ${limit}); close some and try again`;
 }
 
 function definedOnly(options: Partial<SessionOptions>): Partial<SessionOptions> {

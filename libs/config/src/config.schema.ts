@@ -110,6 +110,10 @@ export const configSchema = z.object({
   POP3_PORT: port(1110),
   POP3S_PORT: port(1995),
   IMAP_HEALTH_PORT: port(9103),
+  // Open connections one client IP may hold (Dovecot: mail_max_userip_connections), counted at
+  // accept; generous because an office behind one NAT address shares it
+  IMAP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
+  POP3_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
   HEALTH_HOST: z.string().default('127.0.0.1'),
 
   MX_HOSTNAME: hostname,

@@ -61,6 +61,14 @@ export async function folderRowById(db: StoreDb, tenantId: string, folderId: str
   return row ?? null;
 }
 
+/** A visible folder's highest modseq alone (one primary-key read); null when the folder is gone. */
+export async function folderHighestModseq(db: StoreDb, tenantId: string, folderId: string): Promise<bigint | null> {
+  const [row] = await db.$queryRaw<{ highest: bigint }[]>`
+    SELECT highest_modseq AS highest FROM folders
+    WHERE tenant_id = ${tenantId}::uuid AND id = ${folderId}::uuid AND deleted_at IS NULL`;
+  return row?.highest ?? null;
+}
+
 /**
  * Inserts the names that do not exist yet (custom kind). UIDVALIDITY is the creation time, as
  * Dovecot does: a folder deleted and created again under the same name must not reuse the old

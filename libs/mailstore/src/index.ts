@@ -16,6 +16,7 @@ export {
   type QuotaScope,
 } from './errors';
 export { TenantUsage, tenantUsage } from './tenant-usage';
+export { searchStatement } from './search.repository';
 export { MAIL_CHANNEL, parseMailNotification, type MailNotification } from './notify';
 export type { RemovedMessage } from './expunge.repository';
 export type { ClaimedMessage, ExpiryTarget, MailboxUsage } from './maintenance.repository';

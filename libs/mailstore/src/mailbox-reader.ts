@@ -2,7 +2,14 @@ import type { PrismaClient } from '@mailroom/db';
 import { BlobNotFound, FolderNotFound } from './errors';
 import { createFolderIn, deleteFolderIn, renameFolderIn } from './folder-ops';
 import { normaliseFolderName } from './folder-name';
-import { countFolder, folderInfo, folderRowByName, folderRows, updateSubscribed } from './folder.repository';
+import {
+  countFolder,
+  folderHighestModseq,
+  folderInfo,
+  folderRowByName,
+  folderRows,
+  updateSubscribed,
+} from './folder.repository';
 import type {
   ByteRange,
   CopyResult,
@@ -136,6 +143,14 @@ export class MailboxReader {
     const row = await folderMessageStates(this.prisma, tenantId, folderId);
     if (!row) throw new FolderNotFound(tenantId, folderId);
     return { folder: folderInfo(row), messages: parseStates(row.states) };
+  }
+
+  /**
+   * The folder's highest modseq, read alone: whether anything changed since a session's modseq
+   * (NOOP, CHECK, the IDLE safety poll) without reading messages. Null when the folder is gone.
+   */
+  highestModseq(tenantId: string, folderId: string): Promise<bigint | null> {
+    return folderHighestModseq(this.prisma, tenantId, folderId);
   }
 
   /** Resync after a notification or reconnect: changed and new messages above `modseq`, expunged uids. */

@@ -4,15 +4,20 @@ import type { StoreDb } from './types';
 
 /**
  * IMAP SEARCH as one parameterised statement over the folder's visible messages; uids ascending.
- * Every value travels as a bind parameter (Prisma.sql), never in the SQL text.
+ * Client values travel as bind parameters (Prisma.sql), never in the SQL text.
  */
 export async function searchFolder(db: StoreDb, tenantId: string, folderId: string, query: SearchQuery) {
-  const rows = await db.$queryRaw<{ uid: number }[]>`
+  const rows = await db.$queryRaw<{ uid: number }[]>(searchStatement(tenantId, folderId, query));
+  return rows.map((r) => r.uid);
+}
+
+/** The SEARCH statement itself (tests EXPLAIN it). */
+export function searchStatement(tenantId: string, folderId: string, query: SearchQuery): Prisma.Sql {
+  return Prisma.sql`
     SELECT m.uid FROM messages m
     WHERE m.tenant_id = ${tenantId}::uuid AND m.folder_id = ${folderId}::uuid AND m.deleted_at IS NULL
       AND (${searchCondition(query)})
     ORDER BY m.uid`;
-  return rows.map((r) => r.uid);
 }
 
 /**
@@ -37,7 +42,7 @@ export function searchCondition(q: SearchQuery): Prisma.Sql {
       return Prisma.sql`EXISTS (SELECT 1 FROM unnest(${q.uids.map((r) => Math.min(r[0], r[1]))}::int[],
         ${q.uids.map((r) => Math.max(r[0], r[1]))}::int[]) AS r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)`;
     case 'flag':
-      return q.set ? Prisma.sql`(${q.flag} = ANY(m.flags))` : Prisma.sql`NOT (${q.flag} = ANY(m.flags))`;
+      return flagCondition(q.flag, q.set);
     case 'header':
       return headerCondition(q.field, q.value);
     case 'body':
@@ -55,6 +60,19 @@ export function searchCondition(q: SearchQuery): Prisma.Sql {
     case 'modseq':
       return Prisma.sql`m.modseq >= ${q.min}`;
   }
+}
+
+const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
+
+/**
+ * A flag test. System flags are written into the SQL text (one of five constants, never client
+ * text) so that a generic plan still matches the partial index messages_unseen_idx, whose
+ * predicate is NOT ('\Seen' = ANY(flags)): with a bind parameter the planner cannot prove it
+ * and reads every row of the folder. Keywords stay bind parameters.
+ */
+function flagCondition(flag: string, set: boolean): Prisma.Sql {
+  const value = SYSTEM_FLAGS.has(flag) ? Prisma.raw(`'${flag}'`) : Prisma.sql`${flag}`;
+  return set ? Prisma.sql`(${value} = ANY(m.flags))` : Prisma.sql`NOT (${value} = ANY(m.flags))`;
 }
 
 /** HEADER field value: the field's line contains the value; an empty value asks for presence. */

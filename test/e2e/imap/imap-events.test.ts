@@ -3,7 +3,8 @@ import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery } from '@test/support/database';
 import { basicMessage } from '@test/support/smtp/harness';
-import { createImapHarness, type ImapHarness } from './imap-harness';
+import { createImapHarness, PASSWORD, type ImapHarness } from './imap-harness';
+import { RawImap } from './raw-imap';
 
 async function waitFor(probe: () => boolean, timeoutMs: number): Promise<number> {
   const started = Date.now();
@@ -77,5 +78,32 @@ describe('imap: mail events across processes', () => {
     // Delivered while nobody listens (the listener reconnects after a second): the NOTIFY goes nowhere.
     await x.deliver(address, basicMessage('someone@sender.test', address, 'while down'));
     await waitFor(() => seen.includes(1), 5_000);
+  });
+
+  it('NOOP and CHECK report a change whose notification never came, from the folder modseq', async () => {
+    const { id: mailboxId, address } = await x.user(`u${randomBytes(4).toString('hex')}`);
+    await x.deliver(address, basicMessage('someone@sender.test', address, 'quiet'));
+    const inbox = await x.h.prisma.folder.findFirstOrThrow({ where: { mailboxId, kind: 'inbox' } });
+    const raw = await RawImap.connect(x.imap.ports.imaps, true);
+    await raw.line();
+    await raw.command('l', `LOGIN ${address} "${PASSWORD}"`);
+    await raw.command('s', 'SELECT INBOX');
+    expect(await raw.command('n1', 'NOOP')).toEqual(['n1 OK NOOP completed']);
+    // A writer that bumps the modseq but sends no NOTIFY (as if it were lost on the way).
+    const silently = (flags: string[]) => x.h.prisma.$executeRaw`
+      WITH f AS (UPDATE folders SET highest_modseq = highest_modseq + 1
+        WHERE tenant_id = ${inbox.tenantId}::uuid AND id = ${inbox.id}::uuid
+        RETURNING tenant_id, id, highest_modseq)
+      UPDATE messages m SET flags = ${flags}::text[], modseq = f.highest_modseq
+      FROM f WHERE m.tenant_id = f.tenant_id AND m.folder_id = f.id AND m.uid = 1`;
+    await silently(['\\Flagged']);
+    expect(await raw.command('n2', 'NOOP')).toEqual(['* 1 FETCH (UID 1 FLAGS (\\Flagged))', 'n2 OK NOOP completed']);
+    expect(await raw.command('n3', 'NOOP')).toEqual(['n3 OK NOOP completed']);
+    await silently(['\\Flagged', '\\Seen']);
+    expect(await raw.command('c', 'CHECK')).toEqual([
+      '* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen))',
+      'c OK CHECK completed',
+    ]);
+    raw.close();
   });
 });

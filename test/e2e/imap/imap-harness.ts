@@ -35,7 +35,10 @@ export interface ImapHarness {
  * The MTA and the IMAP/POP3 app in this process, on one test database: mail goes in on port
  * 25 and comes out over IMAP, as a user sees it.
  */
-export async function createImapHarness(tuning: ImapAppDeps['tuning'] = {}): Promise<ImapHarness> {
+export async function createImapHarness(
+  tuning: ImapAppDeps['tuning'] = {},
+  env: Record<string, string> = {},
+): Promise<ImapHarness> {
   const h = await createHarness();
   const acme = await h.seed.hosted('acme.test', []);
   const mx = await h.start();
@@ -50,6 +53,7 @@ export async function createImapHarness(tuning: ImapAppDeps['tuning'] = {}): Pro
     IMAPS_PORT: '0',
     POP3_PORT: '0',
     POP3S_PORT: '0',
+    ...env,
   });
   const tls = await loadTls(config);
   const startImap = async (t: ImapAppDeps['tuning'] = tuning, reg = new Registry()) => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicMessage } from '@test/support/smtp/harness';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { APP_ENTRY, appEnv, freePort, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
+import { RawPop3 } from '@test/support/pop3/pop3-client';
 import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
 import { RawImap } from './raw-imap';
 
@@ -62,13 +63,21 @@ describe('imap: the built app as a process', () => {
     await client.logout();
   });
 
-  it('serves /health and the IMAP metrics', async () => {
+  it('serves /health and the IMAP and POP3 metrics', async () => {
     const raw = await RawImap.connect(Number(env.IMAP_PORT));
     expect(await raw.line()).toMatch(/^\* OK \[CAPABILITY .*STARTTLS LOGINDISABLED\] /);
+    const { client: pop3 } = await RawPop3.connect(Number(env.POP3S_PORT), { tls: true });
+    await pop3.command(`USER ${demo.mailbox}`);
+    expect(await pop3.command(`PASS ${demo.mailboxPassword}`)).toBe('+OK Logged in.');
+    expect(await pop3.command('STAT')).toMatch(/^\+OK \d+ \d+$/);
     const metrics = await (await fetch(`http://127.0.0.1:${env.IMAP_HEALTH_PORT}/metrics`)).text();
     expect(metrics).toMatch(/^mailroom_imap_sessions\{app="imap"\} [1-9]/m);
     expect(metrics).toMatch(/^mailroom_imap_logins_total\{result="ok",app="imap"\} [1-9]/m);
     expect(metrics).toMatch(/^mailroom_imap_commands_total\{command="(UID )?FETCH",app="imap"\} [1-9]/m);
+    expect(metrics).toMatch(/^mailroom_pop3_sessions\{app="imap"\} 1$/m);
+    expect(metrics).toMatch(/^mailroom_pop3_logins_total\{result="ok",app="imap"\} 1$/m);
+    expect(metrics).toMatch(/^mailroom_pop3_commands_total\{command="STAT",app="imap"\} 1$/m);
+    pop3.close();
     raw.close();
   });
 

@@ -1,11 +1,16 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 
 /** A line-level IMAP client for what real clients never send: broken commands, huge literals. */
 export class RawImap {
   private buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
+  private deflate: zlib.DeflateRaw | null = null;
+  private inflateError: Error | null = null;
   closed = false;
+  /** Bytes as they came off the socket (compressed, once COMPRESS is on). */
+  wireBytes = 0;
 
   private constructor(private socket: net.Socket) {
     this.attach(socket);
@@ -34,8 +39,49 @@ export class RawImap {
     this.attach(secure);
   }
 
+  /**
+   * After a tagged OK to COMPRESS DEFLATE (RFC 4978): inflates what arrives, deflates what is
+   * written (flushed at once). The server's bytes must be raw DEFLATE from here on, or the
+   * inflater fails and the next line() throws.
+   */
+  startCompression(): void {
+    const inflate = zlib.createInflateRaw();
+    this.deflate = zlib.createDeflateRaw();
+    this.deflate.on('data', (chunk: Buffer) => this.socket.write(chunk));
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('close');
+    // Closed once the inflater has given up what the last packets held, not at the socket's close.
+    this.socket.on('close', () => inflate.end());
+    inflate.on('end', () => {
+      this.closed = true;
+      this.wake();
+    });
+    // What came with the OK is already compressed.
+    const rest = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.wireBytes += chunk.length;
+      inflate.write(chunk);
+    });
+    if (rest.length > 0) inflate.write(rest);
+    inflate.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.wake();
+    });
+    inflate.on('error', (err) => {
+      this.inflateError = err;
+      this.closed = true;
+      this.wake();
+    });
+  }
+
   write(data: string | Buffer): void {
-    this.socket.write(data);
+    if (!this.deflate) {
+      this.socket.write(data);
+      return;
+    }
+    this.deflate.write(data);
+    this.deflate.flush(zlib.constants.Z_SYNC_FLUSH);
   }
 
   /** The next line (without CRLF); null when the server closed the connection. */
@@ -48,6 +94,7 @@ export class RawImap {
         this.buffer = this.buffer.subarray(lf + 1);
         return text;
       }
+      if (this.inflateError) throw this.inflateError;
       if (this.closed) return null;
       if (Date.now() > deadline) throw new Error(`no line within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
@@ -91,6 +138,7 @@ export class RawImap {
 
   private attach(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => {
+      this.wireBytes += chunk.length;
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.wake();
     });

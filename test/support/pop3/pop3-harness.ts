@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import {
   AccessAuthenticator,
   LoginThrottle,
@@ -15,6 +16,7 @@ import { MailStore } from '@mailroom/mailstore';
 import { createRedis } from '@mailroom/queue';
 import { MailEvents } from '@mailroom/imap/mail-events';
 import { startPop3, type Pop3Authenticator, type Pop3Tuning, type RunningPop3 } from '@mailroom/imap/pop3';
+import { createPop3Metrics } from '@mailroom/imap/pop3/pop3-metrics';
 import { createHarness, mtaEnv, type Harness, type RunningInbound } from '@test/support/smtp/harness';
 import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
 
@@ -33,6 +35,8 @@ export interface Pop3Harness {
   pop3: RunningPop3;
   mx: RunningInbound;
   config: Config;
+  /** The first server's metrics (mailroom_pop3_*). */
+  registry: Registry;
   domain: { tenantId: string; domainId: string; name: string };
   /**
    * Another POP3 server on the same database (tuning lowered, or a second process's view);
@@ -57,7 +61,10 @@ export interface Pop3Harness {
 export const PASSWORD = 'correct horse battery staple';
 
 /** One test database, an inbound MTA and a POP3 server in this process, with the real AccessAuthenticator and events. */
-export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promise<Pop3Harness> {
+export async function createPop3Harness(
+  tuning: Partial<Pop3Tuning> = {},
+  env: Record<string, string> = {},
+): Promise<Pop3Harness> {
   const h = await createHarness();
   const mx = await h.start();
   const acme = await h.seed.hosted('acme.test', []);
@@ -69,6 +76,7 @@ export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promi
     POP3_PORT: '0',
     POP3S_PORT: '0',
     LOGIN_MAX_FAILURES: '5',
+    ...env,
   });
   const prisma = createPrismaClient({ url: config.DATABASE_URL, poolSize: 4, applicationName: 'pop3-test' });
   const redis: Redis = createRedis(config.REDIS_URL, 'client');
@@ -81,7 +89,12 @@ export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promi
   const store = new MailStore(prisma);
   const tlsPair = await loadTls(config);
   const servers: RunningPop3[] = [];
-  const start = async (t: Partial<Pop3Tuning> = {}, wrap?: (real: AccessAuthenticator) => Pop3Authenticator) => {
+  const registry = new Registry();
+  const start = async (
+    t: Partial<Pop3Tuning> = {},
+    wrap?: (real: AccessAuthenticator) => Pop3Authenticator,
+    reg = new Registry(),
+  ) => {
     const running = await startPop3({
       config,
       logger,
@@ -90,20 +103,22 @@ export async function createPop3Harness(tuning: Partial<Pop3Tuning> = {}): Promi
       store,
       events,
       redis,
+      metrics: createPop3Metrics(reg),
       tuning: { ...tuning, ...t },
     });
     servers.push(running);
     return running;
   };
-  const pop3 = await start();
+  const pop3 = await start({}, undefined, registry);
   return {
     h,
     prisma,
     pop3,
     mx,
     config,
+    registry,
     domain: { tenantId: acme.tenant.id, domainId: acme.domain.id, name: 'acme.test' },
-    startPop3: start,
+    startPop3: (t, wrap) => start(t, wrap),
     redis,
     async user(localPart, settings = {}) {
       const mailbox = await h.seed.mailbox(acme.tenant.id, acme.domain.id, localPart);

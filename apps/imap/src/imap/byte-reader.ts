@@ -35,6 +35,13 @@ export class ByteReader {
     this.attach(stream);
   }
 
+  /** COMPRESS: bytes already read past the command belong to the compressed stream; hand them over. */
+  take(): Buffer {
+    const rest = this.buf;
+    this.buf = Buffer.alloc(0);
+    return rest;
+  }
+
   get buffered(): number {
     return this.buf.length;
   }

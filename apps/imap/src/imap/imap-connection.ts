@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ByteReader, ReadClosed } from './byte-reader';
 import { tagOf } from './command-parser';
+import { DeflateLayer } from './deflate-layer';
 import type { WireValue } from './imap-arg';
 import { encodeResponse, type WireSegment } from './wire-encoder';
 
@@ -32,7 +33,10 @@ const TLS_HANDSHAKE_MS = 30_000;
 export class ImapConnection {
   private reader: ByteReader;
   private writing: Promise<void> = Promise.resolve();
+  private queued = 0;
   private closed = false;
+  private deflate: DeflateLayer | null = null;
+  private flushTimer: NodeJS.Immediate | null = null;
 
   constructor(
     private socket: Socket | tls.TLSSocket,
@@ -49,6 +53,11 @@ export class ImapConnection {
 
   get secure(): boolean {
     return this.socket instanceof tls.TLSSocket && this.socket.encrypted;
+  }
+
+  /** COMPRESS=DEFLATE is on (RFC 4978). */
+  get compressed(): boolean {
+    return this.deflate !== null;
   }
 
   get isClosed(): boolean {
@@ -106,9 +115,24 @@ export class ImapConnection {
 
   /** Writes are serialised (IDLE updates may come while a response streams) and wait for drain. */
   writeSegments(segments: WireSegment[]): Promise<void> {
+    this.queued++;
     const next = this.writing.then(() => this.doWrite(segments));
-    this.writing = next.catch(() => undefined);
+    this.writing = next
+      .catch(() => undefined)
+      .then(() => {
+        if (--this.queued === 0) this.scheduleFlush();
+      });
     return next;
+  }
+
+  /**
+   * RFC 4978: from now on both directions are raw DEFLATE. Call after the tagged OK was
+   * queued: it goes out uncompressed, everything after it compressed.
+   */
+  async startCompression(): Promise<void> {
+    await this.writing;
+    this.deflate = new DeflateLayer(this.socket, this.reader.take());
+    this.reader.replace(this.deflate.input);
   }
 
   /** STARTTLS: from now on bytes go through TLS; nothing buffered in plaintext survives. */
@@ -142,7 +166,8 @@ export class ImapConnection {
     // A client that stopped reading must not keep the connection open through its buffers.
     await Promise.race([this.writing, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     this.markClosed();
-    this.socket.end();
+    if (this.deflate) this.deflate.end();
+    else this.socket.end();
     setTimeout(() => this.socket.destroy(), 2_000).unref();
   }
 
@@ -180,19 +205,34 @@ export class ImapConnection {
 
   private put(bytes: Buffer): Promise<void> {
     if (this.closed || this.socket.destroyed) return Promise.resolve();
-    if (this.socket.write(bytes)) return Promise.resolve();
+    const deflate = this.deflate;
+    if (deflate ? deflate.write(bytes) : this.socket.write(bytes)) return Promise.resolve();
     const socket = this.socket;
+    const drainable = deflate?.drainable ?? socket;
     return new Promise((resolve) => {
       // A client that reads nothing for this long is gone; its session must not linger.
       const timer = setTimeout(() => socket.destroy(), WRITE_STALL_MS);
       const done = () => {
         clearTimeout(timer);
-        socket.off('drain', done);
+        drainable.off('drain', done);
         socket.off('close', done);
         resolve();
       };
-      socket.once('drain', done);
+      drainable.once('drain', done);
       socket.once('close', done);
+    });
+  }
+
+  /**
+   * With COMPRESS, zlib holds output until flushed: flush once the queue of writes is empty
+   * and the current tick is over, so a burst of responses (untagged lines, then the tagged
+   * one) goes out in one flush and no reply waits for the next.
+   */
+  private scheduleFlush(): void {
+    if (!this.deflate || this.flushTimer) return;
+    this.flushTimer = setImmediate(() => {
+      this.flushTimer = null;
+      if (this.queued === 0) this.deflate?.flush();
     });
   }
 

@@ -101,6 +101,7 @@ export class ImapSession {
       }
     } finally {
       this.deps.metrics.sessions.dec();
+      if (this.conn.compressed) this.deps.metrics.compressedSessions.dec();
       this.deps.registry.remove(this);
       await this.conn.close();
     }
@@ -114,7 +115,7 @@ export class ImapSession {
     if (this.state === 'not-authenticated') {
       if (this.conn.secure) caps.push('AUTH=PLAIN');
       else caps.push('STARTTLS', 'LOGINDISABLED');
-    }
+    } else if (!this.conn.compressed) caps.push('COMPRESS=DEFLATE'); // after login, as Dovecot
     return caps;
   }
 
@@ -148,10 +149,20 @@ export class ImapSession {
     return items;
   }
 
-  /** Brings the view forward and reports; `force` reads the store even without a notification. */
-  async syncView(allowExpunge: boolean, force = false): Promise<void> {
+  /**
+   * Brings the view forward and reports. A notification marks the view dirty; `check` (NOOP,
+   * CHECK, the IDLE safety poll) asks the store even without one, but first reads only the
+   * folder's highest modseq: every change bumps it, so an equal one means nothing to read, and
+   * a change whose notification was lost is still caught up from our modseq.
+   */
+  async syncView(allowExpunge: boolean, check = false): Promise<void> {
     const view = this.view;
-    if (!view || (!view.dirty && !force)) return;
+    if (!view || (!view.dirty && !check)) return;
+    if (!view.dirty) {
+      const highest = await this.deps.store.highestModseq(this.tenantId, view.folder.id);
+      // null: the folder is gone; the full sync below says so the usual way.
+      if (highest !== null && highest <= view.modseq) return;
+    }
     await this.sendUpdates(await view.sync(this.deps.store, this.tenantId, allowExpunge));
   }
 

@@ -115,6 +115,8 @@ export interface ImapStore {
   folderCounts(tenantId: string, folderId: string): Promise<FolderCounts>;
   snapshot(tenantId: string, folderId: string): Promise<{ folder: FolderInfo; messages: MessageState[] }>;
   changesSince(tenantId: string, folderId: string, modseq: bigint): Promise<FolderChanges>;
+  /** The folder's highest modseq alone (a cheap "anything new?"); null when the folder is gone. */
+  highestModseq(tenantId: string, folderId: string): Promise<bigint | null>;
   messages(tenantId: string, folderId: string, uids: number[]): Promise<MessageMeta[]>;
   readBlob(tenantId: string, sha256: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
   /**

@@ -21,6 +21,8 @@ export const replies = {
     "-ERR [AUTH] Access denied: your IP address is not allowed to use POP3 for this mailbox by the tenant's rules",
   mailboxDisabled: '-ERR [SYS/PERM] This mailbox is disabled; ask your administrator',
   suspended: '-ERR [SYS/PERM] This account is suspended; ask your provider',
+  tooManyFromIp: (limit: number) =>
+    `-ERR [SYS/TEMP] Too many connections from your IP address (limit ${limit}); close some and try again`,
   inUse: '-ERR [IN-USE] Mailbox is locked by another POP3 session; try again when it has ended',
   tempFail: '-ERR [SYS/TEMP] Temporary server failure; try again later',
   unknownMechanism: '-ERR [AUTH] Unsupported authentication mechanism',

@@ -1,6 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { ConnectionsPerIp } from '../connections-per-ip';
 import { Pop3Connection } from './pop3-connection';
+import { replies } from './pop3-replies';
 import { Pop3Session } from './pop3-session';
 import { DEFAULT_TUNING, type Pop3Deps } from './pop3-types';
 
@@ -30,10 +32,23 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
     }),
   ];
 
+  const perIp = new ConnectionsPerIp(deps.config.POP3_MAX_CONNECTIONS_PER_IP);
+  const { metrics } = deps;
   const accept = (socket: net.Socket, secure: boolean, stlsPort: boolean) => {
     socket.on('error', () => socket.destroy());
+    const release = perIp.acquire(socket.remoteAddress);
+    if (!release) {
+      metrics.refused.inc({ reason: 'per-ip' });
+      socket.end(`${replies.tooManyFromIp(perIp.limit)}\r\n`);
+      setTimeout(() => socket.destroy(), 2_000).unref();
+      return;
+    }
+    // The raw socket's close frees the slot however the session ends (a TLS socket's too).
+    socket.once('close', release);
+    metrics.sessions.inc();
     let session: Pop3Session | null = null;
     const conn = new Pop3Connection(socket, secure, secureContext, tuning.maxLineBytes, () => {
+      metrics.sessions.dec();
       if (session) sessions.delete(session);
       void session?.closed();
     });

@@ -18,6 +18,8 @@ const TRANSACTION: Record<string, TransactionCommand> = {
   RSET: 'rset',
 };
 const AUTHORIZATION = new Set(['USER', 'PASS', 'AUTH', 'STLS', 'APOP']);
+/** Command names the metric counts by name; any other word is 'unknown' (bounded labels). */
+const KNOWN = new Set([...Object.keys(TRANSACTION), ...AUTHORIZATION, 'QUIT', 'CAPA', 'NOOP']);
 
 /**
  * One POP3 session (RFC 1939): AUTHORIZATION (CAPA, STLS, USER/PASS, AUTH PLAIN), then
@@ -93,6 +95,7 @@ export class Pop3Session {
     if (this.saslPending) return this.saslResponse(input.text);
     const [word = '', ...args] = input.text.split(' ').filter((w, i) => i === 0 || w !== '');
     const verb = word.toUpperCase();
+    this.deps.metrics.commands.inc({ command: KNOWN.has(verb) ? verb : 'unknown' });
     if (verb === 'QUIT') return this.quit();
     if (verb === 'CAPA') return this.capa();
     if (verb === 'NOOP') return this.conn.writeLine(this.tx ? replies.noop : replies.notInThisState);
@@ -161,12 +164,17 @@ export class Pop3Session {
       return this.loginRefused(err);
     }
     const opened = await this.open(user);
-    if (opened !== null) return this.conn.writeLine(opened);
+    if (opened !== null) {
+      this.deps.metrics.logins.inc({ result: opened === replies.inUse ? 'in-use' : 'temp-fail' });
+      return this.conn.writeLine(opened);
+    }
     // A revocation committed after the password check and before this session was known to the
     // 'mailroom_access' listener (this.user) would otherwise be missed.
     if (!(await this.deps.authenticator.isCurrent(user).catch(() => true))) {
+      this.deps.metrics.logins.inc({ result: 'revoked' });
       return this.conn.end(replies.revoked);
     }
+    this.deps.metrics.logins.inc({ result: 'ok' });
     this.conn.setIdleTimeout(this.tuning.idleTimeoutMs);
     this.logger.info({ mailboxId: user.mailboxId, messages: this.tx!.maildrop.messages.length }, 'pop3 login');
     await this.conn.writeLine(replies.loggedIn);
@@ -174,6 +182,7 @@ export class Pop3Session {
 
   private async loginRefused(err: unknown): Promise<void> {
     const reason = accessDeniedReason(err);
+    this.deps.metrics.logins.inc({ result: reason ?? 'temp-fail' });
     if (reason === null) {
       this.logger.error({ err }, 'pop3 authentication failed with an error');
       return this.conn.writeLine(replies.tempFail);

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AccessAuthenticator, AccessEvents, AccessUser } from '@mailroom/access';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Logger } from '@mailroom/logger';
+import type { Pop3Metrics } from './pop3-metrics';
 
 /** Who logged in: the AccessUser of @mailroom/access. */
 export type Pop3User = AccessUser;
@@ -58,6 +59,7 @@ export interface Pop3Deps {
   events: Pop3Events;
   /** The maildrop lock (RFC 1939 section 8: one session per maildrop). */
   redis: Redis;
+  metrics: Pop3Metrics;
   tuning?: Partial<Pop3Tuning>;
 }
 

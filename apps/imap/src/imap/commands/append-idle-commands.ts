@@ -94,13 +94,15 @@ export const idle: CommandHandler = async (s, cmd) => {
     result = l;
     s.onWake?.();
   });
+  let poll = false;
   try {
     while (!done && s.state !== 'logout') {
-      await s.syncView(true, false);
+      await s.syncView(true, poll);
+      poll = false;
       if (done || s.view?.dirty) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          if (s.view) s.view.dirty = true;
+          poll = true;
           resolve();
         }, pollDelay(s.deps.options.idlePollMs));
         s.onWake = () => {

@@ -3,7 +3,7 @@ import { append, idle } from './append-idle-commands';
 import { folderCommands } from './folder-commands';
 import { messageCommands } from './message-commands';
 import { selectCommands, selectedStateCommands } from './select-commands';
-import { anyStateCommands, enable, namespace, preAuthCommands } from './session-commands';
+import { anyStateCommands, compress, enable, namespace, preAuthCommands } from './session-commands';
 
 /** Which command runs in which state (RFC 9051 §6); the selected state also has the authenticated ones. */
 export function imapCommandTable(): CommandTable {
@@ -17,6 +17,7 @@ export function imapCommandTable(): CommandTable {
       NAMESPACE: namespace,
       APPEND: append,
       IDLE: idle,
+      COMPRESS: compress,
     },
     selected: { ...selectedStateCommands(), ...messageCommands() },
   };

@@ -14,8 +14,8 @@ export const capability: CommandHandler = async (s, cmd) => {
 
 export const noop: CommandHandler = async (s, cmd) => {
   expectCount(cmd.args, 0);
-  // NOOP and CHECK are how a client asks for news (RFC 9051 §6.1.2): read the store even
-  // without a notification.
+  // NOOP and CHECK are how a client asks for news (RFC 9051 §6.1.2): ask the store even
+  // without a notification (a modseq comparison when nothing changed).
   await s.syncView(true, true);
   return 'OK NOOP completed';
 };
@@ -53,6 +53,18 @@ export const namespace: CommandHandler = async (s, cmd) => {
   expectCount(cmd.args, 0);
   await s.send('* NAMESPACE', [[['', '/']], null, null]);
   return 'OK NAMESPACE completed';
+};
+
+/** RFC 4978 COMPRESS DEFLATE: the tagged OK is the last uncompressed byte in both directions. */
+export const compress: CommandHandler = async (s, cmd) => {
+  expectCount(cmd.args, 1);
+  const algorithm = keyword(cmd.args[0], 'compression algorithm');
+  if (algorithm !== 'DEFLATE') throw new ImapBad(`Unknown compression algorithm ${algorithm}; DEFLATE is supported`);
+  if (s.conn.compressed) return 'NO [COMPRESSIONACTIVE] DEFLATE is already active';
+  await s.send(`${cmd.tag} OK DEFLATE active`);
+  await s.conn.startCompression();
+  s.deps.metrics.compressedSessions.inc();
+  return '';
 };
 
 export const starttls: CommandHandler = async (s, cmd) => {
