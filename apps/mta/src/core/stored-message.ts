@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { MessageSummary } from '@mailroom/rules';
+import { sortKeysOf, type MessageSummary } from '@mailroom/rules';
 import type { HeaderSummary } from '@mailroom/mailstore';
 import type { SpooledMessage } from './message-spool';
 import { replies, smtpReply } from './smtp-reply';
@@ -16,6 +16,7 @@ export function headerSummary(summary: MessageSummary): HeaderSummary {
     fromName: from?.name ?? null,
     toAddresses: summary.to.map((a) => a.address).slice(0, 100),
     sentAt: sentAt && !Number.isNaN(sentAt.getTime()) ? sentAt : null,
+    sortKeys: sortKeysOf(summary),
   };
 }
 

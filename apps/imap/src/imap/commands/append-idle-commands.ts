@@ -1,4 +1,4 @@
-import { messageSummaryFromHeaders } from '@mailroom/rules';
+import { messageSummaryFromHeaders, sortKeysOf } from '@mailroom/rules';
 import { flagList, mailboxName } from '../command-args';
 import type { ImapArg } from '../imap-arg';
 import { ImapBad } from '../imap-errors-map';
@@ -33,6 +33,7 @@ export function headerOf(raw: Buffer): AppendInput['header'] {
     fromName: from?.name ?? null,
     toAddresses: summary.to.map((a) => a.address).slice(0, 100),
     sentAt: sentAt && !Number.isNaN(sentAt.getTime()) ? sentAt : null,
+    sortKeys: sortKeysOf(summary),
   };
 }
 
