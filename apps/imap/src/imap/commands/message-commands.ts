@@ -7,6 +7,7 @@ import type { CommandHandler, ImapSession } from '../imap-session';
 import { formatSet } from '../selected-view';
 import { requireFolder } from './folder-commands';
 import { searchCommand } from './search-command';
+import { sortCommand, threadCommand } from './sort-thread-command';
 
 /** `(CHANGEDSINCE n)` / `(UNCHANGEDSINCE n)` modifiers of FETCH and STORE (RFC 7162). */
 function modifier(arg: ImapArg | undefined, name: string): bigint | null {
@@ -140,7 +141,7 @@ function copyCommand(byUid: boolean, move: boolean): CommandHandler {
   };
 }
 
-/** FETCH, STORE, COPY, MOVE, SEARCH and their UID forms (selected state). */
+/** FETCH, STORE, COPY, MOVE, SEARCH, SORT, THREAD and their UID forms (selected state). */
 export function messageCommands(): Record<string, CommandHandler> {
   return {
     FETCH: fetchCommand(false),
@@ -153,5 +154,9 @@ export function messageCommands(): Record<string, CommandHandler> {
     'UID MOVE': copyCommand(true, true),
     SEARCH: searchCommand(false),
     'UID SEARCH': searchCommand(true),
+    SORT: sortCommand(false),
+    'UID SORT': sortCommand(true),
+    THREAD: threadCommand(false),
+    'UID THREAD': threadCommand(true),
   };
 }
