@@ -76,7 +76,7 @@ const HEADER_LIMIT = 65_536;
  */
 export async function fillSortKeys(db: StoreDb, tenantId: string, folderId: string): Promise<void> {
   for (;;) {
-    const rows = await db.$queryRaw<{ id: string; size: number; head: Uint8Array }[]>`
+    const rows = await db.$queryRaw<{ id: string; size: number; head: Uint8Array | null }[]>`
       SELECT m.id::text, m.size, substring(b.bytes FOR LEAST(${HEADER_LIMIT}::int,
         COALESCE(NULLIF(position('\\x0d0a0d0a'::bytea IN b.bytes), 0) + 1, octet_length(b.bytes)))) AS head
       FROM messages m JOIN message_blobs b ON b.tenant_id = m.tenant_id AND b.sha256 = m.blob_sha256
@@ -84,7 +84,9 @@ export async function fillSortKeys(db: StoreDb, tenantId: string, folderId: stri
         AND m.sort_subject IS NULL
       LIMIT ${FILL_BATCH}`;
     if (rows.length === 0) return;
-    const keys = rows.map((r) => sortKeysOf(messageSummaryFromHeaders(Buffer.from(r.head).toString('utf8'), r.size)));
+    // A blob whose bytes are not in the database (another storage) sorts as a message without headers.
+    const header = (r: (typeof rows)[number]) => (r.head ? Buffer.from(r.head).toString('utf8') : '');
+    const keys = rows.map((r) => sortKeysOf(messageSummaryFromHeaders(header(r), r.size)));
     const col = <T>(f: (k: (typeof keys)[number]) => T) => keys.map(f);
     await db.$executeRaw`
       UPDATE messages m SET sort_subject = u.subject, subject_is_reply = u.reply, sort_from = u.sfrom,

@@ -30,6 +30,7 @@ describe('unicodeCasemap (RFC 5051)', () => {
     expect(unicodeCasemap('R\u00e9SUM\u00c9')).toBe(unicodeCasemap('résumé'));
     expect(unicodeCasemap('Stra\u00dfe')).toBe('STRA\u00dfE');
     expect(unicodeCasemap('\u01c6emal')).toBe('Dz\u030cEMAL'); // titlecase ǅ, then NFKD
+    expect(unicodeCasemap('a\0b')).toBe('AB');
     expect(unicodeCasemap('\ufb01')).toBe('fi'); // no one-character titlecase; NFKD splits the ligature
   });
 });

@@ -74,7 +74,7 @@ function displayOf(a: MailAddress | undefined): string {
 export function messageIds(value: string): string[] {
   const ids: string[] = [];
   for (const m of value.replace(/\([^()]*\)/g, ' ').matchAll(/<([^<>]*)>/g)) {
-    const id = m[1]!.replace(/\s+/g, '');
+    const id = m[1]!.replace(/[\s\0]+/g, '');
     if (/^[^@]+@[^@]+$/.test(id)) ids.push(id);
   }
   return ids;
@@ -155,5 +155,6 @@ export function unicodeCasemap(value: string): string {
     const upper = ch.toUpperCase();
     out += upper.length === ch.length ? upper : ch;
   }
-  return out.normalize('NFKD');
+  // NUL cannot be stored in a PostgreSQL text column; a header may still carry one.
+  return out.normalize('NFKD').replace(/\0/g, '');
 }
