@@ -25,11 +25,14 @@ describe('baseSubject (RFC 5256 section 2.1)', () => {
 });
 
 describe('unicodeCasemap (RFC 5051)', () => {
-  it('titlecases each character and decomposes, keeping characters without a one-character titlecase', () => {
+  it('titlecases each character and decomposes it one level, as Dovecot does', () => {
     expect(unicodeCasemap('résumé')).toBe('RE\u0301SUME\u0301');
     expect(unicodeCasemap('R\u00e9SUM\u00c9')).toBe(unicodeCasemap('résumé'));
     expect(unicodeCasemap('Stra\u00dfe')).toBe('STRA\u00dfE');
-    expect(unicodeCasemap('\u01c6emal')).toBe('Dz\u030cEMAL'); // titlecase ǅ, then NFKD
+    expect(unicodeCasemap('\u01c6emal')).toBe('\u01c5EMAL'); // titlecase ǅ, not decomposed
+    expect(unicodeCasemap('\u1ebf')).toBe('\u00ca\u0301'); // ế: one level, Ê + acute
+    expect(unicodeCasemap('\u1f80')).toBe('\u1f88');
+    expect(unicodeCasemap('\u212b')).toBe('\u00c5'); // Angstrom sign: one level, Å
     expect(unicodeCasemap('a\0b')).toBe('AB');
     expect(unicodeCasemap('\ufb01')).toBe('fi'); // no one-character titlecase; NFKD splits the ligature
   });

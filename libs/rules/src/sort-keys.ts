@@ -64,7 +64,9 @@ function mailboxOf(a: MailAddress | undefined): string {
 
 function displayOf(a: MailAddress | undefined): string {
   if (!a) return '';
-  return a.name.trim() !== '' ? a.name.trim() : a.address;
+  if (a.name.trim() !== '') return a.name.trim();
+  // An address without a domain reads as Dovecot's parser fills it in.
+  return a.address.includes('@') ? a.address : `${a.address}@MISSING_DOMAIN`;
 }
 
 /**
@@ -128,33 +130,55 @@ export function baseSubject(subject: string): { subject: string; isReply: boolea
   }
 }
 
-// Letters whose titlecase is neither themselves nor their uppercase (the Latin digraphs).
-const TITLECASE: Record<string, string> = {
-  '\u01c4': '\u01c5',
-  '\u01c6': '\u01c5',
-  '\u01c7': '\u01c8',
-  '\u01c9': '\u01c8',
-  '\u01ca': '\u01cb',
-  '\u01cc': '\u01cb',
-  '\u01f1': '\u01f2',
-  '\u01f3': '\u01f2',
-};
+// Letters whose titlecase is neither themselves nor their one-character uppercase: the Latin
+// digraphs (Ǆ ǅ ǆ all title to ǅ) and the Greek letters with ypogegrammeni (ᾀ titles to ᾈ).
+const TITLECASE = new Map<number, number>();
+for (const title of [0x1c5, 0x1c8, 0x1cb, 0x1f2]) {
+  for (const c of [title - 1, title, title + 1]) TITLECASE.set(c, title);
+}
+for (const base of [0x1f80, 0x1f90, 0x1fa0]) {
+  for (let i = 0; i < 8; i++) TITLECASE.set(base + i, base + 8 + i).set(base + 8 + i, base + 8 + i);
+}
+for (const [lower, title] of [
+  [0x1fb3, 0x1fbc],
+  [0x1fc3, 0x1fcc],
+  [0x1ff3, 0x1ffc],
+]) {
+  TITLECASE.set(lower!, title!).set(title!, title!);
+}
+const TITLE_LETTERS = new Set(TITLECASE.values());
 
 /**
- * The i;unicode-casemap comparator's key (RFC 5051 §2): each character to its titlecase (a
- * one-character mapping; ß stays ß), then NFKD. Equal keys compare equal; their UTF-8 bytes order.
+ * The i;unicode-casemap comparator's key (RFC 5051 section 2) as Dovecot computes it, so our
+ * orders agree: each character to its titlecase (a one-character mapping; ß stays ß), then
+ * that character's own decomposition, one level deep (Dovecot's UnicodeData table), not
+ * reordered across characters; a titlecase letter (ǅ) is not decomposed.
  */
 export function unicodeCasemap(value: string): string {
   let out = '';
   for (const ch of value) {
-    const special = TITLECASE[ch];
-    if (special) {
-      out += special;
+    const cp = ch.codePointAt(0)!;
+    if (cp === 0) continue; // NUL cannot be stored in a PostgreSQL text column
+    const title = TITLECASE.get(cp);
+    if (title !== undefined) {
+      out += String.fromCodePoint(title);
       continue;
     }
     const upper = ch.toUpperCase();
-    out += upper.length === ch.length ? upper : ch;
+    out += decompose(upper.length === ch.length ? upper : ch);
   }
-  // NUL cannot be stored in a PostgreSQL text column; a header may still carry one.
-  return out.normalize('NFKD').replace(/\0/g, '');
+  return out;
+}
+
+/** A character's decomposition (canonical or compatibility), one level deep. */
+function decompose(ch: string): string {
+  if (TITLE_LETTERS.has(ch.codePointAt(0)!)) return ch;
+  // A singleton (the Angstrom sign is Å) goes one step, to the character NFC gives.
+  const composed = ch.normalize('NFC');
+  if (composed !== ch && [...composed].length === 1) return composed;
+  const full = [...ch.normalize('NFKD')];
+  const last = full[full.length - 1]!;
+  // ế is Ê + acute in UnicodeData, E + circumflex + acute in NFKD: compose all but the last mark.
+  if (full.length > 2 && /\p{M}/u.test(last)) return full.slice(0, -1).join('').normalize('NFC') + last;
+  return full.join('');
 }

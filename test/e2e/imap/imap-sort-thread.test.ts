@@ -72,7 +72,7 @@ describe('imap: SORT and THREAD (RFC 5256)', () => {
       where,
       data: { sortSubject: null, subjectIsReply: null, sortFrom: null, sortTo: null, sortCc: null, threadRefs: [] },
     });
-    expect(cleared.count).toBe(24);
+    expect(cleared.count).toBe(Object.keys(manifest.internalDates).length);
     const raw = await session();
     expect(await answersOf(raw)).toEqual(dovecot.answers);
     raw.close();
