@@ -11,3 +11,4 @@ export { decodeEncodedWords } from './rfc2047';
 export * from './vacation';
 export * from './spam-score';
 export * from './sort-keys';
+export { parseMessageDate } from './message-date';
