@@ -47,11 +47,12 @@ export async function threadMessages(
   query: SearchQuery,
 ): Promise<ThreadMessage[]> {
   await fillSortKeys(db, tenantId, folderId);
+  // A row stored between the fill and this read (a generated DSN) threads as one without headers.
   const rows = await db.$queryRaw<
     { uid: number; message_id: string | null; refs: string[]; subject: string; reply: boolean; date: Date }[]
   >`
-    SELECT m.uid, m.message_id_header AS message_id, m.thread_refs AS refs, m.sort_subject AS subject,
-      m.subject_is_reply AS reply, date_trunc('second', COALESCE(m.sent_at, m.received_at)) AS date
+    SELECT m.uid, m.message_id_header AS message_id, COALESCE(m.thread_refs, '{}') AS refs,
+      COALESCE(m.sort_subject, '') AS subject, COALESCE(m.subject_is_reply, false) AS reply, date_trunc('second', COALESCE(m.sent_at, m.received_at)) AS date
     FROM messages m
     WHERE m.tenant_id = ${tenantId}::uuid AND m.folder_id = ${folderId}::uuid AND m.deleted_at IS NULL
       AND (${searchCondition(query)})

@@ -24,6 +24,12 @@ describe('baseSubject (RFC 5256 section 2.1)', () => {
   });
 });
 
+describe('baseSubject on long input', () => {
+  it('strips a thousand leading blobs and leaders', () => {
+    expect(baseSubject(`${'[a] Re: '.repeat(1000)}x`)).toEqual({ subject: 'x', isReply: true });
+  });
+});
+
 describe('unicodeCasemap (RFC 5051)', () => {
   it('titlecases each character and decomposes it one level, as Dovecot does', () => {
     expect(unicodeCasemap('résumé')).toBe('RE\u0301SUME\u0301');

@@ -23,7 +23,8 @@ export interface SortKeys {
 
 /** The sort and thread keys of a parsed header. */
 export function sortKeysOf(summary: MessageSummary): SortKeys {
-  const base = baseSubject(summary.headers.get('subject') ?? '');
+  // Bounded: the stored subject is 998 characters, and extraction is quadratic in the worst case.
+  const base = baseSubject((summary.headers.get('subject') ?? '').slice(0, 4096));
   const references = messageIds(summary.headers.get('references') ?? '');
   const inReplyTo = messageIds(summary.headers.get('in-reply-to') ?? '').slice(0, 1);
   const [from, to, cc] = (['from', 'to', 'cc'] as const).map((f) => firstAddress(summary, f));
