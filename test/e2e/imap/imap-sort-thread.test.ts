@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { message } from '@test/support/smtp/harness';
@@ -7,13 +9,24 @@ import { RawImap } from './raw-imap';
 
 // The fixtures and what Dovecot answered for them (dovecot-sort-oracle.mjs records it).
 const FIXTURES = path.resolve(__dirname, '../../../apps/imap/src/imap/fixtures/sort-thread');
-const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8')) as {
-  internalDates: Record<string, string>;
-  commands: string[];
-};
-const dovecot = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'dovecot-sort-expected.json'), 'utf8')) as {
-  answers: Record<string, string>;
-};
+
+interface Corpus {
+  dir: string;
+  manifest: { internalDates: Record<string, string>; commands: string[] };
+}
+
+function corpus(dir: string): Corpus {
+  return { dir, manifest: JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Corpus['manifest'] };
+}
+
+function dovecotAnswers(file: string): Record<string, string> {
+  return (JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8')) as { answers: Record<string, string> })
+    .answers;
+}
+
+const fixtures = corpus(FIXTURES);
+const manifest = fixtures.manifest;
+const dovecot = { answers: dovecotAnswers('dovecot-sort-expected.json') };
 
 describe('imap: SORT and THREAD (RFC 5256)', () => {
   let x: ImapHarness;
@@ -22,28 +35,33 @@ describe('imap: SORT and THREAD (RFC 5256)', () => {
   beforeAll(async () => {
     x = await createImapHarness({ appendLimit: 100_000 });
     user = await x.user('sorter');
-    const raw = await session(false);
-    for (const [file, date] of Object.entries(manifest.internalDates)) {
-      const bytes = fs.readFileSync(path.join(FIXTURES, file));
+    await appendAll(user, fixtures);
+  });
+  afterAll(async () => x?.close());
+
+  /** APPENDs a corpus to the user's INBOX in manifest order, with each INTERNALDATE. */
+  async function appendAll(to: { address: string }, c: Corpus): Promise<void> {
+    const raw = await session(false, to);
+    for (const [file, date] of Object.entries(c.manifest.internalDates)) {
+      const bytes = fs.readFileSync(path.join(c.dir, file));
       raw.write(`a APPEND INBOX "${date}" {${bytes.length}+}\r\n`);
       raw.write(Buffer.concat([bytes, Buffer.from('\r\n')]));
       expect((await raw.until('a')).at(-1)).toMatch(/^a OK \[APPENDUID \d+ \d+\] APPEND completed$/);
     }
     raw.close();
-  });
-  afterAll(async () => x?.close());
+  }
 
-  async function session(select = true): Promise<RawImap> {
+  async function session(select = true, as: { address: string } = user): Promise<RawImap> {
     const raw = await RawImap.connect(x.imap.ports.imaps, true);
     await raw.line();
-    expect((await raw.command('l', `LOGIN ${user.address} "${PASSWORD}"`)).at(-1)).toMatch(/^l OK /);
+    expect((await raw.command('l', `LOGIN ${as.address} "${PASSWORD}"`)).at(-1)).toMatch(/^l OK /);
     if (select) expect((await raw.command('s', 'SELECT INBOX')).at(-1)).toBe('s OK [READ-WRITE] SELECT completed');
     return raw;
   }
 
-  async function answersOf(raw: RawImap): Promise<Record<string, string>> {
+  async function answersOf(raw: RawImap, commands = manifest.commands): Promise<Record<string, string>> {
     const answers: Record<string, string> = {};
-    for (const [i, command] of manifest.commands.entries()) {
+    for (const [i, command] of commands.entries()) {
       const lines = await raw.command(`t${i}`, command);
       expect(lines.at(-1)).toBe(`t${i} OK ${/^(UID )?(SORT|THREAD)/.exec(command)![0]} completed`);
       const untagged = lines.find((l) => /^\* (SORT|THREAD|ESEARCH)\b/.test(l)) ?? '(none)';
@@ -64,6 +82,22 @@ describe('imap: SORT and THREAD (RFC 5256)', () => {
     expect(await answersOf(raw)).toEqual(dovecot.answers);
     raw.close();
   });
+
+  it('answers as Dovecot does on a seeded random corpus of 200 tangled messages', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sort-corpus-'));
+    try {
+      const made = spawnSync(process.execPath, [path.join(FIXTURES, 'random-corpus.mjs'), dir, '7919']);
+      expect(made.status, made.stderr.toString()).toBe(0);
+      const random = corpus(dir);
+      const other = await x.user('random');
+      await appendAll(other, random);
+      const raw = await session(true, other);
+      expect(await answersOf(raw, random.manifest.commands)).toEqual(dovecotAnswers('dovecot-random-expected.json'));
+      raw.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('sorts rows stored without sort keys (older rows) the same, filling their keys from the blob', async () => {
     const db = x.h.prisma;
