@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ThreadMessage } from './imap-store';
-import { formatThreads, threadOrderedSubject, threadReferences } from './thread';
+import { formatThreads, threadOrderedSubject, threadReferences, type ThreadNode } from './thread';
 
 function msg(uid: number, fields: Partial<ThreadMessage> & { day: number }): ThreadMessage {
   return {
@@ -53,6 +53,27 @@ describe('threadReferences', () => {
     const text = formatThreads(threadReferences(chain), uidOf);
     expect(text.startsWith('(1 2 3 ')).toBe(true);
     expect(text.endsWith(' 9999 10000)')).toBe(true);
+  });
+});
+
+describe('formatThreads', () => {
+  it('writes a tree nested ten thousand levels deep', () => {
+    // Message 2k has children 2k+1 and 2k+2: every level branches.
+    const nodes = Array.from({ length: 20_001 }, (_, i) => ({
+      msg: msg(i + 1, { day: 1 }),
+      parent: null,
+      children: [] as ThreadNode[],
+    }));
+    for (let i = 0; i + 2 < nodes.length; i += 2) nodes[i]!.children.push(nodes[i + 1]!, nodes[i + 2]!);
+    const text = formatThreads([nodes[0]!], uidOf);
+    expect(text.startsWith('(1 (2)(3 (4)(5 (6)(7')).toBe(true);
+    expect(text.endsWith(`(20000)(20001${')'.repeat(10_001)}`)).toBe(true);
+  });
+
+  it('writes a dummy root as its children only', () => {
+    const dummy: ThreadNode = { msg: null, parent: null, children: [] };
+    for (const uid of [4, 9]) dummy.children.push({ msg: msg(uid, { day: 1 }), parent: dummy, children: [] });
+    expect(formatThreads([dummy], uidOf)).toBe('((4)(9))');
   });
 });
 

@@ -180,19 +180,29 @@ export function compareBytes(a: string, b: string): number {
 
 /**
  * The thread-list of RFC 5256 section 4: `(1 2 (3)(4 5))`. `num` gives the sequence number or
- * uid of a message. A chain of single children is written without recursion (long reply chains).
+ * uid of a message. Written with an explicit stack: a crafted References web can nest deeply.
  */
 export function formatThreads(roots: ThreadNode[], num: (m: ThreadMessage) => number): string {
-  const render = (start: ThreadNode): string => {
+  let out = '';
+  const stack: Array<ThreadNode | string> = [];
+  for (let i = roots.length - 1; i >= 0; i--) stack.push(')', roots[i]!, '(');
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      out += item;
+      continue;
+    }
+    // A chain of only children is one list of numbers; more children nest, each in parentheses.
     const parts: string[] = [];
-    let n = start;
+    let n = item;
     for (;;) {
       if (n.msg) parts.push(String(num(n.msg)));
       if (n.children.length !== 1) break;
       n = n.children[0]!;
     }
-    const nested = n.children.map((c) => `(${render(c)})`).join('');
-    return [...parts, ...(nested ? [nested] : [])].join(' ');
-  };
-  return roots.map((r) => `(${render(r)})`).join('');
+    out += parts.join(' ');
+    if (n.children.length > 0 && parts.length > 0) out += ' ';
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(')', n.children[i]!, '(');
+  }
+  return out;
 }
