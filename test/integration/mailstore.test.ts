@@ -32,6 +32,7 @@ const header = {
   fromName: null,
   toAddresses: [],
   sentAt: null,
+  sortKeys: null,
 };
 const raw = (text = 'hello') => Buffer.from(`Subject: Hi\r\n\r\n${text}\r\n`);
 

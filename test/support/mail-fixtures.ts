@@ -25,6 +25,7 @@ export function appendTo(
       fromName: null,
       toAddresses: [],
       sentAt: options.sentAt ?? null,
+      sortKeys: null,
     },
   });
 }

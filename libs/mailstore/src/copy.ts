@@ -85,7 +85,15 @@ export function specialFolder(kind: 'inbox' | 'junk' | 'sent'): FolderTarget {
 }
 
 export function emptyHeader(): HeaderSummary {
-  return { messageId: null, subject: null, fromAddress: null, fromName: null, toAddresses: [], sentAt: null };
+  return {
+    messageId: null,
+    subject: null,
+    fromAddress: null,
+    fromName: null,
+    toAddresses: [],
+    sentAt: null,
+    sortKeys: null,
+  };
 }
 
 export function rowInput(bytes: Buffer, sha256: string): MessageRowInput {

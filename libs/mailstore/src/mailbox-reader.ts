@@ -23,6 +23,8 @@ import type {
   FolderSnapshot,
   MessageMeta,
   SearchQuery,
+  SortCriterion,
+  ThreadMessage,
 } from './mailbox.types';
 import { createSpecialFolder } from './message.repository';
 import {
@@ -40,6 +42,7 @@ import {
   saveMimeStructures,
 } from './read.repository';
 import { searchFolder } from './search.repository';
+import { sortFolder, threadMessages } from './sort.repository';
 import { tenantUsage as sharedUsage, type TenantUsage } from './tenant-usage';
 import { copyIn, expungeIn, moveIn } from './transfer';
 import type { MailStoreOptions, StoreTx } from './types';
@@ -234,6 +237,16 @@ export class MailboxReader {
   /** SEARCH: uids ascending of the visible messages matching `query` (one parameterised statement). */
   search(tenantId: string, folderId: string, query: SearchQuery): Promise<number[]> {
     return searchFolder(this.prisma, tenantId, folderId, query);
+  }
+
+  /** SORT (RFC 5256): uids of the matching messages in the order of `criteria`, ordered in SQL. */
+  sort(tenantId: string, folderId: string, query: SearchQuery, criteria: SortCriterion[]): Promise<number[]> {
+    return sortFolder(this.prisma, tenantId, folderId, query, criteria);
+  }
+
+  /** THREAD (RFC 5256): the threading fields of the matching messages, by uid. */
+  threadMessages(tenantId: string, folderId: string, query: SearchQuery): Promise<ThreadMessage[]> {
+    return threadMessages(this.prisma, tenantId, folderId, query);
   }
 
   /** COPY within a mailbox; QuotaExceeded (mailbox or tenant), FolderNotFound for the target. */

@@ -122,3 +122,25 @@ export type SearchQuery =
   | { op: 'internaldate' | 'sentdate'; cmp: 'before' | 'on' | 'since'; date: string }
   | { op: 'size'; cmp: 'larger' | 'smaller'; bytes: number }
   | { op: 'modseq'; min: bigint };
+
+/** RFC 5256 SORT keys, and DISPLAYFROM / DISPLAYTO of RFC 5957. */
+export type SortKey = 'arrival' | 'cc' | 'date' | 'from' | 'size' | 'subject' | 'to' | 'displayfrom' | 'displayto';
+
+/** One key of a SORT program; `reverse` is the REVERSE before it. */
+export interface SortCriterion {
+  key: SortKey;
+  reverse: boolean;
+}
+
+/** What THREAD (RFC 5256 section 3) needs of a message; strings already case-mapped. */
+export interface ThreadMessage {
+  uid: number;
+  /** The Message-ID without angle brackets; null when missing or invalid. */
+  messageId: string | null;
+  /** References (else In-Reply-To) message ids, oldest first. */
+  references: string[];
+  baseSubject: string;
+  isReply: boolean;
+  /** The sent date (Date header, else INTERNALDATE), to the second. */
+  sentAt: Date;
+}

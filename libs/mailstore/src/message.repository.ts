@@ -46,6 +46,7 @@ export async function insertMessage(
   m: MessageRowInput,
 ): Promise<InsertOutcome> {
   const h = m.header;
+  const k = h.sortKeys;
   // IDLE sessions hear of the message on commit: one more expression in the same statement.
   const notify = notifyExpression(
     Prisma.sql`${tenantId}::uuid`,
@@ -76,13 +77,16 @@ export async function insertMessage(
     ), message AS (
       INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, modseq, size, flags, envelope_from,
         envelope_to, remote_ip, helo_name, message_id_header, subject, from_address, from_name, to_addresses,
-        sent_at, spam_score, auth_results, filter_trace, parse_status, received_at)
+        sent_at, spam_score, auth_results, filter_trace, parse_status, received_at, sort_subject, subject_is_reply,
+        sort_from, sort_to, sort_cc, sort_display_from, sort_display_to, thread_refs)
       SELECT ${tenantId}::uuid, ${mailboxId}::uuid, slot.id, ${m.sha256}, slot.uid, slot.modseq, ${m.size},
         ${m.flags}::text[], ${m.envelopeFrom}, ${m.envelopeTo}, ${m.remoteIp}, ${m.helo}, ${h.messageId},
         ${h.subject}, ${h.fromAddress}, ${h.fromName}, ${h.toAddresses}::text[], ${h.sentAt}::timestamptz,
         ${m.spamScore}::float8, ${m.authResults === null ? null : JSON.stringify(m.authResults)}::jsonb,
         ${m.filterTrace === null ? null : JSON.stringify(m.filterTrace)}::jsonb, 'pending',
-        COALESCE(${m.receivedAt}::timestamptz, now())
+        COALESCE(${m.receivedAt}::timestamptz, now()), ${k?.subject ?? null}, ${k?.subjectIsReply ?? null}::boolean,
+        ${k?.from ?? null}, ${k?.to ?? null}, ${k?.cc ?? null}, ${k?.displayFrom ?? null}, ${k?.displayTo ?? null},
+        ${k?.threadRefs ?? []}::text[]
       FROM slot
       RETURNING id, folder_id, uid, modseq
     )

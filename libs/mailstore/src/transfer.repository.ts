@@ -66,12 +66,14 @@ export async function insertCopies(
       INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, modseq, size, flags, envelope_from,
         envelope_to, remote_ip, helo_name, message_id_header, subject, from_address, from_name, to_addresses,
         sent_at, has_attachments, spam_score, auth_results, filter_trace, parse_status, parse_error,
-        search_headers, search_body, received_at)
+        search_headers, search_body, received_at, sort_subject, subject_is_reply, sort_from, sort_to, sort_cc,
+        sort_display_from, sort_display_to, thread_refs)
       SELECT src.tenant_id, src.mailbox_id, slot.id, src.blob_sha256, slot.first_uid + src.ord::int - 1, slot.modseq,
         src.size, src.flags, src.envelope_from, src.envelope_to, src.remote_ip, src.helo_name, src.message_id_header,
         src.subject, src.from_address, src.from_name, src.to_addresses, src.sent_at, src.has_attachments,
         src.spam_score, src.auth_results, src.filter_trace, src.parse_status, src.parse_error, src.search_headers,
-        src.search_body, src.received_at
+        src.search_body, src.received_at, src.sort_subject, src.subject_is_reply, src.sort_from, src.sort_to,
+        src.sort_cc, src.sort_display_from, src.sort_display_to, src.thread_refs
       FROM src CROSS JOIN slot
       RETURNING 1
     )

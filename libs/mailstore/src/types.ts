@@ -1,5 +1,6 @@
 import type { TenantUsage } from './tenant-usage';
 import type { FolderKind, Prisma, PrismaClient } from '@mailroom/db';
+import type { SortKeys } from '@mailroom/rules';
 
 /** A transaction of the mail store; callers that join one pass it on unchanged. */
 export type StoreTx = Prisma.TransactionClient;
@@ -14,6 +15,8 @@ export interface HeaderSummary {
   fromName: string | null;
   toAddresses: string[];
   sentAt: Date | null;
+  /** IMAP SORT/THREAD keys; null: computed from the stored header at the first SORT or THREAD. */
+  sortKeys: SortKeys | null;
 }
 
 /** Where a copy goes: a special folder, or a folder by name (falls back to the Inbox). */

@@ -10,3 +10,5 @@ export * from './message-summary';
 export { decodeEncodedWords } from './rfc2047';
 export * from './vacation';
 export * from './spam-score';
+export * from './sort-keys';
+export { parseMessageDate } from './message-date';

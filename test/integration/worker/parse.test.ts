@@ -65,6 +65,15 @@ describe('post-commit message parsing (messages.parse-pending)', () => {
     expect(await parsePendingMessages(new MailStore(db.prisma))).toEqual({ examined: 0, parsed: 0, failed: 0 });
   });
 
+  it('reads sent_at from the Date field as RFC 5322 writes it, not from forms only JavaScript accepts', async () => {
+    const folded = await store('From: x@y.example\r\nDate: Tue, 03 Nov 2026\r\n 05:00:00 EST\r\n\r\nhello\r\n');
+    const iso = await store('From: x@y.example\r\nDate: 2026-11-03T10:00:00Z\r\n\r\nhello\r\n');
+    expect(await parsePendingMessages(new MailStore(db.prisma))).toMatchObject({ parsed: 2 });
+    const rows = await db.prisma.message.findMany({ where: { id: { in: [folded.id, iso.id] } } });
+    expect(rows.find((r) => r.id === folded.id)?.sentAt?.toISOString()).toBe('2026-11-03T10:00:00.000Z');
+    expect(rows.find((r) => r.id === iso.id)?.sentAt).toBeNull();
+  });
+
   it('marks a message it cannot parse in time as failed, with the reason, and keeps it', async () => {
     const slow = await store('From: x@y.example\r\nSubject: slow\r\n\r\nbody\r\n');
     const result = await parsePendingMessages(new MailStore(db.prisma), { ...PARSE_DEFAULTS, timeoutMs: 0 });

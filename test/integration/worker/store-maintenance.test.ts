@@ -41,6 +41,7 @@ describe('maintenance jobs through the mail store', () => {
         fromName: null,
         toAddresses: [],
         sentAt: null,
+        sortKeys: null,
       },
       spamScore: null,
       authResults: {},

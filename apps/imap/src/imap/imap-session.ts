@@ -54,6 +54,7 @@ export interface CommandTable {
 
 // Commands during which an EXPUNGE must not be sent (RFC 9051 §7.5.1).
 const NO_EXPUNGE = new Set(['FETCH', 'STORE', 'SEARCH', 'UID FETCH', 'UID STORE', 'UID SEARCH']);
+for (const name of ['SORT', 'THREAD']) NO_EXPUNGE.add(name).add(`UID ${name}`);
 
 /**
  * One IMAP session: its state, the logged-in user, the selected folder's view and the enabled
@@ -112,6 +113,7 @@ export class ImapSession {
     const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];
     caps.push('UNSELECT', 'CHILDREN', 'UIDPLUS', 'MOVE', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'UTF8=ACCEPT');
     caps.push('QUOTA', 'QUOTA=RES-STORAGE', `APPENDLIMIT=${this.deps.options.appendLimit}`);
+    caps.push('SORT', 'SORT=DISPLAY', 'ESORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES');
     if (this.state === 'not-authenticated') {
       if (this.conn.secure) caps.push('AUTH=PLAIN');
       else caps.push('STARTTLS', 'LOGINDISABLED');

@@ -1,3 +1,8 @@
+import type { SortCriterion, ThreadMessage } from '@mailroom/mailstore';
+import type { SortKeys } from '@mailroom/rules';
+
+export type { SortCriterion, ThreadMessage };
+
 /**
  * What the IMAP session needs of the mail store (contracts §2): `MailStore` of
  * @mailroom/mailstore satisfies it. The session depends on this port only, so tests and the
@@ -65,6 +70,7 @@ export interface AppendInput {
     fromName: string | null;
     toAddresses: string[];
     sentAt: Date | null;
+    sortKeys: SortKeys | null;
   };
 }
 
@@ -138,6 +144,10 @@ export interface ImapStore {
   setMimeStructure(tenantId: string, sha256: string, json: unknown): Promise<void>;
   setMimeStructures(tenantId: string, trees: Array<{ sha256: string; tree: unknown }>): Promise<void>;
   search(tenantId: string, folderId: string, query: SearchQuery): Promise<number[]>;
+  /** SORT (RFC 5256): matching uids in the order of `criteria`, ties in uid order. */
+  sort(tenantId: string, folderId: string, query: SearchQuery, criteria: SortCriterion[]): Promise<number[]>;
+  /** THREAD (RFC 5256): what threading reads of each matching message, by uid. */
+  threadMessages(tenantId: string, folderId: string, query: SearchQuery): Promise<ThreadMessage[]>;
   copy(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult>;
   move(tenantId: string, fromFolderId: string, uids: number[], toFolderId: string): Promise<CopyResult>;
   expunge(tenantId: string, folderId: string, uids?: number[]): Promise<number[]>;

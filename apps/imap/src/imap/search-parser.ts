@@ -58,6 +58,25 @@ export function parseSearch(args: ImapArg[], ctx: SearchContext): ParsedSearch {
   return returnOptions ? { query, charset, returnOptions } : { query, charset };
 }
 
+/**
+ * The search criteria of SORT and THREAD (RFC 5256 section 3): the keys SEARCH takes, after the
+ * charset, which the caller has checked with {@link checkCharset}.
+ */
+export function parseCriteria(args: ImapArg[], ctx: SearchContext, command: string): SearchQuery {
+  const cursor = new Cursor(args, ctx);
+  const keys: SearchQuery[] = [];
+  while (!cursor.done()) keys.push(cursor.key());
+  if (keys.length === 0) throw new ImapSyntaxError(`${command} needs search criteria (ALL for every message)`);
+  return keys.length === 1 ? keys[0]! : { op: 'and', of: keys };
+}
+
+/** A CHARSET we search in, upper case; ImapBadCharset (NO [BADCHARSET]) otherwise. */
+export function checkCharset(charset: string): string {
+  const upper = charset.toUpperCase();
+  if (!CHARSETS.has(upper)) throw new ImapBadCharset(charset);
+  return upper;
+}
+
 class Cursor {
   private pos = 0;
 
@@ -86,9 +105,7 @@ class Cursor {
   charset(): string | null {
     if (!this.peekAtom('CHARSET')) return null;
     this.pos++;
-    const charset = this.string().toUpperCase();
-    if (!CHARSETS.has(charset)) throw new ImapBadCharset(charset);
-    return charset;
+    return checkCharset(this.string());
   }
 
   key(): SearchQuery {

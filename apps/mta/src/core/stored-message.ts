@@ -1,13 +1,11 @@
 import fs from 'node:fs';
-import type { MessageSummary } from '@mailroom/rules';
+import { parseMessageDate, sortKeysOf, type MessageSummary } from '@mailroom/rules';
 import type { HeaderSummary } from '@mailroom/mailstore';
 import type { SpooledMessage } from './message-spool';
 import { replies, smtpReply } from './smtp-reply';
 
 /** The header fields stored on message rows. */
 export function headerSummary(summary: MessageSummary): HeaderSummary {
-  const date = summary.headers.get('date');
-  const sentAt = date ? new Date(date) : null;
   const from = summary.from[0];
   return {
     messageId: summary.headers.get('message-id')?.trim().slice(0, 998) ?? null,
@@ -15,7 +13,8 @@ export function headerSummary(summary: MessageSummary): HeaderSummary {
     fromAddress: from?.address ?? null,
     fromName: from?.name ?? null,
     toAddresses: summary.to.map((a) => a.address).slice(0, 100),
-    sentAt: sentAt && !Number.isNaN(sentAt.getTime()) ? sentAt : null,
+    sentAt: parseMessageDate(summary.headers.get('date')),
+    sortKeys: sortKeysOf(summary),
   };
 }
 

@@ -1,4 +1,5 @@
-import { simpleParser } from 'mailparser';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { parseMessageDate } from '@mailroom/rules';
 import type { MailStore, ParseResult } from '@mailroom/mailstore';
 import { searchText } from './search-text';
 
@@ -70,7 +71,13 @@ async function parseOne(bytes: Buffer | null, timeoutMs: number): Promise<ParseR
   return {
     status: 'parsed',
     hasAttachments: data ? data.attachments.some((a) => a.contentDisposition === 'attachment' || !!a.filename) : null,
-    sentAt: data?.date && !Number.isNaN(data.date.getTime()) ? data.date : null,
+    sentAt: data ? parseMessageDate(dateHeader(data)) : null,
     search: data ? searchText(data) : null,
   };
+}
+
+/** The first Date field as written (mailparser's own date takes forms RFC 5322 does not). */
+function dateHeader(data: ParsedMail): string | undefined {
+  const line = data.headerLines.find((h) => h.key === 'date')?.line;
+  return line === undefined ? undefined : line.slice(line.indexOf(':') + 1).replace(/\r?\n/g, '');
 }

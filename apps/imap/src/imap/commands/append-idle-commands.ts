@@ -1,4 +1,4 @@
-import { messageSummaryFromHeaders } from '@mailroom/rules';
+import { messageSummaryFromHeaders, parseMessageDate, sortKeysOf } from '@mailroom/rules';
 import { flagList, mailboxName } from '../command-args';
 import type { ImapArg } from '../imap-arg';
 import { ImapBad } from '../imap-errors-map';
@@ -23,8 +23,6 @@ export function headerOf(raw: Buffer): AppendInput['header'] {
   const end = raw.indexOf('\r\n\r\n');
   const text = raw.toString('utf8', 0, end < 0 ? Math.min(raw.length, 65_536) : end + 2);
   const summary = messageSummaryFromHeaders(text, raw.length);
-  const date = summary.headers.get('date');
-  const sentAt = date ? new Date(date) : null;
   const from = summary.from[0];
   return {
     messageId: summary.headers.get('message-id')?.trim().slice(0, 998) ?? null,
@@ -32,7 +30,8 @@ export function headerOf(raw: Buffer): AppendInput['header'] {
     fromAddress: from?.address ?? null,
     fromName: from?.name ?? null,
     toAddresses: summary.to.map((a) => a.address).slice(0, 100),
-    sentAt: sentAt && !Number.isNaN(sentAt.getTime()) ? sentAt : null,
+    sentAt: parseMessageDate(summary.headers.get('date')),
+    sortKeys: sortKeysOf(summary),
   };
 }
 

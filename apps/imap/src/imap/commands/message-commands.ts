@@ -9,6 +9,7 @@ import { encodeResponse, SegmentBatch } from '../wire-encoder';
 import { FetchBatch, fetchBatches, readFetchMessages } from '../fetch-batch';
 import { requireFolder } from './folder-commands';
 import { searchCommand } from './search-command';
+import { sortCommand, threadCommand } from './sort-thread-command';
 
 /** The `(UNCHANGEDSINCE n)` modifier of STORE (RFC 7162 §3.1.3). */
 function modifier(arg: ImapArg | undefined, name: string): bigint | null {
@@ -159,7 +160,7 @@ function copyCommand(byUid: boolean, move: boolean): CommandHandler {
   };
 }
 
-/** FETCH, STORE, COPY, MOVE, SEARCH and their UID forms (selected state). */
+/** FETCH, STORE, COPY, MOVE, SEARCH, SORT, THREAD and their UID forms (selected state). */
 export function messageCommands(): Record<string, CommandHandler> {
   return {
     FETCH: fetchCommand(false),
@@ -172,5 +173,9 @@ export function messageCommands(): Record<string, CommandHandler> {
     'UID MOVE': copyCommand(true, true),
     SEARCH: searchCommand(false),
     'UID SEARCH': searchCommand(true),
+    SORT: sortCommand(false),
+    'UID SORT': sortCommand(true),
+    THREAD: threadCommand(false),
+    'UID THREAD': threadCommand(true),
   };
 }

@@ -3,7 +3,7 @@ import type { CommandHandler } from '../imap-session';
 import { formatSet } from '../selected-view';
 
 /** Whether the program has a MODSEQ key: the response then carries the highest modseq (RFC 7162 §3.1.5). */
-function hasModseq(q: SearchQuery): boolean {
+export function hasModseq(q: SearchQuery): boolean {
   if (q.op === 'modseq') return true;
   if (q.op === 'and' || q.op === 'or') return q.of.some(hasModseq);
   if (q.op === 'not') return hasModseq(q.of);
@@ -41,7 +41,7 @@ export function searchCommand(byUid: boolean): CommandHandler {
 }
 
 /** RFC 4731 / RFC 9051 §7.3.4 ESEARCH response; RETURN () means ALL. */
-function esearch(tag: string, byUid: boolean, nums: number[], options: string[], modseq: bigint | null): string {
+export function esearch(tag: string, byUid: boolean, nums: number[], options: string[], modseq: bigint | null): string {
   const opts = options.length === 0 ? ['ALL'] : options.map((o) => o.toUpperCase());
   let line = `* ESEARCH (TAG "${tag.replace(/["\\]/g, '')}")${byUid ? ' UID' : ''}`;
   if (opts.includes('MIN') && nums.length) line += ` MIN ${nums[0]}`;
