@@ -163,7 +163,11 @@ export class ImapSession {
     if (!view.dirty) {
       const highest = await this.deps.store.highestModseq(this.tenantId, view.folder.id);
       // null: the folder is gone; the full sync below says so the usual way.
-      if (highest !== null && highest <= view.modseq) return;
+      if (highest !== null && highest <= view.modseq) {
+        // Nothing new, but expunges held back during FETCH, STORE or SEARCH go out now.
+        if (allowExpunge && view.hasHeldExpunges) await this.sendUpdates(view.releaseHeld());
+        return;
+      }
     }
     await this.sendUpdates(await view.sync(this.deps.store, this.tenantId, allowExpunge));
   }

@@ -135,6 +135,16 @@ export class SelectedView {
     return this.flushExpunges();
   }
 
+  /** Expunges learned while they could not be announced (RFC 9051 §7.5.1), still to send. */
+  get hasHeldExpunges(): boolean {
+    return this.gone.size > 0;
+  }
+
+  /** The held expunges as updates, now that the client may be told. */
+  releaseHeld(): ViewUpdate[] {
+    return this.flushExpunges();
+  }
+
   /** Records flags this session changed, so the next sync does not repeat them. */
   record(states: MessageState[]): void {
     for (const s of states) if (this.states.has(s.uid)) this.states.set(s.uid, s);
