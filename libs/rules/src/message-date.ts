@@ -1,3 +1,5 @@
+import { stripComments } from './header-comments';
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 // [day-of-week ","] day month year hour ":" minute [":" second] [zone], tokens apart by white
 // space (RFC 5322 section 3.3); "." is taken as a time separator too, as mail in the wild has it.
@@ -41,14 +43,4 @@ function zoneMinutes(zone: string): number {
   const us = z.length === 3 && z[2] === 'T' ? US_ZONES[z[0]!] : undefined;
   if (us === undefined) return 0;
   return (us + (z[1] === 'D' ? 1 : 0)) * 60;
-}
-
-function stripComments(value: string): string {
-  let previous: string;
-  let current = value;
-  do {
-    previous = current;
-    current = current.replace(/\([^()]*\)/g, ' ');
-  } while (current !== previous);
-  return current;
 }

@@ -1,6 +1,7 @@
 import { parseAddressList, type MailAddress } from './address-list';
 import { HeaderMap, splitHeaderFields } from './header-map';
 import { decodeEncodedWords } from './rfc2047';
+import { stripComments } from './header-comments';
 
 /** Result values of RFC 8601 §2.7.1 (DKIM), §2.7.2 (SPF) and RFC 7489 §11.2 (DMARC), merged. */
 export const AUTH_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror'] as const;
@@ -50,16 +51,6 @@ export interface SummaryExtras {
 }
 
 const AUTH_METHODS = ['spf', 'dkim', 'dmarc'] as const;
-
-function stripComments(value: string): string {
-  let previous: string;
-  let current = value;
-  do {
-    previous = current;
-    current = current.replace(/\([^()]*\)/g, ' ');
-  } while (current !== previous);
-  return current;
-}
 
 function isAuthResult(value: string): value is AuthResult {
   return (AUTH_RESULTS as readonly string[]).includes(value);
