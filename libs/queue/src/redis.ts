@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -29,6 +30,9 @@ export async function pingRedis(redis: Redis, timeoutMs = 1_000): Promise<boolea
   });
   const ping = (async () => {
     if (redis.status === 'wait') await redis.connect();
+    // Still connecting (the first health check of a process that has just started): without an
+    // offline queue PING would be refused at once and a healthy Redis reported down.
+    else if (redis.status === 'connecting' || redis.status === 'connect') await once(redis, 'ready');
     return (await redis.ping()) === 'PONG';
   })().catch(() => false);
   try {
