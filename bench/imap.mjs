@@ -166,6 +166,9 @@ async function startMailroom({ db, authCache, logLevel, tls, profileDir }) {
       POP3_PORT: String(await freePort()),
       POP3S_PORT: String(await freePort()),
       IMAP_HEALTH_PORT: String(await freePort()),
+      // Every benchmark session comes from 127.0.0.1. Dovecot's limit is per user and address
+      // (mail_max_userip_connections 10, which 10 IDLE sessions per user stay within).
+      IMAP_MAX_CONNECTIONS_PER_IP: '100000',
       ...(authCache ? {} : { AUTH_CACHE_SIZE: '0' }),
     },
   });
