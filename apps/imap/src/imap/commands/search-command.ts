@@ -1,13 +1,28 @@
 import type { SearchQuery } from '../imap-store';
-import type { CommandHandler } from '../imap-session';
+import type { CommandHandler, ImapSession } from '../imap-session';
 import { formatSet } from '../selected-view';
 
 /** Whether the program has a MODSEQ key: the response then carries the highest modseq (RFC 7162 §3.1.5). */
-export function hasModseq(q: SearchQuery): boolean {
+function hasModseq(q: SearchQuery): boolean {
   if (q.op === 'modseq') return true;
   if (q.op === 'and' || q.op === 'or') return q.of.some(hasModseq);
   if (q.op === 'not') return hasModseq(q.of);
   return false;
+}
+
+/**
+ * With a MODSEQ key: the highest modseq of the messages found (null for none), and the session
+ * turns CONDSTORE on; else null. SEARCH and SORT answer the same way.
+ */
+export function foundModseq(s: ImapSession, q: SearchQuery, found: number[]): bigint | null {
+  if (!hasModseq(q)) return null;
+  s.condstore = true;
+  let modseq: bigint | null = null;
+  for (const uid of found) {
+    const m = s.view!.states.get(uid)?.modseq ?? 0n;
+    if (modseq === null || m > modseq) modseq = m;
+  }
+  return modseq;
 }
 
 /** SEARCH and UID SEARCH; ESEARCH for RETURN (RFC 4731) and IMAP4rev2 sessions (RFC 9051 §6.4.4). */
@@ -22,14 +37,7 @@ export function searchCommand(byUid: boolean): CommandHandler {
       (uid) => view.seqOf(uid) > 0,
     );
     const nums = found.map((uid) => (byUid ? uid : view.seqOf(uid))).sort((a, b) => a - b);
-    let modseq: bigint | null = null;
-    if (hasModseq(parsed.query)) {
-      s.condstore = true;
-      for (const uid of found) {
-        const m = view.states.get(uid)?.modseq ?? 0n;
-        if (modseq === null || m > modseq) modseq = m;
-      }
-    }
+    const modseq = foundModseq(s, parsed.query, found);
     if (parsed.returnOptions || s.rev2) {
       await s.send(esearch(cmd.tag, byUid, nums, parsed.returnOptions ?? ['ALL'], modseq));
     } else {

@@ -2,7 +2,7 @@ import type { CommandHandler, ImapSession } from '../imap-session';
 import type { SearchContext } from '../search-parser';
 import { parseSort, parseThread } from '../sort-thread-parser';
 import { formatThreads, threadOrderedSubject, threadReferences } from '../thread';
-import { esearch, hasModseq } from './search-command';
+import { esearch, foundModseq } from './search-command';
 
 function searchContext(s: ImapSession): SearchContext {
   const view = s.view!;
@@ -24,14 +24,7 @@ export function sortCommand(byUid: boolean): CommandHandler {
     const uids = await s.deps.store.sort(s.tenantId, view.folder.id, parsed.query, parsed.criteria);
     const found = uids.filter((uid) => view.seqOf(uid) > 0);
     const nums = found.map((uid) => (byUid ? uid : view.seqOf(uid)));
-    let modseq: bigint | null = null;
-    if (hasModseq(parsed.query)) {
-      s.condstore = true;
-      for (const uid of found) {
-        const m = view.states.get(uid)?.modseq ?? 0n;
-        if (modseq === null || m > modseq) modseq = m;
-      }
-    }
+    const modseq = foundModseq(s, parsed.query, found);
     if (parsed.returnOptions) {
       // ESORT (RFC 5267 section 3.1): MIN and MAX are the first and last in sort order, ALL keeps it.
       await s.send(esearch(cmd.tag, byUid, nums, parsed.returnOptions, modseq));
