@@ -36,6 +36,7 @@ import {
   folderMessageStates,
   messageMetas,
   messagesForFetch,
+  metaOf,
   type FetchBlobRow,
   parseStates,
   saveMimeStructure,
@@ -208,13 +209,7 @@ export class MailboxReader {
   ): Promise<FetchMessage[]> {
     const rows = await messagesForFetch(this.prisma, tenantId, folderId, uids, options);
     return rows.map((r) => ({
-      id: r.id,
-      uid: r.uid,
-      flags: r.flags,
-      modseq: r.modseq,
-      size: r.size,
-      receivedAt: r.received_at,
-      blobSha256: r.blob_sha256,
+      ...metaOf(r),
       blob: r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage }),
     }));
   }

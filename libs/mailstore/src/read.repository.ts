@@ -65,14 +65,27 @@ export async function messageMetas(
   uids: number[],
 ): Promise<MessageMeta[]> {
   if (uids.length === 0) return [];
-  const rows = await db.$queryRaw<
-    { id: string; uid: number; flags: string[]; modseq: bigint; size: number; received_at: Date; blob_sha256: string }[]
-  >`
+  const rows = await db.$queryRaw<MetaRow[]>`
     SELECT id::text, uid, flags, modseq, size, received_at, blob_sha256 FROM messages
     WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid AND uid = ANY(${uids}::int[])
       AND deleted_at IS NULL
     ORDER BY uid`;
-  return rows.map((r) => ({
+  return rows.map(metaOf);
+}
+
+/** The columns of a message's FETCH metadata, as SQL returns them. */
+export interface MetaRow {
+  id: string;
+  uid: number;
+  flags: string[];
+  modseq: bigint;
+  size: number;
+  received_at: Date;
+  blob_sha256: string;
+}
+
+export function metaOf(r: MetaRow): MessageMeta {
+  return {
     id: r.id,
     uid: r.uid,
     flags: r.flags,
@@ -80,7 +93,7 @@ export async function messageMetas(
     size: r.size,
     receivedAt: r.received_at,
     blobSha256: r.blob_sha256,
-  }));
+  };
 }
 
 /** A blob's size and where its bytes live; null when there is none. */
@@ -155,15 +168,7 @@ export async function messagesForFetch(
   // so no blob past them is read.
   return db.$queryRaw<
     Array<
-      {
-        id: string;
-        uid: number;
-        flags: string[];
-        modseq: bigint;
-        size: number;
-        received_at: Date;
-        blob_sha256: string;
-      } & Omit<FetchBlobRow, 'sha256' | 'storage' | 'size'> & { storage: string | null; blob_size: number | null }
+      MetaRow & Omit<FetchBlobRow, 'sha256' | 'storage' | 'size'> & { storage: string | null; blob_size: number | null }
     >
   >`
     WITH r AS (
