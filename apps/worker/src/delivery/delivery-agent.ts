@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@mailroom/config';
 import { open } from '@mailroom/core';
 import type { Db } from '@mailroom/db';
@@ -18,11 +17,15 @@ import {
 import type { DnsResolver } from '@mailroom/dns';
 import { verpBounceAddress } from '@mailroom/mail';
 import { DKIM_KEY_CONTEXT } from '@mailroom/onboarding';
-import { DeliveryRepository } from './delivery.repository';
+import { DeliveryRepository, type ActiveDkimKey } from './delivery.repository';
+import { DkimKeyCache, DomainSlots } from './delivery-limits';
 import type { Attempt, Claimed, DeliveryResult, OutboundForDelivery } from './delivery.types';
 import { recordOutcomes } from './outcomes';
 
 export type { Claimed, DeliveryResult } from './delivery.types';
+
+/** Decrypted DKIM keys kept in process: far more than the sending domains one worker signs for at once. */
+const DKIM_KEY_CACHE_SIZE = 1_000;
 
 const nowhere = { host: null, ip: null, durationMs: 0, dsnPassedOn: false };
 
@@ -34,7 +37,10 @@ const nowhere = { host: null, ip: null, durationMs: 0, dsnPassedOn: false };
  * and suppressions are written in one transaction.
  */
 export class DeliveryAgent {
-  private readonly active = new Map<string, number>();
+  /** At most DELIVERY_CONCURRENCY_PER_DOMAIN sessions per destination from this process. */
+  private readonly slots: DomainSlots;
+  /** Decrypted DKIM keys, by key id and selector (a rotation brings a new key id). */
+  private readonly keys = new DkimKeyCache(DKIM_KEY_CACHE_SIZE);
   private readonly sts: MtaStsResolver;
   /** Idle sessions per remote host, reused for the next message (DELIVERY_CONNECTION_CACHE_MS). */
   readonly sessions: SmtpSessionCache;
@@ -47,6 +53,7 @@ export class DeliveryAgent {
     private readonly options: { mtaSts?: MtaStsOptions } = {},
   ) {
     this.deliveries = new DeliveryRepository(prisma);
+    this.slots = new DomainSlots(config.DELIVERY_CONCURRENCY_PER_DOMAIN);
     this.sts = new MtaStsResolver(resolver, options.mtaSts);
     this.sessions = new SmtpSessionCache({
       idleMs: config.DELIVERY_CONNECTION_CACHE_MS,
@@ -65,43 +72,11 @@ export class DeliveryAgent {
    * (a sibling's batch took it, a stalled job re-run) must not send a deferred one early.
    */
   async deliver(ids: { tenantId: string; deliveryId: string; attempt?: number }): Promise<DeliveryResult | null> {
-    const seed = await this.deliveries.findDelivery(ids.tenantId, ids.deliveryId);
-    if (!seed || (seed.status !== 'queued' && seed.status !== 'deferred')) return null;
-    const release = await this.slot(seed.recipientDomain);
-    try {
-      return await this.deliverBatch(
-        seed.tenantId,
-        seed.outboundMessageId,
-        seed.recipientDomain,
-        seed.id,
-        ids.attempt ?? 0,
-      );
-    } finally {
-      release();
-    }
-  }
-
-  /** At most DELIVERY_CONCURRENCY_PER_DOMAIN sessions per destination from this process. */
-  private async slot(domain: string): Promise<() => void> {
-    while ((this.active.get(domain) ?? 0) >= this.config.DELIVERY_CONCURRENCY_PER_DOMAIN) await sleep(50);
-    this.active.set(domain, (this.active.get(domain) ?? 0) + 1);
-    return () => this.active.set(domain, (this.active.get(domain) ?? 1) - 1);
-  }
-
-  private async deliverBatch(
-    tenantId: string,
-    outboundMessageId: string,
-    domain: string,
-    seedId: string,
-    seedAttempts: number,
-  ): Promise<DeliveryResult | null> {
-    const claimed = await this.deliveries.claimBatch(tenantId, outboundMessageId, domain, {
-      id: seedId,
-      attempts: seedAttempts,
-    });
-    if (claimed.length === 0) return null;
-    const message = await this.deliveries.findOutbound(tenantId, outboundMessageId);
-    const raw = await this.sign(tenantId, message);
+    // One statement claims the batch and reads its message and signing key.
+    const batch = await this.deliveries.claim(ids.tenantId, ids.deliveryId, ids.attempt ?? 0);
+    if (!batch) return null;
+    const { claimed, message, domain } = batch;
+    const raw = await this.sign(message, batch.dkimKey);
     // Recipients with different DSN parameters (RFC 3461 NOTIFY, ORCPT) need transactions of
     // their own: the parameters of one transaction apply to all its RCPTs. Usually one group.
     const groups = new Map<string, { dsn: DsnParams | null; claimed: Claimed[] }>();
@@ -113,10 +88,15 @@ export class DeliveryAgent {
       groups.set(key, group);
     }
     const attempts: Attempt[] = [];
-    for (const group of groups.values()) {
-      attempts.push(await this.attempt(tenantId, message, raw, domain, group.claimed, group.dsn));
+    const release = await this.slots.acquire(domain);
+    try {
+      for (const group of groups.values()) {
+        attempts.push(await this.attempt(ids.tenantId, message, raw, domain, group.claimed, group.dsn));
+      }
+    } finally {
+      release();
     }
-    return recordOutcomes(this.prisma, this.config, { tenantId, message, claimed, attempts });
+    return recordOutcomes(this.prisma, this.config, { tenantId: ids.tenantId, message, claimed, attempts });
   }
 
   private async attempt(
@@ -207,12 +187,12 @@ export class DeliveryAgent {
   }
 
   /** DKIM-Signature from the sending domain's active key, prepended; unsigned if it has none. */
-  private async sign(tenantId: string, message: OutboundForDelivery): Promise<Buffer> {
-    const raw = message.bytes;
-    const key = await this.deliveries.findActiveDkimKey(tenantId, message.fromDomain);
-    if (!key) return raw;
-    const privateKey = open(this.config.MASTER_KEY, key.privateKeyEncrypted, DKIM_KEY_CONTEXT(key.id));
-    return signDkim(raw, { domain: message.fromDomain, selector: key.selector, privateKey });
+  private async sign(message: OutboundForDelivery, key: ActiveDkimKey | null): Promise<Buffer> {
+    if (!key) return message.bytes;
+    const privateKey = this.keys.get(key, () =>
+      open(this.config.MASTER_KEY, key.privateKeyEncrypted, DKIM_KEY_CONTEXT(key.id)),
+    );
+    return signDkim(message.bytes, { domain: message.fromDomain, selector: key.selector, privateKey });
   }
 
   /**

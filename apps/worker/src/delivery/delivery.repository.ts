@@ -1,13 +1,5 @@
-import type { DeliveryStatus, PrismaClient } from '@mailroom/db';
+import type { OutboundKind, PrismaClient } from '@mailroom/db';
 import type { Claimed, OutboundForDelivery } from './delivery.types';
-
-export interface SeedDelivery {
-  tenantId: string;
-  id: string;
-  status: DeliveryStatus;
-  outboundMessageId: string;
-  recipientDomain: string;
-}
 
 export interface ActiveDkimKey {
   id: string;
@@ -15,83 +7,113 @@ export interface ActiveDkimKey {
   privateKeyEncrypted: string;
 }
 
-interface ClaimedSqlRow {
+interface ClaimSqlRow {
+  claimed: {
+    id: string;
+    recipient: string;
+    attempts: number;
+    expires_at: string;
+    dsn_notify: string[];
+    dsn_orcpt: string | null;
+    dsn_sent: boolean;
+  }[];
+  recipient_domain: string;
   id: string;
-  recipient: string;
-  attempts: number;
-  expires_at: Date;
-  dsn_notify: string[];
-  dsn_orcpt: string | null;
-  dsn_sent: boolean;
+  kind: OutboundKind;
+  mailbox_id: string | null;
+  envelope_from: string;
+  from_domain: string;
+  message_id_header: string | null;
+  subject: string | null;
+  created_at: Date;
+  dsn_ret: string | null;
+  dsn_envid: string | null;
+  bytes: Uint8Array | null;
+  key_id: string | null;
+  key_selector: string | null;
+  key_private: string | null;
 }
 
-/** The delivery agent's reads and claims (outside the outcome's transaction). */
+/** What one claim took: the deliveries, their message with its bytes, and the signing key. */
+export interface ClaimedBatch {
+  domain: string;
+  claimed: Claimed[];
+  message: OutboundForDelivery;
+  /** The newest active DKIM key of the sending domain (a live domain of the tenant), if any. */
+  dkimKey: ActiveDkimKey | null;
+}
+
+/** The delivery agent's claim (outside the outcome's transaction) and the sweep's reads. */
 export class DeliveryRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async findDelivery(tenantId: string, id: string): Promise<SeedDelivery | null> {
-    return this.prisma.delivery.findUnique({
-      where: { tenantId_id: { tenantId, id } },
-      select: { tenantId: true, id: true, status: true, outboundMessageId: true, recipientDomain: true },
-    });
-  }
-
   /**
-   * Claims every due delivery of one message and domain (compare-and-set to 'sending', so two
-   * workers never send the same one): the seed only if nothing attempted it since its job was
-   * queued (`seedAttempts`), the others when due.
+   * Claims, in one statement (one round trip, one transaction), every due delivery of the seed
+   * delivery's message and domain (compare-and-set to 'sending', so two workers never send the
+   * same one): the seed only if it is still queued or deferred and nothing attempted it since
+   * its job was queued (`seedAttempts`), the others when due. With the claim come the message,
+   * its bytes and the sending domain's active DKIM key. Null when nothing was claimed.
    */
-  async claimBatch(
-    tenantId: string,
-    outboundMessageId: string,
-    domain: string,
-    seed: { id: string; attempts: number },
-  ): Promise<Claimed[]> {
-    const rows = await this.prisma.$queryRaw<ClaimedSqlRow[]>`
-      UPDATE deliveries SET status = 'sending', attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
-      WHERE tenant_id = ${tenantId}::uuid AND outbound_message_id = ${outboundMessageId}::uuid
-        AND recipient_domain = ${domain} AND status IN ('queued', 'deferred')
-        AND ((id = ${seed.id}::uuid AND attempts = ${seed.attempts}) OR next_attempt_at <= now())
-      RETURNING id, recipient, attempts, expires_at, dsn_notify, dsn_orcpt, dsn_sent`;
-    return rows.map((r) => ({
-      id: r.id,
-      recipient: r.recipient,
-      attempts: r.attempts,
-      expiresAt: r.expires_at,
-      dsnNotify: r.dsn_notify,
-      dsnOrcpt: r.dsn_orcpt,
-      dsnSent: r.dsn_sent,
-    }));
-  }
-
-  async findOutbound(tenantId: string, id: string): Promise<OutboundForDelivery> {
-    const m = await this.prisma.outboundMessage.findUniqueOrThrow({
-      where: { tenantId_id: { tenantId, id } },
-      include: { blob: { select: { bytes: true } } },
-    });
+  async claim(tenantId: string, seedId: string, seedAttempts: number): Promise<ClaimedBatch | null> {
+    const rows = await this.prisma.$queryRaw<ClaimSqlRow[]>`
+      WITH seed AS (
+        SELECT outbound_message_id, recipient_domain FROM deliveries
+        WHERE tenant_id = ${tenantId}::uuid AND id = ${seedId}::uuid AND status IN ('queued', 'deferred')
+      ), claimed AS (
+        UPDATE deliveries d
+        SET status = 'sending', attempts = d.attempts + 1, last_attempt_at = now(), updated_at = now()
+        FROM seed
+        WHERE d.tenant_id = ${tenantId}::uuid AND d.outbound_message_id = seed.outbound_message_id
+          AND d.recipient_domain = seed.recipient_domain AND d.status IN ('queued', 'deferred')
+          AND ((d.id = ${seedId}::uuid AND d.attempts = ${seedAttempts}) OR d.next_attempt_at <= now())
+        RETURNING d.id, d.recipient, d.attempts, d.expires_at, d.dsn_notify, d.dsn_orcpt, d.dsn_sent
+      )
+      SELECT (SELECT json_agg(claimed) FROM claimed) AS claimed, seed.recipient_domain,
+        m.id, m.kind, m.mailbox_id, m.envelope_from, m.from_domain, m.message_id_header, m.subject,
+        m.created_at, m.dsn_ret, m.dsn_envid, b.bytes,
+        k.id AS key_id, k.selector AS key_selector, k.private_key_encrypted AS key_private
+      FROM seed
+      JOIN outbound_messages m ON m.tenant_id = ${tenantId}::uuid AND m.id = seed.outbound_message_id
+      JOIN message_blobs b ON b.tenant_id = m.tenant_id AND b.sha256 = m.blob_sha256
+      LEFT JOIN LATERAL (
+        SELECT k.id, k.selector, k.private_key_encrypted FROM dkim_keys k
+        JOIN domains dom ON dom.tenant_id = k.tenant_id AND dom.id = k.domain_id
+        WHERE k.tenant_id = m.tenant_id AND k.status = 'active' AND dom.name = m.from_domain AND dom.deleted_at IS NULL
+        ORDER BY k.activated_at DESC LIMIT 1
+      ) k ON true
+      WHERE EXISTS (SELECT 1 FROM claimed)`;
+    const r = rows[0];
+    if (!r || !r.claimed) return null;
     return {
-      tenantId: m.tenantId,
-      id: m.id,
-      kind: m.kind,
-      mailboxId: m.mailboxId,
-      envelopeFrom: m.envelopeFrom,
-      fromDomain: m.fromDomain,
-      messageIdHeader: m.messageIdHeader,
-      subject: m.subject,
-      createdAt: m.createdAt,
-      dsnRet: m.dsnRet,
-      dsnEnvid: m.dsnEnvid,
-      bytes: Buffer.from(m.blob.bytes ?? new Uint8Array()),
+      domain: r.recipient_domain,
+      claimed: r.claimed.map((c) => ({
+        id: c.id,
+        recipient: c.recipient,
+        attempts: c.attempts,
+        expiresAt: new Date(c.expires_at),
+        dsnNotify: c.dsn_notify,
+        dsnOrcpt: c.dsn_orcpt,
+        dsnSent: c.dsn_sent,
+      })),
+      message: {
+        tenantId,
+        id: r.id,
+        kind: r.kind,
+        mailboxId: r.mailbox_id,
+        envelopeFrom: r.envelope_from,
+        fromDomain: r.from_domain,
+        messageIdHeader: r.message_id_header,
+        subject: r.subject,
+        createdAt: r.created_at,
+        dsnRet: r.dsn_ret,
+        dsnEnvid: r.dsn_envid,
+        bytes: Buffer.from(r.bytes ?? new Uint8Array()),
+      },
+      dkimKey:
+        r.key_id && r.key_selector && r.key_private
+          ? { id: r.key_id, selector: r.key_selector, privateKeyEncrypted: r.key_private }
+          : null,
     };
-  }
-
-  /** The newest active DKIM key of a live domain of the tenant, by the domain's name. */
-  async findActiveDkimKey(tenantId: string, domainName: string): Promise<ActiveDkimKey | null> {
-    return this.prisma.dkimKey.findFirst({
-      where: { tenantId, status: 'active', domain: { name: domainName, deletedAt: null } },
-      orderBy: { activatedAt: 'desc' },
-      select: { id: true, selector: true, privateKeyEncrypted: true },
-    });
   }
 
   /** Hands deliveries stuck in 'sending' for longer than `minutes` back to the queue (all tenants). */

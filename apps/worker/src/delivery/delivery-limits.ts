@@ -1,0 +1,64 @@
+import type { ActiveDkimKey } from './delivery.repository';
+
+/**
+ * Per-destination concurrency, as Postfix's destination concurrency limit: at most `limit`
+ * sessions per domain at once; the others wait their turn in arrival order (no polling).
+ */
+export class DomainSlots {
+  private readonly active = new Map<string, { running: number; waiting: (() => void)[] }>();
+
+  constructor(private readonly limit: number) {}
+
+  /** Waits for a slot for `domain`; the returned function gives it back (call it once). */
+  async acquire(domain: string): Promise<() => void> {
+    let entry = this.active.get(domain);
+    if (!entry) {
+      entry = { running: 0, waiting: [] };
+      this.active.set(domain, entry);
+    }
+    if (entry.running >= this.limit) {
+      // The releaser hands its slot straight to the next waiter (running stays the same).
+      await new Promise<void>((resolve) => entry.waiting.push(resolve));
+    } else {
+      entry.running++;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = entry.waiting.shift();
+      if (next) return next();
+      entry.running--;
+      if (entry.running === 0) this.active.delete(domain);
+    };
+  }
+
+  /** Sessions running to `domain` now (tests). */
+  running(domain: string): number {
+    return this.active.get(domain)?.running ?? 0;
+  }
+}
+
+/**
+ * Decrypted DKIM private keys, by key id and selector, least recently used dropped beyond
+ * `size`. A key is decrypted (MASTER_KEY, AES-256-GCM) once per process, not per message; a
+ * rotation activates a key with a new id, which is a new entry, and the old one ages out.
+ */
+export class DkimKeyCache {
+  private readonly keys = new Map<string, string>();
+
+  constructor(private readonly size: number) {}
+
+  get(key: ActiveDkimKey, open: () => string): string {
+    const id = `${key.id}/${key.selector}`;
+    let pem = this.keys.get(id);
+    if (pem === undefined) {
+      pem = open();
+      if (this.keys.size >= this.size) this.keys.delete(this.keys.keys().next().value!);
+    } else {
+      this.keys.delete(id);
+    }
+    this.keys.set(id, pem);
+    return pem;
+  }
+}
