@@ -3,7 +3,7 @@ import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { MailStore } from '@mailroom/mailstore';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
-import { createNodeResolver } from '@mailroom/dns';
+import { cachingResolver, createNodeResolver, DnsCache } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
 import { DeliveryAgent } from './delivery/delivery-agent';
 import { deliveryHandlers } from './processors/deliveries.processor';
@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   producerConnection.on('error', () => undefined);
   const producer = new JobProducer(producerConnection, config.QUEUE_PREFIX);
   const resolver = createNodeResolver(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);
-  const delivery = new DeliveryAgent(prisma, config, resolver);
+  // Delivery's MX, MTA-STS and address lookups go through the in-process cache; the domain
+  // checks ask DNS itself every time (a fix must show at once).
+  const deliveryResolver = cachingResolver(resolver, new DnsCache({ ttlSeconds: config.DNS_CACHE_TTL_SECONDS }));
+  const delivery = new DeliveryAgent(prisma, config, deliveryResolver);
   const maintenance = { prisma, metrics: createMaintenanceMetrics(registry), logger };
   const handlers = {
     ...maintenanceHandlers({ prisma, config, agent: delivery, producer, metrics: maintenance.metrics }),
