@@ -36,6 +36,11 @@ export interface QueuedDsn {
   expiresAt: Date;
 }
 
+/** A delivered or deferred attempt with its attempt event, for {@link OutcomeRepository.recordPlain}. */
+export interface PlainOutcome extends AttemptOutcome {
+  event: Omit<AttemptEvent, 'deliveryId'>;
+}
+
 /** The writes of one attempt's outcome, in the caller's transaction. */
 export class OutcomeRepository {
   constructor(private readonly tx: Tx) {}
@@ -47,6 +52,59 @@ export class OutcomeRepository {
     limits: { timeout: number; maxWait: number },
   ): Promise<T> {
     return prisma.$transaction(work, limits);
+  }
+
+  /**
+   * The common outcome in one statement (one round trip, its own transaction): each delivery
+   * delivered or deferred, compare-and-set from this claim's 'sending' as {@link recordAttempt},
+   * with its attempt and status events, when nothing else is owed: the tenant has no webhook
+   * subscribed to delivery events (otherwise nothing is written and `subscribed` is true, and
+   * the caller writes the outcome in a transaction with the webhook events). Returns the ids
+   * written (those still this claim's).
+   */
+  static async recordPlain(
+    prisma: PrismaClient,
+    tenantId: string,
+    outcomes: PlainOutcome[],
+  ): Promise<{ subscribed: boolean; recorded: string[] }> {
+    const col = <T>(pick: (o: PlainOutcome) => T): T[] => outcomes.map(pick);
+    const rows = await prisma.$queryRaw<{ subscribed: boolean; recorded: string[] | null }[]>`
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${col((o) => o.deliveryId)}::uuid[], ${col((o) => o.attempts)}::int[], ${col((o) => o.status)}::text[],
+          ${col((o) => o.response)}::text[], ${col((o) => o.smtpCode)}::int[], ${col((o) => o.remoteHost)}::text[],
+          ${col((o) => o.nextAttemptAt?.toISOString() ?? null)}::timestamptz[], ${col((o) => o.event.remoteHost)}::text[],
+          ${col((o) => o.event.remoteIp)}::text[], ${col((o) => o.event.smtpCode)}::int[],
+          ${col((o) => o.event.enhancedCode)}::text[], ${col((o) => o.event.response)}::text[],
+          ${col((o) => o.event.durationMs)}::int[]
+        ) AS i(id, attempts, status, response, code, host, next_at, ev_host, ev_ip, ev_code, ev_enhanced, ev_response, ev_ms)
+      ), hooks AS (
+        SELECT 1 FROM webhooks
+        WHERE tenant_id = ${tenantId}::uuid AND enabled
+          AND events && ARRAY['delivery.delivered', 'delivery.deferred', '*']::text[]
+        LIMIT 1
+      ), updated AS (
+        UPDATE deliveries d
+        SET status = i.status::"DeliveryStatus", last_response = i.response, last_response_code = i.code,
+          remote_host = i.host, next_attempt_at = coalesce(i.next_at, d.next_attempt_at),
+          delivered_at = CASE WHEN i.status = 'delivered' THEN now() ELSE d.delivered_at END, updated_at = now()
+        FROM input i
+        WHERE d.tenant_id = ${tenantId}::uuid AND d.id = i.id AND d.status = 'sending' AND d.attempts = i.attempts
+          AND NOT EXISTS (SELECT 1 FROM hooks)
+        RETURNING d.id
+      ), events AS (
+        INSERT INTO delivery_events
+          (tenant_id, delivery_id, type, remote_host, remote_ip, smtp_code, enhanced_code, response, duration_ms)
+        SELECT ${tenantId}::uuid, i.id, e.type::"DeliveryEventType", e.host, e.ip, e.code, e.enhanced, e.response, e.ms
+        FROM input i JOIN updated u ON u.id = i.id
+        CROSS JOIN LATERAL (VALUES
+          (1, 'attempt', i.ev_host, i.ev_ip, i.ev_code, i.ev_enhanced, i.ev_response, i.ev_ms),
+          (2, i.status, NULL, NULL, NULL, NULL, i.response, NULL)
+        ) AS e(n, type, host, ip, code, enhanced, response, ms)
+        ORDER BY i.id, e.n
+      )
+      SELECT EXISTS (SELECT 1 FROM hooks) AS subscribed, (SELECT array_agg(id) FROM updated) AS recorded`;
+    return { subscribed: rows[0]?.subscribed ?? false, recorded: rows[0]?.recorded ?? [] };
   }
 
   /** False when the delivery is not this claim's any more (already recorded, or handed to another worker). */

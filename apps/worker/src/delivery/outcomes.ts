@@ -77,8 +77,15 @@ export async function recordOutcomes(prisma: Db, config: Config, input: OutcomeI
   // the stuck-row sweep sends it again. Prisma's default of 5 s lost it under lock waits and
   // load, so the transaction gets longer, and is tried again; the compare-and-set (this claim's
   // row and attempt, still 'sending') makes a retry after a commit whose answer was lost a no-op.
+  // Delivered and deferred with no DSN owed (nearly every outcome): one statement, unless the
+  // tenant has webhooks for delivery events, which are written with it in a transaction.
+  const plain = outcomes.every((o) => o.status !== 'bounced') && noticesFor(outcomes).length === 0;
   for (let attempt = 1; ; attempt++) {
     try {
+      if (plain) {
+        const written = await writePlainOutcomes(prisma, input.tenantId, outcomes);
+        if (written) return written;
+      }
       return await OutcomeRepository.transaction(prisma, (tx) => writeOutcomes(tx, config, input, outcomes), {
         timeout: OUTCOME_TX_TIMEOUT_MS,
         maxWait: OUTCOME_TX_MAX_WAIT_MS,
@@ -96,6 +103,57 @@ const OUTCOME_TX_TIMEOUT_MS = 20_000;
 const OUTCOME_TX_MAX_WAIT_MS = 5_000;
 const OUTCOME_TX_ATTEMPTS = 3;
 
+function attemptEvent(o: Outcome): Omit<AttemptEvent, 'deliveryId'> {
+  return {
+    remoteHost: o.attempt.host,
+    remoteIp: o.attempt.ip,
+    smtpCode: o.reply.code ?? null,
+    enhancedCode: enhancedCode(o.reply.response),
+    response: o.reply.response,
+    durationMs: o.attempt.durationMs,
+  };
+}
+
+/** Delivered and deferred outcomes in one statement; null when webhooks want events (the transaction writes them). */
+async function writePlainOutcomes(prisma: Db, tenantId: string, all: Outcome[]): Promise<DeliveryResult | null> {
+  const { subscribed, recorded } = await OutcomeRepository.recordPlain(
+    prisma,
+    tenantId,
+    all.map((o) => ({
+      deliveryId: o.claimed.id,
+      attempts: o.claimed.attempts,
+      status: o.status as 'delivered' | 'deferred',
+      response: o.diagnostic,
+      smtpCode: o.reply.code ?? null,
+      remoteHost: o.attempt.host,
+      nextAttemptAt: o.next,
+      event: attemptEvent(o),
+    })),
+  );
+  if (subscribed) return null;
+  const written = new Set(recorded);
+  return summary(
+    all.filter((o) => written.has(o.claimed.id)),
+    [],
+    [],
+  );
+}
+
+function summary(outcomes: Outcome[], webhookDeliveryIds: string[], queued: string[]): DeliveryResult {
+  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+  return {
+    claimed: outcomes.length,
+    delivered: count('delivered'),
+    deferred: count('deferred'),
+    bounced: count('bounced'),
+    webhookDeliveryIds,
+    retries: outcomes
+      .filter((o) => o.status === 'deferred' && o.next)
+      .map((o) => ({ deliveryId: o.claimed.id, attempt: o.claimed.attempts, at: o.next! })),
+    queued,
+  };
+}
+
 async function writeOutcomes(tx: Tx, config: Config, input: OutcomeInput, all: Outcome[]): Promise<DeliveryResult> {
   const { tenantId, message } = input;
   const repo = new OutcomeRepository(tx);
@@ -103,14 +161,7 @@ async function writeOutcomes(tx: Tx, config: Config, input: OutcomeInput, all: O
   const webhookDeliveryIds: string[] = [];
   const outcomes: Outcome[] = [];
   for (const o of all) {
-    const attempt: Omit<AttemptEvent, 'deliveryId'> = {
-      remoteHost: o.attempt.host,
-      remoteIp: o.attempt.ip,
-      smtpCode: o.reply.code ?? null,
-      enhancedCode: enhancedCode(o.reply.response),
-      response: o.reply.response,
-      durationMs: o.attempt.durationMs,
-    };
+    const attempt = attemptEvent(o);
     if (o.status === 'bounced') {
       const bounced = await bounces.record(tenantId, {
         deliveryId: o.claimed.id,
@@ -156,18 +207,7 @@ async function writeOutcomes(tx: Tx, config: Config, input: OutcomeInput, all: O
     outcomes.push(o);
   }
   const queued = await sendNotifications(tx, config, message, noticesFor(outcomes));
-  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
-  return {
-    claimed: outcomes.length,
-    delivered: count('delivered'),
-    deferred: count('deferred'),
-    bounced: count('bounced'),
-    webhookDeliveryIds,
-    retries: outcomes
-      .filter((o) => o.status === 'deferred' && o.next)
-      .map((o) => ({ deliveryId: o.claimed.id, attempt: o.claimed.attempts, at: o.next! })),
-    queued,
-  };
+  return summary(outcomes, webhookDeliveryIds, queued);
 }
 
 /**
