@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { dkimSign } from 'mailauth/lib/dkim/sign';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { signDkim } from './dkim-sign';
+import { dkimPrivateKey, signDkim } from './dkim-sign';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -34,6 +35,38 @@ describe('signDkim', () => {
     vi.spyOn(Date, 'now').mockImplementation(() => start + 300 * reads++);
     const sut = await signDkim(raw, { domain: 'sender.example', selector: 's1', privateKey }, new Date(start));
     vi.restoreAllMocks();
+    expect(await verify(sut)).toEqual([['pass', '']]);
+  });
+
+  it('signs with a parsed key exactly as mailauth signs with the PEM', async () => {
+    const message = Buffer.from(
+      [
+        'From: "A Sender" <a@sender.example>',
+        'To: b@dest.example,',
+        '  c@dest.example',
+        'Subject:   Folded\t and   spaced',
+        'Date: Thu, 03 Dec 2026 05:00:00 +0000',
+        'Message-ID: <m1@sender.example>',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Line one  with  spaces \t',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const at = new Date(Date.UTC(2026, 11, 3, 5, 0, 0));
+    const sut = await signDkim(
+      message,
+      { domain: 'sender.example', selector: 's1', privateKey: dkimPrivateKey(privateKey) },
+      at,
+    );
+    const reference = await dkimSign(message, {
+      signTime: at,
+      canonicalization: 'relaxed/relaxed',
+      signatureData: [{ signingDomain: 'sender.example', selector: 's1', privateKey }],
+    } as unknown as Parameters<typeof dkimSign>[1]);
+    expect(sut.toString()).toBe(`${reference.signatures}${message.toString()}`);
     expect(await verify(sut)).toEqual([['pass', '']]);
   });
 });

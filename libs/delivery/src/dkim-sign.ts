@@ -1,10 +1,65 @@
-import { dkimSign } from 'mailauth/lib/dkim/sign';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { DkimSigner as MailauthDkimSigner } from 'mailauth/lib/dkim/dkim-signer';
+import { generateCanonicalizedHeader } from 'mailauth/lib/dkim/header';
+import { formatSignatureHeaderLine, getSigningHeaderLines, writeToStream } from 'mailauth/lib/tools';
 
 export interface DkimSigner {
   domain: string;
   selector: string;
-  /** PKCS#8 PEM. */
-  privateKey: string;
+  /** PKCS#8 PEM, or the key already parsed (a worker keeps its keys parsed: see {@link dkimPrivateKey}). */
+  privateKey: string | KeyObject;
+}
+
+/** A PEM private key parsed once, for signing many messages (parsing an RSA key costs more than signing with it). */
+export function dkimPrivateKey(pem: string): KeyObject {
+  return createPrivateKey({ key: pem, format: 'pem' });
+}
+
+const ALGORITHM = 'rsa-sha256';
+const CANONICALIZATION = 'relaxed/relaxed';
+
+/**
+ * mailauth's DKIM signer (its header parsing, relaxed body hash and header canonicalization)
+ * with the last step, the RSA signature, made with a parsed key: mailauth parses the PEM for
+ * every message, which was as much CPU as the signature itself (bench/outbound.mjs profile).
+ */
+class ParsedKeySigner extends MailauthDkimSigner {
+  constructor(
+    private readonly signer: { domain: string; selector: string; key: KeyObject },
+    signTime: Date,
+  ) {
+    // mailauth sets up the body hash for each signatureData that has a key.
+    super({
+      signTime,
+      canonicalization: CANONICALIZATION,
+      algorithm: ALGORITHM,
+      signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.key }],
+    });
+  }
+
+  override finalize(): Promise<void> {
+    const headers = this.headers;
+    const bodyHash = [...this.bodyHashes.values()][0]?.hash;
+    if (!headers || !bodyHash) {
+      this.errors.push(new Error('message has no header or body hash'));
+      return Promise.resolve();
+    }
+    const { canonicalizedHeader, dkimHeaderOpts } = generateCanonicalizedHeader(
+      'DKIM',
+      getSigningHeaderLines(headers.parsed, this.headerList),
+      {
+        signingDomain: this.signer.domain,
+        selector: this.signer.selector,
+        algorithm: ALGORITHM,
+        canonicalization: CANONICALIZATION,
+        signTime: this.signTime,
+        bodyHash,
+      },
+    );
+    dkimHeaderOpts.b = sign(ALGORITHM, canonicalizedHeader, this.signer.key).toString('base64');
+    this.signatureHeaders.push(formatSignatureHeaderLine('DKIM', dkimHeaderOpts, true));
+    return Promise.resolve();
+  }
 }
 
 /**
@@ -14,12 +69,14 @@ export interface DkimSigner {
  * fails with "bad signature" (1 message in ~450 here, more under load).
  */
 export async function signDkim(raw: Buffer, signer: DkimSigner, now = new Date()): Promise<Buffer> {
-  const signatureData = [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey }];
-  // mailauth's types allow the key at the top level, but it signs only through signatureData.
-  const options = { signTime: now, signatureData, canonicalization: 'relaxed/relaxed' };
-  const signed = await dkimSign(raw, options as unknown as Parameters<typeof dkimSign>[1]);
-  if (signed.errors.length > 0) {
-    throw new Error(`DKIM signing failed for ${signer.domain}: ${String(signed.errors[0])}`);
+  const key = typeof signer.privateKey === 'string' ? dkimPrivateKey(signer.privateKey) : signer.privateKey;
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new Error(`DKIM signing failed for ${signer.domain}: not an RSA key (${key.asymmetricKeyType})`);
   }
-  return Buffer.concat([Buffer.from(signed.signatures), raw]);
+  const dkim = new ParsedKeySigner({ domain: signer.domain, selector: signer.selector, key }, now);
+  await writeToStream(dkim, raw);
+  if (dkim.errors.length > 0 || dkim.signatureHeaders.length === 0) {
+    throw new Error(`DKIM signing failed for ${signer.domain}: ${String(dkim.errors[0] ?? 'no signature')}`);
+  }
+  return Buffer.concat([Buffer.from(`${dkim.signatureHeaders.join('\r\n')}\r\n`), raw]);
 }

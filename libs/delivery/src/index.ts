@@ -1,5 +1,5 @@
 export { addresses, findDestination, type Destination } from './destination';
-export { signDkim, type DkimSigner } from './dkim-sign';
+export { dkimPrivateKey, signDkim, type DkimSigner } from './dkim-sign';
 export {
   BounceRepository,
   type Bounce,

@@ -3,6 +3,7 @@ import { open } from '@mailroom/core';
 import type { Db } from '@mailroom/db';
 import {
   addresses,
+  dkimPrivateKey,
   dsnParams,
   findDestination,
   MtaStsResolver,
@@ -190,7 +191,7 @@ export class DeliveryAgent {
   private async sign(message: OutboundForDelivery, key: ActiveDkimKey | null): Promise<Buffer> {
     if (!key) return message.bytes;
     const privateKey = this.keys.get(key, () =>
-      open(this.config.MASTER_KEY, key.privateKeyEncrypted, DKIM_KEY_CONTEXT(key.id)),
+      dkimPrivateKey(open(this.config.MASTER_KEY, key.privateKeyEncrypted, DKIM_KEY_CONTEXT(key.id))),
     );
     return signDkim(message.bytes, { domain: message.fromDomain, selector: key.selector, privateKey });
   }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { ActiveDkimKey } from './delivery.repository';
 
 /**
@@ -40,25 +41,26 @@ export class DomainSlots {
 }
 
 /**
- * Decrypted DKIM private keys, by key id and selector, least recently used dropped beyond
- * `size`. A key is decrypted (MASTER_KEY, AES-256-GCM) once per process, not per message; a
- * rotation activates a key with a new id, which is a new entry, and the old one ages out.
+ * Decrypted and parsed DKIM private keys, by key id and selector, least recently used dropped
+ * beyond `size`. A key is decrypted (MASTER_KEY, AES-256-GCM) and its PEM parsed once per
+ * process, not per message; a rotation activates a key with a new id, which is a new entry, and
+ * the old one ages out.
  */
 export class DkimKeyCache {
-  private readonly keys = new Map<string, string>();
+  private readonly keys = new Map<string, KeyObject>();
 
   constructor(private readonly size: number) {}
 
-  get(key: ActiveDkimKey, open: () => string): string {
+  get(key: ActiveDkimKey, open: () => KeyObject): KeyObject {
     const id = `${key.id}/${key.selector}`;
-    let pem = this.keys.get(id);
-    if (pem === undefined) {
-      pem = open();
+    let parsed = this.keys.get(id);
+    if (parsed === undefined) {
+      parsed = open();
       if (this.keys.size >= this.size) this.keys.delete(this.keys.keys().next().value!);
     } else {
       this.keys.delete(id);
     }
-    this.keys.set(id, pem);
-    return pem;
+    this.keys.set(id, parsed);
+    return parsed;
   }
 }
