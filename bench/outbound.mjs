@@ -6,6 +6,7 @@
 //   node bench/outbound.mjs --messages 10000            the issue's backlog
 //   node bench/outbound.mjs --mode rate --rate 300 --duration 60
 //   node bench/outbound.mjs --mode tempfail --fail-rate 0.1
+//   node bench/outbound.mjs --mode retry                due retries under a backlog of new mail
 //   node bench/outbound.mjs --quick                     (300 messages; rate mode: 10 s)
 //
 // Modes (--mode):
@@ -23,6 +24,11 @@
 //             the worker's DELIVERY_RETRY_SCHEDULE=1s with SWEEP_INTERVAL_MS=1000 (the smallest
 //             the config accepts; a deferral only comes back through the sweep), the baseline's
 //             BullMQ backoff 1 s, Postfix's minimal/maximal_backoff_time and queue_run_delay 1s.
+//   retry     the backlog (default 2,000), with the sink deferring the first attempt of only the
+//             first recipients (r<n>, n < --fail-below, default 100, every k-th as in tempfail): their
+//             retries fall due 1 s later (the same cut schedules) while most of the backlog of new
+//             mail still waits. Retry lateness: from when the retry was due (the sink's 451 + 1 s) to
+//             the sink accepting it; Postfix alternates its deferred and incoming queues for this.
 // Targets: mailroom, baseline, and postfix when the postfix package is installed and this runs as
 // root (startPostfixRelay in bench/lib/postfix.mjs runs a private instance on a high port).
 // Other flags: --concurrency 10 (worker jobs, baseline jobs, Postfix deliveries), --domains 20,
@@ -76,12 +82,16 @@ const settings = {
   rate: Number(flags.rate ?? 300),
   duration: Number(flags.duration ?? (flags.quick ? 10 : 60)),
   failEvery: Math.round(1 / Number(flags['fail-rate'] ?? 0.1)),
+  failBelow: Number(flags['fail-below'] ?? 100),
   concurrency: Number(flags.concurrency ?? 10),
   domains: Number(flags.domains ?? 20),
   greetMs: Number(flags['greet-ms'] ?? 0),
   drainTimeout: Number(flags['drain-timeout'] ?? 300),
   logLevel: String(flags['log-level'] ?? 'info'),
 };
+
+/** Seconds from a deferral to its retry being due, in tempfail and retry modes (all targets' schedules are cut to 1 s). */
+const RETRY_AFTER_S = 1;
 
 /** Summary of what the sink saw for recipients 0 … count - 1. */
 function sinkSummary(report, count, domains) {
@@ -105,6 +115,9 @@ function sinkSummary(report, count, domains) {
     retryDelayP50S: percentile(retryDelays, 0.5),
     retryDelayP99S: percentile(retryDelays, 0.99),
     retryDelayMaxS: retryDelays.length ? Math.max(...retryDelays) : null,
+    // The cut schedules make every retry due 1 s after its deferral: the rest is waiting in line.
+    retryLatenessP50S: retryDelays.length ? Math.max(0, percentile(retryDelays, 0.5) - RETRY_AFTER_S) : null,
+    retryLatenessP99S: retryDelays.length ? Math.max(0, percentile(retryDelays, 0.99) - RETRY_AFTER_S) : null,
   };
 }
 
@@ -392,6 +405,49 @@ function tempfailMarkdown(rows, count) {
   ].join('\n');
 }
 
+function retryMarkdown(rows, count) {
+  const table = markdownTable(
+    [
+      'target',
+      'drain s',
+      'msg/s',
+      'deferred by sink',
+      'retry lateness p50 / p99 s',
+      'retry delay p50 / max s',
+      'delivered',
+      'lost',
+      'duplicates',
+      'CPU ms/msg',
+    ],
+    rows.map((r) => [
+      `${r.target}: ${r.description}`,
+      fmt(r.seconds, 1),
+      fmt(r.perSecond, 1),
+      fmt(r.tempfails.rcpt + r.tempfails.data),
+      `${fmt(r.retryLatenessP50S, 2)} / ${fmt(r.retryLatenessP99S, 2)}`,
+      `${fmt(r.retryDelayP50S, 2)} / ${fmt(r.retryDelayMaxS, 2)}`,
+      `${fmt(r.delivered ?? r.atSink)} / ${fmt(count)}${(r.delivered ?? r.atSink) === count ? ' ✓' : ' ✗'}`,
+      `${fmt(r.lost)}${r.lost === 0 ? ' ✓' : ' ✗'}`,
+      `${fmt(r.duplicates)}${r.duplicates === 0 ? ' ✓' : ' ✗'}`,
+      fmt(r.cpuMsPerMsg, 2),
+    ]),
+  );
+  return [
+    `### Outbound: due retries under a backlog of ${fmt(count)} new messages`,
+    '',
+    header([
+      `The sink answers 451 4.3.0 to the first attempt of recipients r<n> with n < ${settings.failBelow} and`,
+      `n % ${settings.failEvery} = 0 (at RCPT or after DATA): the first of the backlog, so their retries fall due while`,
+      'most of it still waits. Retry schedules cut to 1 s as in tempfail mode (worker DELIVERY_RETRY_SCHEDULE=1s,',
+      'SWEEP_INTERVAL_MS=1000; baseline BullMQ fixed backoff 1 s; Postfix minimal/maximal_backoff_time =',
+      `queue_run_delay = 1s). Retry delay: from the sink's 451 to its accepting the retry; lateness: that delay`,
+      `less the ${RETRY_AFTER_S} s the schedule asks for (time spent behind new mail).`,
+    ]),
+    '',
+    table,
+  ].join('\n');
+}
+
 function rateMarkdown(rows) {
   const table = markdownTable(
     [
@@ -445,7 +501,9 @@ function rateMarkdown(rows) {
 }
 
 async function main() {
-  if (!['backlog', 'rate', 'tempfail'].includes(mode)) throw new Error(`--mode backlog|rate|tempfail, not ${mode}`);
+  if (!['backlog', 'rate', 'tempfail', 'retry'].includes(mode)) {
+    throw new Error(`--mode backlog|rate|tempfail|retry, not ${mode}`);
+  }
   const { redisUrl } = serviceUrls();
   const postfix = postfixStatus();
   const wanted = flags.targets ? String(flags.targets).split(',') : ['baseline', 'postfix', 'mailroom'];
@@ -490,8 +548,10 @@ async function main() {
     for (const name of targets) {
       if (mode === 'rate') await clearOutbound(admin);
       else await resetDeliveries(admin);
-      await sink.reset(mode === 'tempfail' ? settings.failEvery : 0);
-      const target = await startTarget(name, ctx, { hold: mode !== 'rate', retry: mode === 'tempfail' });
+      if (mode === 'retry') await sink.reset(settings.failEvery, settings.failBelow);
+      else await sink.reset(mode === 'tempfail' ? settings.failEvery : 0);
+      const retry = mode === 'tempfail' || mode === 'retry';
+      const target = await startTarget(name, ctx, { hold: mode !== 'rate', retry });
       log(
         `${name}: ${mode}${mode === 'rate' ? ` ${settings.rate}/s for ${settings.duration} s` : ` of ${fmt(count)}`}`,
       );
@@ -521,7 +581,9 @@ async function main() {
       ? rateMarkdown(rows)
       : mode === 'tempfail'
         ? tempfailMarkdown(rows, count)
-        : backlogMarkdown(rows, count);
+        : mode === 'retry'
+          ? retryMarkdown(rows, count)
+          : backlogMarkdown(rows, count);
   console.log(`\n${markdown}\n`);
   const name = mode === 'backlog' ? 'outbound' : `outbound-${mode}`;
   const files = saveResults(name, { settings, rows }, markdown);

@@ -5,8 +5,9 @@
 //   node bench/run-all.mjs --quick                     (each with --quick)
 //   node bench/run-all.mjs --only inbound,api          (a subset; other flags pass through)
 //
-// outbound-rate and outbound-tempfail are bench/outbound.mjs in its other modes, shortened here:
-// 300 messages/s for 20 s (not the 60 s), and 1,000 deliveries with 1 in 10 deferred.
+// outbound-rate, outbound-tempfail and outbound-retry are bench/outbound.mjs in its other modes,
+// shortened here: 300 messages/s for 20 s (not the 60 s), 1,000 deliveries with 1 in 10
+// deferred, and due retries under a backlog of 2,000 (its default).
 // Flags given here come after these, so they win (--duration 60, --messages 10000).
 // bench/retention.mjs is run too when --only names it (it takes its size from BENCH_MESSAGES).
 import { spawnSync } from 'node:child_process';
@@ -14,13 +15,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { log, machine, machineLine, parseFlags, resultsDir, root } from './lib/report.mjs';
 
-const DEFAULT = ['inbound', 'outbound', 'outbound-rate', 'outbound-tempfail', 'api', 'scale', 'imap'];
+const DEFAULT = ['inbound', 'outbound', 'outbound-rate', 'outbound-tempfail', 'outbound-retry', 'api', 'scale', 'imap'];
 const argv = process.argv.slice(2);
 const flags = parseFlags(argv);
 // Name -> script and the arguments it gets before the pass-through flags; others run <name>.mjs.
 const VARIANTS = {
   'outbound-rate': ['outbound', '--mode', 'rate', '--rate', '300', ...(flags.quick ? [] : ['--duration', '20'])],
   'outbound-tempfail': ['outbound', '--mode', 'tempfail', ...(flags.quick ? [] : ['--messages', '1000'])],
+  'outbound-retry': ['outbound', '--mode', 'retry'],
 };
 const only = flags.only ? String(flags.only).split(',') : DEFAULT;
 const passThrough = [];

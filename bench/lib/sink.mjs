@@ -50,8 +50,8 @@ export async function startSink({ greetMs = 0 } = {}) {
     logFile,
     cpu: () => cpuSeconds(child.pid),
     peakRssMb: () => peakRssMb(child.pid),
-    /** Forgets everything recorded; `failEvery` 0 accepts all. */
-    reset: (failEvery = 0) => call('reset', { failEvery }),
+    /** Forgets everything recorded; `failEvery` 0 accepts all; `failBelow` > 0 defers only recipients r<n> with n below it. */
+    reset: (failEvery = 0, failBelow = 0) => call('reset', { failEvery, failBelow }),
     /** How many distinct recipients were accepted so far (cheap, for polling). */
     accepted: () => call('accepted'),
     /** { arrivals: { rcpt: [ms, …] }, deferredAt: { rcpt: ms }, tempfails: { rcpt, data }, sessions, transactions }. */
@@ -67,6 +67,7 @@ export async function startSink({ greetMs = 0 } = {}) {
 
 function serve(greetMs) {
   let failEvery = 0;
+  let failBelow = 0;
   let arrivals = new Map(); // recipient -> accepted at (ms)[]
   let deferredAt = new Map(); // recipient -> when its first attempt was deferred (ms)
   let stats = { tempfails: { rcpt: 0, data: 0 }, sessions: 0, transactions: 0 };
@@ -75,7 +76,7 @@ function serve(greetMs) {
   const failure = (rcpt) => {
     if (!failEvery || deferredAt.has(rcpt)) return null;
     const n = Number(/^r(\d+)@/.exec(rcpt)?.[1] ?? NaN);
-    if (!Number.isInteger(n) || n % failEvery !== 0) return null;
+    if (!Number.isInteger(n) || n % failEvery !== 0 || (failBelow > 0 && n >= failBelow)) return null;
     return (n / failEvery) % 2 === 0 ? 'rcpt' : 'data';
   };
 
@@ -178,6 +179,7 @@ function serve(greetMs) {
     let result = null;
     if (msg.cmd === 'reset') {
       failEvery = msg.failEvery;
+      failBelow = msg.failBelow ?? 0;
       arrivals = new Map();
       deferredAt = new Map();
       stats = { tempfails: { rcpt: 0, data: 0 }, sessions: 0, transactions: 0 };
