@@ -13,6 +13,8 @@ export enum QueueName {
   Purge = 'purge',
   Storage = 'storage',
   Deliveries = 'deliveries',
+  /** Retries of deferred deliveries: a lane of their own, never behind a backlog of new mail. */
+  DeliveryRetries = 'delivery-retries',
   Messages = 'messages',
 }
 
@@ -39,6 +41,13 @@ export enum JobName {
   QuotaRecount = 'storage.quota-recount',
   /** Delivers one outbound delivery (and the due ones of the same message and domain). */
   DeliverySend = 'deliveries.send',
+  /**
+   * Retries a deferred delivery (and the due ones of the same message and domain) when it is
+   * due. Its own queue and workers, as Postfix keeps its deferred queue beside the incoming one
+   * and alternates between them: a delayed BullMQ job that comes due joins the back of its
+   * queue, so on the send queue a due retry waited for every new message queued before it.
+   */
+  DeliveryRetry = 'deliveries.retry',
   /** Queues due deliveries whose job Redis lost, and resets ones stuck after a worker died. */
   DeliverySweep = 'deliveries.sweep',
   /** Parses stored messages still 'pending' (the MTA reads headers only). */
@@ -58,6 +67,8 @@ export interface JobPayloads {
   [JobName.QuotaRecount]: Record<string, never>;
   /** `attempt`: set on a retry queued after that many attempts (its own job id). */
   [JobName.DeliverySend]: { tenantId: string; deliveryId: string; attempt?: number };
+  /** `attempt`: the attempts the delivery had when the retry was queued. */
+  [JobName.DeliveryRetry]: { tenantId: string; deliveryId: string; attempt: number };
   [JobName.DeliverySweep]: Record<string, never>;
   [JobName.MessageParse]: Record<string, never>;
 }
@@ -75,6 +86,7 @@ export const JOB_QUEUE: { [J in JobName]: QueueName } = {
   [JobName.BlobGc]: QueueName.Storage,
   [JobName.QuotaRecount]: QueueName.Storage,
   [JobName.DeliverySend]: QueueName.Deliveries,
+  [JobName.DeliveryRetry]: QueueName.DeliveryRetries,
   // Not behind the send jobs: a sweep queued after a backlog of 10,000 sends runs when they have.
   [JobName.DeliverySweep]: QueueName.Maintenance,
   [JobName.MessageParse]: QueueName.Messages,
@@ -108,4 +120,5 @@ const JOB_IDS: { [J in JobName]?: (payload: JobPayloads[J]) => string } = {
   [JobName.DomainCheck]: (p) => `domain-check-${p.domainId}`,
   [JobName.WebhookDeliver]: (p) => `webhook-${p.webhookDeliveryId}`,
   [JobName.DeliverySend]: (p) => `delivery-${p.deliveryId}${p.attempt ? `-${p.attempt}` : ''}`,
+  [JobName.DeliveryRetry]: (p) => `delivery-${p.deliveryId}-${p.attempt}`,
 };

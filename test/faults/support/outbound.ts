@@ -328,9 +328,10 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return sum;
 }
 
-/** deliveries.send jobs a worker finished (its own counter: a killed worker's is gone with it). */
-export function sendJobsCompleted(worker: WorkerProcess): Promise<number> {
-  return worker.metric('mailroom_jobs_total', { job: JobName.DeliverySend, outcome: 'completed' });
+/** Send jobs a worker finished, deliveries.send and deliveries.retry (its own counter: a killed worker's is gone with it). */
+export async function sendJobsCompleted(worker: WorkerProcess): Promise<number> {
+  const completed = (job: JobName) => worker.metric('mailroom_jobs_total', { job, outcome: 'completed' });
+  return (await completed(JobName.DeliverySend)) + (await completed(JobName.DeliveryRetry));
 }
 
 export interface RestartableRedis {

@@ -75,14 +75,20 @@ export function maintenanceHandlers(
   };
 }
 
-/** Queues every due delivery again; ids per attempt, so one Redis still holds is left alone. */
+/**
+ * Queues every due delivery again; ids per attempt, so one Redis still holds is left alone. One
+ * never attempted goes to the send queue, a deferred one (or one a dead worker left) to the
+ * retry lane.
+ */
 async function sweepDeliveries(
   agent: Pick<DeliveryAgent, 'sweep'>,
   producer: Pick<JobProducer, 'add'>,
 ): Promise<{ queued: number }> {
   const due = await agent.sweep();
   for (const d of due) {
-    await producer.add(JobName.DeliverySend, { tenantId: d.tenantId, deliveryId: d.id, attempt: d.attempts });
+    const payload = { tenantId: d.tenantId, deliveryId: d.id, attempt: d.attempts };
+    if (d.attempts > 0) await producer.add(JobName.DeliveryRetry, payload);
+    else await producer.add(JobName.DeliverySend, payload);
   }
   return { queued: due.length };
 }
