@@ -22,7 +22,8 @@
 //             k-th recipient, k = 1 / --fail-rate (default 0.1); retries are counted, and every
 //             message must reach the sink exactly once. Retry schedules are cut to one second:
 //             the worker's DELIVERY_RETRY_SCHEDULE=1s with SWEEP_INTERVAL_MS=1000 (the smallest
-//             the config accepts; a deferral only comes back through the sweep), the baseline's
+//             the config accepts; a deferral comes back as a delayed job on the worker's retry
+//             lane, or through the sweep if Redis lost it), the baseline's
 //             BullMQ backoff 1 s, Postfix's minimal/maximal_backoff_time and queue_run_delay 1s.
 //   retry     the backlog (default 2,000), with the sink deferring the first attempt of only the
 //             first recipients (r<n>, n < --fail-below, default 100, every k-th as in tempfail): their
@@ -395,7 +396,7 @@ function tempfailMarkdown(rows, count) {
     header([
       `The sink answers 451 4.3.0 to the first attempt of recipients r<n> with n % ${settings.failEvery} = 0 (at RCPT or,`,
       'alternately, after DATA). Retry schedules cut to 1 s: worker DELIVERY_RETRY_SCHEDULE=1s and',
-      'SWEEP_INTERVAL_MS=1000 (a deferral returns only through the sweep), baseline BullMQ attempts 8 with',
+      'SWEEP_INTERVAL_MS=1000 (a deferral returns as a delayed job, or through the sweep), baseline BullMQ attempts 8 with',
       "fixed backoff 1 s, Postfix minimal/maximal_backoff_time = queue_run_delay = 1s. Attempts: the rows'",
       "attempt counters (Postfix: the sink's deferrals + deliveries); retries = attempts - messages.",
       "Retry delay: from the sink's 451 to its accepting the retry, per deferred message.",

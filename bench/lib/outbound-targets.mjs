@@ -37,8 +37,8 @@ async function addInChunks(queue, jobs) {
 
 /**
  * The real worker process. `retry`: DELIVERY_RETRY_SCHEDULE=1s and SWEEP_INTERVAL_MS=1000, the
- * smallest values the config accepts: a deferred delivery waits for its next_attempt_at and is
- * queued again by the sweep, the only way a deferral comes back.
+ * smallest values the config accepts: a deferred delivery comes back as a delayed job on the
+ * worker's retry lane when its next_attempt_at is due (or through the sweep, if Redis lost it).
  */
 export async function startMailroom({
   db,
