@@ -220,3 +220,89 @@ describe('outbound retries through the worker', () => {
     expect(accepted.sort()).toEqual(['ann@dest.example', 'bob@dest.example', 'cat@dest.example']);
   });
 });
+
+/**
+ * Retries have a lane of their own (the delivery-retries queue), as Postfix keeps its deferred
+ * queue beside the incoming one: a delayed job that comes due joins the back of its queue, so on
+ * the send queue a due retry waited for every new message queued before it.
+ */
+describe('a due retry through the worker, with a backlog of new mail queued', () => {
+  const BACKLOG = 40;
+  let db: TestDatabase;
+  let dns: LocalDnsServer;
+  let worker: RunningProcess | undefined;
+  let sink: SMTPServer;
+  const accepted: string[] = [];
+  const deferred = new Set<string>();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dns = await LocalDnsServer.start(
+      'dest.example. 60 IN MX 10 sink.dest.example.\nsink.dest.example. 60 IN A 127.0.0.1\n',
+    );
+    sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onRcptTo(address, _session, callback) {
+        if (address.address === 'early@dest.example' && !deferred.has(address.address)) {
+          deferred.add(address.address);
+          return callback(Object.assign(new Error('4.2.1 Try again later'), { responseCode: 451 }));
+        }
+        callback();
+      },
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          accepted.push(...session.envelope.rcptTo.map((r) => r.address));
+          // A slow remote: one send job at a time takes the backlog several seconds.
+          setTimeout(() => callback(), 100);
+        });
+      },
+    });
+    const sinkPort = await freePort();
+    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+    const env = await appEnv(db.url, {
+      DNS_SERVERS: `127.0.0.1:${dns.port}`,
+      SMTP_DELIVERY_PORT: String(sinkPort),
+      SWEEP_INTERVAL_MS: String(3_600_000),
+      DELIVERY_RETRY_SCHEDULE: '1s',
+      WORKER_CONCURRENCY: '1',
+    });
+    const tenant = await db.prisma.tenant.create({ data: { name: 'Backlog Sender' } });
+    const producerRedis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
+    // The deferred one first, then the backlog, all queued before the worker starts.
+    for (const r of ['early', ...Array.from({ length: BACKLOG }, (_, n) => `new${n}`)]) {
+      const [deliveryId] = await queueOutboundRows(db.prisma, {
+        tenantId: tenant.id,
+        raw: Buffer.from(`From: a@sender.example\r\nSubject: to ${r}\r\n\r\nhello\r\n`),
+        envelopeFrom: 'a@sender.example',
+        recipients: [`${r}@dest.example`],
+      });
+      await producer.add(JobName.DeliverySend, { tenantId: tenant.id, deliveryId: deliveryId! });
+    }
+    await producer.close();
+    producerRedis.disconnect();
+    worker = runNode(APP_ENTRY.worker, [], env);
+    await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+    await dns?.close();
+    await db?.drop();
+  });
+
+  it('delivers the retry when it is due, before the new mail queued ahead of it has drained', async () => {
+    await expect
+      .poll(() => db.prisma.delivery.count({ where: { status: 'delivered' } }), { timeout: 90_000, interval: 250 })
+      .toBe(BACKLOG + 1);
+    expect(deferred.has('early@dest.example')).toBe(true);
+    expect(accepted).toHaveLength(BACKLOG + 1);
+    // On the send queue it would have come last, after all 40; on its own lane it comes about a
+    // second (its schedule) into a backlog that takes several.
+    expect(accepted.indexOf('early@dest.example'), accepted.join(' ')).toBeLessThan(BACKLOG / 2);
+  });
+});
