@@ -31,10 +31,11 @@ export class AuthRepository {
     return this.db.client.adminUser.findUnique({ where: { id }, include: { reseller: true } });
   }
 
-  async recordLogin(userId: string, at: Date): Promise<void> {
+  /** A good login: clears the failure count and, with `passwordHash`, stores a rehashed password. */
+  async recordLogin(userId: string, at: Date, passwordHash?: string): Promise<void> {
     await this.db.client.adminUser.update({
       where: { id: userId },
-      data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: at },
+      data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: at, ...(passwordHash ? { passwordHash } : {}) },
     });
   }
 
