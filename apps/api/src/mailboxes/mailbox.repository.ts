@@ -108,9 +108,12 @@ export class MailboxRepository {
       ? Prisma.sql`AND (${column} ${op} ${value(page.after.value)}
           OR (${column} = ${value(page.after.value)} AND m.id ${op} ${page.after.id}::uuid))`
       : Prisma.empty;
+    // Compared as text: enum operators are not leakproof, so under row-level security the planner
+    // may not use the column's statistics for them, estimated one row, and read and sorted the
+    // whole tenant instead of walking the (tenant_id, local_part, id) index: 13 to 27 ms a page.
     const status = filter.status
-      ? Prisma.sql`AND m.status = ${filter.status}::"MailboxStatus"`
-      : Prisma.sql`AND m.status <> 'deleted'`;
+      ? Prisma.sql`AND m.status::text = ${filter.status}`
+      : Prisma.sql`AND m.status::text <> 'deleted'`;
     const only =
       filter.onlyDomains.length > 0
         ? Prisma.sql`AND d.name IN (${Prisma.join([...filter.onlyDomains])})`
