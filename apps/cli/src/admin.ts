@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import { Conflict, ValidationFailed } from '@mailroom/core';
+import { Conflict, PASSWORD_HASH_OPTIONS, ValidationFailed } from '@mailroom/core';
 import type { CliRepository } from './cli.repository';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -20,7 +20,7 @@ export async function createPlatformAdmin(
   if (problems.length) throw new ValidationFailed('invalid admin', problems);
   const existing = await repo.findAdminByEmail(normalized);
   if (existing) throw new Conflict(`an admin with email ${normalized} already exists`);
-  const passwordHash = await argon2.hash(password, { type: argon2.argon2id });
+  const passwordHash = await argon2.hash(password, PASSWORD_HASH_OPTIONS);
   const admin = await repo.createPlatformAdmin(normalized, passwordHash);
   return { id: admin.id, email: admin.email };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import type { Config } from '@mailroom/config';
-import { ALL_SCOPES, apiKeyMatches, generateApiKey } from '@mailroom/core';
+import { ALL_SCOPES, apiKeyMatches, generateApiKey, PASSWORD_HASH_OPTIONS } from '@mailroom/core';
 import type { CliRepository } from './cli.repository';
 
 /** Fixed ids make the seed an upsert: running it twice changes nothing. */
@@ -53,7 +53,7 @@ export async function seedDemo(repo: CliRepository, config: Config): Promise<Dem
     existingMailbox && mailboxPassword ? await argon2.verify(existingMailbox.passwordHash, mailboxPassword) : false;
   if (!passwordStillValid) {
     mailboxPassword = randomBytes(12).toString('base64url');
-    const passwordHash = await argon2.hash(mailboxPassword, { type: argon2.argon2id });
+    const passwordHash = await argon2.hash(mailboxPassword, PASSWORD_HASH_OPTIONS);
     await repo.upsertMailbox(DEMO, { localPart: DEMO.mailbox, displayName: 'Hello Demo', passwordHash });
   }
   await repo.ensureFolders(DEMO.tenantId, DEMO.mailboxId, FOLDERS);

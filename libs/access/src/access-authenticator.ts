@@ -1,5 +1,6 @@
 import argon2 from 'argon2';
 import type { Db } from '@mailroom/db';
+import { PASSWORD_HASH_OPTIONS } from '@mailroom/core';
 import { parseMailAddress } from '@mailroom/mail';
 import { evaluateIpAccess } from '@mailroom/rules';
 import type { Logger } from 'pino';
@@ -125,7 +126,7 @@ export class AccessAuthenticator {
       const app = await this.repo.findAppPassword(row.tenantId, row.mailboxId, hash);
       if (app?.protocols.includes(attempt.service)) return { appPasswordId: app.id };
     }
-    this.dummyHash ??= argon2.hash('not a password', { type: argon2.argon2id });
+    this.dummyHash ??= argon2.hash('not a password', PASSWORD_HASH_OPTIONS);
     const ok = await this.verify(row ? row.passwordHash : await this.dummyHash, attempt.password);
     return row && ok ? { appPasswordId: null } : null;
   }

@@ -42,8 +42,8 @@ export function inTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<
 export function inTenantScope<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   if (!UUID.test(tenantId)) throw new Error('tenant scope needs a tenant id');
   return db.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe('SET LOCAL ROLE mailroom_api');
-    await tx.$executeRaw`SELECT set_config('app.tenant_id', ${tenantId}, true)`;
+    // One round trip for both: set_config('role', …, true) is SET LOCAL ROLE.
+    await tx.$executeRaw`SELECT set_config('role', 'mailroom_api', true), set_config('app.tenant_id', ${tenantId}, true)`;
     return work(tx);
   });
 }

@@ -50,7 +50,12 @@ export class AuthGuard implements CanActivate {
     if (!match?.[1]) {
       throw new Unauthenticated('Authentication required: send Authorization: Bearer <access token or API key>.');
     }
-    const principal = await this.credentials.authenticate(match[1], clientIp(req));
+    const tenantId: unknown = req.params.tenantId;
+    const { principal, tenant: pathTenant } = await this.credentials.authenticate(
+      match[1],
+      clientIp(req),
+      typeof tenantId === 'string' ? tenantId : null,
+    );
     req.principal = principal;
 
     const rate = await this.throttle.request(principal.id);
@@ -64,9 +69,8 @@ export class AuthGuard implements CanActivate {
       );
     }
 
-    const tenantId: unknown = req.params.tenantId;
     if (typeof tenantId === 'string') {
-      const tenant = await this.tenants.load(principal, tenantId);
+      const tenant = this.tenants.check(principal, tenantId, pathTenant);
       req.tenant = tenant;
       // Suspend, resume, delete and restore stay open; the role check below still applies.
       const exempt = requirement.allowSuspended === true;

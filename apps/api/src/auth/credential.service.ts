@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { apiKeyMatches, apiKeyPrefix, Forbidden, isScope, Unauthenticated, type Scope } from '@mailroom/core';
+import type { Tenant } from '@mailroom/db';
 import { ipInCidrs } from '@mailroom/rules';
 import { AuthRepository } from './auth.repository';
 import { scopesForRole, type Principal } from './principal';
 import { ThrottleService } from './throttle.service';
 import { TokenService } from './token.service';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BAD_KEY = 'The API key is invalid, expired or revoked.';
 const LAST_USED_EVERY_MS = 60_000;
 
@@ -20,16 +22,27 @@ export class CredentialService {
     private readonly logger: PinoLogger,
   ) {}
 
-  async authenticate(bearer: string, ip: string): Promise<Principal> {
-    return bearer.startsWith('mr_') ? this.apiKey(bearer, ip) : this.user(bearer, ip);
+  /**
+   * The principal of a bearer credential and, looked up in the same statement, the tenant
+   * `tenantId` names (null when missing, or when no tenant or no valid id was given): the
+   * guard decides whether the principal may see it.
+   */
+  async authenticate(
+    bearer: string,
+    ip: string,
+    tenantId: string | null = null,
+  ): Promise<{ principal: Principal; tenant: Tenant | null }> {
+    const tenant = tenantId !== null && UUID.test(tenantId) ? tenantId : null;
+    return bearer.startsWith('mr_') ? this.apiKey(bearer, ip, tenant) : this.user(bearer, ip, tenant);
   }
 
-  private async user(token: string, ip: string): Promise<Principal> {
+  private async user(token: string, ip: string, tenantId: string | null) {
     const claims = this.tokens.verifyAccess(token);
-    const user = await this.auth.findUserWithReseller(claims.sub);
+    const found = UUID.test(claims.sub) ? await this.auth.findUserForRequest(claims.sub, tenantId) : null;
+    const user = found?.credential;
     if (!user || user.disabled) throw new Unauthenticated('This account no longer exists or is disabled.');
-    if (user.reseller?.status === 'suspended') throw new Forbidden('Your reseller account is suspended.');
-    return {
+    if (user.resellerStatus === 'suspended') throw new Forbidden('Your reseller account is suspended.');
+    const principal: Principal = {
       kind: 'user',
       id: user.id,
       label: user.email,
@@ -43,23 +56,25 @@ export class CredentialService {
       expiresAt: null,
       ip,
     };
+    return { principal, tenant: found.tenant };
   }
 
   /**
    * Keys are checked on every request against the database, so a revocation takes effect at
    * once. Failures count against the client IP (brute force).
    */
-  private async apiKey(key: string, ip: string): Promise<Principal> {
+  private async apiKey(key: string, ip: string, tenantId: string | null) {
     await this.throttle.assertMayTry(ip);
     const prefix = apiKeyPrefix(key);
-    const row = prefix ? await this.auth.findApiKeyByPrefix(prefix) : null;
+    const found = prefix ? await this.auth.findApiKeyForRequest(prefix, tenantId) : null;
+    const row = found?.credential;
     const now = new Date();
     if (!row || !apiKeyMatches(key, row.keyHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
       await this.throttle.recordFailure(ip);
       throw new Unauthenticated(BAD_KEY);
     }
-    if (row.tenant?.status === 'deleted') throw new Unauthenticated(BAD_KEY);
-    if (row.reseller?.status === 'suspended') throw new Forbidden('Your reseller account is suspended.');
+    if (row.tenantStatus === 'deleted') throw new Unauthenticated(BAD_KEY);
+    if (row.resellerStatus === 'suspended') throw new Forbidden('Your reseller account is suspended.');
     if (row.ipAllowlist.length > 0 && !ipInCidrs(ip, row.ipAllowlist)) {
       throw new Forbidden(`This API key may not be used from ${ip}.`);
     }
@@ -69,7 +84,7 @@ export class CredentialService {
         .recordApiKeyUse(row.id, now, ip)
         .catch((err: unknown) => this.logger.warn({ err, keyId: row.id }, 'could not record API key use'));
     }
-    return {
+    const principal: Principal = {
       kind: 'api_key',
       id: row.id,
       label: row.name,
@@ -83,5 +98,6 @@ export class CredentialService {
       expiresAt: row.expiresAt,
       ip,
     };
+    return { principal, tenant: found.tenant };
   }
 }

@@ -64,6 +64,14 @@ export interface PageWindow {
   take: number;
 }
 
+/** The same window for a repository that writes its own SQL: sort field, direction, and the cursor's row. */
+export interface SqlPageWindow<F extends string> {
+  sort: SortSpec<F>;
+  /** The last row of the previous page (its sort value and id), or null for the first page. */
+  after: { value: string | number | Date | null; id: string } | null;
+  take: number;
+}
+
 /**
  * Keyset pagination: order by the sort field then id (stable even when values repeat), and
  * continue strictly after the last row of the previous page. Returns the `where` and
@@ -72,16 +80,20 @@ export interface PageWindow {
 export function keyset<F extends string>(sort: SortSpec<F>, cursor: string | undefined, limit: number) {
   const op = sort.direction === 'asc' ? 'gt' : 'lt';
   let where: Record<string, unknown> = {};
+  let after: SqlPageWindow<F>['after'] = null;
   if (cursor) {
     const c = decodeCursor(cursor);
     const value = sort.field === 'createdAt' || sort.field === 'updatedAt' ? new Date(c.v as string) : c.v;
     where = { OR: [{ [sort.field]: { [op]: value } }, { [sort.field]: value, id: { [op]: c.id } }] };
+    after = { value, id: c.id };
   }
   const orderBy: PageWindow['orderBy'] = [{ [sort.field]: sort.direction }, { id: sort.direction }];
   return {
     where,
     orderBy,
     take: limit + 1,
+    sort,
+    after,
     page<T extends Row>(rows: T[]): { rows: T[]; nextCursor: string | null } {
       const more = rows.length > limit;
       const pageRows = more ? rows.slice(0, limit) : rows;

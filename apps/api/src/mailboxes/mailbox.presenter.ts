@@ -1,4 +1,4 @@
-import type { MailboxWithDomain } from './mailbox-scope';
+import type { MailboxListRow } from './mailbox.repository';
 import type { MailboxResponse } from './mailbox.dto';
 
 export type MailboxView = MailboxResponse;
@@ -10,7 +10,7 @@ export function percentOf(used: bigint, quota: bigint): number {
 }
 
 /** The API's view of a mailbox. The password hash never leaves the service. */
-export function presentMailbox(m: MailboxWithDomain): MailboxView {
+export function presentMailbox(m: MailboxListRow): MailboxView {
   return {
     id: m.id,
     address: `${m.localPart}@${m.domain.name}`,
