@@ -5,12 +5,12 @@ import { ServeStaticModule } from '@nestjs/serve-static';
 
 /**
  * Every GET path the dashboard's index.html fallback answers: all but the API's own (routes,
- * documents, probes, mail client autoconfiguration), so an unknown API path stays a problem+json
- * 404. A pattern rather than serve-static's `exclude` list: on Express that list also turns every
- * error of an excluded path (malformed JSON, say) into a 404.
+ * documents, probes, mail client autoconfiguration) and /assets, so an unknown API path or a
+ * missing asset stays a problem+json 404. A pattern rather than serve-static's `exclude` list:
+ * on Express that list also turns every error of an excluded path (malformed JSON, say) into a 404.
  */
 export const DASHBOARD_PATHS =
-  /^\/(?!(?:v1|docs|openapi\.json|health|metrics|\.well-known|mail|autodiscover)(?:\/|$))/i;
+  /^\/(?!(?:v1|docs|openapi\.json|health|metrics|\.well-known|mail|autodiscover|assets)(?:\/|$))/i;
 
 /** dist/web of the checkout: `npm run build` writes it (apps/web), from source or from dist. */
 export function webRoot(from: string = __dirname): string | null {

@@ -63,6 +63,15 @@ export async function tabTo(page: Page, test: string, max = 80): Promise<void> {
   throw new Error(`Tab never reached an element where ${test}`);
 }
 
+/**
+ * Where a screenshot goes: docs/ (committed, shown in the README) with UPDATE_SCREENSHOTS=1,
+ * else .mailroom/screenshots/, so an ordinary test run leaves the working tree clean (random
+ * emails and DKIM keys differ in every run).
+ */
 export function screenshotPath(name: string): string {
-  return path.resolve(__dirname, '../../../docs', name);
+  const root = path.resolve(__dirname, '../../..');
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === '1' ? path.join(root, 'docs') : path.join(root, '.mailroom/screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
 }

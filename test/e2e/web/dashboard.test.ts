@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
@@ -11,6 +14,7 @@ describe('tenant admin dashboard', () => {
   let db: TestDatabase;
   let api: TestApi;
   let tenant: Awaited<ReturnType<Session['newTenant']>>;
+  let reseller: Awaited<ReturnType<Session['newReseller']>>;
   let browser: Browser;
   let shopDomainId: string;
 
@@ -18,7 +22,8 @@ describe('tenant admin dashboard', () => {
     db = await createTestDatabase();
     api = await startApi(db);
     const sut = await Session.create(api, db);
-    tenant = await sut.newTenant(await sut.newReseller(), { maxMailboxes: 1000 });
+    reseller = await sut.newReseller();
+    tenant = await sut.newTenant(reseller, { maxMailboxes: 1000 });
     const acme = await addDomain(db, tenant.id, 'acme.example');
     // 120 mailboxes: three pages of 50, searched and paged by the server.
     await db.prisma.mailbox.createMany({
@@ -62,8 +67,8 @@ describe('tenant admin dashboard', () => {
     return { context, page };
   }
 
-  async function signIn(page: Page, password = PASSWORD): Promise<void> {
-    await page.getByLabel('Email').fill(tenant.adminEmail);
+  async function signIn(page: Page, password = PASSWORD, email = tenant.adminEmail): Promise<void> {
+    await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
@@ -74,12 +79,44 @@ describe('tenant admin dashboard', () => {
       expect(res.status, path).toBe(200);
       expect(await res.text()).toContain('<div id="root"></div>');
     }
-    const unknown = await fetch(api.url + '/v1/no-such-route');
-    expect(unknown.status).toBe(404);
-    expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    for (const path of ['/v1/no-such-route', '/assets/no-such-file.js']) {
+      const unknown = await fetch(api.url + path);
+      expect(unknown.status, path).toBe(404);
+      expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    const malformed = await fetch(api.url + '/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    expect(malformed.status).toBe(400);
     expect(((await (await fetch(api.url + '/openapi.json')).json()) as { openapi: string }).openapi).toBe('3.1.0');
     expect((await fetch(api.url + '/health')).status).toBe(200);
     expect(await (await fetch(api.url + '/docs')).text()).toContain('swagger');
+  });
+
+  it('loads under 250 KB of compressed JavaScript', () => {
+    const dist = path.resolve(__dirname, '../../../dist/web');
+    const html = fs.readFileSync(path.join(dist, 'index.html'), 'utf8');
+    const scripts = [...html.matchAll(/<script[^>]+src="\/([^"]+)"/g)].map((m) => m[1]!);
+    const preloads = [...html.matchAll(/<link rel="modulepreload"[^>]+href="\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    const gzipped = [...scripts, ...preloads].reduce(
+      (sum, file) => sum + gzipSync(fs.readFileSync(path.join(dist, file))).length,
+      0,
+    );
+    expect(gzipped).toBeLessThan(250 * 1024);
+  });
+
+  it('lets a reseller admin pick the tenant to manage', async () => {
+    const { context, page } = await open();
+    await signIn(page, PASSWORD, reseller.adminEmail);
+    await page.getByRole('heading', { name: 'Choose a tenant', level: 1 }).waitFor();
+    const name = (await db.prisma.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).name;
+    await page.getByRole('button', { name }).click();
+    await page.getByRole('heading', { name: 'Mailboxes', level: 1 }).waitFor();
+    await expect.poll(() => page.locator('table.mailboxes tbody tr').count()).toBe(50);
+    await context.close();
   });
 
   it('says so when the password is wrong, and the sign-in page passes axe', async () => {
@@ -89,6 +126,9 @@ describe('tenant admin dashboard', () => {
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Wrong email or password.');
     await expect(page.getByLabel('Password').inputValue()).resolves.toBe('');
     await expectAccessible(page, 'sign-in with an error');
+    // The check can fail: an image without a text alternative is a critical violation.
+    await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<img src="/nothing.png">')`);
+    await expect(expectAccessible(page, 'a broken page')).rejects.toThrow(/image-alt/);
     await context.close();
   });
 
