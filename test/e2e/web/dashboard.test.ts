@@ -221,6 +221,12 @@ describe('tenant admin dashboard', () => {
     await page.getByRole('status').filter({ hasText: 'Copied to the clipboard.' }).waitFor();
     await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(`${mx.priority} ${mx.value}`);
 
+    // "Check now" queues a check (202) and says so.
+    const verify = page.waitForResponse((r) => r.url().endsWith(`/domains/${shopDomainId}/verify`));
+    await page.getByRole('button', { name: 'Check now the DNS records of shop.example' }).click();
+    expect((await verify).status()).toBe(202);
+    await page.getByRole('status').filter({ hasText: 'A check of shop.example is queued' }).waitFor();
+
     await expectAccessible(page, 'domains with records');
     await page.screenshot({ path: screenshotPath('dashboard-domains.png'), fullPage: true });
     await context.close();

@@ -1,7 +1,7 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
-import { must } from '../session';
+import { must, mustSucceed } from '../session';
 import { ErrorBox, Loading, PageTitle, useLoad, useStatus } from '../ui';
 
 type Domain = ApiSchema<'DomainResponse'>;
@@ -18,6 +18,28 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
   );
   const [open, setOpen] = useState<string | null>(null);
   const [status, showStatus] = useStatus();
+  const [checking, setChecking] = useState<string | null>(null);
+  const [checkError, setCheckError] = useState<{ domainId: string; error: unknown } | null>(null);
+  // Bumped a few seconds after a check is queued, so open records show its results.
+  const [round, setRound] = useState(0);
+
+  const checkNow = async (domain: Domain) => {
+    setChecking(domain.id);
+    setCheckError(null);
+    try {
+      mustSucceed(
+        await client.POST('/v1/tenants/{tenantId}/domains/{domainId}/verify', {
+          params: { path: { tenantId, domainId: domain.id } },
+        }),
+      );
+      showStatus(t('domains.checkQueued', { domain: domain.unicodeName }));
+      window.setTimeout(() => setRound((n) => n + 1), 5000);
+    } catch (error) {
+      setCheckError({ domainId: domain.id, error });
+    } finally {
+      setChecking(null);
+    }
+  };
 
   return (
     <section>
@@ -38,6 +60,15 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
                 </span>
                 <button
                   type="button"
+                  className="button domain-check"
+                  disabled={checking === domain.id}
+                  aria-label={t('domains.checkLabel', { domain: domain.unicodeName })}
+                  onClick={() => void checkNow(domain)}
+                >
+                  {t('domains.check')}
+                </button>
+                <button
+                  type="button"
                   className="button"
                   aria-expanded={open === domain.id}
                   aria-controls={`records-${domain.id}`}
@@ -47,7 +78,8 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
                   {t('domains.records')}
                 </button>
               </div>
-              {open === domain.id && <DnsRecords client={client} domain={domain} onStatus={showStatus} />}
+              {checkError?.domainId === domain.id && <ErrorBox error={checkError.error} />}
+              {open === domain.id && <DnsRecords client={client} domain={domain} onStatus={showStatus} round={round} />}
             </li>
           ))}
         </ul>
@@ -60,10 +92,12 @@ function DnsRecords({
   client,
   domain,
   onStatus,
+  round,
 }: {
   client: ApiClient;
   domain: Domain;
   onStatus: (text: string) => void;
+  round: number;
 }) {
   const { t } = useI18n();
   const [plan, reload] = useLoad(
@@ -75,6 +109,9 @@ function DnsRecords({
       ),
     domain.id,
   );
+  useEffect(() => {
+    if (round > 0) reload();
+  }, [round, reload]);
 
   const copy = async (text: string) => {
     try {
