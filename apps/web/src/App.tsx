@@ -103,6 +103,11 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
           <span className="who" title={me.role}>
             {me.label}
           </span>
+          {!me.tenantId && chosenTenant && (
+            <button type="button" className="button button-quiet" onClick={() => setChosenTenant(null)}>
+              {t('tenant.change')}
+            </button>
+          )}
           <LanguageSwitch />
           <button type="button" className="button button-quiet" onClick={() => void onSignOut()}>
             {t('app.signOut')}

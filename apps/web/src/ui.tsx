@@ -80,12 +80,18 @@ export function Loading() {
   );
 }
 
-/** The page heading, focused when the page opens so keyboard and screen reader users start there. */
-export function PageTitle({ children }: { children: ReactNode }) {
+/**
+ * The page heading, focused when the page opens so keyboard and screen reader users start there;
+ * it also names the browser tab.
+ */
+export function PageTitle({ children }: { children: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     ref.current?.focus();
   }, []);
+  useEffect(() => {
+    document.title = `${children} · Mailroom`;
+  }, [children]);
   return (
     <h1 ref={ref} tabIndex={-1}>
       {children}

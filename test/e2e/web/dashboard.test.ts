@@ -116,6 +116,9 @@ describe('tenant admin dashboard', () => {
     await page.getByRole('button', { name }).click();
     await page.getByRole('heading', { name: 'Mailboxes', level: 1 }).waitFor();
     await expect.poll(() => page.locator('table.mailboxes tbody tr').count()).toBe(50);
+    await expect(page.title()).resolves.toBe('Mailboxes · Mailroom');
+    await page.getByRole('button', { name: 'Change tenant' }).click();
+    await page.getByRole('heading', { name: 'Choose a tenant', level: 1 }).waitFor();
     await context.close();
   });
 
