@@ -276,6 +276,56 @@ describe('tenant admin dashboard', () => {
     await context.close();
   });
 
+  it("changes a mailbox's settings, POP3 behaviour and app passwords", async () => {
+    const mailbox = await db.prisma.mailbox.findFirstOrThrow({ where: { tenantId: tenant.id, localPart: 'user000' } });
+    // POP3 serves folders of the mailbox: the rows made in SQL above have none yet.
+    await db.prisma.folder.create({
+      data: { tenantId: tenant.id, mailboxId: mailbox.id, name: 'INBOX', kind: 'inbox' },
+    });
+    const { context, page } = await open();
+    await signIn(page);
+    await page.getByLabel('Search mailboxes').fill('user000');
+    await page.getByRole('link', { name: 'Details of user000@acme.example' }).click();
+    await page.getByRole('heading', { name: 'user000@acme.example', level: 1 }).waitFor();
+    const read = async () =>
+      expectStatus(
+        await tenant.admin.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}', {
+          params: { path: { tenantId: tenant.id, mailboxId: mailbox.id } },
+        }),
+        200,
+      );
+
+    const general = page.locator('form', { has: page.getByRole('heading', { name: 'Mailbox', level: 2 }) });
+    await general.getByRole('switch', { name: 'Enabled' }).uncheck();
+    await general.getByLabel('Storage quota in MB').fill('512');
+    await general.getByRole('button', { name: 'Save' }).click();
+    await general.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect(await read()).toMatchObject({ status: 'disabled', usage: { quotaBytes: 512 * 1024 * 1024 } });
+
+    const pop3 = page.locator('form', { has: page.getByRole('heading', { name: 'POP3 settings' }) });
+    await pop3.getByLabel('A POP3 download marks the message read').uncheck();
+    await pop3.getByLabel('When a POP3 client deletes a message').selectOption('keep');
+    await pop3.getByRole('button', { name: 'Save' }).click();
+    await pop3.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect((await read()).pop3).toMatchObject({ markRead: false, deleteMode: 'keep' });
+
+    await page.getByLabel('Program or device').fill('Phone');
+    await page.getByRole('button', { name: 'Create app password' }).click();
+    await page.locator('.alert-success code.secret').waitFor();
+    await page.getByRole('button', { name: 'Revoke the app password Phone' }).click();
+    await page.getByRole('status').filter({ hasText: 'App password Phone revoked.' }).waitFor();
+    await page.getByText('No app passwords yet.').waitFor();
+    const left = expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/app-passwords', {
+        params: { path: { tenantId: tenant.id, mailboxId: mailbox.id } },
+      }),
+      200,
+    );
+    expect(left.items).toEqual([]);
+    await expectAccessible(page, 'mailbox settings');
+    await context.close();
+  });
+
   it('answers an expired session and a server error with a message, never a blank page', async () => {
     const { context, page } = await open();
     await signIn(page);

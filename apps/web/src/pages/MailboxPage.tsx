@@ -40,12 +40,91 @@ export function MailboxPage({
         <>
           <PageTitle>{mailbox.data.address}</PageTitle>
           <div className="columns">
+            <GeneralSettings client={client} mailbox={mailbox.data} tenantId={tenantId} onSaved={replace} />
             <Pop3Settings client={client} mailbox={mailbox.data} tenantId={tenantId} onSaved={replace} />
             <AppPasswords client={client} mailbox={mailbox.data} tenantId={tenantId} />
           </div>
         </>
       )}
     </section>
+  );
+}
+
+function GeneralSettings({
+  client,
+  tenantId,
+  mailbox,
+  onSaved,
+}: {
+  client: ApiClient;
+  tenantId: string;
+  mailbox: Mailbox;
+  onSaved: (mailbox: Mailbox) => void;
+}) {
+  const { t } = useI18n();
+  const [displayName, setDisplayName] = useState(mailbox.displayName ?? '');
+  const [quotaMb, setQuotaMb] = useState(String(Math.round(mailbox.usage.quotaBytes / 1024 / 1024)));
+  const [enabled, setEnabled] = useState(mailbox.status === 'active');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [status, showStatus] = useStatus();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const saved = must(
+        await client.PATCH('/v1/tenants/{tenantId}/mailboxes/{mailboxId}', {
+          params: { path: { tenantId, mailboxId: mailbox.id } },
+          body: {
+            displayName: displayName.trim() || null,
+            quotaBytes: Math.round(Number(quotaMb) * 1024 * 1024),
+            status: enabled ? 'active' : 'disabled',
+          },
+        }),
+      );
+      onSaved(saved);
+      showStatus(t('mailboxes.saved'));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card form-grid" onSubmit={(e) => void submit(e)} aria-labelledby="general-title">
+      <h2 id="general-title">{t('mailbox.general')}</h2>
+      <label className="field">
+        <span>{t('mailboxes.displayName')}</span>
+        <input maxLength={200} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+      </label>
+      <label className="field">
+        <span>{t('mailboxes.quotaMb')}</span>
+        <input
+          type="number"
+          min={1}
+          step={1}
+          required
+          inputMode="numeric"
+          value={quotaMb}
+          onChange={(e) => setQuotaMb(e.target.value)}
+        />
+      </label>
+      <label className="check">
+        <input type="checkbox" role="switch" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+        <span>{t('mailbox.enabled')}</span>
+      </label>
+      <p className="muted small form-actions">{t('mailbox.enabledHint')}</p>
+      {error !== null && <ErrorBox error={error} />}
+      {status}
+      <div className="form-actions">
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {t('mailbox.save')}
+        </button>
+      </div>
+    </form>
   );
 }
 
