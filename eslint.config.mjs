@@ -64,7 +64,8 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // apps/web (the dashboard) has its own tsconfig.json (DOM, JSX), which the project service finds.
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -87,7 +88,7 @@ export default tseslint.config(
   },
   {
     // Tests and the config loader are where the environment is read on purpose.
-    files: ['test/**/*.ts', 'libs/config/src/**/*.ts', 'vitest.config.mts'],
+    files: ['test/**/*.ts', 'libs/config/src/**/*.ts', 'vitest.config.mts', 'apps/web/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -7,8 +7,9 @@
 //
 // Seeds a dedicated database with one tenant, its admin and (in SQL, one argon2 hash reused)
 // 10,000 mailboxes in a domain made through the API, then starts the real API as a child
-// process (dist/apps/api/src/main.js) and measures: login, list a page of 50 mailboxes, create
-// a mailbox (a new local part each request), and the domain's DNS plan.
+// process (dist/apps/api/src/main.js) and measures: login, list a page of 50 mailboxes, the
+// dashboard's mailbox search (q) and its next page (keyset cursor), create a mailbox (a new
+// local part each request), and the domain's DNS plan.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -93,7 +94,7 @@ function cannon(opts) {
 }
 
 /** The endpoints measured: autocannon request definitions and the route the baseline matches. */
-function endpoints({ email, tenantId, domainId, domainName, token }) {
+function endpoints({ email, tenantId, domainId, domainName, token, nextCursor }) {
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   let created = 0;
   const run = randomBytes(3).toString('hex');
@@ -111,6 +112,23 @@ function endpoints({ email, tenantId, domainId, domainName, token }) {
       method: 'GET',
       path: `/v1/tenants/${tenantId}/mailboxes?limit=50`,
       pattern: '^/v1/tenants/[^/]+/mailboxes$',
+      headers: auth,
+    },
+    {
+      // What the dashboard's search box sends (apps/web MailboxesPage): one in 1,000 matches.
+      name: 'GET /v1/tenants/{id}/mailboxes?q=user0042 (dashboard search)',
+      method: 'GET',
+      path: `/v1/tenants/${tenantId}/mailboxes?limit=50&sort=localPart&q=user0042`,
+      pattern: '^/v1/tenants/[^/]+/mailboxes\\?.*q=',
+      withQuery: true,
+      headers: auth,
+    },
+    {
+      name: 'GET /v1/tenants/{id}/mailboxes?cursor= (dashboard next page)',
+      method: 'GET',
+      path: `/v1/tenants/${tenantId}/mailboxes?limit=50&sort=localPart&cursor=${encodeURIComponent(nextCursor)}`,
+      pattern: '^/v1/tenants/[^/]+/mailboxes\\?.*cursor=',
+      withQuery: true,
       headers: auth,
     },
     {
@@ -206,7 +224,8 @@ async function main() {
     const domainId = domain.body.id;
     log(`seeding ${fmt(mailboxCount)} mailboxes`);
     await seedMailboxes(db.url, { tenantId, domainId, count: mailboxCount, hash });
-    const list = endpoints({ email, tenantId, domainId, domainName, token });
+    const first = await call(base, 'GET', `/v1/tenants/${tenantId}/mailboxes?limit=50&sort=localPart`, { token });
+    const list = endpoints({ email, tenantId, domainId, domainName, token, nextCursor: first.body.nextCursor });
 
     // The baseline answers what the API answered, captured once now.
     const routes = [];
@@ -215,7 +234,13 @@ async function main() {
         token: e.name.includes('login') ? undefined : token,
         body: e.body ? JSON.parse(e.setupRequest ? e.setupRequest({}).body : e.body) : undefined,
       });
-      routes.push({ method: e.method, pattern: e.pattern, status: sample.status, body: sample.body });
+      routes.push({
+        method: e.method,
+        pattern: e.pattern,
+        withQuery: !!e.withQuery,
+        status: sample.status,
+        body: sample.body,
+      });
     }
     const routesFile = path.join(tmp, 'routes.json');
     fs.writeFileSync(routesFile, JSON.stringify(routes));

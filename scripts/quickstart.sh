@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm start`: from a fresh clone to a running platform. Installs dependencies, makes PostgreSQL
 # and Redis answer, builds, migrates, seeds the demo tenant, starts api + mta + worker in the
-# background and prints what to do next. Safe to run again.
+# background and prints what to do next (the dashboard's address and sign-in first). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -53,6 +53,7 @@ cat <<MSG
 
 Mailroom is running (api, mta, worker, imap; logs in .mailroom/run/).
 
+  Dashboard      http://127.0.0.1:$API_PORT/   sign in as $(field adminEmail)  password $(field adminPassword)
   API            http://127.0.0.1:$API_PORT
   OpenAPI docs   http://127.0.0.1:$API_PORT/docs   (document: /openapi.json)
   Health         http://127.0.0.1:$API_PORT/health, mta :$MTA_HEALTH_PORT/health, worker :$WORKER_HEALTH_PORT/health (+ /metrics)

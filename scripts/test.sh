@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: installs dependencies when needed, makes PostgreSQL and Redis answer (as
-# `npm start` does), installs the mail clients the IMAP/POP3 tests drive (mutt, fetchmail),
+# `npm start` does), installs the clients the IMAP/POP3 and dashboard tests drive (mutt, fetchmail, chromium),
 # builds the apps (several tests run the built entry points as processes), then runs every
 # test with Vitest. Extra arguments go to Vitest (npm test -- test/e2e/seed.test.ts).
 # Ends with the line "N passed, N failed".

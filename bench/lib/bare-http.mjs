@@ -3,6 +3,8 @@
 //
 //   node bench/lib/bare-http.mjs <port> <routes.json>
 //   routes.json: [{ "method": "GET", "pattern": "^/v1/...$", "status": 200, "body": {...} }]
+//   A route with "withQuery": true matches its pattern against the path and query string, and
+//   is tried before the routes matched on the path alone.
 import fs from 'node:fs';
 import http from 'node:http';
 
@@ -18,7 +20,9 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const path = req.url.split('?')[0];
-    const route = routes.find((r) => r.method === req.method && r.regex.test(path));
+    const route =
+      routes.find((r) => r.withQuery && r.method === req.method && r.regex.test(req.url)) ??
+      routes.find((r) => !r.withQuery && r.method === req.method && r.regex.test(path));
     if (!route) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"status":404}');

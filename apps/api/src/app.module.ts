@@ -26,6 +26,7 @@ import { ResellersModule } from './resellers/resellers.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { webDashboardModules } from './web';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -69,6 +70,8 @@ export class AppModule {
         DomainsModule,
         WebhooksModule,
         DeliveriesModule,
+        // Last: the dashboard's index.html fallback answers only what no route above does.
+        ...webDashboardModules(),
       ],
       providers: [
         { provide: APP_PIPE, useClass: ValidationPipe },

@@ -26,6 +26,18 @@ export class CliRepository {
     return this.db.adminUser.create({ data: { email, passwordHash, role: 'platform_admin' } });
   }
 
+  /** The demo tenant's admin (by its unique email): created, or given this password hash. */
+  async upsertTenantAdmin(
+    tenantId: string,
+    admin: { email: string; displayName: string; passwordHash: string },
+  ): Promise<void> {
+    await this.db.adminUser.upsert({
+      where: { email: admin.email },
+      update: { passwordHash: admin.passwordHash, failedLoginCount: 0, lockedUntil: null, disabled: false },
+      create: { ...admin, role: 'tenant_admin', tenantId },
+    });
+  }
+
   /** A tenant by id, or a tenant that is not deleted by its exact name. */
   findTenant(ref: { id: string } | { name: string }): Promise<Tenant | null> {
     return 'id' in ref

@@ -11,7 +11,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
 
 commands:
   admin:create --email E --password P   create a platform admin
-  seed [--json]                         create the demo reseller, tenant, domain, mailbox and API key (idempotent)
+  seed [--json]                         create the demo reseller, tenant, domain, mailbox, API key and admin (idempotent)
   domain:add <tenant> <domain> [--alias-of D]
                                         add a domain to a tenant (id or exact name) and print its zone
   domain:zone <domain>                  print the records to publish as a BIND zone fragment
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(
           values.json
             ? JSON.stringify(demo) + '\n'
-            : `demo tenant ${demo.tenantId}\ndemo API key ${demo.apiKey}\ndemo mailbox ${demo.mailbox} / ${demo.mailboxPassword}\n`,
+            : `demo tenant ${demo.tenantId}\ndemo API key ${demo.apiKey}\ndemo mailbox ${demo.mailbox} / ${demo.mailboxPassword}\ndemo admin ${demo.adminEmail} / ${demo.adminPassword}\n`,
         );
         return 0;
       }

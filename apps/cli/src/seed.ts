@@ -15,6 +15,7 @@ export const DEMO = {
   domain: 'demo.mailroom.test',
   mailbox: 'hello',
   apiKeyName: 'demo',
+  adminEmail: 'admin@demo.mailroom.test',
 } as const;
 
 export interface DemoCredentials {
@@ -22,6 +23,9 @@ export interface DemoCredentials {
   apiKey: string;
   mailbox: string;
   mailboxPassword: string;
+  /** The tenant admin who signs in to the dashboard. */
+  adminEmail: string;
+  adminPassword: string;
 }
 
 const FOLDERS = [
@@ -33,7 +37,8 @@ const FOLDERS = [
 ] as const;
 
 /**
- * Seeds a demo reseller, tenant, active domain, mailbox and tenant API key. Secrets are shown
+ * Seeds a demo reseller, tenant, active domain, mailbox, tenant API key and tenant admin (who
+ * signs in to the dashboard). Secrets are shown
  * once and kept in DATA_DIR/demo-credentials.json (mode 600) so a second run can print them
  * again without storing them in the database.
  */
@@ -58,6 +63,21 @@ export async function seedDemo(repo: CliRepository, config: Config): Promise<Dem
   }
   await repo.ensureFolders(DEMO.tenantId, DEMO.mailboxId, FOLDERS);
 
+  const existingAdmin = await repo.findAdminByEmail(DEMO.adminEmail);
+  let adminPassword = saved?.adminPassword;
+  const adminStillValid =
+    existingAdmin?.tenantId === DEMO.tenantId && adminPassword
+      ? await argon2.verify(existingAdmin.passwordHash, adminPassword)
+      : false;
+  if (!adminStillValid) {
+    if (existingAdmin && existingAdmin.tenantId !== DEMO.tenantId) {
+      throw new Error(`${DEMO.adminEmail} exists and is not the demo tenant's admin`);
+    }
+    adminPassword = randomBytes(12).toString('base64url');
+    const passwordHash = await argon2.hash(adminPassword, { type: argon2.argon2id });
+    await repo.upsertTenantAdmin(DEMO.tenantId, { email: DEMO.adminEmail, displayName: 'Demo Admin', passwordHash });
+  }
+
   let apiKey = saved?.apiKey;
   const activeKeys = await repo.activeApiKeys(DEMO.tenantId, DEMO.apiKeyName);
   const keyStillValid = apiKey !== undefined && activeKeys.some((k) => apiKeyMatches(apiKey!, k.keyHash));
@@ -80,6 +100,8 @@ export async function seedDemo(repo: CliRepository, config: Config): Promise<Dem
     apiKey: apiKey!,
     mailbox: `${DEMO.mailbox}@${DEMO.domain}`,
     mailboxPassword: mailboxPassword!,
+    adminEmail: DEMO.adminEmail,
+    adminPassword: adminPassword!,
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });

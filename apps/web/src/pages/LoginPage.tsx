@@ -1,0 +1,99 @@
+import { useState, type FormEvent } from 'react';
+import { useI18n } from '../i18n';
+import { type AuthSession, type Me } from '../session';
+import { ErrorBox } from '../ui';
+
+export type LoginNotice = 'expired' | 'signedOut';
+
+export function LoginPage({
+  session,
+  notice,
+  onSignedIn,
+}: {
+  session: AuthSession;
+  notice: LoginNotice | undefined;
+  onSignedIn: (me: Me) => void;
+}) {
+  const { t } = useI18n();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    setFailure(null);
+    const outcome = await session.login(email.trim(), password);
+    if (outcome.ok) {
+      try {
+        onSignedIn(await session.me());
+        return;
+      } catch (error) {
+        await session.logout();
+        setFailure(error);
+      }
+    } else if (outcome.kind === 'wrong') {
+      setMessage(t('login.wrong'));
+      setPassword('');
+    } else if (outcome.kind === 'tooMany') {
+      setMessage(t('login.tooMany', { seconds: outcome.retryAfter }));
+    } else if (outcome.kind === 'server') {
+      setMessage(
+        t('error.server', { status: outcome.status }) +
+          (outcome.reference ? ` ${t('error.reference', { id: outcome.reference })}` : ''),
+      );
+    } else {
+      setMessage(t('error.network'));
+    }
+    setBusy(false);
+  };
+
+  return (
+    <main id="main" className="login">
+      <form className="card login-card" onSubmit={(e) => void submit(e)} aria-describedby="login-message">
+        <h1>{t('login.title')}</h1>
+        {notice && !message && !failure && (
+          <p className={notice === 'expired' ? 'alert alert-warning' : 'alert'} role="status">
+            {t(notice === 'expired' ? 'login.expired' : 'login.signedOut')}
+          </p>
+        )}
+        <div id="login-message">
+          {message && (
+            <p className="alert alert-error" role="alert">
+              {message}
+            </p>
+          )}
+          {failure !== null && <ErrorBox error={failure} />}
+        </div>
+        <label className="field">
+          <span>{t('login.email')}</span>
+          <input
+            type="email"
+            name="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        </label>
+        <label className="field">
+          <span>{t('login.password')}</span>
+          <input
+            type="password"
+            name="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? t('login.busy') : t('login.submit')}
+        </button>
+      </form>
+    </main>
+  );
+}
