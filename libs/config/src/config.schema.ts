@@ -174,6 +174,9 @@ export const configSchema = z.object({
         .filter(Boolean),
     ),
   DNS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  // Seconds the MTA and the delivery worker keep a DNS answer (SPF/DKIM/DMARC, MX, MTA-STS,
+  // addresses); 0 asks DNS every time. Domain onboarding checks never use it.
+  DNS_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   DNS_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(360),
   DKIM_ROTATION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
 

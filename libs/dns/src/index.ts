@@ -36,3 +36,4 @@ export { createNodeResolver, formatDnsServer, type DnsResolver, type DnsServerAd
 export { checkDomainDns, expectedText, type CheckDomainDnsOptions } from './dns-check';
 export type { CheckOutcome, DnsCheckResult } from './dns-check-result';
 export { nextDomainStatus, type DomainStatus } from './domain-status';
+export { cachingResolver, DnsCache, type DnsCacheOptions, type DnsCacheStats } from './dns-cache';
