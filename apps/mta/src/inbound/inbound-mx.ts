@@ -39,7 +39,7 @@ const AUTH_TIMEOUT_MS = 30_000;
 export function createInboundServer(config: Config, deps: InboundDeps): SMTPServer {
   const hostname = config.MX_HOSTNAME;
   const bounceDomain = config.BOUNCE_DOMAIN ?? hostname;
-  const dns = deps.dns ?? createInboundDns(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);
+  const dns = deps.dns ?? createInboundDns(config.DNS_SERVERS, config.DNS_TIMEOUT_MS, config.DNS_CACHE_TTL_SECONDS);
   const limits = new SessionLimits({
     hostname,
     maxConnectionsPerIp: config.SMTP_MAX_CONNECTIONS_PER_IP,
