@@ -22,6 +22,11 @@ export interface LocalRecipient extends PlanRecipient {
   mailboxes: MailboxTarget[];
   /** External addresses an alias sends a copy to. */
   forwards: string[];
+  /**
+   * The mailboxes among `mailboxes` that had filter rules, a vacation reply or forwarding when
+   * RCPT was answered; only theirs are read before the plan (none: no read at all).
+   */
+  mailboxesWithRules: string[];
 }
 
 /** A DSN coming back to one of our VERP bounce addresses. */
@@ -69,6 +74,7 @@ interface Expansion {
   mailboxes: Map<string, MailboxTarget>;
   inactive: MailboxRow[];
   forwards: Set<string>;
+  withRules: Set<string>;
   visited: Set<string>;
 }
 
@@ -123,6 +129,7 @@ export class RecipientResolver {
       domainName: target.name,
       mailboxes,
       forwards: [...expansion.forwards],
+      mailboxesWithRules: mailboxes.filter((m) => expansion.withRules.has(m.mailboxId)).map((m) => m.mailboxId),
     };
   }
 
@@ -167,6 +174,7 @@ export class RecipientResolver {
       mailboxes: new Map(),
       inactive: [],
       forwards: new Set(),
+      withRules: new Set(),
       visited: new Set(),
     };
     await this.expand(expansion, domain, address.localKey, 0, prefetched);
@@ -188,6 +196,7 @@ export class RecipientResolver {
     if (hit.kind === 'mailbox') {
       if (hit.row.status === 'active') ctx.mailboxes.set(hit.row.id, toTarget(hit.row, domain.name));
       else ctx.inactive.push(hit.row);
+      if (hit.row.hasRules) ctx.withRules.add(hit.row.id);
       return true;
     }
     for (const destination of hit.destinations) {
