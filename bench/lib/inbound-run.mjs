@@ -61,6 +61,9 @@ async function startTarget(target, { db, dnsPort, logLevel }) {
     const proc = await startNode(path.join(root, 'dist/apps/mta/src/main.js'), {
       label: 'mta',
       port,
+      // Node flags for the MTA under test, for profiles of this load:
+      // MTA_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/inbound.mjs --targets mailroom
+      nodeArgs: process.env.MTA_NODE_ARGS ? process.env.MTA_NODE_ARGS.split(' ') : [],
       env: {
         NODE_ENV: 'development',
         LOG_LEVEL: logLevel,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   MailboxUnavailable,
   MailStore,
@@ -215,6 +215,55 @@ describe('mail store: uids, modseqs and blobs', () => {
     );
     expect(await db.prisma.messageBlob.count({ where: { tenantId: t.tenantId } })).toBe(before + 1);
     expect(await db.prisma.message.count({ where: { tenantId: t.tenantId } })).toBe(2);
+  });
+
+  it('commits copies to mailboxes of two tenants in one statement, no interactive transaction', async () => {
+    const other = await seedTenant(db.prisma, 1);
+    const transaction = vi.spyOn(sut, 'transaction');
+    try {
+      const result = await sut.deliver(
+        request(
+          [
+            { tenantId: other.tenantId, copies: [copy(other.boxes[0]!.id)], forwards: [], vacations: [] },
+            { tenantId: t.tenantId, copies: [copy(t.boxes[1]!.id), copy(t.boxes[0]!.id)], forwards: [], vacations: [] },
+          ],
+          raw('two tenants'),
+        ),
+      );
+      expect(transaction).not.toHaveBeenCalled();
+      expect(result.messageIds).toHaveLength(3);
+      expect(new Set(result.messageIds).size).toBe(3);
+    } finally {
+      transaction.mockRestore();
+    }
+    for (const tenant of [t, other]) {
+      const rows = await db.prisma.message.findMany({ where: { tenantId: tenant.tenantId } });
+      expect(rows).toHaveLength(tenant === t ? 2 : 1);
+      expect(rows.every((m) => m.uid === 1 && m.modseq === 2n && m.envelopeTo === 'u@x')).toBe(true);
+      await expectExactQuota(db.prisma, tenant.tenantId);
+    }
+  });
+
+  it('writes nothing in any tenant when one mailbox of the message is full, and says which', async () => {
+    const other = await seedTenant(db.prisma, 1);
+    await db.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId: t.tenantId, id: t.boxes[1]!.id } },
+      data: { quotaBytes: 10 },
+    });
+    const err = await sut
+      .deliver(
+        request([
+          { tenantId: other.tenantId, copies: [copy(other.boxes[0]!.id)], forwards: [], vacations: [] },
+          { tenantId: t.tenantId, copies: [copy(t.boxes[0]!.id), copy(t.boxes[1]!.id)], forwards: [], vacations: [] },
+        ]),
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QuotaExceeded);
+    expect((err as QuotaExceeded).mailboxId).toBe(t.boxes[1]!.id);
+    expect(await rowsOf(t.tenantId)).toEqual({ messages: 0, outbound: 0, vacationLogs: 0 });
+    expect(await rowsOf(other.tenantId)).toEqual({ messages: 0, outbound: 0, vacationLogs: 0 });
+    await expectExactQuota(db.prisma, t.tenantId);
+    await expectExactQuota(db.prisma, other.tenantId);
   });
 
   it('APPEND keeps the flags and the internal date the client gave', async () => {

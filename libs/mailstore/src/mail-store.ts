@@ -4,6 +4,7 @@ import { deleteMessages, trimExpunges, type RemovedMessage } from './expunge.rep
 import { MailboxReader } from './mailbox-reader';
 import type { FlagUpdate } from './mailbox.types';
 import { lockMailboxes, updateFlags, type FolderTarget, type MessageRowInput } from './message.repository';
+import { insertCopies, isCopiesRefused, type CopyRow, type TenantCharge } from './deliver.repository';
 import { blobGcCandidates, deleteUnreferencedBlobs, type BlobKey } from './blob.repository';
 import {
   claimExpiredMessages,
@@ -57,9 +58,54 @@ export class MailStore extends MailboxReader {
   /**
    * Commits one received message in one transaction: the blob once per tenant, one row per
    * mailbox copy, outbox rows for forwards and vacation replies. All of it or none of it.
+   * Mailbox copies only (the common case) go in one statement; when that statement refuses
+   * (a folder to create, a full mailbox, a lost deadlock: all rolled back) or there are
+   * forwards or vacation replies, the step-by-step transaction does it and says why.
    */
-  deliver(request: DeliverRequest): Promise<DeliverResult> {
+  async deliver(request: DeliverRequest): Promise<DeliverResult> {
+    const copiesOnly = await this.deliverCopies(request);
+    if (copiesOnly) return copiesOnly;
     return this.transaction((tx) => this.deliverIn(tx, request));
+  }
+
+  /** The one-statement delivery of {@link deliver}; null when it does not apply or refused. */
+  private async deliverCopies(request: DeliverRequest): Promise<DeliverResult | null> {
+    const plans = request.tenants.filter((t) => t.copies.length + t.forwards.length + t.vacations.length > 0);
+    if (plans.length === 0 || plans.some((t) => t.forwards.length + t.vacations.length > 0)) return null;
+    const tenants = [...plans].sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+    const copies: CopyRow[] = [];
+    const mailboxes = new Set<string>();
+    for (const plan of tenants) {
+      const sorted = [...plan.copies].sort((a, b) => a.target.mailboxId.localeCompare(b.target.mailboxId));
+      for (const copy of sorted) {
+        const key = `${plan.tenantId}/${copy.target.mailboxId}`;
+        if (mailboxes.has(key)) return null;
+        mailboxes.add(key);
+        copies.push({
+          tenantId: plan.tenantId,
+          mailboxId: copy.target.mailboxId,
+          folder: folderOf(copy),
+          flags: copy.flags,
+          envelopeTo: copy.envelopeTo,
+          filterTrace: copy.filterTrace ?? null,
+        });
+      }
+    }
+    const size = request.bytes.length;
+    const charges: TenantCharge[] = [];
+    for (const plan of tenants) {
+      const usedBytes = await this.usage.used(this.prisma, plan.tenantId);
+      charges.push({ tenantId: plan.tenantId, usedBytes, addedBytes: plan.copies.length * size });
+    }
+    let ids: Map<string, string>;
+    try {
+      ids = await insertCopies(this.prisma, request.bytes, sha256Of(request.bytes), request, copies, charges);
+    } catch (err) {
+      if (isCopiesRefused(err)) return null;
+      throw err;
+    }
+    for (const charge of charges) this.usage.add(charge.tenantId, charge.addedBytes);
+    return { messageIds: copies.map((c) => ids.get(c.mailboxId)!), outboundIds: [], deliveries: [] };
   }
 
   /** The same, inside a caller's transaction. Tenants in id order, mailboxes in id order. */

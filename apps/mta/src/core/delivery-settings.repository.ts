@@ -18,27 +18,33 @@ interface SettingsSqlRow {
 }
 
 /**
- * Reads the per-mailbox rules the delivery plan needs, for all mailboxes of a tenant at once:
- * one statement per message and tenant (it used to be four Prisma queries).
+ * Reads the per-mailbox rules the delivery plan needs, for all mailboxes a message reaches at
+ * once, whatever their tenants: one statement per message (it used to be four Prisma queries
+ * per tenant).
  */
 export class DeliverySettingsRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async load(tenantId: string, mailboxIds: string[], sender: string): Promise<Map<string, MailboxSettings>> {
+  async load(
+    mailboxes: Array<{ tenantId: string; mailboxId: string }>,
+    sender: string,
+  ): Promise<Map<string, MailboxSettings>> {
     const senderKey = sender ? vacationSenderKey(sender) : null;
+    const tenantIds = mailboxes.map((m) => m.tenantId);
+    const mailboxIds = mailboxes.map((m) => m.mailboxId);
     const rows = await this.prisma.$queryRaw<SettingsSqlRow[]>`
       SELECT m.id::text AS mailbox_id,
         (SELECT coalesce(json_agg(json_build_object('name', f.name, 'enabled', f.enabled, 'matchMode', f.match_mode,
                   'conditions', f.conditions, 'actions', f.actions) ORDER BY f.position, f.id), '[]'::json)
-           FROM filter_rules f WHERE f.tenant_id = ${tenantId}::uuid AND f.mailbox_id = m.id AND f.enabled) AS filters,
+           FROM filter_rules f WHERE f.tenant_id = m.tenant_id AND f.mailbox_id = m.id AND f.enabled) AS filters,
         v.enabled AS v_enabled, v.starts_at AS v_starts_at, v.ends_at AS v_ends_at,
         v.interval_days AS v_interval_days, v.subject AS v_subject, v.body AS v_body,
         r.targets AS fwd_targets, r.keep_copy AS fwd_keep_copy,
         (SELECT l.last_sent_at FROM vacation_logs l
-           WHERE l.tenant_id = ${tenantId}::uuid AND l.mailbox_id = m.id AND l.sender = ${senderKey}) AS last_replied_at
-      FROM unnest(${mailboxIds}::uuid[]) AS m(id)
-      LEFT JOIN vacation_replies v ON v.tenant_id = ${tenantId}::uuid AND v.mailbox_id = m.id AND v.enabled
-      LEFT JOIN forwarding_rules r ON r.tenant_id = ${tenantId}::uuid AND r.mailbox_id = m.id AND r.enabled`;
+           WHERE l.tenant_id = m.tenant_id AND l.mailbox_id = m.id AND l.sender = ${senderKey}) AS last_replied_at
+      FROM unnest(${tenantIds}::uuid[], ${mailboxIds}::uuid[]) AS m(tenant_id, id)
+      LEFT JOIN vacation_replies v ON v.tenant_id = m.tenant_id AND v.mailbox_id = m.id AND v.enabled
+      LEFT JOIN forwarding_rules r ON r.tenant_id = m.tenant_id AND r.mailbox_id = m.id AND r.enabled`;
     const result = new Map<string, MailboxSettings>();
     for (const row of rows) {
       const settings: MailboxSettings = { filters: [], skippedFilters: [], vacation: null, forwarding: null };

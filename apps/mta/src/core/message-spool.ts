@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform, type TransformCallback, type Readable } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-/** What the session learns about a message while it streams to disk; the body is never parsed here. */
+/**
+ * What the session learns about a message while it is received; the body is never parsed here.
+ * A message up to `memoryBytes` stays in memory (`bytes`); a larger one streams to a spool file
+ * (`path`) and is never held whole until the commit needs it.
+ */
 export interface SpooledMessage {
-  path: string;
+  /** The spool file, or null when the message is held in `bytes`. */
+  path: string | null;
+  /** The message when it is small enough to stay in memory, else null. */
+  bytes: Buffer | null;
   /** Bytes received (dot-unstuffed), even past the size limit. */
   size: number;
   /** The header block (up to the blank line), or as much as the limit allowed. */
@@ -88,24 +95,106 @@ class DataInspector extends Transform {
   }
 }
 
-/** Where messages wait between DATA and commit: one file each, removed when the session is done. */
+/**
+ * Keeps the bytes in memory up to `memoryBytes`; past that it opens the spool file, writes what
+ * it held and streams the rest there, so a large message costs one chunk of memory at a time.
+ */
+class SpoolSink extends Writable {
+  private chunks: Buffer[] = [];
+  private held = 0;
+  private file: fs.promises.FileHandle | null = null;
+  /** Set once the file was opened (so the caller removes it whatever happens). */
+  opened = false;
+
+  constructor(
+    readonly path: string,
+    private readonly memoryBytes: number,
+  ) {
+    super();
+  }
+
+  /** The whole message when it stayed in memory; null when it went to the file. */
+  get bytes(): Buffer | null {
+    if (this.opened) return null;
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.held);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (!this.opened && this.held + chunk.length <= this.memoryBytes) {
+      this.chunks.push(chunk);
+      this.held += chunk.length;
+      return done();
+    }
+    this.toFile(chunk).then(() => done(), done);
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (!this.file) return done();
+    this.file.close().then(() => done(), done);
+  }
+
+  // Runs after a normal finish too (autoDestroy): the held bytes stay for the caller.
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (err) this.chunks = [];
+    const file = this.file;
+    this.file = null;
+    if (!file) return done(err);
+    file.close().then(
+      () => done(err),
+      () => done(err),
+    );
+  }
+
+  private async toFile(chunk: Buffer): Promise<void> {
+    if (!this.file) {
+      this.opened = true;
+      this.file = await fs.promises.open(this.path, 'wx', 0o600);
+      const held = this.chunks;
+      this.chunks = [];
+      for (const c of held) await writeAll(this.file, c);
+    }
+    await writeAll(this.file, chunk);
+  }
+}
+
+async function writeAll(file: fs.promises.FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * Messages up to this size stay in memory between DATA and commit (the commit holds them whole
+ * anyway); 200 sessions at once hold at most 25 MB. Larger ones go to a spool file.
+ */
+export const SPOOL_MEMORY_BYTES = 128 * 1024;
+
+/** Where messages wait between DATA and commit: in memory when small, else one file each, removed when the session is done. */
 export class Spool {
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly memoryBytes = SPOOL_MEMORY_BYTES,
+  ) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  /** Streams DATA to a file; rejects when the client goes away mid-message (the file is removed). */
+  /** Receives DATA; rejects when the client goes away mid-message (a spool file is removed). */
   async receive(stream: Readable, maxBytes: number, maxHeaderBytes: number): Promise<SpooledMessage> {
     const file = path.join(this.dir, `${Date.now()}-${randomBytes(8).toString('hex')}.eml`);
     const inspector = new DataInspector(maxBytes, maxHeaderBytes);
+    const sink = new SpoolSink(file, this.memoryBytes);
     try {
-      await pipeline(stream, inspector, fs.createWriteStream(file, { mode: 0o600 }));
+      await pipeline(stream, inspector, sink);
     } catch (err) {
-      await this.remove(file);
+      if (sink.opened) await this.remove(file);
       throw err;
     }
+    const bytes = sink.bytes;
     return {
-      path: file,
+      path: bytes ? null : file,
+      bytes,
       size: inspector.size,
       header: inspector.headerBuf,
       headerComplete: inspector.headerComplete,
@@ -114,9 +203,14 @@ export class Spool {
     };
   }
 
-  async remove(file: string): Promise<void> {
-    await fs.promises.rm(file, { force: true });
+  async remove(file: string | null): Promise<void> {
+    if (file) await fs.promises.rm(file, { force: true });
   }
+}
+
+/** The message's bytes as a stream (mailauth reads it so; a spooled file is never read whole). */
+export function messageStream(message: SpooledMessage): Readable {
+  return message.bytes ? Readable.from([message.bytes]) : fs.createReadStream(message.path!);
 }
 
 /** The header block is read in the session (for hops, summary, filters); more than this is abuse. */

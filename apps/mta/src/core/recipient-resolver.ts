@@ -1,6 +1,13 @@
 import { isBounceLocalPart, parseMailAddress, parseVerpLocalPart, srsReverse, type MailAddress } from '@mailroom/mail';
 import type { MailboxTarget, PlanRecipient, RecipientDsn } from '@mailroom/rules';
-import type { DomainRow, MailboxRow, NamedDomainRow, RecipientRepository, TenantRow } from './recipient.repository';
+import type {
+  DomainRow,
+  LocalPartRows,
+  MailboxRow,
+  NamedDomainRow,
+  RecipientRepository,
+  TenantRow,
+} from './recipient.repository';
 import { replies, type SmtpReply } from './smtp-reply';
 
 export type { MailboxTarget } from '@mailroom/rules';
@@ -15,6 +22,11 @@ export interface LocalRecipient extends PlanRecipient {
   mailboxes: MailboxTarget[];
   /** External addresses an alias sends a copy to. */
   forwards: string[];
+  /**
+   * The mailboxes among `mailboxes` that had filter rules, a vacation reply or forwarding when
+   * RCPT was answered; only theirs are read before the plan (none: no read at all).
+   */
+  mailboxesWithRules: string[];
 }
 
 /** A DSN coming back to one of our VERP bounce addresses. */
@@ -62,6 +74,7 @@ interface Expansion {
   mailboxes: Map<string, MailboxTarget>;
   inactive: MailboxRow[];
   forwards: Set<string>;
+  withRules: Set<string>;
   visited: Set<string>;
 }
 
@@ -94,14 +107,20 @@ export class RecipientResolver {
       }
       if (/^SRS0=/i.test(address.localPart)) return this.resolveSrs(rcpt, address.address);
     }
-    const domain = await this.acceptedDomain(address.domain);
+    // The domain and, in the same statement, what it holds under this local part.
+    const domain = await this.acceptedDomain(address.domain, lookupKeys(address.localKey));
     if (!domain) throw replies.relayDenied(rcpt);
     const { tenant } = domain;
     if (tenant.status === 'deleted') throw replies.unknownUser(rcpt);
     if (tenant.status === 'suspended') throw replies.tenantSuspended(rcpt);
     const target = await this.aliasTarget(domain);
     if (!target) throw replies.relayDenied(rcpt);
-    const expansion = await this.expandAddress(tenant.id, target, address);
+    const expansion = await this.expandAddress(
+      tenant.id,
+      target,
+      address,
+      target === domain ? domain.localParts : null,
+    );
     const mailboxes = await this.checkQuota(rcpt, tenant, expansion, declaredSize);
     return {
       kind: 'local',
@@ -110,6 +129,7 @@ export class RecipientResolver {
       domainName: target.name,
       mailboxes,
       forwards: [...expansion.forwards],
+      mailboxesWithRules: mailboxes.filter((m) => expansion.withRules.has(m.mailboxId)).map((m) => m.mailboxId),
     };
   }
 
@@ -131,8 +151,8 @@ export class RecipientResolver {
     return (await this.acceptedDomain(domainName)) !== null;
   }
 
-  private async acceptedDomain(name: string): Promise<NamedDomainRow | null> {
-    const domain = await this.repo.findDomainByName(name);
+  private async acceptedDomain(name: string, localParts: string[] = []): Promise<NamedDomainRow | null> {
+    const domain = await this.repo.findDomainByName(name, localParts);
     return domain && !domain.deletedAt && ACCEPTED_DOMAIN_STATUSES.has(domain.status) ? domain : null;
   }
 
@@ -143,27 +163,40 @@ export class RecipientResolver {
     return target && !target.deletedAt ? target : null;
   }
 
-  private async expandAddress(tenantId: string, domain: DomainRow, address: MailAddress): Promise<Expansion> {
+  private async expandAddress(
+    tenantId: string,
+    domain: DomainRow,
+    address: MailAddress,
+    prefetched: LocalPartRows | null,
+  ): Promise<Expansion> {
     const expansion: Expansion = {
       tenantId,
       mailboxes: new Map(),
       inactive: [],
       forwards: new Set(),
+      withRules: new Set(),
       visited: new Set(),
     };
-    await this.expand(expansion, domain, address.localKey, 0);
+    await this.expand(expansion, domain, address.localKey, 0, prefetched);
     return expansion;
   }
 
-  private async expand(ctx: Expansion, domain: DomainRow, localKey: string, depth: number): Promise<boolean> {
+  private async expand(
+    ctx: Expansion,
+    domain: DomainRow,
+    localKey: string,
+    depth: number,
+    prefetched: LocalPartRows | null = null,
+  ): Promise<boolean> {
     const key = `${domain.id}:${localKey}`;
     if (ctx.visited.has(key) || depth > MAX_ALIAS_DEPTH) return false;
     ctx.visited.add(key);
-    const hit = await this.lookup(domain, localKey);
+    const hit = await this.lookup(domain, localKey, prefetched);
     if (!hit) return false;
     if (hit.kind === 'mailbox') {
       if (hit.row.status === 'active') ctx.mailboxes.set(hit.row.id, toTarget(hit.row, domain.name));
       else ctx.inactive.push(hit.row);
+      if (hit.row.hasRules) ctx.withRules.add(hit.row.id);
       return true;
     }
     for (const destination of hit.destinations) {
@@ -185,11 +218,14 @@ export class RecipientResolver {
     if (target) await this.expand(ctx, target, parsed.value.localKey, depth);
   }
 
-  /** Mailbox, then alias, then the same for the part before '+', then the catch-all. */
-  private async lookup(domain: DomainRow, localKey: string): Promise<Hit | null> {
+  /**
+   * Mailbox, then alias, then the same for the part before '+', then the catch-all; from
+   * `prefetched` when the rows of these keys came with the domain.
+   */
+  private async lookup(domain: DomainRow, localKey: string, prefetched: LocalPartRows | null): Promise<Hit | null> {
     const plus = localKey.indexOf('+');
     const keys = plus > 0 ? [localKey, localKey.slice(0, plus)] : [localKey];
-    const found = await this.repo.findLocalParts(domain.tenantId, domain.id, [...keys, '*']);
+    const found = prefetched ?? (await this.repo.findLocalParts(domain.tenantId, domain.id, lookupKeys(localKey)));
     for (const key of keys) {
       const mailbox = found.mailboxes.get(key);
       if (mailbox) return { kind: 'mailbox', row: mailbox };
@@ -229,6 +265,12 @@ export class RecipientResolver {
     }
     return accepted;
   }
+}
+
+/** The local parts one lookup reads: the address, its part before '+', the catch-all. */
+function lookupKeys(localKey: string): string[] {
+  const plus = localKey.indexOf('+');
+  return plus > 0 ? [localKey, localKey.slice(0, plus), '*'] : [localKey, '*'];
 }
 
 function toTarget(row: MailboxRow, domainName: string): MailboxTarget {

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@mailroom/db';
+import { Prisma, type PrismaClient } from '@mailroom/db';
 import { tenantUsage } from '@mailroom/mailstore';
 
 export interface DomainRow {
@@ -21,6 +21,8 @@ export interface TenantRow {
 /** A domain found by its name, with the tenant that owns it (one query per RCPT, not two). */
 export interface NamedDomainRow extends DomainRow {
   tenant: TenantRow;
+  /** The domain's own mailboxes and aliases under the local parts asked for with it. */
+  localParts: LocalPartRows;
 }
 
 export interface MailboxRow {
@@ -32,6 +34,8 @@ export interface MailboxRow {
   quotaBytes: bigint;
   usedBytes: bigint;
   spamJunkThreshold: number | null;
+  /** Whether the mailbox has an enabled filter rule, vacation reply or forwarding rule. */
+  hasRules: boolean;
 }
 
 export interface AliasRow {
@@ -56,23 +60,71 @@ interface DomainSqlRow {
   deleted_at: Date | null;
 }
 
-interface NamedDomainSqlRow extends DomainSqlRow {
-  t_status: TenantRow['status'];
-  t_quota: bigint;
-  t_junk: number | null;
-  t_reject: number | null;
-}
-
 interface LocalPartSqlRow {
-  kind: 'mailbox' | 'alias';
-  id: string;
+  kind: 'mailbox' | 'alias' | null;
+  id: string | null;
   local_part: string;
   status: MailboxRow['status'] | null;
   quota_bytes: bigint | null;
   used_bytes: bigint | null;
   spam_junk_threshold: number | null;
+  has_rules: boolean | null;
   destinations: string[] | null;
 }
+
+interface NamedDomainSqlRow extends DomainSqlRow {
+  t_status: TenantRow['status'];
+  t_quota: bigint;
+  t_junk: number | null;
+  t_reject: number | null;
+  p_kind: LocalPartSqlRow['kind'];
+  p_id: string | null;
+  p_local_part: string;
+  p_status: LocalPartSqlRow['status'];
+  p_quota: bigint | null;
+  p_used: bigint | null;
+  p_junk: number | null;
+  p_rules: boolean | null;
+  p_destinations: string[] | null;
+}
+
+/** Mailbox and alias rows of one domain, by local part. */
+function toLocalParts(tenantId: string, domainId: string, rows: LocalPartSqlRow[]): LocalPartRows {
+  const out: LocalPartRows = { mailboxes: new Map(), aliases: new Map() };
+  for (const row of rows) {
+    if (row.id === null) continue;
+    if (row.kind === 'mailbox') {
+      out.mailboxes.set(row.local_part, {
+        tenantId,
+        id: row.id,
+        domainId,
+        localPart: row.local_part,
+        status: row.status ?? 'active',
+        quotaBytes: row.quota_bytes ?? 0n,
+        usedBytes: row.used_bytes ?? 0n,
+        spamJunkThreshold: row.spam_junk_threshold,
+        hasRules: row.has_rules ?? true,
+      });
+    } else if (row.kind === 'alias') {
+      out.aliases.set(row.local_part, {
+        tenantId,
+        id: row.id,
+        localPart: row.local_part,
+        destinations: row.destinations ?? [],
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether mailbox `m` has anything the delivery plan reads settings for (an enabled filter rule,
+ * vacation reply or forwarding rule): a message whose mailboxes have none skips that read.
+ */
+const HAS_RULES = Prisma.sql`(
+  EXISTS (SELECT 1 FROM filter_rules f WHERE f.tenant_id = m.tenant_id AND f.mailbox_id = m.id AND f.enabled)
+  OR EXISTS (SELECT 1 FROM vacation_replies v WHERE v.tenant_id = m.tenant_id AND v.mailbox_id = m.id AND v.enabled)
+  OR EXISTS (SELECT 1 FROM forwarding_rules r WHERE r.tenant_id = m.tenant_id AND r.mailbox_id = m.id AND r.enabled))`;
 
 function toDomain(row: DomainSqlRow): DomainRow {
   return {
@@ -93,16 +145,50 @@ function toDomain(row: DomainSqlRow): DomainRow {
 export class RecipientRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** domains.name is unique across tenants: this is how a recipient finds its tenant. */
-  async findDomainByName(name: string): Promise<NamedDomainRow | null> {
-    const [row] = await this.prisma.$queryRaw<NamedDomainSqlRow[]>`
+  /**
+   * domains.name is unique across tenants: this is how a recipient finds its tenant. With
+   * `localParts`, the domain's own mailboxes and aliases under them come in the same statement
+   * (what {@link findLocalParts} would read next for a domain that is not an alias).
+   */
+  async findDomainByName(name: string, localParts: string[] = []): Promise<NamedDomainRow | null> {
+    const rows = await this.prisma.$queryRaw<NamedDomainSqlRow[]>`
       SELECT d.tenant_id::text, d.id::text, d.name, d.status::text, d.alias_of_id::text, d.deleted_at,
              t.status::text AS t_status, t.storage_quota_bytes AS t_quota,
-             t.spam_junk_threshold AS t_junk, t.spam_reject_threshold AS t_reject
+             t.spam_junk_threshold AS t_junk, t.spam_reject_threshold AS t_reject,
+             p.kind AS p_kind, p.id AS p_id, p.local_part AS p_local_part, p.status AS p_status,
+             p.quota_bytes AS p_quota, p.used_bytes AS p_used, p.spam_junk_threshold AS p_junk, p.has_rules AS p_rules,
+             p.destinations AS p_destinations
       FROM domains d JOIN tenants t ON t.id = d.tenant_id
+      LEFT JOIN LATERAL (
+        SELECT 'mailbox' AS kind, m.id::text, m.local_part, m.status::text, m.quota_bytes, m.used_bytes,
+               m.spam_junk_threshold, ${HAS_RULES} AS has_rules, NULL::text[] AS destinations
+        FROM mailboxes m
+        WHERE m.tenant_id = d.tenant_id AND m.domain_id = d.id AND m.local_part = ANY(${localParts}::text[])
+        UNION ALL
+        SELECT 'alias', a.id::text, a.local_part, NULL, NULL, NULL, NULL, NULL, a.destinations
+        FROM aliases a
+        WHERE a.tenant_id = d.tenant_id AND a.domain_id = d.id AND a.enabled
+          AND a.local_part = ANY(${localParts}::text[])
+      ) p ON true
       WHERE d.name = ${name}`;
+    const row = rows[0];
     if (!row) return null;
     return {
+      localParts: toLocalParts(
+        row.tenant_id,
+        row.id,
+        rows.map((r) => ({
+          kind: r.p_kind,
+          id: r.p_id,
+          local_part: r.p_local_part,
+          status: r.p_status,
+          quota_bytes: r.p_quota,
+          used_bytes: r.p_used,
+          spam_junk_threshold: r.p_junk,
+          has_rules: r.p_rules,
+          destinations: r.p_destinations,
+        })),
+      ),
       ...toDomain(row),
       tenant: {
         id: row.tenant_id,
@@ -127,38 +213,16 @@ export class RecipientRepository {
    */
   async findLocalParts(tenantId: string, domainId: string, localParts: string[]): Promise<LocalPartRows> {
     const rows = await this.prisma.$queryRaw<LocalPartSqlRow[]>`
-      SELECT 'mailbox' AS kind, id::text, local_part, status::text, quota_bytes, used_bytes, spam_junk_threshold,
-             NULL::text[] AS destinations
-      FROM mailboxes
-      WHERE tenant_id = ${tenantId}::uuid AND domain_id = ${domainId}::uuid AND local_part = ANY(${localParts}::text[])
+      SELECT 'mailbox' AS kind, m.id::text, m.local_part, m.status::text, m.quota_bytes, m.used_bytes,
+             m.spam_junk_threshold, ${HAS_RULES} AS has_rules, NULL::text[] AS destinations
+      FROM mailboxes m
+      WHERE m.tenant_id = ${tenantId}::uuid AND m.domain_id = ${domainId}::uuid AND m.local_part = ANY(${localParts}::text[])
       UNION ALL
-      SELECT 'alias', id::text, local_part, NULL, NULL, NULL, NULL, destinations
+      SELECT 'alias', id::text, local_part, NULL, NULL, NULL, NULL, NULL, destinations
       FROM aliases
       WHERE tenant_id = ${tenantId}::uuid AND domain_id = ${domainId}::uuid AND enabled
         AND local_part = ANY(${localParts}::text[])`;
-    const out: LocalPartRows = { mailboxes: new Map(), aliases: new Map() };
-    for (const row of rows) {
-      if (row.kind === 'mailbox') {
-        out.mailboxes.set(row.local_part, {
-          tenantId,
-          id: row.id,
-          domainId,
-          localPart: row.local_part,
-          status: row.status ?? 'active',
-          quotaBytes: row.quota_bytes ?? 0n,
-          usedBytes: row.used_bytes ?? 0n,
-          spamJunkThreshold: row.spam_junk_threshold,
-        });
-      } else {
-        out.aliases.set(row.local_part, {
-          tenantId,
-          id: row.id,
-          localPart: row.local_part,
-          destinations: row.destinations ?? [],
-        });
-      }
-    }
-    return out;
+    return toLocalParts(tenantId, domainId, rows);
   }
 
   /**

@@ -19,10 +19,14 @@ export function headerSummary(summary: MessageSummary): HeaderSummary {
 }
 
 /**
- * The stored message in one buffer: our header fields, then the spooled bytes read straight into
- * place. This is the only time the whole message is in memory (the database insert needs it).
+ * The stored message in one buffer: our header fields, then the received bytes (copied from
+ * memory, or read from the spool file straight into place). For a spooled message this is the
+ * only time it is in memory whole (the database insert needs it).
  */
-export async function readWithPrefix(file: string, prefix: Buffer, size: number): Promise<Buffer> {
+export async function readWithPrefix(message: SpooledMessage, prefix: Buffer): Promise<Buffer> {
+  if (message.bytes) return Buffer.concat([prefix, message.bytes], prefix.length + message.bytes.length);
+  const { size } = message;
+  const file = message.path!;
   const bytes = Buffer.allocUnsafe(prefix.length + size);
   prefix.copy(bytes, 0);
   const handle = await fs.promises.open(file, 'r');

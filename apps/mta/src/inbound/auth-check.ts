@@ -1,6 +1,7 @@
-import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { authenticate, type AuthStatus, type DNSResolver } from 'mailauth';
 import type { AuthResult } from '@mailroom/rules';
+import { messageStream, type SpooledMessage } from '../core/message-spool';
 
 /** SPF, DKIM, DMARC and ARC verdicts of one message, as stored in messages.auth_results. */
 export interface AuthVerdict {
@@ -17,7 +18,7 @@ export interface AuthVerdict {
 }
 
 export interface AuthCheckInput {
-  path: string;
+  message: SpooledMessage;
   ip: string;
   helo: string;
   sender: string;
@@ -44,8 +45,8 @@ function normalize(result: AuthStatus['result'] | undefined): AuthResult {
 }
 
 /**
- * Runs mailauth over the spooled message (a file stream, so a large message is not held in
- * memory for it), asking DNS only through the configured resolver. A check that cannot finish
+ * Runs mailauth over the received message (a file stream for a spooled one, so a large message
+ * is not held in memory for it), asking DNS only through the configured resolver. A check that cannot finish
  * in time never blocks delivery: it is recorded as temperror and the message goes on.
  */
 export class AuthChecker {
@@ -60,7 +61,7 @@ export class AuthChecker {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('authentication checks timed out')), this.timeoutMs);
     });
-    const stream = fs.createReadStream(input.path);
+    const stream = messageStream(input.message);
     try {
       return await Promise.race([this.run(stream, input), timeout]);
     } catch (err) {
@@ -71,7 +72,7 @@ export class AuthChecker {
     }
   }
 
-  private async run(stream: fs.ReadStream, input: AuthCheckInput): Promise<AuthVerdict> {
+  private async run(stream: Readable, input: AuthCheckInput): Promise<AuthVerdict> {
     const result = await authenticate(stream, {
       ip: input.ip,
       helo: input.helo,

@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { isIPv4, isIPv6 } from 'node:net';
-import { formatDnsServer, type DnsServerAddress } from '@mailroom/dns';
+import { DnsCache, formatDnsServer, type DnsServerAddress } from '@mailroom/dns';
 import type { DNSResolver } from 'mailauth';
 
 /** The lookups the inbound path makes, all through DNS_SERVERS (never a hidden default resolver). */
@@ -10,11 +10,22 @@ export interface InboundDns {
   resolve4(name: string): Promise<string[]>;
 }
 
-export function createInboundDns(servers: readonly DnsServerAddress[], timeoutMs: number): InboundDns {
+/**
+ * mailauth's SPF, DKIM and DMARC queries go through the process's DnsCache (`cacheTtlSeconds`,
+ * DNS_CACHE_TTL_SECONDS): the same sender domain's records are asked once per TTL, not for
+ * every message. DNSBL queries are asked afresh for each connection.
+ */
+export function createInboundDns(
+  servers: readonly DnsServerAddress[],
+  timeoutMs: number,
+  cacheTtlSeconds = 0,
+): InboundDns {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
   if (servers.length > 0) resolver.setServers(servers.map(formatDnsServer));
+  const cache = new DnsCache({ ttlSeconds: cacheTtlSeconds });
   return {
-    resolve: (name, rrtype) => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>,
+    resolve: (name, rrtype) =>
+      cache.lookup(rrtype, name, () => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>),
     resolve4: (name) => resolver.resolve4(name),
   };
 }

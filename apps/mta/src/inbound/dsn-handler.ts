@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { inTransaction, type Db } from '@mailroom/db';
 import { BounceRepository } from '@mailroom/delivery';
 import { parseDsnReport, type DsnReport } from '@mailroom/smtp';
+import type { SpooledMessage } from '../core/message-spool';
 import type { BounceRecipient } from '../core/recipient-resolver';
 
 // The delivery-status part comes right after the human-readable text; the returned original
@@ -22,8 +23,8 @@ export class DsnHandler {
     private readonly logger: Logger,
   ) {}
 
-  async handle(recipients: BounceRecipient[], file: string): Promise<void> {
-    const report = parseDsnReport(await readHead(file));
+  async handle(recipients: BounceRecipient[], message: SpooledMessage): Promise<void> {
+    const report = parseDsnReport(await readHead(message));
     for (const recipient of recipients) {
       if (!report) {
         this.logger.info({ rcpt: recipient.address }, 'message to a bounce address is not a DSN; dropped');
@@ -61,8 +62,9 @@ export class DsnHandler {
   }
 }
 
-async function readHead(file: string): Promise<string> {
-  const handle = await fs.promises.open(file, 'r');
+async function readHead(message: SpooledMessage): Promise<string> {
+  if (message.bytes) return message.bytes.subarray(0, DSN_READ_BYTES).toString('utf8');
+  const handle = await fs.promises.open(message.path!, 'r');
   try {
     const buffer = Buffer.alloc(DSN_READ_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, DSN_READ_BYTES, 0);

@@ -4,6 +4,7 @@ import { mailDsn, rcptDsn } from '../core/dsn-params';
 import { bridge, bridgeData } from '../core/hook-bridge';
 import type { Recipient, RecipientResolver } from '../core/recipient-resolver';
 import type { SessionLimits } from '../core/session-limits';
+import type { WorkLimit } from '../core/work-limit';
 import { replies } from '../core/smtp-reply';
 import type { DnsblChecker } from './dns-lookups';
 import type { Greylist } from './greylist';
@@ -16,6 +17,8 @@ export interface InboundServices {
   data: DataReceiver;
   dnsbl: DnsblChecker;
   greylist: Greylist | null;
+  /** Bounds the messages between end of DATA and reply at once (see WorkLimit). */
+  work: WorkLimit;
 }
 
 /**
@@ -63,10 +66,12 @@ export class InboundHooks {
 
   async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     return this.services.data.receive(stream, session, (message) =>
-      this.services.pipeline.deliver(
-        message,
-        { ...clientInfo(session), dnsbl: this.dnsblHits.get(session) ?? [] },
-        this.recipients.get(session.envelope) ?? [],
+      this.services.work.run(() =>
+        this.services.pipeline.deliver(
+          message,
+          { ...clientInfo(session), dnsbl: this.dnsblHits.get(session) ?? [] },
+          this.recipients.get(session.envelope) ?? [],
+        ),
       ),
     );
   }

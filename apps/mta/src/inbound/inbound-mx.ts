@@ -13,6 +13,7 @@ import { resolverOptions } from '../core/platform-addresses';
 import { RecipientResolver } from '../core/recipient-resolver';
 import { HARD_COMMAND_LENGTH, SessionLimits } from '../core/session-limits';
 import { srsKey } from '../core/srs-key';
+import { WorkLimit } from '../core/work-limit';
 import { AuthChecker } from './auth-check';
 import { createInboundDns, DnsblChecker, type InboundDns } from './dns-lookups';
 import { DsnHandler } from './dsn-handler';
@@ -39,7 +40,7 @@ const AUTH_TIMEOUT_MS = 30_000;
 export function createInboundServer(config: Config, deps: InboundDeps): SMTPServer {
   const hostname = config.MX_HOSTNAME;
   const bounceDomain = config.BOUNCE_DOMAIN ?? hostname;
-  const dns = deps.dns ?? createInboundDns(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);
+  const dns = deps.dns ?? createInboundDns(config.DNS_SERVERS, config.DNS_TIMEOUT_MS, config.DNS_CACHE_TTL_SECONDS);
   const limits = new SessionLimits({
     hostname,
     maxConnectionsPerIp: config.SMTP_MAX_CONNECTIONS_PER_IP,
@@ -81,6 +82,8 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       'inbound message',
     ),
     dnsbl: new DnsblChecker(config.DNSBL_ZONES, dns),
+    // Twice the pool: one message committing per connection, one checking its authentication.
+    work: new WorkLimit(config.DATABASE_POOL_SIZE),
     greylist: config.GREYLIST_ENABLED
       ? new Greylist(new GreylistRepository(deps.prisma), config.GREYLIST_DELAY_SECONDS)
       : null,

@@ -59,14 +59,14 @@ export class InboundPipeline {
     if (hops > this.options.maxHops) throw replies.loop(hops);
 
     const bounces = recipients.filter((r) => r.kind === 'bounce');
-    if (bounces.length > 0) await this.deps.dsn.handle(bounces, message.path);
+    if (bounces.length > 0) await this.deps.dsn.handle(bounces, message);
     const srs = recipients.filter((r): r is SrsRecipient => r.kind === 'srs');
     if (srs.length > 0) await this.relaySrs(queueId, message, envelope, headerText, srs);
     const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
     if (locals.length === 0) return `2.0.0 Ok: ${srs.length > 0 ? 'queued' : 'report processed'} as ${queueId}`;
 
     const auth = await this.deps.auth.check({
-      path: message.path,
+      message,
       ip: envelope.remoteIp,
       helo: envelope.helo ?? envelope.remoteIp,
       sender: envelope.sender,
@@ -87,7 +87,7 @@ export class InboundPipeline {
       throw plan.reason === 'spam' ? replies.spam() : smtpReply(550, '5.7.1', plan.text);
     }
     const prefix = this.traceHeaders(queueId, envelope, locals, auth, spam);
-    let bytes = await readWithPrefix(message.path, prefix, message.size);
+    let bytes = await readWithPrefix(message, prefix);
     const renamed = message.headerComplete ? renameForgedAuthResults(message.header, this.options.hostname) : null;
     if (renamed) {
       // The renamed header is longer: rebuild prefix, cleaned header, then the body.
@@ -139,7 +139,7 @@ export class InboundPipeline {
       queueId,
       srs.map((r) => r.original),
     );
-    const bytes = await readWithPrefix(message.path, Buffer.from(received, 'utf8'), message.size);
+    const bytes = await readWithPrefix(message, Buffer.from(received, 'utf8'));
     const header = headerSummary(messageSummaryFromHeaders(headerText, message.size));
     // One outbound message per tenant and forwarding domain.
     const groups = new Map<string, RelayGroup>();

@@ -64,7 +64,7 @@ export class SubmissionPipeline {
 
     const added = this.addedHeaders(queueId, envelope, recipients, original, fromAddress);
     const summary = messageSummaryFromHeaders(added + message.header.toString('utf8'), message.size);
-    const bytes = await readWithPrefix(message.path, Buffer.from(added, 'utf8'), message.size);
+    const bytes = await readWithPrefix(message, Buffer.from(added, 'utf8'));
     const external = recipients
       .filter((r) => r.kind === 'external')
       .map((r) => ({ address: r.address, notify: r.dsn.notify, orcpt: r.dsn.orcpt }));

@@ -1,0 +1,147 @@
+import { Prisma } from '@mailroom/db';
+import type { FolderTarget, MessageRowInput } from './message.repository';
+import { notifyExpression } from './notify';
+import type { StoreDb } from './types';
+
+/** One mailbox copy of a received message: where it goes and what differs per copy. */
+export interface CopyRow {
+  tenantId: string;
+  mailboxId: string;
+  folder: FolderTarget;
+  flags: string[];
+  envelopeTo: string;
+  filterTrace: unknown;
+}
+
+/** A tenant's part: the tenant-wide usage the caller knows (TenantUsage) and the bytes added. */
+export interface TenantCharge {
+  tenantId: string;
+  usedBytes: bigint;
+  addedBytes: number;
+}
+
+/**
+ * Raised by PostgreSQL (and so rolling the whole statement back) when some part of a one-statement
+ * delivery could not be done: a folder to create, a mailbox full or not active, the tenant over
+ * its limit, a blob GC took. The caller then does it step by step, which says why.
+ */
+const REFUSED = 'mailroom: one-statement delivery refused';
+
+/** True for the refusal of {@link insertCopies}, or a deadlock it lost (both rolled back). */
+export function isCopiesRefused(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${String((err as { meta?: unknown }).meta ?? '')}` : '';
+  return text.includes(REFUSED) || /40P01|deadlock detected/.test(text);
+}
+
+/**
+ * Every mailbox copy of one received message in one statement (one round trip, no explicit
+ * transaction: a statement is atomic): the blob once per tenant (kept or locked FOR KEY SHARE
+ * against blob GC, as storeBlob does), each mailbox checked and charged by the same
+ * conditional update as insertMessage (locked in (tenant, id) order, the one lock order of
+ * every writer, before its folder), each folder's next uid and modseq, the rows, the IDLE
+ * notifications, and the tenant plan limit. Anything short of all of it raises an error, so
+ * nothing of it commits; the caller falls back to the step-by-step transaction.
+ * Copies must go to distinct mailboxes. Returns the new message ids by mailbox.
+ */
+export async function insertCopies(
+  db: StoreDb,
+  bytes: Buffer,
+  sha256: string,
+  common: Omit<MessageRowInput, 'flags' | 'envelopeTo' | 'filterTrace' | 'sha256' | 'size' | 'receivedAt'>,
+  copies: CopyRow[],
+  tenants: TenantCharge[],
+): Promise<Map<string, string>> {
+  const h = common.header;
+  const k = h.sortKeys;
+  const size = bytes.length;
+  const rows = JSON.stringify(
+    copies.map((c) => ({
+      tenant_id: c.tenantId,
+      mailbox_id: c.mailboxId,
+      folder_name: c.folder.name,
+      folder_kind: c.folder.kind,
+      flags: c.flags,
+      envelope_to: c.envelopeTo,
+      filter_trace: c.filterTrace ?? null,
+    })),
+  );
+  const tenantIds = tenants.map((t) => t.tenantId);
+  const notify = notifyExpression(
+    Prisma.sql`message.tenant_id`,
+    Prisma.sql`message.mailbox_id`,
+    Prisma.sql`message.folder_id`,
+    Prisma.sql`message.modseq`,
+  );
+  const result = await db.$queryRaw<{ id: string | null; mailbox_id: string | null; notified: string | null }[]>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${rows}::jsonb) AS r(tenant_id uuid, mailbox_id uuid, folder_name text,
+        folder_kind "FolderKind", flags text[], envelope_to text, filter_trace jsonb)
+    ), target AS (
+      SELECT input.*, (
+        SELECT f.id FROM folders f
+        WHERE f.tenant_id = input.tenant_id AND f.mailbox_id = input.mailbox_id AND f.deleted_at IS NULL
+          AND (f.name = input.folder_name OR f.kind = input.folder_kind)
+        ORDER BY (f.name = input.folder_name) DESC NULLS LAST, f.created_at
+        LIMIT 1) AS folder_id
+      FROM input
+    ), locked AS (
+      SELECT m.tenant_id, m.id FROM mailboxes m
+      JOIN target t ON t.tenant_id = m.tenant_id AND t.mailbox_id = m.id AND t.folder_id IS NOT NULL
+      ORDER BY m.tenant_id, m.id
+      FOR UPDATE OF m
+    ), counted AS (
+      UPDATE mailboxes m
+      SET used_bytes = m.used_bytes + ${size}, message_count = m.message_count + 1, updated_at = now()
+      FROM locked l
+      WHERE m.tenant_id = l.tenant_id AND m.id = l.id AND m.status = 'active' AND m.used_bytes + ${size} <= m.quota_bytes
+      RETURNING m.tenant_id, m.id
+    ), slot AS (
+      UPDATE folders f SET uid_next = f.uid_next + 1, highest_modseq = f.highest_modseq + 1
+      FROM target t JOIN counted c ON c.tenant_id = t.tenant_id AND c.id = t.mailbox_id
+      WHERE f.tenant_id = t.tenant_id AND f.id = t.folder_id
+      RETURNING t.tenant_id, t.mailbox_id, f.id AS folder_id, f.uid_next - 1 AS uid, f.highest_modseq AS modseq,
+        t.flags, t.envelope_to, t.filter_trace
+    ), blob_new AS (
+      INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
+      SELECT t, ${sha256}, ${size}, ${bytes} FROM unnest(${tenantIds}::uuid[]) AS t
+      ON CONFLICT (tenant_id, sha256) DO NOTHING
+      RETURNING tenant_id
+    ), blob_held AS (
+      SELECT tenant_id FROM message_blobs
+      WHERE tenant_id = ANY(${tenantIds}::uuid[]) AND sha256 = ${sha256}
+      FOR KEY SHARE
+    ), message AS (
+      INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, modseq, size, flags, envelope_from,
+        envelope_to, remote_ip, helo_name, message_id_header, subject, from_address, from_name, to_addresses,
+        sent_at, spam_score, auth_results, filter_trace, parse_status, received_at, sort_subject, subject_is_reply,
+        sort_from, sort_to, sort_cc, sort_display_from, sort_display_to, thread_refs)
+      SELECT s.tenant_id, s.mailbox_id, s.folder_id, ${sha256}, s.uid, s.modseq, ${size},
+        s.flags, ${common.envelopeFrom}, s.envelope_to, ${common.remoteIp}, ${common.helo}, ${h.messageId},
+        ${h.subject}, ${h.fromAddress}, ${h.fromName}, ${h.toAddresses}::text[], ${h.sentAt}::timestamptz,
+        ${common.spamScore}::float8, ${common.authResults === null ? null : JSON.stringify(common.authResults)}::jsonb,
+        s.filter_trace, 'pending', now(), ${k?.subject ?? null}, ${k?.subjectIsReply ?? null}::boolean,
+        ${k?.from ?? null}, ${k?.to ?? null}, ${k?.cc ?? null}, ${k?.displayFrom ?? null}, ${k?.displayTo ?? null},
+        ${k?.threadRefs ?? []}::text[]
+      FROM slot s
+      RETURNING id, tenant_id, mailbox_id, folder_id, modseq
+    ), within_plan AS (
+      SELECT q.tenant_id
+      FROM unnest(${tenantIds}::uuid[], ${tenants.map((t) => t.usedBytes.toString())}::int8[],
+        ${tenants.map((t) => t.addedBytes)}::int8[]) AS q(tenant_id, used, added)
+      JOIN tenants tn ON tn.id = q.tenant_id
+      WHERE q.used + q.added <= tn.storage_quota_bytes
+    ), verdict AS (
+      SELECT (SELECT count(*) FROM message) = ${copies.length}
+        AND (SELECT count(DISTINCT tenant_id) FROM (
+          SELECT tenant_id FROM blob_new UNION ALL SELECT tenant_id FROM blob_held) b) = ${tenants.length}
+        AND (SELECT count(*) FROM within_plan) = ${tenants.length} AS ok
+    )
+    SELECT message.id::text AS id, message.mailbox_id::text AS mailbox_id,
+      CASE WHEN verdict.ok THEN ${notify}
+        -- Not all of it: an error (a data-dependent cast, so never folded at plan time) undoes all of it.
+        ELSE (CASE WHEN verdict.ok THEN '0' ELSE ${REFUSED} END)::int::text END AS notified
+    FROM verdict LEFT JOIN message ON true`;
+  const ids = new Map<string, string>();
+  for (const row of result) if (row.id && row.mailbox_id) ids.set(row.mailbox_id, row.id);
+  return ids;
+}
