@@ -29,10 +29,13 @@ async function startSink(): Promise<{
   sessions(): number;
   /** Closes every open session from the server's side (an idle timeout at the remote). */
   dropSessions(): void;
+  /** Holds `hold@` recipients at RCPT until the returned function is called; `held` resolves when one is. */
+  hold(): { held: Promise<void>; release: () => void };
   close(): Promise<void>;
 }> {
   const received: Received[] = [];
   let sessions = 0;
+  let gate: { opened: Promise<void>; held: () => void } | null = null;
   const seenTemp = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
@@ -44,6 +47,11 @@ async function startSink(): Promise<{
     },
     onRcptTo(address, _session, callback) {
       const local = address.address.split('@')[0]!;
+      if (local.startsWith('hold') && gate) {
+        gate.held();
+        void gate.opened.then(() => callback());
+        return;
+      }
       if (local.startsWith('hard')) {
         return callback(
           Object.assign(new Error('5.1.1 <' + address.address + '>: User unknown'), { responseCode: 550 }),
@@ -77,6 +85,20 @@ async function startSink(): Promise<{
     received,
     sessions: () => sessions,
     dropSessions: () => open.forEach((c) => c.close()),
+    hold: () => {
+      let release!: () => void;
+      let held!: () => void;
+      const opened = new Promise<void>((resolve) => (release = resolve));
+      const heldNow = new Promise<void>((resolve) => (held = resolve));
+      gate = { opened, held };
+      return {
+        held: heldNow,
+        release: () => {
+          gate = null;
+          release();
+        },
+      };
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -104,6 +126,8 @@ describe('outbound delivery', () => {
         'sink.dest.example. 60 IN A 127.0.0.1',
         'nullmx.example. 60 IN MX 0 .',
         'bare.example. 60 IN A 127.0.0.1',
+        'busy.example. 60 IN MX 10 sink.busy.example.',
+        'sink.busy.example. 60 IN A 127.0.0.1',
       ].join('\n'),
     );
     sink = await startSink();
@@ -414,5 +438,60 @@ describe('outbound delivery', () => {
     const due = await sut.sweep();
     expect(due.map((d) => d.id)).toEqual(expect.arrayContaining(deliveries.map((d) => d.id)));
     expect((await row(deliveries[1]!.id)).status).toBe('deferred');
+  });
+
+  it('a delivery that waited for its destination slot past the stuck window is not sent twice', async () => {
+    // One session at a time to busy.example: the first message holds it at the remote; the
+    // second is claimed and waits for the slot. The stuck-row sweep (15 minutes after the
+    // claim, simulated) hands it to another worker, which delivers it. When the slot frees,
+    // the waiting job must not send it again; a waiter the sweep left alone still delivers.
+    const agent = new DeliveryAgent(
+      db.prisma,
+      configFor(sink.port, {
+        DELIVERY_CONCURRENCY_PER_DOMAIN: '1',
+        DELIVERY_SOCKET_TIMEOUT_MS: '30000',
+        DELIVERY_SESSION_TIMEOUT_MS: '30000',
+      }),
+      createNodeResolver(config.DNS_SERVERS, 1000, 1),
+      { renewClaimAfterMs: 0 },
+    );
+    const other = new DeliveryAgent(db.prisma, config, createNodeResolver(config.DNS_SERVERS, 1000, 1));
+    const gate = sink.hold();
+    let opened = false;
+    try {
+      const first = await queue(['hold@busy.example']);
+      const stolen = await queue(['ok-stolen@busy.example']);
+      const kept = await queue(['ok-kept@busy.example']);
+      const holding = agent.deliver({ tenantId, deliveryId: first.deliveries[0]!.id });
+      await gate.held;
+      const waiting = agent.deliver({ tenantId, deliveryId: stolen.deliveries[0]!.id });
+      const waitingToo = agent.deliver({ tenantId, deliveryId: kept.deliveries[0]!.id });
+      for (const d of [stolen.deliveries[0]!, kept.deliveries[0]!]) {
+        await expect.poll(async () => (await row(d.id)).status, { timeout: 5_000 }).toBe('sending');
+      }
+      await db.prisma.delivery.update({
+        where: { tenantId_id: { tenantId, id: stolen.deliveries[0]!.id } },
+        data: { lastAttemptAt: new Date(Date.now() - 20 * 60_000) },
+      });
+      await agent.sweep();
+      expect((await row(stolen.deliveries[0]!.id)).status).toBe('deferred');
+      expect(await other.deliver({ tenantId, deliveryId: stolen.deliveries[0]!.id, attempt: 1 })).toMatchObject({
+        delivered: 1,
+      });
+      gate.release();
+      opened = true;
+      expect(await holding).toMatchObject({ delivered: 1 });
+      await waiting;
+      expect(await waitingToo).toMatchObject({ delivered: 1 });
+      const to = (address: string) => sink.received.filter((r) => r.to.includes(address)).length;
+      expect(to('ok-stolen@busy.example')).toBe(1);
+      expect(to('ok-kept@busy.example')).toBe(1);
+      expect(await row(stolen.deliveries[0]!.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+      expect(await row(kept.deliveries[0]!.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      if (!opened) gate.release();
+      agent.close();
+      other.close();
+    }
   });
 });

@@ -31,6 +31,14 @@ const DKIM_KEY_CACHE_SIZE = 1_000;
 const nowhere = { host: null, ip: null, durationMs: 0, dsnPassedOn: false };
 
 /**
+ * A claim older than this when its destination slot comes free is confirmed (and its
+ * last_attempt_at renewed) before sending: the stuck-row sweep hands a delivery claimed 15
+ * minutes ago to another worker, and one that waited that long for a slot must not be sent by
+ * both. Far inside the sweep's window; a claim that got its slot at once pays nothing.
+ */
+const RENEW_CLAIM_AFTER_MS = 60_000;
+
+/**
  * Delivers one outbound message to the recipients of one domain: claims every due delivery of
  * that message and domain (compare-and-set to 'sending', so two workers never send the same
  * one), finds the MX hosts through DNS_SERVERS, DKIM-signs with the sending domain's active key,
@@ -51,7 +59,7 @@ export class DeliveryAgent {
     private readonly prisma: Db,
     private readonly config: Config,
     private readonly resolver: DnsResolver,
-    private readonly options: { mtaSts?: MtaStsOptions } = {},
+    private readonly options: { mtaSts?: MtaStsOptions; renewClaimAfterMs?: number } = {},
   ) {
     this.deliveries = new DeliveryRepository(prisma);
     this.slots = new DomainSlots(config.DELIVERY_CONCURRENCY_PER_DOMAIN);
@@ -74,30 +82,41 @@ export class DeliveryAgent {
    */
   async deliver(ids: { tenantId: string; deliveryId: string; attempt?: number }): Promise<DeliveryResult | null> {
     // One statement claims the batch and reads its message and signing key.
+    const claimedAt = Date.now();
     const batch = await this.deliveries.claim(ids.tenantId, ids.deliveryId, ids.attempt ?? 0);
     if (!batch) return null;
-    const { claimed, message, domain } = batch;
+    const { message, domain } = batch;
     const raw = await this.sign(message, batch.dkimKey);
-    // Recipients with different DSN parameters (RFC 3461 NOTIFY, ORCPT) need transactions of
-    // their own: the parameters of one transaction apply to all its RCPTs. Usually one group.
-    const groups = new Map<string, { dsn: DsnParams | null; claimed: Claimed[] }>();
-    for (const c of claimed) {
-      const dsn = dsnParams(message, c);
-      const key = JSON.stringify(dsn);
-      const group = groups.get(key) ?? { dsn, claimed: [] };
-      group.claimed.push(c);
-      groups.set(key, group);
-    }
-    const attempts: Attempt[] = [];
-    const release = await this.slots.acquire(domain);
+    let claimed = batch.claimed;
+    // The slot comes after the claim (the claim says which destination). A claim that waited
+    // long for it may have been handed to another worker by the stuck-row sweep meanwhile:
+    // only the deliveries still this claim's are sent, with their claim renewed.
+    const release = this.slots.tryAcquire(domain) ?? (await this.slots.acquire(domain));
     try {
+      if (Date.now() - claimedAt >= (this.options.renewClaimAfterMs ?? RENEW_CLAIM_AFTER_MS)) {
+        const mine = new Set(await this.deliveries.renewClaim(ids.tenantId, claimed));
+        claimed = claimed.filter((c) => mine.has(c.id));
+        if (claimed.length === 0) return null;
+      }
+      // Recipients with different DSN parameters (RFC 3461 NOTIFY, ORCPT) need transactions of
+      // their own: the parameters of one transaction apply to all its RCPTs. Usually one group.
+      const groups = new Map<string, { dsn: DsnParams | null; claimed: Claimed[] }>();
+      for (const c of claimed) {
+        const dsn = dsnParams(message, c);
+        const key = JSON.stringify(dsn);
+        const group = groups.get(key) ?? { dsn, claimed: [] };
+        group.claimed.push(c);
+        groups.set(key, group);
+      }
+      const attempts: Attempt[] = [];
       for (const group of groups.values()) {
         attempts.push(await this.attempt(ids.tenantId, message, raw, domain, group.claimed, group.dsn));
       }
+      release();
+      return await recordOutcomes(this.prisma, this.config, { tenantId: ids.tenantId, message, claimed, attempts });
     } finally {
       release();
     }
-    return recordOutcomes(this.prisma, this.config, { tenantId: ids.tenantId, message, claimed, attempts });
   }
 
   private async attempt(

@@ -29,6 +29,20 @@ describe('DomainSlots', () => {
   });
 });
 
+describe('DomainSlots.tryAcquire', () => {
+  it('takes a free slot at once and gives null when the domain is at its limit', async () => {
+    const sut = new DomainSlots(1);
+    const first = sut.tryAcquire('d.example');
+    expect(first).not.toBeNull();
+    expect(sut.tryAcquire('d.example')).toBeNull();
+    const waiter = sut.acquire('d.example');
+    first!();
+    (await waiter)();
+    expect(sut.running('d.example')).toBe(0);
+    expect(sut.tryAcquire('d.example')).not.toBeNull();
+  });
+});
+
 describe('DkimKeyCache', () => {
   it('opens a key once per key id and selector, and a rotated key (new id) again', () => {
     const sut = new DkimKeyCache(10);

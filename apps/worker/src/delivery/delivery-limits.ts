@@ -12,17 +12,34 @@ export class DomainSlots {
 
   /** Waits for a slot for `domain`; the returned function gives it back (call it once). */
   async acquire(domain: string): Promise<() => void> {
-    let entry = this.active.get(domain);
-    if (!entry) {
-      entry = { running: 0, waiting: [] };
-      this.active.set(domain, entry);
-    }
+    const entry = this.entry(domain);
     if (entry.running >= this.limit) {
       // The releaser hands its slot straight to the next waiter (running stays the same).
       await new Promise<void>((resolve) => entry.waiting.push(resolve));
     } else {
       entry.running++;
     }
+    return this.releaser(domain, entry);
+  }
+
+  /** A slot for `domain` if one is free now (nobody waiting), else null. */
+  tryAcquire(domain: string): (() => void) | null {
+    const entry = this.entry(domain);
+    if (entry.running >= this.limit) return null;
+    entry.running++;
+    return this.releaser(domain, entry);
+  }
+
+  private entry(domain: string): { running: number; waiting: (() => void)[] } {
+    let entry = this.active.get(domain);
+    if (!entry) {
+      entry = { running: 0, waiting: [] };
+      this.active.set(domain, entry);
+    }
+    return entry;
+  }
+
+  private releaser(domain: string, entry: { running: number; waiting: (() => void)[] }): () => void {
     let released = false;
     return () => {
       if (released) return;
