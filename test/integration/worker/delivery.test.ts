@@ -163,10 +163,11 @@ describe('outbound delivery', () => {
   });
 
   /** An outbound message from alice@sender.example with one queued delivery per recipient. */
-  async function queue(recipients: string[], subject = 'Hello') {
+  async function queue(recipients: string[], subject = 'Hello', body: string | null = 'Hi there.\r\n') {
     const raw = Buffer.from(
       `From: Alice <alice@sender.example>\r\nTo: ${recipients.join(', ')}\r\nSubject: ${subject}\r\n` +
-        `Message-ID: <${randomBytes(6).toString('hex')}@sender.example>\r\nDate: ${new Date().toUTCString()}\r\n\r\nHi there.\r\n`,
+        `Message-ID: <${randomBytes(6).toString('hex')}@sender.example>\r\nDate: ${new Date().toUTCString()}\r\n` +
+        (body === null ? '' : `\r\n${body}`),
     );
     const sha256 = createHash('sha256').update(raw).digest('hex');
     await db.prisma.messageBlob.upsert({
@@ -238,6 +239,47 @@ describe('outbound delivery', () => {
     // Run the same job again: nothing is sent twice.
     expect(await sut.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toBeNull();
     expect(sink.received).toHaveLength(1);
+  });
+
+  it('signs and delivers a message that is all header (no empty line, no body)', async () => {
+    // RFC 5322 makes the body optional; a remote sender's forwarded message may have none.
+    const { deliveries } = await queue(['ok-headeronly@dest.example'], 'No body', null);
+    expect(await sut.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ delivered: 1 });
+    const got = sink.received.find((r) => r.to.includes('ok-headeronly@dest.example'))!;
+    expect(got.raw.toString()).toMatch(/\r\nSubject: No body\r\n/);
+    const verified = await dkimVerify(got.raw, {
+      resolver: async (name: string, type: string) => {
+        if (type === 'TXT' && name === `${selector}._domainkey.sender.example`) {
+          return [[`v=DKIM1; k=rsa; p=${publicKey}`]];
+        }
+        throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+      },
+    });
+    expect(verified.results.map((r) => [r.status.result, r.status.comment ?? ''])).toEqual([['pass', '']]);
+  });
+
+  it('defers, not leaves in sending, a delivery whose DKIM key cannot be used', async () => {
+    // A key sealed with another MASTER_KEY (or damaged): each attempt fails before SMTP. It must
+    // follow the retry schedule and expiry like any 4xx, not sit in 'sending' for the stuck-row
+    // sweep to start again forever.
+    const domain = await db.prisma.domain.findFirstOrThrow({ where: { tenantId, name: 'sender.example' } });
+    const bad = await newDkimKey(randomBytes(32), new Date(), [selector]);
+    await db.prisma.dkimKey.create({
+      data: { tenantId, domainId: domain.id, ...bad, status: 'active', activatedAt: new Date(Date.now() + 60_000) },
+    });
+    try {
+      const agent = new DeliveryAgent(db.prisma, config, createNodeResolver(config.DNS_SERVERS, 1000, 1));
+      const { deliveries } = await queue(['ok-badkey@dest.example']);
+      const result = await agent.deliver({ tenantId, deliveryId: deliveries[0]!.id }).catch((err: Error) => err);
+      expect(result).toMatchObject({ deferred: 1 });
+      const after = await row(deliveries[0]!.id);
+      expect(after.status).toBe('deferred');
+      expect(after.lastResponse).toMatch(/^4\.3\.0 /);
+      expect(after.nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
+      expect(sink.received.filter((r) => r.to.includes('ok-badkey@dest.example'))).toHaveLength(0);
+    } finally {
+      await db.prisma.dkimKey.delete({ where: { tenantId_id: { tenantId, id: bad.id } } });
+    }
   });
 
   it('carries the next message to the same host over the open session, and opens a new one when the remote closed it', async () => {

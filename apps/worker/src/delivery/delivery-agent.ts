@@ -86,8 +86,23 @@ export class DeliveryAgent {
     const batch = await this.deliveries.claim(ids.tenantId, ids.deliveryId, ids.attempt ?? 0);
     if (!batch) return null;
     const { message, domain } = batch;
-    const raw = await this.sign(message, batch.dkimKey);
     let claimed = batch.claimed;
+    let raw: Buffer;
+    try {
+      raw = await this.sign(message, batch.dkimKey);
+    } catch (err) {
+      // A key that cannot be opened or used (sealed with another MASTER_KEY, damaged): a local
+      // temporary failure, recorded like a 4xx so the retry schedule and expiry apply. Thrown,
+      // the claim would sit in 'sending' until the stuck-row sweep, and start again forever.
+      const response = `4.3.0 Could not DKIM-sign for ${message.fromDomain}: ${(err as Error).message}`;
+      const replies = claimed.map((c) => ({ recipient: c.recipient, code: undefined, response }));
+      return recordOutcomes(this.prisma, this.config, {
+        tenantId: ids.tenantId,
+        message,
+        claimed,
+        attempts: [{ replies, ...nowhere }],
+      });
+    }
     // The slot comes after the claim (the claim says which destination). A claim that waited
     // long for it may have been handed to another worker by the stuck-row sweep meanwhile:
     // only the deliveries still this claim's are sent, with their claim renewed.
