@@ -56,6 +56,14 @@ describe('DkimKeyCache', () => {
     expect(opened).toBe(2);
   });
 
+  it('opens the key again when the sealed key under the same id and selector differs', () => {
+    const sut = new DkimKeyCache(10);
+    const other = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    expect(sut.get({ id: 'k1', selector: 's1', privateKeyEncrypted: 'sealed-a' }, () => key)).toBe(key);
+    expect(sut.get({ id: 'k1', selector: 's1', privateKeyEncrypted: 'sealed-b' }, () => other)).toBe(other);
+    expect(sut.get({ id: 'k1', selector: 's1', privateKeyEncrypted: 'sealed-b' }, () => key)).toBe(other);
+  });
+
   it('drops the least recently used key beyond its size', () => {
     const sut = new DkimKeyCache(2);
     let opened = 0;
