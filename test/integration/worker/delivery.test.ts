@@ -127,6 +127,8 @@ describe('outbound delivery', () => {
         'nullmx.example. 60 IN MX 0 .',
         'bare.example. 60 IN A 127.0.0.1',
         'busy.example. 60 IN MX 10 sink.busy.example.',
+        ...Array.from({ length: 8 }, (_, n) => `many.example. 60 IN MX ${n + 1} m${n}.many.example.`),
+        ...Array.from({ length: 8 }, (_, n) => `m${n}.many.example. 60 IN A 127.0.0.1`),
         'sink.busy.example. 60 IN A 127.0.0.1',
       ].join('\n'),
     );
@@ -437,6 +439,26 @@ describe('outbound delivery', () => {
       expect(after.lastResponseCode).toBeNull();
     } finally {
       silent.close();
+    }
+  });
+
+  it('tries at most five addresses per attempt, however many MX hosts a domain lists', async () => {
+    // Postfix's smtp_mx_address_limit: a domain listing dozens of dead MX hosts must not hold
+    // the job and its destination slot for dozens of connect or greeting timeouts.
+    let connections = 0;
+    const closer = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => closer.listen(port, '127.0.0.1', resolve));
+    try {
+      const agent = new DeliveryAgent(db.prisma, configFor(port), createNodeResolver(config.DNS_SERVERS, 1000, 1));
+      const { deliveries } = await queue(['ok@many.example']);
+      expect(await agent.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ deferred: 1 });
+      expect(connections).toBe(5);
+    } finally {
+      closer.close();
     }
   });
 

@@ -39,6 +39,13 @@ const nowhere = { host: null, ip: null, durationMs: 0, dsnPassedOn: false };
 const RENEW_CLAIM_AFTER_MS = 60_000;
 
 /**
+ * Addresses one attempt tries at most, over all MX hosts (Postfix's smtp_mx_address_limit): a
+ * domain listing dozens of dead hosts must not hold the job and its destination slot for
+ * dozens of connect or greeting timeouts.
+ */
+const MX_ADDRESS_LIMIT = 5;
+
+/**
  * Delivers one outbound message to the recipients of one domain: claims every due delivery of
  * that message and domain (compare-and-set to 'sending', so two workers never send the same
  * one), finds the MX hosts through DNS_SERVERS, DKIM-signs with the sending domain's active key,
@@ -182,13 +189,16 @@ export class DeliveryAgent {
       replies: reply(undefined, '4.4.1 No mail host answered'),
       ...nowhere,
     };
+    let tried = 0;
     for (const host of hosts) {
+      if (tried >= MX_ADDRESS_LIMIT) break;
       const ips = await addresses(this.resolver, host.name);
       if (ips.kind === 'error') {
         last = { replies: reply(undefined, `4.4.3 ${ips.reason}`), ...nowhere, host: host.name };
         continue;
       }
       for (const ip of ips.ips.slice(0, 2)) {
+        if (tried++ >= MX_ADDRESS_LIMIT) break;
         const result = await sendToHost(
           {
             host: host.name,
