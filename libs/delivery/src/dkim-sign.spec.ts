@@ -27,6 +27,13 @@ describe('signDkim', () => {
     expect(await verify(sut)).toEqual([['pass', '']]);
   });
 
+  it('signs a message that is all header, ending its header with an empty line', async () => {
+    const headerOnly = Buffer.from('From: a@sender.example\r\nTo: b@dest.example\r\nSubject: Hi\r\n');
+    const sut = await signDkim(headerOnly, { domain: 'sender.example', selector: 's1', privateKey });
+    expect(sut.toString().endsWith('Subject: Hi\r\n\r\n')).toBe(true);
+    expect(await verify(sut)).toEqual([['pass', '']]);
+  });
+
   it('verifies when the clock passes a second boundary while it signs', async () => {
     // Every clock read is 300 ms later than the one before, starting just before a half second
     // (mailauth rounds): two reads of the clock during signing would disagree on t=.

@@ -43,6 +43,7 @@ export interface MtaStsOptions {
   port?: number;
   /** Extra trust anchors for the policy host and for MX certificates (tests). */
   ca?: string | Buffer;
+  /** Idle timeout of a policy fetch (10 s); the whole fetch gets three times that. */
   timeoutMs?: number;
 }
 
@@ -101,7 +102,8 @@ export class MtaStsResolver {
         (err: NodeJS.ErrnoException) => callback(err),
       );
     }) as unknown as LookupFunction;
-    return new Promise((resolve, reject) => {
+    let request: ReturnType<typeof https.get> | undefined;
+    const fetched = new Promise<string>((resolve, reject) => {
       const req = https.get(
         {
           host,
@@ -127,8 +129,22 @@ export class MtaStsResolver {
           res.on('end', () => resolve(body));
         },
       );
+      request = req;
       req.on('timeout', () => req.destroy(new Error('policy fetch timed out')));
       req.on('error', reject);
     });
+    // The idle timeout alone lets a host that sends a byte now and then hold the fetch (and the
+    // delivery job, its destination slot and its claim) for days: the whole fetch has a deadline.
+    const idleMs = this.options.timeoutMs ?? 10_000;
+    let deadline: NodeJS.Timeout | undefined;
+    return Promise.race([
+      fetched,
+      new Promise<never>((_resolve, reject) => {
+        deadline = setTimeout(() => {
+          request?.destroy();
+          reject(new Error(`policy fetch took longer than ${idleMs * 3} ms`));
+        }, idleMs * 3);
+      }),
+    ]).finally(() => clearTimeout(deadline));
   }
 }

@@ -29,10 +29,13 @@ async function startSink(): Promise<{
   sessions(): number;
   /** Closes every open session from the server's side (an idle timeout at the remote). */
   dropSessions(): void;
+  /** Holds `hold@` recipients at RCPT until the returned function is called; `held` resolves when one is. */
+  hold(): { held: Promise<void>; release: () => void };
   close(): Promise<void>;
 }> {
   const received: Received[] = [];
   let sessions = 0;
+  let gate: { opened: Promise<void>; held: () => void } | null = null;
   const seenTemp = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
@@ -44,6 +47,11 @@ async function startSink(): Promise<{
     },
     onRcptTo(address, _session, callback) {
       const local = address.address.split('@')[0]!;
+      if (local.startsWith('hold') && gate) {
+        gate.held();
+        void gate.opened.then(() => callback());
+        return;
+      }
       if (local.startsWith('hard')) {
         return callback(
           Object.assign(new Error('5.1.1 <' + address.address + '>: User unknown'), { responseCode: 550 }),
@@ -77,6 +85,20 @@ async function startSink(): Promise<{
     received,
     sessions: () => sessions,
     dropSessions: () => open.forEach((c) => c.close()),
+    hold: () => {
+      let release!: () => void;
+      let held!: () => void;
+      const opened = new Promise<void>((resolve) => (release = resolve));
+      const heldNow = new Promise<void>((resolve) => (held = resolve));
+      gate = { opened, held };
+      return {
+        held: heldNow,
+        release: () => {
+          gate = null;
+          release();
+        },
+      };
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -104,6 +126,10 @@ describe('outbound delivery', () => {
         'sink.dest.example. 60 IN A 127.0.0.1',
         'nullmx.example. 60 IN MX 0 .',
         'bare.example. 60 IN A 127.0.0.1',
+        'busy.example. 60 IN MX 10 sink.busy.example.',
+        ...Array.from({ length: 8 }, (_, n) => `many.example. 60 IN MX ${n + 1} m${n}.many.example.`),
+        ...Array.from({ length: 8 }, (_, n) => `m${n}.many.example. 60 IN A 127.0.0.1`),
+        'sink.busy.example. 60 IN A 127.0.0.1',
       ].join('\n'),
     );
     sink = await startSink();
@@ -139,10 +165,11 @@ describe('outbound delivery', () => {
   });
 
   /** An outbound message from alice@sender.example with one queued delivery per recipient. */
-  async function queue(recipients: string[], subject = 'Hello') {
+  async function queue(recipients: string[], subject = 'Hello', body: string | null = 'Hi there.\r\n') {
     const raw = Buffer.from(
       `From: Alice <alice@sender.example>\r\nTo: ${recipients.join(', ')}\r\nSubject: ${subject}\r\n` +
-        `Message-ID: <${randomBytes(6).toString('hex')}@sender.example>\r\nDate: ${new Date().toUTCString()}\r\n\r\nHi there.\r\n`,
+        `Message-ID: <${randomBytes(6).toString('hex')}@sender.example>\r\nDate: ${new Date().toUTCString()}\r\n` +
+        (body === null ? '' : `\r\n${body}`),
     );
     const sha256 = createHash('sha256').update(raw).digest('hex');
     await db.prisma.messageBlob.upsert({
@@ -214,6 +241,47 @@ describe('outbound delivery', () => {
     // Run the same job again: nothing is sent twice.
     expect(await sut.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toBeNull();
     expect(sink.received).toHaveLength(1);
+  });
+
+  it('signs and delivers a message that is all header (no empty line, no body)', async () => {
+    // RFC 5322 makes the body optional; a remote sender's forwarded message may have none.
+    const { deliveries } = await queue(['ok-headeronly@dest.example'], 'No body', null);
+    expect(await sut.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ delivered: 1 });
+    const got = sink.received.find((r) => r.to.includes('ok-headeronly@dest.example'))!;
+    expect(got.raw.toString()).toMatch(/\r\nSubject: No body\r\n/);
+    const verified = await dkimVerify(got.raw, {
+      resolver: async (name: string, type: string) => {
+        if (type === 'TXT' && name === `${selector}._domainkey.sender.example`) {
+          return [[`v=DKIM1; k=rsa; p=${publicKey}`]];
+        }
+        throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+      },
+    });
+    expect(verified.results.map((r) => [r.status.result, r.status.comment ?? ''])).toEqual([['pass', '']]);
+  });
+
+  it('defers, not leaves in sending, a delivery whose DKIM key cannot be used', async () => {
+    // A key sealed with another MASTER_KEY (or damaged): each attempt fails before SMTP. It must
+    // follow the retry schedule and expiry like any 4xx, not sit in 'sending' for the stuck-row
+    // sweep to start again forever.
+    const domain = await db.prisma.domain.findFirstOrThrow({ where: { tenantId, name: 'sender.example' } });
+    const bad = await newDkimKey(randomBytes(32), new Date(), [selector]);
+    await db.prisma.dkimKey.create({
+      data: { tenantId, domainId: domain.id, ...bad, status: 'active', activatedAt: new Date(Date.now() + 60_000) },
+    });
+    try {
+      const agent = new DeliveryAgent(db.prisma, config, createNodeResolver(config.DNS_SERVERS, 1000, 1));
+      const { deliveries } = await queue(['ok-badkey@dest.example']);
+      const result = await agent.deliver({ tenantId, deliveryId: deliveries[0]!.id }).catch((err: Error) => err);
+      expect(result).toMatchObject({ deferred: 1 });
+      const after = await row(deliveries[0]!.id);
+      expect(after.status).toBe('deferred');
+      expect(after.lastResponse).toMatch(/^4\.3\.0 /);
+      expect(after.nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
+      expect(sink.received.filter((r) => r.to.includes('ok-badkey@dest.example'))).toHaveLength(0);
+    } finally {
+      await db.prisma.dkimKey.delete({ where: { tenantId_id: { tenantId, id: bad.id } } });
+    }
   });
 
   it('carries the next message to the same host over the open session, and opens a new one when the remote closed it', async () => {
@@ -374,6 +442,26 @@ describe('outbound delivery', () => {
     }
   });
 
+  it('tries at most five addresses per attempt, however many MX hosts a domain lists', async () => {
+    // Postfix's smtp_mx_address_limit: a domain listing dozens of dead MX hosts must not hold
+    // the job and its destination slot for dozens of connect or greeting timeouts.
+    let connections = 0;
+    const closer = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => closer.listen(port, '127.0.0.1', resolve));
+    try {
+      const agent = new DeliveryAgent(db.prisma, configFor(port), createNodeResolver(config.DNS_SERVERS, 1000, 1));
+      const { deliveries } = await queue(['ok@many.example']);
+      expect(await agent.deliver({ tenantId, deliveryId: deliveries[0]!.id })).toMatchObject({ deferred: 1 });
+      expect(connections).toBe(5);
+    } finally {
+      closer.close();
+    }
+  });
+
   it('defers when the remote drip-feeds its greeting (the session deadline, not the idle timer, ends it)', async () => {
     const drip = net.createServer((socket) => {
       socket.write('220-');
@@ -414,5 +502,60 @@ describe('outbound delivery', () => {
     const due = await sut.sweep();
     expect(due.map((d) => d.id)).toEqual(expect.arrayContaining(deliveries.map((d) => d.id)));
     expect((await row(deliveries[1]!.id)).status).toBe('deferred');
+  });
+
+  it('a delivery that waited for its destination slot past the stuck window is not sent twice', async () => {
+    // One session at a time to busy.example: the first message holds it at the remote; the
+    // second is claimed and waits for the slot. The stuck-row sweep (15 minutes after the
+    // claim, simulated) hands it to another worker, which delivers it. When the slot frees,
+    // the waiting job must not send it again; a waiter the sweep left alone still delivers.
+    const agent = new DeliveryAgent(
+      db.prisma,
+      configFor(sink.port, {
+        DELIVERY_CONCURRENCY_PER_DOMAIN: '1',
+        DELIVERY_SOCKET_TIMEOUT_MS: '30000',
+        DELIVERY_SESSION_TIMEOUT_MS: '30000',
+      }),
+      createNodeResolver(config.DNS_SERVERS, 1000, 1),
+      { renewClaimAfterMs: 0 },
+    );
+    const other = new DeliveryAgent(db.prisma, config, createNodeResolver(config.DNS_SERVERS, 1000, 1));
+    const gate = sink.hold();
+    let opened = false;
+    try {
+      const first = await queue(['hold@busy.example']);
+      const stolen = await queue(['ok-stolen@busy.example']);
+      const kept = await queue(['ok-kept@busy.example']);
+      const holding = agent.deliver({ tenantId, deliveryId: first.deliveries[0]!.id });
+      await gate.held;
+      const waiting = agent.deliver({ tenantId, deliveryId: stolen.deliveries[0]!.id });
+      const waitingToo = agent.deliver({ tenantId, deliveryId: kept.deliveries[0]!.id });
+      for (const d of [stolen.deliveries[0]!, kept.deliveries[0]!]) {
+        await expect.poll(async () => (await row(d.id)).status, { timeout: 5_000 }).toBe('sending');
+      }
+      await db.prisma.delivery.update({
+        where: { tenantId_id: { tenantId, id: stolen.deliveries[0]!.id } },
+        data: { lastAttemptAt: new Date(Date.now() - 20 * 60_000) },
+      });
+      await agent.sweep();
+      expect((await row(stolen.deliveries[0]!.id)).status).toBe('deferred');
+      expect(await other.deliver({ tenantId, deliveryId: stolen.deliveries[0]!.id, attempt: 1 })).toMatchObject({
+        delivered: 1,
+      });
+      gate.release();
+      opened = true;
+      expect(await holding).toMatchObject({ delivered: 1 });
+      await waiting;
+      expect(await waitingToo).toMatchObject({ delivered: 1 });
+      const to = (address: string) => sink.received.filter((r) => r.to.includes(address)).length;
+      expect(to('ok-stolen@busy.example')).toBe(1);
+      expect(to('ok-kept@busy.example')).toBe(1);
+      expect(await row(stolen.deliveries[0]!.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+      expect(await row(kept.deliveries[0]!.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      if (!opened) gate.release();
+      agent.close();
+      other.close();
+    }
   });
 });

@@ -17,6 +17,8 @@ describe('MTA-STS enforcement on delivery', () => {
   let dns: LocalDnsServer;
   let policyServer: https.Server;
   let policyText = '';
+  /** The policy host answers 200 and then drip-feeds a body that never ends. */
+  let drip = false;
   let cert: string;
   let key: string;
   const servers: SMTPServer[] = [];
@@ -39,9 +41,12 @@ describe('MTA-STS enforcement on delivery', () => {
     });
     cert = pems.cert;
     key = pems.private;
-    policyServer = https.createServer({ cert, key }, (_req, res) =>
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(policyText),
-    );
+    policyServer = https.createServer({ cert, key }, (_req, res) => {
+      if (!drip) return res.writeHead(200, { 'content-type': 'text/plain' }).end(policyText);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('#'), 100);
+      res.on('close', () => clearInterval(timer));
+    });
     const policyPort = await freePort();
     await new Promise<void>((resolve) => policyServer.listen(policyPort, '127.0.0.1', resolve));
     dns = await LocalDnsServer.start(
@@ -85,7 +90,7 @@ describe('MTA-STS enforcement on delivery', () => {
     return { port, sessionSecure: () => secure, count: () => count };
   }
 
-  async function attempt(port: number) {
+  async function attempt(port: number, policyTimeoutMs?: number) {
     const config = loadConfig({
       DATABASE_URL: db.url,
       REDIS_URL: process.env.REDIS_URL!,
@@ -96,7 +101,11 @@ describe('MTA-STS enforcement on delivery', () => {
       DELIVERY_CONNECT_TIMEOUT_MS: '2000',
     });
     const agent = new DeliveryAgent(db.prisma, config, createNodeResolver(config.DNS_SERVERS, 1000, 1), {
-      mtaSts: { port: (globalThis as { policyPort?: number }).policyPort!, ca: cert },
+      mtaSts: {
+        port: (globalThis as { policyPort?: number }).policyPort!,
+        ca: cert,
+        ...(policyTimeoutMs ? { timeoutMs: policyTimeoutMs } : {}),
+      },
     });
     const raw = Buffer.from(
       `From: a@sender.example\r\nSubject: s\r\nMessage-ID: <${randomBytes(4).toString('hex')}@x>\r\n\r\nbody\r\n`,
@@ -118,6 +127,23 @@ describe('MTA-STS enforcement on delivery', () => {
     const { row } = await attempt(s.port);
     expect(row.status).toBe('delivered');
     expect(s.sessionSecure()).toBe(true);
+  });
+
+  it('gives up on a policy host that drip-feeds its answer, within its deadline', async () => {
+    // A hostile domain's policy host sends a byte now and then, never idle long enough to time
+    // out: the fetch held the delivery job, its destination slot and its claim for days.
+    drip = true;
+    try {
+      const s = await sink({ starttls: true });
+      const outcome = await Promise.race([
+        attempt(s.port, 500),
+        new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000)),
+      ]);
+      expect(outcome).not.toBe('hung');
+      expect((outcome as Awaited<ReturnType<typeof attempt>>).row.status).toBe('delivered');
+    } finally {
+      drip = false;
+    }
   });
 
   it('defers instead of sending in clear text when the MX offers no STARTTLS', async () => {

@@ -31,6 +31,21 @@ const DKIM_KEY_CACHE_SIZE = 1_000;
 const nowhere = { host: null, ip: null, durationMs: 0, dsnPassedOn: false };
 
 /**
+ * A claim older than this when its destination slot comes free is confirmed (and its
+ * last_attempt_at renewed) before sending: the stuck-row sweep hands a delivery claimed 15
+ * minutes ago to another worker, and one that waited that long for a slot must not be sent by
+ * both. Far inside the sweep's window; a claim that got its slot at once pays nothing.
+ */
+const RENEW_CLAIM_AFTER_MS = 60_000;
+
+/**
+ * Addresses one attempt tries at most, over all MX hosts (Postfix's smtp_mx_address_limit): a
+ * domain listing dozens of dead hosts must not hold the job and its destination slot for
+ * dozens of connect or greeting timeouts.
+ */
+const MX_ADDRESS_LIMIT = 5;
+
+/**
  * Delivers one outbound message to the recipients of one domain: claims every due delivery of
  * that message and domain (compare-and-set to 'sending', so two workers never send the same
  * one), finds the MX hosts through DNS_SERVERS, DKIM-signs with the sending domain's active key,
@@ -51,7 +66,7 @@ export class DeliveryAgent {
     private readonly prisma: Db,
     private readonly config: Config,
     private readonly resolver: DnsResolver,
-    private readonly options: { mtaSts?: MtaStsOptions } = {},
+    private readonly options: { mtaSts?: MtaStsOptions; renewClaimAfterMs?: number } = {},
   ) {
     this.deliveries = new DeliveryRepository(prisma);
     this.slots = new DomainSlots(config.DELIVERY_CONCURRENCY_PER_DOMAIN);
@@ -74,30 +89,56 @@ export class DeliveryAgent {
    */
   async deliver(ids: { tenantId: string; deliveryId: string; attempt?: number }): Promise<DeliveryResult | null> {
     // One statement claims the batch and reads its message and signing key.
+    const claimedAt = Date.now();
     const batch = await this.deliveries.claim(ids.tenantId, ids.deliveryId, ids.attempt ?? 0);
     if (!batch) return null;
-    const { claimed, message, domain } = batch;
-    const raw = await this.sign(message, batch.dkimKey);
-    // Recipients with different DSN parameters (RFC 3461 NOTIFY, ORCPT) need transactions of
-    // their own: the parameters of one transaction apply to all its RCPTs. Usually one group.
-    const groups = new Map<string, { dsn: DsnParams | null; claimed: Claimed[] }>();
-    for (const c of claimed) {
-      const dsn = dsnParams(message, c);
-      const key = JSON.stringify(dsn);
-      const group = groups.get(key) ?? { dsn, claimed: [] };
-      group.claimed.push(c);
-      groups.set(key, group);
-    }
-    const attempts: Attempt[] = [];
-    const release = await this.slots.acquire(domain);
+    const { message, domain } = batch;
+    let claimed = batch.claimed;
+    let raw: Buffer;
     try {
+      raw = await this.sign(message, batch.dkimKey);
+    } catch (err) {
+      // A key that cannot be opened or used (sealed with another MASTER_KEY, damaged): a local
+      // temporary failure, recorded like a 4xx so the retry schedule and expiry apply. Thrown,
+      // the claim would sit in 'sending' until the stuck-row sweep, and start again forever.
+      const response = `4.3.0 Could not DKIM-sign for ${message.fromDomain}: ${(err as Error).message}`;
+      const replies = claimed.map((c) => ({ recipient: c.recipient, code: undefined, response }));
+      return recordOutcomes(this.prisma, this.config, {
+        tenantId: ids.tenantId,
+        message,
+        claimed,
+        attempts: [{ replies, ...nowhere }],
+      });
+    }
+    // The slot comes after the claim (the claim says which destination). A claim that waited
+    // long for it may have been handed to another worker by the stuck-row sweep meanwhile:
+    // only the deliveries still this claim's are sent, with their claim renewed.
+    const release = this.slots.tryAcquire(domain) ?? (await this.slots.acquire(domain));
+    try {
+      if (Date.now() - claimedAt >= (this.options.renewClaimAfterMs ?? RENEW_CLAIM_AFTER_MS)) {
+        const mine = new Set(await this.deliveries.renewClaim(ids.tenantId, claimed));
+        claimed = claimed.filter((c) => mine.has(c.id));
+        if (claimed.length === 0) return null;
+      }
+      // Recipients with different DSN parameters (RFC 3461 NOTIFY, ORCPT) need transactions of
+      // their own: the parameters of one transaction apply to all its RCPTs. Usually one group.
+      const groups = new Map<string, { dsn: DsnParams | null; claimed: Claimed[] }>();
+      for (const c of claimed) {
+        const dsn = dsnParams(message, c);
+        const key = JSON.stringify(dsn);
+        const group = groups.get(key) ?? { dsn, claimed: [] };
+        group.claimed.push(c);
+        groups.set(key, group);
+      }
+      const attempts: Attempt[] = [];
       for (const group of groups.values()) {
         attempts.push(await this.attempt(ids.tenantId, message, raw, domain, group.claimed, group.dsn));
       }
+      release();
+      return await recordOutcomes(this.prisma, this.config, { tenantId: ids.tenantId, message, claimed, attempts });
     } finally {
       release();
     }
-    return recordOutcomes(this.prisma, this.config, { tenantId: ids.tenantId, message, claimed, attempts });
   }
 
   private async attempt(
@@ -148,13 +189,16 @@ export class DeliveryAgent {
       replies: reply(undefined, '4.4.1 No mail host answered'),
       ...nowhere,
     };
+    let tried = 0;
     for (const host of hosts) {
+      if (tried >= MX_ADDRESS_LIMIT) break;
       const ips = await addresses(this.resolver, host.name);
       if (ips.kind === 'error') {
         last = { replies: reply(undefined, `4.4.3 ${ips.reason}`), ...nowhere, host: host.name };
         continue;
       }
       for (const ip of ips.ips.slice(0, 2)) {
+        if (tried++ >= MX_ADDRESS_LIMIT) break;
         const result = await sendToHost(
           {
             host: host.name,

@@ -29,6 +29,20 @@ describe('DomainSlots', () => {
   });
 });
 
+describe('DomainSlots.tryAcquire', () => {
+  it('takes a free slot at once and gives null when the domain is at its limit', async () => {
+    const sut = new DomainSlots(1);
+    const first = sut.tryAcquire('d.example');
+    expect(first).not.toBeNull();
+    expect(sut.tryAcquire('d.example')).toBeNull();
+    const waiter = sut.acquire('d.example');
+    first!();
+    (await waiter)();
+    expect(sut.running('d.example')).toBe(0);
+    expect(sut.tryAcquire('d.example')).not.toBeNull();
+  });
+});
+
 describe('DkimKeyCache', () => {
   it('opens a key once per key id and selector, and a rotated key (new id) again', () => {
     const sut = new DkimKeyCache(10);
@@ -40,6 +54,14 @@ describe('DkimKeyCache', () => {
     expect(opened).toBe(1);
     sut.get({ id: 'k2', selector: 's2', privateKeyEncrypted: 'sealed-2' }, open);
     expect(opened).toBe(2);
+  });
+
+  it('opens the key again when the sealed key under the same id and selector differs', () => {
+    const sut = new DkimKeyCache(10);
+    const other = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    expect(sut.get({ id: 'k1', selector: 's1', privateKeyEncrypted: 'sealed-a' }, () => key)).toBe(key);
+    expect(sut.get({ id: 'k1', selector: 's1', privateKeyEncrypted: 'sealed-b' }, () => other)).toBe(other);
+    expect(sut.get({ id: 'k1', selector: 's1', privateKeyEncrypted: 'sealed-b' }, () => key)).toBe(other);
   });
 
   it('drops the least recently used key beyond its size', () => {

@@ -116,6 +116,20 @@ export class DeliveryRepository {
     };
   }
 
+  /**
+   * Confirms a claim before its deliveries are sent, and renews it (last_attempt_at, which the
+   * stuck-row sweep reads): returns the ids still this claim's ('sending' after exactly its own
+   * attempt), not those the sweep handed back to the queue or to another worker meanwhile.
+   */
+  async renewClaim(tenantId: string, claimed: { id: string; attempts: number }[]): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE deliveries d SET last_attempt_at = now(), updated_at = now()
+      FROM unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.attempts)}::int[]) AS c(id, attempts)
+      WHERE d.tenant_id = ${tenantId}::uuid AND d.id = c.id AND d.status = 'sending' AND d.attempts = c.attempts
+      RETURNING d.id`;
+    return rows.map((r) => r.id);
+  }
+
   /** Hands deliveries stuck in 'sending' for longer than `minutes` back to the queue (all tenants). */
   async releaseStuck(minutes: number): Promise<void> {
     await this.prisma.$executeRaw`
