@@ -4,6 +4,7 @@
 //   npm run build && node bench/api.mjs            (10 s per endpoint per server, ~2 min)
 //   node bench/api.mjs --quick                     (3 s each)
 //   flags: --duration 10  --connections 10  --mailboxes 10000  --log-level warn  --keep
+//          --api-flags none   (plain node, without start:api's memory settings)
 //
 // Seeds a dedicated database with one tenant, its admin and (in SQL, one argon2 hash reused)
 // 10,000 mailboxes in a domain made through the API, then starts the real API as a child
@@ -24,6 +25,27 @@ const autocannon = require('autocannon');
 const argon2 = require('argon2');
 
 const PASSWORD = 'bench passphrase that is long enough';
+
+/**
+ * The environment assignments and node flags of package.json's start:api (the API's memory
+ * settings, README "Running the apps"), so the benchmark runs the API as it is shipped.
+ * `--api-flags none` runs it with plain `node` to show what they change.
+ */
+function apiStartFlags(flags) {
+  if (flags['api-flags'] === 'none') return { env: {}, nodeArgs: [] };
+  const script = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts['start:api'];
+  const words = script.trim().split(/\s+/);
+  const env = {};
+  let i = 0;
+  for (; /^[A-Z_][A-Z0-9_]*=/.test(words[i] ?? ''); i++) {
+    const eq = words[i].indexOf('=');
+    env[words[i].slice(0, eq)] = words[i].slice(eq + 1);
+  }
+  if (words[i] !== 'node') throw new Error(`start:api should run node: ${script}`);
+  const nodeArgs = [];
+  for (i++; (words[i] ?? '').startsWith('--'); i++) nodeArgs.push(words[i]);
+  return { env, nodeArgs };
+}
 
 async function seedTenant(url, email) {
   const client = new pg.Client({ connectionString: url });
@@ -193,13 +215,18 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-api-'));
   const procs = [];
   const rows = [];
+  const start = apiStartFlags(flags);
+  const apiFlagsLine =
+    [...Object.entries(start.env).map(([k, v]) => `${k}=${v}`), ...start.nodeArgs].join(' ') || 'none';
   try {
     const { tenantId, hash } = await seedTenant(db.url, email);
     const apiPort = await freePort();
     const api = await startNode(path.join(root, 'dist/apps/api/src/main.js'), {
       label: 'api',
       port: apiPort,
+      nodeArgs: start.nodeArgs,
       env: {
+        ...start.env,
         NODE_ENV: 'development',
         LOG_LEVEL: String(flags['log-level'] ?? 'warn'),
         DATABASE_URL: db.url,
@@ -305,7 +332,7 @@ async function main() {
     'Baseline: bare node:http answering the same JSON bodies from memory (latency resolution 1 ms).',
     'Ratios: how many times fewer requests per second / how many times the p99. Login and create mailbox',
     'spend most of their time in argon2id on purpose (the password hash is the cost of a guess).',
-    `Peak RSS: API ${fmt(peak.mailroom, 0)} MB, bare ${fmt(peak.bare, 0)} MB.`,
+    `Peak RSS: API ${fmt(peak.mailroom, 0)} MB, bare ${fmt(peak.bare, 0)} MB. API flags (start:api): ${apiFlagsLine}.`,
     '',
     table,
   ].join('\n');

@@ -26,7 +26,13 @@ start() {
   mkdir -p "$RUN"
   local app
   for app in "${APPS[@]}"; do
-    nohup node "dist/apps/$app/src/main.js" >>"$RUN/$app.log" 2>&1 &
+    if [ "$app" = api ]; then
+      # The API's memory settings, as in package.json's start:api (README, "Running the apps").
+      MALLOC_ARENA_MAX=2 nohup node --heap-growing-percent=50 --max-semi-space-size=8 \
+        "dist/apps/$app/src/main.js" >>"$RUN/$app.log" 2>&1 &
+    else
+      nohup node "dist/apps/$app/src/main.js" >>"$RUN/$app.log" 2>&1 &
+    fi
     echo $! >"$RUN/$app.pid"
   done
 }

@@ -2,4 +2,4 @@ export * from './errors';
 export * from './api-key';
 export { seal, open } from './secret-box';
 export * from './scopes';
-export { PASSWORD_HASH_OPTIONS, passwordNeedsRehash } from './password-hash';
+export { PASSWORD_HASH_OPTIONS, passwordNeedsRehash, withPasswordHashSlot } from './password-hash';

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /**
  * argon2id parameters for every password hash the platform writes (admin users, mailbox
  * passwords): OWASP's recommendation, m = 19 MiB, t = 2, p = 1. About a tenth of argon2's
@@ -28,4 +30,32 @@ export function passwordNeedsRehash(storedHash: string): boolean {
     params.get('t') !== String(PASSWORD_HASH_OPTIONS.timeCost) ||
     params.get('p') !== String(PASSWORD_HASH_OPTIONS.parallelism)
   );
+}
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/**
+ * Runs one argon2 hash or verify when fewer than `limit` (default: the cores this process may
+ * use) are running, else after one ends. Each holds its memory cost (19 MiB, 64 MiB for an old
+ * default-parameter hash) for its whole run and is CPU-bound, so more at once than there are
+ * cores only adds memory (libuv runs 4 by default: 76 MiB on a 2-core machine), never
+ * throughput. FIFO, so a login waits its turn rather than starving.
+ */
+export async function withPasswordHashSlot<T>(work: () => Promise<T>, limit = passwordHashSlots()): Promise<T> {
+  if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
+let slots: number | undefined;
+function passwordHashSlots(): number {
+  slots ??= Math.max(1, availableParallelism());
+  return slots;
 }

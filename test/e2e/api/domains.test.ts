@@ -210,6 +210,14 @@ describe('domains', () => {
       await newKey({ name: 'one', scopes: ['domains:read', 'domains:write'], domains: ['main.example'] }),
     );
     expect((await list(key)).items.map((d) => d.name)).toEqual(['main.example']);
+    // By id too: its own domain's DNS plan, and no other domain of the tenant (404, as if missing).
+    const domains = (await list()).items;
+    const main = domains.find((d) => d.name === 'main.example');
+    const other = domains.find((d) => d.name !== 'main.example');
+    if (!main || !other) throw new Error('the earlier tests add main.example and others');
+    const plan = expectStatus(await key.typed.GET('/v1/tenants/{tenantId}/domains/{domainId}/dns', one(main.id)), 200);
+    expect(plan.domain.name).toBe('main.example');
+    expectProblem(await key.typed.GET('/v1/tenants/{tenantId}/domains/{domainId}/dns', one(other.id)), 404);
     expectProblem(await add({ name: 'other.example' }, key), 403);
     // Tenant-wide data is beyond a domain-limited key, whatever its scopes.
     const wide = sut.withToken(

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
 import type { Config } from '@mailroom/config';
-import { PASSWORD_HASH_OPTIONS, passwordNeedsRehash, Unauthenticated } from '@mailroom/core';
+import { PASSWORD_HASH_OPTIONS, passwordNeedsRehash, Unauthenticated, withPasswordHashSlot } from '@mailroom/core';
 import { CONFIG } from '../infra/tokens';
 import { AuthRepository } from './auth.repository';
 import { ThrottleService } from './throttle.service';
@@ -39,8 +39,9 @@ export class AuthService {
     await this.throttle.assertMayTry(ip, email);
     const user = await this.auth.findUserByEmail(email);
     // The dummy hash has the parameters of a new hash, so an unknown email costs what a known one does.
-    this.dummyHash ??= argon2.hash('not a password', PASSWORD_HASH_OPTIONS);
-    const passwordOk = await argon2.verify(user?.passwordHash ?? (await this.dummyHash), password).catch(() => false);
+    this.dummyHash ??= withPasswordHashSlot(() => argon2.hash('not a password', PASSWORD_HASH_OPTIONS));
+    const stored = user?.passwordHash ?? (await this.dummyHash);
+    const passwordOk = await withPasswordHashSlot(() => argon2.verify(stored, password)).catch(() => false);
     const locked = user?.lockedUntil !== null && user?.lockedUntil !== undefined && user.lockedUntil > new Date();
     if (!user || !passwordOk || user.disabled || locked) {
       const failures = await this.throttle.recordFailure(ip, email);
@@ -51,7 +52,7 @@ export class AuthService {
     // A hash from older parameters (argon2's defaults: 64 MiB, t=3, p=4) verified: store the
     // password again at today's, so the next login costs what it should.
     const rehashed = passwordNeedsRehash(user.passwordHash)
-      ? await argon2.hash(password, PASSWORD_HASH_OPTIONS)
+      ? await withPasswordHashSlot(() => argon2.hash(password, PASSWORD_HASH_OPTIONS))
       : undefined;
     await this.auth.recordLogin(user.id, new Date(), rehashed);
     return this.issue(user.id, randomUUID(), ip);

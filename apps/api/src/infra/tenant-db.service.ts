@@ -31,6 +31,8 @@ export class TenantDb implements OnModuleDestroy {
       url: config.DATABASE_URL,
       poolSize: config.DATABASE_POOL_SIZE,
       applicationName: 'mailroom-api',
+      // BEGIN travels with the tenant scope's RLS setup: one round trip less per request.
+      combineBegin: true,
     });
   }
 

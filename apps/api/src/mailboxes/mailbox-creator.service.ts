@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
-import { Conflict, LimitExceeded, PASSWORD_HASH_OPTIONS, ValidationFailed } from '@mailroom/core';
+import { Conflict, LimitExceeded, PASSWORD_HASH_OPTIONS, ValidationFailed, withPasswordHashSlot } from '@mailroom/core';
 import { isUniqueViolation, type FolderKind, type Tenant } from '@mailroom/db';
 import { checkLocalPart } from '@mailroom/mail';
 import { AuditService } from '../audit/audit.service';
@@ -48,7 +48,7 @@ interface Prepared {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, PASSWORD_HASH_OPTIONS);
+  return withPasswordHashSlot(() => argon2.hash(password, PASSWORD_HASH_OPTIONS));
 }
 
 /** Refuses a mailbox quota above the tenant's whole storage quota (a plan limit, so 409). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
-import { Conflict, Forbidden, NotFound, PASSWORD_HASH_OPTIONS } from '@mailroom/core';
+import { Conflict, Forbidden, NotFound, PASSWORD_HASH_OPTIONS, withPasswordHashSlot } from '@mailroom/core';
 import type { AdminRole, AdminUser } from '@mailroom/db';
 import { AuditService } from '../audit/audit.service';
 import { coversUnrestricted, scopesForRole } from '../auth/principal';
@@ -57,7 +57,7 @@ export class UsersService {
         'This API key is limited (scopes, domains, addresses or expiry) and cannot create admin users.',
       );
     }
-    const passwordHash = await argon2.hash(input.password, PASSWORD_HASH_OPTIONS);
+    const passwordHash = await withPasswordHashSlot(() => argon2.hash(input.password, PASSWORD_HASH_OPTIONS));
     // The email check crosses tenants (emails are global), so it runs outside the tenant scope.
     const taken = await this.db.platform((tx) => this.users.emailTaken(tx, input.email));
     if (taken) throw new Conflict(`An account with email ${input.email} already exists.`);
