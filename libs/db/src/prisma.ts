@@ -1,5 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/client';
+import { registerPool } from './statements';
 
 export interface DbOptions {
   url: string;
@@ -8,9 +10,13 @@ export interface DbOptions {
   applicationName?: string;
 }
 
-/** A Prisma client over node-postgres (Prisma 7 runs queries through the pg driver adapter). */
+/**
+ * A Prisma client over node-postgres (Prisma 7 runs queries through the pg driver adapter). The
+ * pg.Pool is ours, so the named statements of the hot paths (statements.ts) run on the same
+ * connections: one pool of `poolSize`, closed with the client.
+ */
 export function createPrismaClient({ url, poolSize = 10, applicationName = 'mailroom' }: DbOptions): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     application_name: applicationName,
@@ -19,7 +25,13 @@ export function createPrismaClient({ url, poolSize = 10, applicationName = 'mail
     // hold a connection (and an SMTP session) forever.
     statement_timeout: 60_000,
   });
-  return new PrismaClient({ adapter });
+  // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; without a
+  // listener its 'error' event would end the process.
+  pool.on('error', () => undefined);
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const client = new PrismaClient({ adapter });
+  registerPool(client, pool);
+  return client;
 }
 
 /** True when the database answers a trivial query within `timeoutMs`. */
