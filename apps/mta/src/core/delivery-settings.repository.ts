@@ -37,10 +37,12 @@ const SETTINGS = defineStatement<SettingsSqlRow, [string[], string[], string | n
    -- One row per mailbox at most (unique keys). LATERAL ... LIMIT 1 keeps the index lookup per
    -- mailbox in the generic plan, which otherwise guesses 10 mailboxes and hashes a whole table.
    LEFT JOIN LATERAL (
-     SELECT * FROM vacation_replies v WHERE v.tenant_id = m.tenant_id AND v.mailbox_id = m.id AND v.enabled LIMIT 1
+     SELECT v.enabled, v.starts_at, v.ends_at, v.interval_days, v.subject, v.body FROM vacation_replies v
+     WHERE v.tenant_id = m.tenant_id AND v.mailbox_id = m.id AND v.enabled LIMIT 1
    ) v ON true
    LEFT JOIN LATERAL (
-     SELECT * FROM forwarding_rules r WHERE r.tenant_id = m.tenant_id AND r.mailbox_id = m.id AND r.enabled LIMIT 1
+     SELECT r.targets, r.keep_copy FROM forwarding_rules r
+     WHERE r.tenant_id = m.tenant_id AND r.mailbox_id = m.id AND r.enabled LIMIT 1
    ) r ON true`,
 );
 
