@@ -44,7 +44,8 @@ const dataLayerRules = [
     message: DATA_LAYER,
   },
   {
-    selector: 'Identifier[name=/^(Prisma|PrismaClient|PrismaService|TransactionClient|createPrismaClient)$/]',
+    selector:
+      'Identifier[name=/^(Prisma|PrismaClient|PrismaService|TransactionClient|createPrismaClient|defineStatement)$/]',
     message: `${DATA_LAYER} Elsewhere pass the Tx or Db handle of @mailroom/db on.`,
   },
 ];
@@ -52,7 +53,7 @@ const dataLayerImports = {
   paths: [
     {
       name: '@mailroom/db',
-      importNames: ['Prisma', 'PrismaClient', 'createPrismaClient'],
+      importNames: ['Prisma', 'PrismaClient', 'createPrismaClient', 'defineStatement'],
       message: `${DATA_LAYER} Elsewhere pass the Tx or Db handle of @mailroom/db on.`,
     },
   ],

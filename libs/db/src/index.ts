@@ -10,4 +10,5 @@ export {
   type Tx,
 } from './scope';
 export { storeBlob } from './blobs';
+export { defineStatement, definedStatements, type Statement } from './statements';
 export * from './generated/client';

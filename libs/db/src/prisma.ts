@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { combineBeginWithFirstStatement } from './combined-begin';
 import { PrismaClient } from './generated/client';
+import { registerPool } from './statements';
 
 export interface DbOptions {
   url: string;
@@ -16,14 +17,18 @@ export interface DbOptions {
   combineBegin?: boolean;
 }
 
-/** A Prisma client over node-postgres (Prisma 7 runs queries through the pg driver adapter). */
+/**
+ * A Prisma client over node-postgres (Prisma 7 runs queries through the pg driver adapter). The
+ * pg.Pool is ours, so the named statements of the hot paths (statements.ts) run on the same
+ * connections: one pool of `poolSize`, closed with the client.
+ */
 export function createPrismaClient({
   url,
   poolSize = 10,
   applicationName = 'mailroom',
   combineBegin = false,
 }: DbOptions): PrismaClient {
-  const config: pg.PoolConfig = {
+  const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     application_name: applicationName,
@@ -31,11 +36,15 @@ export function createPrismaClient({
     // A statement that runs longer than this is a bug or a lock pile-up; fail it rather than
     // hold a connection (and an SMTP session) forever.
     statement_timeout: 60_000,
-  };
-  if (!combineBegin) return new PrismaClient({ adapter: new PrismaPg(config) });
-  const pool = new pg.Pool(config);
-  combineBeginWithFirstStatement(pool);
-  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  });
+  // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; without a
+  // listener its 'error' event would end the process.
+  pool.on('error', () => undefined);
+  if (combineBegin) combineBeginWithFirstStatement(pool);
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const client = new PrismaClient({ adapter });
+  registerPool(client, pool);
+  return client;
 }
 
 /** True when the database answers a trivial query within `timeoutMs`. */

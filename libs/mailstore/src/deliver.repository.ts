@@ -1,6 +1,6 @@
-import { Prisma } from '@mailroom/db';
+import { defineStatement } from '@mailroom/db';
 import type { FolderTarget, MessageRowInput } from './message.repository';
-import { notifyExpression } from './notify';
+import { MAIL_CHANNEL } from './notify';
 import type { StoreDb } from './types';
 
 /** One mailbox copy of a received message: where it goes and what differs per copy. */
@@ -32,6 +32,118 @@ export function isCopiesRefused(err: unknown): boolean {
   const text = err instanceof Error ? `${err.message} ${String((err as { meta?: unknown }).meta ?? '')}` : '';
   return text.includes(REFUSED) || /40P01|deadlock detected/.test(text);
 }
+
+type CopiesParams = [
+  rows: string,
+  size: number,
+  sha256: string,
+  bytes: Buffer,
+  tenantIds: string[],
+  envelopeFrom: string,
+  remoteIp: string | null,
+  helo: string | null,
+  messageId: string | null,
+  subject: string | null,
+  fromAddress: string | null,
+  fromName: string | null,
+  toAddresses: string[],
+  sentAt: Date | null,
+  spamScore: number | null,
+  authResults: string | null,
+  sortSubject: string | null,
+  subjectIsReply: boolean | null,
+  sortFrom: string | null,
+  sortTo: string | null,
+  sortCc: string | null,
+  sortDisplayFrom: string | null,
+  sortDisplayTo: string | null,
+  threadRefs: string[],
+  tenantUsed: string[],
+  tenantAdded: number[],
+  copyCount: number,
+  tenantCount: number,
+  refused: typeof REFUSED,
+];
+
+/**
+ * The statement of {@link insertCopies}, named and prepared: its text is fixed (lists are array
+ * or jsonb parameters), the message bytes go as one binary bytea parameter. Its generic plan was
+ * checked against a big and a small tenant (bench/statement-plans.mjs).
+ */
+const INSERT_COPIES = defineStatement<
+  { id: string | null; mailbox_id: string | null; notified: string | null },
+  CopiesParams
+>(
+  'deliver_copies',
+  `WITH input AS (
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id uuid, mailbox_id uuid, folder_name text,
+       folder_kind "FolderKind", flags text[], envelope_to text, filter_trace jsonb)
+   ), target AS (
+     SELECT input.*, (
+       SELECT f.id FROM folders f
+       WHERE f.tenant_id = input.tenant_id AND f.mailbox_id = input.mailbox_id AND f.deleted_at IS NULL
+         AND (f.name = input.folder_name OR f.kind = input.folder_kind)
+       ORDER BY (f.name = input.folder_name) DESC NULLS LAST, f.created_at
+       LIMIT 1) AS folder_id
+     FROM input
+   ), locked AS (
+     SELECT m.tenant_id, m.id FROM mailboxes m
+     JOIN target t ON t.tenant_id = m.tenant_id AND t.mailbox_id = m.id AND t.folder_id IS NOT NULL
+     ORDER BY m.tenant_id, m.id
+     FOR UPDATE OF m
+   ), counted AS (
+     UPDATE mailboxes m
+     SET used_bytes = m.used_bytes + $2::int, message_count = m.message_count + 1, updated_at = now()
+     FROM locked l
+     WHERE m.tenant_id = l.tenant_id AND m.id = l.id AND m.status = 'active' AND m.used_bytes + $2::int <= m.quota_bytes
+     RETURNING m.tenant_id, m.id
+   ), slot AS (
+     UPDATE folders f SET uid_next = f.uid_next + 1, highest_modseq = f.highest_modseq + 1
+     FROM target t JOIN counted c ON c.tenant_id = t.tenant_id AND c.id = t.mailbox_id
+     WHERE f.tenant_id = t.tenant_id AND f.id = t.folder_id
+     RETURNING t.tenant_id, t.mailbox_id, f.id AS folder_id, f.uid_next - 1 AS uid, f.highest_modseq AS modseq,
+       t.flags, t.envelope_to, t.filter_trace
+   ), blob_new AS (
+     INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
+     SELECT t, $3::text, $2::int, $4::bytea FROM unnest($5::uuid[]) AS t
+     ON CONFLICT (tenant_id, sha256) DO NOTHING
+     RETURNING tenant_id
+   ), blob_held AS (
+     SELECT tenant_id FROM message_blobs
+     WHERE tenant_id = ANY($5::uuid[]) AND sha256 = $3::text
+     FOR KEY SHARE
+   ), message AS (
+     INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, modseq, size, flags, envelope_from,
+       envelope_to, remote_ip, helo_name, message_id_header, subject, from_address, from_name, to_addresses,
+       sent_at, spam_score, auth_results, filter_trace, parse_status, received_at, sort_subject, subject_is_reply,
+       sort_from, sort_to, sort_cc, sort_display_from, sort_display_to, thread_refs)
+     SELECT s.tenant_id, s.mailbox_id, s.folder_id, $3::text, s.uid, s.modseq, $2::int,
+       s.flags, $6::text, s.envelope_to, $7::text, $8::text, $9::text,
+       $10::text, $11::text, $12::text, $13::text[], $14::timestamptz,
+       $15::float8, $16::jsonb,
+       s.filter_trace, 'pending', now(), $17::text, $18::boolean,
+       $19::text, $20::text, $21::text, $22::text, $23::text, $24::text[]
+     FROM slot s
+     RETURNING id, tenant_id, mailbox_id, folder_id, modseq
+   ), within_plan AS (
+     SELECT q.tenant_id
+     FROM unnest($5::uuid[], $25::int8[], $26::int8[]) AS q(tenant_id, used, added)
+     JOIN tenants tn ON tn.id = q.tenant_id
+     WHERE q.used + q.added <= tn.storage_quota_bytes
+   ), verdict AS (
+     SELECT (SELECT count(*) FROM message) = $27::int
+       AND (SELECT count(DISTINCT tenant_id) FROM (
+         SELECT tenant_id FROM blob_new UNION ALL SELECT tenant_id FROM blob_held) b) = $28::int
+       AND (SELECT count(*) FROM within_plan) = $28::int AS ok
+   )
+   SELECT message.id::text AS id, message.mailbox_id::text AS mailbox_id,
+     CASE WHEN verdict.ok
+       THEN pg_notify('${MAIL_CHANNEL}', message.tenant_id::text || ':' || message.mailbox_id::text || ':'
+         || message.folder_id::text || ':' || message.modseq::text)::text
+       -- Not all of it: an error (a data-dependent cast, so never folded at plan time) undoes all of it.
+       ELSE (CASE WHEN verdict.ok THEN '0' ELSE $29::text END)::int::text END AS notified
+   FROM verdict LEFT JOIN message ON true`,
+);
 
 /**
  * Every mailbox copy of one received message in one statement (one round trip, no explicit
@@ -65,82 +177,37 @@ export async function insertCopies(
       filter_trace: c.filterTrace ?? null,
     })),
   );
-  const tenantIds = tenants.map((t) => t.tenantId);
-  const notify = notifyExpression(
-    Prisma.sql`message.tenant_id`,
-    Prisma.sql`message.mailbox_id`,
-    Prisma.sql`message.folder_id`,
-    Prisma.sql`message.modseq`,
-  );
-  const result = await db.$queryRaw<{ id: string | null; mailbox_id: string | null; notified: string | null }[]>`
-    WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${rows}::jsonb) AS r(tenant_id uuid, mailbox_id uuid, folder_name text,
-        folder_kind "FolderKind", flags text[], envelope_to text, filter_trace jsonb)
-    ), target AS (
-      SELECT input.*, (
-        SELECT f.id FROM folders f
-        WHERE f.tenant_id = input.tenant_id AND f.mailbox_id = input.mailbox_id AND f.deleted_at IS NULL
-          AND (f.name = input.folder_name OR f.kind = input.folder_kind)
-        ORDER BY (f.name = input.folder_name) DESC NULLS LAST, f.created_at
-        LIMIT 1) AS folder_id
-      FROM input
-    ), locked AS (
-      SELECT m.tenant_id, m.id FROM mailboxes m
-      JOIN target t ON t.tenant_id = m.tenant_id AND t.mailbox_id = m.id AND t.folder_id IS NOT NULL
-      ORDER BY m.tenant_id, m.id
-      FOR UPDATE OF m
-    ), counted AS (
-      UPDATE mailboxes m
-      SET used_bytes = m.used_bytes + ${size}, message_count = m.message_count + 1, updated_at = now()
-      FROM locked l
-      WHERE m.tenant_id = l.tenant_id AND m.id = l.id AND m.status = 'active' AND m.used_bytes + ${size} <= m.quota_bytes
-      RETURNING m.tenant_id, m.id
-    ), slot AS (
-      UPDATE folders f SET uid_next = f.uid_next + 1, highest_modseq = f.highest_modseq + 1
-      FROM target t JOIN counted c ON c.tenant_id = t.tenant_id AND c.id = t.mailbox_id
-      WHERE f.tenant_id = t.tenant_id AND f.id = t.folder_id
-      RETURNING t.tenant_id, t.mailbox_id, f.id AS folder_id, f.uid_next - 1 AS uid, f.highest_modseq AS modseq,
-        t.flags, t.envelope_to, t.filter_trace
-    ), blob_new AS (
-      INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
-      SELECT t, ${sha256}, ${size}, ${bytes} FROM unnest(${tenantIds}::uuid[]) AS t
-      ON CONFLICT (tenant_id, sha256) DO NOTHING
-      RETURNING tenant_id
-    ), blob_held AS (
-      SELECT tenant_id FROM message_blobs
-      WHERE tenant_id = ANY(${tenantIds}::uuid[]) AND sha256 = ${sha256}
-      FOR KEY SHARE
-    ), message AS (
-      INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, modseq, size, flags, envelope_from,
-        envelope_to, remote_ip, helo_name, message_id_header, subject, from_address, from_name, to_addresses,
-        sent_at, spam_score, auth_results, filter_trace, parse_status, received_at, sort_subject, subject_is_reply,
-        sort_from, sort_to, sort_cc, sort_display_from, sort_display_to, thread_refs)
-      SELECT s.tenant_id, s.mailbox_id, s.folder_id, ${sha256}, s.uid, s.modseq, ${size},
-        s.flags, ${common.envelopeFrom}, s.envelope_to, ${common.remoteIp}, ${common.helo}, ${h.messageId},
-        ${h.subject}, ${h.fromAddress}, ${h.fromName}, ${h.toAddresses}::text[], ${h.sentAt}::timestamptz,
-        ${common.spamScore}::float8, ${common.authResults === null ? null : JSON.stringify(common.authResults)}::jsonb,
-        s.filter_trace, 'pending', now(), ${k?.subject ?? null}, ${k?.subjectIsReply ?? null}::boolean,
-        ${k?.from ?? null}, ${k?.to ?? null}, ${k?.cc ?? null}, ${k?.displayFrom ?? null}, ${k?.displayTo ?? null},
-        ${k?.threadRefs ?? []}::text[]
-      FROM slot s
-      RETURNING id, tenant_id, mailbox_id, folder_id, modseq
-    ), within_plan AS (
-      SELECT q.tenant_id
-      FROM unnest(${tenantIds}::uuid[], ${tenants.map((t) => t.usedBytes.toString())}::int8[],
-        ${tenants.map((t) => t.addedBytes)}::int8[]) AS q(tenant_id, used, added)
-      JOIN tenants tn ON tn.id = q.tenant_id
-      WHERE q.used + q.added <= tn.storage_quota_bytes
-    ), verdict AS (
-      SELECT (SELECT count(*) FROM message) = ${copies.length}
-        AND (SELECT count(DISTINCT tenant_id) FROM (
-          SELECT tenant_id FROM blob_new UNION ALL SELECT tenant_id FROM blob_held) b) = ${tenants.length}
-        AND (SELECT count(*) FROM within_plan) = ${tenants.length} AS ok
-    )
-    SELECT message.id::text AS id, message.mailbox_id::text AS mailbox_id,
-      CASE WHEN verdict.ok THEN ${notify}
-        -- Not all of it: an error (a data-dependent cast, so never folded at plan time) undoes all of it.
-        ELSE (CASE WHEN verdict.ok THEN '0' ELSE ${REFUSED} END)::int::text END AS notified
-    FROM verdict LEFT JOIN message ON true`;
+  const result = await INSERT_COPIES.run(db, [
+    rows,
+    size,
+    sha256,
+    bytes,
+    tenants.map((t) => t.tenantId),
+    common.envelopeFrom,
+    common.remoteIp,
+    common.helo,
+    h.messageId,
+    h.subject,
+    h.fromAddress,
+    h.fromName,
+    h.toAddresses,
+    h.sentAt,
+    common.spamScore,
+    common.authResults === null ? null : JSON.stringify(common.authResults),
+    k?.subject ?? null,
+    k?.subjectIsReply ?? null,
+    k?.from ?? null,
+    k?.to ?? null,
+    k?.cc ?? null,
+    k?.displayFrom ?? null,
+    k?.displayTo ?? null,
+    k?.threadRefs ?? [],
+    tenants.map((t) => t.usedBytes.toString()),
+    tenants.map((t) => t.addedBytes),
+    copies.length,
+    tenants.length,
+    REFUSED,
+  ]);
   const ids = new Map<string, string>();
   for (const row of result) if (row.id && row.mailbox_id) ids.set(row.mailbox_id, row.id);
   return ids;

@@ -1,0 +1,154 @@
+// The plans of the named prepared statements (libs/db defineStatement) for a big tenant and a
+// small one: a prepared statement switches to one generic plan after five runs when PostgreSQL
+// thinks it no worse, so each must keep index access whatever the tenant.
+//
+//   npm run build && node bench/statement-plans.mjs [--big 100000] [--keep]
+//
+// Seeds a dedicated database: one tenant with --big mailboxes (folders, filter rules, vacation
+// replies and logs, forwards, aliases, blobs in proportion), one with 5, 50 with 20 each and 5,000
+// with none (so tenants and domains are not tiny tables). Prints
+// for every statement the custom plan and the generic plan (plan_cache_mode) for both tenants,
+// and fails when a generic plan scans a whole table.
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import { createBenchDatabase } from './lib/env.mjs';
+import { log, parseFlags } from './lib/report.mjs';
+
+const require = createRequire(import.meta.url);
+const { prepareValue } = require('pg/lib/utils');
+const dist = new URL('../dist/', import.meta.url);
+// Loading the modules defines their statements.
+require(new URL('apps/mta/src/core/recipient.repository.js', dist).pathname);
+require(new URL('apps/mta/src/core/delivery-settings.repository.js', dist).pathname);
+require(new URL('libs/mailstore/src/deliver.repository.js', dist).pathname);
+const { definedStatements } = require(new URL('libs/db/src/statements.js', dist).pathname);
+
+async function seed(client, big) {
+  await client.query(`INSERT INTO tenants (name, max_domains, max_mailboxes, storage_quota_bytes)
+    SELECT n, 10, 1000000, 1099511627776 FROM unnest(ARRAY['big', 'small']) n
+    UNION ALL SELECT 'mid ' || g, 10, 1000000, 1099511627776 FROM generate_series(1, 50) g
+    UNION ALL SELECT 'empty ' || g, 10, 1000000, 1099511627776 FROM generate_series(1, 5000) g`);
+  await client.query(`INSERT INTO domains (tenant_id, name, unicode_name, ownership_token, status, verified_at, activated_at)
+    SELECT id, replace(name, ' ', '') || '.test', replace(name, ' ', '') || '.test', md5(id::text), 'active', now(), now() FROM tenants`);
+  await client.query(
+    `INSERT INTO mailboxes (tenant_id, domain_id, local_part, password_hash)
+     SELECT d.tenant_id, d.id, 'u' || g, 'x' FROM domains d
+     JOIN tenants t ON t.id = d.tenant_id
+     CROSS JOIN LATERAL generate_series(1, CASE WHEN t.name = 'big' THEN $1::int WHEN t.name = 'small' THEN 5
+       WHEN t.name LIKE 'mid %' THEN 20 ELSE 0 END) g`,
+    [big],
+  );
+  await client.query(`INSERT INTO folders (tenant_id, mailbox_id, name, kind)
+    SELECT tenant_id, id, 'INBOX', 'inbox'::"FolderKind" FROM mailboxes
+    UNION ALL SELECT tenant_id, id, 'Junk', 'junk'::"FolderKind" FROM mailboxes`);
+  // Rules mostly in the big tenant, as they would be.
+  await client.query(`INSERT INTO filter_rules (tenant_id, mailbox_id, position, name, conditions, actions)
+    SELECT tenant_id, id, p, 'r' || p, '[]', '[]' FROM mailboxes, generate_series(1, 3) p
+    WHERE substr(local_part, 2)::int % 10 = 0`);
+  await client.query(`INSERT INTO vacation_replies (tenant_id, mailbox_id, enabled, subject, body)
+    SELECT tenant_id, id, true, 'away', 'away' FROM mailboxes WHERE substr(local_part, 2)::int % 20 = 0`);
+  await client.query(`INSERT INTO vacation_logs (tenant_id, mailbox_id, sender, last_sent_at)
+    SELECT tenant_id, id, 's' || s || '@x.test', now() FROM mailboxes, generate_series(1, 20) s
+    WHERE substr(local_part, 2)::int % 20 = 0`);
+  await client.query(`INSERT INTO forwarding_rules (tenant_id, mailbox_id, targets)
+    SELECT tenant_id, id, ARRAY['f@elsewhere.test'] FROM mailboxes WHERE substr(local_part, 2)::int % 50 = 0`);
+  await client.query(`INSERT INTO aliases (tenant_id, domain_id, local_part, destinations)
+    SELECT tenant_id, domain_id, 'a' || local_part, ARRAY[local_part || '@x.test'] FROM mailboxes
+    WHERE substr(local_part, 2)::int % 10 = 1`);
+  await client.query(`INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
+    SELECT tenant_id, md5(id::text || g) || md5(g || id::text), 10, '\\x00' FROM mailboxes, generate_series(1, 2) g`);
+  await client.query('ANALYZE');
+}
+
+async function ids(client, tenant) {
+  const { rows } = await client.query(
+    `SELECT t.id AS tenant_id, d.id AS domain_id, d.name AS domain,
+       (SELECT array_agg(m.id::text ORDER BY m.local_part) FROM (SELECT id, local_part FROM mailboxes m
+          WHERE m.tenant_id = t.id AND m.local_part IN ('u1', 'u2', 'u3', 'u4', 'u5')) m) AS mailboxes
+     FROM tenants t JOIN domains d ON d.tenant_id = t.id WHERE t.name = $1`,
+    [tenant],
+  );
+  return rows[0];
+}
+
+function literal(client, value) {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
+  return client.escapeLiteral(String(prepareValue(value)));
+}
+
+function paramsFor(name, t) {
+  const rows = JSON.stringify(
+    t.mailboxes.map((id) => ({
+      tenant_id: t.tenant_id,
+      mailbox_id: id,
+      folder_name: 'INBOX',
+      folder_kind: 'inbox',
+      flags: [],
+      envelope_to: 'x',
+      filter_trace: null,
+    })),
+  );
+  switch (name) {
+    case 'rcpt_domain_by_name':
+      return [t.domain, ['u3', '*']];
+    case 'rcpt_domain_by_id':
+      return [t.tenant_id, t.domain_id];
+    case 'rcpt_local_parts':
+      return [t.tenant_id, t.domain_id, ['u3', '*']];
+    case 'delivery_settings':
+      return [t.mailboxes.map(() => t.tenant_id), t.mailboxes, 's1@x.test'];
+    case 'deliver_copies':
+      // prettier-ignore
+      return [rows, 5000, 'ab'.repeat(32), Buffer.from('Subject: x\r\n\r\nx\r\n'), [t.tenant_id], 'a@b.test', '127.0.0.1',
+        'h', '<m@x>', 's', 'a@b.test', null, ['x@y'], new Date(), 0, '{}', null, null, null, null, null, null, null, [],
+        ['0'], [25000], t.mailboxes.length, 1, 'refused'];
+    default:
+      throw new Error(`no parameters for statement ${name}`);
+  }
+}
+
+async function explain(client, name, params, mode) {
+  await client.query(`SET plan_cache_mode = ${mode}`);
+  const args = params.map((p) => literal(client, p)).join(', ');
+  const { rows } = await client.query(`EXPLAIN EXECUTE ${name}(${args})`);
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+async function main() {
+  const flags = parseFlags();
+  const big = Number(flags.big ?? 100_000);
+  const db = await createBenchDatabase('plans', { keep: Boolean(flags.keep) });
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  let bad = 0;
+  try {
+    log(`seeding a tenant with ${big} mailboxes, one with 5, 50 with 20`);
+    await seed(client, big);
+    const tenants = { big: await ids(client, 'big'), small: await ids(client, 'small') };
+    for (const [name, text] of definedStatements()) {
+      await client.query(`PREPARE ${name} AS ${text}`);
+      for (const [label, t] of Object.entries(tenants)) {
+        const params = paramsFor(name, t);
+        const custom = await explain(client, name, params, 'force_custom_plan');
+        const generic = await explain(client, name, params, 'force_generic_plan');
+        const scans = [...generic.matchAll(/Seq Scan on (\w+)/g)].map((m) => m[1]);
+        if (scans.length > 0) bad++;
+        console.log(`\n=== ${name}, ${label} tenant: generic plan${scans.length ? ` SCANS ${scans.join(', ')}` : ''}`);
+        console.log(generic);
+        console.log(`--- custom plan`);
+        console.log(custom);
+      }
+    }
+  } finally {
+    await client.end();
+    await db.drop();
+  }
+  if (bad > 0) {
+    console.log(`\n${bad} generic plan(s) scan a table`);
+    process.exitCode = 1;
+  } else console.log('\nno generic plan scans a table');
+}
+
+await main();
