@@ -110,3 +110,33 @@ export function formatBytes(bytes: number, language: string): string {
   const digits = value >= 10 || unit === 0 ? 0 : 1;
   return `${new Intl.NumberFormat(language, { maximumFractionDigits: digits }).format(value)} ${units[unit]}`;
 }
+
+/** A mailbox's display name and quota (in MB) fields, as the create form and the settings page show them. */
+export function NameAndQuotaFields(props: {
+  displayName: string;
+  onDisplayName: (value: string) => void;
+  quotaMb: string;
+  onQuotaMb: (value: string) => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <>
+      <label className="field">
+        <span>{t('mailboxes.displayName')}</span>
+        <input maxLength={200} value={props.displayName} onChange={(e) => props.onDisplayName(e.target.value)} />
+      </label>
+      <label className="field">
+        <span>{t('mailboxes.quotaMb')}</span>
+        <input
+          type="number"
+          min={1}
+          step={1}
+          required
+          inputMode="numeric"
+          value={props.quotaMb}
+          onChange={(e) => props.onQuotaMb(e.target.value)}
+        />
+      </label>
+    </>
+  );
+}

@@ -3,7 +3,7 @@ import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { must, mustSucceed } from '../session';
-import { ErrorBox, Loading, PageTitle, useLoad, useStatus } from '../ui';
+import { ErrorBox, Loading, NameAndQuotaFields, PageTitle, useLoad, useStatus } from '../ui';
 
 type Mailbox = ApiSchema<'MailboxResponse'>;
 type DeleteMode = Mailbox['pop3']['deleteMode'];
@@ -96,22 +96,12 @@ function GeneralSettings({
   return (
     <form className="card form-grid" onSubmit={(e) => void submit(e)} aria-labelledby="general-title">
       <h2 id="general-title">{t('mailbox.general')}</h2>
-      <label className="field">
-        <span>{t('mailboxes.displayName')}</span>
-        <input maxLength={200} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
-      </label>
-      <label className="field">
-        <span>{t('mailboxes.quotaMb')}</span>
-        <input
-          type="number"
-          min={1}
-          step={1}
-          required
-          inputMode="numeric"
-          value={quotaMb}
-          onChange={(e) => setQuotaMb(e.target.value)}
-        />
-      </label>
+      <NameAndQuotaFields
+        displayName={displayName}
+        onDisplayName={setDisplayName}
+        quotaMb={quotaMb}
+        onQuotaMb={setQuotaMb}
+      />
       <label className="check">
         <input type="checkbox" role="switch" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
         <span>{t('mailbox.enabled')}</span>

@@ -3,7 +3,7 @@ import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { must } from '../session';
-import { ErrorBox, formatBytes, Loading, PageTitle, useLoad, useStatus } from '../ui';
+import { ErrorBox, formatBytes, Loading, NameAndQuotaFields, PageTitle, useLoad, useStatus } from '../ui';
 
 type Mailbox = ApiSchema<'MailboxResponse'>;
 type Protocol = keyof Mailbox['protocols'];
@@ -337,22 +337,12 @@ function CreateMailbox({
           ))}
         </select>
       </label>
-      <label className="field">
-        <span>{t('mailboxes.displayName')}</span>
-        <input maxLength={200} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
-      </label>
-      <label className="field">
-        <span>{t('mailboxes.quotaMb')}</span>
-        <input
-          type="number"
-          min={1}
-          step={1}
-          required
-          inputMode="numeric"
-          value={quotaMb}
-          onChange={(e) => setQuotaMb(e.target.value)}
-        />
-      </label>
+      <NameAndQuotaFields
+        displayName={displayName}
+        onDisplayName={setDisplayName}
+        quotaMb={quotaMb}
+        onQuotaMb={setQuotaMb}
+      />
       <label className="check">
         <input type="checkbox" checked={generate} onChange={(e) => setGenerate(e.target.checked)} />
         <span>{t('mailboxes.generate')}</span>
