@@ -38,6 +38,22 @@ export class JobProducer {
     await this.queue(JOB_QUEUE[name]).add(name, payload, { ...(jobId ? { jobId } : {}), ...options });
   }
 
+  /**
+   * Adds the job to run now: when a job of that id waits delayed (a retry scheduled for later),
+   * it is promoted instead, since an add with a known id would be ignored.
+   */
+  async addNow<J extends JobName>(name: J, payload: JobPayloads[J]): Promise<void> {
+    const jobId = jobIdFor(name, payload);
+    const queue = this.queue(JOB_QUEUE[name]);
+    const job = jobId ? await queue.getJob(jobId) : undefined;
+    if (job && (await job.isDelayed())) {
+      // It may have come due between the two calls: then it is already waiting, as wanted.
+      await job.promote().catch(() => undefined);
+      return;
+    }
+    await this.add(name, payload);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { createRedis, JobName, JobProducer, QueueName } from '@mailroom/queue';
 import { expectProblem, expectStatus, Session, startApi, type TestApi } from '@test/support/api';
 
 describe('deliveries, trace and suppressions', () => {
@@ -86,6 +87,8 @@ describe('deliveries, trace and suppressions', () => {
       });
     ids.forwarded = (await d(forward.id, 'bob.private@gmail.example', 'delivered')).id;
     ids.deferred = (await d(sent.id, 'partner@elsewhere.example', 'deferred')).id;
+    // Tried once, its next attempt an hour away.
+    await db.prisma.delivery.update({ where: { tenantId_id: { tenantId, id: ids.deferred } }, data: { attempts: 1 } });
     ids.bounced = (await d(sent.id, 'old@elsewhere.example', 'bounced')).id;
     await db.prisma.deliveryEvent.create({
       data: {
@@ -140,8 +143,18 @@ describe('deliveries, trace and suppressions', () => {
   it('retries a deferred delivery now, refuses finished ones, and cancels', async () => {
     const retry = (caller: typeof tenant.admin, deliveryId: string) =>
       caller.typed.POST('/v1/tenants/{tenantId}/deliveries/{deliveryId}/retry', one(deliveryId));
+    // The worker scheduled its retry for later; "retry now" must run that job now, on the retry lane.
+    const redis = createRedis(api.config.REDIS_URL, 'client');
+    const producer = new JobProducer(redis, api.config.QUEUE_PREFIX);
+    const payload = { tenantId: tenant.id, deliveryId: ids.deferred!, attempt: 1 };
+    await producer.add(JobName.DeliveryRetry, payload, { delay: 3_600_000 });
+    const job = () => producer.queue(QueueName.DeliveryRetries).getJob(`delivery-${ids.deferred}-1`);
+    expect(await (await job())?.getState()).toBe('delayed');
     const retried = expectStatus(await retry(tenant.admin, ids.deferred!), 200);
     expect(new Date(retried.nextAttemptAt!).getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await (await job())?.getState()).toBe('waiting');
+    await producer.close();
+    redis.disconnect();
     expect(retried.events?.map((e) => e.type)).toEqual(['attempt', 'retry_requested']);
     const finished = expectProblem(await retry(tenant.admin, ids.bounced!), 409);
     expect(finished.detail).toBe(

@@ -113,8 +113,16 @@ export class DeliveriesService {
       });
       return this.load(tx, tenantId, id);
     });
-    // Queue it now; if Redis refuses, the worker's sweep finds it due within a minute.
-    if (action === 'retry') await this.queue.tryAdd(JobName.DeliverySend, { tenantId, deliveryId: id });
+    // Queue it now; if Redis refuses, the worker's sweep finds it due within a minute. A delivery
+    // tried before goes to the retry lane (its scheduled retry job, promoted), so it does not
+    // wait behind a backlog of new mail on the send queue.
+    if (action === 'retry') {
+      if (row.attempts > 0) {
+        await this.queue.tryAddNow(JobName.DeliveryRetry, { tenantId, deliveryId: id, attempt: row.attempts });
+      } else {
+        await this.queue.tryAdd(JobName.DeliverySend, { tenantId, deliveryId: id });
+      }
+    }
     return presentDelivery(row);
   }
 

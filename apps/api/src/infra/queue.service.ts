@@ -28,6 +28,16 @@ export class QueueService implements OnModuleDestroy {
     }
   }
 
+  /** As tryAdd, but a job of the same id waiting delayed is promoted to run now (JobProducer.addNow). */
+  async tryAddNow<J extends JobName>(name: J, payload: JobPayloads[J]): Promise<boolean> {
+    try {
+      await this.producer.addNow(name, payload);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.producer.close();
     this.connection.disconnect();
