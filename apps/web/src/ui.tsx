@@ -140,3 +140,24 @@ export function NameAndQuotaFields(props: {
     </>
   );
 }
+
+/**
+ * The state of a form's action: busy while it runs, the error it threw (shown with ErrorBox),
+ * cleared when it runs again.
+ */
+export function useFormAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}

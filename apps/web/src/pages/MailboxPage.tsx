@@ -3,7 +3,7 @@ import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { must, mustSucceed } from '../session';
-import { ErrorBox, Loading, NameAndQuotaFields, PageTitle, useLoad, useStatus } from '../ui';
+import { ErrorBox, Loading, NameAndQuotaFields, PageTitle, useFormAction, useLoad, useStatus } from '../ui';
 
 type Mailbox = ApiSchema<'MailboxResponse'>;
 type DeleteMode = Mailbox['pop3']['deleteMode'];
@@ -65,15 +65,12 @@ function GeneralSettings({
   const [displayName, setDisplayName] = useState(mailbox.displayName ?? '');
   const [quotaMb, setQuotaMb] = useState(String(Math.round(mailbox.usage.quotaBytes / 1024 / 1024)));
   const [enabled, setEnabled] = useState(mailbox.status === 'active');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useFormAction();
   const [status, showStatus] = useStatus();
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const saved = must(
         await client.PATCH('/v1/tenants/{tenantId}/mailboxes/{mailboxId}', {
           params: { path: { tenantId, mailboxId: mailbox.id } },
@@ -86,11 +83,7 @@ function GeneralSettings({
       );
       onSaved(saved);
       showStatus(t('mailboxes.saved'));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -133,15 +126,12 @@ function Pop3Settings({
   const [folders, setFolders] = useState(mailbox.pop3.folders.join(', '));
   const [markRead, setMarkRead] = useState(mailbox.pop3.markRead);
   const [deleteMode, setDeleteMode] = useState<DeleteMode>(mailbox.pop3.deleteMode);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useFormAction();
   const [status, showStatus] = useStatus();
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const saved = must(
         await client.PATCH('/v1/tenants/{tenantId}/mailboxes/{mailboxId}', {
           params: { path: { tenantId, mailboxId: mailbox.id } },
@@ -159,11 +149,7 @@ function Pop3Settings({
       );
       onSaved(saved);
       showStatus(t('mailboxes.saved'));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -209,16 +195,13 @@ function AppPasswords({ client, tenantId, mailbox }: { client: ApiClient; tenant
   const [name, setName] = useState('');
   const [protocols, setProtocols] = useState<AppProtocol[]>(['imap', 'smtp']);
   const [shown, setShown] = useState<{ name: string; password: string } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useFormAction();
   const [status, showStatus] = useStatus();
 
-  const create = async (event: FormEvent) => {
+  const create = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setShown(null);
-    try {
+    return run(async () => {
       const created = must(
         await client.POST('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/app-passwords', {
           params: { path },
@@ -228,11 +211,7 @@ function AppPasswords({ client, tenantId, mailbox }: { client: ApiClient; tenant
       setShown({ name: created.name, password: created.password });
       setName('');
       reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const revoke = async (id: string, label: string) => {

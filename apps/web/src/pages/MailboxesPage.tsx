@@ -3,7 +3,16 @@ import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { must } from '../session';
-import { ErrorBox, formatBytes, Loading, NameAndQuotaFields, PageTitle, useLoad, useStatus } from '../ui';
+import {
+  ErrorBox,
+  formatBytes,
+  Loading,
+  NameAndQuotaFields,
+  PageTitle,
+  useFormAction,
+  useLoad,
+  useStatus,
+} from '../ui';
 
 type Mailbox = ApiSchema<'MailboxResponse'>;
 type Protocol = keyof Mailbox['protocols'];
@@ -266,18 +275,15 @@ function CreateMailbox({
   const [password, setPassword] = useState('');
   const [generate, setGenerate] = useState(true);
   const [quotaMb, setQuotaMb] = useState('1024');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useFormAction();
   const [shown, setShown] = useState<{ address: string; password: string } | null>(null);
 
   const choices = domains.state === 'ready' ? domains.data.filter((d) => d.aliasOf === null) : [];
   const chosen = domainId || choices[0]?.id || '';
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const created = must(
         await client.POST('/v1/tenants/{tenantId}/mailboxes', {
           params: { path: { tenantId } },
@@ -292,11 +298,7 @@ function CreateMailbox({
       );
       if (generate && created.password) setShown({ address: created.address, password: created.password });
       else onCreated(t('mailboxes.created', { address: created.address }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (shown) {
