@@ -21,6 +21,7 @@ const dist = new URL('../dist/', import.meta.url);
 require(new URL('apps/mta/src/core/recipient.repository.js', dist).pathname);
 require(new URL('apps/mta/src/core/delivery-settings.repository.js', dist).pathname);
 require(new URL('libs/mailstore/src/deliver.repository.js', dist).pathname);
+require(new URL('libs/mailstore/src/read.repository.js', dist).pathname);
 const { definedStatements } = require(new URL('libs/db/src/statements.js', dist).pathname);
 
 async function seed(client, big) {
@@ -57,6 +58,10 @@ async function seed(client, big) {
     WHERE substr(local_part, 2)::int % 10 = 1`);
   await client.query(`INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
     SELECT tenant_id, md5(id::text || g) || md5(g || id::text), 10, '\\x00' FROM mailboxes, generate_series(1, 2) g`);
+  // Two messages in each INBOX (IMAP FETCH reads them with their blobs).
+  await client.query(`INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, size, envelope_from, envelope_to)
+    SELECT f.tenant_id, f.mailbox_id, f.id, md5(f.mailbox_id::text || g) || md5(g || f.mailbox_id::text), g, 10, 'a@b.test', 'x'
+    FROM folders f, generate_series(1, 2) g WHERE f.name = 'INBOX'`);
   await client.query('ANALYZE');
 }
 
@@ -64,7 +69,12 @@ async function ids(client, tenant) {
   const { rows } = await client.query(
     `SELECT t.id AS tenant_id, d.id AS domain_id, d.name AS domain,
        (SELECT array_agg(m.id::text ORDER BY m.local_part) FROM (SELECT id, local_part FROM mailboxes m
-          WHERE m.tenant_id = t.id AND m.local_part IN ('u1', 'u2', 'u3', 'u4', 'u5')) m) AS mailboxes
+          WHERE m.tenant_id = t.id AND m.local_part IN ('u1', 'u2', 'u3', 'u4', 'u5')) m) AS mailboxes,
+       (SELECT f.id::text FROM folders f JOIN mailboxes m ON m.id = f.mailbox_id
+          WHERE f.tenant_id = t.id AND m.local_part = 'u1' AND f.name = 'INBOX') AS folder_id,
+       (SELECT array_agg(b.sha256) FROM message_blobs b JOIN mailboxes m ON m.tenant_id = b.tenant_id
+          AND b.sha256 IN (md5(m.id::text || 1) || md5(1 || m.id::text), md5(m.id::text || 2) || md5(2 || m.id::text))
+          WHERE m.tenant_id = t.id AND m.local_part = 'u1') AS blobs
      FROM tenants t JOIN domains d ON d.tenant_id = t.id WHERE t.name = $1`,
     [tenant],
   );
@@ -104,6 +114,14 @@ function paramsFor(name, t) {
       return [rows, 5000, 'ab'.repeat(32), Buffer.from('Subject: x\r\n\r\nx\r\n'), [t.tenant_id], 'a@b.test', '127.0.0.1',
         'h', '<m@x>', 's', 'a@b.test', null, ['x@y'], new Date(), 0, '{}', null, null, null, null, null, null, null, [],
         ['0'], [25000], t.mailboxes.length, 1, 'refused'];
+    case 'fetch_messages':
+      return [262144, t.tenant_id, t.folder_id, [1, 2], false, true, 100, 1048576];
+    case 'fetch_blobs':
+      return [false, 262144, true, t.tenant_id, t.blobs];
+    case 'blob_info':
+      return [t.tenant_id, t.blobs[0]];
+    case 'blob_slice':
+      return [1, 262144, t.tenant_id, t.blobs[0]];
     default:
       throw new Error(`no parameters for statement ${name}`);
   }

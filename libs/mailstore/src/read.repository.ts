@@ -1,3 +1,4 @@
+import { defineStatement } from '@mailroom/db';
 import type { FolderRow } from './folder.repository';
 import type {
   ByteRange,
@@ -98,25 +99,34 @@ export function metaOf(r: MetaRow): MessageMeta {
 
 /** A blob's size and where its bytes live; null when there is none. */
 export async function blobInfo(db: StoreDb, tenantId: string, sha256: string) {
-  const [row] = await db.$queryRaw<{ size: number; storage: string }[]>`
-    SELECT COALESCE(octet_length(bytes), size) AS size, storage FROM message_blobs
-    WHERE tenant_id = ${tenantId}::uuid AND sha256 = ${sha256}`;
+  const [row] = await BLOB_INFO.run(db, [tenantId, sha256]);
   return row ?? null;
 }
+
+const BLOB_INFO = defineStatement<{ size: number; storage: string }, [string, string]>(
+  'blob_info',
+  `SELECT COALESCE(octet_length(bytes), size) AS size, storage FROM message_blobs
+   WHERE tenant_id = $1::uuid AND sha256 = $2::text`,
+);
 
 /**
  * One slice of a database-stored blob. The column is stored EXTERNAL (uncompressed TOAST), so
  * PostgreSQL reads only the TOAST chunks of the slice, not the whole value. It comes as base64
- * text: Prisma turns a bytea result into hex, then base64, then bytes again, which costs twice
- * the CPU of decoding base64 once (Buffer.from skips the line breaks encode() puts in).
+ * text, which node-postgres hands over as a string that Buffer.from decodes natively (it skips
+ * the line breaks encode() puts in); a bytea result would come as hex, twice the bytes on the
+ * wire and more to decode (bench/imap.mjs, docs/performance.md).
  */
 export async function blobSlice(db: StoreDb, tenantId: string, sha256: string, range: ByteRange): Promise<Buffer> {
-  const [row] = await db.$queryRaw<{ chunk: string | null }[]>`
-    SELECT encode(substring(bytes FROM ${range.start + 1}::int FOR ${range.end - range.start}::int), 'base64') AS chunk
-    FROM message_blobs WHERE tenant_id = ${tenantId}::uuid AND sha256 = ${sha256}`;
+  const [row] = await BLOB_SLICE.run(db, [range.start + 1, range.end - range.start, tenantId, sha256]);
   if (row?.chunk === null || row?.chunk === undefined) throw new Error(`blob ${sha256} vanished while it was read`);
   return Buffer.from(row.chunk, 'base64');
 }
+
+const BLOB_SLICE = defineStatement<{ chunk: string | null }, [number, number, string, string]>(
+  'blob_slice',
+  `SELECT encode(substring(bytes FROM $1::int FOR $2::int), 'base64') AS chunk
+   FROM message_blobs WHERE tenant_id = $3::uuid AND sha256 = $4::text`,
+);
 
 /** A blob as FETCH reads it: see blobsForFetch. */
 export interface FetchBlobRow {
@@ -142,13 +152,17 @@ export async function blobsForFetch(
   o: FetchBlobOptions,
 ): Promise<FetchBlobRow[]> {
   if (sha256s.length === 0) return [];
-  return db.$queryRaw<FetchBlobRow[]>`
-    SELECT sha256, COALESCE(octet_length(bytes), size) AS size, storage,
-      CASE WHEN ${o.structures}::boolean THEN mime_structure::text END AS tree,
-      CASE WHEN octet_length(bytes) <= ${o.inlineMax}::int AND (${o.bodies}::boolean OR mime_structure IS NULL)
-        THEN encode(bytes, 'base64') END AS base64
-    FROM message_blobs WHERE tenant_id = ${tenantId}::uuid AND sha256 = ANY(${sha256s}::text[])`;
+  return BLOBS_FOR_FETCH.run(db, [o.structures, o.inlineMax, o.bodies, tenantId, sha256s]);
 }
+
+const BLOBS_FOR_FETCH = defineStatement<FetchBlobRow, [boolean, number, boolean, string, string[]]>(
+  'fetch_blobs',
+  `SELECT sha256, COALESCE(octet_length(bytes), size) AS size, storage,
+     CASE WHEN $1::boolean THEN mime_structure::text END AS tree,
+     CASE WHEN octet_length(bytes) <= $2::int AND ($3::boolean OR mime_structure IS NULL)
+       THEN encode(bytes, 'base64') END AS base64
+   FROM message_blobs WHERE tenant_id = $4::uuid AND sha256 = ANY($5::text[])`,
+);
 
 /**
  * FETCH metadata of the visible messages among `uids` in uid order, and in the same statement
@@ -163,35 +177,52 @@ export async function messagesForFetch(
   o: FetchReadOptions,
 ) {
   if (uids.length === 0) return [];
-  // LIMIT 1 keeps the LATERAL subquery a per-row index lookup (flattened, it became a hash join
-  // over every blob of the tenant, each one encoded); the limits inside it are a one-time filter,
-  // so no blob past them is read.
-  return db.$queryRaw<
-    Array<
-      MetaRow & Omit<FetchBlobRow, 'sha256' | 'storage' | 'size'> & { storage: string | null; blob_size: number | null }
-    >
-  >`
-    WITH r AS (
-      SELECT id, uid, flags, modseq, size, received_at, blob_sha256,
-        row_number() OVER w AS n,
-        sum(CASE WHEN size <= ${o.inlineMax}::int THEN size ELSE 0 END) OVER w AS inline_total
-      FROM messages
-      WHERE tenant_id = ${tenantId}::uuid AND folder_id = ${folderId}::uuid AND uid = ANY(${uids}::int[])
-        AND deleted_at IS NULL
-      WINDOW w AS (ORDER BY uid))
-    SELECT r.id::text, r.uid, r.flags, r.modseq, r.size, r.received_at, r.blob_sha256,
-      b.size AS blob_size, b.storage, b.tree, b.base64
-    FROM r LEFT JOIN LATERAL (
-      SELECT COALESCE(octet_length(bytes), size) AS size, storage,
-        CASE WHEN ${o.structures}::boolean THEN mime_structure::text END AS tree,
-        CASE WHEN octet_length(bytes) <= ${o.inlineMax}::int AND (${o.bodies}::boolean OR mime_structure IS NULL)
-          THEN encode(bytes, 'base64') END AS base64
-      FROM message_blobs
-      WHERE tenant_id = ${tenantId}::uuid AND sha256 = r.blob_sha256
-        AND r.n <= ${o.blobRows}::int AND r.inline_total <= ${o.blobBytes}::bigint
-      LIMIT 1) b ON true
-    ORDER BY r.uid`;
+  return MESSAGES_FOR_FETCH.run(db, [
+    o.inlineMax,
+    tenantId,
+    folderId,
+    uids,
+    o.structures,
+    o.bodies,
+    o.blobRows,
+    o.blobBytes,
+  ]);
 }
+
+type MessagesForFetchRow = MetaRow &
+  Omit<FetchBlobRow, 'sha256' | 'storage' | 'size'> & { storage: string | null; blob_size: number | null };
+
+// A named statement (libs/db defineStatement): FETCH is the IMAP hot path, and through node-postgres
+// the base64 text is decoded once, where Prisma's raw query path cost about three times the client
+// CPU per message (docs/performance.md). LIMIT 1 keeps the LATERAL subquery a per-row index lookup
+// (flattened, it became a hash join over every blob of the tenant, each one encoded); the limits
+// inside it are a one-time filter, so no blob past them is read.
+const MESSAGES_FOR_FETCH = defineStatement<
+  MessagesForFetchRow,
+  [number, string, string, number[], boolean, boolean, number, number]
+>(
+  'fetch_messages',
+  `WITH r AS (
+     SELECT id, uid, flags, modseq, size, received_at, blob_sha256,
+       row_number() OVER w AS n,
+       sum(CASE WHEN size <= $1::int THEN size ELSE 0 END) OVER w AS inline_total
+     FROM messages
+     WHERE tenant_id = $2::uuid AND folder_id = $3::uuid AND uid = ANY($4::int[])
+       AND deleted_at IS NULL
+     WINDOW w AS (ORDER BY uid))
+   SELECT r.id::text, r.uid, r.flags, r.modseq, r.size, r.received_at, r.blob_sha256,
+     b.size AS blob_size, b.storage, b.tree, b.base64
+   FROM r LEFT JOIN LATERAL (
+     SELECT COALESCE(octet_length(bytes), size) AS size, storage,
+       CASE WHEN $5::boolean THEN mime_structure::text END AS tree,
+       CASE WHEN octet_length(bytes) <= $1::int AND ($6::boolean OR mime_structure IS NULL)
+         THEN encode(bytes, 'base64') END AS base64
+     FROM message_blobs
+     WHERE tenant_id = $2::uuid AND sha256 = r.blob_sha256
+       AND r.n <= $7::int AND r.inline_total <= $8::bigint
+     LIMIT 1) b ON true
+   ORDER BY r.uid`,
+);
 
 /** Caches the MIME trees of several blobs in one statement (see saveMimeStructure). */
 export async function saveMimeStructures(
