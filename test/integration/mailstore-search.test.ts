@@ -279,3 +279,72 @@ describe('FETCH reads', () => {
     expect(blobs.get(small!.blobSha256)!.bytes!.equals(await whole(small!.blobSha256))).toBe(true);
   });
 });
+
+describe('the body cache (IMAP_BODY_CACHE_MB)', () => {
+  const opts = { structures: false, bodies: true, inlineMax: 256 * 1024, blobRows: 100, blobBytes: 1024 * 1024 };
+  let cached: MailStore;
+
+  beforeAll(() => {
+    cached = new MailStore(db.prisma, { usage: new TenantUsage(), blobCacheBytes: 1024 * 1024 });
+  });
+
+  it('reads a body from PostgreSQL once, then from memory, with the same bytes as the store without a cache', async () => {
+    const uids = (await sut.snapshot(t.tenantId, inbox)).messages.map((m) => m.uid);
+    const plain = await sut.fetchMessages(t.tenantId, inbox, uids, opts);
+    const first = await cached.fetchMessages(t.tenantId, inbox, uids, opts);
+    expect(first.map(({ blob, ...meta }) => ({ meta, bytes: blob?.bytes?.toString('base64') }))).toEqual(
+      plain.map(({ blob, ...meta }) => ({ meta, bytes: blob?.bytes?.toString('base64') })),
+    );
+    expect(cached.blobCacheStats()).toMatchObject({ hits: 0, misses: uids.length, entries: uids.length });
+    // The second read comes from memory: bytes changed behind the store's back are not seen.
+    const sha = first[0]!.blobSha256;
+    await db.prisma.$executeRaw`UPDATE message_blobs SET bytes = 'changed'::bytea WHERE sha256 = ${sha}`;
+    try {
+      const again = await cached.fetchMessages(t.tenantId, inbox, uids, opts);
+      expect(again[0]!.blob!.bytes!.equals(first[0]!.blob!.bytes!)).toBe(true);
+      expect(cached.blobCacheStats()).toMatchObject({ hits: uids.length, misses: uids.length });
+      // POP3 RETR and partial FETCH read through readBlob: the same cached body, ranges exact.
+      const part: Buffer[] = [];
+      for await (const c of cached.readBlob(t.tenantId, sha, { start: 2, end: 6 })) part.push(c);
+      expect(Buffer.concat(part).equals(first[0]!.blob!.bytes!.subarray(2, 6))).toBe(true);
+      // Without the cache the change is seen at once (the test would pass vacuously otherwise).
+      expect((await sut.fetchMessages(t.tenantId, inbox, [uids[0]!], opts))[0]!.blob!.bytes!.toString()).toBe(
+        'changed',
+      );
+    } finally {
+      await db.prisma.$executeRaw`UPDATE message_blobs SET bytes = ${first[0]!.blob!.bytes!} WHERE sha256 = ${sha}`;
+    }
+  });
+
+  it('never serves a message that is no longer visible, and keys by tenant', async () => {
+    const uids = (await sut.snapshot(t.tenantId, inbox)).messages.map((m) => m.uid);
+    await cached.fetchMessages(t.tenantId, inbox, uids, opts);
+    const other = await seedTenant(db.prisma, 1);
+    const sha = (await sut.messages(t.tenantId, inbox, [uids[0]!]))[0]!.blobSha256;
+    // Another tenant naming the same hash gets nothing from this tenant's cached body.
+    const foreign = await cached.fetchBlobs(other.tenantId, [sha], opts);
+    expect(foreign.size).toBe(0);
+    // A message marked deleted is not among the rows, so its cached body is not reached.
+    await db.prisma
+      .$executeRaw`UPDATE messages SET deleted_at = now() WHERE tenant_id = ${t.tenantId}::uuid AND folder_id = ${inbox}::uuid AND uid = ${uids[0]!}`;
+    try {
+      const rows = await cached.fetchMessages(t.tenantId, inbox, uids, opts);
+      expect(rows.map((r) => r.uid)).toEqual(uids.slice(1));
+    } finally {
+      await db.prisma
+        .$executeRaw`UPDATE messages SET deleted_at = NULL WHERE tenant_id = ${t.tenantId}::uuid AND folder_id = ${inbox}::uuid AND uid = ${uids[0]!}`;
+    }
+  });
+
+  it('leaves large bodies and reads with MIME trees to PostgreSQL', async () => {
+    const archive = t.boxes[0]!.archive;
+    const uids = (await sut.snapshot(t.tenantId, archive)).messages.map((m) => m.uid);
+    const before = cached.blobCacheStats()!;
+    const rows = await cached.fetchMessages(t.tenantId, archive, uids, opts);
+    expect(rows[0]!.blob).toEqual({ size: rows[0]!.size, structure: null, bytes: null });
+    expect(cached.blobCacheStats()!.entries).toBe(before.entries);
+    const withTrees = await cached.fetchMessages(t.tenantId, inbox, [1], { ...opts, structures: true });
+    expect(withTrees[0]!.blob!.bytes).not.toBeNull();
+    expect(cached.blobCacheStats()!.hits).toBe(before.hits);
+  });
+});

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@mailroom/db';
+import { BLOB_CACHE_ENTRY_MAX, BlobCache, type BlobCacheStats } from './blob-cache';
 import { BlobNotFound, FolderNotFound } from './errors';
 import { createFolderIn, deleteFolderIn, renameFolderIn } from './folder-ops';
 import { normaliseFolderName } from './folder-name';
@@ -70,12 +71,20 @@ export const BLOB_CHUNK_BYTES = 256 * 1024;
  */
 export class MailboxReader {
   protected readonly usage: TenantUsage;
+  /** Recently read small bodies (MailStoreOptions.blobCacheBytes); null when off. */
+  private readonly blobCache: BlobCache | null;
 
   constructor(
     protected readonly prisma: PrismaClient,
     options: MailStoreOptions = {},
   ) {
     this.usage = options.usage ?? sharedUsage;
+    this.blobCache = options.blobCacheBytes ? new BlobCache(options.blobCacheBytes) : null;
+  }
+
+  /** Hits, misses and size of the body cache; null when it is off. */
+  blobCacheStats(): BlobCacheStats | null {
+    return this.blobCache?.stats() ?? null;
   }
 
   /**
@@ -179,6 +188,16 @@ export class MailboxReader {
     if (info.storage !== 'db') throw new Error(`blob storage '${info.storage}' is not readable yet`);
     const start = Math.min(Math.max(range?.start ?? 0, 0), info.size);
     const end = Math.min(Math.max(range?.end ?? info.size, start), info.size);
+    if (this.blobCache && info.size <= BLOB_CACHE_ENTRY_MAX) {
+      // A small body whole, from the cache or in one read that fills it (POP3 RETR, partial FETCH).
+      let bytes = this.blobCache.get(tenantId, sha256);
+      if (!bytes) {
+        bytes = await blobSlice(this.prisma, tenantId, sha256, { start: 0, end: info.size });
+        this.blobCache.set(tenantId, sha256, bytes);
+      }
+      if (end > start) yield bytes.subarray(start, end);
+      return;
+    }
     for (let at = start; at < end; at += BLOB_CHUNK_BYTES) {
       yield await blobSlice(this.prisma, tenantId, sha256, { start: at, end: Math.min(end, at + BLOB_CHUNK_BYTES) });
     }
@@ -192,14 +211,28 @@ export class MailboxReader {
    */
   async fetchBlobs(tenantId: string, sha256s: string[], options: FetchBlobOptions): Promise<Map<string, FetchBlob>> {
     const unique = [...new Set(sha256s)];
-    const rows = await blobsForFetch(this.prisma, tenantId, unique, options);
-    return new Map(rows.map((r) => [r.sha256, fetchBlob(r)]));
+    const cache = this.bodyCacheFor(options);
+    const blobs = new Map<string, FetchBlob>();
+    const missing: string[] = [];
+    for (const sha of unique) {
+      const bytes = cache?.get(tenantId, sha);
+      if (bytes) blobs.set(sha, { size: bytes.length, structure: null, bytes });
+      else missing.push(sha);
+    }
+    if (missing.length === 0) return blobs;
+    for (const r of await blobsForFetch(this.prisma, tenantId, missing, options)) {
+      const blob = fetchBlob(r);
+      if (cache && blob.bytes) cache.set(tenantId, r.sha256, blob.bytes);
+      blobs.set(r.sha256, blob);
+    }
+    return blobs;
   }
 
   /**
    * FETCH: the visible messages among `uids` in uid order (as `messages`) and, in the same
    * statement, the blobs (as fetchBlobs) of the first ones within `blobRows` and `blobBytes`;
-   * the others have `blob` null.
+   * the others have `blob` null. With the body cache, bodies come from it or, for those it lacks,
+   * from one more statement (fetchBlobs), so a body read again is not read from PostgreSQL.
    */
   async fetchMessages(
     tenantId: string,
@@ -207,11 +240,40 @@ export class MailboxReader {
     uids: number[],
     options: FetchReadOptions,
   ): Promise<FetchMessage[]> {
-    const rows = await messagesForFetch(this.prisma, tenantId, folderId, uids, options);
-    return rows.map((r) => ({
+    const cache = this.bodyCacheFor(options);
+    const rows = await messagesForFetch(
+      this.prisma,
+      tenantId,
+      folderId,
+      uids,
+      cache ? { ...options, blobRows: 0 } : options,
+    );
+    const messages: FetchMessage[] = rows.map((r) => ({
       ...metaOf(r),
       blob: r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage }),
     }));
+    if (!cache) return messages;
+    // Within the limits the one-statement read would have used: what is past them is read later.
+    let n = 0;
+    let inline = 0;
+    const wanted: FetchMessage[] = [];
+    for (const m of messages) {
+      if (m.size <= options.inlineMax) inline += m.size;
+      if (++n > options.blobRows || inline > options.blobBytes) break;
+      wanted.push(m);
+    }
+    const blobs = await this.fetchBlobs(
+      tenantId,
+      wanted.map((m) => m.blobSha256),
+      options,
+    );
+    for (const m of wanted) m.blob = blobs.get(m.blobSha256) ?? null;
+    return messages;
+  }
+
+  /** The body cache, when it is on and the read wants bodies and no MIME trees (BODY[], RFC822). */
+  private bodyCacheFor(options: FetchBlobOptions): BlobCache | null {
+    return this.blobCache && options.bodies && !options.structures ? this.blobCache : null;
   }
 
   /** Caches the parsed MIME trees of several blobs in one statement. */
