@@ -3,6 +3,7 @@ import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
 import { must, mustSucceed } from '../session';
 import { ErrorBox, Loading, PageTitle, useLoad, useStatus } from '../ui';
+import { AddDomain, DomainTools, waitForCheck } from './domain/DomainTools';
 
 type Domain = ApiSchema<'DomainResponse'>;
 type DnsRecord = ApiSchema<'DnsPlanResponse'>['records'][number];
@@ -33,7 +34,10 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
         }),
       );
       showStatus(t('domains.checkQueued', { domain: domain.unicodeName }));
-      window.setTimeout(() => setRound((n) => n + 1), 5000);
+      void waitForCheck(client, domain).then(() => {
+        setRound((n) => n + 1);
+        reload();
+      });
     } catch (error) {
       setCheckError({ domainId: domain.id, error });
     } finally {
@@ -44,6 +48,15 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
   return (
     <section>
       <PageTitle>{t('domains.title')}</PageTitle>
+      <AddDomain
+        client={client}
+        tenantId={tenantId}
+        onAdded={(domain) => {
+          showStatus(t('domainTools.added', { domain: domain.unicodeName }));
+          setOpen(domain.id);
+          reload();
+        }}
+      />
       {status}
       {domains.state === 'loading' && <Loading />}
       {domains.state === 'error' && <ErrorBox error={domains.error} onRetry={reload} />}
@@ -126,6 +139,7 @@ function DnsRecords({
     <div id={`records-${domain.id}`} className="records">
       <h3>{t('domains.recordsOf', { domain: domain.unicodeName })}</h3>
       <p className="muted">{t('domains.recordsHint')}</p>
+      <DomainTools client={client} domain={domain} onChanged={reload} onStatus={onStatus} />
       {plan.state === 'loading' && <Loading />}
       {plan.state === 'error' && <ErrorBox error={plan.error} onRetry={reload} />}
       {plan.state === 'ready' && (
