@@ -257,6 +257,26 @@ describe('dashboard: domains, mailbox import and mail handling', () => {
     await result.getByText('No rule matches this message.').waitFor();
     await expect(result.textContent()).resolves.toContain('It would be delivered to INBOX.');
     await expectAccessible(page, 'mailbox with filters');
+
+    // A second rule, moved up so it runs first: the order the API then holds.
+    await builder.getByLabel('Rule name').fill('Newsletters');
+    await builder.getByLabel('Condition 1: test').selectOption('contains');
+    await builder.getByLabel('Condition 1: value').fill('newsletter');
+    await builder.getByRole('combobox', { name: /^Action 1\b/ }).selectOption('discard');
+    await builder.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rule Newsletters created.' }).waitFor();
+    await page.getByRole('button', { name: 'Up: run Newsletters earlier' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rule Newsletters now runs as number 1.' }).waitFor();
+    await expect
+      .poll(() => page.locator('.filter-list li strong').allTextContents())
+      .toEqual(['Newsletters', 'Invoices']);
+    const ordered = expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters', {
+        params: { path: { tenantId: tenant.id, mailboxId: boss } },
+      }),
+      200,
+    );
+    expect(ordered.items.map((f) => f.name)).toEqual(['Newsletters', 'Invoices']);
     await context.close();
   });
 
@@ -307,6 +327,10 @@ describe('dashboard: domains, mailbox import and mail handling', () => {
       expectStatus(await tenant.admin.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/legal-hold', one), 200),
     ).toMatchObject({ legalHold: true, reason: 'Case 2026-17' });
     await expectAccessible(page, 'mailbox settings with forwarding and hold');
+    // On a phone the sections stack and nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    expect(overflow).toBeLessThanOrEqual(0);
     await context.close();
   });
 

@@ -48,6 +48,19 @@ export function FiltersSection({ client, tenantId, mailboxId }: Props) {
       );
       showStatus(t(enabled ? 'filters.enabledDone' : 'filters.disabledDone', { name }));
     });
+  const move = (ids: string[], from: number, to: number, name: string) =>
+    act(async () => {
+      const order = [...ids];
+      const [moved] = order.splice(from, 1);
+      order.splice(to, 0, moved!);
+      must(
+        await client.PUT('/v1/tenants/{tenantId}/mailboxes/{mailboxId}/filters/order', {
+          params: { path },
+          body: { ids: order },
+        }),
+      );
+      showStatus(t('filters.moved', { name, position: to + 1 }));
+    });
   const remove = (id: string, name: string) =>
     act(async () => {
       mustSucceed(
@@ -70,7 +83,7 @@ export function FiltersSection({ client, tenantId, mailboxId }: Props) {
           <p className="empty">{t('filters.empty')}</p>
         ) : (
           <ol className="plain-list filter-list">
-            {list.data.map((f) => (
+            {list.data.map((f, i, all) => (
               <li key={f.id}>
                 <span>
                   <strong>{f.name}</strong>{' '}
@@ -88,6 +101,38 @@ export function FiltersSection({ client, tenantId, mailboxId }: Props) {
                     />
                     <span>{t('filters.enabledLabel', { name: f.name })}</span>
                   </label>{' '}
+                  <button
+                    type="button"
+                    className="button button-small"
+                    disabled={i === 0}
+                    aria-label={t('filters.upLabel', { name: f.name })}
+                    onClick={() =>
+                      void move(
+                        all.map((x) => x.id),
+                        i,
+                        i - 1,
+                        f.name,
+                      )
+                    }
+                  >
+                    {t('filters.up')}
+                  </button>{' '}
+                  <button
+                    type="button"
+                    className="button button-small"
+                    disabled={i === all.length - 1}
+                    aria-label={t('filters.downLabel', { name: f.name })}
+                    onClick={() =>
+                      void move(
+                        all.map((x) => x.id),
+                        i,
+                        i + 1,
+                        f.name,
+                      )
+                    }
+                  >
+                    {t('filters.down')}
+                  </button>{' '}
                   <button
                     type="button"
                     className="button button-small button-danger"
