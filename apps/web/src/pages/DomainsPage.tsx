@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
 import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
-import { must, mustSucceed } from '../session';
+import { must } from '../session';
 import { ErrorBox, Loading, PageTitle, useLoad, useStatus } from '../ui';
-import { AddDomain, DomainTools, waitForCheck } from './domain/DomainTools';
+import { AddDomain, DomainTools, queueCheck } from './domain/DomainTools';
 
 type Domain = ApiSchema<'DomainResponse'>;
 type DnsRecord = ApiSchema<'DnsPlanResponse'>['records'][number];
@@ -21,20 +21,16 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
   const [status, showStatus] = useStatus();
   const [checking, setChecking] = useState<string | null>(null);
   const [checkError, setCheckError] = useState<{ domainId: string; error: unknown } | null>(null);
-  // Bumped a few seconds after a check is queued, so open records show its results.
+  // Bumped when a queued check has been stored, so open records show its results.
   const [round, setRound] = useState(0);
 
   const checkNow = async (domain: Domain) => {
     setChecking(domain.id);
     setCheckError(null);
     try {
-      mustSucceed(
-        await client.POST('/v1/tenants/{tenantId}/domains/{domainId}/verify', {
-          params: { path: { tenantId, domainId: domain.id } },
-        }),
-      );
+      const { stored } = await queueCheck(client, domain);
       showStatus(t('domains.checkQueued', { domain: domain.unicodeName }));
-      void waitForCheck(client, domain).then(() => {
+      void stored.then(() => {
         setRound((n) => n + 1);
         reload();
       });

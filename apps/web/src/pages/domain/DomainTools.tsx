@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../../i18n';
-import { must } from '../../session';
+import { must, mustSucceed } from '../../session';
 import { useFormAction } from '../../ui';
 import { ProblemBox } from '../mailbox/parts';
 import '../mailbox/mailbox.css';
@@ -16,18 +16,29 @@ const DKIM_BADGE = {
 };
 
 /**
- * Resolves once the worker has stored a check newer than `before` (the domain's lastCheckedAt
- * when "check now" was pressed), or after `timeoutMs`: the records then show its results.
+ * Queues a check of `domain` ("check now") and returns `stored`, which resolves once the worker
+ * has stored a check newer than the one before it (or after `timeoutMs`), so the records then
+ * show its results. The last check is read fresh first: the page's copy may be older than a
+ * scheduled check that ran since.
  */
-export async function waitForCheck(client: ApiClient, domain: Domain, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => window.setTimeout(resolve, 1000));
-    const { data } = await client.GET('/v1/tenants/{tenantId}/domains/{domainId}', {
-      params: { path: { tenantId: domain.tenantId, domainId: domain.id } },
-    });
-    if (data && data.lastCheckedAt !== domain.lastCheckedAt) return;
-  }
+export async function queueCheck(
+  client: ApiClient,
+  domain: Domain,
+  timeoutMs = 30_000,
+): Promise<{ stored: Promise<void> }> {
+  const path = { tenantId: domain.tenantId, domainId: domain.id };
+  const read = async () => (await client.GET('/v1/tenants/{tenantId}/domains/{domainId}', { params: { path } })).data;
+  const before = (await read())?.lastCheckedAt ?? domain.lastCheckedAt;
+  mustSucceed(await client.POST('/v1/tenants/{tenantId}/domains/{domainId}/verify', { params: { path } }));
+  const stored = (async () => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => window.setTimeout(resolve, 1000));
+      const now = await read();
+      if (now && now.lastCheckedAt !== before) return;
+    }
+  })();
+  return { stored };
 }
 
 /** The BIND zone download and the DKIM keys with their rotation, for one domain's records panel. */
