@@ -379,6 +379,13 @@ describe('dashboard: domains, mailbox import and mail handling', () => {
     const rules = expectStatus(await tenant.admin.typed.GET('/v1/tenants/{tenantId}/ip-rules', tenantPath()), 200);
     expect(rules.items.map((r) => [r.cidr, r.service, r.action])).toEqual([['198.51.100.0/24', 'imap', 'allow']]);
     await expectAccessible(page, 'ip rules');
+    // The same page in Slovak: its strings come from the catalogue, not the code.
+    await page.getByLabel('Language').selectOption('sk');
+    await page.getByRole('heading', { name: 'Pravidlá IP', level: 1 }).waitFor();
+    await page.getByRole('form', { name: 'Overiť adresu' }).waitFor();
+    await page.getByRole('link', { name: 'Aliasy' }).click();
+    await page.locator('table.aliases tr', { hasText: '*@corp.example' }).getByText('zberná adresa').waitFor();
+    await expectAccessible(page, 'aliases in Slovak');
     await context.close();
   });
 });
