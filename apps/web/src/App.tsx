@@ -7,6 +7,8 @@ import { MailboxesPage } from './pages/MailboxesPage';
 import { MailboxPage } from './pages/MailboxPage';
 import { DomainsPage } from './pages/DomainsPage';
 import { TenantPicker } from './pages/TenantPicker';
+import { AliasesPage } from './pages/mailbox/AliasesPage';
+import { IpRulesPage } from './pages/mailbox/IpRulesPage';
 import { PageTitle } from './ui';
 
 type State = { kind: 'signedOut'; notice?: LoginNotice } | { kind: 'signedIn'; me: Me };
@@ -64,7 +66,13 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
     if (path === '/' || path === '') navigate('/mailboxes');
   }, [path]);
 
-  const section = path.startsWith('/domains') ? 'domains' : 'mailboxes';
+  const section = path.startsWith('/domains')
+    ? 'domains'
+    : path.startsWith('/aliases')
+      ? 'aliases'
+      : path.startsWith('/ip-rules')
+        ? 'ipRules'
+        : 'mailboxes';
   let page;
   if (!tenantId) {
     page = <TenantPicker client={session.client} onChoose={setChosenTenant} />;
@@ -74,6 +82,10 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
     page = <MailboxPage client={session.client} tenantId={tenantId} mailboxId={decodeURIComponent(path.slice(11))} />;
   } else if (path === '/domains') {
     page = <DomainsPage client={session.client} tenantId={tenantId} />;
+  } else if (path === '/aliases') {
+    page = <AliasesPage client={session.client} tenantId={tenantId} />;
+  } else if (path === '/ip-rules') {
+    page = <IpRulesPage client={session.client} tenantId={tenantId} />;
   } else {
     page = <PageTitle>{t('nav.notFound')}</PageTitle>;
   }
@@ -95,6 +107,16 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
             <li>
               <Link href="/domains" aria-current={section === 'domains' ? 'page' : undefined}>
                 {t('nav.domains')}
+              </Link>
+            </li>
+            <li>
+              <Link href="/aliases" aria-current={section === 'aliases' ? 'page' : undefined}>
+                {t('aliases.nav')}
+              </Link>
+            </li>
+            <li>
+              <Link href="/ip-rules" aria-current={section === 'ipRules' ? 'page' : undefined}>
+                {t('ipRules.nav')}
               </Link>
             </li>
           </ul>

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import { type ApiClient, type ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
-import { must, mustSucceed } from '../session';
+import { must } from '../session';
 import { ErrorBox, Loading, PageTitle, useLoad, useStatus } from '../ui';
+import { AddDomain, DomainTools, queueCheck } from './domain/DomainTools';
 
 type Domain = ApiSchema<'DomainResponse'>;
 type DnsRecord = ApiSchema<'DnsPlanResponse'>['records'][number];
@@ -20,20 +21,19 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
   const [status, showStatus] = useStatus();
   const [checking, setChecking] = useState<string | null>(null);
   const [checkError, setCheckError] = useState<{ domainId: string; error: unknown } | null>(null);
-  // Bumped a few seconds after a check is queued, so open records show its results.
+  // Bumped when a queued check has been stored, so open records show its results.
   const [round, setRound] = useState(0);
 
   const checkNow = async (domain: Domain) => {
     setChecking(domain.id);
     setCheckError(null);
     try {
-      mustSucceed(
-        await client.POST('/v1/tenants/{tenantId}/domains/{domainId}/verify', {
-          params: { path: { tenantId, domainId: domain.id } },
-        }),
-      );
+      const { stored } = await queueCheck(client, domain);
       showStatus(t('domains.checkQueued', { domain: domain.unicodeName }));
-      window.setTimeout(() => setRound((n) => n + 1), 5000);
+      void stored.then(() => {
+        setRound((n) => n + 1);
+        reload();
+      });
     } catch (error) {
       setCheckError({ domainId: domain.id, error });
     } finally {
@@ -44,6 +44,15 @@ export function DomainsPage({ client, tenantId }: { client: ApiClient; tenantId:
   return (
     <section>
       <PageTitle>{t('domains.title')}</PageTitle>
+      <AddDomain
+        client={client}
+        tenantId={tenantId}
+        onAdded={(domain) => {
+          showStatus(t('domainTools.added', { domain: domain.unicodeName }));
+          setOpen(domain.id);
+          reload();
+        }}
+      />
       {status}
       {domains.state === 'loading' && <Loading />}
       {domains.state === 'error' && <ErrorBox error={domains.error} onRetry={reload} />}
@@ -126,6 +135,7 @@ function DnsRecords({
     <div id={`records-${domain.id}`} className="records">
       <h3>{t('domains.recordsOf', { domain: domain.unicodeName })}</h3>
       <p className="muted">{t('domains.recordsHint')}</p>
+      <DomainTools client={client} domain={domain} onChanged={reload} onStatus={onStatus} />
       {plan.state === 'loading' && <Loading />}
       {plan.state === 'error' && <ErrorBox error={plan.error} onRetry={reload} />}
       {plan.state === 'ready' && (

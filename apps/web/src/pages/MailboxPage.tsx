@@ -4,6 +4,7 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { must, mustSucceed } from '../session';
 import { ErrorBox, Loading, NameAndQuotaFields, PageTitle, useFormAction, useLoad, useStatus } from '../ui';
+import { MailboxExtras } from './mailbox/MailboxExtras';
 
 type Mailbox = ApiSchema<'MailboxResponse'>;
 type DeleteMode = Mailbox['pop3']['deleteMode'];
@@ -44,6 +45,7 @@ export function MailboxPage({
             <Pop3Settings client={client} mailbox={mailbox.data} tenantId={tenantId} onSaved={replace} />
             <AppPasswords client={client} mailbox={mailbox.data} tenantId={tenantId} />
           </div>
+          <MailboxExtras client={client} tenantId={tenantId} mailboxId={mailbox.data.id} />
         </>
       )}
     </section>

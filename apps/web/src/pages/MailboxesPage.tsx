@@ -13,6 +13,7 @@ import {
   useLoad,
   useStatus,
 } from '../ui';
+import { ImportMailboxes } from './mailbox/ImportMailboxes';
 
 type Mailbox = ApiSchema<'MailboxResponse'>;
 type Protocol = keyof Mailbox['protocols'];
@@ -30,6 +31,7 @@ export function MailboxesPage({ client, tenantId }: { client: ApiClient; tenantI
   const [search, setSearch] = useState('');
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [creating, setCreating] = useState(false);
+  const [importing, setImporting] = useState(false);
   const [status, showStatus] = useStatus();
   const cursor = cursors[cursors.length - 1];
 
@@ -77,7 +79,17 @@ export function MailboxesPage({ client, tenantId }: { client: ApiClient; tenantI
         >
           {creating ? t('mailboxes.cancel') : t('mailboxes.new')}
         </button>
+        <button
+          type="button"
+          className="button"
+          aria-expanded={importing}
+          aria-controls="import-mailboxes"
+          onClick={() => setImporting((open) => !open)}
+        >
+          {importing ? t('import.close') : t('import.open')}
+        </button>
       </div>
+      {importing && <ImportMailboxes client={client} tenantId={tenantId} onImported={reload} />}
       {creating && (
         <CreateMailbox
           client={client}
