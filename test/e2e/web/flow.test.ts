@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { expectStatus, PASSWORD, Session, startApi, type TestApi } from '@test/support/api';
 import { queueOutboundRows } from '@test/support/outbound-rows';
 import { addDomain } from '@test/e2e/api/walk/mail-fixtures';
-import { expectAccessible, launchChromium, tabTo } from './browser';
+import { expectAccessible, launchChromium, screenshotPath, tabTo } from './browser';
 
 const DAY = 86_400_000;
 /** Noon UTC `n` days ago: inside that UTC day whatever the hour of the run. */
@@ -107,8 +107,11 @@ describe('dashboard: tenants, mail flow and activity', () => {
     await db?.drop();
   });
 
-  async function open(email: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  async function open(
+    email: string,
+    viewport = { width: 1280, height: 900 },
+  ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport, locale: 'en-US' });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];
@@ -163,6 +166,7 @@ describe('dashboard: tenants, mail flow and activity', () => {
       limits: { maxDomains: 5, maxMailboxes: 50, storageQuotaBytes: 2 * 1024 ** 3 },
     });
     await expectAccessible(page, 'tenants');
+    await page.screenshot({ path: screenshotPath('dashboard-tenants.png'), fullPage: true });
 
     // Plan limits.
     await page.getByRole('button', { name: 'Plan limits of Globex' }).click();
@@ -226,6 +230,7 @@ describe('dashboard: tenants, mail flow and activity', () => {
     await expect(details.textContent()).resolves.toContain('mx.elsewhere.example · 192.0.2.7 · 812 ms');
     await expect(details.locator('.badge').first().textContent()).resolves.toBe('deferred');
     await expectAccessible(page, 'delivery details');
+    await page.screenshot({ path: screenshotPath('dashboard-delivery.png'), fullPage: true });
     await tabTo(page, "el.textContent === 'Retry now'");
     await page.keyboard.press('Enter');
     await page
@@ -310,12 +315,33 @@ describe('dashboard: tenants, mail flow and activity', () => {
     );
     expect(stats.days.reduce((s, d) => s + d.in, 0)).toBe(6);
     await expectAccessible(page, 'activity');
+    await page.screenshot({ path: screenshotPath('dashboard-activity.png'), fullPage: true });
 
     // In Slovak too.
     await page.getByLabel('Language').selectOption('sk');
     await page.getByRole('heading', { name: 'Aktivita', level: 1 }).waitFor();
     await page.getByText('Posledných 30 dní: 6 prijatých, 1 odoslaných.').waitFor();
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('fits a phone: the tenants, deliveries and activity pages scroll only downwards', async () => {
+    const overflow = (page: Page) =>
+      page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as Promise<number>;
+    const asReseller = await open(reseller.adminEmail, { width: 390, height: 844 });
+    await asReseller.page.getByRole('link', { name: 'Tenants' }).click();
+    await asReseller.page.getByRole('meter', { name: `Domains of ${tenantName}` }).waitFor();
+    expect(await overflow(asReseller.page)).toBeLessThanOrEqual(0);
+    await asReseller.context.close();
+
+    const { context, page } = await open(tenant.adminEmail, { width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Mail flow' }).click();
+    await expect.poll(() => page.locator('table.deliveries > tbody > tr').count()).toBe(3);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByText('Last 30 days: 6 in, 1 out.').waitFor();
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await expectAccessible(page, 'activity on a phone');
     await context.close();
   });
 });

@@ -73,7 +73,7 @@ export const flowEn = {
   'flow.deliveries.lastResponse': 'Last answer',
   'flow.deliveries.created': 'Created',
   'flow.deliveries.empty': 'No delivery matches.',
-  'flow.deliveries.attempts': '{count} attempts',
+  'flow.deliveries.attempts': 'Attempts: {count}',
   'flow.deliveries.detailsLabel': 'Details of the delivery to {recipient}',
   'flow.deliveries.detailsOf': 'Delivery to {recipient}',
   'flow.deliveries.kind': 'Kind',

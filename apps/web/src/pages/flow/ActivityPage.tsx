@@ -83,7 +83,7 @@ function MessagesChart({ stats }: { stats: MessageStats }) {
     <>
       <p className="chart-summary">{summary}</p>
       <svg viewBox={`0 0 ${W} ${H}`} className="chart-svg" role="img" aria-label={summary}>
-        {[0, top / 2, top].map((v) => (
+        {[0, top / 2, top].filter(Number.isInteger).map((v) => (
           <g key={v}>
             <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} className="grid" />
             <text x={PAD.left - 6} y={y(v) + 4} textAnchor="end" className="axis">
@@ -151,17 +151,18 @@ function HBars({
   rows: { key: string; label: string; value: number; text: string; className: string }[];
   summary: string;
 }) {
-  const rowH = 28;
-  const labelW = 190;
-  const valueW = 90;
+  const width = 420;
+  const rowH = 26;
+  const labelW = 150;
+  const valueW = 70;
   const top = Math.max(1, ...rows.map((r) => r.value));
-  const barW = W - labelW - valueW;
+  const barW = width - labelW - valueW;
   return (
-    <svg viewBox={`0 0 ${W} ${rows.length * rowH + 4}`} className="chart-svg" role="img" aria-label={summary}>
+    <svg viewBox={`0 0 ${width} ${rows.length * rowH + 4}`} className="chart-svg" role="img" aria-label={summary}>
       {rows.map((r, i) => (
         <g key={r.key} transform={`translate(0 ${i * rowH + 2})`}>
           <text x={labelW - 8} y={rowH / 2 + 5} textAnchor="end" className="label">
-            {r.label.length > 26 ? `${r.label.slice(0, 25)}…` : r.label}
+            {r.label.length > 22 ? `${r.label.slice(0, 21)}…` : r.label}
           </text>
           <rect
             x={labelW}

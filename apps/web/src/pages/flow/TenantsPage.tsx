@@ -222,12 +222,14 @@ function TenantRow({
               label={t('flow.tenants.messagesInOf', { name: tenant.name })}
               used={u.messagesIn24h}
               max={busiest}
+              limited={false}
               text={t('flow.tenants.in', { count: formatNumber(u.messagesIn24h) })}
             />
             <UsageBar
               label={t('flow.tenants.messagesOutOf', { name: tenant.name })}
               used={u.messagesOut24h}
               max={busiest}
+              limited={false}
               text={t('flow.tenants.out', { count: formatNumber(u.messagesOut24h) })}
             />
           </>

@@ -90,12 +90,25 @@ export function Pager({
  * A bar for "used of allowed" (or of the largest on the page when nothing limits it), as a
  * meter with its numbers in words for screen readers.
  */
-export function UsageBar({ label, used, max, text }: { label: string; used: number; max: number; text: string }) {
+export function UsageBar({
+  label,
+  used,
+  max,
+  text,
+  limited = true,
+}: {
+  label: string;
+  used: number;
+  max: number;
+  text: string;
+  /** False when `max` is no limit (the busiest on the page): a full bar is then no warning. */
+  limited?: boolean;
+}) {
   const percent = max > 0 ? Math.min(100, Math.round((used / max) * 100)) : used > 0 ? 100 : 0;
   return (
     <div className="usage">
       <div
-        className={`quota${percent >= 90 ? ' quota-full' : ''}`}
+        className={`quota${limited && percent >= 90 ? ' quota-full' : ''}`}
         role="meter"
         aria-label={label}
         aria-valuemin={0}
