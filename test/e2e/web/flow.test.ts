@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { recordEvent } from '@mailroom/webhooks';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { expectStatus, PASSWORD, Session, startApi, type TestApi } from '@test/support/api';
+import { Client, expectStatus, PASSWORD, Session, startApi, type TestApi } from '@test/support/api';
 import { queueOutboundRows } from '@test/support/outbound-rows';
 import { addDomain } from '@test/e2e/api/walk/mail-fixtures';
 import { expectAccessible, launchChromium, screenshotPath, tabTo } from './browser';
@@ -342,6 +343,119 @@ describe('dashboard: tenants, mail flow and activity', () => {
     await page.getByText('Last 30 days: 6 in, 1 out.').waitFor();
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     await expectAccessible(page, 'activity on a phone');
+    await context.close();
+  });
+
+  it('creates a narrowed API key shown once and revokes it, shows webhook attempts, suppressions and a trace', async () => {
+    const { context, page, errors } = await open(tenant.adminEmail);
+    await page.getByRole('link', { name: 'Mail flow' }).click();
+    const tabs = page.getByRole('navigation', { name: 'Mail flow' });
+
+    // An API key narrowed to two read scopes and one domain; the key is shown once.
+    await tabs.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    await page.getByLabel('Name').fill('Billing export');
+    await page.getByRole('checkbox', { name: 'mailboxes:read' }).check();
+    await page.getByRole('checkbox', { name: 'deliveries:read' }).check();
+    await page.getByRole('checkbox', { name: 'acme.example' }).check();
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const shown = page.locator('.alert-success code.secret');
+    await shown.waitFor();
+    const rawKey = (await shown.textContent())!;
+    expect(rawKey).toMatch(/^mr_/);
+    await page.locator('table.api-keys').getByText('Billing export').waitFor();
+    await expectAccessible(page, 'API keys');
+    const keys = expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/api-keys', { params: { path: { tenantId: tenant.id } } }),
+      200,
+    ).items;
+    const billing = keys.find((k) => k.name === 'Billing export')!;
+    expect([...billing.scopes].sort()).toEqual(['deliveries:read', 'mailboxes:read']);
+    expect(billing.domains).toEqual(['acme.example']);
+    const asKey = new Client(api, rawKey);
+    const mailboxes = { params: { path: { tenantId: tenant.id } } };
+    expectStatus(await asKey.typed.GET('/v1/tenants/{tenantId}/mailboxes', mailboxes), 200);
+    // Shown once: the page does not show it again.
+    await tabs.getByRole('link', { name: 'Audit log' }).click();
+    await tabs.getByRole('link', { name: 'API keys' }).click();
+    await page.locator('table.api-keys').getByText('Billing export').waitFor();
+    await expect(page.locator('code.secret').count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Revoke the API key Billing export' }).click();
+    await page.getByRole('status').filter({ hasText: 'API key Billing export revoked' }).waitFor();
+    expect((await asKey.typed.GET('/v1/tenants/{tenantId}/mailboxes', mailboxes)).response.status).toBe(401);
+
+    // A webhook, its secret shown once, and its recent attempts.
+    await tabs.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await page.getByLabel('URL (https)').fill('https://hooks.example/mail');
+    await page.getByRole('checkbox', { name: 'delivery.deferred' }).check();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.locator('.alert-success code.secret').waitFor();
+    await page.getByRole('heading', { name: 'https://hooks.example/mail', level: 2 }).waitFor();
+    const [hook] = expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/webhooks', { params: { path: { tenantId: tenant.id } } }),
+      200,
+    ).items;
+    expect([...hook!.events].sort()).toEqual(['delivery.bounced', 'delivery.deferred']);
+    const [attemptId] = await db.prisma.$transaction((tx) =>
+      recordEvent(tx, tenant.id, 'delivery.bounced', { recipient: 'gone@elsewhere.example' }),
+    );
+    await db.prisma.webhookDelivery.update({
+      where: { tenantId_id: { tenantId: tenant.id, id: attemptId! } },
+      data: { status: 'failed', attempts: 3, lastStatusCode: 500, lastError: 'HTTP 500 from hooks.example' },
+    });
+    await page.getByRole('button', { name: 'Recent attempts of https://hooks.example/mail' }).click();
+    const attempt = page.locator(`#attempts-${hook!.id} tbody tr`);
+    await expect.poll(() => attempt.count()).toBe(1);
+    const cells = await attempt.locator('td').allTextContents();
+    expect(cells[0]).toContain('delivery.bounced');
+    expect(cells[1]).toContain('failed');
+    expect(cells[2]).toContain('HTTP 500 from hooks.example');
+    const enabled = page.getByRole('switch', { name: 'Webhook https://hooks.example/mail enabled' });
+    await enabled.click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await expect(enabled.isChecked()).resolves.toBe(false);
+    const saved = expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/webhooks/{webhookId}', {
+        params: { path: { tenantId: tenant.id, webhookId: hook!.id } },
+      }),
+      200,
+    );
+    expect(saved.enabled).toBe(false);
+    await expectAccessible(page, 'webhooks');
+
+    // Suppress an address, then lift it.
+    await tabs.getByRole('link', { name: 'Suppressions' }).click();
+    await page.getByRole('heading', { name: 'Suppressions', level: 1 }).waitFor();
+    await page.getByLabel('Address', { exact: true }).fill('nobody@elsewhere.example');
+    await page.getByLabel('Note (optional)').fill('asked us to stop');
+    await page.getByRole('button', { name: 'Suppress', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'nobody@elsewhere.example is suppressed.' }).waitFor();
+    await page.locator('table.suppressions').getByText('asked us to stop').waitFor();
+    const suppressions = async () =>
+      expectStatus(
+        await tenant.admin.typed.GET('/v1/tenants/{tenantId}/suppressions', {
+          params: { path: { tenantId: tenant.id } },
+        }),
+        200,
+      ).items.map((x) => [x.address, x.reason]);
+    expect(await suppressions()).toEqual([['nobody@elsewhere.example', 'manual']]);
+    await expectAccessible(page, 'suppressions');
+    await page.getByRole('button', { name: 'Lift the suppression of nobody@elsewhere.example' }).click();
+    await page.getByText('No suppressed address.').waitFor();
+    expect(await suppressions()).toEqual([]);
+
+    // The trace of the sent message by one of its recipients.
+    await tabs.getByRole('link', { name: 'Message trace' }).click();
+    await page.getByRole('heading', { name: 'Message trace', level: 1 }).waitFor();
+    await page.getByLabel('Recipient').fill('partner@elsewhere.example');
+    await page.getByRole('button', { name: 'Trace' }).click();
+    await page.getByRole('heading', { name: 'Sent on' }).waitFor();
+    const sentOn = page.locator('.trace-deliveries');
+    await expect(sentOn.textContent()).resolves.toContain('friend@elsewhere.example');
+    await expect(sentOn.textContent()).resolves.toContain('451 4.2.1 Mailbox busy');
+    await expectAccessible(page, 'trace');
+    expect(errors).toEqual([]);
     await context.close();
   });
 });
