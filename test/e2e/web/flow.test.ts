@@ -293,14 +293,14 @@ describe('dashboard: tenants, mail flow and activity', () => {
 
     // Deliveries by outcome: one deferred, one bounced, one delivered.
     const outcomes = page.getByRole('figure', { name: 'Deliveries by outcome (30 days)' });
-    await outcomes.getByText('3 deliveries.').waitFor();
+    await outcomes.getByText('Deliveries: 3.').waitFor();
     await expect(outcomes.getByRole('img').getAttribute('aria-label')).resolves.toBe(
-      '3 deliveries: queued 0, sending 0, deferred 1, delivered 1, bounced 1, cancelled 0',
+      'Deliveries: 3: queued 0, sending 0, deferred 1, delivered 1, bounced 1, cancelled 0',
     );
 
     // Storage by mailbox: the larger first.
     const storage = page.getByRole('figure', { name: 'Storage by mailbox' });
-    await storage.getByText('305 MB in 2 mailboxes').waitFor();
+    await storage.getByText('305 MB stored, mailboxes: 2').waitFor();
     expect(await storage.locator('svg text.label').allTextContents()).toEqual([
       'big@acme.example',
       'small@acme.example',
@@ -321,7 +321,7 @@ describe('dashboard: tenants, mail flow and activity', () => {
     // In Slovak too.
     await page.getByLabel('Language').selectOption('sk');
     await page.getByRole('heading', { name: 'Aktivita', level: 1 }).waitFor();
-    await page.getByText('Posledných 30 dní: 6 prijatých, 1 odoslaných.').waitFor();
+    await page.getByText('Posledné dni (30): prijaté 6, odoslané 1.').waitFor();
     expect(errors).toEqual([]);
     await context.close();
   });
