@@ -23,6 +23,7 @@ import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
 import { RepositoryModule } from './repository.module';
 import { ResellersModule } from './resellers/resellers.module';
+import { StatsModule } from './stats/stats.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -70,6 +71,7 @@ export class AppModule {
         DomainsModule,
         WebhooksModule,
         DeliveriesModule,
+        StatsModule,
         // Last: the dashboard's index.html fallback answers only what no route above does.
         ...webDashboardModules(),
       ],

@@ -16,6 +16,7 @@ import { MailboxRepository } from './mailboxes/mailbox.repository';
 import { ResellerRepository } from './resellers/reseller.repository';
 import { RetentionRunRepository } from './retention-runs/retention-run.repository';
 import { RetentionRepository } from './retention/retention.repository';
+import { StatsRepository } from './stats/stats.repository';
 import { TenantRepository } from './tenants/tenant.repository';
 import { UserRepository } from './users/user.repository';
 import { WebhookRepository } from './webhooks/webhook.repository';
@@ -37,6 +38,7 @@ const repositories = [
   ResellerRepository,
   RetentionRepository,
   RetentionRunRepository,
+  StatsRepository,
   TenantRepository,
   UserRepository,
   WebhookRepository,

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { LANGUAGES, useI18n, type Language } from './i18n';
 import { Link, navigate, usePath } from './router';
 import { type AuthSession, type Me } from './session';
@@ -9,7 +9,11 @@ import { DomainsPage } from './pages/DomainsPage';
 import { TenantPicker } from './pages/TenantPicker';
 import { AliasesPage } from './pages/mailbox/AliasesPage';
 import { IpRulesPage } from './pages/mailbox/IpRulesPage';
-import { PageTitle } from './ui';
+import { Loading, PageTitle } from './ui';
+import { flowSection } from './pages/flow/paths';
+
+// The mail-flow, activity and tenants pages load on demand: the first load stays small.
+const FlowPages = lazy(() => import('./pages/flow/FlowPages'));
 
 type State = { kind: 'signedOut'; notice?: LoginNotice } | { kind: 'signedIn'; me: Me };
 
@@ -66,15 +70,31 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
     if (path === '/' || path === '') navigate('/mailboxes');
   }, [path]);
 
+  const flow = flowSection(path);
   const section = path.startsWith('/domains')
     ? 'domains'
     : path.startsWith('/aliases')
       ? 'aliases'
       : path.startsWith('/ip-rules')
         ? 'ipRules'
-        : 'mailboxes';
+        : (flow ?? 'mailboxes');
+  const flowPage = (
+    <Suspense fallback={<Loading />}>
+      <FlowPages
+        client={session.client}
+        path={path}
+        tenantId={tenantId}
+        onManage={(id) => {
+          setChosenTenant(id);
+          navigate('/mailboxes');
+        }}
+      />
+    </Suspense>
+  );
   let page;
-  if (!tenantId) {
+  if (flow === 'tenants' && !me.tenantId) {
+    page = flowPage;
+  } else if (!tenantId) {
     page = <TenantPicker client={session.client} onChoose={setChosenTenant} />;
   } else if (path === '/mailboxes' || path === '/') {
     page = <MailboxesPage client={session.client} tenantId={tenantId} />;
@@ -86,6 +106,8 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
     page = <AliasesPage client={session.client} tenantId={tenantId} />;
   } else if (path === '/ip-rules') {
     page = <IpRulesPage client={session.client} tenantId={tenantId} />;
+  } else if (flow) {
+    page = flowPage;
   } else {
     page = <PageTitle>{t('nav.notFound')}</PageTitle>;
   }
@@ -119,6 +141,23 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
                 {t('ipRules.nav')}
               </Link>
             </li>
+            <li>
+              <Link href="/deliveries" aria-current={section === 'flow' ? 'page' : undefined}>
+                {t('flow.nav.flow')}
+              </Link>
+            </li>
+            <li>
+              <Link href="/activity" aria-current={section === 'activity' ? 'page' : undefined}>
+                {t('flow.nav.activity')}
+              </Link>
+            </li>
+            {!me.tenantId && (
+              <li>
+                <Link href="/tenants" aria-current={section === 'tenants' ? 'page' : undefined}>
+                  {t('flow.nav.tenants')}
+                </Link>
+              </li>
+            )}
           </ul>
         </nav>
         <div className="topbar-end">

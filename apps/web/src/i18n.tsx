@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { mailboxEn, mailboxSk } from './i18n/mailbox';
+import { flowEn, flowSk } from './i18n/flow';
 
 /**
  * Every user-visible string of the dashboard, in English and Slovak. `sk` must name every key of
@@ -126,6 +127,7 @@ const en = {
   'mailbox.revokeLabel': 'Revoke the app password {name}',
   'mailbox.revoked': 'App password {name} revoked.',
   ...mailboxEn,
+  ...flowEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -251,6 +253,7 @@ const sk: Catalogue = {
   'mailbox.revokeLabel': 'Zrušiť heslo aplikácie {name}',
   'mailbox.revoked': 'Heslo aplikácie {name} je zrušené.',
   ...mailboxSk,
+  ...flowSk,
 };
 
 export const LANGUAGES = { en: 'English', sk: 'Slovenčina' } as const;

@@ -1020,6 +1020,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenantId}/stats/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Deliveries by outcome */
+    get: operations['StatsController_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenantId}/stats/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Messages in and out per day */
+    get: operations['StatsController_messages'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenantId}/stats/storage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Storage by mailbox */
+    get: operations['StatsController_storage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenantId}/suppressions': {
     parameters: {
       query?: never;
@@ -1591,6 +1642,17 @@ export interface components {
       /** @enum {string} */
       status: 'queued' | 'sending' | 'deferred' | 'delivered' | 'bounced' | 'cancelled';
       subject: string | null;
+    };
+    DeliveryStatsResponse: {
+      /** @description Deliveries created since (UTC midnight) */
+      from: string;
+      /** @description Every status, in this order, zero counts included */
+      outcomes: {
+        count: number;
+        /** @enum {string} */
+        status: 'queued' | 'sending' | 'deferred' | 'delivered' | 'bounced' | 'cancelled';
+      }[];
+      total: number;
     };
     DnsPlanResponse: {
       domain: {
@@ -2215,6 +2277,19 @@ export interface components {
       scopes: string[];
       tenantId: string | null;
     };
+    MessageStatsResponse: {
+      /** @description Every day of the window, oldest first, days without mail included */
+      days: {
+        /** @description YYYY-MM-DD (UTC) */
+        date: string;
+        /** @description Messages that arrived in mailboxes (one per mailbox; Sent copies not counted) */
+        in: number;
+        /** @description Messages that left: submissions, forwards, bounces (DSNs) and vacation replies */
+        out: number;
+      }[];
+      /** @description The first day counted (UTC midnight) */
+      from: string;
+    };
     PasswordChangedResponse: {
       address: string;
       /** Format: uuid */
@@ -2350,6 +2425,21 @@ export interface components {
       generate?: boolean;
       /** @description At least 12 characters; stored as argon2id */
       password?: string;
+    };
+    StorageStatsResponse: {
+      mailboxCount: number;
+      /** @description The largest mailboxes, largest first */
+      mailboxes: {
+        address: string;
+        /** Format: uuid */
+        id: string;
+        quotaBytes: number;
+        usedBytes: number;
+      }[];
+      /** @description Stored by the mailboxes not listed */
+      otherBytes: number;
+      /** @description Stored by every mailbox of the tenant */
+      totalBytes: number;
     };
     SuppressionPage: {
       items: {
@@ -3984,6 +4074,8 @@ export interface operations {
       query?: {
         /** @description nextCursor of the previous page */
         cursor?: string;
+        /** @description usage: each tenant with its usage, as GET /v1/tenants/{tenantId} gives it (the reseller's overview) */
+        include?: 'usage';
         /** @description Page size, 1 to 200 */
         limit?: number;
         /** @description Name contains (case-insensitive) */
@@ -3999,7 +4091,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Tenants this credential can see */
+      /** @description Tenants this credential can see; with include=usage, each with its usage */
       200: {
         headers: {
           [name: string]: unknown;
@@ -9139,6 +9231,216 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['RetentionRunPage'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  StatsController_deliveries: {
+    parameters: {
+      query?: {
+        /** @description How many UTC days back, today included (1 to 90, default 30) */
+        days?: number;
+      };
+      header?: never;
+      path: {
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deliveries created in the window, by status now */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeliveryStatsResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  StatsController_messages: {
+    parameters: {
+      query?: {
+        /** @description How many UTC days back, today included (1 to 90, default 30) */
+        days?: number;
+      };
+      header?: never;
+      path: {
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One entry per UTC day of the window */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MessageStatsResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  StatsController_storage: {
+    parameters: {
+      query?: {
+        /** @description How many of the largest mailboxes to name (1 to 50, default 10) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The largest mailboxes and the rest */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StorageStatsResponse'];
         };
       };
       /** @description Missing, expired or revoked credential (problem+json) */

@@ -38,6 +38,10 @@ export const ListTenantsSchema = z
     status: z.enum(['active', 'suspended', 'deleted']).optional(),
     q: z.string().trim().max(200).optional().describe('Name contains (case-insensitive)'),
     resellerId: z.uuid().optional(),
+    include: z
+      .enum(['usage'])
+      .optional()
+      .describe("usage: each tenant with its usage, as GET /v1/tenants/{tenantId} gives it (the reseller's overview)"),
   })
   .strict();
 export class ListTenantsQuery extends createZodDto(ListTenantsSchema) {}

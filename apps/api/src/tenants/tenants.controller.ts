@@ -28,7 +28,10 @@ export class TenantsController {
   @ApiOperation({ summary: 'List tenants' })
   @Get()
   @Authenticated({ scope: 'tenants:read' })
-  @ApiOkResponse({ type: TenantPage, description: 'Tenants this credential can see' })
+  @ApiOkResponse({
+    type: TenantPage,
+    description: 'Tenants this credential can see; with include=usage, each with its usage',
+  })
   list(@Caller() call: CallContext, @Query() query: ListTenantsQuery) {
     return this.tenants.list(call, query);
   }
