@@ -6,6 +6,9 @@ export const BLOB_CACHE_ENTRY_MAX = 256 * 1024;
 /** How long a cached body may be served after it was read (a deleted tenant's bytes age out). */
 const TTL_MS = 10 * 60_000;
 
+/** Folder uids remembered with the blob they named (about 150 bytes each). */
+const UID_ENTRIES = 100_000;
+
 export interface BlobCacheStats {
   hits: number;
   misses: number;
@@ -28,6 +31,8 @@ export interface BlobCacheStats {
  */
 export class BlobCache {
   private readonly lru: LRUCache<string, Buffer>;
+  /** `tenant:folder:uid` to the SHA-256 of its blob, so FETCH can leave held bodies out of its query. */
+  private readonly uids = new LRUCache<string, string>({ max: UID_ENTRIES, ttl: TTL_MS });
   private hits = 0;
   private misses = 0;
 
@@ -48,11 +53,29 @@ export class BlobCache {
     return bytes;
   }
 
-  /** Keeps `bytes` (a copy when it is a view into a larger buffer, so that one is not pinned). */
-  set(tenantId: string, sha256: string, bytes: Buffer): void {
+  /**
+   * Keeps `bytes` (a copy when it is a view into a larger buffer, so that one is not pinned), and
+   * with `at` the folder uid that named it. The caller still checks a uid's blob against the row.
+   */
+  set(tenantId: string, sha256: string, bytes: Buffer, at?: { folderId: string; uid: number }): void {
     if (bytes.length > BLOB_CACHE_ENTRY_MAX) return;
     const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : Buffer.from(bytes);
     this.lru.set(`${tenantId}:${sha256}`, own);
+    if (at) this.uids.set(`${tenantId}:${at.folderId}:${at.uid}`, sha256);
+  }
+
+  /** Counts a body the caller read from PostgreSQL after byUid had none. */
+  countMiss(): void {
+    this.misses++;
+  }
+
+  /** The body held for a folder uid read before (a hit), or undefined. */
+  byUid(tenantId: string, folderId: string, uid: number): { sha256: string; bytes: Buffer } | undefined {
+    const sha256 = this.uids.get(`${tenantId}:${folderId}:${uid}`);
+    const bytes = sha256 === undefined ? undefined : this.lru.get(`${tenantId}:${sha256}`);
+    if (!sha256 || !bytes) return undefined;
+    this.hits++;
+    return { sha256, bytes };
   }
 
   stats(): BlobCacheStats {

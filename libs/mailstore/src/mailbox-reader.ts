@@ -231,8 +231,10 @@ export class MailboxReader {
   /**
    * FETCH: the visible messages among `uids` in uid order (as `messages`) and, in the same
    * statement, the blobs (as fetchBlobs) of the first ones within `blobRows` and `blobBytes`;
-   * the others have `blob` null. With the body cache, bodies come from it or, for those it lacks,
-   * from one more statement (fetchBlobs), so a body read again is not read from PostgreSQL.
+   * the others have `blob` null. With the body cache, the statement leaves out the bodies the
+   * cache holds for uids it has seen in this folder, and they come from memory; a uid whose
+   * row names another blob than the cache remembers (a folder whose uids were reset) is read
+   * like any missing blob.
    */
   async fetchMessages(
     tenantId: string,
@@ -241,34 +243,27 @@ export class MailboxReader {
     options: FetchReadOptions,
   ): Promise<FetchMessage[]> {
     const cache = this.bodyCacheFor(options);
-    const rows = await messagesForFetch(
-      this.prisma,
-      tenantId,
-      folderId,
-      uids,
-      cache ? { ...options, blobRows: 0 } : options,
-    );
-    const messages: FetchMessage[] = rows.map((r) => ({
-      ...metaOf(r),
-      blob: r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage }),
-    }));
-    if (!cache) return messages;
-    // Within the limits the one-statement read would have used: what is past them is read later.
-    let n = 0;
-    let inline = 0;
-    const wanted: FetchMessage[] = [];
-    for (const m of messages) {
-      if (m.size <= options.inlineMax) inline += m.size;
-      if (++n > options.blobRows || inline > options.blobBytes) break;
-      wanted.push(m);
+    const held = new Map<number, { sha256: string; bytes: Buffer }>();
+    if (cache) {
+      for (const uid of uids) {
+        const body = cache.byUid(tenantId, folderId, uid);
+        if (body) held.set(uid, body);
+      }
     }
-    const blobs = await this.fetchBlobs(
-      tenantId,
-      wanted.map((m) => m.blobSha256),
-      options,
-    );
-    for (const m of wanted) m.blob = blobs.get(m.blobSha256) ?? null;
-    return messages;
+    const rows = await messagesForFetch(this.prisma, tenantId, folderId, uids, options, [...held.keys()]);
+    return rows.map((r) => {
+      const meta = metaOf(r);
+      let blob = r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage });
+      const body = held.get(meta.uid);
+      if (body && body.sha256 === meta.blobSha256)
+        blob = { size: body.bytes.length, structure: null, bytes: body.bytes };
+      else if (body) blob = null;
+      else if (cache && blob?.bytes) {
+        cache.countMiss();
+        cache.set(tenantId, meta.blobSha256, blob.bytes, { folderId, uid: meta.uid });
+      }
+      return { ...meta, blob };
+    });
   }
 
   /** The body cache, when it is on and the read wants bodies and no MIME trees (BODY[], RFC822). */
