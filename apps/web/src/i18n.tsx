@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { securityEn, securitySk } from './i18n/security';
 
 /**
  * Every user-visible string of the dashboard, in English and Slovak. `sk` must name every key of
@@ -124,6 +125,7 @@ const en = {
   'mailbox.revoke': 'Revoke',
   'mailbox.revokeLabel': 'Revoke the app password {name}',
   'mailbox.revoked': 'App password {name} revoked.',
+  ...securityEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -248,6 +250,7 @@ const sk: Catalogue = {
   'mailbox.revoke': 'Zrušiť',
   'mailbox.revokeLabel': 'Zrušiť heslo aplikácie {name}',
   'mailbox.revoked': 'Heslo aplikácie {name} je zrušené.',
+  ...securitySk,
 };
 
 export const LANGUAGES = { en: 'English', sk: 'Slovenčina' } as const;
