@@ -7,6 +7,7 @@ import { MailboxesPage } from './pages/MailboxesPage';
 import { MailboxPage } from './pages/MailboxPage';
 import { DomainsPage } from './pages/DomainsPage';
 import { TenantPicker } from './pages/TenantPicker';
+import { SecurityPage } from './pages/SecurityPage';
 import { PageTitle } from './ui';
 
 type State = { kind: 'signedOut'; notice?: LoginNotice } | { kind: 'signedIn'; me: Me };
@@ -27,6 +28,17 @@ export function App({ session }: { session: AuthSession }) {
     await session.logout();
     setState({ kind: 'signedOut', notice: 'signedOut' });
   };
+  if (session.enrolmentOnly) {
+    // A policy requires 2FA this admin lacks: enrolment first, then the dashboard.
+    return (
+      <>
+        <LanguageBar />
+        <main id="main" className="enrolment">
+          <SecurityPage session={session} enrolmentOnly onEnrolled={() => setState({ ...state })} />
+        </main>
+      </>
+    );
+  }
   return <Shell session={session} me={state.me} onSignOut={signOut} />;
 }
 
@@ -64,9 +76,11 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
     if (path === '/' || path === '') navigate('/mailboxes');
   }, [path]);
 
-  const section = path.startsWith('/domains') ? 'domains' : 'mailboxes';
+  const section = path.startsWith('/domains') ? 'domains' : path === '/security' ? 'security' : 'mailboxes';
   let page;
-  if (!tenantId) {
+  if (path === '/security') {
+    page = <SecurityPage session={session} />;
+  } else if (!tenantId) {
     page = <TenantPicker client={session.client} onChoose={setChosenTenant} />;
   } else if (path === '/mailboxes' || path === '/') {
     page = <MailboxesPage client={session.client} tenantId={tenantId} />;
@@ -95,6 +109,11 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
             <li>
               <Link href="/domains" aria-current={section === 'domains' ? 'page' : undefined}>
                 {t('nav.domains')}
+              </Link>
+            </li>
+            <li>
+              <Link href="/security" aria-current={section === 'security' ? 'page' : undefined}>
+                {t('nav.security')}
               </Link>
             </li>
           </ul>
