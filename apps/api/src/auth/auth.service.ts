@@ -131,6 +131,11 @@ export class AuthService {
     return this.startSession(user.id, client);
   }
 
+  /** @throws RateLimited when the account or address has failed too often lately (as at sign-in) */
+  async assertMayTry(user: AdminUser, ip: string): Promise<void> {
+    await this.throttle.assertMayTry(ip, user.email);
+  }
+
   /** A wrong second factor from a signed-in admin (disable, regenerate): counts like a wrong password. */
   async recordCodeFailure(user: AdminUser, ip: string): Promise<void> {
     const failures = await this.throttle.recordFailure(ip, user.email);

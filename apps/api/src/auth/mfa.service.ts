@@ -164,6 +164,7 @@ export class MfaService {
 
   /** A wrong password or code counts toward the lockout, as at sign-in. */
   private async reauthenticate(user: AdminUser, proof: Reauthentication, ip: string): Promise<void> {
+    await this.auth.assertMayTry(user, ip);
     let ok = false;
     if (proof.password !== undefined) {
       const password = proof.password;
