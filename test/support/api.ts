@@ -59,6 +59,20 @@ export function expectStatus<D, E>(result: TypedResult<D, E>, status: number): D
   return result.data as D;
 }
 
+type LoginAnswer = ApiSchema<
+  'LoginAuthenticatedResponse' | 'LoginMfaRequiredResponse' | 'LoginEnrolmentRequiredResponse'
+>;
+
+/** Asserts a login answered 200 with `status` and returns that answer, narrowed. */
+export function expectLogin<S extends LoginAnswer['status'], E>(
+  result: TypedResult<LoginAnswer, E>,
+  status: S,
+): Extract<LoginAnswer, { status: S }> {
+  const body = expectStatus(result, 200);
+  expect(body.status, JSON.stringify(body)).toBe(status);
+  return body as Extract<LoginAnswer, { status: S }>;
+}
+
 /** Asserts an error status of a typed call and returns its problem+json body. */
 export function expectProblem<D, E>(result: TypedResult<D, E>, status: number): ProblemDetails {
   expect(result.response.status, JSON.stringify(result.data ?? result.error)).toBe(status);
@@ -145,7 +159,9 @@ export class Session {
 
   static async login(api: TestApi, email: string, password: string): Promise<Client> {
     const { data, error, response } = await new Client(api).typed.POST('/v1/auth/login', { body: { email, password } });
-    if (!data) throw new Error(`login ${email}: ${response.status} ${JSON.stringify(error)}`);
+    if (data?.status !== 'authenticated') {
+      throw new Error(`login ${email}: ${response.status} ${JSON.stringify(error ?? data)}`);
+    }
     return new Client(api, data.accessToken);
   }
 

@@ -3,6 +3,7 @@ import { AliasRepository } from './aliases/alias.repository';
 import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { AuditRepository } from './audit/audit.repository';
 import { AuthRepository } from './auth/auth.repository';
+import { MfaRepository } from './auth/mfa.repository';
 import { IdempotencyRepository } from './common/idempotency.repository';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { DomainRepository } from './domains/domain.repository';
@@ -35,6 +36,7 @@ const repositories = [
   IpRuleRepository,
   LegalHoldRepository,
   MailboxRepository,
+  MfaRepository,
   ResellerRepository,
   RetentionRepository,
   RetentionRunRepository,

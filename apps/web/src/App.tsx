@@ -7,6 +7,7 @@ import { MailboxesPage } from './pages/MailboxesPage';
 import { MailboxPage } from './pages/MailboxPage';
 import { DomainsPage } from './pages/DomainsPage';
 import { TenantPicker } from './pages/TenantPicker';
+import { SecurityPage } from './pages/SecurityPage';
 import { AliasesPage } from './pages/mailbox/AliasesPage';
 import { IpRulesPage } from './pages/mailbox/IpRulesPage';
 import { Loading, PageTitle } from './ui';
@@ -33,6 +34,17 @@ export function App({ session }: { session: AuthSession }) {
     await session.logout();
     setState({ kind: 'signedOut', notice: 'signedOut' });
   };
+  if (session.enrolmentOnly) {
+    // A policy requires 2FA this admin lacks: enrolment first, then the dashboard.
+    return (
+      <>
+        <LanguageBar />
+        <main id="main" className="enrolment">
+          <SecurityPage session={session} enrolmentOnly onEnrolled={() => setState({ ...state })} />
+        </main>
+      </>
+    );
+  }
   return <Shell session={session} me={state.me} onSignOut={signOut} />;
 }
 
@@ -77,7 +89,9 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
       ? 'aliases'
       : path.startsWith('/ip-rules')
         ? 'ipRules'
-        : (flow ?? 'mailboxes');
+        : path === '/security'
+          ? 'security'
+          : (flow ?? 'mailboxes');
   const flowPage = (
     <Suspense fallback={<Loading />}>
       <FlowPages
@@ -92,7 +106,9 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
     </Suspense>
   );
   let page;
-  if (flow === 'tenants' && !me.tenantId) {
+  if (path === '/security') {
+    page = <SecurityPage session={session} />;
+  } else if (flow === 'tenants' && !me.tenantId) {
     page = flowPage;
   } else if (!tenantId) {
     page = <TenantPicker client={session.client} onChoose={setChosenTenant} />;
@@ -158,6 +174,11 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
                 </Link>
               </li>
             )}
+            <li>
+              <Link href="/security" aria-current={section === 'security' ? 'page' : undefined}>
+                {t('nav.security')}
+              </Link>
+            </li>
           </ul>
         </nav>
         <div className="topbar-end">

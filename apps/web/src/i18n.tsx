@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { mailboxEn, mailboxSk } from './i18n/mailbox';
 import { flowEn, flowSk } from './i18n/flow';
+import { securityEn, securitySk } from './i18n/security';
 
 /**
  * Every user-visible string of the dashboard, in English and Slovak. `sk` must name every key of
@@ -128,6 +129,7 @@ const en = {
   'mailbox.revoked': 'App password {name} revoked.',
   ...mailboxEn,
   ...flowEn,
+  ...securityEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -254,6 +256,7 @@ const sk: Catalogue = {
   'mailbox.revoked': 'Heslo aplikácie {name} je zrušené.',
   ...mailboxSk,
   ...flowSk,
+  ...securitySk,
 };
 
 export const LANGUAGES = { en: 'English', sk: 'Slovenčina' } as const;

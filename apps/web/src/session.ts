@@ -3,8 +3,9 @@ import { createApiClient, type ApiClient, type ApiSchema, type ProblemDetails } 
 export type Me = ApiSchema<'MeResponse'>;
 type TokenPair = ApiSchema<'TokenPairResponse'>;
 
+/** `next`: signed in (`done`), a code must follow (`mfa`), or 2FA must be set up first (`enrol`). */
 export type LoginOutcome =
-  | { ok: true }
+  | { ok: true; next: 'done' | 'mfa' | 'enrol' }
   | { ok: false; kind: 'wrong' }
   | { ok: false; kind: 'tooMany'; retryAfter: number }
   | { ok: false; kind: 'server'; status: number; reference?: string }
@@ -21,6 +22,9 @@ export class AuthSession {
   private readonly anonymous: ApiClient;
   private access: string | null = null;
   private refreshToken: string | null = null;
+  private mfaToken: string | null = null;
+  /** Signed in with an enrolment-only token: only the two-factor enrolment routes answer. */
+  enrolmentOnly = false;
   private refreshing: Promise<boolean> | null = null;
   private expiredListener: () => void = () => undefined;
 
@@ -40,18 +44,42 @@ export class AuthSession {
   async login(email: string, password: string): Promise<LoginOutcome> {
     try {
       const { data, response } = await this.anonymous.POST('/v1/auth/login', { body: { email, password } });
-      if (data) {
-        this.keep(data);
-        return { ok: true };
+      if (!data) return failure(response);
+      this.forget();
+      if (data.status === 'mfa_required') {
+        this.mfaToken = data.mfaToken;
+        return { ok: true, next: 'mfa' };
       }
-      if (response.status === 401 || response.status === 422) return { ok: false, kind: 'wrong' };
-      if (response.status === 429) {
-        return { ok: false, kind: 'tooMany', retryAfter: Number(response.headers.get('retry-after') ?? 60) || 60 };
+      if (data.status === 'mfa_enrolment_required') {
+        this.access = data.enrolmentToken;
+        this.enrolmentOnly = true;
+        return { ok: true, next: 'enrol' };
       }
-      return { ok: false, kind: 'server', status: response.status, ...reference(response) };
+      this.keep(data);
+      return { ok: true, next: 'done' };
     } catch {
       return { ok: false, kind: 'network' };
     }
+  }
+
+  /** The second step of a sign-in that answered `mfa`: a TOTP code or a recovery code. */
+  async completeMfa(code: string): Promise<LoginOutcome> {
+    if (!this.mfaToken) return { ok: false, kind: 'wrong' };
+    try {
+      const { data, response } = await this.anonymous.POST('/v1/auth/login/mfa', {
+        body: { mfaToken: this.mfaToken, code },
+      });
+      if (!data) return failure(response);
+      this.keep(data);
+      return { ok: true, next: 'done' };
+    } catch {
+      return { ok: false, kind: 'network' };
+    }
+  }
+
+  /** Tokens of a full session that an enrolment answered. */
+  adopt(tokens: TokenPair): void {
+    this.keep(tokens);
   }
 
   /** Revokes the login on the server (best effort) and forgets the tokens. */
@@ -72,11 +100,15 @@ export class AuthSession {
   private keep(tokens: TokenPair): void {
     this.access = tokens.accessToken;
     this.refreshToken = tokens.refreshToken;
+    this.mfaToken = null;
+    this.enrolmentOnly = false;
   }
 
   private forget(): void {
     this.access = null;
     this.refreshToken = null;
+    this.mfaToken = null;
+    this.enrolmentOnly = false;
   }
 
   private async send(request: Request): Promise<Response> {
@@ -121,6 +153,14 @@ export class AuthSession {
     this.forget();
     if (wasSignedIn) this.expiredListener();
   }
+}
+
+function failure(response: Response): LoginOutcome {
+  if (response.status === 401 || response.status === 422) return { ok: false, kind: 'wrong' };
+  if (response.status === 429) {
+    return { ok: false, kind: 'tooMany', retryAfter: Number(response.headers.get('retry-after') ?? 60) || 60 };
+  }
+  return { ok: false, kind: 'server', status: response.status, ...reference(response) };
 }
 
 function reference(response: Response): { reference?: string } {

@@ -171,6 +171,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/auth/login/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Complete a sign-in with a TOTP code or a recovery code */
+    post: operations['AuthController_completeMfa'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/auth/logout': {
     parameters: {
       query?: never;
@@ -205,6 +222,91 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/auth/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** My two-factor sign-in: on or off, recovery codes left, required or not */
+    get: operations['MfaController_status'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/mfa/recovery-codes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Replace my recovery codes (with the password or a code) */
+    post: operations['MfaController_regenerate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/mfa/totp/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Turn TOTP on with the first code from the app */
+    post: operations['MfaController_confirm'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/mfa/totp/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Turn TOTP off (with the password or a code) */
+    post: operations['MfaController_disable'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/mfa/totp/start': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start enrolling an authenticator app (TOTP) */
+    post: operations['MfaController_start'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/auth/refresh': {
     parameters: {
       query?: never;
@@ -216,6 +318,57 @@ export interface paths {
     put?: never;
     /** Exchange a refresh token for new tokens */
     post: operations['AuthController_refresh'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List my sessions (signed-in browsers and clients) */
+    get: operations['SessionsController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/sessions/{sessionId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** End one of my sessions */
+    delete: operations['SessionsController_end'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/sessions/end-others': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign out everywhere else: end every session but this one */
+    post: operations['SessionsController_endOthers'];
     delete?: never;
     options?: never;
     head?: never;
@@ -273,6 +426,24 @@ export interface paths {
     head?: never;
     /** Update a reseller */
     patch: operations['ResellersController_update'];
+    trace?: never;
+  };
+  '/v1/resellers/{resellerId}/security-policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A reseller's sign-in policy */
+    get: operations['SecurityPolicyController_getReseller'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Require two-factor sign-in of every admin of a reseller and of its tenants */
+    patch: operations['SecurityPolicyController_setReseller'];
     trace?: never;
   };
   '/v1/resellers/{resellerId}/users': {
@@ -1020,6 +1191,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenantId}/security-policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A tenant's sign-in policy */
+    get: operations['SecurityPolicyController_getTenant'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Require (or stop requiring) two-factor sign-in of every admin of a tenant */
+    patch: operations['SecurityPolicyController_setTenant'];
+    trace?: never;
+  };
   '/v1/tenants/{tenantId}/stats/deliveries': {
     parameters: {
       query?: never;
@@ -1337,6 +1526,15 @@ export interface components {
       ip: string;
       /** @enum {string} */
       service: 'submission' | 'pop3' | 'imap';
+    };
+    CompleteMfaDto: {
+      /** @description A 6-digit TOTP code, or a recovery code (xxxx-xxxx-xxxx) */
+      code: string;
+      mfaToken: string;
+    };
+    ConfirmTotpDto: {
+      /** @description The code the app shows now */
+      code: string;
     };
     CreateAliasDto: {
       description?: string;
@@ -1760,6 +1958,9 @@ export interface components {
       unicodeName: string;
       verifiedAt: string | null;
     };
+    EndedSessionsResponse: {
+      ended: number;
+    };
     FilterList: {
       items: {
         actions: unknown[];
@@ -2146,9 +2347,40 @@ export interface components {
       /** @description Email or API key name of who set the hold */
       setBy: string | null;
     };
+    /** @description Signed in: no second factor is set up or required */
+    LoginAuthenticatedResponse: {
+      /** @description JWT; send as Authorization: Bearer <accessToken> */
+      accessToken: string;
+      /** @description Seconds until the access token expires */
+      expiresIn: number;
+      /** @description Single use: each refresh returns a new one */
+      refreshToken: string;
+      /** @constant */
+      status: 'authenticated';
+      /** @constant */
+      tokenType: 'Bearer';
+    };
     LoginDto: {
       email: string;
       password: string;
+    };
+    /** @description The password is right, and the reseller or tenant requires 2FA this admin has not set up */
+    LoginEnrolmentRequiredResponse: {
+      detail: string;
+      /** @description A bearer token that reaches only GET /v1/auth/me and the /v1/auth/mfa enrolment routes */
+      enrolmentToken: string;
+      expiresIn: number;
+      /** @constant */
+      status: 'mfa_enrolment_required';
+    };
+    /** @description The password is right; a second factor must follow */
+    LoginMfaRequiredResponse: {
+      expiresIn: number;
+      methods: ('totp' | 'recovery_code')[];
+      /** @description Send with a code to POST /v1/auth/login/mfa; good for `expiresIn` seconds */
+      mfaToken: string;
+      /** @constant */
+      status: 'mfa_required';
     };
     MailboxPage: {
       items: {
@@ -2290,6 +2522,14 @@ export interface components {
       /** @description The first day counted (UTC midnight) */
       from: string;
     };
+    MfaStatusResponse: {
+      /** @description Unused recovery codes (0 while TOTP is off) */
+      recoveryCodesRemaining: number;
+      /** @description The reseller or tenant requires two-factor sign-in of this admin */
+      requiredByPolicy: boolean;
+      totpEnabled: boolean;
+      totpEnabledAt: string | null;
+    };
     PasswordChangedResponse: {
       address: string;
       /** Format: uuid */
@@ -2368,6 +2608,15 @@ export interface components {
       startsAt?: string | null;
       subject: string;
     };
+    ReauthenticateDto: {
+      /** @description A TOTP code or a recovery code */
+      code?: string;
+      password?: string;
+    };
+    RecoveryCodesResponse: {
+      /** @description Ten one-time codes, shown this once */
+      recoveryCodes: string[];
+    };
     RefreshDto: {
       refreshToken: string;
     };
@@ -2398,6 +2647,9 @@ export interface components {
       status: 'active' | 'suspended';
       updatedAt: string;
     };
+    ResellerSecurityPolicyResponse: {
+      requireMfa: boolean;
+    };
     RetentionRunPage: {
       items: {
         byFolderKind: {
@@ -2420,6 +2672,26 @@ export interface components {
         status: 'running' | 'succeeded' | 'failed';
       }[];
       nextCursor: string | null;
+    };
+    SecurityPolicyDto: {
+      /** @description Every admin must sign in with a second factor */
+      requireMfa: boolean;
+    };
+    SessionList: {
+      items: {
+        /** @description When the sign-in happened */
+        createdAt: string;
+        /** @description The session of the calling access token */
+        current: boolean;
+        expiresAt: string;
+        /** @description The session id (its refresh token family) */
+        id: string;
+        /** @description The address of the latest sign-in or refresh */
+        ip: string | null;
+        /** @description When its refresh token was last issued (every refresh renews it) */
+        lastUsedAt: string;
+        userAgent: string | null;
+      }[];
     };
     SetPasswordDto: {
       generate?: boolean;
@@ -2538,6 +2810,11 @@ export interface components {
         trash: number | null;
       };
     };
+    TenantSecurityPolicyResponse: {
+      requireMfa: boolean;
+      /** @description The tenant's reseller requires 2FA of every admin of its tenants */
+      resellerRequiresMfa: boolean;
+    };
     TestFiltersDto: {
       /** @description SPF, DKIM and DMARC results to assume (default none) */
       auth?: {
@@ -2563,6 +2840,26 @@ export interface components {
       refreshToken: string;
       /** @constant */
       tokenType: 'Bearer';
+    };
+    TotpConfirmedResponse: {
+      /** @description Ten one-time codes, shown this once: store them offline */
+      recoveryCodes: string[];
+      /** @description A full session when the caller used an enrolment token (mfa_enrolment_required); otherwise null */
+      tokens: {
+        accessToken: string;
+        expiresIn: number;
+        refreshToken: string;
+        /** @constant */
+        tokenType: 'Bearer';
+      } | null;
+    };
+    TotpEnrolmentResponse: {
+      /** @description otpauth://totp/... (Key Uri Format) */
+      otpauthUri: string;
+      /** @description The otpauth URI as a QR code, an SVG document */
+      qrSvg: string;
+      /** @description The base32 secret, for typing into an app that cannot scan */
+      secret: string;
     };
     TraceResponse: {
       inbound: {
@@ -3398,6 +3695,70 @@ export interface operations {
       };
     };
     responses: {
+      /** @description By `status`: `authenticated` with tokens; `mfa_required` with a challenge for POST /v1/auth/login/mfa; `mfa_enrolment_required` with a token that reaches only the enrolment routes */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['LoginAuthenticatedResponse']
+            | components['schemas']['LoginMfaRequiredResponse']
+            | components['schemas']['LoginEnrolmentRequiredResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid email or password (the same answer whether or not the email exists) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Too many failures for this account or address; see Retry-After */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  AuthController_completeMfa: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CompleteMfaDto'];
+      };
+    };
+    responses: {
+      /** @description Signed in; a recovery code used here is spent */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3415,7 +3776,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDetails'];
         };
       };
-      /** @description Invalid email or password (the same answer whether or not the email exists) */
+      /** @description Wrong, expired or already used code, or an expired challenge; wrong codes count toward the lockout */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3540,6 +3901,385 @@ export interface operations {
       };
     };
   };
+  MfaController_status: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MfaStatusResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  MfaController_regenerate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReauthenticateDto'];
+      };
+    };
+    responses: {
+      /** @description Ten new codes; the old ones no longer work */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RecoveryCodesResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description TOTP is not on */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  MfaController_confirm: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ConfirmTotpDto'];
+      };
+    };
+    responses: {
+      /** @description On; the ten recovery codes are shown this once */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TotpConfirmedResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description TOTP is already on, or no enrolment was started */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  MfaController_disable: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReauthenticateDto'];
+      };
+    };
+    responses: {
+      /** @description Off; the secret and every recovery code are deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description TOTP is not on */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  MfaController_start: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A new secret, waiting for its first code; starting again replaces an unconfirmed one */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TotpEnrolmentResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description TOTP is already on */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
   AuthController_refresh: {
     parameters: {
       query?: never;
@@ -3582,6 +4322,173 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  SessionsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Live sessions, most recently used first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SessionList'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  SessionsController_end: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        sessionId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Its refresh token and its access tokens stop working at once */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  SessionsController_endOthers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EndedSessionsResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -3857,6 +4764,142 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ResellerResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  SecurityPolicyController_getReseller: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        resellerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ResellerSecurityPolicyResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  SecurityPolicyController_setReseller: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        resellerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SecurityPolicyDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ResellerSecurityPolicyResponse'];
         };
       };
       /** @description The body is not well-formed JSON (problem+json) */
@@ -9262,6 +10305,152 @@ export interface operations {
       };
       /** @description Invalid fields: `errors` names each one (problem+json) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  SecurityPolicyController_getTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantSecurityPolicyResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  SecurityPolicyController_setTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SecurityPolicyDto'];
+      };
+    };
+    responses: {
+      /** @description Admins without 2FA are led to enrol at their next sign-in; their refresh tokens stop working */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantSecurityPolicyResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The tenant is suspended or deleted: changes are refused (problem+json) */
+      423: {
         headers: {
           [name: string]: unknown;
         };

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '@mailroom/api-client';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { Client, expectProblem, expectStatus, PASSWORD, Session, startApi, type TestApi } from '@test/support/api';
+import {
+  Client,
+  expectLogin,
+  expectProblem,
+  expectStatus,
+  PASSWORD,
+  Session,
+  startApi,
+  type TestApi,
+} from '@test/support/api';
 
 describe('authentication', () => {
   let db: TestDatabase;
@@ -27,8 +36,8 @@ describe('authentication', () => {
   const me = (caller: Client) => caller.typed.GET('/v1/auth/me');
 
   it('logs in with email and password and returns a 15-minute JWT and a refresh token', async () => {
-    const res = expectStatus(await login({ email: email.toUpperCase(), password: PASSWORD }), 200);
-    expect(res).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+    const res = expectLogin(await login({ email: email.toUpperCase(), password: PASSWORD }), 'authenticated');
+    expect(res).toMatchObject({ status: 'authenticated', tokenType: 'Bearer', expiresIn: 900 });
     expect(res.refreshToken).toMatch(/^rt_/);
     const who = expectStatus(await me(sut.withToken(res.accessToken)), 200);
     expect(who).toMatchObject({ kind: 'user', label: email, role: 'reseller_admin' });
@@ -59,7 +68,7 @@ describe('authentication', () => {
   });
 
   it('rotates refresh tokens, and a reused one revokes the whole login', async () => {
-    const first = expectStatus(await login({ email, password: PASSWORD }), 200).refreshToken;
+    const first = expectLogin(await login({ email, password: PASSWORD }), 'authenticated').refreshToken;
     const rotated = expectStatus(await refresh(first), 200);
     expect(rotated.refreshToken).not.toBe(first);
     const second = rotated.refreshToken;
@@ -76,13 +85,13 @@ describe('authentication', () => {
   });
 
   it('lets only one of two concurrent refreshes with the same token succeed', async () => {
-    const token = expectStatus(await login({ email, password: PASSWORD }), 200).refreshToken;
+    const token = expectLogin(await login({ email, password: PASSWORD }), 'authenticated').refreshToken;
     const results = await Promise.all([1, 2].map(() => refresh(token)));
     expect(results.map((r) => r.response.status).sort()).toEqual([200, 401]);
   });
 
   it('logs out: the refresh token stops working', async () => {
-    const { refreshToken } = expectStatus(await login({ email, password: PASSWORD }), 200);
+    const { refreshToken } = expectLogin(await login({ email, password: PASSWORD }), 'authenticated');
     expectStatus(await anon().typed.POST('/v1/auth/logout', { body: { refreshToken } }), 204);
     expectProblem(await refresh(refreshToken), 401);
   });
@@ -91,7 +100,7 @@ describe('authentication', () => {
     const none = expectProblem(await me(anon()), 401);
     expect(none.detail).toMatch(/^Authentication required/);
     expectProblem(await me(sut.withToken('garbage')), 401);
-    const [h, p] = expectStatus(await login({ email, password: PASSWORD }), 200).accessToken.split('.');
+    const [h, p] = expectLogin(await login({ email, password: PASSWORD }), 'authenticated').accessToken.split('.');
     const forged = `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`;
     expectProblem(await me(sut.withToken(forged)), 401);
     expectProblem(await me(sut.withToken('mr_aaaaaaaaaaaa_' + 'b'.repeat(43))), 401);

@@ -33,12 +33,14 @@ function sampleBody(method: string, path: string, victim: { resellerId: string }
 }
 
 /**
- * Routes with no credential to misuse: they take an email, a password or a refresh token, or
- * publish what DNS publishes anyway (client settings and MTA-STS policies of hosted domains).
+ * Routes with no credential to misuse: they take an email, a password, a sign-in challenge or a
+ * refresh token, or publish what DNS publishes anyway (client settings and MTA-STS policies of
+ * hosted domains).
  */
 const PUBLIC = new Set([
   '/health',
   '/v1/auth/login',
+  '/v1/auth/login/mfa',
   '/v1/auth/refresh',
   '/v1/auth/logout',
   '/v1/client-settings',

@@ -6,12 +6,20 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiOperation,
+  ApiExtraModels,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Authenticated, Public } from './authenticated.decorator';
-import { LoginDto, MeResponse, RefreshDto, TokenPairResponse } from './auth.dto';
-import { AuthService } from './auth.service';
+import { CompleteMfaDto, LOGIN_RESPONSES, LoginDto, MeResponse, RefreshDto, TokenPairResponse } from './auth.dto';
+import { AuthService, type ClientInfo } from './auth.service';
 import { clientIp } from './auth.guard';
 import { Caller, type AuthedRequest, type CallContext } from './request-context';
+
+/** The client facts a new session keeps: its address and (shortened) User-Agent. */
+export function clientInfo(req: AuthedRequest): ClientInfo {
+  const ua = req.headers['user-agent'];
+  return { ip: clientIp(req), userAgent: typeof ua === 'string' && ua !== '' ? ua.slice(0, 300) : null };
+}
 
 @ApiTags('auth')
 @Controller('v1/auth')
@@ -22,13 +30,36 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
-  @ApiOkResponse({ type: TokenPairResponse })
+  @ApiExtraModels(...LOGIN_RESPONSES)
+  @ApiOkResponse({
+    schema: {
+      // Told apart by the `status` constant of each; no `discriminator`, which openapi-typescript
+      // would turn into the schema names as the status values.
+      oneOf: LOGIN_RESPONSES.map((dto) => ({ $ref: getSchemaPath(dto) })),
+    },
+    description:
+      'By `status`: `authenticated` with tokens; `mfa_required` with a challenge for POST /v1/auth/login/mfa; ' +
+      '`mfa_enrolment_required` with a token that reaches only the enrolment routes',
+  })
   @ApiUnauthorizedResponse({
     description: 'Invalid email or password (the same answer whether or not the email exists)',
   })
   @ApiTooManyRequestsResponse({ description: 'Too many failures for this account or address; see Retry-After' })
   login(@Body() dto: LoginDto, @Req() req: AuthedRequest) {
-    return this.auth.login(dto.email, dto.password, clientIp(req));
+    return this.auth.login(dto.email, dto.password, clientInfo(req));
+  }
+
+  @ApiOperation({ summary: 'Complete a sign-in with a TOTP code or a recovery code' })
+  @Post('login/mfa')
+  @Public()
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairResponse, description: 'Signed in; a recovery code used here is spent' })
+  @ApiUnauthorizedResponse({
+    description: 'Wrong, expired or already used code, or an expired challenge; wrong codes count toward the lockout',
+  })
+  @ApiTooManyRequestsResponse({ description: 'Too many failures for this account or address; see Retry-After' })
+  completeMfa(@Body() dto: CompleteMfaDto, @Req() req: AuthedRequest) {
+    return this.auth.completeMfa(dto.mfaToken, dto.code, clientInfo(req));
   }
 
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens' })
@@ -41,7 +72,7 @@ export class AuthController {
   })
   @ApiUnauthorizedResponse({ description: 'Unknown, expired or reused refresh token (reuse revokes the whole login)' })
   refresh(@Body() dto: RefreshDto, @Req() req: AuthedRequest) {
-    return this.auth.refresh(dto.refreshToken, clientIp(req));
+    return this.auth.refresh(dto.refreshToken, clientInfo(req));
   }
 
   @ApiOperation({ summary: 'Log out: revoke a refresh token and its login' })
@@ -55,7 +86,7 @@ export class AuthController {
 
   @ApiOperation({ summary: 'Describe the calling credential' })
   @Get('me')
-  @Authenticated()
+  @Authenticated({ mfaEnrolment: true })
   @ApiOkResponse({ type: MeResponse, description: 'The calling credential' })
   me(@Caller() call: CallContext) {
     const p = call.principal;

@@ -30,3 +30,55 @@ export class MeResponse extends createZodDto(
     domains: z.array(z.string()),
   }),
 ) {}
+
+const TokenPairFields = {
+  accessToken: z.string().describe('JWT; send as Authorization: Bearer <accessToken>'),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().describe('Seconds until the access token expires'),
+  refreshToken: z.string().describe('Single use: each refresh returns a new one'),
+};
+
+export class LoginAuthenticatedResponse extends createZodDto(
+  z
+    .object({ status: z.literal('authenticated'), ...TokenPairFields })
+    .describe('Signed in: no second factor is set up or required'),
+) {}
+
+export class LoginMfaRequiredResponse extends createZodDto(
+  z
+    .object({
+      status: z.literal('mfa_required'),
+      mfaToken: z.string().describe('Send with a code to POST /v1/auth/login/mfa; good for `expiresIn` seconds'),
+      expiresIn: z.number(),
+      methods: z.array(z.enum(['totp', 'recovery_code'])),
+    })
+    .describe('The password is right; a second factor must follow'),
+) {}
+
+export class LoginEnrolmentRequiredResponse extends createZodDto(
+  z
+    .object({
+      status: z.literal('mfa_enrolment_required'),
+      enrolmentToken: z
+        .string()
+        .describe('A bearer token that reaches only GET /v1/auth/me and the /v1/auth/mfa enrolment routes'),
+      expiresIn: z.number(),
+      detail: z.string(),
+    })
+    .describe('The password is right, and the reseller or tenant requires 2FA this admin has not set up'),
+) {}
+
+/** The three answers of POST /v1/auth/login, told apart by `status`. */
+export const LOGIN_RESPONSES = [
+  LoginAuthenticatedResponse,
+  LoginMfaRequiredResponse,
+  LoginEnrolmentRequiredResponse,
+] as const;
+
+export const CompleteMfaSchema = z
+  .object({
+    mfaToken: z.string().min(1).max(2000),
+    code: z.string().trim().min(6).max(64).describe('A 6-digit TOTP code, or a recovery code (xxxx-xxxx-xxxx)'),
+  })
+  .strict();
+export class CompleteMfaDto extends createZodDto(CompleteMfaSchema) {}

@@ -57,6 +57,12 @@ export class AuthGuard implements CanActivate {
       typeof tenantId === 'string' ? tenantId : null,
     );
     req.principal = principal;
+    if (principal.mfaEnrolmentOnly && requirement.mfaEnrolment !== true) {
+      throw new Forbidden(
+        'Your organisation requires two-factor sign-in: set it up first (POST /v1/auth/mfa/totp/start, ' +
+          'then POST /v1/auth/mfa/totp/confirm), then use the tokens that answer.',
+      );
+    }
 
     const rate = await this.throttle.request(principal.id);
     res.setHeader('RateLimit-Limit', String(rate.limit));

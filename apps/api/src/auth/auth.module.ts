@@ -5,16 +5,27 @@ import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { CredentialService } from './credential.service';
+import { MfaPolicyService } from './mfa-policy.service';
+import { MfaController } from './mfa.controller';
+import { MfaService } from './mfa.service';
+import { SecondFactorService } from './second-factor.service';
+import { SecurityPolicyController } from './security-policy.controller';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
 import { ThrottleService } from './throttle.service';
 import { TokenService } from './token.service';
 
 @Module({
-  controllers: [AuthController],
+  controllers: [AuthController, MfaController, SessionsController, SecurityPolicyController],
   providers: [
     TokenService,
     ThrottleService,
     CredentialService,
     AuthService,
+    SecondFactorService,
+    MfaService,
+    SessionsService,
+    MfaPolicyService,
     TenantAccessService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

@@ -7,6 +7,8 @@ export type RefreshTokenWithUser = RefreshToken & { user: AdminUser };
 /** What a request's guard needs of an access token's user. */
 export type RequestUser = Pick<AdminUser, 'id' | 'email' | 'role' | 'resellerId' | 'tenantId' | 'disabled'> & {
   resellerStatus: Reseller['status'] | null;
+  /** False when the access token's session was ended (signed out, ended from another session). */
+  sessionLive: boolean;
 };
 
 /** What a request's guard needs of an API key, with its owners' status. */
@@ -42,7 +44,7 @@ const TENANT_COLUMNS = Prisma.sql`t.id AS t_id, t.reseller_id AS t_reseller_id, 
   t.smtputf8_enabled AS t_smtputf8_enabled, t.spam_junk_threshold AS t_spam_junk_threshold,
   t.spam_reject_threshold AS t_spam_reject_threshold, t.legal_hold AS t_legal_hold,
   t.legal_hold_reason AS t_legal_hold_reason, t.legal_hold_set_by AS t_legal_hold_set_by,
-  t.legal_hold_set_at AS t_legal_hold_set_at, t.deleted_at AS t_deleted_at, t.purge_after AS t_purge_after,
+  t.legal_hold_set_at AS t_legal_hold_set_at, t.require_mfa AS t_require_mfa, t.deleted_at AS t_deleted_at, t.purge_after AS t_purge_after,
   t.created_at AS t_created_at, t.updated_at AS t_updated_at`;
 
 interface TenantColumns {
@@ -61,6 +63,7 @@ interface TenantColumns {
   t_legal_hold_reason: string | null;
   t_legal_hold_set_by: string | null;
   t_legal_hold_set_at: Date | null;
+  t_require_mfa: boolean;
   t_deleted_at: Date | null;
   t_purge_after: Date | null;
   t_created_at: Date;
@@ -85,6 +88,7 @@ function tenantOf(r: TenantColumns): Tenant | null {
     legalHoldReason: r.t_legal_hold_reason,
     legalHoldSetBy: r.t_legal_hold_set_by,
     legalHoldSetAt: r.t_legal_hold_set_at,
+    requireMfa: r.t_require_mfa,
     deletedAt: r.t_deleted_at,
     purgeAfter: r.t_purge_after,
     createdAt: r.t_created_at,
@@ -99,6 +103,7 @@ export interface NewRefreshToken {
   tokenHash: string;
   expiresAt: Date;
   createdIp: string;
+  userAgent: string | null;
 }
 
 /**
@@ -113,20 +118,47 @@ export class AuthRepository {
     return this.db.client.adminUser.findUnique({ where: { email } });
   }
 
-  /** An access token's user with its reseller's status, and the tenant `tenantId` (if any) names. */
-  async findUserForRequest(id: string, tenantId: string | null): Promise<ForRequest<RequestUser> | null> {
+  findUserById(id: string): Promise<AdminUser | null> {
+    return this.db.client.adminUser.findUnique({ where: { id } });
+  }
+
+  /**
+   * An access token's user with its reseller's status, whether the token's session (`sessionId`,
+   * a refresh token family) is still live, and the tenant `tenantId` (if any) names.
+   */
+  async findUserForRequest(
+    id: string,
+    tenantId: string | null,
+    sessionId: string | null,
+  ): Promise<ForRequest<RequestUser> | null> {
+    // A family is ended once one of its tokens is revoked without a successor (logout, reuse,
+    // "end session"); rotation revokes with a successor. One indexed probe on family_id.
     const rows = await this.db.client.$queryRaw<(RequestUser & TenantColumns)[]>`
       SELECT u.id, u.email, u.role::text AS role, u.reseller_id AS "resellerId", u.tenant_id AS "tenantId",
-             u.disabled, r.status::text AS "resellerStatus", ${TENANT_COLUMNS}
+             u.disabled, r.status::text AS "resellerStatus",
+             (${sessionId}::uuid IS NULL OR NOT EXISTS (
+               SELECT 1 FROM refresh_tokens s
+                WHERE s.family_id = ${sessionId}::uuid AND s.revoked_at IS NOT NULL AND s.replaced_by_id IS NULL
+             )) AS "sessionLive",
+             ${TENANT_COLUMNS}
         FROM admin_users u
         LEFT JOIN resellers r ON r.id = u.reseller_id
         LEFT JOIN tenants t ON t.id = ${tenantId}::uuid
        WHERE u.id = ${id}::uuid`;
     const row = rows[0];
     if (!row) return null;
-    const { id: userId, email, role, resellerId, disabled, resellerStatus } = row;
+    const { id: userId, email, role, resellerId, disabled, resellerStatus, sessionLive } = row;
     return {
-      credential: { id: userId, email, role, resellerId, tenantId: row.tenantId, disabled, resellerStatus },
+      credential: {
+        id: userId,
+        email,
+        role,
+        resellerId,
+        tenantId: row.tenantId,
+        disabled,
+        resellerStatus,
+        sessionLive,
+      },
       tenant: tenantOf(row),
     };
   }
@@ -170,6 +202,11 @@ export class AuthRepository {
       where: { id: userId },
       data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: at, ...(passwordHash ? { passwordHash } : {}) },
     });
+  }
+
+  /** Stores a password rehashed at today's parameters (a login that still awaits its second factor). */
+  async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.db.client.adminUser.update({ where: { id: userId }, data: { passwordHash } });
   }
 
   /** Counts one more failed login; returns the new count. */

@@ -2,11 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
 import type { Config } from '@mailroom/config';
-import { PASSWORD_HASH_OPTIONS, passwordNeedsRehash, Unauthenticated, withPasswordHashSlot } from '@mailroom/core';
+import {
+  PASSWORD_HASH_OPTIONS,
+  passwordNeedsRehash,
+  RateLimited,
+  Unauthenticated,
+  withPasswordHashSlot,
+} from '@mailroom/core';
+import type { AdminUser } from '@mailroom/db';
 import { CONFIG } from '../infra/tokens';
 import { AuthRepository } from './auth.repository';
+import { MfaRepository } from './mfa.repository';
+import { SecondFactorService } from './second-factor.service';
 import { ThrottleService } from './throttle.service';
-import { TokenService } from './token.service';
+import { MFA_CHALLENGE_TTL_SECONDS, TokenService } from './token.service';
 
 export interface TokenPair {
   accessToken: string;
@@ -15,8 +24,24 @@ export interface TokenPair {
   refreshToken: string;
 }
 
+/** What a password login answers: tokens, or the step that must come before them. */
+export type LoginResult =
+  | (TokenPair & { status: 'authenticated' })
+  | { status: 'mfa_required'; mfaToken: string; expiresIn: number; methods: ['totp', 'recovery_code'] }
+  | { status: 'mfa_enrolment_required'; enrolmentToken: string; expiresIn: number; detail: string };
+
+/** The client of a request, kept with the session it starts. */
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | null;
+}
+
 const INVALID_LOGIN = 'Invalid email or password.';
 const INVALID_REFRESH = 'The refresh token is invalid, expired or already used; log in again.';
+const INVALID_CODE = 'The code is wrong, expired or already used.';
+const ENROL_FIRST =
+  'Your organisation requires two-factor sign-in. Set it up with this enrolment token ' +
+  '(POST /v1/auth/mfa/totp/start, then POST /v1/auth/mfa/totp/confirm); it reaches no other route.';
 
 /**
  * Logins, refresh token rotation and logout. Every failure answers the same sentence, and an
@@ -31,10 +56,19 @@ export class AuthService {
     private readonly auth: AuthRepository,
     private readonly tokens: TokenService,
     private readonly throttle: ThrottleService,
+    private readonly mfa: MfaRepository,
+    private readonly secondFactor: SecondFactorService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async login(emailInput: string, password: string, ip: string): Promise<TokenPair> {
+  /**
+   * The password step. With TOTP enabled it answers a challenge to complete with a code; under
+   * a policy requiring 2FA without it, an enrolment-only token. The account's failure count is
+   * cleared only when the whole sign-in succeeds, so a known password does not reset the count
+   * of wrong codes.
+   */
+  async login(emailInput: string, password: string, client: ClientInfo): Promise<LoginResult> {
+    const { ip } = client;
     const email = emailInput.trim().toLowerCase();
     await this.throttle.assertMayTry(ip, email);
     const user = await this.auth.findUserByEmail(email);
@@ -48,14 +82,64 @@ export class AuthService {
       if (user && !passwordOk) await this.recordUserFailure(user.id, failures);
       throw new Unauthenticated(INVALID_LOGIN);
     }
-    await this.throttle.clearAccount(email);
     // A hash from older parameters (argon2's defaults: 64 MiB, t=3, p=4) verified: store the
     // password again at today's, so the next login costs what it should.
     const rehashed = passwordNeedsRehash(user.passwordHash)
       ? await withPasswordHashSlot(() => argon2.hash(password, PASSWORD_HASH_OPTIONS))
       : undefined;
+    if (user.totpEnabledAt !== null) {
+      if (rehashed) await this.auth.updatePasswordHash(user.id, rehashed);
+      return {
+        status: 'mfa_required',
+        mfaToken: this.tokens.signMfaChallenge(user.id),
+        expiresIn: MFA_CHALLENGE_TTL_SECONDS,
+        methods: ['totp', 'recovery_code'],
+      };
+    }
+    await this.throttle.clearAccount(email);
     await this.auth.recordLogin(user.id, new Date(), rehashed);
-    return this.issue(user.id, randomUUID(), ip);
+    if (await this.mfa.policyRequires(user.id)) {
+      return {
+        status: 'mfa_enrolment_required',
+        enrolmentToken: this.tokens.signEnrolment(user.id),
+        expiresIn: this.tokens.accessTtlSeconds,
+        detail: ENROL_FIRST,
+      };
+    }
+    return { status: 'authenticated', ...(await this.startSession(user.id, client)) };
+  }
+
+  /**
+   * The second step: a TOTP code or a recovery code for a challenge from `login`. Wrong codes
+   * count toward the account's lockout exactly as wrong passwords do.
+   */
+  async completeMfa(mfaToken: string, code: string, client: ClientInfo): Promise<TokenPair> {
+    const userId = this.tokens.verifyMfaChallenge(mfaToken);
+    const user = await this.auth.findUserById(userId);
+    if (!user || user.disabled || user.totpEnabledAt === null) throw new Unauthenticated(INVALID_LOGIN);
+    await this.throttle.assertMayTry(client.ip, user.email);
+    if (user.lockedUntil !== null && user.lockedUntil > new Date()) {
+      const seconds = Math.ceil((user.lockedUntil.getTime() - Date.now()) / 1000);
+      throw new RateLimited('Too many failed logins for this account; try again later.', seconds);
+    }
+    if (!(await this.secondFactor.verify(user, code, client.ip))) {
+      await this.recordCodeFailure(user, client.ip);
+      throw new Unauthenticated(INVALID_CODE);
+    }
+    await this.throttle.clearAccount(user.email);
+    await this.auth.recordLogin(user.id, new Date());
+    return this.startSession(user.id, client);
+  }
+
+  /** @throws RateLimited when the account or address has failed too often lately (as at sign-in) */
+  async assertMayTry(user: AdminUser, ip: string): Promise<void> {
+    await this.throttle.assertMayTry(ip, user.email);
+  }
+
+  /** A wrong second factor from a signed-in admin (disable, regenerate): counts like a wrong password. */
+  async recordCodeFailure(user: AdminUser, ip: string): Promise<void> {
+    const failures = await this.throttle.recordFailure(ip, user.email);
+    await this.recordUserFailure(user.id, failures);
   }
 
   /** The database side of the lockout, which survives a Redis restart. */
@@ -70,7 +154,8 @@ export class AuthService {
    * Rotates a refresh token. A token presented twice means it was stolen (or replayed): the
    * whole family, every token descended from that login, is revoked.
    */
-  async refresh(token: string, ip: string): Promise<TokenPair> {
+  async refresh(token: string, client: ClientInfo): Promise<TokenPair> {
+    const { ip } = client;
     await this.throttle.assertMayTry(ip);
     const hash = TokenService.hashRefresh(token);
     const row = await this.auth.findRefreshToken(hash);
@@ -81,6 +166,11 @@ export class AuthService {
     if (row.revokedAt || row.expiresAt <= new Date() || row.user.disabled) {
       if (row.revokedAt) await this.revokeFamily(row.familyId);
       throw new Unauthenticated(INVALID_REFRESH);
+    }
+    // A policy that came after this login: the session ends, and signing in again leads to enrolment.
+    if (row.user.totpEnabledAt === null && (await this.mfa.policyRequires(row.userId))) {
+      await this.revokeFamily(row.familyId);
+      throw new Unauthenticated('Your organisation now requires two-factor sign-in; sign in again to set it up.');
     }
     // Compare-and-set: of two concurrent refreshes with one token, only one wins; the other is
     // a reuse and revokes the family.
@@ -97,9 +187,10 @@ export class AuthService {
       tokenHash: next.hash,
       expiresAt: this.refreshExpiry(),
       createdIp: ip,
+      userAgent: client.userAgent,
     });
     return {
-      accessToken: this.tokens.signAccess(row.userId),
+      accessToken: this.tokens.signAccess(row.userId, row.familyId),
       tokenType: 'Bearer',
       expiresIn: this.tokens.accessTtlSeconds,
       refreshToken: next.token,
@@ -120,17 +211,20 @@ export class AuthService {
     return new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
   }
 
-  private async issue(userId: string, familyId: string, ip: string): Promise<TokenPair> {
+  /** A new session (refresh token family) for a user who has passed every factor. */
+  async startSession(userId: string, client: ClientInfo): Promise<TokenPair> {
+    const familyId = randomUUID();
     const refresh = this.tokens.newRefreshToken();
     await this.auth.createRefreshToken({
       userId,
       familyId,
       tokenHash: refresh.hash,
       expiresAt: this.refreshExpiry(),
-      createdIp: ip,
+      createdIp: client.ip,
+      userAgent: client.userAgent,
     });
     return {
-      accessToken: this.tokens.signAccess(userId),
+      accessToken: this.tokens.signAccess(userId, familyId),
       tokenType: 'Bearer',
       expiresIn: this.tokens.accessTtlSeconds,
       refreshToken: refresh.token,

@@ -21,6 +21,11 @@ export interface AuthRequirement {
   tenantManagers?: boolean;
   /** A write that a reseller may still make on a suspended tenant (suspend, resume, delete). */
   allowSuspended?: boolean;
+  /**
+   * Also open to an enrolment-only token: an admin whose reseller or tenant requires two-factor
+   * sign-in and who has none yet may reach these routes (and no others) to set one up.
+   */
+  mfaEnrolment?: boolean;
 }
 
 /** Declares who may call a route. Routes without it are public only when marked @Public(). */

@@ -4,7 +4,7 @@ import { apiKeyMatches, apiKeyPrefix, Forbidden, isScope, Unauthenticated, type 
 import type { Tenant } from '@mailroom/db';
 import { ipInCidrs } from '@mailroom/rules';
 import { AuthRepository } from './auth.repository';
-import { scopesForRole, type Principal } from './principal';
+import { userPrincipal, type Principal } from './principal';
 import { ThrottleService } from './throttle.service';
 import { TokenService } from './token.service';
 
@@ -38,23 +38,16 @@ export class CredentialService {
 
   private async user(token: string, ip: string, tenantId: string | null) {
     const claims = this.tokens.verifyAccess(token);
-    const found = UUID.test(claims.sub) ? await this.auth.findUserForRequest(claims.sub, tenantId) : null;
+    const sessionId = claims.sid !== undefined && UUID.test(claims.sid) ? claims.sid : null;
+    const found = UUID.test(claims.sub) ? await this.auth.findUserForRequest(claims.sub, tenantId, sessionId) : null;
     const user = found?.credential;
     if (!user || user.disabled) throw new Unauthenticated('This account no longer exists or is disabled.');
+    if (!user.sessionLive) throw new Unauthenticated('This session was ended; sign in again.');
     if (user.resellerStatus === 'suspended') throw new Forbidden('Your reseller account is suspended.');
     const principal: Principal = {
-      kind: 'user',
-      id: user.id,
-      label: user.email,
-      role: user.role,
-      platform: user.role === 'platform_admin',
-      resellerId: user.resellerId,
-      tenantId: user.tenantId,
-      scopes: new Set(scopesForRole(user.role)),
-      domains: [],
-      ipAllowlist: [],
-      expiresAt: null,
-      ip,
+      ...userPrincipal(user, ip),
+      sessionId,
+      mfaEnrolmentOnly: claims.enr === true,
     };
     return { principal, tenant: found.tenant };
   }
@@ -97,6 +90,8 @@ export class CredentialService {
       ipAllowlist: row.ipAllowlist,
       expiresAt: row.expiresAt,
       ip,
+      sessionId: null,
+      mfaEnrolmentOnly: false,
     };
     return { principal, tenant: found.tenant };
   }

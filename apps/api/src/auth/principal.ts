@@ -19,6 +19,36 @@ export interface Principal {
   ipAllowlist: readonly string[];
   expiresAt: Date | null;
   ip: string;
+  /** A person's login (refresh token family); null for API keys and enrolment tokens. */
+  sessionId: string | null;
+  /**
+   * A person who passed the password under a policy requiring two-factor sign-in but has no
+   * second factor yet: only the enrolment routes (`@Authenticated({ mfaEnrolment: true })`) answer.
+   */
+  mfaEnrolmentOnly: boolean;
+}
+
+/** The principal of an admin user, for use cases that run before any access token exists (sign-in). */
+export function userPrincipal(
+  user: { id: string; email: string; role: AdminRole; resellerId: string | null; tenantId: string | null },
+  ip: string,
+): Principal {
+  return {
+    kind: 'user',
+    id: user.id,
+    label: user.email,
+    role: user.role,
+    platform: user.role === 'platform_admin',
+    resellerId: user.resellerId,
+    tenantId: user.tenantId,
+    scopes: new Set(scopesForRole(user.role)),
+    domains: [],
+    ipAllowlist: [],
+    expiresAt: null,
+    ip,
+    sessionId: null,
+    mfaEnrolmentOnly: false,
+  };
 }
 
 const READ_SCOPES = ALL_SCOPES.filter((s) => s.endsWith(':read'));

@@ -8,7 +8,19 @@ import { CONFIG } from '../infra/tokens';
 export interface AccessClaims {
   sub: string;
   typ: 'access';
+  /** The login (refresh token family) the token belongs to: ending that session ends the token. */
+  sid?: string;
+  /** A token that only reaches the two-factor enrolment routes (a policy requires 2FA). */
+  enr?: true;
 }
+
+interface MfaChallengeClaims {
+  sub: string;
+  typ: 'mfa';
+}
+
+/** How long a password-verified login waits for its second factor. */
+export const MFA_CHALLENGE_TTL_SECONDS = 300;
 
 /**
  * Access tokens (HS256 JWTs, short-lived) and refresh tokens (random, stored hashed). The JWT key
@@ -33,9 +45,32 @@ export class TokenService {
     return this.config.ACCESS_TOKEN_TTL_SECONDS;
   }
 
-  signAccess(userId: string): string {
-    const claims: AccessClaims = { sub: userId, typ: 'access' };
+  signAccess(userId: string, sessionId: string): string {
+    const claims: AccessClaims = { sub: userId, typ: 'access', sid: sessionId };
     return this.jwt.sign(claims, { jwtid: randomUUID() });
+  }
+
+  /** An access token good only for enrolling a second factor, with no session behind it. */
+  signEnrolment(userId: string): string {
+    const claims: AccessClaims = { sub: userId, typ: 'access', enr: true };
+    return this.jwt.sign(claims, { jwtid: randomUUID() });
+  }
+
+  /** The proof that a password was right, to be completed with a second factor. */
+  signMfaChallenge(userId: string): string {
+    const claims: MfaChallengeClaims = { sub: userId, typ: 'mfa' };
+    return this.jwt.sign(claims, { jwtid: randomUUID(), expiresIn: MFA_CHALLENGE_TTL_SECONDS });
+  }
+
+  /** @throws Unauthenticated for a malformed, forged or expired challenge */
+  verifyMfaChallenge(token: string): string {
+    try {
+      const claims = this.jwt.verify<MfaChallengeClaims>(token);
+      if (claims.typ !== 'mfa' || typeof claims.sub !== 'string') throw new Error('not a challenge');
+      return claims.sub;
+    } catch {
+      throw new Unauthenticated('The sign-in challenge is invalid or expired; sign in with your password again.');
+    }
   }
 
   /** @throws Unauthenticated for a malformed, forged or expired token */

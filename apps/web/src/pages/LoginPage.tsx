@@ -20,14 +20,20 @@ export function LoginPage({
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
+  const [step, setStep] = useState<'password' | 'code'>('password');
+  const [code, setCode] = useState('');
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setMessage(null);
     setFailure(null);
-    const outcome = await session.login(email.trim(), password);
-    if (outcome.ok) {
+    const outcome =
+      step === 'code' ? await session.completeMfa(code.trim()) : await session.login(email.trim(), password);
+    if (outcome.ok && outcome.next === 'mfa') {
+      setStep('code');
+      setPassword('');
+    } else if (outcome.ok) {
       try {
         onSignedIn(await session.me());
         return;
@@ -36,8 +42,9 @@ export function LoginPage({
         setFailure(error);
       }
     } else if (outcome.kind === 'wrong') {
-      setMessage(t('login.wrong'));
+      setMessage(t(step === 'code' ? 'login.codeWrong' : 'login.wrong'));
       setPassword('');
+      setCode('');
     } else if (outcome.kind === 'tooMany') {
       setMessage(t('login.tooMany', { seconds: outcome.retryAfter }));
     } else if (outcome.kind === 'server') {
@@ -54,7 +61,7 @@ export function LoginPage({
   return (
     <main id="main" className="login">
       <form className="card login-card" onSubmit={(e) => void submit(e)} aria-describedby="login-message">
-        <h1>{t('login.title')}</h1>
+        <h1>{t(step === 'code' ? 'login.codeTitle' : 'login.title')}</h1>
         {notice && !message && !failure && (
           <p className={notice === 'expired' ? 'alert alert-warning' : 'alert'} role="status">
             {t(notice === 'expired' ? 'login.expired' : 'login.signedOut')}
@@ -68,32 +75,77 @@ export function LoginPage({
           )}
           {failure !== null && <ErrorBox error={failure} />}
         </div>
-        <label className="field">
-          <span>{t('login.email')}</span>
-          <input
-            type="email"
-            name="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
+        {step === 'code' ? (
+          <CodeStep
+            code={code}
+            busy={busy}
+            onCode={setCode}
+            onBack={() => {
+              setStep('password');
+              setCode('');
+              setMessage(null);
+            }}
           />
-        </label>
-        <label className="field">
-          <span>{t('login.password')}</span>
-          <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        <button type="submit" className="button button-primary" disabled={busy}>
-          {busy ? t('login.busy') : t('login.submit')}
-        </button>
+        ) : (
+          <>
+            <label className="field">
+              <span>{t('login.email')}</span>
+              <input
+                type="email"
+                name="email"
+                autoComplete="username"
+                required
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+              />
+            </label>
+            <label className="field">
+              <span>{t('login.password')}</span>
+              <input
+                type="password"
+                name="password"
+                autoComplete="current-password"
+                required
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
+            </label>
+            <button type="submit" className="button button-primary" disabled={busy}>
+              {busy ? t('login.busy') : t('login.submit')}
+            </button>
+          </>
+        )}
       </form>
     </main>
+  );
+}
+
+function CodeStep(props: { code: string; busy: boolean; onCode: (code: string) => void; onBack: () => void }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <p id="code-hint">{t('login.codeHint')}</p>
+      <label className="field">
+        <span>{t('login.code')}</span>
+        <input
+          name="code"
+          autoComplete="one-time-code"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          // Focused when the step appears: the code is the one thing to type now.
+          autoFocus
+          aria-describedby="code-hint"
+          value={props.code}
+          onChange={(e) => props.onCode(e.target.value)}
+        />
+      </label>
+      <button type="submit" className="button button-primary" disabled={props.busy}>
+        {props.busy ? t('login.codeBusy') : t('login.codeSubmit')}
+      </button>
+      <button type="button" className="button button-quiet" onClick={props.onBack}>
+        {t('login.codeBack')}
+      </button>
+    </>
   );
 }
