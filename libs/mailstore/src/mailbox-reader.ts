@@ -255,9 +255,9 @@ export class MailboxReader {
       const meta = metaOf(r);
       let blob = r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage });
       const body = held.get(meta.uid);
-      if (body && body.sha256 === meta.blobSha256)
+      if (body && body.sha256 === meta.blobSha256) {
         blob = { size: body.bytes.length, structure: null, bytes: body.bytes };
-      else if (body) blob = null;
+      } else if (body) blob = null;
       else if (cache && blob?.bytes) {
         cache.countMiss();
         cache.set(tenantId, meta.blobSha256, blob.bytes, { folderId, uid: meta.uid });
