@@ -6395,7 +6395,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Due now; 409 unless queued or deferred */
+      /** @description Due now. A bounced delivery is queued again with a fresh lifetime (409 while its recipient is suppressed); 409 when delivered, cancelled or being sent */
       200: {
         headers: {
           [name: string]: unknown;

@@ -156,16 +156,48 @@ describe('deliveries, trace and suppressions', () => {
     await producer.close();
     redis.disconnect();
     expect(retried.events?.map((e) => e.type)).toEqual(['attempt', 'retry_requested']);
-    const finished = expectProblem(await retry(tenant.admin, ids.bounced!), 409);
-    expect(finished.detail).toBe(
-      `Delivery ${ids.bounced} is bounced; only queued or deferred deliveries can be retried.`,
-    );
     const cancelled = expectStatus(
       await tenant.admin.typed.POST('/v1/tenants/{tenantId}/deliveries/{deliveryId}/cancel', one(ids.deferred!)),
       200,
     );
     expect(cancelled.status).toBe('cancelled');
+    const finished = expectProblem(await retry(tenant.admin, ids.deferred!), 409);
+    expect(finished.detail).toBe(
+      `Delivery ${ids.deferred} is cancelled; only queued, deferred or bounced deliveries can be retried.`,
+    );
     expectProblem(await retry(tenant.viewer, ids.deferred!), 403);
+  });
+
+  it('sends a bounced delivery again once its recipient is no longer suppressed', async () => {
+    const retry = () =>
+      tenant.admin.typed.POST('/v1/tenants/{tenantId}/deliveries/{deliveryId}/retry', one(ids.bounced!));
+    const before = await db.prisma.delivery.findFirstOrThrow({ where: { id: ids.bounced! } });
+    const bounced = await tenant.admin.typed.GET('/v1/tenants/{tenantId}/deliveries/{deliveryId}', one(ids.bounced!));
+    const recipient = expectStatus(bounced, 200).recipient;
+    // A hard bounce suppresses the address: the retry is refused, saying so, and nothing changes.
+    const suppression = await db.prisma.suppression.create({
+      data: { tenantId: tenant.id, address: recipient.toLowerCase(), reason: 'hard_bounce', detail: '550 5.1.1' },
+    });
+    const refused = expectProblem(await retry(), 409);
+    expect(refused.detail).toBe(
+      `${recipient} is on the suppression list (hard_bounce); lift the suppression before retrying delivery ${ids.bounced}.`,
+    );
+    expect((await db.prisma.delivery.findFirstOrThrow({ where: { id: ids.bounced! } })).status).toBe('bounced');
+    // Lifted (here: expired), the retry queues it with a fresh lifetime and its failure notice owed again.
+    await db.prisma.suppression.update({
+      where: { tenantId_id: { tenantId: tenant.id, id: suppression.id } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    const requeued = expectStatus(await retry(), 200);
+    expect(requeued.status).toBe('queued');
+    expect(requeued.events?.at(-1)).toMatchObject({ type: 'retry_requested' });
+    expect(requeued.events?.at(-1)?.response).toMatch(/after it bounced$/);
+    const row = await db.prisma.delivery.findFirstOrThrow({ where: { id: ids.bounced! } });
+    expect(row.dsnSent).toBe(false);
+    expect(row.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(row.expiresAt.getTime()).toBeGreaterThan(Math.max(before.expiresAt.getTime(), Date.now() + 3_600_000));
+    // Queued now, it is no longer bounced: a second "retry" of the same bounce is an ordinary one.
+    expect(expectStatus(await retry(), 200).status).toBe('queued');
   });
 
   it('traces a message end to end: inbound verdicts, the filter that fired, and the forward’s attempts', async () => {

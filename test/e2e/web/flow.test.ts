@@ -202,7 +202,7 @@ describe('dashboard: tenants, mail flow and activity', () => {
     await context.close();
   });
 
-  it('lets a tenant admin find a deferred delivery by keyboard and retry it; a bounced one cannot be', async () => {
+  it('lets a tenant admin find a deferred delivery by keyboard and retry it, and retry a bounced one once its suppression is lifted', async () => {
     const { context, page, errors } = await open(tenant.adminEmail);
     await page.getByRole('heading', { name: 'Mailboxes', level: 1 }).waitFor();
     await page.getByRole('link', { name: 'Mail flow' }).click();
@@ -257,19 +257,49 @@ describe('dashboard: tenants, mail flow and activity', () => {
     );
     expect(audit.items.map((a) => a.targetId)).toEqual([ids.deferred]);
 
-    // The bounced delivery says why it cannot be retried, and offers no button.
+    // The bounced delivery (550 5.1.1, its recipient suppressed by the hard bounce) offers
+    // "Retry delivery" and no cancel; while the address is suppressed the API refuses and the page
+    // says why; once the admin lifts the suppression the retry queues it again.
+    const suppression = expectStatus(
+      await tenant.admin.typed.POST('/v1/tenants/{tenantId}/suppressions', {
+        params: { path: { tenantId: tenant.id } },
+        body: { address: 'gone@elsewhere.example', detail: '550 5.1.1 No such user' },
+      }),
+      201,
+    );
     await page.getByLabel('Recipient').fill('');
     await page.getByLabel('Status').selectOption('bounced');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => rows.count()).toBe(1);
     await page.getByRole('button', { name: 'Details of the delivery to gone@elsewhere.example' }).click();
-    await page.getByText('Only a queued or deferred delivery can be retried or cancelled.').waitFor();
-    await expect(page.getByRole('button', { name: 'Retry now' }).count()).resolves.toBe(0);
+    await page.getByText('This delivery bounced. Retrying queues it again').waitFor();
+    await expect(page.getByRole('button', { name: 'Cancel delivery' }).count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Retry delivery' }).click();
+    await page.getByText('gone@elsewhere.example is on the suppression list', { exact: false }).waitFor();
+    expectStatus(
+      await tenant.admin.typed.DELETE('/v1/tenants/{tenantId}/suppressions/{suppressionId}', {
+        params: { path: { tenantId: tenant.id, suppressionId: suppression.id } },
+      }),
+      204,
+    );
+    await page.getByRole('button', { name: 'Retry delivery' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'The delivery to gone@elsewhere.example is queued to be tried now.' })
+      .waitFor();
+    const resent = expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/deliveries/{deliveryId}', {
+        params: { path: { tenantId: tenant.id, deliveryId: ids.bounced! } },
+      }),
+      200,
+    );
+    expect(resent.status).toBe('queued');
+    expect(resent.events?.map((e) => e.type)).toContain('retry_requested');
 
     // The audit log page lists the retry.
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
-    await page.locator('table.audit').getByText('delivery.retry').waitFor();
+    await expect.poll(() => page.locator('table.audit').getByText('delivery.retry').count()).toBe(2);
     await expectAccessible(page, 'audit log');
     expect(errors).toEqual([]);
     await context.close();
@@ -291,11 +321,11 @@ describe('dashboard: tenants, mail flow and activity', () => {
     expect((await dayRows.last().locator('td').allTextContents()).slice(1)).toEqual(['4', '1']);
     expect((await dayRows.nth(26).locator('td').allTextContents()).slice(1)).toEqual(['2', '0']);
 
-    // Deliveries by outcome: one deferred, one bounced, one delivered.
+    // Deliveries by outcome: one deferred, one delivered, and the bounced one queued again by the test above.
     const outcomes = page.getByRole('figure', { name: 'Deliveries by outcome (30 days)' });
     await outcomes.getByText('Deliveries: 3.').waitFor();
     await expect(outcomes.getByRole('img').getAttribute('aria-label')).resolves.toBe(
-      'Deliveries: 3: queued 0, sending 0, deferred 1, delivered 1, bounced 1, cancelled 0',
+      'Deliveries: 3: queued 1, sending 0, deferred 1, delivered 1, bounced 0, cancelled 0',
     );
 
     // Storage by mailbox: the larger first.

@@ -48,7 +48,11 @@ export class DeliveriesController {
   @Post('deliveries/:deliveryId/retry')
   @HttpCode(200)
   @Authenticated({ scope: 'deliveries:write' })
-  @ApiOkResponse({ type: DeliveryResponse, description: 'Due now; 409 unless queued or deferred' })
+  @ApiOkResponse({
+    type: DeliveryResponse,
+    description:
+      'Due now. A bounced delivery is queued again with a fresh lifetime (409 while its recipient is suppressed); 409 when delivered, cancelled or being sent',
+  })
   retry(
     @Caller() call: CallContext,
     @CurrentTenant() t: Tenant,

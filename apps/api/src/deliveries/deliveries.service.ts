@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '@mailroom/config';
 import { Conflict, NotFound } from '@mailroom/core';
 import { JobName } from '@mailroom/queue';
 import { AuditService } from '../audit/audit.service';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { QueueService } from '../infra/queue.service';
+import { CONFIG } from '../infra/tokens';
 import { TenantDb, type Tx } from '../infra/tenant-db.service';
 import type { DeliveryResponse, ListDeliveriesQuery, TraceQuery, TraceResponse } from './delivery.dto';
 import { DeliveryRepository, type DeliveryRow as Row } from './delivery.repository';
@@ -55,6 +57,7 @@ export class DeliveriesService {
     private readonly audit: AuditService,
     private readonly queue: QueueService,
     private readonly deliveries: DeliveryRepository,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async list(tenantId: string, q: ListDeliveriesQuery): Promise<Page<DeliveryResponse>> {
@@ -89,20 +92,41 @@ export class DeliveriesService {
   }
 
   /**
-   * Retry now or cancel: only a queued or deferred delivery, by compare-and-set, so a delivery
-   * the worker is sending right now is never changed under it.
+   * Retry now or cancel: a queued or deferred delivery, by compare-and-set, so a delivery the
+   * worker is sending right now is never changed under it. Retry also takes a bounced delivery
+   * (the remote refused it or it expired; the admin knows it will work now): it is queued again
+   * with a fresh lifetime (DELIVERY_MAX_AGE_HOURS) and a new failure notice if it bounces again,
+   * unless the recipient is on the suppression list (lift it first: a hard bounce put it there).
    */
   async act(call: CallContext, tenantId: string, id: string, action: 'retry' | 'cancel'): Promise<DeliveryResponse> {
     const row = await this.db.tenant(tenantId, async (tx) => {
       const before = await this.load(tx, tenantId, id);
-      if (!(await this.deliveries.retryOrCancel(tx, tenantId, id, action, new Date()))) {
+      const now = new Date();
+      const resend = action === 'retry' && before.status === 'bounced';
+      if (resend) {
+        const suppressed = await this.deliveries.findSuppression(tx, tenantId, {
+          address: before.recipient.toLowerCase(),
+        });
+        if (suppressed && (!suppressed.expiresAt || suppressed.expiresAt > now)) {
+          throw new Conflict(
+            `${before.recipient} is on the suppression list (${suppressed.reason}); lift the suppression before retrying delivery ${id}.`,
+          );
+        }
+      }
+      const expiresAt = new Date(now.getTime() + this.config.DELIVERY_MAX_AGE_HOURS * 3_600_000);
+      const changed = resend
+        ? await this.deliveries.requeueBounced(tx, tenantId, id, now, expiresAt)
+        : await this.deliveries.retryOrCancel(tx, tenantId, id, action, now);
+      if (!changed) {
         throw new Conflict(
-          `Delivery ${id} is ${before.status}; only queued or deferred deliveries can be ${action === 'retry' ? 'retried' : 'cancelled'}.`,
+          action === 'retry'
+            ? `Delivery ${id} is ${before.status}; only queued, deferred or bounced deliveries can be retried.`
+            : `Delivery ${id} is ${before.status}; only queued or deferred deliveries can be cancelled.`,
         );
       }
       await this.deliveries.addEvent(tx, tenantId, id, {
         type: action === 'retry' ? 'retry_requested' : 'cancelled',
-        response: `by ${call.principal.label}`,
+        response: resend ? `by ${call.principal.label}, after it bounced` : `by ${call.principal.label}`,
       });
       await this.audit.record(tx, call, {
         tenantId,

@@ -81,6 +81,18 @@ export class DeliveryRepository {
     return count === 1;
   }
 
+  /**
+   * Compare-and-set on a bounced delivery: queued again, due now, with a new lifetime and its
+   * failure notice owed again. False when it is no longer bounced.
+   */
+  async requeueBounced(tx: Tx, tenantId: string, id: string, at: Date, expiresAt: Date): Promise<boolean> {
+    const { count } = await tx.delivery.updateMany({
+      where: { tenantId, id, status: 'bounced' },
+      data: { status: 'queued', nextAttemptAt: at, expiresAt, dsnSent: false },
+    });
+    return count === 1;
+  }
+
   async addEvent(
     tx: Tx,
     tenantId: string,

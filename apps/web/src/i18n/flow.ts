@@ -84,7 +84,11 @@ export const flowEn = {
   'flow.deliveries.cancel': 'Cancel delivery',
   'flow.deliveries.retried': 'The delivery to {recipient} is queued to be tried now.',
   'flow.deliveries.cancelled': 'The delivery to {recipient} is cancelled.',
-  'flow.deliveries.finished': 'Only a queued or deferred delivery can be retried or cancelled.',
+  'flow.deliveries.finished':
+    'Only a queued, deferred or bounced delivery can be retried, and only a queued or deferred one cancelled.',
+  'flow.deliveries.resend': 'Retry delivery',
+  'flow.deliveries.resendHint':
+    'This delivery bounced. Retrying queues it again with a fresh lifetime; if it bounces again, the sender is told again.',
   'flow.deliveries.events': 'Events',
   'flow.deliveries.noEvents': 'No attempts yet.',
   'flow.trace.title': 'Message trace',
@@ -264,7 +268,11 @@ export const flowSk: Record<keyof typeof flowEn, string> = {
   'flow.deliveries.cancel': 'Zrušiť doručenie',
   'flow.deliveries.retried': 'Doručenie pre {recipient} sa skúsi hneď.',
   'flow.deliveries.cancelled': 'Doručenie pre {recipient} je zrušené.',
-  'flow.deliveries.finished': 'Zopakovať alebo zrušiť možno len doručenie vo fronte alebo odložené.',
+  'flow.deliveries.finished':
+    'Zopakovať možno len doručenie vo fronte, odložené alebo vrátené; zrušiť len doručenie vo fronte alebo odložené.',
+  'flow.deliveries.resend': 'Zopakovať doručenie',
+  'flow.deliveries.resendHint':
+    'Toto doručenie sa vrátilo. Zopakovanie ho znova zaradí do frontu s novou lehotou; ak sa vráti znova, odosielateľ dostane nové oznámenie.',
   'flow.deliveries.events': 'Udalosti',
   'flow.deliveries.noEvents': 'Zatiaľ žiadne pokusy.',
   'flow.trace.title': 'Sledovanie správy',

@@ -227,6 +227,8 @@ function DeliveryDetails({
   if (details.state === 'error') return <ErrorBox error={details.error} onRetry={reload} />;
   const d = details.data;
   const actionable = d.status === 'queued' || d.status === 'deferred';
+  // A bounced delivery can be sent again (the API refuses while the recipient is suppressed).
+  const resendable = d.status === 'bounced';
   return (
     <div className="delivery-details">
       <h2>{t('flow.deliveries.detailsOf', { recipient: d.recipient })}</h2>
@@ -260,7 +262,15 @@ function DeliveryDetails({
           </button>
         </div>
       )}
-      {!actionable && <p className="muted small">{t('flow.deliveries.finished')}</p>}
+      {resendable && (
+        <div className="row-actions">
+          <p className="muted small">{t('flow.deliveries.resendHint')}</p>
+          <button type="button" className="button button-primary" disabled={busy} onClick={() => void act('retry')}>
+            {t('flow.deliveries.resend')}
+          </button>
+        </div>
+      )}
+      {!actionable && !resendable && <p className="muted small">{t('flow.deliveries.finished')}</p>}
       {error !== null && <ErrorBox error={error} />}
       <h3>{t('flow.deliveries.events')}</h3>
       <EventList events={d.events ?? []} />
