@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createBenchDatabase, freePort, serviceUrls, startNode } from './lib/env.mjs';
+import { createBenchDatabase, freePort, serviceUrls, startNode, startScriptFlags } from './lib/env.mjs';
 import { fmt, log, machine, machineLine, markdownTable, parseFlags, ratio, root, saveResults } from './lib/report.mjs';
 
 const require = createRequire(import.meta.url);
@@ -33,18 +33,7 @@ const PASSWORD = 'bench passphrase that is long enough';
  */
 function apiStartFlags(flags) {
   if (flags['api-flags'] === 'none') return { env: {}, nodeArgs: [] };
-  const script = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts['start:api'];
-  const words = script.trim().split(/\s+/);
-  const env = {};
-  let i = 0;
-  for (; /^[A-Z_][A-Z0-9_]*=/.test(words[i] ?? ''); i++) {
-    const eq = words[i].indexOf('=');
-    env[words[i].slice(0, eq)] = words[i].slice(eq + 1);
-  }
-  if (words[i] !== 'node') throw new Error(`start:api should run node: ${script}`);
-  const nodeArgs = [];
-  for (i++; (words[i] ?? '').startsWith('--'); i++) nodeArgs.push(words[i]);
-  return { env, nodeArgs };
+  return startScriptFlags('start:api');
 }
 
 async function seedTenant(url, email) {

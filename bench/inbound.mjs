@@ -4,13 +4,15 @@
 //   node bench/inbound.mjs --messages 10000                 (the issue's full run)
 //   node bench/inbound.mjs --quick                          (500 messages per row)
 //   node bench/inbound.mjs --install-baselines              (first installs Haraka into .mailroom/bench-tools)
-//   flags: --shapes A,B  --tenants 50  --mailboxes 1000  --log-level warn  --keep (keep the database)
+//   flags: --shapes A,B (or L)  --tenants 50  --mailboxes 1000  --log-level warn  --keep (keep the database)
 //          --targets mailroom,bare-pg,bare-discard,postfix,postfix-smtp-source,haraka  (default: all)
 //
 // Seeds a dedicated database (mailroom_bench_inbound_<ts>) with ~50 tenants, serves SPF, DKIM
 // and DMARC for the sender domain from a local dns2 server, DKIM-signs every test message, and
 // sends an even mix of 5 KB / 50 KB bodies × 1 / 5 recipients in two shapes:
 //   A: 20 sessions, many messages each;  B: 200 concurrent sessions, one message per connection.
+// `--shapes L` (not in the default run): 4 sessions sending 24 messages of 30 MB, one per
+// connection, to see that the MTA's peak RSS stays near shape B's (large messages are streamed).
 // Each target runs in its own child process (CPU from /proc/<pid>/stat, peak RSS from VmHWM).
 // Messages count only after their 250, and the stored rows are checked against them.
 //
@@ -31,6 +33,18 @@ import { seedHosted } from './lib/seed.mjs';
 export const SHAPES = {
   A: { sessions: 20, perConnection: 'many', label: 'A: 20 sessions × many messages' },
   B: { sessions: 200, perConnection: 'one', label: 'B: 200 sessions × 1 message/connection' },
+  // Not in the default run: whether memory stays flat when messages are large (a 30 MB message
+  // must stream to the spool and to the database, never be held whole). Compare its peak RSS
+  // with shape B's. Its own sizes, count and pool (2 signed messages of 30 MB).
+  L: {
+    sessions: 4,
+    perConnection: 'one',
+    label: 'L: 4 sessions × 30 MB messages',
+    sizes: [30 * 1024 * 1024],
+    recipients: [1, 2],
+    count: 24,
+    poolPerSize: 2,
+  },
 };
 const SIZES = [5 * 1024, 50 * 1024];
 const RECIPIENTS = [1, 5];
@@ -97,9 +111,10 @@ async function main() {
     log(`seeding ${tenants} tenants, ${mailboxes} mailboxes`);
     const addresses = await seedHosted(db.url, { tenants, mailboxes });
     const pool = await messagePool(identity.privateKey, SIZES);
+    const largePools = {};
     for (const shapeName of shapes) {
       const shape = SHAPES[shapeName];
-      if (!shape) throw new Error(`unknown shape ${shapeName} (A or B)`);
+      if (!shape) throw new Error(`unknown shape ${shapeName} (A, B or L)`);
       for (const target of targets) {
         if (!status[target].ok) {
           log(`${shape.label}: ${target} skipped: ${status[target].why}`);
@@ -110,9 +125,17 @@ async function main() {
           });
           continue;
         }
-        const jobs = buildJobs({ count, pool, sizes: SIZES, recipientCounts: RECIPIENTS, addresses });
+        const own = shape.sizes
+          ? {
+              pool: (largePools[shapeName] ??= await messagePool(identity.privateKey, shape.sizes, shape.poolPerSize)),
+              sizes: shape.sizes,
+              recipientCounts: shape.recipients,
+              count: Number(flags.messages ?? shape.count),
+            }
+          : { pool, sizes: SIZES, recipientCounts: RECIPIENTS, count };
+        const jobs = buildJobs({ ...own, addresses });
         const warmup = buildJobs({ count: 40, pool, sizes: SIZES, recipientCounts: RECIPIENTS, addresses, seed: 7 });
-        log(`${shape.label}: ${target}, ${count} messages`);
+        log(`${shape.label}: ${target}, ${own.count} messages`);
         let row;
         try {
           row = await measureTarget({

@@ -24,15 +24,17 @@ stop() {
 start() {
   stop >/dev/null
   mkdir -p "$RUN"
-  local app
+  local app cmd
   for app in "${APPS[@]}"; do
-    if [ "$app" = api ]; then
-      # The API's memory settings, as in package.json's start:api (README, "Running the apps").
-      MALLOC_ARENA_MAX=2 nohup node --heap-growing-percent=50 --max-semi-space-size=8 \
-        "dist/apps/$app/src/main.js" >>"$RUN/$app.log" 2>&1 &
-    else
-      nohup node "dist/apps/$app/src/main.js" >>"$RUN/$app.log" 2>&1 &
-    fi
+    # package.json's start:<app> as it is (the memory settings of the api and the mta, README
+    # "Running the apps"), without npm in between so the pid is node's: "[VAR=value...] node
+    # [--flag...] dist/apps/<app>/src/main.js", run through env.
+    cmd=$(node -p "require('./package.json').scripts['start:$app']")
+    case "$cmd" in
+      *\;* | *\&* | *\|* | *\$* | *\`*) echo "start:$app is not a plain command: $cmd" >&2; exit 1 ;;
+    esac
+    # shellcheck disable=SC2086 # the words of the script, split as npm's shell would
+    nohup env $cmd >>"$RUN/$app.log" 2>&1 &
     echo $! >"$RUN/$app.pid"
   done
 }

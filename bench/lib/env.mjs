@@ -151,6 +151,27 @@ export function dbCpuDelta(before, after) {
 }
 
 /**
+ * The environment assignments and node flags of one of package.json's start scripts (e.g.
+ * `MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 dist/...`), so a benchmark runs an app as it
+ * is shipped: { env, nodeArgs }.
+ */
+export function startScriptFlags(name) {
+  const script = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts[name];
+  if (!script) throw new Error(`package.json has no script ${name}`);
+  const words = script.trim().split(/\s+/);
+  const env = {};
+  let i = 0;
+  for (; /^[A-Z_][A-Z0-9_]*=/.test(words[i] ?? ''); i++) {
+    const eq = words[i].indexOf('=');
+    env[words[i].slice(0, eq)] = words[i].slice(eq + 1);
+  }
+  if (words[i] !== 'node') throw new Error(`${name} should run node: ${script}`);
+  const nodeArgs = [];
+  for (i++; (words[i] ?? '').startsWith('--'); i++) nodeArgs.push(words[i]);
+  return { env, nodeArgs };
+}
+
+/**
  * Starts `node <nodeArgs> <script> <args>` with `env` and waits until `port` accepts connections. Its stdout and
  * stderr go to a log file under the OS temp dir (printed when it fails).
  */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { dbCpuDelta, dbCpuSnapshot, freePort, serviceUrls, startNode } from './env.mjs';
+import { dbCpuDelta, dbCpuSnapshot, freePort, serviceUrls, startNode, startScriptFlags } from './env.mjs';
 import { harakaStatus, installHaraka, startHaraka } from './haraka.mjs';
 import { postfixStatus, runSmtpSource, startPostfixRelay, startSmtpSink } from './postfix.mjs';
 import { log, percentile, root, sleep } from './report.mjs';
@@ -58,13 +58,16 @@ async function startTarget(target, { db, dnsPort, logLevel }) {
   if (target === 'mailroom') {
     const { redisUrl } = serviceUrls();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-mta-'));
+    // The MTA runs as package.json's start:mta starts it (its memory settings, README "Running
+    // the apps"), plus extra node flags for profiles of this load:
+    // MTA_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/inbound.mjs --targets mailroom
+    const shipped = startScriptFlags('start:mta');
     const proc = await startNode(path.join(root, 'dist/apps/mta/src/main.js'), {
       label: 'mta',
       port,
-      // Node flags for the MTA under test, for profiles of this load:
-      // MTA_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/inbound.mjs --targets mailroom
-      nodeArgs: process.env.MTA_NODE_ARGS ? process.env.MTA_NODE_ARGS.split(' ') : [],
+      nodeArgs: [...shipped.nodeArgs, ...(process.env.MTA_NODE_ARGS ? process.env.MTA_NODE_ARGS.split(' ') : [])],
       env: {
+        ...shipped.env,
         NODE_ENV: 'development',
         LOG_LEVEL: logLevel,
         DATABASE_URL: db.url,

@@ -9,6 +9,6 @@ export {
   type JsonValue,
   type Tx,
 } from './scope';
-export { storeBlob } from './blobs';
+export { BLOB_CHUNK_BYTES, blobSize, storeBlob, uploadStreamedBlob, type StreamedBlob } from './blobs';
 export { defineStatement, definedStatements, type Statement } from './statements';
 export * from './generated/client';

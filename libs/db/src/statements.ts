@@ -14,6 +14,11 @@ export function registerPool(db: PrismaClient, pool: pg.Pool): void {
   pools.set(db, pool);
 }
 
+/** The pool under a root client createPrismaClient made; undefined for anything else. */
+export function poolOf(db: PrismaClient | Prisma.TransactionClient): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 /** int8 comes back as bigint, as Prisma's $queryRaw returns it; everything else as pg parses it. */
 const parseInt8 = (value: string) => BigInt(value);
 const TYPES = {

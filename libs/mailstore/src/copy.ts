@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { storeBlob } from '@mailroom/db';
+import { blobSize, storeBlob, type StreamedBlob } from '@mailroom/db';
 import { FolderNotFound, MailboxUnavailable, QuotaExceeded } from './errors';
 import {
   createSpecialFolder,
@@ -13,6 +13,9 @@ import { tenantUsage, type TenantUsage } from './tenant-usage';
 import type { GeneratedMessage, HeaderSummary, StoreTx, StoredMessage } from './types';
 
 export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** The content hash of a message held whole, or the one a streamed message carries. */
+export const blobSha256 = (bytes: Buffer | StreamedBlob) => (Buffer.isBuffer(bytes) ? sha256Of(bytes) : bytes.sha256);
 
 /**
  * One copy into one mailbox, the rule every writer shares: a missing special folder is made and
@@ -96,10 +99,10 @@ export function emptyHeader(): HeaderSummary {
   };
 }
 
-export function rowInput(bytes: Buffer, sha256: string): MessageRowInput {
+export function rowInput(bytes: Buffer | StreamedBlob, sha256: string): MessageRowInput {
   return {
     sha256,
-    size: bytes.length,
+    size: blobSize(bytes),
     flags: [],
     envelopeFrom: '',
     envelopeTo: '',

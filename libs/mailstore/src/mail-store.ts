@@ -1,5 +1,13 @@
-import { storeBlob, type PrismaClient } from '@mailroom/db';
-import { checkTenantQuota, rowInput, sha256Of, specialFolder, storeCopy, storeGeneratedMessage } from './copy';
+import { blobSize, storeBlob, uploadStreamedBlob, type PrismaClient } from '@mailroom/db';
+import {
+  blobSha256,
+  checkTenantQuota,
+  rowInput,
+  sha256Of,
+  specialFolder,
+  storeCopy,
+  storeGeneratedMessage,
+} from './copy';
 import { deleteMessages, trimExpunges, type RemovedMessage } from './expunge.repository';
 import { MailboxReader } from './mailbox-reader';
 import type { FlagUpdate } from './mailbox.types';
@@ -63,6 +71,14 @@ export class MailStore extends MailboxReader {
    * forwards or vacation replies, the step-by-step transaction does it and says why.
    */
   async deliver(request: DeliverRequest): Promise<DeliverResult> {
+    const { bytes } = request;
+    if (!Buffer.isBuffer(bytes)) {
+      // A large message: its blob first, streamed in a transaction of its own (the delivery's
+      // transaction only locks it), then the step-by-step delivery.
+      const tenants = request.tenants.filter((t) => t.copies.length + t.forwards.length > 0).map((t) => t.tenantId);
+      for (const tenantId of [...new Set(tenants)].sort()) await uploadStreamedBlob(this.prisma, tenantId, bytes);
+      return this.transaction((tx) => this.deliverIn(tx, request));
+    }
     const copiesOnly = await this.deliverCopies(request);
     if (copiesOnly) return copiesOnly;
     return this.transaction((tx) => this.deliverIn(tx, request));
@@ -70,6 +86,8 @@ export class MailStore extends MailboxReader {
 
   /** The one-statement delivery of {@link deliver}; null when it does not apply or refused. */
   private async deliverCopies(request: DeliverRequest): Promise<DeliverResult | null> {
+    const bytes = request.bytes;
+    if (!Buffer.isBuffer(bytes)) return null;
     const plans = request.tenants.filter((t) => t.copies.length + t.forwards.length + t.vacations.length > 0);
     if (plans.length === 0 || plans.some((t) => t.forwards.length + t.vacations.length > 0)) return null;
     const tenants = [...plans].sort((a, b) => a.tenantId.localeCompare(b.tenantId));
@@ -91,7 +109,7 @@ export class MailStore extends MailboxReader {
         });
       }
     }
-    const size = request.bytes.length;
+    const size = bytes.length;
     const charges: TenantCharge[] = [];
     for (const plan of tenants) {
       const usedBytes = await this.usage.used(this.prisma, plan.tenantId);
@@ -99,7 +117,7 @@ export class MailStore extends MailboxReader {
     }
     let ids: Map<string, string>;
     try {
-      ids = await insertCopies(this.prisma, request.bytes, sha256Of(request.bytes), request, copies, charges);
+      ids = await insertCopies(this.prisma, bytes, sha256Of(bytes), request, copies, charges);
     } catch (err) {
       if (isCopiesRefused(err)) return null;
       throw err;
@@ -110,7 +128,7 @@ export class MailStore extends MailboxReader {
 
   /** The same, inside a caller's transaction. Tenants in id order, mailboxes in id order. */
   async deliverIn(tx: StoreTx, request: DeliverRequest): Promise<DeliverResult> {
-    const sha256 = sha256Of(request.bytes);
+    const sha256 = blobSha256(request.bytes);
     const result: DeliverResult = { messageIds: [], outboundIds: [], deliveries: [] };
     const tenants = [...request.tenants].sort((a, b) => a.tenantId.localeCompare(b.tenantId));
     for (const plan of tenants) await this.deliverTenant(tx, plan, request, sha256, result);
@@ -325,7 +343,7 @@ export class MailStore extends MailboxReader {
       stored.set(copy.target.mailboxId, id);
       out.messageIds.push(id);
     }
-    if (copies.length > 0) await checkTenantQuota(this.usage, tx, tenantId, copies.length * req.bytes.length);
+    if (copies.length > 0) await checkTenantQuota(this.usage, tx, tenantId, copies.length * blobSize(req.bytes));
     for (const forward of plan.forwards) {
       const row = {
         kind: 'forward' as const,
@@ -333,7 +351,7 @@ export class MailStore extends MailboxReader {
         envelopeFrom: req.forwardSender,
         fromDomain: forward.fromDomain,
         sha256,
-        size: req.bytes.length,
+        size: blobSize(req.bytes),
         header: req.header,
         sourceMessageId: forward.mailboxId ? (stored.get(forward.mailboxId) ?? null) : null,
         dsn: req.dsn ?? null,

@@ -1,5 +1,5 @@
 import type { TenantUsage } from './tenant-usage';
-import type { FolderKind, Prisma, PrismaClient } from '@mailroom/db';
+import type { FolderKind, Prisma, PrismaClient, StreamedBlob } from '@mailroom/db';
 import type { SortKeys } from '@mailroom/rules';
 
 /** A transaction of the mail store; callers that join one pass it on unchanged. */
@@ -79,8 +79,11 @@ export interface TenantDelivery {
 }
 
 export interface DeliverRequest {
-  /** The message as stored: our trace headers, then the bytes as received. */
-  bytes: Buffer;
+  /**
+   * The message as stored: our trace headers, then the bytes as received. A large message is
+   * streamed (read in chunks from the MTA's spool file), never held whole.
+   */
+  bytes: Buffer | StreamedBlob;
   envelopeFrom: string;
   /** Envelope sender of forwards: SRS-rewritten, '' for the null sender. */
   forwardSender: string;

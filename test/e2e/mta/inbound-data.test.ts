@@ -172,6 +172,40 @@ describe('inbound MX: message data', () => {
     expect(check[0]).toEqual({ ok: true, size: row.size });
   });
 
+  it('streams a large message to each tenant in chunks: forged header renamed, bytes intact, no large object left', async () => {
+    await h.seed.hosted('second.test', ['carol']);
+    const body = `${'0123456789'.repeat(99)}abcdefgh\r\n`.repeat(3 * 1024); // 3 MB: above STREAM_TO_DB_BYTES
+    const raw =
+      'Authentication-Results: mx.mailroom.test; dkim=pass header.d=bank.test\r\n' +
+      basicMessage('s@sender.test', 'alice@acme.test', 'large-forged').replace(/\r\n\r\n[^]*$/, `\r\n\r\n${body}`);
+    const { client, last } = await send(['alice@acme.test', 'carol@second.test'], raw);
+    client.close();
+    expect(last.code).toBe(250);
+    const rows = await h.prisma.message.findMany({
+      where: { subject: 'large-forged' },
+      select: { size: true, blobSha256: true, tenantId: true },
+    });
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((r) => r.tenantId)).size).toBe(2);
+    for (const row of rows) {
+      const [blob] = await h.prisma.$queryRaw<Array<{ ok: boolean; size: number; text: string }>>`
+        SELECT encode(sha256(bytes), 'hex') = sha256 AS ok, octet_length(bytes) AS size,
+               convert_from(bytes, 'UTF8') AS text
+        FROM message_blobs WHERE tenant_id = ${row.tenantId}::uuid AND sha256 = ${row.blobSha256}`;
+      expect(blob!.ok).toBe(true);
+      expect(blob!.size).toBe(row.size);
+      expect(blob!.text.endsWith(`\r\n\r\n${body}`)).toBe(true);
+      expect(blob!.text).toMatch(/^Return-Path: <s@sender\.test>\r\n/);
+      expect(blob!.text).toContain(
+        '\r\nX-Original-Authentication-Results: mx.mailroom.test; dkim=pass header.d=bank.test\r\n',
+      );
+      expect(blob!.text.match(/^Authentication-Results: mx\.mailroom\.test;/gm)).toHaveLength(1);
+    }
+    // The chunks went through large objects of the commit's transaction: none is left behind.
+    const [lo] = await h.prisma.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_largeobject_metadata`;
+    expect(lo!.n).toBe(0);
+  });
+
   it('runs filter rules, vacation and forwarding per mailbox', async () => {
     const t = await h.seed.hosted('rules.test', ['dora', 'fwd']);
     const [dora, fwd] = t.mailboxes as [(typeof t.mailboxes)[0], (typeof t.mailboxes)[0]];

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { BLOB_CHUNK_BYTES, type StreamedBlob } from '@mailroom/db';
 import { parseMessageDate, sortKeysOf, type MessageSummary } from '@mailroom/rules';
 import type { HeaderSummary } from '@mailroom/mailstore';
 import type { SpooledMessage } from './message-spool';
@@ -41,6 +43,50 @@ export async function readWithPrefix(message: SpooledMessage, prefix: Buffer): P
     await handle.close();
   }
   return bytes;
+}
+
+/**
+ * A spooled message larger than this is streamed to the database at the commit (a chunk at a
+ * time, StreamedBlob), never held whole; a smaller one is read into one buffer, which lets it
+ * take the one-statement commit.
+ */
+export const STREAM_TO_DB_BYTES = 1024 * 1024;
+
+/**
+ * The stored message: `prefix` (our header fields), then the received bytes, with the header
+ * block replaced by `header` when one is given (a renamed forged field). Held whole up to
+ * STREAM_TO_DB_BYTES or when it stayed in memory; a larger spooled one becomes a StreamedBlob
+ * over the spool file, hashed here in one pass of the file. The file must outlive the commit
+ * (DataReceiver removes it once the reply is decided).
+ */
+export async function storedBytes(
+  message: SpooledMessage,
+  prefix: Buffer,
+  header: Buffer | null,
+  streamAbove = STREAM_TO_DB_BYTES,
+): Promise<Buffer | StreamedBlob> {
+  if (message.path === null || message.size <= streamAbove) {
+    const bytes = await readWithPrefix(message, prefix);
+    if (!header) return bytes;
+    return Buffer.concat([prefix, header, bytes.subarray(prefix.length + message.header.length)]);
+  }
+  const file = message.path;
+  const head = header ? Buffer.concat([prefix, header]) : prefix;
+  const start = header ? message.header.length : 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    if (start >= message.size) return;
+    const stream = fs.createReadStream(file, { start, end: message.size - 1, highWaterMark: BLOB_CHUNK_BYTES });
+    for await (const chunk of stream) yield chunk as Buffer;
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of chunks()) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  if (size !== head.length + message.size - start) throw new Error(`spool file ${file} is shorter than the message`);
+  return { size, sha256: hash.digest('hex'), chunks };
 }
 
 /**

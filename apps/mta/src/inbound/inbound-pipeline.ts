@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { blobSize } from '@mailroom/db';
 import { srsForward } from '@mailroom/mail';
 import type { MailStore, RelayGroup } from '@mailroom/mailstore';
 import { messageSummaryFromHeaders, planDelivery, scoreMessage, spamHeaders, type SpamScore } from '@mailroom/rules';
@@ -10,7 +11,7 @@ import type { SpooledMessage } from '../core/message-spool';
 import { loadRecipientSettings } from '../core/recipient-settings';
 import type { LocalRecipient, Recipient, SrsRecipient } from '../core/recipient-resolver';
 import { replies, smtpReply } from '../core/smtp-reply';
-import { headerSummary, readWithPrefix, refuseMalformed } from '../core/stored-message';
+import { headerSummary, readWithPrefix, refuseMalformed, storedBytes } from '../core/stored-message';
 import { composeReplies } from '../core/vacation-reply';
 import type { AuthChecker, AuthVerdict } from './auth-check';
 import type { DsnHandler } from './dsn-handler';
@@ -87,12 +88,9 @@ export class InboundPipeline {
       throw plan.reason === 'spam' ? replies.spam() : smtpReply(550, '5.7.1', plan.text);
     }
     const prefix = this.traceHeaders(queueId, envelope, locals, auth, spam);
-    let bytes = await readWithPrefix(message, prefix);
+    // A renamed header is longer: prefix, cleaned header, then the body.
     const renamed = message.headerComplete ? renameForgedAuthResults(message.header, this.options.hostname) : null;
-    if (renamed) {
-      // The renamed header is longer: rebuild prefix, cleaned header, then the body.
-      bytes = Buffer.concat([prefix, renamed, bytes.subarray(prefix.length + message.header.length)]);
-    }
+    const bytes = await storedBytes(message, prefix, renamed);
     const result = await this.deps.store.deliver({
       bytes,
       envelopeFrom: envelope.sender,
@@ -114,7 +112,7 @@ export class InboundPipeline {
       dsn: envelope.dsn,
     });
     this.deps.logger.info(
-      { queueId, messages: result.messageIds.length, outbound: result.outboundIds.length, size: bytes.length },
+      { queueId, messages: result.messageIds.length, outbound: result.outboundIds.length, size: blobSize(bytes) },
       'inbound message committed',
     );
     await this.notifyQueued(queueId, result.deliveries);
