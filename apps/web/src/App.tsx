@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { LANGUAGES, useI18n, type Language } from './i18n';
 import { Link, navigate, usePath } from './router';
 import { type AuthSession, type Me } from './session';
@@ -7,7 +7,10 @@ import { MailboxesPage } from './pages/MailboxesPage';
 import { MailboxPage } from './pages/MailboxPage';
 import { DomainsPage } from './pages/DomainsPage';
 import { TenantPicker } from './pages/TenantPicker';
-import { PageTitle } from './ui';
+import { Loading, PageTitle } from './ui';
+
+// Lazy: the WebAuthn code stays out of the initial bundle.
+const PasskeysSection = lazy(() => import('./pages/PasskeysSection'));
 
 type State = { kind: 'signedOut'; notice?: LoginNotice } | { kind: 'signedIn'; me: Me };
 
@@ -66,7 +69,17 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
 
   const section = path.startsWith('/domains') ? 'domains' : 'mailboxes';
   let page;
-  if (!tenantId) {
+  if (path === '/security/passkeys') {
+    // Temporary home of the passkeys section until the Security page (branch mfa) places it.
+    page = (
+      <>
+        <PageTitle>{t('passkeys.title')}</PageTitle>
+        <Suspense fallback={<Loading />}>
+          <PasskeysSection client={session.client} onSession={(tokens) => session.adopt(tokens)} />
+        </Suspense>
+      </>
+    );
+  } else if (!tenantId) {
     page = <TenantPicker client={session.client} onChoose={setChosenTenant} />;
   } else if (path === '/mailboxes' || path === '/') {
     page = <MailboxesPage client={session.client} tenantId={tenantId} />;

@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { passkeysEn, passkeysSk } from './i18n/passkeys';
 import { securityEn, securitySk } from './i18n/security';
 
 /**
@@ -126,6 +127,7 @@ const en = {
   'mailbox.revokeLabel': 'Revoke the app password {name}',
   'mailbox.revoked': 'App password {name} revoked.',
   ...securityEn,
+  ...passkeysEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -251,6 +253,7 @@ const sk: Catalogue = {
   'mailbox.revokeLabel': 'Zrušiť heslo aplikácie {name}',
   'mailbox.revoked': 'Heslo aplikácie {name} je zrušené.',
   ...securitySk,
+  ...passkeysSk,
 };
 
 export const LANGUAGES = { en: 'English', sk: 'Slovenčina' } as const;
