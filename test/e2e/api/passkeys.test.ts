@@ -253,6 +253,26 @@ describe('passkeys', () => {
     expect((await auditActions(tenant)).slice(0, 2)).toEqual(['mfa.passkey.remove', 'mfa.passkey.add']);
   });
 
+  it('lets TOTP be turned off under a policy when a passkey remains', async () => {
+    const tenant = await sut.newTenant(reseller);
+    const { Secret, TOTP } = await import('otpauth');
+    const start = expectStatus(await tenant.admin.typed.POST('/v1/auth/mfa/totp/start'), 200);
+    const code = new TOTP({ secret: Secret.fromBase32(start.secret) }).generate();
+    expectStatus(await tenant.admin.typed.POST('/v1/auth/mfa/totp/confirm', { body: { code } }), 200);
+    expectStatus(
+      await tenant.admin.typed.PATCH('/v1/tenants/{tenantId}/security-policy', {
+        params: { path: { tenantId: tenant.id } },
+        body: { requireMfa: true },
+      }),
+      200,
+    );
+    const disable = () => tenant.admin.typed.POST('/v1/auth/mfa/totp/disable', { body: { password: PASSWORD } });
+    expectProblem(await disable(), 403);
+    await register(tenant.admin);
+    expect((await disable()).response.status).toBe(204);
+    expect(expectLogin(await login(tenant.adminEmail), 'mfa_required').methods).toEqual(['passkey']);
+  });
+
   it('renames and removes only my own passkeys', async () => {
     const mine = await sut.newTenant(reseller);
     const theirs = await sut.newTenant(reseller);

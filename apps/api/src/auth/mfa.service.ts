@@ -119,11 +119,12 @@ export class MfaService {
     return { recoveryCodes: codes, tokens };
   }
 
-  /** Turns TOTP off (with the password or a code); refused while a policy requires it. */
+  /** Turns TOTP off (with the password or a code); refused while a policy requires 2FA and no passkey is left. */
   async disableTotp(call: CallContext, proof: Reauthentication): Promise<void> {
     const user = await this.me(call);
     if (user.totpEnabledAt === null) throw new Conflict('Two-factor sign-in is not on.');
-    if (await this.mfa.policyRequires(user.id)) {
+    const passkeyLeft = (await this.auth.secondFactors(user)).includes('passkey');
+    if (!passkeyLeft && (await this.mfa.policyRequires(user.id))) {
       throw new Forbidden('Your organisation requires two-factor sign-in; it cannot be turned off.');
     }
     await this.reauthenticate(user, proof, call.principal.ip);
