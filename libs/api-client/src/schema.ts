@@ -2558,6 +2558,8 @@ export interface components {
       tenantId: string | null;
     };
     MfaStatusResponse: {
+      /** @description Registered passkeys (GET /v1/auth/mfa/passkeys); two-factor sign-in is on with TOTP or any passkey */
+      passkeyCount: number;
       /** @description Unused recovery codes (0 while TOTP is off) */
       recoveryCodesRemaining: number;
       /** @description The reseller or tenant requires two-factor sign-in of this admin */

@@ -96,6 +96,10 @@ describe('passkeys', () => {
     // The challenge was spent: the same answer again finds nothing waiting.
     expectProblem(await tenant.admin.typed.POST('/v1/auth/mfa/passkeys', { body: { name: 'Again', credential } }), 409);
 
+    expect(expectStatus(await tenant.admin.typed.GET('/v1/auth/mfa'), 200)).toMatchObject({
+      totpEnabled: false,
+      passkeyCount: 1,
+    });
     const list = expectStatus(await tenant.admin.typed.GET('/v1/auth/mfa/passkeys'), 200);
     expect(list.items.map((p) => p.name)).toEqual(['YubiKey']);
     const row = await db.prisma.adminPasskey.findFirstOrThrow({ where: { id: done.passkey.id } });
