@@ -35,7 +35,8 @@ export async function startApi(db: TestDatabase, overrides: Record<string, strin
     ...overrides,
   });
   const app = await createApiApp(config, createLogger('api', config));
-  await app.listen(0, '127.0.0.1');
+  // A free port unless the test named one (an origin that must be known before start, e.g. WebAuthn's).
+  await app.listen(overrides.API_PORT === undefined ? 0 : config.API_PORT, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, config, close: () => app.close() };
 }

@@ -4,6 +4,7 @@ import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { AuditRepository } from './audit/audit.repository';
 import { AuthRepository } from './auth/auth.repository';
 import { MfaRepository } from './auth/mfa.repository';
+import { PasskeyRepository } from './auth/passkey.repository';
 import { IdempotencyRepository } from './common/idempotency.repository';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { DomainRepository } from './domains/domain.repository';
@@ -37,6 +38,7 @@ const repositories = [
   LegalHoldRepository,
   MailboxRepository,
   MfaRepository,
+  PasskeyRepository,
   ResellerRepository,
   RetentionRepository,
   RetentionRunRepository,

@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { mailboxEn, mailboxSk } from './i18n/mailbox';
 import { flowEn, flowSk } from './i18n/flow';
+import { passkeysEn, passkeysSk } from './i18n/passkeys';
 import { securityEn, securitySk } from './i18n/security';
 
 /**
@@ -130,6 +131,7 @@ const en = {
   ...mailboxEn,
   ...flowEn,
   ...securityEn,
+  ...passkeysEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -257,6 +259,7 @@ const sk: Catalogue = {
   ...mailboxSk,
   ...flowSk,
   ...securitySk,
+  ...passkeysSk,
 };
 
 export const LANGUAGES = { en: 'English', sk: 'Slovenčina' } as const;

@@ -7,6 +7,8 @@ type TokenPair = ApiSchema<'TokenPairResponse'>;
 export type LoginOutcome =
   | { ok: true; next: 'done' | 'mfa' | 'enrol' }
   | { ok: false; kind: 'wrong' }
+  /** The device refused or the user cancelled the passkey prompt (nothing reached the API). */
+  | { ok: false; kind: 'passkeyCancelled' }
   | { ok: false; kind: 'tooMany'; retryAfter: number }
   | { ok: false; kind: 'server'; status: number; reference?: string }
   | { ok: false; kind: 'network' };
@@ -23,6 +25,8 @@ export class AuthSession {
   private access: string | null = null;
   private refreshToken: string | null = null;
   private mfaToken: string | null = null;
+  /** The second factors the pending sign-in accepts (`mfa_required`'s `methods`). */
+  mfaMethods: string[] = [];
   /** Signed in with an enrolment-only token: only the two-factor enrolment routes answer. */
   enrolmentOnly = false;
   private refreshing: Promise<boolean> | null = null;
@@ -48,6 +52,7 @@ export class AuthSession {
       this.forget();
       if (data.status === 'mfa_required') {
         this.mfaToken = data.mfaToken;
+        this.mfaMethods = [...data.methods];
         return { ok: true, next: 'mfa' };
       }
       if (data.status === 'mfa_enrolment_required') {
@@ -77,6 +82,31 @@ export class AuthSession {
     }
   }
 
+  /**
+   * The passkey path of the second step: navigator.credentials.get() for the pending sign-in's
+   * challenge (the WebAuthn code is loaded only now, keeping it out of the initial bundle).
+   */
+  async completeWithPasskey(): Promise<LoginOutcome> {
+    if (!this.mfaToken) return { ok: false, kind: 'wrong' };
+    try {
+      const { signInWithPasskey, isDeviceRefusal } = await import('./passkeys');
+      try {
+        this.keep(await signInWithPasskey(this.anonymous, this.mfaToken));
+        return { ok: true, next: 'done' };
+      } catch (error) {
+        if (isDeviceRefusal(error)) return { ok: false, kind: 'passkeyCancelled' };
+        if (error instanceof ApiError) {
+          if (error.status === 429) return { ok: false, kind: 'tooMany', retryAfter: 60 };
+          if (error.status === 401 || error.status === 422) return { ok: false, kind: 'wrong' };
+          return { ok: false, kind: 'server', status: error.status, reference: error.reference };
+        }
+        throw error;
+      }
+    } catch {
+      return { ok: false, kind: 'network' };
+    }
+  }
+
   /** Tokens of a full session that an enrolment answered. */
   adopt(tokens: TokenPair): void {
     this.keep(tokens);
@@ -101,6 +131,7 @@ export class AuthSession {
     this.access = tokens.accessToken;
     this.refreshToken = tokens.refreshToken;
     this.mfaToken = null;
+    this.mfaMethods = [];
     this.enrolmentOnly = false;
   }
 
@@ -108,6 +139,7 @@ export class AuthSession {
     this.access = null;
     this.refreshToken = null;
     this.mfaToken = null;
+    this.mfaMethods = [];
     this.enrolmentOnly = false;
   }
 

@@ -188,6 +188,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/auth/login/mfa/passkey': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Complete a sign-in with a passkey assertion */
+    post: operations['PasskeyLoginController_complete'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/login/mfa/passkey/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Options for navigator.credentials.get() to complete a sign-in with a passkey */
+    post: operations['PasskeyLoginController_options'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/auth/logout': {
     parameters: {
       query?: never;
@@ -233,6 +267,59 @@ export interface paths {
     get: operations['MfaController_status'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/mfa/passkeys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List my passkeys */
+    get: operations['PasskeyController_list'];
+    put?: never;
+    /** Register a passkey with what the authenticator answered */
+    post: operations['PasskeyController_register'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/mfa/passkeys/{passkeyId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove one of my passkeys */
+    delete: operations['PasskeyController_remove'];
+    options?: never;
+    head?: never;
+    /** Rename one of my passkeys */
+    patch: operations['PasskeyController_rename'];
+    trace?: never;
+  };
+  '/v1/auth/mfa/passkeys/registration/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start registering a passkey: options for navigator.credentials.create() */
+    post: operations['PasskeyController_registrationOptions'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1532,6 +1619,28 @@ export interface components {
       code: string;
       mfaToken: string;
     };
+    CompletePasskeyLoginDto: {
+      /** @description What navigator.credentials.get() answered, as JSON */
+      credential: {
+        /** @enum {string} */
+        authenticatorAttachment?: 'platform' | 'cross-platform';
+        /** @default {} */
+        clientExtensionResults?: {
+          [key: string]: unknown;
+        };
+        id: string;
+        rawId: string;
+        response: {
+          authenticatorData: string;
+          clientDataJSON: string;
+          signature: string;
+          userHandle?: string;
+        };
+        /** @constant */
+        type: 'public-key';
+      };
+      mfaToken: string;
+    };
     ConfirmTotpDto: {
       /** @description The code the app shows now */
       code: string;
@@ -2376,8 +2485,9 @@ export interface components {
     /** @description The password is right; a second factor must follow */
     LoginMfaRequiredResponse: {
       expiresIn: number;
-      methods: ('totp' | 'recovery_code')[];
-      /** @description Send with a code to POST /v1/auth/login/mfa; good for `expiresIn` seconds */
+      /** @description The second factors this admin has: `passkey` when at least one passkey is registered */
+      methods: ('totp' | 'recovery_code' | 'passkey')[];
+      /** @description Send with a code to POST /v1/auth/login/mfa, or with a passkey assertion to POST /v1/auth/login/mfa/passkey (options from POST /v1/auth/login/mfa/passkey/options); good for `expiresIn` seconds */
       mfaToken: string;
       /** @constant */
       status: 'mfa_required';
@@ -2523,12 +2633,129 @@ export interface components {
       from: string;
     };
     MfaStatusResponse: {
+      /** @description Registered passkeys (GET /v1/auth/mfa/passkeys); two-factor sign-in is on with TOTP or any passkey */
+      passkeyCount: number;
       /** @description Unused recovery codes (0 while TOTP is off) */
       recoveryCodesRemaining: number;
       /** @description The reseller or tenant requires two-factor sign-in of this admin */
       requiredByPolicy: boolean;
       totpEnabled: boolean;
       totpEnabledAt: string | null;
+    };
+    PasskeyList: {
+      items: {
+        backedUp: boolean;
+        createdAt: string;
+        /**
+         * @description multiDevice: a synced passkey
+         * @enum {string}
+         */
+        deviceType: 'singleDevice' | 'multiDevice';
+        id: string;
+        /** @description The last sign-in with it */
+        lastUsedAt: string | null;
+        name: string;
+        /** @description How the browser reaches it: internal, usb, nfc, ble, hybrid */
+        transports: string[];
+      }[];
+    };
+    PasskeyLoginOptionsDto: {
+      mfaToken: string;
+    };
+    /** @description PublicKeyCredentialRequestOptionsJSON: pass to navigator.credentials.get() (parseRequestOptionsFromJSON) */
+    PasskeyLoginOptionsResponse: {
+      allowCredentials?: {
+        id: string;
+        transports?: string[];
+        /** @constant */
+        type: 'public-key';
+      }[];
+      /** @description base64url; good once, while the sign-in challenge lasts */
+      challenge: string;
+      extensions?: {
+        [key: string]: unknown;
+      };
+      hints?: string[];
+      rpId?: string;
+      timeout?: number;
+      userVerification?: string;
+    };
+    PasskeyRegisteredResponse: {
+      passkey: {
+        backedUp: boolean;
+        createdAt: string;
+        /**
+         * @description multiDevice: a synced passkey
+         * @enum {string}
+         */
+        deviceType: 'singleDevice' | 'multiDevice';
+        id: string;
+        /** @description The last sign-in with it */
+        lastUsedAt: string | null;
+        name: string;
+        /** @description How the browser reaches it: internal, usb, nfc, ble, hybrid */
+        transports: string[];
+      };
+      /** @description A full session when the caller used an enrolment token (mfa_enrolment_required); otherwise null */
+      tokens: {
+        accessToken: string;
+        expiresIn: number;
+        refreshToken: string;
+        /** @constant */
+        tokenType: 'Bearer';
+      } | null;
+    };
+    /** @description PublicKeyCredentialCreationOptionsJSON: pass to navigator.credentials.create() (parseCreationOptionsFromJSON) */
+    PasskeyRegistrationOptionsResponse: {
+      attestation?: string;
+      authenticatorSelection?: {
+        authenticatorAttachment?: string;
+        requireResidentKey?: boolean;
+        residentKey?: string;
+        userVerification?: string;
+      };
+      /** @description base64url; good once, for five minutes */
+      challenge: string;
+      excludeCredentials?: {
+        id: string;
+        transports?: string[];
+        /** @constant */
+        type: 'public-key';
+      }[];
+      extensions?: {
+        [key: string]: unknown;
+      };
+      hints?: string[];
+      pubKeyCredParams: {
+        alg: number;
+        /** @constant */
+        type: 'public-key';
+      }[];
+      rp: {
+        id: string;
+        name: string;
+      };
+      timeout?: number;
+      user: {
+        displayName: string;
+        id: string;
+        name: string;
+      };
+    };
+    PasskeyResponse: {
+      backedUp: boolean;
+      createdAt: string;
+      /**
+       * @description multiDevice: a synced passkey
+       * @enum {string}
+       */
+      deviceType: 'singleDevice' | 'multiDevice';
+      id: string;
+      /** @description The last sign-in with it */
+      lastUsedAt: string | null;
+      name: string;
+      /** @description How the browser reaches it: internal, usb, nfc, ble, hybrid */
+      transports: string[];
     };
     PasswordChangedResponse: {
       address: string;
@@ -2619,6 +2846,31 @@ export interface components {
     };
     RefreshDto: {
       refreshToken: string;
+    };
+    RegisterPasskeyDto: {
+      /** @description What navigator.credentials.create() answered, as JSON */
+      credential: {
+        /** @enum {string} */
+        authenticatorAttachment?: 'platform' | 'cross-platform';
+        /** @default {} */
+        clientExtensionResults?: {
+          [key: string]: unknown;
+        };
+        id: string;
+        rawId: string;
+        response: {
+          attestationObject: string;
+          clientDataJSON: string;
+          transports?: string[];
+        };
+        /** @constant */
+        type: 'public-key';
+      };
+      /** @description A name to tell this passkey from others, such as "YubiKey" or "Work laptop" */
+      name: string;
+    };
+    RenamePasskeyDto: {
+      name: string;
     };
     ReorderFiltersDto: {
       /** @description Every filter id of the mailbox, once, in the new order */
@@ -3805,6 +4057,117 @@ export interface operations {
       };
     };
   };
+  PasskeyLoginController_complete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CompletePasskeyLoginDto'];
+      };
+    };
+    responses: {
+      /** @description Signed in, as with a code */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenPairResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The assertion does not verify or its challenge was used or expired; counts toward the lockout */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Too many failures for this account or address; see Retry-After */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  PasskeyLoginController_options: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasskeyLoginOptionsDto'];
+      };
+    };
+    responses: {
+      /** @description Bound to the sign-in challenge; its WebAuthn challenge is good once, while the sign-in challenge lasts */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PasskeyLoginOptionsResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description An invalid or expired sign-in challenge, or an admin without a passkey */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
   AuthController_logout: {
     parameters: {
       query?: never;
@@ -3916,6 +4279,344 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['MfaStatusResponse'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  PasskeyController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Oldest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PasskeyList'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  PasskeyController_register: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RegisterPasskeyDto'];
+      };
+    };
+    responses: {
+      /** @description Registered: it is a second factor from now on */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PasskeyRegisteredResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No registration is waiting (expired or used), or the passkey is already registered */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The answer does not verify (challenge, origin, RP ID or signature) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  PasskeyController_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        passkeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed; it no longer signs in */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /**
+       * @description It is the last second factor and the reseller or tenant requires one
+       *
+       *     The credential lacks the scope or role (problem+json)
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  PasskeyController_rename: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        passkeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RenamePasskeyDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PasskeyResponse'];
+        };
+      };
+      /** @description The body is not well-formed JSON (problem+json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Missing, expired or revoked credential (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential lacks the scope or role (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description No such object for this credential (problem+json) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description Invalid fields: `errors` names each one (problem+json) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+      /** @description The credential’s rate limit is reached; see Retry-After (problem+json) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDetails'];
+        };
+      };
+    };
+  };
+  PasskeyController_registrationOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Its challenge is good once, for five minutes; asking again replaces it */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PasskeyRegistrationOptionsResponse'];
         };
       };
       /** @description Missing, expired or revoked credential (problem+json) */

@@ -96,6 +96,32 @@ export const configSchema = z.object({
   API_HOST: z.string().default('0.0.0.0'),
   API_PORT: port(3000),
   PUBLIC_API_URL: z.url().optional(),
+  // Passkeys (WebAuthn): the relying party id (a registrable domain, never an IP address) and the
+  // origins the browser may sign for; by default derived from PUBLIC_API_URL (webauthn.ts).
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/i, 'must be a domain such as example.net')
+    .optional(),
+  WEBAUTHN_ORIGIN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const origins = v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const o of origins) {
+        if (!URL.canParse(o) || new URL(o).origin !== o) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be origins such as https://mail.example.net, comma-separated',
+          });
+          return z.NEVER;
+        }
+      }
+      return origins;
+    }),
 
   SMTP_HOST: z.string().default('0.0.0.0'),
   SMTP_PORT: port(2525),

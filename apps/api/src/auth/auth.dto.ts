@@ -48,9 +48,16 @@ export class LoginMfaRequiredResponse extends createZodDto(
   z
     .object({
       status: z.literal('mfa_required'),
-      mfaToken: z.string().describe('Send with a code to POST /v1/auth/login/mfa; good for `expiresIn` seconds'),
+      mfaToken: z
+        .string()
+        .describe(
+          'Send with a code to POST /v1/auth/login/mfa, or with a passkey assertion to POST ' +
+            '/v1/auth/login/mfa/passkey (options from POST /v1/auth/login/mfa/passkey/options); good for `expiresIn` seconds',
+        ),
       expiresIn: z.number(),
-      methods: z.array(z.enum(['totp', 'recovery_code'])),
+      methods: z
+        .array(z.enum(['totp', 'recovery_code', 'passkey']))
+        .describe('The second factors this admin has: `passkey` when at least one passkey is registered'),
     })
     .describe('The password is right; a second factor must follow'),
 ) {}

@@ -8,15 +8,26 @@ import { CredentialService } from './credential.service';
 import { MfaPolicyService } from './mfa-policy.service';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
+import { PasskeyLoginController, PasskeyController } from './passkey.controller';
+import { PasskeyLoginService } from './passkey-login.service';
+import { PasskeyService } from './passkey.service';
 import { SecondFactorService } from './second-factor.service';
 import { SecurityPolicyController } from './security-policy.controller';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 import { ThrottleService } from './throttle.service';
 import { TokenService } from './token.service';
+import { WebAuthnChallengeService } from './webauthn-challenge.service';
 
 @Module({
-  controllers: [AuthController, MfaController, SessionsController, SecurityPolicyController],
+  controllers: [
+    AuthController,
+    MfaController,
+    PasskeyController,
+    PasskeyLoginController,
+    SessionsController,
+    SecurityPolicyController,
+  ],
   providers: [
     TokenService,
     ThrottleService,
@@ -26,6 +37,9 @@ import { TokenService } from './token.service';
     MfaService,
     SessionsService,
     MfaPolicyService,
+    PasskeyService,
+    PasskeyLoginService,
+    WebAuthnChallengeService,
     TenantAccessService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

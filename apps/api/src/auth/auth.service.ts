@@ -13,6 +13,7 @@ import type { AdminUser } from '@mailroom/db';
 import { CONFIG } from '../infra/tokens';
 import { AuthRepository } from './auth.repository';
 import { MfaRepository } from './mfa.repository';
+import { PasskeyRepository } from './passkey.repository';
 import { SecondFactorService } from './second-factor.service';
 import { ThrottleService } from './throttle.service';
 import { MFA_CHALLENGE_TTL_SECONDS, TokenService } from './token.service';
@@ -27,8 +28,20 @@ export interface TokenPair {
 /** What a password login answers: tokens, or the step that must come before them. */
 export type LoginResult =
   | (TokenPair & { status: 'authenticated' })
-  | { status: 'mfa_required'; mfaToken: string; expiresIn: number; methods: ['totp', 'recovery_code'] }
+  | { status: 'mfa_required'; mfaToken: string; expiresIn: number; methods: SecondFactorKind[] }
   | { status: 'mfa_enrolment_required'; enrolmentToken: string; expiresIn: number; detail: string };
+
+/** The ways an admin may complete a sign-in, as `mfa_required` lists them. */
+export type SecondFactorKind = 'totp' | 'recovery_code' | 'passkey';
+
+/**
+ * One kind of second factor for `completeSecondFactor`: whether the user has it at all, and the
+ * check of what the client sent. A false check counts toward the lockout.
+ */
+export interface SecondFactorCheck {
+  available(user: AdminUser): Promise<boolean>;
+  verify(user: AdminUser): Promise<boolean>;
+}
 
 /** The client of a request, kept with the session it starts. */
 export interface ClientInfo {
@@ -41,7 +54,8 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired or already used; 
 const INVALID_CODE = 'The code is wrong, expired or already used.';
 const ENROL_FIRST =
   'Your organisation requires two-factor sign-in. Set it up with this enrolment token ' +
-  '(POST /v1/auth/mfa/totp/start, then POST /v1/auth/mfa/totp/confirm); it reaches no other route.';
+  '(POST /v1/auth/mfa/totp/start, then POST /v1/auth/mfa/totp/confirm; or a passkey with ' +
+  'POST /v1/auth/mfa/passkeys/registration/options, then POST /v1/auth/mfa/passkeys); it reaches no other route.';
 
 /**
  * Logins, refresh token rotation and logout. Every failure answers the same sentence, and an
@@ -57,6 +71,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly throttle: ThrottleService,
     private readonly mfa: MfaRepository,
+    private readonly passkeys: PasskeyRepository,
     private readonly secondFactor: SecondFactorService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -87,13 +102,14 @@ export class AuthService {
     const rehashed = passwordNeedsRehash(user.passwordHash)
       ? await withPasswordHashSlot(() => argon2.hash(password, PASSWORD_HASH_OPTIONS))
       : undefined;
-    if (user.totpEnabledAt !== null) {
+    const methods = await this.secondFactors(user);
+    if (methods.length > 0) {
       if (rehashed) await this.auth.updatePasswordHash(user.id, rehashed);
       return {
         status: 'mfa_required',
         mfaToken: this.tokens.signMfaChallenge(user.id),
         expiresIn: MFA_CHALLENGE_TTL_SECONDS,
-        methods: ['totp', 'recovery_code'],
+        methods,
       };
     }
     await this.throttle.clearAccount(email);
@@ -113,16 +129,27 @@ export class AuthService {
    * The second step: a TOTP code or a recovery code for a challenge from `login`. Wrong codes
    * count toward the account's lockout exactly as wrong passwords do.
    */
-  async completeMfa(mfaToken: string, code: string, client: ClientInfo): Promise<TokenPair> {
+  completeMfa(mfaToken: string, code: string, client: ClientInfo): Promise<TokenPair> {
+    return this.completeSecondFactor(mfaToken, client, {
+      available: (user) => Promise.resolve(user.totpEnabledAt !== null),
+      verify: async (user) => (await this.secondFactor.verify(user, code, client.ip)) !== null,
+    });
+  }
+
+  /**
+   * Completes a challenge from `login` with one kind of second factor (a code above, a passkey
+   * in PasskeyService): the same lockout, the same failure answer and the same session for each.
+   */
+  async completeSecondFactor(mfaToken: string, client: ClientInfo, check: SecondFactorCheck): Promise<TokenPair> {
     const userId = this.tokens.verifyMfaChallenge(mfaToken);
     const user = await this.auth.findUserById(userId);
-    if (!user || user.disabled || user.totpEnabledAt === null) throw new Unauthenticated(INVALID_LOGIN);
+    if (!user || user.disabled || !(await check.available(user))) throw new Unauthenticated(INVALID_LOGIN);
     await this.throttle.assertMayTry(client.ip, user.email);
     if (user.lockedUntil !== null && user.lockedUntil > new Date()) {
       const seconds = Math.ceil((user.lockedUntil.getTime() - Date.now()) / 1000);
       throw new RateLimited('Too many failed logins for this account; try again later.', seconds);
     }
-    if (!(await this.secondFactor.verify(user, code, client.ip))) {
+    if (!(await check.verify(user))) {
       await this.recordCodeFailure(user, client.ip);
       throw new Unauthenticated(INVALID_CODE);
     }
@@ -134,6 +161,13 @@ export class AuthService {
   /** @throws RateLimited when the account or address has failed too often lately (as at sign-in) */
   async assertMayTry(user: AdminUser, ip: string): Promise<void> {
     await this.throttle.assertMayTry(ip, user.email);
+  }
+
+  /** The second factors the user has set up, in the order `mfa_required` lists them. */
+  async secondFactors(user: Pick<AdminUser, 'id' | 'totpEnabledAt'>): Promise<SecondFactorKind[]> {
+    const methods: SecondFactorKind[] = user.totpEnabledAt !== null ? ['totp', 'recovery_code'] : [];
+    if ((await this.passkeys.countByUser(user.id)) > 0) methods.push('passkey');
+    return methods;
   }
 
   /** A wrong second factor from a signed-in admin (disable, regenerate): counts like a wrong password. */
@@ -168,7 +202,7 @@ export class AuthService {
       throw new Unauthenticated(INVALID_REFRESH);
     }
     // A policy that came after this login: the session ends, and signing in again leads to enrolment.
-    if (row.user.totpEnabledAt === null && (await this.mfa.policyRequires(row.userId))) {
+    if ((await this.secondFactors(row.user)).length === 0 && (await this.mfa.policyRequires(row.userId))) {
       await this.revokeFamily(row.familyId);
       throw new Unauthenticated('Your organisation now requires two-factor sign-in; sign in again to set it up.');
     }

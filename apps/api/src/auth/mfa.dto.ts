@@ -7,6 +7,10 @@ export class MfaStatusResponse extends createZodDto(
     totpEnabledAt: z.string().nullable(),
     recoveryCodesRemaining: z.number().int().describe('Unused recovery codes (0 while TOTP is off)'),
     requiredByPolicy: z.boolean().describe('The reseller or tenant requires two-factor sign-in of this admin'),
+    passkeyCount: z
+      .number()
+      .int()
+      .describe('Registered passkeys (GET /v1/auth/mfa/passkeys); two-factor sign-in is on with TOTP or any passkey'),
   }),
 ) {}
 

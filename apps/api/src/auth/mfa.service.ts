@@ -7,6 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { TenantDb } from '../infra/tenant-db.service';
 import { AuthService, type ClientInfo, type TokenPair } from './auth.service';
 import { MfaRepository } from './mfa.repository';
+import { PasskeyRepository } from './passkey.repository';
 import type { CallContext } from './request-context';
 import { newRecoveryCodes, newTotpSecret, RECOVERY_CODE_COUNT, totpStep, totpUri } from './second-factor';
 import { SecondFactorService } from './second-factor.service';
@@ -16,6 +17,7 @@ export interface MfaStatus {
   totpEnabledAt: string | null;
   recoveryCodesRemaining: number;
   requiredByPolicy: boolean;
+  passkeyCount: number;
 }
 
 export interface TotpEnrolment {
@@ -39,6 +41,7 @@ export class MfaService {
   constructor(
     private readonly db: TenantDb,
     private readonly mfa: MfaRepository,
+    private readonly passkeys: PasskeyRepository,
     private readonly secondFactor: SecondFactorService,
     private readonly auth: AuthService,
     private readonly audit: AuditService,
@@ -53,15 +56,17 @@ export class MfaService {
 
   async status(call: CallContext): Promise<MfaStatus> {
     const user = await this.me(call);
-    const [remaining, required] = await Promise.all([
+    const [remaining, required, passkeyCount] = await Promise.all([
       user.totpEnabledAt ? this.mfa.remainingRecoveryCodes(user.id) : Promise.resolve(0),
       this.mfa.policyRequires(user.id),
+      this.passkeys.countByUser(user.id),
     ]);
     return {
       totpEnabled: user.totpEnabledAt !== null,
       totpEnabledAt: user.totpEnabledAt?.toISOString() ?? null,
       recoveryCodesRemaining: remaining,
       requiredByPolicy: required,
+      passkeyCount,
     };
   }
 
@@ -119,11 +124,12 @@ export class MfaService {
     return { recoveryCodes: codes, tokens };
   }
 
-  /** Turns TOTP off (with the password or a code); refused while a policy requires it. */
+  /** Turns TOTP off (with the password or a code); refused while a policy requires 2FA and no passkey is left. */
   async disableTotp(call: CallContext, proof: Reauthentication): Promise<void> {
     const user = await this.me(call);
     if (user.totpEnabledAt === null) throw new Conflict('Two-factor sign-in is not on.');
-    if (await this.mfa.policyRequires(user.id)) {
+    const passkeyLeft = (await this.passkeys.countByUser(user.id)) > 0;
+    if (!passkeyLeft && (await this.mfa.policyRequires(user.id))) {
       throw new Forbidden('Your organisation requires two-factor sign-in; it cannot be turned off.');
     }
     await this.reauthenticate(user, proof, call.principal.ip);

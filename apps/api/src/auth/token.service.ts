@@ -73,6 +73,13 @@ export class TokenService {
     }
   }
 
+  /** Seconds until a (verified) sign-in challenge expires. */
+  mfaChallengeSecondsLeft(token: string): number {
+    const claims = this.jwt.decode<{ exp?: number } | null>(token);
+    const exp = claims?.exp ?? Math.floor(Date.now() / 1000) + MFA_CHALLENGE_TTL_SECONDS;
+    return Math.max(1, exp - Math.floor(Date.now() / 1000));
+  }
+
   /** @throws Unauthenticated for a malformed, forged or expired token */
   verifyAccess(token: string): AccessClaims {
     try {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n';
-import { type AuthSession, type Me } from '../session';
+import { type AuthSession, type LoginOutcome, type Me } from '../session';
 import { ErrorBox } from '../ui';
 
 export type LoginNotice = 'expired' | 'signedOut';
@@ -23,13 +23,16 @@ export function LoginPage({
   const [step, setStep] = useState<'password' | 'code'>('password');
   const [code, setCode] = useState('');
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
+    return finish(() => (step === 'code' ? session.completeMfa(code.trim()) : session.login(email.trim(), password)));
+  };
+
+  const finish = async (attempt: () => Promise<LoginOutcome>) => {
     setBusy(true);
     setMessage(null);
     setFailure(null);
-    const outcome =
-      step === 'code' ? await session.completeMfa(code.trim()) : await session.login(email.trim(), password);
+    const outcome = await attempt();
     if (outcome.ok && outcome.next === 'mfa') {
       setStep('code');
       setPassword('');
@@ -41,6 +44,8 @@ export function LoginPage({
         await session.logout();
         setFailure(error);
       }
+    } else if (outcome.kind === 'passkeyCancelled') {
+      setMessage(t('login.passkeyFailed'));
     } else if (outcome.kind === 'wrong') {
       setMessage(t(step === 'code' ? 'login.codeWrong' : 'login.wrong'));
       setPassword('');
@@ -79,6 +84,8 @@ export function LoginPage({
           <CodeStep
             code={code}
             busy={busy}
+            methods={session.mfaMethods}
+            onPasskey={() => void finish(() => session.completeWithPasskey())}
             onCode={setCode}
             onBack={() => {
               setStep('password');
@@ -120,7 +127,34 @@ export function LoginPage({
   );
 }
 
-function CodeStep(props: { code: string; busy: boolean; onCode: (code: string) => void; onBack: () => void }) {
+function CodeStep(props: {
+  code: string;
+  busy: boolean;
+  methods: string[];
+  onPasskey: () => void;
+  onCode: (code: string) => void;
+  onBack: () => void;
+}) {
+  const { t } = useI18n();
+  const passkey = props.methods.includes('passkey');
+  // An admin with passkeys only has no code to type: the passkey is the step.
+  const codes = props.methods.includes('totp') || props.methods.includes('recovery_code') || !passkey;
+  return (
+    <>
+      {passkey && (
+        <button type="button" className="button button-primary" disabled={props.busy} onClick={props.onPasskey}>
+          {props.busy ? t('login.passkeyBusy') : t('login.passkey')}
+        </button>
+      )}
+      {codes && <CodeField {...props} />}
+      <button type="button" className="button button-quiet" onClick={props.onBack}>
+        {t('login.codeBack')}
+      </button>
+    </>
+  );
+}
+
+function CodeField(props: { code: string; busy: boolean; onCode: (code: string) => void }) {
   const { t } = useI18n();
   return (
     <>
@@ -142,9 +176,6 @@ function CodeStep(props: { code: string; busy: boolean; onCode: (code: string) =
       </label>
       <button type="submit" className="button button-primary" disabled={props.busy}>
         {props.busy ? t('login.codeBusy') : t('login.codeSubmit')}
-      </button>
-      <button type="button" className="button button-quiet" onClick={props.onBack}>
-        {t('login.codeBack')}
       </button>
     </>
   );

@@ -1,9 +1,12 @@
-import { useState, type FormEvent } from 'react';
+import { lazy, Suspense, useState, type FormEvent } from 'react';
 import type { ApiClient, ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
 import { ApiError, must, mustSucceed, type AuthSession } from '../session';
 import { ErrorBox, Loading, PageTitle, useFormAction, useLoad, useStatus } from '../ui';
 import { SecuritySessions } from './SecuritySessions';
+
+// Lazy: the WebAuthn code stays out of the initial bundle.
+const PasskeysSection = lazy(() => import('./PasskeysSection'));
 
 type MfaStatus = ApiSchema<'MfaStatusResponse'>;
 type Enrolment = ApiSchema<'TotpEnrolmentResponse'>;
@@ -82,6 +85,18 @@ export function SecurityPage({
         {statusLine}
         {body}
       </section>
+      {!codes && (
+        <Suspense fallback={<Loading />}>
+          <PasskeysSection
+            client={client}
+            onSession={(tokens) => {
+              // Under a 2FA policy a first passkey ends the enrolment with a full session.
+              session.adopt(tokens);
+              if (enrolmentOnly) onEnrolled?.();
+            }}
+          />
+        </Suspense>
+      )}
       {!enrolmentOnly && <SecuritySessions client={client} />}
     </>
   );
