@@ -136,7 +136,7 @@ function mailroomStatus() {
   return { ok: true };
 }
 
-async function startMailroom({ db, authCache, bodyCache = true, logLevel, tls, profileDir }) {
+async function startMailroom({ db, authCache, logLevel, tls, profileDir }) {
   const { redisUrl } = serviceUrls();
   const port = await freePort();
   const imapsPort = await freePort();
@@ -170,7 +170,6 @@ async function startMailroom({ db, authCache, bodyCache = true, logLevel, tls, p
       // (mail_max_userip_connections 10, which 10 IDLE sessions per user stay within).
       IMAP_MAX_CONNECTIONS_PER_IP: '100000',
       ...(authCache ? {} : { AUTH_CACHE_SIZE: '0' }),
-      ...(bodyCache ? {} : { IMAP_BODY_CACHE_MB: '0' }),
     },
   });
   const client = new pg.Client({ connectionString: db.url });
@@ -316,22 +315,11 @@ async function loginPhase(target, server, s, fixtures, cache) {
   return r;
 }
 
-/**
- * One server: IDLE (on the fresh process), FETCH, SEARCH and logins with the auth cache, then
- * logins without; Mailroom's second process also runs without its body cache
- * (IMAP_BODY_CACHE_MB=0) and FETCHes again, so every FETCH read goes to PostgreSQL.
- */
+/** One server: IDLE (on the fresh process), FETCH, SEARCH and logins with the auth cache, then logins without. */
 async function measureTarget(target, s, fixtures, ctx) {
   const start = (authCache) =>
     target === 'mailroom'
-      ? startMailroom({
-          db: ctx.db,
-          authCache,
-          bodyCache: authCache,
-          logLevel: s.logLevel,
-          tls: ctx.tls,
-          profileDir: s.profile,
-        })
+      ? startMailroom({ db: ctx.db, authCache, logLevel: s.logLevel, tls: ctx.tls, profileDir: s.profile })
       : startDovecotTarget({ ...ctx.dovecotArgs, authCache });
   const row = { target };
   let server = await start(true);
@@ -357,9 +345,6 @@ async function measureTarget(target, s, fixtures, ctx) {
   server = await start(false);
   try {
     row.loginUncached = await attempt(target, 'login', () => loginPhase(target, server, s, fixtures, 'off'));
-    if (target === 'mailroom') {
-      row.fetchNoCache = await attempt(target, 'FETCH (body cache off)', () => fetchPhase(target, server, s, fixtures));
-    }
   } finally {
     await server.stop();
   }
@@ -425,30 +410,6 @@ export function imapTable(rows) {
     2,
   );
   line('FETCH load generator CPU, % of one core', 'fetch', (r) => r.fetch.clientCpuShare * 100, plain, 'lower', 0);
-  // Mailroom with IMAP_BODY_CACHE_MB=0 beside the same Dovecot FETCH row (its page cache stays on).
-  if (m && !m.skipped) {
-    const cold = ok(m, 'fetchNoCache') ? m.fetchNoCache : null;
-    const dv = ok(d, 'fetch') ? d.fetch : null;
-    const coldCell = (get, digits) =>
-      cold ? `${fmt(get(cold), digits)}${check(cold.complete)}` : m.fetchNoCache ? 'failed' : '–';
-    const dvCell = (get, digits) => (dv ? fmt(get(dv), digits) : '–');
-    const msg = (f) => f.msgPerSec;
-    const cpu = (f) => f.cpuMsPerMsg + (f.dbCpuMsPerMsg ?? 0);
-    out.push([
-      'FETCH msg/s, Mailroom body cache off (every body from PostgreSQL)',
-      coldCell(msg, 0),
-      dvCell(msg, 0),
-      ratio(cold && msg(cold), dv && msg(dv)),
-      'higher',
-    ]);
-    out.push([
-      'FETCH server CPU ms/msg, Mailroom body cache off',
-      coldCell(cpu, 2),
-      dvCell(cpu, 2),
-      ratio(cold && cpu(cold), dv && cpu(dv)),
-      'lower',
-    ]);
-  }
   const searched = [m, d].find((r) => ok(r, 'search'))?.search;
   for (const name of ['SUBJECT', 'FROM', 'BODY', 'SINCE', 'UNSEEN']) {
     const q = (r) => r.search.find((x) => x.name === name);
@@ -544,14 +505,13 @@ async function main() {
     (r) =>
       !r.skipped &&
       (!r.fetch?.complete ||
-        (r.fetchNoCache && !r.fetchNoCache.complete) ||
         !Array.isArray(r.search) ||
         r.search.some((q) => q.error || q.hits !== q.expected) ||
         !(r.idle?.open >= r.idle?.connections) ||
         [r.loginCached, r.loginUncached].some((l) => l.error || l.failed > 0)),
   );
   const errors = rows.flatMap((r) => [
-    ...['idle', 'idlePerformance', 'fetch', 'fetchNoCache', 'search', 'loginCached', 'loginUncached']
+    ...['idle', 'idlePerformance', 'fetch', 'search', 'loginCached', 'loginUncached']
       .filter((k) => r[k]?.error)
       .map((k) => `${r.target} ${k}: ${r[k].error}`),
     ...(Array.isArray(r.search)
@@ -579,10 +539,7 @@ async function main() {
     'process per connection, an imap process per session), no FTS plugin, indexes in the Maildir,',
     'auth_cache_size 10M / 0; the "high-performance" IDLE row repeats the run with imap-login',
     'service_count = 0 (a few login processes proxy every TLS session). Mailroom: the built apps/imap',
-    'process, AUTH_CACHE_SIZE default / 0; CPU includes its PostgreSQL backends; its body cache',
-    '(IMAP_BODY_CACHE_MB, default 64: bodies read once are served from memory, as Dovecot reads its',
-    "files through the kernel's page cache) is on in the first process and off in the second, which",
-    'FETCHes the folder again (the "body cache off" rows: every body from PostgreSQL); messages stored as',
+    'process, AUTH_CACHE_SIZE default / 0; CPU includes its PostgreSQL backends; messages stored as',
     'after the worker parse (SEARCH text set); memory read after a full GC (bench/lib/gc-hook.mjs,',
     'preloaded). Its RSS holds ~150-200 MB from start-up that new sessions partly reuse, so with few',
     'sessions the RSS difference understates; the V8 heap row counts the objects the sessions hold.',

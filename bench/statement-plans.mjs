@@ -115,7 +115,7 @@ function paramsFor(name, t) {
         'h', '<m@x>', 's', 'a@b.test', null, ['x@y'], new Date(), 0, '{}', null, null, null, null, null, null, null, [],
         ['0'], [25000], t.mailboxes.length, 1, 'refused'];
     case 'fetch_messages':
-      return [262144, t.tenant_id, t.folder_id, [1, 2], false, true, 100, 1048576, [2]];
+      return [262144, t.tenant_id, t.folder_id, [1, 2], false, true, 100, 1048576];
     case 'fetch_blobs':
       return [false, 262144, true, t.tenant_id, t.blobs];
     case 'blob_info':

@@ -12,7 +12,7 @@ import {
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
 import { MailStore } from '@mailroom/mailstore';
-import { createImapMetrics, registerBodyCacheMetrics } from './imap-metrics';
+import { createImapMetrics } from './imap-metrics';
 import { startImap, type ImapServerOptions } from './imap-server';
 import { imapMime } from './imap/imap-mime-adapter';
 import type { SessionOptions } from './imap/imap-session';
@@ -45,8 +45,7 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
   const counters = new RedisCounters(deps.redis, config.QUEUE_PREFIX, logger);
   const throttle = new LoginThrottle(counters, loginThrottleOptions(config, deps.tuning?.loginTuning));
   const authenticator = new AccessAuthenticator(deps.prisma, throttle, accessOptions(config, logger));
-  const store = new MailStore(deps.prisma, { blobCacheBytes: config.IMAP_BODY_CACHE_MB * 1024 * 1024 });
-  registerBodyCacheMetrics(deps.registry, store);
+  const store = new MailStore(deps.prisma);
   const events = new MailEvents(config.DATABASE_URL, logger);
   await events.start();
   const imap = await startImap(

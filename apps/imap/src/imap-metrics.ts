@@ -1,4 +1,3 @@
-import type { BlobCacheStats } from '@mailroom/mailstore';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Prometheus metrics of the IMAP side (prefixed mailroom_imap_). */
@@ -40,25 +39,4 @@ export function createImapMetrics(registry: Registry): ImapMetrics {
       registers: [registry],
     }),
   };
-}
-
-/**
- * The body cache of the mail store (IMAP_BODY_CACHE_MB), read when /metrics is scraped: hits and
- * misses since start, and the bytes and bodies it holds.
- */
-export function registerBodyCacheMetrics(registry: Registry, store: { blobCacheStats(): BlobCacheStats | null }): void {
-  const gauge = (name: string, help: string, pick: (s: BlobCacheStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const stats = store.blobCacheStats();
-        this.set(stats ? pick(stats) : 0);
-      },
-    });
-  gauge('mailroom_imap_body_cache_hits', 'Message bodies served from the body cache since start', (s) => s.hits);
-  gauge('mailroom_imap_body_cache_misses', 'Message bodies the body cache did not hold, since start', (s) => s.misses);
-  gauge('mailroom_imap_body_cache_bytes', 'Bytes of message bodies in the body cache', (s) => s.bytes);
-  gauge('mailroom_imap_body_cache_entries', 'Message bodies in the body cache', (s) => s.entries);
 }

@@ -140,9 +140,6 @@ export const configSchema = z.object({
   // accept; generous because an office behind one NAT address shares it
   IMAP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   POP3_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
-  // Recently read small message bodies kept in the IMAP/POP3 process (MiB; 0 = off): a body read
-  // again is not read from PostgreSQL again (libs/mailstore BlobCache)
-  IMAP_BODY_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(64),
   HEALTH_HOST: z.string().default('127.0.0.1'),
 
   MX_HOSTNAME: hostname,

@@ -2,7 +2,6 @@ export { storeGeneratedMessage } from './copy';
 export { queueGeneratedOutbound } from './outbox.repository';
 export { MailStore } from './mail-store';
 export { BLOB_CHUNK_BYTES, MailboxReader } from './mailbox-reader';
-export { BLOB_CACHE_ENTRY_MAX, type BlobCacheStats } from './blob-cache';
 export { FOLDER_DELIMITER, normaliseFolderName } from './folder-name';
 export {
   BlobNotFound,

@@ -1,5 +1,4 @@
 import type { PrismaClient } from '@mailroom/db';
-import { BLOB_CACHE_ENTRY_MAX, BlobCache, type BlobCacheStats } from './blob-cache';
 import { BlobNotFound, FolderNotFound } from './errors';
 import { createFolderIn, deleteFolderIn, renameFolderIn } from './folder-ops';
 import { normaliseFolderName } from './folder-name';
@@ -71,20 +70,12 @@ export const BLOB_CHUNK_BYTES = 256 * 1024;
  */
 export class MailboxReader {
   protected readonly usage: TenantUsage;
-  /** Recently read small bodies (MailStoreOptions.blobCacheBytes); null when off. */
-  private readonly blobCache: BlobCache | null;
 
   constructor(
     protected readonly prisma: PrismaClient,
     options: MailStoreOptions = {},
   ) {
     this.usage = options.usage ?? sharedUsage;
-    this.blobCache = options.blobCacheBytes ? new BlobCache(options.blobCacheBytes) : null;
-  }
-
-  /** Hits, misses and size of the body cache; null when it is off. */
-  blobCacheStats(): BlobCacheStats | null {
-    return this.blobCache?.stats() ?? null;
   }
 
   /**
@@ -188,16 +179,6 @@ export class MailboxReader {
     if (info.storage !== 'db') throw new Error(`blob storage '${info.storage}' is not readable yet`);
     const start = Math.min(Math.max(range?.start ?? 0, 0), info.size);
     const end = Math.min(Math.max(range?.end ?? info.size, start), info.size);
-    if (this.blobCache && info.size <= BLOB_CACHE_ENTRY_MAX) {
-      // A small body whole, from the cache or in one read that fills it (POP3 RETR, partial FETCH).
-      let bytes = this.blobCache.get(tenantId, sha256);
-      if (!bytes) {
-        bytes = await blobSlice(this.prisma, tenantId, sha256, { start: 0, end: info.size });
-        this.blobCache.set(tenantId, sha256, bytes);
-      }
-      if (end > start) yield bytes.subarray(start, end);
-      return;
-    }
     for (let at = start; at < end; at += BLOB_CHUNK_BYTES) {
       yield await blobSlice(this.prisma, tenantId, sha256, { start: at, end: Math.min(end, at + BLOB_CHUNK_BYTES) });
     }
@@ -211,30 +192,14 @@ export class MailboxReader {
    */
   async fetchBlobs(tenantId: string, sha256s: string[], options: FetchBlobOptions): Promise<Map<string, FetchBlob>> {
     const unique = [...new Set(sha256s)];
-    const cache = this.bodyCacheFor(options);
-    const blobs = new Map<string, FetchBlob>();
-    const missing: string[] = [];
-    for (const sha of unique) {
-      const bytes = cache?.get(tenantId, sha);
-      if (bytes) blobs.set(sha, { size: bytes.length, structure: null, bytes });
-      else missing.push(sha);
-    }
-    if (missing.length === 0) return blobs;
-    for (const r of await blobsForFetch(this.prisma, tenantId, missing, options)) {
-      const blob = fetchBlob(r);
-      if (cache && blob.bytes) cache.set(tenantId, r.sha256, blob.bytes);
-      blobs.set(r.sha256, blob);
-    }
-    return blobs;
+    const rows = await blobsForFetch(this.prisma, tenantId, unique, options);
+    return new Map(rows.map((r) => [r.sha256, fetchBlob(r)]));
   }
 
   /**
    * FETCH: the visible messages among `uids` in uid order (as `messages`) and, in the same
    * statement, the blobs (as fetchBlobs) of the first ones within `blobRows` and `blobBytes`;
-   * the others have `blob` null. With the body cache, the statement leaves out the bodies the
-   * cache holds for uids it has seen in this folder, and they come from memory; a uid whose
-   * row names another blob than the cache remembers (a folder whose uids were reset) is read
-   * like any missing blob.
+   * the others have `blob` null.
    */
   async fetchMessages(
     tenantId: string,
@@ -242,33 +207,11 @@ export class MailboxReader {
     uids: number[],
     options: FetchReadOptions,
   ): Promise<FetchMessage[]> {
-    const cache = this.bodyCacheFor(options);
-    const held = new Map<number, { sha256: string; bytes: Buffer }>();
-    if (cache) {
-      for (const uid of uids) {
-        const body = cache.byUid(tenantId, folderId, uid);
-        if (body) held.set(uid, body);
-      }
-    }
-    const rows = await messagesForFetch(this.prisma, tenantId, folderId, uids, options, [...held.keys()]);
-    return rows.map((r) => {
-      const meta = metaOf(r);
-      let blob = r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage });
-      const body = held.get(meta.uid);
-      if (body && body.sha256 === meta.blobSha256) {
-        blob = { size: body.bytes.length, structure: null, bytes: body.bytes };
-      } else if (body) blob = null;
-      else if (cache && blob?.bytes) {
-        cache.countMiss();
-        cache.set(tenantId, meta.blobSha256, blob.bytes, { folderId, uid: meta.uid });
-      }
-      return { ...meta, blob };
-    });
-  }
-
-  /** The body cache, when it is on and the read wants bodies and no MIME trees (BODY[], RFC822). */
-  private bodyCacheFor(options: FetchBlobOptions): BlobCache | null {
-    return this.blobCache && options.bodies && !options.structures ? this.blobCache : null;
+    const rows = await messagesForFetch(this.prisma, tenantId, folderId, uids, options);
+    return rows.map((r) => ({
+      ...metaOf(r),
+      blob: r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage }),
+    }));
   }
 
   /** Caches the parsed MIME trees of several blobs in one statement. */

@@ -167,8 +167,7 @@ const BLOBS_FOR_FETCH = defineStatement<FetchBlobRow, [boolean, number, boolean,
 /**
  * FETCH metadata of the visible messages among `uids` in uid order, and in the same statement
  * the blob data (as blobsForFetch) of the first rows within `blobRows` and `blobBytes`: a FETCH
- * of a few small messages is one round trip. Rows past the limits have `storage` null; rows
- * whose uid is in `withoutBodies` (bodies the caller holds) come without bytes.
+ * of a few small messages is one round trip. Rows past the limits have `storage` null.
  */
 export async function messagesForFetch(
   db: StoreDb,
@@ -176,7 +175,6 @@ export async function messagesForFetch(
   folderId: string,
   uids: number[],
   o: FetchReadOptions,
-  withoutBodies: number[] = [],
 ) {
   if (uids.length === 0) return [];
   return MESSAGES_FOR_FETCH.run(db, [
@@ -188,7 +186,6 @@ export async function messagesForFetch(
     o.bodies,
     o.blobRows,
     o.blobBytes,
-    withoutBodies,
   ]);
 }
 
@@ -202,7 +199,7 @@ type MessagesForFetchRow = MetaRow &
 // inside it are a one-time filter, so no blob past them is read.
 const MESSAGES_FOR_FETCH = defineStatement<
   MessagesForFetchRow,
-  [number, string, string, number[], boolean, boolean, number, number, number[]]
+  [number, string, string, number[], boolean, boolean, number, number]
 >(
   'fetch_messages',
   `WITH r AS (
@@ -219,7 +216,6 @@ const MESSAGES_FOR_FETCH = defineStatement<
      SELECT COALESCE(octet_length(bytes), size) AS size, storage,
        CASE WHEN $5::boolean THEN mime_structure::text END AS tree,
        CASE WHEN octet_length(bytes) <= $1::int AND ($6::boolean OR mime_structure IS NULL)
-         AND r.uid <> ALL($9::int[])
          THEN encode(bytes, 'base64') END AS base64
      FROM message_blobs
      WHERE tenant_id = $2::uuid AND sha256 = r.blob_sha256

@@ -150,8 +150,6 @@ export interface MailStoreOptions {
   forwardLifetimeMs?: number;
   /** The per-process tenant usage cache (shared with the MTA's RCPT checks). */
   usage?: TenantUsage;
-  /** Bytes of recently read small bodies kept in this process for FETCH (BlobCache); 0 or unset: off. */
-  blobCacheBytes?: number;
 }
 
 export interface SubmitRequest {
