@@ -107,7 +107,7 @@ function Shell({ session, me, onSignOut }: { session: AuthSession; me: Me; onSig
   );
   let page;
   if (path === '/security') {
-    page = <SecurityPage session={session} />;
+    page = <SecurityPage session={session} me={me} />;
   } else if (flow === 'tenants' && !me.tenantId) {
     page = flowPage;
   } else if (!tenantId) {

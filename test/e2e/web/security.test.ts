@@ -149,16 +149,32 @@ describe('dashboard security: two-factor sign-in and sessions', () => {
     await context.close();
   });
 
-  it('sends an admin under a 2FA policy to enrolment first, then into the dashboard', async () => {
+  it('lets an admin require 2FA of every admin, then sends them to enrolment first, then into the dashboard', async () => {
     const tenant = await sut.newTenant(reseller);
-    expectStatus(
-      await tenant.admin.typed.PATCH('/v1/tenants/{tenantId}/security-policy', {
+    const { context, page } = await open();
+    // The policy from the Security page, by keyboard: the box, then Save.
+    await signIn(page, tenant.adminEmail);
+    await page.getByRole('heading', { name: 'Mailboxes', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Security' }).click();
+    const box = page.getByLabel('Require two-factor sign-in for every admin of this company');
+    await box.waitFor();
+    expect(await box.isChecked()).toBe(false);
+    await box.focus();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'The sign-in policy is saved.' }).waitFor();
+    await expectAccessible(page, 'security policy');
+    const held = expectStatus(
+      await tenant.admin.typed.GET('/v1/tenants/{tenantId}/security-policy', {
         params: { path: { tenantId: tenant.id } },
-        body: { requireMfa: true },
       }),
       200,
     );
-    const { context, page } = await open();
+    expect(held).toEqual({ requireMfa: true, resellerRequiresMfa: false });
+    await page.getByRole('link', { name: 'Mailboxes' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByText('You are signed out.').waitFor();
     await signIn(page, tenant.adminEmail);
     await page.getByText('Your organisation requires two-factor sign-in. Set up an authenticator app').waitFor();
     await expect(page.getByRole('link', { name: 'Mailboxes' }).count()).resolves.toBe(0);

@@ -55,6 +55,15 @@ export const securityEn = {
   'security.endedOthers': 'Signed out everywhere else ({count} sessions).',
   'security.noOthers': 'No other sessions.',
   'security.continue': 'Continue to the dashboard',
+  'security.policy': 'Policy for every admin',
+  'security.policyTenant': 'Require two-factor sign-in for every admin of this company',
+  'security.policyReseller': 'Require two-factor sign-in for every admin of this reseller and of its companies',
+  'security.policyByReseller':
+    'Your reseller requires two-factor sign-in for every admin, so it is on whatever this says.',
+  'security.policyHint':
+    'Admins without it are led to set it up at their next sign-in, and their other sessions stop refreshing. API keys are not affected.',
+  'security.policySave': 'Save policy',
+  'security.policySaved': 'The sign-in policy is saved.',
 } as const;
 
 export const securitySk: Record<keyof typeof securityEn, string> = {
@@ -111,4 +120,13 @@ export const securitySk: Record<keyof typeof securityEn, string> = {
   'security.endedOthers': 'Odhlásené všade inde (prihlásení: {count}).',
   'security.noOthers': 'Žiadne iné prihlásenia.',
   'security.continue': 'Pokračovať na prehľad',
+  'security.policy': 'Pravidlo pre všetkých správcov',
+  'security.policyTenant': 'Vyžadovať dvojstupňové prihlásenie od všetkých správcov tejto firmy',
+  'security.policyReseller': 'Vyžadovať dvojstupňové prihlásenie od všetkých správcov tohto predajcu a jeho firiem',
+  'security.policyByReseller':
+    'Váš predajca vyžaduje dvojstupňové prihlásenie od všetkých správcov, takže platí bez ohľadu na toto nastavenie.',
+  'security.policyHint':
+    'Správcov bez neho pri ďalšom prihlásení prevedieme jeho nastavením a ich ostatné relácie sa prestanú obnovovať. API kľúčov sa to netýka.',
+  'security.policySave': 'Uložiť pravidlo',
+  'security.policySaved': 'Pravidlo prihlasovania je uložené.',
 };

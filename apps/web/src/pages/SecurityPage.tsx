@@ -1,8 +1,9 @@
 import { lazy, Suspense, useState, type FormEvent } from 'react';
 import type { ApiClient, ApiSchema } from '@mailroom/api-client';
 import { useI18n } from '../i18n';
-import { ApiError, must, mustSucceed, type AuthSession } from '../session';
+import { ApiError, must, mustSucceed, type AuthSession, type Me } from '../session';
 import { ErrorBox, Loading, PageTitle, useFormAction, useLoad, useStatus } from '../ui';
+import { SecurityPolicy } from './SecurityPolicy';
 import { SecuritySessions } from './SecuritySessions';
 
 // Lazy: the WebAuthn code stays out of the initial bundle.
@@ -18,10 +19,13 @@ type Enrolment = ApiSchema<'TotpEnrolmentResponse'>;
  */
 export function SecurityPage({
   session,
+  me,
   enrolmentOnly = false,
   onEnrolled,
 }: {
   session: AuthSession;
+  /** The signed-in admin: with a tenant or reseller, its 2FA policy is shown (when readable). */
+  me?: Me;
   enrolmentOnly?: boolean;
   onEnrolled?: () => void;
 }) {
@@ -97,6 +101,7 @@ export function SecurityPage({
           />
         </Suspense>
       )}
+      {!enrolmentOnly && me && <SecurityPolicy client={client} me={me} />}
       {!enrolmentOnly && <SecuritySessions client={client} />}
     </>
   );
