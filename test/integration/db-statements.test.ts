@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineStatement, inTransaction, type Tx } from '@mailroom/db';
+import { binary, defineCopyStatement, defineStatement, inlineParams, inTransaction, type Tx } from '@mailroom/db';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 
 // Named prepared statements (libs/db statements.ts) against real PostgreSQL: they run on the pool
@@ -78,5 +78,89 @@ describe('defineStatement', () => {
   it('refuses a second text under a name, and names that are not plain', () => {
     expect(() => defineStatement('test_echo', 'SELECT 1')).toThrow(/defined twice/);
     expect(() => defineStatement('Bad-Name', 'SELECT 1')).toThrow(/lower-case/);
+  });
+});
+
+// Binary COPY (libs/db binary-copy.ts): bodies come as raw bytes; the values are inlined as
+// literals, so hostile strings must stay strings.
+const COPY_ECHO = defineCopyStatement<
+  { n: number; big: bigint; bytes: Buffer; at: Date; tags: string[]; text: string | null; yes: boolean; id: string },
+  [number, Buffer, string[], string | null, string, number[]]
+>(
+  'test_copy_echo',
+  `SELECT $1::int AS n, 9007199254740993::int8 AS big, $2::bytea AS bytes,
+     '2026-01-02T03:04:05.678901Z'::timestamptz AS at, $3::text[] AS tags, $4::text AS text,
+     (array_length($6::int[], 1) = 3) AS yes, $5::text AS id`,
+  {
+    n: binary.int,
+    big: binary.bigint,
+    bytes: binary.bytes,
+    at: binary.date,
+    tags: binary.textArray,
+    text: binary.text,
+    yes: binary.bool,
+    id: binary.text,
+  },
+);
+
+describe('defineCopyStatement', () => {
+  const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+  const hostile = ["it's", 'a\\b', '"q"', 'x}', '{y', 'é ü 中', ''];
+  const params = (tags: string[], text: string | null): [number, Buffer, string[], string | null, string, number[]] => [
+    -42,
+    bytes,
+    tags,
+    text,
+    "'); DROP TABLE stmt_t; --",
+    [1, 2, 3],
+  ];
+
+  it('reads every column type through binary COPY exactly as Prisma reads the same SQL', async () => {
+    const [row] = await COPY_ECHO.run(db.prisma, params(hostile, null));
+    expect(row).toEqual({
+      n: -42,
+      big: 9007199254740993n,
+      bytes,
+      at: new Date('2026-01-02T03:04:05.678Z'),
+      tags: hostile,
+      text: null,
+      yes: true,
+      id: "'); DROP TABLE stmt_t; --",
+    });
+    // The same text through Prisma (inside a transaction) agrees.
+    const viaPrisma = await inTransaction(db.prisma, (tx: Tx) => COPY_ECHO.run(tx, params(hostile, null)));
+    expect(viaPrisma).toEqual([row]);
+  });
+
+  it('reads many rows and empty arrays, and the connection serves queries afterwards', async () => {
+    const MANY = defineCopyStatement<{ i: number; b: Buffer; e: string[] }, [number]>(
+      'test_copy_many',
+      `SELECT g AS i, decode(repeat('ab', g), 'hex') AS b, '{}'::text[] AS e FROM generate_series(1, $1::int) g`,
+      { i: binary.int, b: binary.bytes, e: binary.textArray },
+    );
+    const rows = await MANY.run(db.prisma, [3000]);
+    expect(rows).toHaveLength(3000);
+    expect(rows[2999]).toEqual({ i: 3000, b: Buffer.alloc(3000, 0xab), e: [] });
+    expect(await PREPARED.run(db.prisma, [])).toBeInstanceOf(Array);
+  });
+
+  it('passes SQL errors on and leaves the pool usable', async () => {
+    const BAD = defineCopyStatement<{ v: number }, [number]>('test_copy_bad', 'SELECT 1 / $1::int AS v', {
+      v: binary.int,
+    });
+    await expect(BAD.run(db.prisma, [0])).rejects.toThrow(/division by zero/);
+    for (let i = 0; i < 6; i++) expect(await BAD.run(db.prisma, [1])).toEqual([{ v: 1 }]);
+  });
+
+  it('writes values as literals that cannot end the string they are in', () => {
+    // pg's escapeLiteral writes a backslash-bearing string as ` E'...'` (with a space).
+    expect(
+      inlineParams(
+        'SELECT $1::text, $2::int[], $3::text[], $10',
+        ["a'b", [1, -2], ['x"y', 'z\\'], 1].concat(Array(6).fill(0)) as unknown[],
+      ),
+    ).toBe(`SELECT 'a''b'::text, '{1,-2}'::int[],  E'{"x\\\\"y","z\\\\\\\\"}'::text[], (0)`);
+    expect(() => inlineParams('SELECT $1', [Number.NaN])).toThrow(/not finite/);
+    expect(() => inlineParams('SELECT $2', [1])).toThrow(/no value/);
   });
 });

@@ -11,4 +11,12 @@ export {
 } from './scope';
 export { BLOB_CHUNK_BYTES, blobSize, storeBlob, uploadStreamedBlob, type StreamedBlob } from './blobs';
 export { defineStatement, definedStatements, type Statement } from './statements';
+export {
+  binary,
+  defineCopyStatement,
+  inlineParams,
+  parseBinaryCopy,
+  type ColumnDecoder,
+  type CopyStatement,
+} from './binary-copy';
 export * from './generated/client';

@@ -34,6 +34,14 @@ export function definedStatements(): ReadonlyMap<string, string> {
   return defined;
 }
 
+/** Records a statement's name and text (one text per name); used by defineStatement and defineCopyStatement. */
+export function declareStatement(name: string, text: string): void {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`statement name ${name}: lower-case letters, digits and _`);
+  const known = defined.get(name);
+  if (known !== undefined && known !== text) throw new Error(`statement ${name} is defined twice with different SQL`);
+  defined.set(name, text);
+}
+
 /** A named prepared statement of fixed SQL text ($1, $2, ... parameters). */
 export interface Statement<Row, Params extends readonly unknown[]> {
   readonly name: string;
@@ -62,10 +70,7 @@ export function defineStatement<Row, Params extends readonly unknown[] = unknown
   name: string,
   text: string,
 ): Statement<Row, Params> {
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`statement name ${name}: lower-case letters, digits and _`);
-  const known = defined.get(name);
-  if (known !== undefined && known !== text) throw new Error(`statement ${name} is defined twice with different SQL`);
-  defined.set(name, text);
+  declareStatement(name, text);
   const statementName = `mailroom_${name}`;
   return {
     name,

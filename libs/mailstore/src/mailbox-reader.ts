@@ -54,7 +54,7 @@ function fetchBlob(r: Omit<FetchBlobRow, 'sha256'>): FetchBlob {
   return {
     size: r.size,
     structure: r.tree ? (JSON.parse(r.tree) as unknown) : null,
-    bytes: r.storage === 'db' && r.base64 !== null ? Buffer.from(r.base64, 'base64') : null,
+    bytes: r.storage === 'db' ? r.bytes : null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { defineStatement } from '@mailroom/db';
+import { binary, defineCopyStatement, defineStatement } from '@mailroom/db';
 import type { FolderRow } from './folder.repository';
 import type {
   ByteRange,
@@ -111,21 +111,20 @@ const BLOB_INFO = defineStatement<{ size: number; storage: string }, [string, st
 
 /**
  * One slice of a database-stored blob. The column is stored EXTERNAL (uncompressed TOAST), so
- * PostgreSQL reads only the TOAST chunks of the slice, not the whole value. It comes as base64
- * text, which node-postgres hands over as a string that Buffer.from decodes natively (it skips
- * the line breaks encode() puts in); a bytea result would come as hex, twice the bytes on the
- * wire and more to decode (bench/imap.mjs, docs/performance.md).
+ * PostgreSQL reads only the TOAST chunks of the slice, not the whole value. It comes through
+ * binary COPY (libs/db binary-copy.ts): the raw bytes, no hex or base64 text on either side.
  */
 export async function blobSlice(db: StoreDb, tenantId: string, sha256: string, range: ByteRange): Promise<Buffer> {
   const [row] = await BLOB_SLICE.run(db, [range.start + 1, range.end - range.start, tenantId, sha256]);
   if (row?.chunk === null || row?.chunk === undefined) throw new Error(`blob ${sha256} vanished while it was read`);
-  return Buffer.from(row.chunk, 'base64');
+  return row.chunk;
 }
 
-const BLOB_SLICE = defineStatement<{ chunk: string | null }, [number, number, string, string]>(
+const BLOB_SLICE = defineCopyStatement<{ chunk: Buffer | null }, [number, number, string, string]>(
   'blob_slice',
-  `SELECT encode(substring(bytes FROM $1::int FOR $2::int), 'base64') AS chunk
+  `SELECT substring(bytes FROM $1::int FOR $2::int) AS chunk
    FROM message_blobs WHERE tenant_id = $3::uuid AND sha256 = $4::text`,
+  { chunk: binary.bytes },
 );
 
 /** A blob as FETCH reads it: see blobsForFetch. */
@@ -134,8 +133,8 @@ export interface FetchBlobRow {
   size: number;
   storage: string;
   tree: string | null;
-  /** Base64 (see blobSlice); null for a large or externally stored blob. */
-  base64: string | null;
+  /** The bytes (see blobSlice); null for a large or externally stored blob. */
+  bytes: Buffer | null;
 }
 
 /**
@@ -155,13 +154,14 @@ export async function blobsForFetch(
   return BLOBS_FOR_FETCH.run(db, [o.structures, o.inlineMax, o.bodies, tenantId, sha256s]);
 }
 
-const BLOBS_FOR_FETCH = defineStatement<FetchBlobRow, [boolean, number, boolean, string, string[]]>(
+const BLOBS_FOR_FETCH = defineCopyStatement<FetchBlobRow, [boolean, number, boolean, string, string[]]>(
   'fetch_blobs',
   `SELECT sha256, COALESCE(octet_length(bytes), size) AS size, storage,
      CASE WHEN $1::boolean THEN mime_structure::text END AS tree,
      CASE WHEN octet_length(bytes) <= $2::int AND ($3::boolean OR mime_structure IS NULL)
-       THEN encode(bytes, 'base64') END AS base64
+       THEN bytes END AS bytes
    FROM message_blobs WHERE tenant_id = $4::uuid AND sha256 = ANY($5::text[])`,
+  { sha256: binary.text, size: binary.int, storage: binary.text, tree: binary.text, bytes: binary.bytes },
 );
 
 /**
@@ -192,12 +192,12 @@ export async function messagesForFetch(
 type MessagesForFetchRow = MetaRow &
   Omit<FetchBlobRow, 'sha256' | 'storage' | 'size'> & { storage: string | null; blob_size: number | null };
 
-// A named statement (libs/db defineStatement): FETCH is the IMAP hot path, and through node-postgres
-// the base64 text is decoded once, where Prisma's raw query path cost about three times the client
-// CPU per message (docs/performance.md). LIMIT 1 keeps the LATERAL subquery a per-row index lookup
+// Read through binary COPY (libs/db binary-copy.ts): FETCH is the IMAP hot path, and the bodies come
+// as raw bytes, where base64 text cost PostgreSQL the encoding and Node a string and its decoding
+// (docs/performance.md). LIMIT 1 keeps the LATERAL subquery a per-row index lookup
 // (flattened, it became a hash join over every blob of the tenant, each one encoded); the limits
 // inside it are a one-time filter, so no blob past them is read.
-const MESSAGES_FOR_FETCH = defineStatement<
+const MESSAGES_FOR_FETCH = defineCopyStatement<
   MessagesForFetchRow,
   [number, string, string, number[], boolean, boolean, number, number]
 >(
@@ -211,17 +211,30 @@ const MESSAGES_FOR_FETCH = defineStatement<
        AND deleted_at IS NULL
      WINDOW w AS (ORDER BY uid))
    SELECT r.id::text, r.uid, r.flags, r.modseq, r.size, r.received_at, r.blob_sha256,
-     b.size AS blob_size, b.storage, b.tree, b.base64
+     b.size AS blob_size, b.storage, b.tree, b.bytes
    FROM r LEFT JOIN LATERAL (
      SELECT COALESCE(octet_length(bytes), size) AS size, storage,
        CASE WHEN $5::boolean THEN mime_structure::text END AS tree,
        CASE WHEN octet_length(bytes) <= $1::int AND ($6::boolean OR mime_structure IS NULL)
-         THEN encode(bytes, 'base64') END AS base64
+         THEN bytes END AS bytes
      FROM message_blobs
      WHERE tenant_id = $2::uuid AND sha256 = r.blob_sha256
        AND r.n <= $7::int AND r.inline_total <= $8::bigint
      LIMIT 1) b ON true
    ORDER BY r.uid`,
+  {
+    id: binary.text,
+    uid: binary.int,
+    flags: binary.textArray,
+    modseq: binary.bigint,
+    size: binary.int,
+    received_at: binary.date,
+    blob_sha256: binary.text,
+    blob_size: binary.int,
+    storage: binary.text,
+    tree: binary.text,
+    bytes: binary.bytes,
+  },
 );
 
 /** Caches the MIME trees of several blobs in one statement (see saveMimeStructure). */
