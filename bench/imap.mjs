@@ -7,6 +7,7 @@
 //          --repeats R (per SEARCH)  --login-seconds S  --login-sessions L  --targets mailroom,dovecot
 //          --log-level warn  --keep (keep the database and the Dovecot folder)
 //          --profile DIR (CPU profiles of the Mailroom process, for chrome://inspect or speedscope)
+//          --imap-workers N (Mailroom's IMAP_WORKERS; default: one per core)
 //
 // Fixtures (bench/lib/imap-seed.mjs): one tenant; bench@ holds the SEARCH corpus in INBOX and
 // the FETCH corpus in "Fetch", written as bulk SQL for Mailroom and as Maildir files (same
@@ -75,6 +76,9 @@ function settings(flags) {
     keep: !!flags.keep,
     // --profile DIR: Mailroom runs with --cpu-prof into DIR (one .cpuprofile per process start).
     profile: flags.profile ? path.resolve(String(flags.profile)) : null,
+    // IMAP_WORKERS of the Mailroom server: one per core by default, as a provider runs it (and as
+    // Dovecot runs a process per session); --imap-workers 1 shows one process.
+    imapWorkers: Number(flags['imap-workers'] ?? os.availableParallelism()),
   };
 }
 
@@ -136,7 +140,7 @@ function mailroomStatus() {
   return { ok: true };
 }
 
-async function startMailroom({ db, authCache, logLevel, tls, profileDir }) {
+async function startMailroom({ db, authCache, logLevel, tls, profileDir, workers }) {
   const { redisUrl } = serviceUrls();
   const port = await freePort();
   const imapsPort = await freePort();
@@ -169,6 +173,7 @@ async function startMailroom({ db, authCache, logLevel, tls, profileDir }) {
       // Every benchmark session comes from 127.0.0.1. Dovecot's limit is per user and address
       // (mail_max_userip_connections 10, which 10 IDLE sessions per user stay within).
       IMAP_MAX_CONNECTIONS_PER_IP: '100000',
+      IMAP_WORKERS: String(workers),
       ...(authCache ? {} : { AUTH_CACHE_SIZE: '0' }),
     },
   });
@@ -179,17 +184,17 @@ async function startMailroom({ db, authCache, logLevel, tls, profileDir }) {
     secure: true,
     /** Memory after a full GC: the server's RSS/PSS plus its V8 heap and external memory. */
     async memory() {
-      fs.rmSync(memoryFile, { force: true });
-      process.kill(proc.pid, 'SIGUSR2');
-      for (let i = 0; i < 50 && !fs.existsSync(memoryFile); i++) await sleep(100);
+      // Every process of the server (a cluster's primary and workers) collects and reports.
+      const pids = processTree(proc.pid);
+      const files = pids.map((pid) => `${memoryFile}.${pid}`);
+      for (const f of files) fs.rmSync(f, { force: true });
+      for (const pid of pids) process.kill(pid, 'SIGUSR2');
+      for (let i = 0; i < 50 && !files.every((f) => fs.existsSync(f)); i++) await sleep(100);
       await sleep(500);
-      const v8 = fs.existsSync(memoryFile) ? JSON.parse(fs.readFileSync(memoryFile, 'utf8')) : null;
-      const mb = (n) => (n === undefined ? null : n / 2 ** 20);
-      return {
-        ...memoryOf(processTree(proc.pid)),
-        heapUsedMb: mb(v8?.heapUsed),
-        externalMb: mb(v8?.external),
-      };
+      const readings = files.filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+      const sum = (key) =>
+        readings.length === pids.length ? readings.reduce((a, r) => a + r[key], 0) / 2 ** 20 : null;
+      return { ...memoryOf(pids), heapUsedMb: sum('heapUsed'), externalMb: sum('external') };
     },
     backends: async () =>
       (await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [db.name])).rows[0].n -
@@ -319,7 +324,14 @@ async function loginPhase(target, server, s, fixtures, cache) {
 async function measureTarget(target, s, fixtures, ctx) {
   const start = (authCache) =>
     target === 'mailroom'
-      ? startMailroom({ db: ctx.db, authCache, logLevel: s.logLevel, tls: ctx.tls, profileDir: s.profile })
+      ? startMailroom({
+          db: ctx.db,
+          authCache,
+          logLevel: s.logLevel,
+          tls: ctx.tls,
+          profileDir: s.profile,
+          workers: s.imapWorkers,
+        })
       : startDovecotTarget({ ...ctx.dovecotArgs, authCache });
   const row = { target };
   let server = await start(true);
@@ -539,7 +551,8 @@ async function main() {
     'process per connection, an imap process per session), no FTS plugin, indexes in the Maildir,',
     'auth_cache_size 10M / 0; the "high-performance" IDLE row repeats the run with imap-login',
     'service_count = 0 (a few login processes proxy every TLS session). Mailroom: the built apps/imap',
-    'process, AUTH_CACHE_SIZE default / 0; CPU includes its PostgreSQL backends; messages stored as',
+    `with IMAP_WORKERS=${s.imapWorkers} (${s.imapWorkers > 1 ? 'a primary and that many worker processes; memory and CPU summed over all' : 'one process'}),`,
+    'AUTH_CACHE_SIZE default / 0; CPU includes its PostgreSQL backends; messages stored as',
     'after the worker parse (SEARCH text set); memory read after a full GC (bench/lib/gc-hook.mjs,',
     'preloaded). Its RSS holds ~150-200 MB from start-up that new sessions partly reuse, so with few',
     'sessions the RSS difference understates; the V8 heap row counts the objects the sessions hold.',

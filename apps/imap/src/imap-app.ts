@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import {
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
 import { MailStore } from '@mailroom/mailstore';
+import { ClusterConnectionGate } from './imap-cluster';
 import { createImapMetrics } from './imap-metrics';
 import { startImap, type ImapServerOptions } from './imap-server';
 import { imapMime } from './imap/imap-mime-adapter';
@@ -56,6 +58,9 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
       tlsPort: config.IMAPS_PORT,
       appendLimit: deps.tuning?.appendLimit ?? config.MAX_MESSAGE_BYTES,
       maxConnectionsPerIp: config.IMAP_MAX_CONNECTIONS_PER_IP,
+      connectionGate: cluster.isWorker
+        ? new ClusterConnectionGate('imap', config.IMAP_MAX_CONNECTIONS_PER_IP)
+        : undefined,
     },
     {
       store,
@@ -77,6 +82,9 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
     events,
     redis: deps.redis,
     metrics: createPop3Metrics(deps.registry),
+    connectionGate: cluster.isWorker
+      ? new ClusterConnectionGate('pop3', config.POP3_MAX_CONNECTIONS_PER_IP)
+      : undefined,
   });
   return {
     ports: { ...imap.ports, ...pop3.ports },

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { TlsPair } from '@mailroom/config';
-import { ConnectionsPerIp } from './connections-per-ip';
+import { ConnectionsPerIp, type ConnectionGate, type Release } from './connections-per-ip';
 import { imapCommandTable } from './imap/commands/command-table';
 import { ImapConnection, type ConnectionLimits } from './imap/imap-connection';
 import { ImapSession, type SessionDeps, type SessionOptions } from './imap/imap-session';
@@ -17,6 +17,8 @@ export interface ImapServerOptions extends Partial<SessionOptions> {
   maxLiteral?: number;
   /** Open connections one client IP may hold (IMAP_MAX_CONNECTIONS_PER_IP). */
   maxConnectionsPerIp: number;
+  /** Counts them instead of this process (a cluster worker asks the primary). */
+  connectionGate?: ConnectionGate;
 }
 
 export interface RunningImap {
@@ -57,10 +59,19 @@ export async function startImap(
   const sessionDeps: SessionDeps = { ...deps, options: sessionOptions, secureContext };
   const table = imapCommandTable();
   const sockets = new Set<net.Socket>();
-  const perIp = new ConnectionsPerIp(options.maxConnectionsPerIp);
+  const perIp = options.connectionGate ?? new ConnectionsPerIp(options.maxConnectionsPerIp);
   const accept = (socket: net.Socket, implicitTls: boolean) => {
     socket.on('error', () => undefined);
-    const release = perIp.acquire(socket.remoteAddress);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const admitted = perIp.acquire(socket.remoteAddress);
+    if (!(admitted instanceof Promise)) return start(socket, implicitTls, admitted);
+    admitted.then(
+      (release) => start(socket, implicitTls, release),
+      () => socket.destroy(),
+    );
+  };
+  const start = (socket: net.Socket, implicitTls: boolean, release: Release | null) => {
     if (!release) {
       // RFC 9051 §7.1.5: BYE as the greeting; RFC 5530 LIMIT names what was hit.
       deps.metrics.refused.inc({ reason: 'per-ip' });
@@ -68,11 +79,9 @@ export async function startImap(
       setTimeout(() => socket.destroy(), 2_000).unref();
       return;
     }
-    sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      release();
-    });
+    // Gone while the cluster primary was asked.
+    if (socket.destroyed) return release();
+    socket.once('close', release);
     socket.setNoDelay(true);
     const session = new ImapSession(new ImapConnection(socket, limits), sessionDeps, table, implicitTls);
     void session.run();

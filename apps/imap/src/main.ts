@@ -1,13 +1,16 @@
 import { loadConfigOrExit, loadTls } from '@mailroom/config';
 import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
-import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
+import cluster from 'node:cluster';
+import { createMetricsRegistry, onShutdown, runHealthChecks, startOpsServer } from '@mailroom/ops';
 import { createRedis, pingRedis } from '@mailroom/queue';
 import { startImapApp } from './imap-app';
+import { runPrimary, serveAsWorker } from './imap-cluster';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('imap');
   const logger = createLogger('imap', config);
+  if (config.IMAP_WORKERS > 1 && cluster.isPrimary) return runPrimary(config, logger, config.IMAP_WORKERS);
   const prisma = openDatabase({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
@@ -19,16 +22,16 @@ async function main(): Promise<void> {
   const tls = await loadTls(config);
   const registry = createMetricsRegistry('imap');
   const app = await startImapApp(config, { prisma, redis, logger, tls, registry });
-  const ops = await startOpsServer({
-    host: config.HEALTH_HOST,
-    port: config.IMAP_HEALTH_PORT,
-    registry,
-    checks: { database: () => pingDatabase(prisma), redis: () => pingRedis(redis) },
-  });
-  logger.info({ ...app.ports, health: ops.port }, 'imap listening');
+  const checks = { database: () => pingDatabase(prisma), redis: () => pingRedis(redis) };
+  // A cluster worker: the primary serves /health and /metrics from what its workers answer.
+  const ops = cluster.isWorker
+    ? null
+    : await startOpsServer({ host: config.HEALTH_HOST, port: config.IMAP_HEALTH_PORT, registry, checks });
+  if (cluster.isWorker) serveAsWorker(registry, () => runHealthChecks(checks), app.ports);
+  else logger.info({ ...app.ports, health: ops?.port }, 'imap listening');
   onShutdown(logger, async () => {
     await app.close();
-    await ops.close();
+    await ops?.close();
     redis.disconnect();
     await closeDatabase(prisma);
   });

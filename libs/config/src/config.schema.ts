@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -136,6 +137,13 @@ export const configSchema = z.object({
   POP3_PORT: port(1110),
   POP3S_PORT: port(1995),
   IMAP_HEALTH_PORT: port(9103),
+  // IMAP/POP3 worker processes (Node's cluster, like Dovecot's process per session): 1 runs all
+  // sessions in one process; 'auto' one per CPU core. Sessions spread over the workers; the
+  // per-IP limits count across all of them.
+  IMAP_WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
+    .default(1)
+    .transform((v) => (v === 'auto' ? Math.max(1, os.availableParallelism()) : v)),
   // Open connections one client IP may hold (Dovecot: mail_max_userip_connections), counted at
   // accept; generous because an office behind one NAT address shares it
   IMAP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),

@@ -51,6 +51,10 @@ export async function startOpsServer(options: {
   port: number;
   checks: Record<string, HealthCheck>;
   registry: Registry;
+  /** Instead of running `checks` here (a cluster primary asks its workers). */
+  health?: () => Promise<HealthReport>;
+  /** Instead of `registry.metrics()` (a cluster primary aggregates its workers'). */
+  metrics?: () => Promise<string>;
 }): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
     void handle(req, res).catch(() => {
@@ -61,13 +65,13 @@ export async function startOpsServer(options: {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && url === '/health') {
-      const report = await runHealthChecks(options.checks);
+      const report = options.health ? await options.health() : await runHealthChecks(options.checks);
       res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify(report));
       return;
     }
     if (req.method === 'GET' && url === '/metrics') {
-      const body = await options.registry.metrics();
+      const body = options.metrics ? await options.metrics() : await options.registry.metrics();
       res.writeHead(200, { 'content-type': options.registry.contentType });
       res.end(body);
       return;

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { ConnectionsPerIp } from '../connections-per-ip';
+import { ConnectionsPerIp, type Release } from '../connections-per-ip';
 import { Pop3Connection } from './pop3-connection';
 import { replies } from './pop3-replies';
 import { Pop3Session } from './pop3-session';
@@ -32,17 +32,26 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
     }),
   ];
 
-  const perIp = new ConnectionsPerIp(deps.config.POP3_MAX_CONNECTIONS_PER_IP);
+  const perIp = deps.connectionGate ?? new ConnectionsPerIp(deps.config.POP3_MAX_CONNECTIONS_PER_IP);
   const { metrics } = deps;
   const accept = (socket: net.Socket, secure: boolean, stlsPort: boolean) => {
     socket.on('error', () => socket.destroy());
-    const release = perIp.acquire(socket.remoteAddress);
+    const admitted = perIp.acquire(socket.remoteAddress);
+    if (!(admitted instanceof Promise)) return start(socket, secure, stlsPort, admitted);
+    admitted.then(
+      (release) => start(socket, secure, stlsPort, release),
+      () => socket.destroy(),
+    );
+  };
+  const start = (socket: net.Socket, secure: boolean, stlsPort: boolean, release: Release | null) => {
     if (!release) {
       metrics.refused.inc({ reason: 'per-ip' });
       socket.end(`${replies.tooManyFromIp(perIp.limit)}\r\n`);
       setTimeout(() => socket.destroy(), 2_000).unref();
       return;
     }
+    // Gone while the cluster primary was asked.
+    if (socket.destroyed) return release();
     // The raw socket's close frees the slot however the session ends (a TLS socket's too).
     socket.once('close', release);
     metrics.sessions.inc();

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ConnectionGate } from '../connections-per-ip';
 import type { AccessAuthenticator, AccessEvents, AccessUser } from '@mailroom/access';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Logger } from '@mailroom/logger';
@@ -61,6 +62,8 @@ export interface Pop3Deps {
   redis: Redis;
   metrics: Pop3Metrics;
   tuning?: Partial<Pop3Tuning>;
+  /** Counts connections per IP instead of this process (a cluster worker asks the primary). */
+  connectionGate?: ConnectionGate;
 }
 
 export const DEFAULT_TUNING: Pop3Tuning = {
