@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { printLedger } from '@test/faults/support/ledger';
-import { connectRedis, flushRedis } from '@test/support/redis-cluster';
+import { clusterMode, connectRedis, flushRedis } from '@test/support/redis-cluster';
 import {
   destinationZone,
   diagnose,
@@ -102,6 +102,7 @@ describe(`fault: Redis flushed and restarted with ${DELIVERIES} outbound deliver
         delivered: sink.counts.size,
         duplicates: sink.duplicates(),
         lost,
+        redis: clusterMode() ? 'cluster' : 'single',
         sendJobsInRedisAtFlush: inRedis.total,
         waitingAtFlush: inRedis.waiting,
         activeAtFlush: inRedis.active,
