@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
-import { connectRedis } from '@test/support/redis-cluster';
+import { connectRedis, deleteKeys } from '@test/support/redis-cluster';
 import type { RedisClient } from '@mailroom/queue';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,8 +100,7 @@ beforeAll(async () => {
   domainId = hosted.domain.id;
 });
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteKeys(redis, `${prefix}:*`);
   redis.disconnect();
   await db.drop();
 });

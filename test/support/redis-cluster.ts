@@ -54,6 +54,17 @@ export async function flushRedis(client: RedisClient): Promise<void> {
   }
 }
 
+/**
+ * Deletes the keys matching `pattern` (KEYS on every master of a cluster: one node knows only
+ * its own slots; one DEL per key, since a DEL of keys in different slots fails with CROSSSLOT).
+ */
+export async function deleteKeys(client: RedisClient, pattern: string): Promise<void> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    for (const key of await node.keys(pattern)) await client.del(key);
+  }
+}
+
 export interface TestRedisCluster {
   /** The first node's URL (what an app's REDIS_URL would be; REDIS_CLUSTER_NODES wins). */
   url: string;
