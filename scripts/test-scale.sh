@@ -8,8 +8,11 @@
 #   test/e2e/outbound.test.ts      outbound delivery through the worker (Redis flushed mid-queue
 #                                  is a private cluster flushed on every master)
 #   test/faults/redis-flush.test.ts  the fault suite's Redis case, on a private cluster
-#   and the tests of what else keeps state in Redis: login counters and lockouts, the POP3
-#   maildrop lock, the API's rate limits, passkey challenges, delivery retries from the API.
+#   test/faults/two-mtas.test.ts     two MTAs and two workers sharing the cluster
+#   test/e2e/health.test.ts          /health 503 when the (private) cluster is gone
+#   and the tests of what else keeps state in Redis: login counters and lockouts, app passwords,
+#   sending limits, the POP3 maildrop lock, the API's rate limits, passkey challenges, webhooks,
+#   delivery retries from the API.
 # Extra arguments replace that list (npm run test:scale -- test/scale). The cluster is left
 # running when it was running before, and stopped otherwise.
 set -euo pipefail
@@ -23,8 +26,10 @@ nodes=$(bash scripts/redis-cluster.sh up | sed -n 's/^REDIS_CLUSTER_NODES=//p')
 export REDIS_CLUSTER_NODES=$nodes
 export MAILROOM_TEST_SCALE=1
 if [ $# -eq 0 ]; then
-  set -- test/scale test/e2e/outbound.test.ts test/faults/redis-flush.test.ts \
-    test/integration/access.test.ts test/e2e/mta/submission-auth.test.ts test/e2e/pop3/pop3-races.test.ts \
-    test/e2e/api/auth.test.ts test/e2e/api/passkeys.test.ts test/e2e/api/deliveries.test.ts
+  set -- test/scale test/e2e/outbound.test.ts test/faults/redis-flush.test.ts test/faults/two-mtas.test.ts \
+    test/e2e/health.test.ts test/integration/access.test.ts test/e2e/mta/submission-auth.test.ts \
+    test/e2e/mta/submission-send.test.ts test/e2e/api/app-passwords.test.ts test/e2e/pop3/pop3-races.test.ts \
+    test/e2e/api/auth.test.ts test/e2e/api/passkeys.test.ts test/e2e/api/webhooks.test.ts \
+    test/e2e/api/deliveries.test.ts
 fi
 bash scripts/test.sh "$@"
