@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // The path aliases of tsconfig.json, so tests import libs, app modules and test helpers exactly
 // as the type checker resolves them: `@mailroom/db` exactly, `@test/*` and `@mailroom/mta/*` by prefix.
@@ -22,6 +22,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.test.ts'],
+    // test/scale needs the Redis Cluster that `npm run test:scale` starts; `npm test` leaves it out.
+    exclude: [...configDefaults.exclude, ...(process.env.MAILROOM_TEST_SCALE ? [] : ['test/scale/**'])],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
 import { JobName, JobProducer } from '@mailroom/queue';
 import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { queueOutboundRows } from '@test/support/outbound-rows';
+import { connectRedis, flushRedis } from '@test/support/redis-cluster';
 import {
   APP_ENTRY,
   appEnv,
@@ -61,7 +61,7 @@ describe('outbound delivery through the worker, with Redis flushed mid-queue', (
     const sinkPort = await freePort();
     await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
     env = await appEnv(db.url, {
-      REDIS_URL: redis.url,
+      ...redis.env,
       DNS_SERVERS: `127.0.0.1:${dns.port}`,
       SMTP_DELIVERY_PORT: String(sinkPort),
       SWEEP_INTERVAL_MS: '1000',
@@ -96,7 +96,7 @@ describe('outbound delivery through the worker, with Redis flushed mid-queue', (
       deliveries.push(...ids.map((deliveryId) => ({ tenantId: tenant.id, deliveryId })));
     }
     // Queue everything, as submission would, then start the worker.
-    const producerRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const producerRedis = connectRedis(redis.env);
     const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
     for (const d of deliveries) await producer.add(JobName.DeliverySend, d);
     worker = runNode(APP_ENTRY.worker, [], env);
@@ -106,7 +106,7 @@ describe('outbound delivery through the worker, with Redis flushed mid-queue', (
     const deadlineFirst = Date.now() + 30_000;
     while (received.size === 0 && Date.now() < deadlineFirst) await sleep(20);
     expect(received.size).toBeGreaterThan(0);
-    await producerRedis.flushall();
+    await flushRedis(producerRedis);
     const deliveredBeforeFlush = await db.prisma.delivery.count({ where: { status: 'delivered' } });
     expect(deliveredBeforeFlush).toBeLessThan(deliveries.length);
 
@@ -175,7 +175,7 @@ describe('outbound retries through the worker', () => {
     await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
 
     const tenant = await db.prisma.tenant.create({ data: { name: 'Retry Sender' } });
-    const producerRedis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const producerRedis = connectRedis();
     const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
     for (const r of ['ann', 'bob', 'cat']) {
       const raw = Buffer.from(`From: a@sender.example\r\nSubject: to ${r}\r\n\r\nhello\r\n`);
@@ -270,7 +270,7 @@ describe('a due retry through the worker, with a backlog of new mail queued', ()
       WORKER_CONCURRENCY: '1',
     });
     const tenant = await db.prisma.tenant.create({ data: { name: 'Backlog Sender' } });
-    const producerRedis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const producerRedis = connectRedis();
     const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
     // The deferred one first, then the backlog, all queued before the worker starts.
     for (const r of ['early', ...Array.from({ length: BACKLOG }, (_, n) => `new${n}`)]) {

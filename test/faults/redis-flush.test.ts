@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { printLedger } from '@test/faults/support/ledger';
+import { clusterMode, connectRedis, flushRedis } from '@test/support/redis-cluster';
 import {
   destinationZone,
   diagnose,
@@ -59,22 +59,22 @@ describe(`fault: Redis flushed and restarted with ${DELIVERIES} outbound deliver
       const started = Date.now();
       const { tenantId, ids } = await seedDeliveries(db.prisma, DELIVERIES, DOMAINS);
       // Queued as the MTA queues them after its commit: one deliveries.send job per delivery.
-      await queueDeliveries(redis.url, prefix, tenantId, ids);
+      await queueDeliveries(redis.env, prefix, tenantId, ids);
       await startAll(
         sink.ports.map((sinkPort, n) =>
           startWorker(
             `worker-${n}`,
             db.url,
-            workerSettings({ redisUrl: redis.url, queuePrefix: prefix, dnsPort: dns.port, sinkPort }),
+            workerSettings({ redis: redis.env, queuePrefix: prefix, dnsPort: dns.port, sinkPort }),
           ),
         ),
         workers,
       );
 
       await waitUntil('the first receipts', async () => sink.receipts >= FLUSH_AFTER_RECEIPTS, 120_000);
-      const inRedis = await sendJobsInRedis(redis.url, prefix);
-      const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-      await connection.flushall();
+      const inRedis = await sendJobsInRedis(redis.env, prefix);
+      const connection = connectRedis(redis.env);
+      await flushRedis(connection);
       connection.disconnect();
       await redis.restart();
       const receiptsAtFlush = sink.receipts;
@@ -102,6 +102,7 @@ describe(`fault: Redis flushed and restarted with ${DELIVERIES} outbound deliver
         delivered: sink.counts.size,
         duplicates: sink.duplicates(),
         lost,
+        redis: clusterMode() ? 'cluster' : 'single',
         sendJobsInRedisAtFlush: inRedis.total,
         waitingAtFlush: inRedis.waiting,
         activeAtFlush: inRedis.active,

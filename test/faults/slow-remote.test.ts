@@ -72,7 +72,7 @@ describe('fault: remote MX hosts that drip, reset after the final dot, or never 
         'worker',
         db.url,
         workerSettings({
-          redisUrl: redis.url,
+          redis: redis.env,
           queuePrefix: prefix,
           dnsPort: dns.port,
           sinkPort: remote.port,
@@ -90,7 +90,7 @@ describe('fault: remote MX hosts that drip, reset after the final dot, or never 
       // A scrape resets prom-client's event-loop delay histogram: the max read at the end is this test's.
       await w.metric('nodejs_eventloop_lag_max_seconds');
       // The bad ones first, as they would sit at the head of a real queue.
-      await queueDeliveries(redis.url, prefix, tenantId, ids);
+      await queueDeliveries(redis.env, prefix, tenantId, ids);
 
       let health = { answered: 0, failed: 0, answeredWhileHung: 0, maxMs: 0 };
       let maxRss = rssStart;

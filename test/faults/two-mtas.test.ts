@@ -67,7 +67,7 @@ describe('fault: two MTA processes and two worker processes on one database', ()
       senders.push(`s${n}@sender.test`);
     }
     // MTAs and workers share one Redis and one queue prefix, as replicas of one deployment do.
-    const shared = { REDIS_URL: redis.url, QUEUE_PREFIX: `fault${randomBytes(3).toString('hex')}` };
+    const shared = { ...redis.env, QUEUE_PREFIX: `fault${randomBytes(3).toString('hex')}` };
     // Settled, not Promise.all: what did start is in mtas/workers for afterAll even if one fails.
     const started = await Promise.allSettled([
       startAll([startMtaProcess(db.url, dns.port, shared), startMtaProcess(db.url, dns.port, shared)], mtas),
@@ -77,7 +77,7 @@ describe('fault: two MTA processes and two worker processes on one database', ()
             `worker-${n}`,
             db.url,
             workerSettings({
-              redisUrl: shared.REDIS_URL,
+              redis: redis.env,
               queuePrefix: shared.QUEUE_PREFIX,
               dnsPort: dns.port,
               sinkPort,

@@ -64,10 +64,10 @@ describe('fault: a real worker process killed mid-delivery while two run at once
     async () => {
       const started = Date.now();
       const { tenantId, ids } = await seedDeliveries(db.prisma, DELIVERIES, DOMAINS);
-      await queueDeliveries(redis.url, prefix, tenantId, ids);
+      await queueDeliveries(redis.env, prefix, tenantId, ids);
       const [portA, portB] = sink.ports as [number, number];
       const settings = (sinkPort: number) =>
-        workerSettings({ redisUrl: redis.url, queuePrefix: prefix, dnsPort: dns.port, sinkPort });
+        workerSettings({ redis: redis.env, queuePrefix: prefix, dnsPort: dns.port, sinkPort });
       const [a, b] = (await startAll(
         [startWorker('worker-a', db.url, settings(portA)), startWorker('worker-b', db.url, settings(portB))],
         workers,
@@ -95,7 +95,7 @@ describe('fault: a real worker process killed mid-delivery while two run at once
         async () => {
           const s = await statusCounts(db.prisma, tenantId);
           if ((s.queued ?? 0) + (s.deferred ?? 0) > 0) return false;
-          return (await sendJobsInRedis(redis.url, prefix)).total === 0;
+          return (await sendJobsInRedis(redis.env, prefix)).total === 0;
         },
         180_000,
       ).catch(async (err: Error) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
-import { Redis } from 'ioredis';
+import { connectRedis, deleteKeys } from '@test/support/redis-cluster';
+import type { RedisClient } from '@mailroom/queue';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -27,7 +28,7 @@ const masterKey = randomBytes(32);
 const appKey = appPasswordKey(masterKey);
 
 let db: TestDatabase;
-let redis: Redis;
+let redis: RedisClient;
 let seed: Seeder;
 let tenantId: string;
 let domainId: string;
@@ -92,15 +93,14 @@ async function denied(promise: Promise<unknown>): Promise<string> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  redis = new Redis(process.env.REDIS_URL!);
+  redis = connectRedis();
   seed = new Seeder(db.prisma);
   const hosted = await seed.hosted('access.test', []);
   tenantId = hosted.tenant.id;
   domainId = hosted.domain.id;
 });
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteKeys(redis, `${prefix}:*`);
   redis.disconnect();
   await db.drop();
 });

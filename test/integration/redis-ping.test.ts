@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
-import { createRedis, pingRedis } from '@mailroom/queue';
+import { createRedis, pingRedis, type RedisClient } from '@mailroom/queue';
 
 describe('pingRedis (the health checks of every app)', () => {
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   afterEach(() => {
     for (const c of clients.splice(0)) c.disconnect();
   });

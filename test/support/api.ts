@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '@mailroom/config';
 import { createLogger } from '@mailroom/logger';
 import { createApiApp } from '@mailroom/api/bootstrap';
 import type { TestDatabase } from '@test/support/database';
+import { sharedRedisEnv } from './redis-cluster';
 
 // Tests read response bodies of many shapes; typing each one would only restate the assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,7 +27,7 @@ export async function startApi(db: TestDatabase, overrides: Record<string, strin
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL!,
+    ...sharedRedisEnv(),
     QUEUE_PREFIX: `mrtest${randomBytes(4).toString('hex')}`,
     MX_HOSTNAME: 'mx.mailroom.test',
     MASTER_KEY: randomBytes(32).toString('hex'),

@@ -1,4 +1,5 @@
 import { loadConfig, type Config } from '@mailroom/config';
+import { sharedRedisEnv } from './redis-cluster';
 
 /**
  * The worker's settings for delivery tests: the test database, the loopback DNS server, every
@@ -10,7 +11,7 @@ export function deliveryTestConfig(
 ): Config {
   return loadConfig({
     DATABASE_URL: env.databaseUrl,
-    REDIS_URL: process.env.REDIS_URL!,
+    ...sharedRedisEnv(),
     MX_HOSTNAME: 'mx.mailroom.test',
     MASTER_KEY: env.masterKey.toString('hex'),
     SMTP_DELIVERY_PORT: String(env.port),

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { clusterMode, sharedRedisEnv, startRedisCluster } from './redis-cluster';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -30,7 +31,7 @@ export async function appEnv(
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL!,
+    ...sharedRedisEnv(),
     QUEUE_PREFIX: `mrtest${randomBytes(4).toString('hex')}`,
     MX_HOSTNAME: 'mx.mailroom.test',
     MASTER_KEY: randomBytes(32).toString('hex'),
@@ -119,11 +120,17 @@ export async function waitForHttp(
 export interface TestRedis {
   url: string;
   port: number;
+  /** REDIS_URL (and REDIS_CLUSTER_NODES) for an app environment. */
+  env: Record<string, string>;
   stop(): Promise<void>;
 }
 
-/** A private redis-server on a free port, for tests that take Redis away. */
+/**
+ * A private redis-server on a free port, for tests that take Redis away; under
+ * `npm run test:scale` a private Redis Cluster instead.
+ */
 export async function startRedis(): Promise<TestRedis> {
+  if (clusterMode()) return startRedisCluster();
   const port = await freePort();
   const child = spawn(
     'redis-server',
@@ -149,6 +156,7 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    env: { REDIS_URL: `redis://127.0.0.1:${port}` },
     stop: async () => {
       child.kill('SIGKILL');
       await exited;

@@ -70,7 +70,7 @@ export async function domainVerify(
   const platform = platformDnsFromConfig(config);
   const resolver = createNodeResolver(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);
   const deadline = Date.now() + options.timeoutSeconds * 1000;
-  const redis = createRedis(config.REDIS_URL, 'client');
+  const redis = createRedis(config, 'client');
   redis.on('error', () => undefined);
   const producer = new JobProducer(redis, config.QUEUE_PREFIX);
   try {

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mailroom/queue';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import {
@@ -24,7 +24,7 @@ import { createPop3Metrics } from './pop3/pop3-metrics';
 
 export interface ImapAppDeps {
   prisma: Db;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   tls: TlsPair;
   registry: Registry;

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     applicationName: 'mailroom-imap',
   });
   // Login throttle counters and the POP3 maildrop lock; they fail open while Redis is down.
-  const redis = createRedis(config.REDIS_URL, 'client');
+  const redis = createRedis(config, 'client');
   redis.on('error', () => undefined);
   const tls = await loadTls(config);
   const registry = createMetricsRegistry('imap');

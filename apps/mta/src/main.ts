@@ -13,9 +13,9 @@ async function main(): Promise<void> {
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'mailroom-mta',
   });
-  const redis = createRedis(config.REDIS_URL, 'probe');
+  const redis = createRedis(config, 'probe');
   redis.on('error', () => undefined);
-  const queueRedis = createRedis(config.REDIS_URL, 'client');
+  const queueRedis = createRedis(config, 'client');
   queueRedis.on('error', () => undefined);
   const producer = new JobProducer(queueRedis, config.QUEUE_PREFIX);
   const tls = await loadTls(config);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mailroom/queue';
 import type { SMTPServer } from 'smtp-server';
 import type { Logger } from 'pino';
 import type { Config, TlsPair } from '@mailroom/config';
@@ -81,7 +81,7 @@ export interface MtaDeps {
   tls: TlsPair;
   dns?: InboundDeps['dns'];
   /** Counters for AUTH failures and sending limits; a connection to REDIS_URL when absent. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Called after a submission commits, with the deliveries it queued. Default: nothing. */
   onQueued?: SubmissionDeps['onQueued'];
   /** Submission limits that have no config setting yet (tests lower them). */
@@ -90,7 +90,7 @@ export interface MtaDeps {
 
 /** Builds and starts the listeners in this process (the entry point, and tests that need no process). */
 export async function startMta(config: Config, deps: MtaDeps): Promise<RunningMta> {
-  const ownRedis = deps.redis ? null : createRedis(config.REDIS_URL, 'client');
+  const ownRedis = deps.redis ? null : createRedis(config, 'client');
   // Counters fail open when Redis is down; the error event must not crash the process.
   ownRedis?.on('error', (err: Error) => deps.logger.debug({ err: err.message }, 'mta redis error'));
   const listeners = createListeners(config, deps.tls, deps.logger, {

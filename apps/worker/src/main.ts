@@ -25,10 +25,10 @@ async function main(): Promise<void> {
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'mailroom-worker',
   });
-  const probe = createRedis(config.REDIS_URL, 'probe');
+  const probe = createRedis(config, 'probe');
   probe.on('error', () => undefined);
   const registry = createMetricsRegistry('worker');
-  const producerConnection = createRedis(config.REDIS_URL, 'worker');
+  const producerConnection = createRedis(config, 'worker');
   producerConnection.on('error', () => undefined);
   const producer = new JobProducer(producerConnection, config.QUEUE_PREFIX);
   const resolver = createNodeResolver(config.DNS_SERVERS, config.DNS_TIMEOUT_MS);

@@ -2,7 +2,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Config } from '@mailroom/config';
-import { createRedis, JOB_QUEUE, JOB_SCHEDULES, JobName, QueueName } from '@mailroom/queue';
+import { bullPrefix, createRedis, JOB_QUEUE, JOB_SCHEDULES, JobName, QueueName } from '@mailroom/queue';
 import type { JobHandlers } from './job-handler';
 
 export interface WorkerRuntime {
@@ -41,13 +41,14 @@ export async function startWorkers(
     registers: [registry],
   });
 
-  const connection = createRedis(config.REDIS_URL, 'worker');
+  const connection = createRedis(config, 'worker');
   connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queues = new Map<QueueName, Queue>();
   const workers: Worker[] = [];
 
   for (const queueName of Object.values(QueueName)) {
-    queues.set(queueName, new Queue(queueName, { connection, prefix: config.QUEUE_PREFIX }));
+    const prefix = bullPrefix(config.QUEUE_PREFIX, connection, queueName);
+    queues.set(queueName, new Queue(queueName, { connection, prefix }));
     const worker = new Worker(
       queueName,
       async (job: Job) => {
@@ -69,7 +70,7 @@ export async function startWorkers(
           stop();
         }
       },
-      { connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY },
+      { connection, prefix, concurrency: config.WORKER_CONCURRENCY },
     );
     worker.on('error', (err) => logger.warn({ err: err.message, queue: queueName }, 'worker error'));
     workers.push(worker);

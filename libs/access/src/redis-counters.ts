@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 // INCR and set the window's expiry on first use, atomically; returns [count, ttl ms].
@@ -22,7 +22,7 @@ export interface Counters {
  */
 export class RedisCounters implements Counters {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly logger: Logger,
   ) {}

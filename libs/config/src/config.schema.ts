@@ -11,6 +11,41 @@ const redisUrl = z
   .string({ error: 'required: a redis:// URL' })
   .refine((v) => /^rediss?:\/\/\S+$/.test(v), 'must be a redis:// or rediss:// URL');
 
+/** A Redis Cluster seed node: `host:port`, `[::1]:port`. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * Seed nodes of a Redis Cluster, comma-separated; ioredis learns the other nodes (and each slot's
+ * master) from them, so one reachable node is enough to start, and listing all is safer.
+ */
+const redisClusterNodes = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const nodes: RedisNode[] = [];
+    for (const entry of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})$/i.exec(entry);
+      const port = Number(m?.[2]);
+      if (!m || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port (a Redis Cluster node)` });
+        return z.NEVER;
+      }
+      nodes.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+    }
+    if (nodes.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must list host:port of at least one Redis Cluster node' });
+      return z.NEVER;
+    }
+    return nodes;
+  });
+
 /** A resolver address: `1.2.3.4`, `1.2.3.4:5353`, `::1`, `[::1]:5353`. */
 export interface DnsServer {
   host: string;
@@ -88,7 +123,9 @@ export const configSchema = z.object({
 
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  REDIS_URL: redisUrl,
+  // Required unless REDIS_CLUSTER_NODES is set (checked in loadConfig); the cluster wins.
+  REDIS_URL: redisUrl.optional(),
+  REDIS_CLUSTER_NODES: redisClusterNodes,
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:{}_-]+$/)

@@ -58,6 +58,33 @@ describe('loadConfig', () => {
     expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'MASTER_KEY']);
   });
 
+  it('reads Redis Cluster seed nodes, which make REDIS_URL optional', () => {
+    const nodes = '127.0.0.1:7001, redis-b.internal:7002,[::1]:7003';
+    const sut = loadConfig({ ...valid, REDIS_URL: undefined, REDIS_CLUSTER_NODES: nodes });
+    expect(sut.REDIS_URL).toBeUndefined();
+    expect(sut.REDIS_CLUSTER_NODES).toEqual([
+      { host: '127.0.0.1', port: 7001 },
+      { host: 'redis-b.internal', port: 7002 },
+      { host: '::1', port: 7003 },
+    ]);
+    expect(loadConfig(valid).REDIS_CLUSTER_NODES).toBeUndefined();
+  });
+
+  it.each([['127.0.0.1'], ['127.0.0.1:0'], ['127.0.0.1:7001,redis://x:1'], [',']])(
+    'names REDIS_CLUSTER_NODES when it is %j',
+    (nodes) => {
+      expect(problems({ ...valid, REDIS_CLUSTER_NODES: nodes })).toEqual([
+        expect.stringMatching(/^REDIS_CLUSTER_NODES: /),
+      ]);
+    },
+  );
+
+  it('names REDIS_URL with the other problems when neither Redis setting is there', () => {
+    const found = problems({ MX_HOSTNAME: valid.MX_HOSTNAME, MASTER_KEY: valid.MASTER_KEY });
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(found.find((p) => p.startsWith('REDIS_URL'))).toMatch(/or REDIS_CLUSTER_NODES/);
+  });
+
   it('treats a blank value as unset, so the default applies', () => {
     expect(loadConfig({ ...valid, API_PORT: '' }).API_PORT).toBe(3000);
   });

@@ -21,10 +21,13 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
   // Blank values count as unset, so `FOO=` in .env falls back to the default.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const result = configSchema.safeParse(cleaned);
-  if (!result.success) {
+  // One of the two Redis settings is needed; the schema cannot say so per variable.
+  const noRedis = cleaned.REDIS_URL === undefined && cleaned.REDIS_CLUSTER_NODES === undefined;
+  const redisProblem = 'REDIS_URL: required: a redis:// URL (or REDIS_CLUSTER_NODES for a Redis Cluster)';
+  if (!result.success || noRedis) {
     const seen = new Set<string>();
-    const problems: string[] = [];
-    for (const issue of result.error.issues) {
+    const problems: string[] = noRedis ? [redisProblem] : [];
+    for (const issue of result.error?.issues ?? []) {
       const name = String(issue.path[0] ?? 'config');
       if (seen.has(name)) continue;
       seen.add(name);

@@ -1,3 +1,3 @@
 export { QueueName, JobName, JOB_QUEUE, JOB_SCHEDULES, jobIdFor, type JobPayloads } from './jobs';
 export { JobProducer } from './producer';
-export { createRedis, pingRedis } from './redis';
+export { bullPrefix, createRedis, pingRedis, type RedisClient, type RedisTarget } from './redis';

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { bullPrefix, type RedisClient } from './redis';
 import { JOB_QUEUE, jobIdFor, type QueueName, type JobName, type JobPayloads } from './jobs';
 
 /**
@@ -20,14 +20,18 @@ export class JobProducer {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly prefix: string,
   ) {}
 
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DEFAULTS });
+      queue = new Queue(name, {
+        connection: this.connection,
+        prefix: bullPrefix(this.prefix, this.connection, name),
+        defaultJobOptions: DEFAULTS,
+      });
       this.queues.set(name, queue);
     }
     return queue;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { connectRedis } from '@test/support/redis-cluster';
+import type { RedisClient } from '@mailroom/queue';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,7 +26,7 @@ describe('app passwords and POP3 settings', () => {
   let sut: Session;
   let tenant: Tenant;
   let other: Tenant;
-  let redis: Redis;
+  let redis: RedisClient;
   let access: AccessAuthenticator;
 
   beforeAll(async () => {
@@ -37,7 +38,7 @@ describe('app passwords and POP3 settings', () => {
     other = await sut.newTenant(await sut.newReseller());
     await addDomain(db, tenant.id, 'apps.example');
     // The authenticator IMAP and POP3 use, with the API's MASTER_KEY: what the API issues, it accepts.
-    redis = new Redis(process.env.REDIS_URL!);
+    redis = connectRedis();
     const logger = pino({ level: 'silent' });
     const counters = new RedisCounters(redis, api.config.QUEUE_PREFIX, logger);
     access = new AccessAuthenticator(

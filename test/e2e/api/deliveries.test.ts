@@ -144,7 +144,7 @@ describe('deliveries, trace and suppressions', () => {
     const retry = (caller: typeof tenant.admin, deliveryId: string) =>
       caller.typed.POST('/v1/tenants/{tenantId}/deliveries/{deliveryId}/retry', one(deliveryId));
     // The worker scheduled its retry for later; "retry now" must run that job now, on the retry lane.
-    const redis = createRedis(api.config.REDIS_URL, 'client');
+    const redis = createRedis(api.config, 'client');
     const producer = new JobProducer(redis, api.config.QUEUE_PREFIX);
     const payload = { tenantId: tenant.id, deliveryId: ids.deferred!, attempt: 1 };
     await producer.add(JobName.DeliveryRetry, payload, { delay: 3_600_000 });

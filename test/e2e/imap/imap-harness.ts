@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import { Redis } from 'ioredis';
+import { connectRedis } from '@test/support/redis-cluster';
 import { ImapFlow } from 'imapflow';
 import { Registry } from 'prom-client';
 import { loadConfig, loadTls } from '@mailroom/config';
@@ -44,7 +44,7 @@ export async function createImapHarness(
   const mx = await h.start();
   const clients: PrismaClient[] = [];
   const apps: RunningImapApp[] = [];
-  const redis = new Redis(process.env.REDIS_URL!);
+  const redis = connectRedis();
   const registry = new Registry();
   const config = loadConfig({
     ...mtaEnv(h.db, h.dns),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { connectRedis } from '@test/support/redis-cluster';
 import pino from 'pino';
 import {
   AccessAuthenticator,
@@ -162,7 +162,7 @@ describe('submission: AUTH', () => {
 
   it('counts failed IMAP logins against SMTP AUTH: the same account is locked on the submission port', async () => {
     const shared = await h.user(tenantId, domainId, 'shared', PASSWORD);
-    const redis = new Redis(process.env.REDIS_URL!);
+    const redis = connectRedis();
     const logger = pino({ level: 'silent' });
     // What apps/imap builds from the same config: same Redis prefix, so the same counters.
     const imap = new AccessAuthenticator(

@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
 import type { PrismaClient } from '@mailroom/db';
 import { parseVerpLocalPart } from '@mailroom/mail';
-import { JobName, JobProducer, QueueName } from '@mailroom/queue';
+import { bullPrefix, JobName, JobProducer, QueueName } from '@mailroom/queue';
 import { APP_ENTRY, appEnv, freePort, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
+import { clusterMode, connectRedis, startRedisCluster } from '@test/support/redis-cluster';
 
 /** One message the sink took, in the order of the sink's own log. */
 export interface Receipt {
@@ -199,14 +199,17 @@ export async function seedDeliveries(
   return { tenantId, ids };
 }
 
-/** Queues one deliveries.send job per delivery, as the MTA and the API do after their commit. */
+/**
+ * Queues one deliveries.send job per delivery, as the MTA and the API do after their commit.
+ * `redis`: REDIS_URL (and REDIS_CLUSTER_NODES) as the apps get them.
+ */
 export async function queueDeliveries(
-  redisUrl: string,
+  redis: Record<string, string>,
   queuePrefix: string,
   tenantId: string,
   ids: string[],
 ): Promise<void> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = connectRedis(redis);
   const producer = new JobProducer(connection, queuePrefix);
   try {
     for (const deliveryId of ids) await producer.add(JobName.DeliverySend, { tenantId, deliveryId });
@@ -225,9 +228,10 @@ export interface SendJobs {
 }
 
 /** Reads the deliveries queue of a prefix: which deliveries.send jobs Redis holds right now. */
-export async function sendJobsInRedis(redisUrl: string, queuePrefix: string): Promise<SendJobs> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(QueueName.Deliveries, { connection, prefix: queuePrefix });
+export async function sendJobsInRedis(redis: Record<string, string>, queuePrefix: string): Promise<SendJobs> {
+  const connection = connectRedis(redis);
+  const prefix = bullPrefix(queuePrefix, connection, QueueName.Deliveries);
+  const queue = new Queue(QueueName.Deliveries, { connection, prefix });
   try {
     const count = async (states: ('wait' | 'prioritized' | 'active' | 'delayed')[]) =>
       (await queue.getJobs(states)).filter((j) => j?.name === JobName.DeliverySend).length;
@@ -337,6 +341,8 @@ export async function sendJobsCompleted(worker: WorkerProcess): Promise<number> 
 export interface RestartableRedis {
   url: string;
   port: number;
+  /** REDIS_URL (and REDIS_CLUSTER_NODES) for an app environment. */
+  env: Record<string, string>;
   /** kill -9 and start again on the same port: no persistence, so it comes back empty. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -345,8 +351,10 @@ export interface RestartableRedis {
 /**
  * A private redis-server like test/support startRedis(), but restartable on the same port (the
  * workers keep their URL and reconnect): what a Redis failover without persistence looks like.
+ * Under `npm run test:scale` a private Redis Cluster, whose restart kills all six nodes.
  */
 export async function startRestartableRedis(): Promise<RestartableRedis> {
+  if (clusterMode()) return startRedisCluster();
   const port = await freePort();
   let child = spawn(
     'redis-server',
@@ -372,6 +380,7 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    env: { REDIS_URL: `redis://127.0.0.1:${port}` },
     restart: async () => {
       await kill();
       child = spawn(

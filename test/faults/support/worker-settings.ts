@@ -10,14 +10,15 @@
  * the sweep's 15-minute stuck window) is left at the app's defaults; see README.md.
  */
 export function workerSettings(options: {
-  redisUrl: string;
+  /** REDIS_URL (and REDIS_CLUSTER_NODES under `npm run test:scale`). */
+  redis: Record<string, string>;
   queuePrefix: string;
   dnsPort: number;
   sinkPort: number;
   extra?: Record<string, string>;
 }): Record<string, string> {
   return {
-    REDIS_URL: options.redisUrl,
+    ...options.redis,
     QUEUE_PREFIX: options.queuePrefix,
     DNS_SERVERS: `127.0.0.1:${options.dnsPort}`,
     DNS_TIMEOUT_MS: '10000',

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import {
   AccessAuthenticator,
@@ -13,7 +12,7 @@ import { loadConfig, loadTls, type Config } from '@mailroom/config';
 import { createPrismaClient, type PrismaClient } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { MailStore } from '@mailroom/mailstore';
-import { createRedis } from '@mailroom/queue';
+import { createRedis, type RedisClient } from '@mailroom/queue';
 import { MailEvents } from '@mailroom/imap/mail-events';
 import { startPop3, type Pop3Authenticator, type Pop3Tuning, type RunningPop3 } from '@mailroom/imap/pop3';
 import { createPop3Metrics } from '@mailroom/imap/pop3/pop3-metrics';
@@ -47,7 +46,7 @@ export interface Pop3Harness {
     wrap?: (real: AccessAuthenticator) => Pop3Authenticator,
   ): Promise<RunningPop3>;
   /** Redis as the POP3 servers use it (the maildrop locks). */
-  redis: Redis;
+  redis: RedisClient;
   /** A mailbox with this password and POP3 settings (columns of the access branch). */
   user(
     localPart: string,
@@ -79,7 +78,7 @@ export async function createPop3Harness(
     ...env,
   });
   const prisma = createPrismaClient({ url: config.DATABASE_URL, poolSize: 4, applicationName: 'pop3-test' });
-  const redis: Redis = createRedis(config.REDIS_URL, 'client');
+  const redis: RedisClient = createRedis(config, 'client');
   const logger = createLogger('imap', config);
   const events = new MailEvents(config.DATABASE_URL, logger);
   await events.start();

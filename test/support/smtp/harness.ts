@@ -9,6 +9,7 @@ import { startMta } from '@mailroom/mta/mta';
 import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { Seeder } from '@test/support/smtp/seed';
+import { sharedRedisEnv } from '@test/support/redis-cluster';
 
 export interface Harness {
   db: TestDatabase;
@@ -31,7 +32,7 @@ export function mtaEnv(db: TestDatabase, dns: LocalDnsServer, overrides: Record<
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL!,
+    ...sharedRedisEnv(),
     MX_HOSTNAME: 'mx.mailroom.test',
     MASTER_KEY: randomBytes(32).toString('hex'),
     DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-mta-test-')),

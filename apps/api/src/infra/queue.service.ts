@@ -13,7 +13,7 @@ export class QueueService implements OnModuleDestroy {
   private readonly producer: JobProducer;
 
   constructor(@Inject(CONFIG) config: Config) {
-    this.connection = createRedis(config.REDIS_URL, 'client');
+    this.connection = createRedis(config, 'client');
     this.connection.on('error', () => undefined);
     this.producer = new JobProducer(this.connection, config.QUEUE_PREFIX);
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mailroom/queue';
 
 // Deletes or extends the key only while it still holds our token, so a session whose lock
 // expired (a stalled process) never frees or keeps another session's lock.
@@ -17,13 +17,13 @@ export class MaildropLock {
   private gone = false;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly ttlMs: number,
   ) {}
 
   /** The lock, or null when another session holds it. Throws when Redis does not answer. */
-  static async acquire(redis: Redis, key: string, ttlMs: number): Promise<MaildropLock | null> {
+  static async acquire(redis: RedisClient, key: string, ttlMs: number): Promise<MaildropLock | null> {
     const lock = new MaildropLock(redis, key, ttlMs);
     const ok = await redis.set(key, lock.token, 'PX', ttlMs, 'NX');
     if (ok !== 'OK') return null;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mailroom/queue';
 import type { ConnectionGate } from '../connections-per-ip';
 import type { AccessAuthenticator, AccessEvents, AccessUser } from '@mailroom/access';
 import type { Config, TlsPair } from '@mailroom/config';
@@ -59,7 +59,7 @@ export interface Pop3Deps {
   store: Pop3Store;
   events: Pop3Events;
   /** The maildrop lock (RFC 1939 section 8: one session per maildrop). */
-  redis: Redis;
+  redis: RedisClient;
   metrics: Pop3Metrics;
   tuning?: Partial<Pop3Tuning>;
   /** Counts connections per IP instead of this process (a cluster worker asks the primary). */

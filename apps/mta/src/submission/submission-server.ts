@@ -7,7 +7,7 @@ import {
 } from '@mailroom/access';
 import { MailStore } from '@mailroom/mailstore';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mailroom/queue';
 import type { Logger } from 'pino';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { Config, TlsPair } from '@mailroom/config';
@@ -49,7 +49,7 @@ export interface SubmissionDeps {
   prisma: Db;
   logger: Logger;
   tls: TlsPair;
-  redis: Redis;
+  redis: RedisClient;
   onQueued: SubmissionPipelineDeps['onQueued'];
   tuning?: Partial<SubmissionTuning>;
 }
