@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binary, defineCopyStatement, defineStatement, inlineParams, inTransaction, type Tx } from '@mailroom/db';
+import {
+  binary,
+  defineCopyStatement,
+  defineStatement,
+  inlineParams,
+  inTransaction,
+  parseBinaryCopy,
+  type Tx,
+} from '@mailroom/db';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 
 // Named prepared statements (libs/db statements.ts) against real PostgreSQL: they run on the pool
@@ -142,6 +150,42 @@ describe('defineCopyStatement', () => {
     expect(rows).toHaveLength(3000);
     expect(rows[2999]).toEqual({ i: 3000, b: Buffer.alloc(3000, 0xab), e: [] });
     expect(await PREPARED.run(db.prisma, [])).toBeInstanceOf(Array);
+  });
+
+  it('parses a result however it was cut into chunks, values straddling them included', () => {
+    const header = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+    const row = (n: number, b: Buffer) => {
+      const out = Buffer.alloc(2 + 4 + 4 + 4 + b.length);
+      out.writeInt16BE(2, 0);
+      out.writeInt32BE(4, 2);
+      out.writeInt32BE(n, 6);
+      out.writeInt32BE(b.length, 10);
+      b.copy(out, 14);
+      return out;
+    };
+    const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+    const whole = Buffer.concat([
+      header,
+      row(1, body),
+      row(2, Buffer.alloc(0)),
+      row(3, body),
+      Buffer.from([0xff, 0xff]),
+    ]);
+    const fields: Array<[string, (v: Buffer) => unknown]> = [
+      ['n', binary.int],
+      ['b', binary.bytes],
+    ];
+    const expected = [
+      { n: 1, b: body },
+      { n: 2, b: Buffer.alloc(0) },
+      { n: 3, b: body },
+    ];
+    for (const size of [1, 3, 7, 64, 999, whole.length]) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < whole.length; at += size) chunks.push(whole.subarray(at, at + size));
+      expect(parseBinaryCopy(chunks, fields)).toEqual(expected);
+    }
+    expect(() => parseBinaryCopy([whole.subarray(0, whole.length - 2)], fields)).toThrow(/ended inside a row/);
   });
 
   it('passes SQL errors on and leaves the pool usable', async () => {

@@ -104,11 +104,12 @@ async function viaPrisma<Row>(db: PrismaClient | Prisma.TransactionClient, text:
 }
 
 /**
- * Runs a COPY ... TO STDOUT (FORMAT binary) on a connection of the pool; the rows are parsed from
- * the whole result at once. pg-copy-streams reads the connection's socket itself while the COPY
+ * Runs a COPY ... TO STDOUT (FORMAT binary) on a connection of the pool; the rows are parsed once
+ * the whole result is in. pg-copy-streams reads the connection's socket itself while the COPY
  * runs, so the result arrives as few large chunks and the values (bodies included) are views into
- * one buffer: in the IMAP server this cost less CPU (fewer buffers for the garbage collector) than
- * one copied buffer per CopyData message through node-postgres's own parser (docs/performance.md).
+ * them, never joined: in the IMAP server each copy of the bytes is external memory that drives
+ * the garbage collector, and one copied buffer per CopyData message through node-postgres's own
+ * parser measured worse (docs/performance.md).
  */
 async function copyOut(pool: pg.Pool, sql: string, fields: Field[]): Promise<unknown[]> {
   const client = await pool.connect();
@@ -116,7 +117,7 @@ async function copyOut(pool: pg.Pool, sql: string, fields: Field[]): Promise<unk
   try {
     const chunks: Buffer[] = [];
     for await (const chunk of client.query(copyTo(sql)) as AsyncIterable<Buffer>) chunks.push(chunk);
-    return parseBinaryCopy(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), fields);
+    return parseBinaryCopy(chunks, fields);
   } catch (err) {
     failed = err instanceof Error ? err : new Error(String(err));
     throw err;
@@ -130,52 +131,72 @@ type Field = [string, ColumnDecoder<unknown>];
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
-function readHeader(data: Buffer): number {
-  if (!data.subarray(0, 11).equals(SIGNATURE)) throw new Error('binary COPY: no PGCOPY header');
-  return 19 + data.readInt32BE(15);
-}
-
 /**
- * One row at `at` into `rows`: the offset after it, null when `data` ends inside it, -1 at the
- * trailer (PostgreSQL docs, "COPY", Binary Format).
+ * Reads across the chunks a COPY arrived in without joining them: a value inside one chunk is a
+ * view into it, only a value that straddles two is copied.
  */
-function parseRow(data: Buffer, at: number, fields: Field[], rows: unknown[]): number | null {
-  if (at + 2 > data.length) return null;
-  const count = data.readInt16BE(at);
-  if (count === -1) return -1;
-  if (count !== fields.length) throw new Error(`binary COPY: a row of ${count} columns, ${fields.length} expected`);
-  // Find the row's end before decoding anything of it.
-  let end = at + 2;
-  for (let i = 0; i < count; i++) {
-    if (end + 4 > data.length) return null;
-    end += 4 + Math.max(data.readInt32BE(end), 0);
-  }
-  if (end > data.length) return null;
-  const row: Record<string, unknown> = {};
-  let p = at + 2;
-  for (const [name, decode] of fields) {
-    const len = data.readInt32BE(p);
-    p += 4;
-    if (len < 0) row[name] = null;
-    else {
-      row[name] = decode(data.subarray(p, p + len));
-      p += len;
+class ChunkReader {
+  private i = 0;
+  private at = 0;
+
+  constructor(private readonly chunks: Buffer[]) {}
+
+  /** `n` bytes: a view when they lie in one chunk, else a copy. Throws past the end. */
+  take(n: number): Buffer {
+    const chunk = this.current();
+    if (this.at + n <= chunk.length) {
+      const out = chunk.subarray(this.at, this.at + n);
+      this.at += n;
+      return out;
     }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.current();
+      const k = Math.min(n - filled, c.length - this.at);
+      c.copy(out, filled, this.at, this.at + k);
+      filled += k;
+      this.at += k;
+    }
+    return out;
   }
-  rows.push(row);
-  return end;
+
+  int16(): number {
+    return this.take(2).readInt16BE(0);
+  }
+
+  int32(): number {
+    return this.take(4).readInt32BE(0);
+  }
+
+  private current(): Buffer {
+    while (this.i < this.chunks.length && this.at >= this.chunks[this.i]!.length) {
+      this.i++;
+      this.at = 0;
+    }
+    const chunk = this.chunks[this.i];
+    if (!chunk) throw new Error('binary COPY: the result ended inside a row');
+    return chunk;
+  }
 }
 
-/** Rows of a whole binary COPY result. */
-export function parseBinaryCopy(data: Buffer, fields: Field[]): unknown[] {
-  if (data.length < 19) throw new Error('binary COPY: no PGCOPY header');
+/** Rows of a whole binary COPY result, in the chunks it arrived in (PostgreSQL docs, "COPY", Binary Format). */
+export function parseBinaryCopy(data: Buffer | Buffer[], fields: Field[]): unknown[] {
+  const r = new ChunkReader(Array.isArray(data) ? data : [data]);
+  if (!r.take(11).equals(SIGNATURE)) throw new Error('binary COPY: no PGCOPY header');
+  r.int32(); // flags
+  r.take(r.int32()); // header extension
   const rows: unknown[] = [];
-  let at = readHeader(data);
   for (;;) {
-    const next = parseRow(data, at, fields, rows);
-    if (next === -1) return rows;
-    if (next === null) throw new Error('binary COPY: the result ended inside a row');
-    at = next;
+    const count = r.int16();
+    if (count === -1) return rows;
+    if (count !== fields.length) throw new Error(`binary COPY: a row of ${count} columns, ${fields.length} expected`);
+    const row: Record<string, unknown> = {};
+    for (const [name, decode] of fields) {
+      const len = r.int32();
+      row[name] = len < 0 ? null : decode(r.take(len));
+    }
+    rows.push(row);
   }
 }
 

@@ -187,28 +187,53 @@ export class ImapConnection {
   }
 
   private async doWrite(segments: WireSegment[]): Promise<void> {
+    let run: Buffer[] = [];
     for (const seg of segments) {
-      if (Buffer.isBuffer(seg)) await this.put(seg);
-      else {
-        let sent = 0;
-        for await (const chunk of seg.stream()) {
-          const part = chunk.length + sent > seg.length ? chunk.subarray(0, seg.length - sent) : chunk;
-          sent += part.length;
-          await this.put(part);
-          if (sent >= seg.length) break;
-        }
-        // The literal's length was announced: a short blob must still fill it.
-        if (sent < seg.length) await this.put(Buffer.alloc(seg.length - sent, 0x20));
+      if (Buffer.isBuffer(seg)) {
+        run.push(seg);
+        continue;
       }
+      if (run.length > 0) await this.putAll(run);
+      run = [];
+      let sent = 0;
+      for await (const chunk of seg.stream()) {
+        const part = chunk.length + sent > seg.length ? chunk.subarray(0, seg.length - sent) : chunk;
+        sent += part.length;
+        await this.put(part);
+        if (sent >= seg.length) break;
+      }
+      // The literal's length was announced: a short blob must still fill it.
+      if (sent < seg.length) await this.put(Buffer.alloc(seg.length - sent, 0x20));
     }
+    if (run.length > 0) await this.putAll(run);
+  }
+
+  /** Several buffers in one corked write (one writev), then backpressure as put. */
+  private putAll(list: Buffer[]): Promise<void> {
+    if (list.length === 1) return this.put(list[0]!);
+    if (this.closed || this.socket.destroyed) return Promise.resolve();
+    const deflate = this.deflate;
+    let ok = true;
+    if (deflate) {
+      for (const b of list) ok = deflate.write(b) && ok;
+    } else {
+      this.socket.cork();
+      for (const b of list) ok = this.socket.write(b) && ok;
+      this.socket.uncork();
+    }
+    return ok ? Promise.resolve() : this.drained();
   }
 
   private put(bytes: Buffer): Promise<void> {
     if (this.closed || this.socket.destroyed) return Promise.resolve();
     const deflate = this.deflate;
     if (deflate ? deflate.write(bytes) : this.socket.write(bytes)) return Promise.resolve();
+    return this.drained();
+  }
+
+  private drained(): Promise<void> {
     const socket = this.socket;
-    const drainable = deflate?.drainable ?? socket;
+    const drainable = this.deflate?.drainable ?? socket;
     return new Promise((resolve) => {
       // A client that reads nothing for this long is gone; its session must not linger.
       const timer = setTimeout(() => socket.destroy(), WRITE_STALL_MS);

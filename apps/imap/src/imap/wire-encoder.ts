@@ -44,8 +44,10 @@ export function encodeString(value: string | Buffer, utf8: boolean): WireSegment
 }
 
 /**
- * Collects the segments of several responses, joining adjacent bytes so that they go out in one
- * socket write (one TLS record, one system call) instead of one per response.
+ * Collects the segments of several responses, so that they go out in one corked socket write
+ * (one writev: TLS joins them natively into its records) instead of one write per response.
+ * Bytes are never concatenated here: a Buffer.concat per batch allocated the whole FETCH's bytes
+ * again, and that external memory drove the garbage collector (docs/performance.md).
  */
 export class SegmentBatch {
   private readonly segments: WireSegment[] = [];
@@ -80,8 +82,7 @@ export class SegmentBatch {
   }
 
   private join(): void {
-    if (this.pending.length === 1) this.segments.push(this.pending[0]!);
-    else if (this.pending.length > 1) this.segments.push(Buffer.concat(this.pending, this.pendingBytes));
+    for (const b of this.pending) this.segments.push(b);
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -153,8 +154,8 @@ class Encoder {
 
   private flush(): void {
     this.textToBytes();
-    if (this.pending.length === 1) this.segments.push(this.pending[0]!);
-    else if (this.pending.length > 1) this.segments.push(Buffer.concat(this.pending));
+    // Literals are not copied: the connection writes the pieces together (corked).
+    for (const b of this.pending) this.segments.push(b);
     this.pending = [];
   }
 }
