@@ -8,8 +8,66 @@ import { clusterMode, sharedRedisEnv, startRedisCluster } from './redis-cluster'
 
 export const ROOT = path.resolve(__dirname, '../..');
 
-/** A port that was free a moment ago (the OS picks it). */
+/**
+ * The kernel's ephemeral range (net.ipv4.ip_local_port_range): outgoing connections and
+ * `listen(0)` take their local port from it, at any moment, in every process on the machine.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = fs
+      .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  return [49152, 65535];
+}
+
+const handedOut = new Set<number>();
+let nextInSlice = -1;
+
+/**
+ * A free port for an app a test starts as its own process. The app binds it some time after we
+ * check it, so the port must not be one the OS could hand to anything else meanwhile: a port the
+ * OS picked (`listen(0)`) and released is in the ephemeral range, where any outgoing connection
+ * (to PostgreSQL, Redis, a test's SMTP client) may take it first, and the app then fails with
+ * EADDRINUSE. So ports come from below the ephemeral range, where the OS never hands out ports
+ * itself, each vitest worker from its own slice (VITEST_POOL_ID), never the same one twice in a
+ * process, and only after a bind shows nobody holds it.
+ */
 export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 20_000;
+  const high = Math.min(ephemeralLow, 65_536) - 1;
+  const slices = 16;
+  const sliceSize = Math.floor((high - low + 1) / slices);
+  if (sliceSize < 50) return osPickedPort();
+  const slice = (Number(process.env.VITEST_POOL_ID ?? process.pid) || 0) % slices;
+  const start = low + slice * sliceSize;
+  if (nextInSlice < 0) nextInSlice = Math.floor(Math.random() * sliceSize);
+  for (let tries = 0; tries < sliceSize; tries++) {
+    const port = start + (nextInSlice++ % sliceSize);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  return osPickedPort();
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function osPickedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -1,21 +1,10 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { expectStatus, PASSWORD, Session, startApi, type TestApi } from '@test/support/api';
 import { expectAccessible, launchChromium } from './browser';
-
-/** A free loopback port: WebAuthn's origin must be known before the API starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+// A free loopback port: WebAuthn's origin must be known before the API starts.
+import { freePort } from '@test/support/processes';
 
 // Passkeys in the dashboard, in Debian's Chromium with a virtual authenticator (CDP WebAuthn
 // domain: a CTAP2 platform authenticator that verifies the user). The page is opened at
