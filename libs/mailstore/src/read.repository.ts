@@ -194,34 +194,16 @@ type MessagesForFetchRow = MetaRow &
 
 // Read through binary COPY (libs/db binary-copy.ts): FETCH is the IMAP hot path, and the bodies come
 // as raw bytes, where base64 text cost PostgreSQL the encoding and Node a string and its decoding
-// (docs/performance.md). LIMIT 1 keeps the LATERAL subquery a per-row index lookup
-// (flattened, it became a hash join over every blob of the tenant, each one encoded); the limits
-// inside it are a one-time filter, so no blob past them is read.
+// (docs/performance.md). The query is the PL/pgSQL function mailroom_fetch_messages (migration
+// 20261203143000, which says what it returns): COPY cannot be prepared, and planning the query
+// for each FETCH cost PostgreSQL a third of its time; the function keeps its plan per session.
 const MESSAGES_FOR_FETCH = defineCopyStatement<
   MessagesForFetchRow,
   [number, string, string, number[], boolean, boolean, number, number]
 >(
   'fetch_messages',
-  `WITH r AS (
-     SELECT id, uid, flags, modseq, size, received_at, blob_sha256,
-       row_number() OVER w AS n,
-       sum(CASE WHEN size <= $1::int THEN size ELSE 0 END) OVER w AS inline_total
-     FROM messages
-     WHERE tenant_id = $2::uuid AND folder_id = $3::uuid AND uid = ANY($4::int[])
-       AND deleted_at IS NULL
-     WINDOW w AS (ORDER BY uid))
-   SELECT r.id::text, r.uid, r.flags, r.modseq, r.size, r.received_at, r.blob_sha256,
-     b.size AS blob_size, b.storage, b.tree, b.bytes
-   FROM r LEFT JOIN LATERAL (
-     SELECT COALESCE(octet_length(bytes), size) AS size, storage,
-       CASE WHEN $5::boolean THEN mime_structure::text END AS tree,
-       CASE WHEN octet_length(bytes) <= $1::int AND ($6::boolean OR mime_structure IS NULL)
-         THEN bytes END AS bytes
-     FROM message_blobs
-     WHERE tenant_id = $2::uuid AND sha256 = r.blob_sha256
-       AND r.n <= $7::int AND r.inline_total <= $8::bigint
-     LIMIT 1) b ON true
-   ORDER BY r.uid`,
+  `SELECT id, uid, flags, modseq, size, received_at, blob_sha256, blob_size, storage, tree, bytes
+   FROM mailroom_fetch_messages($1::int, $2::uuid, $3::uuid, $4::int[], $5::boolean, $6::boolean, $7::int, $8::bigint)`,
   {
     id: binary.text,
     uid: binary.int,
