@@ -39,6 +39,7 @@ import {
   processTree,
   serviceUrls,
   startNode,
+  startScriptFlags,
   treeCpuSeconds,
 } from './lib/env.mjs';
 import { measureFetch, measureIdle, measureLogins, measureSearch, memoryOf } from './lib/imap-load.mjs';
@@ -146,11 +147,14 @@ async function startMailroom({ db, authCache, logLevel, tls, profileDir, workers
   const imapsPort = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-imap-'));
   const memoryFile = path.join(dataDir, 'memory.json');
+  // As shipped: the environment and node flags of `npm run start:imap`.
+  const shipped = startScriptFlags('start:imap');
   const proc = await startNode(MAILROOM_MAIN, {
     label: 'imap',
     port: imapsPort,
-    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    nodeArgs: [...shipped.nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     env: {
+      ...shipped.env,
       NODE_ENV: 'development',
       LOG_LEVEL: logLevel,
       DATABASE_URL: db.url,
