@@ -19,8 +19,37 @@ export interface LongLine {
  * client that pipelines thousands of commands fills only the kernel buffers, and one command
  * at a time is taken from them (backpressure, no per-session queue in memory).
  */
+/** What is left of `buf` after `from`: never an empty view, which would keep the chunk it came in alive. */
+const EMPTY = Buffer.alloc(0);
+function rest(buf: Buffer, from: number): Buffer {
+  return from >= buf.length ? EMPTY : buf.subarray(from);
+}
+
+/**
+ * The parts joined into memory of their own (one part is returned as it is). Buffer.from and
+ * Buffer.concat cut small buffers from Node's shared 8 KB pool, and a session waiting in IDLE
+ * still holds the command it waits in: that kept a whole pool slab alive for every two or three
+ * idle sessions (heap snapshots at 1,000 idle sessions: 0.33-0.41 slabs of 8 KB each).
+ */
+export function joinOwned(parts: readonly Buffer[]): Buffer {
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
+}
+
+function ownCopy(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(out);
+  return out;
+}
+
 export class ByteReader {
-  private buf: Buffer = Buffer.alloc(0);
+  // An idle session holds an empty buffer here, not a view into the last chunk it read.
+  private buf: Buffer = EMPTY;
   private wake: (() => void) | null = null;
   private ended = false;
 
@@ -31,14 +60,14 @@ export class ByteReader {
   /** After STARTTLS: read from the TLS socket; plaintext buffered before it is dropped (RFC 9051 §6.2.1). */
   replace(stream: Duplex): void {
     this.stream = stream;
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     this.attach(stream);
   }
 
   /** COMPRESS: bytes already read past the command belong to the compressed stream; hand them over. */
   take(): Buffer {
     const rest = this.buf;
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     return rest;
   }
 
@@ -55,14 +84,14 @@ export class ByteReader {
       if (lf >= 0) {
         if (lf > max) head ??= Buffer.from(this.buf.subarray(0, 256));
         const line = this.buf.subarray(0, lf > 0 && this.buf[lf - 1] === 0x0d ? lf - 1 : lf);
-        this.buf = this.buf.subarray(lf + 1);
+        this.buf = rest(this.buf, lf + 1);
         if (head) return { tooLong: true, head };
-        return Buffer.from(line);
+        return ownCopy(line);
       }
       if (this.buf.length > max) {
         // Keep the start for the tag, drop the rest until the line ends.
         head ??= Buffer.from(this.buf.subarray(0, 256));
-        this.buf = Buffer.alloc(0);
+        this.buf = EMPTY;
       }
       scanned = this.buf.length;
       await this.more(deadline);
@@ -76,11 +105,11 @@ export class ByteReader {
     for (;;) {
       const take = Math.min(need, this.buf.length);
       if (take > 0) {
-        parts.push(Buffer.from(this.buf.subarray(0, take)));
-        this.buf = this.buf.subarray(take);
+        parts.push(ownCopy(this.buf.subarray(0, take)));
+        this.buf = rest(this.buf, take);
         need -= take;
       }
-      if (need === 0) return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      if (need === 0) return parts.length === 1 ? parts[0]! : joinOwned(parts);
       await this.more(deadline);
     }
   }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { ByteReader, ReadClosed } from './byte-reader';
+import { ByteReader, joinOwned, ReadClosed } from './byte-reader';
 import { tagOf } from './command-parser';
 import { DeflateLayer } from './deflate-layer';
 import type { WireValue } from './imap-arg';
@@ -77,7 +77,7 @@ export class ImapConnection {
       parts.push(line);
       total += line.length;
       const m = /(~?)\{(\d{1,10})([+-]?)\}$/.exec(line.subarray(Math.max(0, line.length - 16)).toString('latin1'));
-      if (!m) return { kind: 'command', raw: Buffer.concat(parts) };
+      if (!m) return { kind: 'command', raw: joinOwned(parts) };
       const size = Number(m[2]);
       const sync = m[3] === '';
       const refusal = this.checkLiteral(parts[0]!, size, total, m[3]!, allowAppendSize);
