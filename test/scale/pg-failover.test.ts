@@ -86,7 +86,9 @@ describe('scale: PostgreSQL primary killed mid-burst, synchronous replica promot
       const classes = byClass(phase1);
       // A 250 sent after the primary died and before the MTA ran on the promoted one: impossible
       // unless something acknowledged without a commit (100 ms slack for replies in flight).
-      const ackedWhileDown = phase1.filter((o) => o.code === 250 && o.at > window.down + 100 && o.at < window.up).length;
+      const ackedWhileDown = phase1.filter(
+        (o) => o.code === 250 && o.at > window.down + 100 && o.at < window.up,
+      ).length;
       const duringFailover = byClass(phase1.filter((o) => o.at > window.down && o.at < window.up));
       const ackedAfter = phase1.filter((o) => o.code === 250 && o.at > window.up).length;
 
@@ -105,7 +107,12 @@ describe('scale: PostgreSQL primary killed mid-burst, synchronous replica promot
           };
         })
         .filter((j) => j.recipients.length > 0);
-      const second = await burst({ ports: [mta!.port], jobs: retry, connections: CONNECTIONS, from: 'sender@client.test' });
+      const second = await burst({
+        ports: [mta!.port],
+        jobs: retry,
+        connections: CONNECTIONS,
+        from: 'sender@client.test',
+      });
       const all: Outcome[] = [...phase1.filter((o) => o.code === 250), ...second.values()];
       const audit = await auditInbound(prisma, tenantId, jobs, all);
 
@@ -122,7 +129,8 @@ describe('scale: PostgreSQL primary killed mid-burst, synchronous replica promot
         replies4xx: classes['4xx'],
         replies5xx: classes['5xx'],
         noAnswer: classes.none,
-        repliesDuringFailover: duringFailover['4xx'] + duringFailover['5xx'] + duringFailover['250'] + duringFailover.none,
+        repliesDuringFailover:
+          duringFailover['4xx'] + duringFailover['5xx'] + duringFailover['250'] + duringFailover.none,
         acked250WhileDown: ackedWhileDown,
         acked250AfterFailover: ackedAfter,
         retried: retry.length,
