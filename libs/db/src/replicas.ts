@@ -10,6 +10,8 @@ export interface ReplicaOptions extends Omit<DbOptions, 'url'> {
   stickyMs: number;
   /** How often each replica's state is measured (default 1 s). */
   checkIntervalMs?: number;
+  /** Told when a replica becomes usable or stops being usable (for a log line). */
+  onChange?: (state: ReplicaState) => void;
 }
 
 /** What the last check of a replica saw. */
@@ -104,7 +106,7 @@ export class ReplicaRouter {
   /** A replica a query just failed on gets no reads until the next check sees it well. */
   markDown(db: PrismaClient, reason: string): void {
     const replica = this.replicas.find((r) => r.db === db);
-    if (replica) replica.state = { ...replica.state, usable: false, reason };
+    if (replica) this.update(replica, { ...replica.state, usable: false, reason });
   }
 
   states(): ReplicaState[] {
@@ -140,11 +142,22 @@ export class ReplicaRouter {
       if (!row?.standby) reason = 'not a standby (promoted?)';
       else if (!row.receiving) reason = 'not receiving WAL from a primary';
       else if (lagMs === null || lagMs > this.options.maxLagMs) reason = `replay lag ${lagMs ?? 'unknown'} ms`;
-      replica.state = { url, usable: reason === undefined, lagMs, ...(reason ? { reason } : {}) };
+      this.update(replica, { url, usable: reason === undefined, lagMs, ...(reason ? { reason } : {}) });
     } catch (err) {
-      replica.state = { url, usable: false, lagMs: null, reason: err instanceof Error ? err.message : String(err) };
+      this.update(replica, {
+        url,
+        usable: false,
+        lagMs: null,
+        reason: err instanceof Error ? err.message : String(err),
+      });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private update(replica: Replica, state: ReplicaState): void {
+    const changed = replica.state.usable !== state.usable;
+    replica.state = state;
+    if (changed) this.options.onChange?.(state);
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import type { Config } from '@mailroom/config';
 import { DomainError } from '@mailroom/core';
 import {
@@ -34,7 +35,7 @@ export class TenantDb implements OnModuleDestroy {
   /** Null without DATABASE_REPLICA_URLS: then tenantRead is tenant, at no extra cost. */
   readonly replicas: ReplicaRouter | null;
 
-  constructor(@Inject(CONFIG) config: Config) {
+  constructor(@Inject(CONFIG) config: Config, logger: PinoLogger) {
     this.client = openDatabase({
       url: config.DATABASE_URL,
       poolSize: config.DATABASE_POOL_SIZE,
@@ -51,6 +52,13 @@ export class TenantDb implements OnModuleDestroy {
             combineBegin: true,
             maxLagMs: config.DATABASE_REPLICA_MAX_LAG_MS,
             stickyMs: config.DATABASE_REPLICA_STICKY_MS,
+            // The URL's password, if any, stays out of the log: host, port and database only.
+            onChange: ({ url, usable, lagMs, reason }) => {
+              const u = new URL(url);
+              const replica = `${u.host}${u.pathname}`;
+              if (usable) logger.info({ replica, lagMs }, 'database replica usable: reads go to it');
+              else logger.warn({ replica, reason }, 'database replica not usable: its reads go to the primary');
+            },
           })
         : null;
   }
