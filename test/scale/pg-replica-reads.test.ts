@@ -113,9 +113,15 @@ describe('scale: API reads from a PostgreSQL streaming replica', () => {
     await replica.query('SELECT pg_wal_replay_pause()');
     const paused = Date.now();
     // Another API process takes the write (its own reads would stay on the primary).
-    expectStatus(await create(onB, 'bob'), 201);
+    const bob = expectStatus(await create(onB, 'bob'), 201);
     expect(await listed(onB)).toContain('bob');
     // This process has no write of this tenant in its window: its list comes from the replica.
+    expect(await listed(tenant.key)).not.toContain('bob');
+    // A get by id the replica cannot answer yet is answered by the primary: never a 404 for lag.
+    const one = await tenant.key.typed.GET('/v1/tenants/{tenantId}/mailboxes/{mailboxId}', {
+      params: { path: { tenantId: tenant.id, mailboxId: bob.id } },
+    });
+    expect(expectStatus(one, 200).localPart).toBe('bob');
     expect(await listed(tenant.key)).not.toContain('bob');
     let found = 0;
     while (!found) {

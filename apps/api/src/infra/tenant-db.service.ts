@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { Config } from '@mailroom/config';
-import { DomainError } from '@mailroom/core';
+import { DomainError, NotFound } from '@mailroom/core';
 import {
   ReplicaRouter,
   closeDatabase,
@@ -81,8 +81,11 @@ export class TenantDb implements OnModuleDestroy {
     try {
       return await inTenantScope(db, tenantId, work);
     } catch (err) {
-      // A domain error (NotFound, Forbidden) is the answer; anything else is the replica failing
-      // (gone, restarting, a query cancelled by recovery): the read runs again on the primary.
+      // Not found may be a row the replica has not replayed yet (created through another API
+      // process a moment ago): the primary answers. 404s are rare, so this costs little, and a
+      // GET by id never fails for lag. Other domain errors (Forbidden) are the answer; anything
+      // else is the replica failing (gone, restarting, a query cancelled by recovery).
+      if (err instanceof NotFound) return inTenantScope(this.client, tenantId, work);
       if (err instanceof DomainError) throw err;
       this.replicas.markDown(db, err instanceof Error ? err.message : String(err));
       return inTenantScope(this.client, tenantId, work);
