@@ -33,6 +33,7 @@ export async function startApi(db: TestDatabase, overrides: Record<string, strin
     MASTER_KEY: randomBytes(32).toString('hex'),
     API_RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
+    ...replicaEnv(db),
     ...overrides,
   });
   const app = await createApiApp(config, createLogger('api', config));
@@ -40,6 +41,19 @@ export async function startApi(db: TestDatabase, overrides: Record<string, strin
   await app.listen(overrides.API_PORT === undefined ? 0 : config.API_PORT, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, config, close: () => app.close() };
+}
+
+/**
+ * Under `npm run test:scale`, MAILROOM_TEST_REPLICA_URL names the streaming replica of the shared
+ * server (scripts/pg-replica.sh): the API reads its list and read routes from the test database's
+ * copy there. A database on another server (a private one) gets no replica.
+ */
+function replicaEnv(db: TestDatabase): Record<string, string> {
+  const base = process.env.MAILROOM_TEST_REPLICA_URL;
+  if (!base || new URL(db.url).host !== new URL(process.env.DATABASE_URL!).host) return {};
+  const u = new URL(base);
+  u.pathname = `/${db.name}`;
+  return { DATABASE_REPLICA_URLS: u.toString() };
 }
 
 export interface HttpResult<T = unknown> {

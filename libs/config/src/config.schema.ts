@@ -11,6 +11,27 @@ const redisUrl = z
   .string({ error: 'required: a redis:// URL' })
   .refine((v) => /^rediss?:\/\/\S+$/.test(v), 'must be a redis:// or rediss:// URL');
 
+/**
+ * Streaming replicas of DATABASE_URL's primary, comma-separated postgresql:// URLs: reads that
+ * may be a little stale go there (libs/db ReplicaRouter). Empty or unset: every query on the primary.
+ */
+const postgresUrlList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const urls = (value ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const url of urls) {
+      if (!/^postgres(ql)?:\/\/\S+$/.test(url)) {
+        ctx.addIssue({ code: 'custom', message: `"${url}" is not a postgresql:// URL` });
+        return z.NEVER;
+      }
+    }
+    return urls;
+  });
+
 /** A Redis Cluster seed node: `host:port`, `[::1]:port`. */
 export interface RedisNode {
   host: string;
@@ -123,6 +144,11 @@ export const configSchema = z.object({
 
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_REPLICA_URLS: postgresUrlList,
+  // A replica further behind than this (replay lag) is skipped until it catches up.
+  DATABASE_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  // After a tenant's write through this process, its reads stay on the primary this long.
+  DATABASE_REPLICA_STICKY_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   // Required unless REDIS_CLUSTER_NODES is set (checked in loadConfig); the cluster wins.
   REDIS_URL: redisUrl.optional(),
   REDIS_CLUSTER_NODES: redisClusterNodes,

@@ -79,6 +79,18 @@ describe('loadConfig', () => {
     },
   );
 
+  it('reads DATABASE_REPLICA_URLS as a list, empty when unset', () => {
+    const urls = 'postgresql://r1:5432/mailroom, postgres://r2/mailroom';
+    expect(loadConfig({ ...valid, DATABASE_REPLICA_URLS: urls }).DATABASE_REPLICA_URLS).toEqual([
+      'postgresql://r1:5432/mailroom',
+      'postgres://r2/mailroom',
+    ]);
+    expect(loadConfig(valid).DATABASE_REPLICA_URLS).toEqual([]);
+    expect(problems({ ...valid, DATABASE_REPLICA_URLS: 'postgresql://r1/m,redis://x' })).toEqual([
+      expect.stringMatching(/^DATABASE_REPLICA_URLS: /),
+    ]);
+  });
+
   it('names REDIS_URL with the other problems when neither Redis setting is there', () => {
     const found = problems({ MX_HOSTNAME: valid.MX_HOSTNAME, MASTER_KEY: valid.MASTER_KEY });
     expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);

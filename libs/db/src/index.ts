@@ -1,3 +1,4 @@
+export { ReplicaRouter, type ReplicaOptions, type ReplicaState } from './replicas';
 export { createPrismaClient, pingDatabase, type DbOptions } from './prisma';
 export {
   closeDatabase,

@@ -39,7 +39,7 @@ export class AliasesService {
       query.limit,
     );
     const domainName = query.domain ? (asciiDomain(query.domain) ?? query.domain.toLowerCase()) : undefined;
-    const rows = await this.db.tenant(tenant.id, (tx) =>
+    const rows = await this.db.tenantRead(tenant.id, (tx) =>
       this.aliases.list(
         tx,
         tenant.id,
@@ -58,7 +58,7 @@ export class AliasesService {
   }
 
   async get(call: CallContext, tenant: Tenant, aliasId: string): Promise<AliasResponse> {
-    return presentAlias(await this.db.tenant(tenant.id, (tx) => this.load(tx, call, tenant.id, aliasId)));
+    return presentAlias(await this.db.tenantRead(tenant.id, (tx) => this.load(tx, call, tenant.id, aliasId)));
   }
 
   async create(call: CallContext, tenant: Tenant, dto: CreateAliasDto): Promise<AliasResponse> {

@@ -69,7 +69,7 @@ export class AuditService {
       : q.action
         ? { exact: q.action }
         : undefined;
-    const rows = await this.db.tenant(tenant.id, (tx) =>
+    const rows = await this.db.tenantRead(tenant.id, (tx) =>
       this.auditLog.list(
         tx,
         tenant.id,

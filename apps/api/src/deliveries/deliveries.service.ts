@@ -62,7 +62,7 @@ export class DeliveriesService {
 
   async list(tenantId: string, q: ListDeliveriesQuery): Promise<Page<DeliveryResponse>> {
     const page = keyset(parseSort('-createdAt', ['createdAt'] as const, '-createdAt'), q.cursor, q.limit);
-    const rows = await this.db.tenant(tenantId, (tx) =>
+    const rows = await this.db.tenantRead(tenantId, (tx) =>
       this.deliveries.list(
         tx,
         tenantId,
@@ -88,7 +88,7 @@ export class DeliveriesService {
   }
 
   async get(tenantId: string, id: string): Promise<DeliveryResponse> {
-    return presentDelivery(await this.db.tenant(tenantId, (tx) => this.load(tx, tenantId, id)));
+    return presentDelivery(await this.db.tenantRead(tenantId, (tx) => this.load(tx, tenantId, id)));
   }
 
   /**
@@ -161,7 +161,7 @@ export class DeliveriesService {
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,
     };
-    return this.db.tenant(tenantId, async (tx) => {
+    return this.db.tenantRead(tenantId, async (tx) => {
       const inbound = await this.deliveries.traceInbound(tx, tenantId, filter);
       const outbound = await this.deliveries.traceOutbound(
         tx,

@@ -27,7 +27,7 @@ export class SuppressionsService {
 
   async list(tenantId: string, q: ListSuppressionsQuery): Promise<Page<SuppressionResponse>> {
     const page = keyset(parseSort('-createdAt', ['createdAt'] as const, '-createdAt'), q.cursor, q.limit);
-    const rows = await this.db.tenant(tenantId, (tx) =>
+    const rows = await this.db.tenantRead(tenantId, (tx) =>
       this.deliveries.listSuppressions(tx, tenantId, q.q?.toLowerCase(), page),
     );
     const { rows: items, nextCursor } = page.page(rows);

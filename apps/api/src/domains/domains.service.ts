@@ -55,7 +55,7 @@ export class DomainsService {
 
   async list(call: CallContext, tenantId: string, q: ListDomainsQuery): Promise<Page<DomainResponse>> {
     const page = keyset(parseSort(q.sort, ['name', 'createdAt'] as const, 'name'), q.cursor, q.limit);
-    const rows = await this.db.tenant(tenantId, (tx) =>
+    const rows = await this.db.tenantRead(tenantId, (tx) =>
       this.domains.list(
         tx,
         tenantId,
@@ -76,7 +76,7 @@ export class DomainsService {
   }
 
   async get(call: CallContext, tenantId: string, domainId: string): Promise<DomainResponse> {
-    return presentDomain(await this.db.tenant(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId)));
+    return presentDomain(await this.db.tenantRead(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId)));
   }
 
   async create(call: CallContext, tenantId: string, dto: CreateDomainDto): Promise<DomainResponse> {
@@ -138,7 +138,7 @@ export class DomainsService {
   }
 
   async plan(call: CallContext, tenantId: string, domainId: string): Promise<DnsPlanResponse> {
-    const domain = await this.db.tenant(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId));
+    const domain = await this.db.tenantRead(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId));
     const checks = new Map<string, DnsCheck>(domain.dnsChecks.map((c) => [c.recordKey, c]));
     const records = planForDomain(this.platform, domain, domain.dkimKeys, domain.dnsChecks).map((r) => {
       const check = checks.get(r.key);
@@ -149,7 +149,7 @@ export class DomainsService {
   }
 
   async zone(call: CallContext, tenantId: string, domainId: string): Promise<string> {
-    const domain = await this.db.tenant(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId));
+    const domain = await this.db.tenantRead(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId));
     return renderBindZone(planForDomain(this.platform, domain, domain.dkimKeys, domain.dnsChecks));
   }
 

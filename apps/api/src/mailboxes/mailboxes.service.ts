@@ -40,7 +40,7 @@ export class MailboxesService {
       query.limit,
     );
     const domainName = query.domain ? (asciiDomain(query.domain) ?? query.domain.toLowerCase()) : undefined;
-    const rows = await this.db.tenant(tenant.id, (tx) =>
+    const rows = await this.db.tenantRead(tenant.id, (tx) =>
       this.mailboxes.list(
         tx,
         tenant.id,
@@ -54,7 +54,7 @@ export class MailboxesService {
 
   async get(call: CallContext, tenant: Tenant, mailboxId: string): Promise<MailboxView> {
     return presentMailbox(
-      await this.db.tenant(tenant.id, (tx) => this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId)),
+      await this.db.tenantRead(tenant.id, (tx) => this.scope.loadMailbox(tx, call.principal, tenant.id, mailboxId)),
     );
   }
 

@@ -26,7 +26,7 @@ export class StatsService {
 
   async messages(tenantId: string, days: number): Promise<MessageStatsResponse> {
     const from = windowStart(days);
-    const [inbound, outbound] = await this.db.tenant(tenantId, async (tx) => [
+    const [inbound, outbound] = await this.db.tenantRead(tenantId, async (tx) => [
       await this.stats.messagesInPerDay(tx, tenantId, from),
       await this.stats.messagesOutPerDay(tx, tenantId, from),
     ]);
@@ -44,13 +44,13 @@ export class StatsService {
 
   async deliveries(tenantId: string, days: number): Promise<DeliveryStatsResponse> {
     const from = windowStart(days);
-    const counts = await this.db.tenant(tenantId, (tx) => this.stats.deliveriesByStatus(tx, tenantId, from));
+    const counts = await this.db.tenantRead(tenantId, (tx) => this.stats.deliveriesByStatus(tx, tenantId, from));
     const outcomes = DELIVERY_OUTCOMES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
     return { from: from.toISOString(), total: outcomes.reduce((sum, o) => sum + o.count, 0), outcomes };
   }
 
   async storage(tenantId: string, limit: number): Promise<StorageStatsResponse> {
-    const { largest, total } = await this.db.tenant(tenantId, async (tx) => ({
+    const { largest, total } = await this.db.tenantRead(tenantId, async (tx) => ({
       largest: await this.stats.largestMailboxes(tx, tenantId, limit),
       total: await this.stats.storageTotal(tx, tenantId),
     }));
