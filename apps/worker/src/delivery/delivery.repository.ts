@@ -1,4 +1,5 @@
 import type { OutboundKind, PrismaClient } from '@mailroom/db';
+import { blobStore, objectKey } from '@mailroom/mailstore';
 import type { Claimed, OutboundForDelivery } from './delivery.types';
 
 export interface ActiveDkimKey {
@@ -29,6 +30,9 @@ interface ClaimSqlRow {
   dsn_ret: string | null;
   dsn_envid: string | null;
   bytes: Uint8Array | null;
+  storage: string;
+  storage_key: string | null;
+  blob_sha256: string;
   key_id: string | null;
   key_selector: string | null;
   key_private: string | null;
@@ -70,7 +74,7 @@ export class DeliveryRepository {
       )
       SELECT (SELECT json_agg(claimed) FROM claimed) AS claimed, seed.recipient_domain,
         m.id, m.kind, m.mailbox_id, m.envelope_from, m.from_domain, m.message_id_header, m.subject,
-        m.created_at, m.dsn_ret, m.dsn_envid, b.bytes,
+        m.created_at, m.dsn_ret, m.dsn_envid, b.bytes, b.storage, b.storage_key, m.blob_sha256,
         k.id AS key_id, k.selector AS key_selector, k.private_key_encrypted AS key_private
       FROM seed
       JOIN outbound_messages m ON m.tenant_id = ${tenantId}::uuid AND m.id = seed.outbound_message_id
@@ -107,7 +111,11 @@ export class DeliveryRepository {
         createdAt: r.created_at,
         dsnRet: r.dsn_ret,
         dsnEnvid: r.dsn_envid,
-        bytes: Buffer.from(r.bytes ?? new Uint8Array()),
+        // An object-stored body is read whole: DKIM signing and SMTP DATA need all of it.
+        bytes:
+          r.storage === 'db'
+            ? Buffer.from(r.bytes ?? new Uint8Array())
+            : await blobStore().getObject(r.storage, r.storage_key ?? objectKey(tenantId, r.blob_sha256)),
       },
       dkimKey:
         r.key_id && r.key_selector && r.key_private
