@@ -14,6 +14,7 @@ import {
   type DeliverRequest,
   type ObjectStore,
 } from '@mailroom/mailstore';
+import { DeliveryRepository } from '@mailroom/worker/delivery/delivery.repository';
 import { runBlobGc } from '@mailroom/worker/maintenance/blob-gc';
 import { createMaintenanceMetrics, type MaintenanceContext } from '@mailroom/worker/maintenance/job-run';
 import { parsePendingMessages } from '@mailroom/worker/processors/parse.processor';
@@ -164,6 +165,7 @@ describe.each(['db', 's3'] as const)('message bodies with BLOB_STORE=%s', (backe
     await sut.deliver(deliverRequest(delivered, [t.boxes[0]!.id, t.boxes[1]!.id]));
     await append(sut, appended);
     await sut.deliver(deliverRequest(streamed(large), [t.boxes[0]!.id]));
+    let deliveryId = '';
     await sut.transaction(async (tx) => {
       await sut.storeGenerated(tx, {
         tenantId: t.tenantId,
@@ -176,7 +178,7 @@ describe.each(['db', 's3'] as const)('message bodies with BLOB_STORE=%s', (backe
         fromAddress: 'mailer-daemon@x',
         messageId: null,
       });
-      await queueGeneratedOutbound(
+      deliveryId = await queueGeneratedOutbound(
         tx,
         t.tenantId,
         { kind: 'dsn', fromDomain: 'x.test', subject: 'dsn', bytes: queued, to: 'r@remote.test' },
@@ -185,6 +187,9 @@ describe.each(['db', 's3'] as const)('message bodies with BLOB_STORE=%s', (backe
     });
     for (const b of [delivered, appended, large, dsn, queued]) await expectStored(b);
     expect(await db.prisma.message.count({ where: { tenantId: t.tenantId } })).toBe(5);
+    // The worker's outbound claim reads the queued body whole, from either backend.
+    const claimed = await new DeliveryRepository(db.prisma).claim(t.tenantId, deliveryId, 0);
+    expect(claimed!.message.bytes.equals(queued)).toBe(true);
   });
 
   it('reads a body back whole in 256 KiB slices and any range exactly (IMAP FETCH, POP3 RETR)', async () => {
