@@ -334,7 +334,7 @@ export const configSchema = z.object({
   // bucket, written before the transaction that refers to them commits. Bodies already in S3
   // are read whenever S3_BUCKET is set, whatever BLOB_STORE says.
   BLOB_STORE: z.enum(['db', 's3']).default('db'),
-  BLOB_S3_MIN_BYTES: z.coerce.number().int().min(0).max(1_073_741_824).default(0),
+  BLOB_S3_MIN_BYTES: z.coerce.number().int().min(0).max(1_073_741_824).default(65_536),
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_BUCKET: z
