@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import type { StreamedBlob } from '@mailroom/db';
 import {
   BlobStore,
+  blobStore,
   MailStore,
   TenantUsage,
   moveBlobsToObjectStore,
@@ -187,9 +188,16 @@ describe.each(['db', 's3'] as const)('message bodies with BLOB_STORE=%s', (backe
     });
     for (const b of [delivered, appended, large, dsn, queued]) await expectStored(b);
     expect(await db.prisma.message.count({ where: { tenantId: t.tenantId } })).toBe(5);
-    // The worker's outbound claim reads the queued body whole, from either backend.
-    const claimed = await new DeliveryRepository(db.prisma).claim(t.tenantId, deliveryId, 0);
-    expect(claimed!.message.bytes.equals(queued)).toBe(true);
+    // The worker's outbound claim: the body in the row, or where to read it whole (the agent reads it).
+    const claimed = (await new DeliveryRepository(db.prisma).claim(t.tenantId, deliveryId, 0))!;
+    if (backend === 's3') {
+      expect(claimed.message.bytes.length).toBe(0);
+      expect(claimed.objectBody).toEqual({ storage: 's3', key: objectKey(t.tenantId, sha(queued)) });
+      expect((await blobStore().getObject('s3', claimed.objectBody!.key)).equals(queued)).toBe(true);
+    } else {
+      expect(claimed.objectBody).toBeNull();
+      expect(claimed.message.bytes.equals(queued)).toBe(true);
+    }
   });
 
   it('reads a body back whole in 256 KiB slices and any range exactly (IMAP FETCH, POP3 RETR)', async () => {

@@ -1,5 +1,5 @@
 import type { OutboundKind, PrismaClient } from '@mailroom/db';
-import { blobStore, objectKey } from '@mailroom/mailstore';
+import { objectKey } from '@mailroom/mailstore';
 import type { Claimed, OutboundForDelivery } from './delivery.types';
 
 export interface ActiveDkimKey {
@@ -45,6 +45,12 @@ export interface ClaimedBatch {
   message: OutboundForDelivery;
   /** The newest active DKIM key of the sending domain (a live domain of the tenant), if any. */
   dkimKey: ActiveDkimKey | null;
+  /**
+   * Where the body is when it is not in the row (an S3 blob): `message.bytes` is then empty until
+   * the agent reads it (readBody), outside this statement, so a store that is down is a temporary
+   * failure of the attempt rather than a claim left in 'sending'.
+   */
+  objectBody: { storage: string; key: string } | null;
 }
 
 /** The delivery agent's claim (outside the outcome's transaction) and the sweep's reads. */
@@ -111,16 +117,14 @@ export class DeliveryRepository {
         createdAt: r.created_at,
         dsnRet: r.dsn_ret,
         dsnEnvid: r.dsn_envid,
-        // An object-stored body is read whole: DKIM signing and SMTP DATA need all of it.
-        bytes:
-          r.storage === 'db'
-            ? Buffer.from(r.bytes ?? new Uint8Array())
-            : await blobStore().getObject(r.storage, r.storage_key ?? objectKey(tenantId, r.blob_sha256)),
+        bytes: Buffer.from(r.bytes ?? new Uint8Array()),
       },
       dkimKey:
         r.key_id && r.key_selector && r.key_private
           ? { id: r.key_id, selector: r.key_selector, privateKeyEncrypted: r.key_private }
           : null,
+      objectBody:
+        r.storage === 'db' ? null : { storage: r.storage, key: r.storage_key ?? objectKey(tenantId, r.blob_sha256) },
     };
   }
 
