@@ -60,7 +60,10 @@ export async function startLocalS3(): Promise<LocalS3> {
       return keys.sort();
     },
     async stop() {
-      await server?.close();
+      // Like a crash of the store: open keep-alive connections are cut too, not drained.
+      const closing = server?.close();
+      server?.httpServer?.closeAllConnections();
+      await closing;
       server = null;
     },
     async start() {

@@ -1,5 +1,7 @@
 // s3rver ships no types; the part the tests use.
 declare module 's3rver' {
+  import type { Server } from 'node:http';
+
   interface S3rverOptions {
     address?: string;
     port?: number;
@@ -12,5 +14,7 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** Set while running. */
+    httpServer?: Server;
   }
 }
