@@ -5,6 +5,7 @@
 //   node bench/inbound.mjs --quick                          (500 messages per row)
 //   node bench/inbound.mjs --install-baselines              (first installs Haraka into .mailroom/bench-tools)
 //   flags: --shapes A,B (or L)  --tenants 50  --mailboxes 1000  --log-level warn  --keep (keep the database)
+//          --blob-store s3 [--blob-s3-min-bytes 0]  (Mailroom's bodies in S3: s3rver in this process)
 //          --targets mailroom,bare-pg,bare-discard,postfix,postfix-smtp-source,haraka  (default: all)
 //
 // Seeds a dedicated database (mailroom_bench_inbound_<ts>) with ~50 tenants, serves SPF, DKIM
@@ -28,6 +29,7 @@ import { createBenchDatabase } from './lib/env.mjs';
 import { measureTarget, TARGETS, targetStatus, unavailableRow } from './lib/inbound-run.mjs';
 import { buildJobs, messagePool, senderIdentity, startDns } from './lib/mail.mjs';
 import { fmt, log, machine, machineLine, markdownTable, parseFlags, ratio, saveResults } from './lib/report.mjs';
+import { startBenchS3 } from './lib/s3.mjs';
 import { seedHosted } from './lib/seed.mjs';
 
 export const SHAPES = {
@@ -104,6 +106,7 @@ async function main() {
   );
 
   const db = await createBenchDatabase('inbound', { keep: !!flags.keep });
+  const s3 = flags['blob-store'] === 's3' ? await startBenchS3(flags['blob-s3-min-bytes'] ?? '0') : null;
   const identity = senderIdentity();
   const dns = await startDns(identity.zone);
   const rows = [];
@@ -146,6 +149,7 @@ async function main() {
             db,
             dnsPort: dns.port,
             logLevel,
+            mtaEnv: s3?.env ?? {},
           });
         } catch (err) {
           // A third-party baseline that fails to start costs its row, not the run.
@@ -162,12 +166,13 @@ async function main() {
     }
   } finally {
     await dns.close();
+    await s3?.close();
     await db.drop();
   }
 
   const m = machine();
   const markdown = [
-    `### Inbound: ${fmt(count)} messages per row`,
+    `### Inbound: ${fmt(count)} messages per row${s3 ? `, bodies in S3 (s3rver, BLOB_S3_MIN_BYTES=${s3.minBytes})` : ''}`,
     '',
     `Machine: ${machineLine(m)}. Mix: 5 KB and 50 KB bodies × 1 and 5 recipients (even), recipients`,
     `spread over ${tenants} tenants / ${fmt(mailboxes)} mailboxes; every message DKIM-signed, SPF/DKIM/DMARC`,
@@ -187,7 +192,11 @@ async function main() {
     inboundTable(rows),
   ].join('\n');
   console.log(`\n${markdown}\n`);
-  const files = saveResults('inbound', { messages: count, tenants, mailboxes, rows }, markdown);
+  const files = saveResults(
+    s3 ? 'inbound-s3' : 'inbound',
+    { messages: count, tenants, mailboxes, blobStore: s3 ? 's3' : 'db', rows },
+    markdown,
+  );
   log(`saved ${files.json} and ${files.md}`);
   if (rows.some((r) => r.rowsMatch === false)) process.exitCode = 1;
 }

@@ -53,7 +53,7 @@ export function unavailableRow(target, shape, why) {
  * or messages a sink received), `load` which generator drives it ('node' or 'smtp-source'),
  * `drain()` waits for work still in flight after the last 250 (Postfix's queue).
  */
-async function startTarget(target, { db, dnsPort, logLevel }) {
+async function startTarget(target, { db, dnsPort, logLevel, mtaEnv = {} }) {
   const port = await freePort();
   if (target === 'mailroom') {
     const { redisUrl } = serviceUrls();
@@ -86,6 +86,8 @@ async function startTarget(target, { db, dnsPort, logLevel }) {
         // 20 sessions carrying 10,000 messages send ~3,500 commands each; the default (1,000)
         // closes them with 421, which the load generator does not retry.
         SMTP_MAX_COMMANDS: '100000',
+        // --blob-store s3: BLOB_STORE and the S3_* settings of the bench's s3rver.
+        ...mtaEnv,
       },
     });
     return {
@@ -170,8 +172,8 @@ function tableRows(table, expected) {
  * mailbox), and 1 for the pg baseline and for Postfix (messages its sink received). For
  * Postfix, CPU is read once its queue has drained, so it includes relaying to the sink.
  */
-export async function measureTarget({ target, shape, jobs, warmup, db, dnsPort, logLevel = 'warn' }) {
-  const t = await startTarget(target, { db, dnsPort, logLevel });
+export async function measureTarget({ target, shape, jobs, warmup, db, dnsPort, logLevel = 'warn', mtaEnv = {} }) {
+  const t = await startTarget(target, { db, dnsPort, logLevel, mtaEnv });
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  blobStore,
   MailboxUnavailable,
   MailStore,
   QuotaExceeded,
@@ -230,7 +231,9 @@ describe('mail store: uids, modseqs and blobs', () => {
           raw('two tenants'),
         ),
       );
-      expect(transaction).not.toHaveBeenCalled();
+      // With BLOB_STORE=s3 (mailstore-s3.test.ts) the body is put while its row is held, in a transaction.
+      if (blobStore().external(raw('two tenants').length)) expect(transaction).toHaveBeenCalledTimes(1);
+      else expect(transaction).not.toHaveBeenCalled();
       expect(result.messageIds).toHaveLength(3);
       expect(new Set(result.messageIds).size).toBe(3);
     } finally {

@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '@mailroom/config';
 import { DomainError, ValidationFailed } from '@mailroom/core';
 import { closeDatabase, openDatabase } from '@mailroom/db';
 import { createPlatformAdmin } from './admin';
+import { blobsCommand } from './blobs';
 import { CliRepository } from './cli.repository';
 import { domainAdd, domainVerify, domainZone, type Out } from './domains';
 import { seedDemo } from './seed';
@@ -17,6 +18,10 @@ commands:
   domain:zone <domain>                  print the records to publish as a BIND zone fragment
   domain:verify <domain> [--wait] [--timeout S] [--interval S]
                                         check the DNS now; exit 0 when active, else 1 with the failing records
+  blobs:migrate --to s3 [--batch N] [--max N]
+                                        move message bodies from PostgreSQL to S3 (S3_* settings), N per
+                                        transaction; resumable, and a second run moves nothing
+  blobs:sweep [--older-than-hours H]    delete S3 objects no blob row refers to, older than H (24) hours
 `;
 
 const io: Out = {
@@ -85,6 +90,9 @@ async function main(argv: string[]): Promise<number> {
           intervalSeconds: Number(values.interval ?? 15),
         });
       }
+      case 'blobs:migrate':
+      case 'blobs:sweep':
+        return await blobsCommand(db, config, io, command, rest);
       default:
         process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
         return 2;

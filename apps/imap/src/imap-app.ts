@@ -12,7 +12,7 @@ import {
 } from '@mailroom/access';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
-import { MailStore } from '@mailroom/mailstore';
+import { MailStore, configureBlobStore } from '@mailroom/mailstore';
 import { ClusterConnectionGate } from './imap-cluster';
 import { createImapMetrics } from './imap-metrics';
 import { startImap, type ImapServerOptions } from './imap-server';
@@ -47,6 +47,7 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
   const counters = new RedisCounters(deps.redis, config.QUEUE_PREFIX, logger);
   const throttle = new LoginThrottle(counters, loginThrottleOptions(config, deps.tuning?.loginTuning));
   const authenticator = new AccessAuthenticator(deps.prisma, throttle, accessOptions(config, logger));
+  configureBlobStore(config);
   const store = new MailStore(deps.prisma);
   const events = new MailEvents(config.DATABASE_URL, logger);
   await events.start();

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
 import { createRedis } from '@mailroom/queue';
+import { configureBlobStore } from '@mailroom/mailstore';
 import { createInboundServer, type InboundDeps } from './inbound/inbound-mx';
 import { createSubmissionServers, type SubmissionDeps } from './submission/submission-server';
 
@@ -90,6 +91,7 @@ export interface MtaDeps {
 
 /** Builds and starts the listeners in this process (the entry point, and tests that need no process). */
 export async function startMta(config: Config, deps: MtaDeps): Promise<RunningMta> {
+  configureBlobStore(config);
   const ownRedis = deps.redis ? null : createRedis(config, 'client');
   // Counters fail open when Redis is down; the error event must not crash the process.
   ownRedis?.on('error', (err: Error) => deps.logger.debug({ err: err.message }, 'mta redis error'));

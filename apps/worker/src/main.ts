@@ -1,7 +1,7 @@
 import { loadConfigOrExit } from '@mailroom/config';
 import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
-import { MailStore } from '@mailroom/mailstore';
+import { MailStore, configureBlobStore } from '@mailroom/mailstore';
 import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
 import { cachingResolver, createNodeResolver, DnsCache } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
@@ -20,6 +20,7 @@ import { startWorkers } from './worker';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger('worker', config);
+  configureBlobStore(config);
   const prisma = openDatabase({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,

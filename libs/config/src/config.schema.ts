@@ -355,6 +355,23 @@ export const configSchema = z.object({
   EXPUNGE_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   BLOB_GC_GRACE_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
 
+  // Where new message bodies go (docs/scaling.md section 5): 'db' keeps them in PostgreSQL
+  // (message_blobs.bytes); 's3' puts those of at least BLOB_S3_MIN_BYTES in an S3-compatible
+  // bucket, written before the transaction that refers to them commits. Bodies already in S3
+  // are read whenever S3_BUCKET is set, whatever BLOB_STORE says.
+  BLOB_STORE: z.enum(['db', 's3']).default('db'),
+  BLOB_S3_MIN_BYTES: z.coerce.number().int().min(0).max(1_073_741_824).default(65_536),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 of a-z, 0-9, ".", "-")')
+    .optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  // Path-style URLs (endpoint/bucket/key), which MinIO and most self-hosted stores need.
+  S3_FORCE_PATH_STYLE: bool.default(false),
+
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   SCHEDULES_ENABLED: bool.default(true),
 });

@@ -101,6 +101,32 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, API_PORT: '' }).API_PORT).toBe(3000);
   });
 
+  it('keeps bodies in PostgreSQL by default and needs S3_BUCKET for BLOB_STORE=s3', () => {
+    expect(loadConfig(valid)).toMatchObject({
+      BLOB_STORE: 'db',
+      BLOB_S3_MIN_BYTES: 65_536,
+      S3_FORCE_PATH_STYLE: false,
+    });
+    expect(problems({ ...valid, BLOB_STORE: 's3' })).toEqual(['S3_BUCKET: required when BLOB_STORE=s3']);
+    expect(problems({ ...valid, BLOB_STORE: 's3', S3_BUCKET: 'No_Such' })[0]).toMatch(
+      /^S3_BUCKET: must be an S3 bucket/,
+    );
+    const s3 = loadConfig({
+      ...valid,
+      BLOB_STORE: 's3',
+      S3_BUCKET: 'mail-bodies',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      BLOB_S3_MIN_BYTES: '0',
+    });
+    expect(s3).toMatchObject({
+      BLOB_STORE: 's3',
+      S3_BUCKET: 'mail-bodies',
+      S3_FORCE_PATH_STYLE: true,
+      BLOB_S3_MIN_BYTES: 0,
+    });
+  });
+
   it('requires a certificate in production', () => {
     expect(problems({ ...valid, NODE_ENV: 'production' })[0]).toMatch(/^TLS_CERT_PATH: required in production/);
     expect(loadConfig({ ...valid, NODE_ENV: 'production', TLS_CERT_PATH: '/c', TLS_KEY_PATH: '/k' }).NODE_ENV).toBe(

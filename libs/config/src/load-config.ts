@@ -36,6 +36,9 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     throw new ConfigError(problems);
   }
   const config = result.data;
+  if (config.BLOB_STORE === 's3' && !config.S3_BUCKET) {
+    throw new ConfigError(['S3_BUCKET: required when BLOB_STORE=s3']);
+  }
   if (config.NODE_ENV === 'production' && (!config.TLS_CERT_PATH || !config.TLS_KEY_PATH)) {
     throw new ConfigError([
       'TLS_CERT_PATH: required in production (with TLS_KEY_PATH); a self-signed pair is made only for development',

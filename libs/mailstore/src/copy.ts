@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { blobSize, storeBlob, type StreamedBlob } from '@mailroom/db';
+import { blobSize, type StreamedBlob } from '@mailroom/db';
+import { blobStore } from './blob-store';
 import { FolderNotFound, MailboxUnavailable, QuotaExceeded } from './errors';
 import {
   createSpecialFolder,
@@ -64,7 +65,7 @@ export async function storeGeneratedMessage(
   // may have been written when this throws.
   await checkTenantQuota(usage, tx, m.tenantId, m.raw.length);
   const sha256 = sha256Of(m.raw);
-  await storeBlob(tx, { tenantId: m.tenantId, sha256, bytes: m.raw });
+  await blobStore().keep(tx, { tenantId: m.tenantId, sha256, bytes: m.raw });
   const header = { ...emptyHeader(), subject: m.subject, fromAddress: m.fromAddress, messageId: m.messageId };
   return storeCopy(
     tx,

@@ -1,6 +1,18 @@
 export { storeGeneratedMessage } from './copy';
 export { queueGeneratedOutbound } from './outbox.repository';
 export { MailStore } from './mail-store';
+export {
+  BlobStore,
+  blobStore,
+  blobStoreFromSettings,
+  configureBlobStore,
+  objectKey,
+  useBlobStore,
+  type BlobStoreSettings,
+} from './blob-store';
+export { moveBlobsToObjectStore, sweepOrphanObjects, type MoveProgress } from './blob-migration';
+export { blobCounts } from './blob-object.repository';
+export { S3ObjectStore, type ObjectStore, type S3Settings, type StoredObject } from './object-store';
 export { BLOB_CHUNK_BYTES, MailboxReader } from './mailbox-reader';
 export { FOLDER_DELIMITER, normaliseFolderName } from './folder-name';
 export {

@@ -1,4 +1,5 @@
-import { blobSize, storeBlob, uploadStreamedBlob, type PrismaClient } from '@mailroom/db';
+import { blobSize, type PrismaClient } from '@mailroom/db';
+import { blobStore } from './blob-store';
 import {
   blobSha256,
   checkTenantQuota,
@@ -14,6 +15,7 @@ import type { FlagUpdate } from './mailbox.types';
 import { lockMailboxes, updateFlags, type FolderTarget, type MessageRowInput } from './message.repository';
 import { insertCopies, isCopiesRefused, type CopyRow, type TenantCharge } from './deliver.repository';
 import { blobGcCandidates, deleteUnreferencedBlobs, type BlobKey } from './blob.repository';
+import { deleteUnreferencedObjectBlobs, objectBlobCandidates } from './blob-object.repository';
 import {
   claimExpiredMessages,
   mailboxMessageIds,
@@ -76,7 +78,7 @@ export class MailStore extends MailboxReader {
       // A large message: its blob first, streamed in a transaction of its own (the delivery's
       // transaction only locks it), then the step-by-step delivery.
       const tenants = request.tenants.filter((t) => t.copies.length + t.forwards.length > 0).map((t) => t.tenantId);
-      for (const tenantId of [...new Set(tenants)].sort()) await uploadStreamedBlob(this.prisma, tenantId, bytes);
+      for (const tenantId of [...new Set(tenants)].sort()) await blobStore().upload(this.prisma, tenantId, bytes);
       return this.transaction((tx) => this.deliverIn(tx, request));
     }
     const copiesOnly = await this.deliverCopies(request);
@@ -87,7 +89,8 @@ export class MailStore extends MailboxReader {
   /** The one-statement delivery of {@link deliver}; null when it does not apply or refused. */
   private async deliverCopies(request: DeliverRequest): Promise<DeliverResult | null> {
     const bytes = request.bytes;
-    if (!Buffer.isBuffer(bytes)) return null;
+    // An object-stored body is put while its row is held, which this one statement cannot do.
+    if (!Buffer.isBuffer(bytes) || blobStore().external(bytes.length)) return null;
     const plans = request.tenants.filter((t) => t.copies.length + t.forwards.length + t.vacations.length > 0);
     if (plans.length === 0 || plans.some((t) => t.forwards.length + t.vacations.length > 0)) return null;
     const tenants = [...plans].sort((a, b) => a.tenantId.localeCompare(b.tenantId));
@@ -149,7 +152,7 @@ export class MailStore extends MailboxReader {
       }
       await lockMailboxes(tx, pairs);
       const sha256 = sha256Of(req.bytes);
-      await storeBlob(tx, { tenantId: req.tenantId, sha256, bytes: req.bytes });
+      await blobStore().keep(tx, { tenantId: req.tenantId, sha256, bytes: req.bytes });
       const sent = await storeCopy(tx, req.tenantId, req.mailboxId, specialFolder('sent'), {
         ...rowInput(req.bytes, sha256),
         flags: ['\\Seen'],
@@ -202,7 +205,7 @@ export class MailStore extends MailboxReader {
     return this.transaction(async (tx) => {
       await lockMailboxes(tx, [[req.tenantId, req.mailboxId]]);
       const sha256 = sha256Of(req.raw);
-      await storeBlob(tx, { tenantId: req.tenantId, sha256, bytes: req.raw });
+      await blobStore().keep(tx, { tenantId: req.tenantId, sha256, bytes: req.raw });
       const stored = await storeCopy(
         tx,
         req.tenantId,
@@ -230,7 +233,7 @@ export class MailStore extends MailboxReader {
     return this.transaction(async (tx) => {
       const out: DeliverResult = { messageIds: [], outboundIds: [], deliveries: [] };
       for (const group of groups) {
-        await storeBlob(tx, { tenantId: group.tenantId, sha256, bytes });
+        await blobStore().keep(tx, { tenantId: group.tenantId, sha256, bytes });
         const row = {
           kind: 'forward' as const,
           mailboxId: null,
@@ -315,6 +318,31 @@ export class MailStore extends MailboxReader {
     return deleteUnreferencedBlobs(this.prisma, keys, cutoff);
   }
 
+  /** Blob GC: the next object-stored (S3) blobs older than `cutoff`. */
+  objectBlobCandidates(cutoff: Date, after: BlobKey, limit: number) {
+    return objectBlobCandidates(this.prisma, cutoff, after, limit);
+  }
+
+  /**
+   * Blob GC for object-stored blobs: in one transaction, the unreferenced rows among `keys` are
+   * deleted (SKIP LOCKED), then their objects, then it commits. An object whose row was not
+   * deleted (referenced, locked by a writer, or the statement failed) is never touched. If an
+   * object delete fails, the transaction rolls back and every row stays (objects already deleted
+   * in this step leave rows that nothing refers to: writers lock a row before they put its object
+   * again, so the next writer of that body restores it, and the next GC run deletes them).
+   * Returns the sizes freed.
+   */
+  deleteUnreferencedObjectBlobs(keys: BlobKey[], cutoff: Date): Promise<number[]> {
+    const store = blobStore();
+    if (!store.objects) throw new Error('blob GC of S3 blobs needs an object store (S3_BUCKET)');
+    const objects = store.objects;
+    return this.transaction(async (tx) => {
+      const rows = await deleteUnreferencedObjectBlobs(tx, keys, cutoff);
+      for (const r of rows) await objects.delete(r.storage_key);
+      return rows.map((r) => r.size);
+    });
+  }
+
   /** Parsing: messages still pending, claimed (SKIP LOCKED) in the caller's transaction. */
   claimPendingParses(tx: StoreTx, limit: number, maxBytes: number) {
     return claimPendingParses(tx, limit, maxBytes);
@@ -334,7 +362,7 @@ export class MailStore extends MailboxReader {
   ) {
     const { tenantId } = plan;
     if (plan.copies.length + plan.forwards.length > 0) {
-      await storeBlob(tx, { tenantId, sha256, bytes: req.bytes });
+      await blobStore().keep(tx, { tenantId, sha256, bytes: req.bytes });
     }
     const copies = [...plan.copies].sort((a, b) => a.target.mailboxId.localeCompare(b.target.mailboxId));
     const stored = new Map<string, string>();
@@ -380,7 +408,7 @@ export class MailStore extends MailboxReader {
     const bytes = req.vacationReplies.get(plan);
     if (!bytes) throw new Error('vacation reply was not composed');
     const sha256 = sha256Of(bytes);
-    await storeBlob(tx, { tenantId, sha256, bytes });
+    await blobStore().keep(tx, { tenantId, sha256, bytes });
     const now = new Date();
     await tx.vacationLog.upsert({
       where: { tenantId_mailboxId_sender: { tenantId, mailboxId: plan.mailboxId, sender: plan.to.toLowerCase() } },

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@mailroom/db';
+import { blobStore } from './blob-store';
 import { BlobNotFound, FolderNotFound } from './errors';
 import { createFolderIn, deleteFolderIn, renameFolderIn } from './folder-ops';
 import { normaliseFolderName } from './folder-name';
@@ -176,7 +177,11 @@ export class MailboxReader {
   async *readBlob(tenantId: string, sha256: string, range?: ByteRange): AsyncIterable<Buffer> {
     const info = await blobInfo(this.prisma, tenantId, sha256);
     if (!info) throw new BlobNotFound(tenantId, sha256);
-    if (info.storage !== 'db') throw new Error(`blob storage '${info.storage}' is not readable yet`);
+    if (info.storage !== 'db') {
+      // An object-stored blob: one ranged GET, streamed (blob-store.ts).
+      yield* blobStore().readObject(this.prisma, tenantId, sha256, range, BLOB_CHUNK_BYTES);
+      return;
+    }
     const start = Math.min(Math.max(range?.start ?? 0, 0), info.size);
     const end = Math.min(Math.max(range?.end ?? info.size, start), info.size);
     for (let at = start; at < end; at += BLOB_CHUNK_BYTES) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { storeBlob } from '@mailroom/db';
+import { blobStore } from './blob-store';
 import type { OutboundRecipient, OutboundRow, StoreTx } from './types';
 
 /**
@@ -65,7 +65,7 @@ export async function queueGeneratedOutbound(
   expiresAt: Date,
 ): Promise<string> {
   const sha256 = createHash('sha256').update(message.bytes).digest('hex');
-  await storeBlob(tx, { tenantId, sha256, bytes: message.bytes });
+  await blobStore().keep(tx, { tenantId, sha256, bytes: message.bytes });
   const row: OutboundRow = {
     kind: message.kind,
     mailboxId: null,

@@ -1,3 +1,4 @@
+import { blobStore, objectKey } from './blob-store';
 import type { StoreTx } from './types';
 
 /** A message waiting for its MIME parse; `bytes` is null when it is over the size limit. */
@@ -24,19 +25,33 @@ export type ParseResult =
  * `maxBytes`. Claimed with FOR UPDATE OF m SKIP LOCKED, so two workers never parse the same one.
  */
 export async function claimPendingParses(tx: StoreTx, limit: number, maxBytes: number): Promise<PendingParse[]> {
-  const rows = await tx.$queryRaw<{ tenant_id: string; id: string; size: number; bytes: Uint8Array | null }[]>`
-    SELECT m.tenant_id::text, m.id::text, m.size, CASE WHEN m.size <= ${maxBytes} THEN b.bytes END AS bytes
+  const rows = await tx.$queryRaw<
+    {
+      tenant_id: string;
+      id: string;
+      size: number;
+      bytes: Uint8Array | null;
+      storage: string;
+      storage_key: string | null;
+      sha256: string;
+    }[]
+  >`
+    SELECT m.tenant_id::text, m.id::text, m.size, CASE WHEN m.size <= ${maxBytes} THEN b.bytes END AS bytes,
+      b.storage, b.storage_key, m.blob_sha256 AS sha256
     FROM messages m JOIN message_blobs b ON b.tenant_id = m.tenant_id AND b.sha256 = m.blob_sha256
     WHERE m.parse_status = 'pending'
     ORDER BY m.parse_status, m.received_at
     LIMIT ${limit}
     FOR UPDATE OF m SKIP LOCKED`;
-  return rows.map((r) => ({
-    tenantId: r.tenant_id,
-    id: r.id,
-    size: r.size,
-    bytes: r.bytes ? Buffer.from(r.bytes) : null,
-  }));
+  const out: PendingParse[] = [];
+  for (const r of rows) {
+    let bytes: Buffer | null = r.bytes ? Buffer.from(r.bytes) : null;
+    if (r.storage !== 'db' && r.size <= maxBytes) {
+      bytes = await blobStore().getObject(r.storage, r.storage_key ?? objectKey(r.tenant_id, r.sha256));
+    }
+    out.push({ tenantId: r.tenant_id, id: r.id, size: r.size, bytes });
+  }
+  return out;
 }
 
 /**

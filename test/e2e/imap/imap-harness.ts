@@ -41,7 +41,7 @@ export async function createImapHarness(
 ): Promise<ImapHarness> {
   const h = await createHarness();
   const acme = await h.seed.hosted('acme.test', []);
-  const mx = await h.start();
+  const mx = await h.start(env);
   const clients: PrismaClient[] = [];
   const apps: RunningImapApp[] = [];
   const redis = connectRedis();

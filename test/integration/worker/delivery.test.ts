@@ -11,6 +11,8 @@ import { DeliveryAgent } from '@mailroom/worker/delivery/delivery-agent';
 import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { freePort } from '@test/support/processes';
+import { startLocalS3 } from '@test/support/s3';
+import { objectKey, useBlobStore } from '@mailroom/mailstore';
 
 interface Received {
   from: string;
@@ -556,6 +558,47 @@ describe('outbound delivery', () => {
       if (!opened) gate.release();
       agent.close();
       other.close();
+    }
+  });
+
+  it('delivers a body stored in S3, and defers with 4.3.0 (no send, no stuck claim) while S3 is down', async () => {
+    const s3 = await startLocalS3();
+    const previous = useBlobStore(s3.store());
+    try {
+      /** A queued message whose body then lives only in S3, as after blobs:migrate. */
+      const inS3 = async (recipient: string) => {
+        const q = await queue([recipient], 'From S3');
+        const sha256 = createHash('sha256').update(q.raw).digest('hex');
+        await s3.store().objects!.put(objectKey(tenantId, sha256), q.raw);
+        await db.prisma
+          .$executeRaw`UPDATE message_blobs SET storage = 's3', storage_key = ${objectKey(tenantId, sha256)},
+          bytes = NULL WHERE tenant_id = ${tenantId}::uuid AND sha256 = ${sha256}`;
+        return q;
+      };
+      const sent = await inS3('ok-s3@dest.example');
+      expect(await sut.deliver({ tenantId, deliveryId: sent.deliveries[0]!.id })).toMatchObject({ delivered: 1 });
+      const got = sink.received.find((r) => r.to.includes('ok-s3@dest.example'))!;
+      // DKIM-Signature prepended; the message itself byte for byte.
+      expect(got.raw.subarray(got.raw.length - sent.raw.length).equals(sent.raw)).toBe(true);
+      expect(got.raw.toString()).toMatch(/^DKIM-Signature: /);
+
+      const held = await inS3('ok-s3-down@dest.example');
+      await s3.stop();
+      try {
+        expect(await sut.deliver({ tenantId, deliveryId: held.deliveries[0]!.id })).toMatchObject({
+          delivered: 0,
+          deferred: 1,
+        });
+      } finally {
+        await s3.start();
+      }
+      const after = await row(held.deliveries[0]!.id);
+      expect(after.status).toBe('deferred');
+      expect(after.lastResponse).toMatch(/^4\.3\.0 Could not read the message body/);
+      expect(sink.received.some((r) => r.to.includes('ok-s3-down@dest.example'))).toBe(false);
+    } finally {
+      useBlobStore(previous);
+      await s3.close();
     }
   });
 });

@@ -17,6 +17,7 @@ import {
 } from '@mailroom/delivery';
 import type { DnsResolver } from '@mailroom/dns';
 import { verpBounceAddress } from '@mailroom/mail';
+import { blobStore } from '@mailroom/mailstore';
 import { DKIM_KEY_CONTEXT } from '@mailroom/onboarding';
 import { DeliveryRepository, type ActiveDkimKey } from './delivery.repository';
 import { DkimKeyCache, DomainSlots } from './delivery-limits';
@@ -92,8 +93,25 @@ export class DeliveryAgent {
     const claimedAt = Date.now();
     const batch = await this.deliveries.claim(ids.tenantId, ids.deliveryId, ids.attempt ?? 0);
     if (!batch) return null;
-    const { message, domain } = batch;
+    const { domain } = batch;
+    let { message } = batch;
     let claimed = batch.claimed;
+    if (batch.objectBody) {
+      // A body in the object store, read whole (DKIM signing and DATA need all of it). A store
+      // that cannot be read is a local temporary failure, recorded like a 4xx (as below).
+      try {
+        message = { ...message, bytes: await blobStore().getObject(batch.objectBody.storage, batch.objectBody.key) };
+      } catch (err) {
+        const response = `4.3.0 Could not read the message body: ${(err as Error).message}`;
+        const replies = claimed.map((c) => ({ recipient: c.recipient, code: undefined, response }));
+        return recordOutcomes(this.prisma, this.config, {
+          tenantId: ids.tenantId,
+          message,
+          claimed,
+          attempts: [{ replies, ...nowhere }],
+        });
+      }
+    }
     let raw: Buffer;
     try {
       raw = await this.sign(message, batch.dkimKey);

@@ -1,4 +1,5 @@
 import type { OutboundKind, PrismaClient } from '@mailroom/db';
+import { objectKey } from '@mailroom/mailstore';
 import type { Claimed, OutboundForDelivery } from './delivery.types';
 
 export interface ActiveDkimKey {
@@ -29,6 +30,9 @@ interface ClaimSqlRow {
   dsn_ret: string | null;
   dsn_envid: string | null;
   bytes: Uint8Array | null;
+  storage: string;
+  storage_key: string | null;
+  blob_sha256: string;
   key_id: string | null;
   key_selector: string | null;
   key_private: string | null;
@@ -41,6 +45,12 @@ export interface ClaimedBatch {
   message: OutboundForDelivery;
   /** The newest active DKIM key of the sending domain (a live domain of the tenant), if any. */
   dkimKey: ActiveDkimKey | null;
+  /**
+   * Where the body is when it is not in the row (an S3 blob): `message.bytes` is then empty until
+   * the agent reads it (readBody), outside this statement, so a store that is down is a temporary
+   * failure of the attempt rather than a claim left in 'sending'.
+   */
+  objectBody: { storage: string; key: string } | null;
 }
 
 /** The delivery agent's claim (outside the outcome's transaction) and the sweep's reads. */
@@ -70,7 +80,7 @@ export class DeliveryRepository {
       )
       SELECT (SELECT json_agg(claimed) FROM claimed) AS claimed, seed.recipient_domain,
         m.id, m.kind, m.mailbox_id, m.envelope_from, m.from_domain, m.message_id_header, m.subject,
-        m.created_at, m.dsn_ret, m.dsn_envid, b.bytes,
+        m.created_at, m.dsn_ret, m.dsn_envid, b.bytes, b.storage, b.storage_key, m.blob_sha256,
         k.id AS key_id, k.selector AS key_selector, k.private_key_encrypted AS key_private
       FROM seed
       JOIN outbound_messages m ON m.tenant_id = ${tenantId}::uuid AND m.id = seed.outbound_message_id
@@ -113,6 +123,8 @@ export class DeliveryRepository {
         r.key_id && r.key_selector && r.key_private
           ? { id: r.key_id, selector: r.key_selector, privateKeyEncrypted: r.key_private }
           : null,
+      objectBody:
+        r.storage === 'db' ? null : { storage: r.storage, key: r.storage_key ?? objectKey(tenantId, r.blob_sha256) },
     };
   }
 

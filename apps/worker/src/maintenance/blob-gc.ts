@@ -1,5 +1,5 @@
 import { JobName } from '@mailroom/queue';
-import { MailStore, type BlobKey } from '@mailroom/mailstore';
+import { MailStore, blobStore, type BlobKey } from '@mailroom/mailstore';
 import { BATCH_SIZE, recordRun, type MaintenanceContext, type RunJob } from './job-run';
 
 /** Blobs younger than this are not even looked at (see the argument below). */
@@ -17,7 +17,7 @@ export interface BlobGcOptions {
  * Removes message blobs that no message and no outbound message refers to (deliveries refer to
  * outbound messages, so a blob of a pending delivery is kept). Walks message_blobs in
  * created_at order, 1,000 keys a step, and deletes the unreferenced ones of each step in one
- * statement. Only blobs stored in the database ('db'); object-store blobs need a GC of their own.
+ * statement; then the blobs in the object store (collectObjectBlobs).
  *
  * Why a blob an in-flight transaction is about to use is never removed. Writers (the MTA,
  * submission) insert the blob with INSERT ... ON CONFLICT DO NOTHING and the row referring to it
@@ -58,8 +58,48 @@ export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: B
       await run.progress(stats);
       if (keys.length < batch) break;
     }
+    if (blobStore().objects) await collectObjectBlobs(store, cutoff, batch, stats, ctx);
     return stats;
   });
+}
+
+/**
+ * The same walk over blobs whose bytes are in the object store (S3): each step deletes the
+ * unreferenced rows and then their objects in one transaction (MailStore.deleteUnreferencedObjectBlobs).
+ * Objects no row refers to (a writer that put one and rolled back, an interrupted migration, a
+ * purged tenant) are found by `mailroom blobs sweep`, which lists the bucket.
+ */
+async function collectObjectBlobs(
+  store: MailStore,
+  cutoff: Date,
+  batch: number,
+  stats: { examined: number; deleted: number; bytesFreed: number },
+  ctx: MaintenanceContext,
+) {
+  let cursor: BlobKey = { createdAt: new Date(0), tenantId: '00000000-0000-0000-0000-000000000000', sha256: '' };
+  for (;;) {
+    const keys = await store.objectBlobCandidates(cutoff, cursor, batch);
+    if (keys.length === 0) return;
+    const freed = await retryOnReference(() => store.deleteUnreferencedObjectBlobs(keys, cutoff));
+    const bytes = freed.reduce((sum, size) => sum + size, 0);
+    stats.examined += keys.length;
+    stats.deleted += freed.length;
+    stats.bytesFreed += bytes;
+    ctx.metrics.examined.inc({ job: JobName.BlobGc }, keys.length);
+    ctx.metrics.deleted.inc({ job: JobName.BlobGc, table: 'message_blobs' }, freed.length);
+    ctx.metrics.bytesFreed.inc({ job: JobName.BlobGc }, bytes);
+    cursor = keys[keys.length - 1]!;
+    if (keys.length < batch) return;
+  }
+}
+
+async function retryOnReference<T>(step: () => Promise<T>, attempt = 1): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (attempt < FK_RETRIES && isForeignKeyViolation(err)) return retryOnReference(step, attempt + 1);
+    throw err;
+  }
 }
 
 /** One statement: the unreferenced blobs among `keys`, locked (skipping locked ones), deleted. */
