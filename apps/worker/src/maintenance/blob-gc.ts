@@ -41,46 +41,52 @@ export async function runBlobGc(ctx: MaintenanceContext, job: RunJob, options: B
   return recordRun(ctx, JobName.BlobGc, job, async (run) => {
     const batch = options.batchSize ?? BATCH_SIZE;
     const cutoff = new Date((options.now ?? new Date()).getTime() - (options.graceMs ?? BLOB_GC_GRACE_MS));
-    const stats = { examined: 0, deleted: 0, bytesFreed: 0 };
-    let cursor: BlobKey = { createdAt: new Date(0), tenantId: '00000000-0000-0000-0000-000000000000', sha256: '' };
-    for (;;) {
-      const keys = await store.blobCandidates(cutoff, cursor, batch);
-      if (keys.length === 0) break;
-      const freed = await deleteUnreferenced(store, keys, cutoff);
-      const bytes = freed.reduce((sum, size) => sum + size, 0);
-      stats.examined += keys.length;
-      stats.deleted += freed.length;
-      stats.bytesFreed += bytes;
-      ctx.metrics.examined.inc({ job: JobName.BlobGc }, keys.length);
-      ctx.metrics.deleted.inc({ job: JobName.BlobGc, table: 'message_blobs' }, freed.length);
-      ctx.metrics.bytesFreed.inc({ job: JobName.BlobGc }, bytes);
-      cursor = keys[keys.length - 1]!;
-      await run.progress(stats);
-      if (keys.length < batch) break;
+    const stats: BlobGcStats = { examined: 0, deleted: 0, bytesFreed: 0 };
+    const progress = () => run.progress(stats);
+    await walkBlobs(
+      ctx,
+      stats,
+      batch,
+      progress,
+      (after) => store.blobCandidates(cutoff, after, batch),
+      (keys) => deleteUnreferenced(store, keys, cutoff),
+    );
+    // The same walk over blobs whose bytes are in the object store (S3): each step deletes the
+    // unreferenced rows and then their objects in one transaction
+    // (MailStore.deleteUnreferencedObjectBlobs). Objects no row refers to (a writer that put one
+    // and rolled back, an interrupted migration, a purged tenant) are found by `blobs:sweep`,
+    // which lists the bucket.
+    if (blobStore().objects) {
+      await walkBlobs(
+        ctx,
+        stats,
+        batch,
+        progress,
+        (after) => store.objectBlobCandidates(cutoff, after, batch),
+        (keys) => retryOnReference(() => store.deleteUnreferencedObjectBlobs(keys, cutoff)),
+      );
     }
-    if (blobStore().objects) await collectObjectBlobs(store, cutoff, batch, stats, ctx);
     return stats;
   });
 }
 
-/**
- * The same walk over blobs whose bytes are in the object store (S3): each step deletes the
- * unreferenced rows and then their objects in one transaction (MailStore.deleteUnreferencedObjectBlobs).
- * Objects no row refers to (a writer that put one and rolled back, an interrupted migration, a
- * purged tenant) are found by `mailroom blobs sweep`, which lists the bucket.
- */
-async function collectObjectBlobs(
-  store: MailStore,
-  cutoff: Date,
-  batch: number,
-  stats: { examined: number; deleted: number; bytesFreed: number },
+// A type alias, not an interface: recordRun takes a Record<string, unknown>.
+type BlobGcStats = { examined: number; deleted: number; bytesFreed: number };
+
+/** Walks blobs in created_at order, `batch` at a time, deleting the unreferenced ones of each batch. */
+async function walkBlobs(
   ctx: MaintenanceContext,
+  stats: BlobGcStats,
+  batch: number,
+  progress: () => Promise<unknown>,
+  candidates: (after: BlobKey) => Promise<BlobKey[]>,
+  remove: (keys: BlobKey[]) => Promise<number[]>,
 ) {
   let cursor: BlobKey = { createdAt: new Date(0), tenantId: '00000000-0000-0000-0000-000000000000', sha256: '' };
   for (;;) {
-    const keys = await store.objectBlobCandidates(cutoff, cursor, batch);
+    const keys = await candidates(cursor);
     if (keys.length === 0) return;
-    const freed = await retryOnReference(() => store.deleteUnreferencedObjectBlobs(keys, cutoff));
+    const freed = await remove(keys);
     const bytes = freed.reduce((sum, size) => sum + size, 0);
     stats.examined += keys.length;
     stats.deleted += freed.length;
@@ -89,6 +95,7 @@ async function collectObjectBlobs(
     ctx.metrics.deleted.inc({ job: JobName.BlobGc, table: 'message_blobs' }, freed.length);
     ctx.metrics.bytesFreed.inc({ job: JobName.BlobGc }, bytes);
     cursor = keys[keys.length - 1]!;
+    await progress();
     if (keys.length < batch) return;
   }
 }
