@@ -196,6 +196,29 @@ describe('defineCopyStatement', () => {
     for (let i = 0; i < 6; i++) expect(await BAD.run(db.prisma, [1])).toEqual([{ v: 1 }]);
   });
 
+  it('passes on an error that comes after rows were sent, and a notice in the result changes nothing', async () => {
+    // 300 rows of 2 KB go out before row 301 divides by zero: the ErrorResponse arrives mid-COPY.
+    const LATE = defineCopyStatement<{ b: Buffer }, [number]>(
+      'test_copy_late_error',
+      `SELECT decode(repeat('cd', 2048 + 0 * (1 / (301 - g))), 'hex') AS b FROM generate_series(1, $1::int) g`,
+      { b: binary.bytes },
+    );
+    await expect(LATE.run(db.prisma, [400])).rejects.toThrow(/division by zero/);
+    expect(await LATE.run(db.prisma, [300])).toHaveLength(300);
+    // A NoticeResponse per row, interleaved with the CopyData messages.
+    await db.prisma.$executeRawUnsafe(
+      `CREATE OR REPLACE FUNCTION test_copy_notice(v int) RETURNS int LANGUAGE plpgsql AS
+       $$ BEGIN RAISE NOTICE 'row %', v; RETURN v; END $$`,
+    );
+    const NOTICE = defineCopyStatement<{ v: number }, [number]>(
+      'test_copy_notice',
+      'SELECT test_copy_notice(g) AS v FROM generate_series(0, $1::int) g',
+      { v: binary.int },
+    );
+    for (let i = 0; i < 4; i++)
+      expect(await NOTICE.run(db.prisma, [i])).toEqual(Array.from({ length: i + 1 }, (_, v) => ({ v })));
+  });
+
   it('writes values as literals that cannot end the string they are in', () => {
     // pg's escapeLiteral writes a backslash-bearing string as ` E'...'` (with a space).
     expect(

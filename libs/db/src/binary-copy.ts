@@ -1,5 +1,5 @@
+import type { Duplex } from 'node:stream';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import type { Prisma, PrismaClient } from './generated/client';
 import { declareStatement, poolOf } from './statements';
 
@@ -105,18 +105,17 @@ async function viaPrisma<Row>(db: PrismaClient | Prisma.TransactionClient, text:
 
 /**
  * Runs a COPY ... TO STDOUT (FORMAT binary) on a connection of the pool; the rows are parsed once
- * the whole result is in. pg-copy-streams reads the connection's socket itself while the COPY
- * runs, so the result arrives as few large chunks and the values (bodies included) are views into
- * them, never joined: in the IMAP server each copy of the bytes is external memory that drives
- * the garbage collector, and one copied buffer per CopyData message through node-postgres's own
- * parser measured worse (docs/performance.md).
+ * the whole result is in. The COPY reads the connection's socket itself (CopyOut below), so the
+ * result is kept as views into the chunks it arrived in and the values (bodies included) are views
+ * too, never joined: in the IMAP server each copy of the bytes is external memory that drives the
+ * garbage collector, and one copied buffer per CopyData message through node-postgres's own parser
+ * measured worse (docs/performance.md).
  */
 async function copyOut(pool: pg.Pool, sql: string, fields: Field[]): Promise<unknown[]> {
   const client = await pool.connect();
   let failed: Error | undefined;
   try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of client.query(copyTo(sql)) as AsyncIterable<Buffer>) chunks.push(chunk);
+    const chunks = await client.query(new CopyOut(sql)).result;
     return parseBinaryCopy(chunks, fields);
   } catch (err) {
     failed = err instanceof Error ? err : new Error(String(err));
@@ -124,6 +123,108 @@ async function copyOut(pool: pg.Pool, sql: string, fields: Field[]): Promise<unk
   } finally {
     // A connection whose COPY broke off is not given to the next query.
     client.release(failed);
+  }
+}
+
+// Backend message types read while the COPY runs (PostgreSQL docs, "Message Formats").
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = 0x63; // 'c'
+const ERROR_RESPONSE = 0x45; // 'E'
+
+type DataListener = (chunk: Buffer) => void;
+
+/**
+ * A COPY TO STDOUT submitted to node-postgres (its Submittable interface): it sends the query,
+ * takes the socket's data listener over while the COPY runs and collects each CopyData's content
+ * as views into the socket's chunks (pg-copy-streams, used before, joined the pieces of every chunk
+ * into a new zero-filled Buffer: a copy of every byte). At CopyDone, or at an ErrorResponse, it
+ * gives the socket back to node-postgres with the bytes it has not read, and node-postgres reads
+ * CommandComplete, the error and ReadyForQuery, calling the handlers below.
+ */
+class CopyOut implements pg.Submittable {
+  readonly result: Promise<Buffer[]>;
+  private readonly chunks: Buffer[] = [];
+  private resolve!: (chunks: Buffer[]) => void;
+  private reject!: (err: Error) => void;
+  private stream: Duplex | null = null;
+  private pgListener: DataListener | null = null;
+  private readonly listener: DataListener = (chunk) => this.read(chunk);
+  /** Bytes of a message header (type and length) cut by a chunk boundary. */
+  private header: Buffer | null = null;
+  /** Bytes left of the message being read, and its type. */
+  private left = 0;
+  private type = 0;
+  private error: Error | null = null;
+
+  constructor(private readonly text: string) {
+    this.result = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  submit(connection: pg.Connection): void {
+    const stream = connection.stream;
+    const listeners = stream.listeners('data') as DataListener[];
+    if (listeners.length !== 1) throw new Error('binary COPY: the connection should have one data listener');
+    this.stream = stream;
+    this.pgListener = listeners[0]!;
+    stream.removeListener('data', this.pgListener);
+    stream.on('data', this.listener);
+    connection.query(this.text);
+  }
+
+  private read(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.left > 0) {
+        const n = Math.min(this.left, chunk.length - at);
+        if (this.type === COPY_DATA) this.chunks.push(chunk.subarray(at, at + n));
+        at += n;
+        this.left -= n;
+        continue;
+      }
+      // A message starts at `at`: an ErrorResponse goes to node-postgres unread.
+      if (this.header === null && chunk[at] === ERROR_RESPONSE) return this.giveBack(chunk.subarray(at));
+      const need = 5 - (this.header?.length ?? 0);
+      if (chunk.length - at < need) {
+        this.header = Buffer.concat([this.header ?? Buffer.alloc(0), chunk.subarray(at)]);
+        return;
+      }
+      const head = this.header
+        ? Buffer.concat([this.header, chunk.subarray(at, at + need)])
+        : chunk.subarray(at, at + 5);
+      at += need;
+      this.header = null;
+      this.type = head[0]!;
+      if (this.type === ERROR_RESPONSE) return this.giveBack(Buffer.concat([head, chunk.subarray(at)]));
+      this.left = head.readUInt32BE(1) - 4;
+      if (this.type === COPY_DONE && this.left === 0) return this.giveBack(chunk.subarray(at));
+      // CopyOutResponse, NoticeResponse, ParameterStatus and NotificationResponse are skipped.
+    }
+  }
+
+  /** node-postgres reads the socket again, starting with `rest`. */
+  private giveBack(rest: Buffer): void {
+    const stream = this.stream!;
+    const pgListener = this.pgListener!;
+    stream.removeListener('data', this.listener);
+    stream.on('data', pgListener);
+    if (rest.length > 0) pgListener(rest);
+  }
+
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {
+    if (this.error) this.reject(this.error);
+    else this.resolve(this.chunks);
+  }
+
+  handleError(err: Error): void {
+    // A socket error ends the query here (no ReadyForQuery follows); an ErrorResponse too.
+    if (this.stream && this.stream.listeners('data').includes(this.listener)) this.giveBack(Buffer.alloc(0));
+    this.error = err;
+    this.reject(err);
   }
 }
 
