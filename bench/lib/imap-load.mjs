@@ -52,8 +52,8 @@ const ms = (t0) => performance.now() - t0;
  * `sessions` sessions each fetch every message of `folder` (`count` messages, UIDs 1..count) as
  * BODY.PEEK[] in UID ranges of `batch`, each session starting at a different place in the
  * folder. Timed from the first command to the last reply, after every session has logged in and
- * opened the folder and one session has read the whole folder once (timed apart as firstPass).
- * Bytes are the literal bytes received.
+ * opened the folder, one session has read the whole folder once (timed apart as firstPass) and
+ * then every session has (untimed, the warm-up). Bytes are the literal bytes received.
  */
 export async function measureFetch({ port, secure, user, folder, count, sessions, batch, meter }) {
   const conns = await Promise.all(Array.from({ length: sessions }, () => session(port, user, folder, { secure })));
@@ -71,24 +71,35 @@ export async function measureFetch({ port, secure, user, folder, count, sessions
     }
     first.seconds = ms(f0) / 1000;
     first.msgPerSec = first.messages / first.seconds;
+    // Every session reads the folder once more, untimed: with several server processes (or
+    // PostgreSQL connections) the first pass warmed only the one its session is on, and a process
+    // that has served for minutes has its code compiled and its connections open.
+    const pass = async (latencies) => {
+      let messages = 0;
+      let bytes = 0;
+      await Promise.all(
+        conns.map(async (c, s) => {
+          const offset = Math.floor((s * ranges.length) / sessions);
+          for (let k = 0; k < ranges.length; k++) {
+            const t = performance.now();
+            const r = await c.command(`UID FETCH ${ranges[(offset + k) % ranges.length]} (BODY.PEEK[])`);
+            latencies?.push(ms(t));
+            messages += r.untaggedCount;
+            bytes += r.literalBytes;
+          }
+        }),
+      );
+      return { messages, bytes };
+    };
+    const w0 = performance.now();
+    const warm = await pass(null);
+    const warmup = { messages: warm.messages, seconds: ms(w0) / 1000 };
+    warmup.msgPerSec = warmup.messages / warmup.seconds;
     const latencies = [];
-    let messages = 0;
-    let bytes = 0;
     const before = await meter.snapshot();
     const client0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all(
-      conns.map(async (c, s) => {
-        const offset = Math.floor((s * ranges.length) / sessions);
-        for (let k = 0; k < ranges.length; k++) {
-          const t = performance.now();
-          const r = await c.command(`UID FETCH ${ranges[(offset + k) % ranges.length]} (BODY.PEEK[])`);
-          latencies.push(ms(t));
-          messages += r.untaggedCount;
-          bytes += r.literalBytes;
-        }
-      }),
-    );
+    const { messages, bytes } = await pass(latencies);
     const seconds = ms(t0) / 1000;
     const client = process.cpuUsage(client0);
     const cpu = meter.delta(before, await meter.snapshot());
@@ -96,6 +107,7 @@ export async function measureFetch({ port, secure, user, folder, count, sessions
       sessions,
       batch,
       firstPass: first,
+      warmup,
       messages,
       bytes,
       seconds,
@@ -157,9 +169,24 @@ export async function measureSearch({ port, secure, user, folder, queries, repea
  * has come and gone) and after (once all are idling and 3 s have passed); `backends()`, when
  * given, counts the server's database connections then.
  */
-export async function measureIdle({ port, secure, users, perUser, connections, memory, backends, concurrency = 50 }) {
-  const warm = await session(port, users[0], 'INBOX', { examine: false, secure });
-  await warm.logout();
+export async function measureIdle({
+  port,
+  secure,
+  users,
+  perUser,
+  connections,
+  memory,
+  backends,
+  concurrency = 50,
+  processes = 1,
+}) {
+  // One session first in every server process (`processes` at once: a cluster hands connections
+  // out in turn), so "before" holds each process's one-time start-up of a session (code, pools)
+  // and the difference is what the sessions themselves hold.
+  const warm = await Promise.all(
+    Array.from({ length: processes }, () => session(port, users[0], 'INBOX', { examine: false, secure })),
+  );
+  await Promise.all(warm.map((c) => c.logout()));
   await sleep(1500);
   const before = await memory();
   const conns = [];
