@@ -16,6 +16,8 @@ export interface PgPair {
   replicaUrl: string;
   /** pg_ctl stop of the primary: `immediate` is a crash (no checkpoint, no goodbye to the replica). */
   stopPrimary(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** pg_ctl stop of the replica (fast): with `sync`, the primary's commits then wait for it. */
+  stopReplica(): Promise<void>;
   /** scripts/pg-replica.sh promote: the replica becomes a primary; returns its URL. */
   promote(): Promise<string>;
   /** scripts/pg-replica.sh status (exit code ignored). */
@@ -61,6 +63,9 @@ export async function startPgPair(options: { sync: boolean; database?: string })
     replicaUrl,
     stopPrimary: async (mode = 'immediate') => {
       await asPg(path.join(BIN, 'pg_ctl'), ['-D', path.join(dir, 'primary'), '-m', mode, '-w', 'stop']);
+    },
+    stopReplica: async () => {
+      await asPg(path.join(BIN, 'pg_ctl'), ['-D', path.join(dir, 'replica'), '-m', 'fast', '-w', 'stop']);
     },
     promote: async () => /^DATABASE_URL=(.*)$/m.exec((await script('promote')).stdout)![1]!,
     status: async () => (await script('status').catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout,

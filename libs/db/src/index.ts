@@ -1,5 +1,6 @@
 export { ReplicaRouter, type ReplicaOptions, type ReplicaState } from './replicas';
 export { createPrismaClient, pingDatabase, type DbOptions } from './prisma';
+export { refuseUnreplicatedCommits, UnreplicatedCommitError } from './sync-commit-guard';
 export {
   closeDatabase,
   inTenantScope,

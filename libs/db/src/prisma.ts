@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { combineBeginWithFirstStatement } from './combined-begin';
+import { refuseUnreplicatedCommits } from './sync-commit-guard';
 import { PrismaClient } from './generated/client';
 import { registerPool } from './statements';
 
@@ -40,6 +41,10 @@ export function createPrismaClient({
   // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; without a
   // listener its 'error' event would end the process.
   pool.on('error', () => undefined);
+  // With synchronous replication, a commit whose wait for the standby was cancelled (a cancel
+  // request: statement_timeout does not end that wait) returns with only a warning; it fails here
+  // instead, so no 250 is given for a message that a failover could lose (docs/scaling.md).
+  refuseUnreplicatedCommits(pool);
   if (combineBegin) combineBeginWithFirstStatement(pool);
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const client = new PrismaClient({ adapter });
