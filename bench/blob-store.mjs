@@ -13,17 +13,16 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { parseFlags, percentile, root } from './lib/report.mjs';
+import { startBenchS3 } from './lib/s3.mjs';
 
 const require = createRequire(import.meta.url);
 const { createPrismaClient } = require(path.join(root, 'dist/libs/db/src/index.js'));
 const { BlobStore, MailStore, TenantUsage, blobStoreFromSettings, useBlobStore } = require(
   path.join(root, 'dist/libs/mailstore/src/index.js'),
 );
-const S3rver = require('s3rver');
 
 const flags = parseFlags();
 const COUNT = Number(flags.count ?? 300);
@@ -121,15 +120,7 @@ async function run(store, at, size) {
 async function main() {
   await admin(`CREATE DATABASE "${name}"`);
   const url = urlOf(name);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-s3-'));
-  const s3 = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: dir,
-    configureBuckets: [{ name: 'bench' }],
-  });
-  const { port } = await s3.run();
+  const s3 = await startBenchS3('0');
   try {
     execFileSync(process.execPath, [path.join(root, 'scripts/prisma-wasm.mjs'), 'deploy'], {
       env: { ...process.env, DATABASE_URL: url },
@@ -141,16 +132,7 @@ async function main() {
     await client.end();
     const prisma = createPrismaClient({ url, poolSize: 4, applicationName: 'mailroom-bench' });
     const store = new MailStore(prisma, { usage: new TenantUsage() });
-    const s3store = blobStoreFromSettings({
-      BLOB_STORE: 's3',
-      BLOB_S3_MIN_BYTES: 0,
-      S3_ENDPOINT: `http://127.0.0.1:${port}`,
-      S3_REGION: 'us-east-1',
-      S3_BUCKET: 'bench',
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-      S3_FORCE_PATH_STYLE: true,
-    });
+    const s3store = blobStoreFromSettings(s3.settings);
     const rows = [];
     for (const size of SIZES) {
       useBlobStore(new BlobStore());
@@ -173,7 +155,6 @@ async function main() {
     console.log(`results: ${path.relative(root, out)}`);
   } finally {
     await s3.close();
-    fs.rmSync(dir, { recursive: true, force: true });
     await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
 }

@@ -8,6 +8,8 @@
 //          --log-level warn  --keep (keep the database and the Dovecot folder)
 //          --profile DIR (CPU profiles of the Mailroom process, for chrome://inspect or speedscope)
 //          --imap-workers N (Mailroom's IMAP_WORKERS; default: one per core)
+//          --blob-store s3 (Mailroom's bodies moved to an s3rver in this process after the seed,
+//          with blobs:migrate's use case: every body, BLOB_S3_MIN_BYTES=0; see bench/lib/s3.mjs)
 //
 // Fixtures (bench/lib/imap-seed.mjs): one tenant; bench@ holds the SEARCH corpus in INBOX and
 // the FETCH corpus in "Fetch", written as bulk SQL for Mailroom and as Maildir files (same
@@ -45,6 +47,7 @@ import {
 } from './lib/env.mjs';
 import { measureFetch, measureIdle, measureLogins, measureSearch, memoryOf } from './lib/imap-load.mjs';
 import { seedBoth } from './lib/imap-seed.mjs';
+import { startBenchS3 } from './lib/s3.mjs';
 import {
   fmt,
   log,
@@ -81,6 +84,7 @@ function settings(flags) {
     // IMAP_WORKERS of the Mailroom server: one per core by default, as a provider runs it (and as
     // Dovecot runs a process per session); --imap-workers 1 shows one process.
     imapWorkers: Number(flags['imap-workers'] ?? os.availableParallelism()),
+    blobStore: flags['blob-store'] === 's3' ? 's3' : 'db',
   };
 }
 
@@ -158,7 +162,7 @@ async function flushSeedWrites(url) {
   execFileSync('sync');
 }
 
-async function startMailroom({ db, authCache, logLevel, tls, profileDir, workers }) {
+async function startMailroom({ db, authCache, logLevel, tls, profileDir, workers, s3Env }) {
   const { redisUrl } = serviceUrls();
   const port = await freePort();
   const imapsPort = await freePort();
@@ -196,6 +200,8 @@ async function startMailroom({ db, authCache, logLevel, tls, profileDir, workers
       IMAP_MAX_CONNECTIONS_PER_IP: '100000',
       IMAP_WORKERS: String(workers),
       ...(authCache ? {} : { AUTH_CACHE_SIZE: '0' }),
+      // --blob-store s3: BLOB_STORE=s3 and the S3_* settings of the bench's s3rver.
+      ...s3Env,
     },
   });
   const client = new pg.Client({ connectionString: db.url });
@@ -349,6 +355,7 @@ async function measureTarget(target, s, fixtures, ctx) {
           tls: ctx.tls,
           profileDir: s.profile,
           workers: s.imapWorkers,
+          s3Env: ctx.s3?.env ?? {},
         })
       : startDovecotTarget({ ...ctx.dovecotArgs, authCache });
   const row = { target };
@@ -407,7 +414,7 @@ async function measureTarget(target, s, fixtures, ctx) {
 const check = (ok) => (ok ? ' ✓' : ' ✗');
 
 /** measurement | Mailroom | Dovecot | Mailroom ÷ Dovecot | better */
-export function imapTable(rows) {
+export function imapTable(rows, { bodies = null } = {}) {
   const m = rows.find((r) => r.target === 'mailroom');
   const d = rows.find((r) => r.target === 'dovecot');
   const out = [];
@@ -485,7 +492,13 @@ export function imapTable(rows) {
   line('LOGIN+LOGOUT /s, auth cache off', 'loginUncached', (r) => r.loginUncached.perSec, plain, 'higher');
   line('LOGIN+LOGOUT p50 ms, auth cache off', 'loginUncached', (r) => r.loginUncached.p50Ms, plain, 'lower', 0);
   return markdownTable(
-    ['measurement', 'Mailroom', `Dovecot${d?.version ? ` ${d.version}` : ''}`, 'Mailroom ÷ Dovecot', 'better'],
+    [
+      'measurement',
+      bodies ? `Mailroom (bodies in ${bodies})` : 'Mailroom',
+      `Dovecot${d?.version ? ` ${d.version}` : ''}`,
+      'Mailroom ÷ Dovecot',
+      'better',
+    ],
     out,
   );
 }
@@ -504,6 +517,8 @@ async function main() {
   const dovecotDir = createDovecotDir();
   const rows = [];
   let fixtures;
+  let s3 = null;
+  let bodies = null;
   try {
     const idleUsers = Math.ceil(s.idle / IDLE_PER_USER);
     log(
@@ -517,6 +532,13 @@ async function main() {
       idleUsers,
     });
     chownMail(dovecotDir.dir);
+    if (s.blobStore === 's3') {
+      // Every body to S3, as an operator moves them (BLOB_S3_MIN_BYTES=0: FETCH reads each from S3).
+      s3 = await startBenchS3('0');
+      const t1 = Date.now();
+      bodies = await s3.moveBodies(db.url);
+      log(`moved ${fmt(bodies.s3?.blobs ?? 0)} bodies to S3 in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    }
     await flushSeedWrites(db.url);
     log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const users = [fixtures.main, ...fixtures.loginUsers, ...fixtures.idleUsers];
@@ -528,9 +550,10 @@ async function main() {
         continue;
       }
       const dovecotArgs = { dir: dovecotDir.dir, users, idle: s.idle, tls };
-      rows.push(await measureTarget(target, s, fixtures, { db, dovecotArgs, tls }));
+      rows.push(await measureTarget(target, s, fixtures, { db, dovecotArgs, tls, s3 }));
     }
   } finally {
+    await s3?.close();
     await db.drop();
     if (s.keep) log(`kept ${dovecotDir.dir} (--keep)`);
     else dovecotDir.remove();
@@ -584,13 +607,20 @@ async function main() {
     'after the worker parse (SEARCH text set); memory read after a full GC (bench/lib/gc-hook.mjs,',
     'preloaded). Its RSS holds ~150-200 MB from start-up that new sessions partly reuse, so with few',
     'sessions the RSS difference understates; the V8 heap row counts the objects the sessions hold.',
+    s3
+      ? `Mailroom's bodies: in S3 (${fmt(bodies.s3?.blobs ?? 0)} objects, s3rver on loopback in the bench process, moved after the seed by blobs:migrate's use case; ${fmt(bodies.db?.blobs ?? 0)} left in PostgreSQL), BLOB_STORE=s3.`
+      : "Mailroom's bodies: in PostgreSQL (message_blobs.bytes), BLOB_STORE=db.",
     ...(skipped.length ? ['', `Skipped: ${skipped.join('; ')}`] : []),
     ...(errors.length ? ['', `Failed: ${errors.join('; ')}`] : []),
     '',
-    imapTable(rows),
+    imapTable(rows, { bodies: s3 ? 'S3' : null }),
   ].join('\n');
   console.log(`\n${markdown}\n`);
-  const files = saveResults('imap', { settings: s, expected: fixtures.expected, rows }, markdown);
+  const files = saveResults(
+    s3 ? 'imap-s3' : 'imap',
+    { settings: s, expected: fixtures.expected, bodies, rows },
+    markdown,
+  );
   log(`saved ${files.json} and ${files.md}`);
   if (bad) process.exitCode = 1;
 }

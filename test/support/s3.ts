@@ -16,6 +16,8 @@ export interface LocalS3 {
   store(overrides?: Partial<BlobStoreSettings>): BlobStore;
   /** Keys of the objects in the bucket, sorted. */
   keys(): Promise<string[]>;
+  /** Sets an object's last-modified time (s3rver reports its file's mtime), to age it. */
+  backdate(key: string, to: Date): void;
   /** Stops the server (the port then refuses connections); `start` brings it back with its data. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -58,6 +60,10 @@ export async function startLocalS3(): Promise<LocalS3> {
       const keys: string[] = [];
       for await (const o of lister.list()) keys.push(o.key);
       return keys.sort();
+    },
+    backdate(key, to) {
+      // s3rver's file store keeps an object at <bucket>/<key>._S3rver_object.
+      fs.utimesSync(path.join(directory, S3_BUCKET, `${key}._S3rver_object`), to, to);
     },
     async stop() {
       // Like a crash of the store: open keep-alive connections are cut too, not drained.

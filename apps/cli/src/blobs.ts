@@ -1,7 +1,12 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
-import { blobStoreFromSettings, moveBlobsToObjectStore, sweepOrphanObjects } from '@mailroom/mailstore';
+import {
+  blobStoreFromSettings,
+  moveBlobsToObjectStore,
+  orphanSweepCutoff,
+  sweepOrphanObjects,
+} from '@mailroom/mailstore';
 import type { Out } from './domains';
 
 const MB = 1024 * 1024;
@@ -9,7 +14,8 @@ const MB = 1024 * 1024;
 /**
  * `blobs:migrate --to s3 [--batch N] [--max N]`: message bodies from PostgreSQL to the object
  * store, with a progress line per batch. `blobs:sweep [--older-than-hours H]`: objects no row
- * refers to, deleted. Both need S3_BUCKET (and the other S3_* settings); neither logs them.
+ * refers to, older than H hours (BLOB_SWEEP_MIN_AGE_HOURS by default), deleted: the worker's
+ * storage.blob-orphan-sweep does the same on a schedule. Both need S3_BUCKET (and the other S3_* settings); neither logs them.
  */
 export async function blobsCommand(db: Db, config: Config, io: Out, command: string, args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -29,10 +35,9 @@ export async function blobsCommand(db: Db, config: Config, io: Out, command: str
     return 1;
   }
   if (command === 'blobs:sweep') {
-    const hours = Number(values['older-than-hours'] ?? 24);
+    const hours = Number(values['older-than-hours'] ?? config.BLOB_SWEEP_MIN_AGE_HOURS);
     if (!Number.isFinite(hours) || hours < 0) return usageError(io, '--older-than-hours must be a number of hours');
-    const cutoff = new Date(Date.now() - hours * 3_600_000);
-    const done = await sweepOrphanObjects(db, objects, cutoff, (p) =>
+    const done = await sweepOrphanObjects(db, objects, orphanSweepCutoff(hours), (p) =>
       io.out(`listed ${p.listed}, deleted ${p.deleted}`),
     );
     io.out(`swept: ${done.listed} objects listed, ${done.deleted} orphans deleted`);

@@ -21,7 +21,8 @@ commands:
   blobs:migrate --to s3 [--batch N] [--max N]
                                         move message bodies from PostgreSQL to S3 (S3_* settings), N per
                                         transaction; resumable, and a second run moves nothing
-  blobs:sweep [--older-than-hours H]    delete S3 objects no blob row refers to, older than H (24) hours
+  blobs:sweep [--older-than-hours H]    delete S3 objects no blob row refers to, older than H hours
+                                        (BLOB_SWEEP_MIN_AGE_HOURS, 24); the worker runs it daily
 `;
 
 const io: Out = {

@@ -42,7 +42,11 @@ async function main(): Promise<void> {
     ...maintenanceHandlers({ prisma, config, agent: delivery, producer, metrics: maintenance.metrics }),
     ...retentionHandlers(maintenance),
     ...purgeHandlers(maintenance),
-    ...storageHandlers(maintenance, { graceMs: config.BLOB_GC_GRACE_MINUTES * 60_000 }),
+    ...storageHandlers(
+      maintenance,
+      { graceMs: config.BLOB_GC_GRACE_MINUTES * 60_000 },
+      { minAgeHours: config.BLOB_SWEEP_MIN_AGE_HOURS },
+    ),
     ...domainHandlers(prisma, config, resolver, producer),
     ...webhookHandlers(prisma, config, producer),
     ...deliveryHandlers(delivery, producer),

@@ -78,17 +78,18 @@ export async function startWorkers(
 
   // Sweeps find work Redis lost; their interval is configurable (tests run them every second).
   const SWEEPS = new Set<JobName>([JobName.DeliverySweep, JobName.WebhookSweep, JobName.DomainCheckDue]);
+  const interval = (name: JobName, every: number) => {
+    if (SWEEPS.has(name)) return config.SWEEP_INTERVAL_MS;
+    if (name === JobName.BlobOrphanSweep) return Math.round(config.BLOB_SWEEP_INTERVAL_HOURS * 3_600_000);
+    return every;
+  };
   const upsertSchedulers = async () => {
     // deliveries.sweep ran on the deliveries queue before it moved to maintenance; a scheduler
     // left there from an older version would add jobs that queue's worker refuses.
     await queues.get(QueueName.Deliveries)?.removeJobScheduler(JobName.DeliverySweep);
     for (const [name, every] of Object.entries(JOB_SCHEDULES) as [JobName, number][]) {
       const queue = queues.get(JOB_QUEUE[name])!;
-      await queue.upsertJobScheduler(
-        name,
-        { every: SWEEPS.has(name) ? config.SWEEP_INTERVAL_MS : every },
-        { name, data: {} },
-      );
+      await queue.upsertJobScheduler(name, { every: interval(name, every) }, { name, data: {} });
     }
   };
   let refresh: NodeJS.Timeout | undefined;

@@ -371,6 +371,13 @@ export const configSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   // Path-style URLs (endpoint/bucket/key), which MinIO and most self-hosted stores need.
   S3_FORCE_PATH_STYLE: bool.default(false),
+  // The worker's orphan sweep (storage.blob-orphan-sweep, and the default of `blobs:sweep
+  // --older-than-hours`): how often it lists the bucket, and the age below which an object no row
+  // refers to is left alone. At least an hour: a margin over the longest writer's transaction
+  // (the claim in sweepOrphanObjects is what keeps a committing writer's object; the age is a
+  // second wall, as BLOB_GC_GRACE_MINUTES is for blob GC).
+  BLOB_SWEEP_INTERVAL_HOURS: z.coerce.number().min(1).max(720).default(24),
+  BLOB_SWEEP_MIN_AGE_HOURS: z.coerce.number().min(1).max(8760).default(24),
 
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   SCHEDULES_ENABLED: bool.default(true),

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
     expect(sut.WEBHOOK_LOG_RETENTION_DAYS).toBe(30);
     expect(sut.JOB_RUN_RETENTION_DAYS).toBe(90);
     expect(sut.BLOB_GC_GRACE_MINUTES).toBe(60);
+    expect(sut.BLOB_SWEEP_INTERVAL_HOURS).toBe(24);
+    expect(sut.BLOB_SWEEP_MIN_AGE_HOURS).toBe(24);
     expect(sut.FORWARD_DELIVERY_MAX_AGE_HOURS).toBe(120);
   });
 
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
     ['DELIVERY_EVENT_RETENTION_DAYS', { DELIVERY_EVENT_RETENTION_DAYS: '0' }, /DELIVERY_EVENT_RETENTION_DAYS: /],
     ['BLOB_GC_GRACE_MINUTES', { BLOB_GC_GRACE_MINUTES: 'soon' }, /BLOB_GC_GRACE_MINUTES: /],
+    ['BLOB_SWEEP_MIN_AGE_HOURS', { BLOB_SWEEP_MIN_AGE_HOURS: '0' }, /BLOB_SWEEP_MIN_AGE_HOURS: /],
   ])('names %s when it is wrong', (name, change, message) => {
     const found = problems({ ...valid, ...change });
     expect(found).toHaveLength(1);

@@ -60,6 +60,15 @@ export async function moveBlobsToObjectStore(
   return total;
 }
 
+/**
+ * The orphan sweep's cutoff: objects last modified before it may go. One rule for its two
+ * callers, `blobs:sweep --older-than-hours` and the worker's storage.blob-orphan-sweep
+ * (BLOB_SWEEP_MIN_AGE_HOURS).
+ */
+export function orphanSweepCutoff(minAgeHours: number, now: Date = new Date()): Date {
+  return new Date(now.getTime() - minAgeHours * 3_600_000);
+}
+
 /** A rollback on purpose: the sweep's placeholder row must never commit. */
 class Rollback extends Error {}
 
@@ -68,7 +77,9 @@ class Rollback extends Error {}
  * transaction rolled back (a delivery that failed after its put), leftovers of an interrupted
  * migration (the row still says 'db'), and the objects of purged tenants. Each key is claimed
  * with a placeholder row in a transaction that is always rolled back (claimObjectKey), so a
- * writer of the same body waits for it and puts its object again afterwards.
+ * writer of the same body waits for it and puts its object again afterwards. Safe to run twice
+ * at once: the second claim of a key waits for the first to roll back, and deleting an object
+ * that is already gone is not an error.
  */
 export async function sweepOrphanObjects(
   prisma: PrismaClient,

@@ -10,7 +10,7 @@ export {
   useBlobStore,
   type BlobStoreSettings,
 } from './blob-store';
-export { moveBlobsToObjectStore, sweepOrphanObjects, type MoveProgress } from './blob-migration';
+export { moveBlobsToObjectStore, orphanSweepCutoff, sweepOrphanObjects, type MoveProgress } from './blob-migration';
 export { blobCounts } from './blob-object.repository';
 export { S3ObjectStore, type ObjectStore, type S3Settings, type StoredObject } from './object-store';
 export { BLOB_CHUNK_BYTES, MailboxReader } from './mailbox-reader';

@@ -37,6 +37,8 @@ export enum JobName {
   PurgeDeleted = 'purge.deleted',
   /** Removes message blobs nothing refers to any more. */
   BlobGc = 'storage.blob-gc',
+  /** Deletes S3 objects no blob row refers to (puts whose transaction rolled back); S3 only. */
+  BlobOrphanSweep = 'storage.blob-orphan-sweep',
   /** Recomputes each mailbox's used bytes and message count from its messages; repairs drift. */
   QuotaRecount = 'storage.quota-recount',
   /** Delivers one outbound delivery (and the due ones of the same message and domain). */
@@ -64,6 +66,7 @@ export interface JobPayloads {
   [JobName.RetentionRun]: Record<string, never>;
   [JobName.PurgeDeleted]: Record<string, never>;
   [JobName.BlobGc]: Record<string, never>;
+  [JobName.BlobOrphanSweep]: Record<string, never>;
   [JobName.QuotaRecount]: Record<string, never>;
   /** `attempt`: set on a retry queued after that many attempts (its own job id). */
   [JobName.DeliverySend]: { tenantId: string; deliveryId: string; attempt?: number };
@@ -84,6 +87,7 @@ export const JOB_QUEUE: { [J in JobName]: QueueName } = {
   [JobName.RetentionRun]: QueueName.Retention,
   [JobName.PurgeDeleted]: QueueName.Purge,
   [JobName.BlobGc]: QueueName.Storage,
+  [JobName.BlobOrphanSweep]: QueueName.Storage,
   [JobName.QuotaRecount]: QueueName.Storage,
   [JobName.DeliverySend]: QueueName.Deliveries,
   [JobName.DeliveryRetry]: QueueName.DeliveryRetries,
@@ -101,6 +105,8 @@ export const JOB_SCHEDULES: Partial<Record<JobName, number>> = {
   [JobName.RetentionRun]: 60 * 60 * 1000,
   [JobName.PurgeDeleted]: 5 * 60 * 1000,
   [JobName.BlobGc]: 6 * 60 * 60 * 1000,
+  // The worker schedules it every BLOB_SWEEP_INTERVAL_HOURS instead (daily by default).
+  [JobName.BlobOrphanSweep]: 24 * 60 * 60 * 1000,
   [JobName.QuotaRecount]: 24 * 60 * 60 * 1000,
   [JobName.DeliverySweep]: 60 * 1000,
   [JobName.MessageParse]: 30 * 1000,

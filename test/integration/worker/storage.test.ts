@@ -70,7 +70,7 @@ describe('storage jobs', () => {
     const t = await seedTenant(db.prisma);
     const fiveMinutes = await blob(t.tenantId, 'five minutes old', 5 * 60_000);
     const justNow = await blob(t.tenantId, 'just now', 10_000);
-    const sut = storageHandlers(ctx, { graceMs: 60_000 }); // BLOB_GC_GRACE_MINUTES=1
+    const sut = storageHandlers(ctx, { graceMs: 60_000 }, { minAgeHours: 24 }); // BLOB_GC_GRACE_MINUTES=1
 
     await sut[JobName.BlobGc]({}, undefined as never);
 
