@@ -215,8 +215,9 @@ describe('defineCopyStatement', () => {
       'SELECT test_copy_notice(g) AS v FROM generate_series(0, $1::int) g',
       { v: binary.int },
     );
-    for (let i = 0; i < 4; i++)
+    for (let i = 0; i < 4; i++) {
       expect(await NOTICE.run(db.prisma, [i])).toEqual(Array.from({ length: i + 1 }, (_, v) => ({ v })));
+    }
   });
 
   it('writes values as literals that cannot end the string they are in', () => {
