@@ -16,6 +16,7 @@ import {
   type AccessService,
   type LoginAttempt,
 } from '@mailroom/access';
+import { passwordNeedsRehash } from '@mailroom/core';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { Seeder } from '@test/support/smtp/seed';
 
@@ -247,6 +248,52 @@ describe('AccessAuthenticator', () => {
       markRead: true,
       deleteMode: 'keep',
     });
+  });
+
+  it('rehashes an older-parameter mailbox hash at the next good login only, keeping sessions valid', async () => {
+    const dora = await user('dora'); // hashed with argon2's defaults (m=65536, t=3, p=4)
+    const stored = async () =>
+      db.prisma.mailbox.findUniqueOrThrow({
+        where: { tenantId_id: { tenantId, id: dora.id } },
+        select: { passwordHash: true, authVersion: true },
+      });
+    const before = await stored();
+    expect(passwordNeedsRehash(before.passwordHash)).toBe(true);
+    const { sut } = authenticator();
+    expect(await denied(sut.authenticate(attempt(dora.address, 'wrong password')))).toBe('bad-credentials');
+    expect((await stored()).passwordHash).toBe(before.passwordHash);
+    const app = await appPassword(dora.id, ['imap']);
+    await sut.authenticate(attempt(dora.address, app.password));
+    expect((await stored()).passwordHash).toBe(before.passwordHash);
+
+    await sut.authenticate(attempt(dora.address, PASSWORD));
+    const after = await stored();
+    expect(after.passwordHash).not.toBe(before.passwordHash);
+    expect(passwordNeedsRehash(after.passwordHash)).toBe(false);
+    expect(await argon2.verify(after.passwordHash, PASSWORD)).toBe(true);
+    expect(after.authVersion).toBe(before.authVersion);
+    expect(await sut.isCurrent({ tenantId, mailboxId: dora.id, authVersion: before.authVersion })).toBe(true);
+    // Another process (an empty cache) logs in with the new hash, and leaves it as it is.
+    const other = authenticator({ cacheSize: 0 });
+    await other.sut.authenticate(attempt(dora.address, PASSWORD));
+    expect((await stored()).passwordHash).toBe(after.passwordHash);
+  });
+
+  it('never overwrites a password changed while an old hash was being rehashed', async () => {
+    const fiona = await user('fiona');
+    const old = (await db.prisma.mailbox.findUniqueOrThrow({ where: { tenantId_id: { tenantId, id: fiona.id } } }))
+      .passwordHash;
+    const changed = await argon2.hash('a new password', { type: argon2.argon2id });
+    await db.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId, id: fiona.id } },
+      data: { passwordHash: changed },
+    });
+    const { sut } = authenticator();
+    // The login read the old row; the password changed before its rehash was written.
+    const repo = (sut as unknown as { repo: { rehashPassword: (...a: string[]) => Promise<boolean> } }).repo;
+    expect(await repo.rehashPassword(tenantId, fiona.id, old, await argon2.hash(PASSWORD))).toBe(false);
+    const now = await db.prisma.mailbox.findUniqueOrThrow({ where: { tenantId_id: { tenantId, id: fiona.id } } });
+    expect(now.passwordHash).toBe(changed);
   });
 
   it('refuses an authorization identity other than the login after the password', async () => {

@@ -74,7 +74,7 @@ export async function seedDemo(repo: CliRepository, config: Config): Promise<Dem
       throw new Error(`${DEMO.adminEmail} exists and is not the demo tenant's admin`);
     }
     adminPassword = randomBytes(12).toString('base64url');
-    const passwordHash = await argon2.hash(adminPassword, { type: argon2.argon2id });
+    const passwordHash = await argon2.hash(adminPassword, PASSWORD_HASH_OPTIONS);
     await repo.upsertTenantAdmin(DEMO.tenantId, { email: DEMO.adminEmail, displayName: 'Demo Admin', passwordHash });
   }
 

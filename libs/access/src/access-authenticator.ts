@@ -1,6 +1,6 @@
 import argon2 from 'argon2';
 import type { Db } from '@mailroom/db';
-import { PASSWORD_HASH_OPTIONS } from '@mailroom/core';
+import { PASSWORD_HASH_OPTIONS, passwordNeedsRehash, withPasswordHashSlot } from '@mailroom/core';
 import { parseMailAddress } from '@mailroom/mail';
 import { evaluateIpAccess } from '@mailroom/rules';
 import type { Logger } from 'pino';
@@ -78,6 +78,7 @@ export class AccessAuthenticator {
       }
       row = found;
       credential = verified;
+      if (!credential.appPasswordId) await this.upgradeHash(row, attempt.password);
     }
     await this.throttle.succeeded(account);
     // RFC 4616 §2: acting as someone else is not offered, so the authzid may only repeat the login.
@@ -129,6 +130,22 @@ export class AccessAuthenticator {
     this.dummyHash ??= argon2.hash('not a password', PASSWORD_HASH_OPTIONS);
     const ok = await this.verify(row ? row.passwordHash : await this.dummyHash, attempt.password);
     return row && ok ? { appPasswordId: null } : null;
+  }
+
+  /**
+   * After a good login with the mailbox password, a hash written with older argon2 parameters
+   * (or argon2i/d) is replaced by one with PASSWORD_HASH_OPTIONS, as the API does for admins: old
+   * hashes keep working and move to the current cost one login at a time. A failure here is
+   * logged and the login stands.
+   */
+  private async upgradeHash(row: AccountRow, password: string): Promise<void> {
+    if (!passwordNeedsRehash(row.passwordHash)) return;
+    try {
+      const hash = await withPasswordHashSlot(() => argon2.hash(password, PASSWORD_HASH_OPTIONS));
+      await this.repo.rehashPassword(row.tenantId, row.mailboxId, row.passwordHash, hash);
+    } catch (err) {
+      this.options.logger?.warn({ err: (err as Error).message }, 'could not rehash a mailbox password');
+    }
   }
 
   /** What a verified credential may learn: the account exists but may not use this service from here. */

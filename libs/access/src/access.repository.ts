@@ -162,6 +162,21 @@ export class AccessRepository {
     });
   }
 
+  /**
+   * Replaces a mailbox password hash with a hash of the same password under the current
+   * parameters, unless the hash changed since it was read (a password change wins). The password
+   * is the same, so auth_version stays and no session or cached login ends.
+   */
+  async rehashPassword(tenantId: string, mailboxId: string, oldHash: string, newHash: string): Promise<boolean> {
+    // The setting (for this statement's transaction only) tells the auth_version trigger that the
+    // password did not change; the joined subquery runs before the row's BEFORE UPDATE trigger.
+    const updated = await this.db.$executeRaw`
+      UPDATE mailboxes SET password_hash = ${newHash}
+        FROM (SELECT set_config('mailroom.password_rehash', 'on', true)) AS rehash
+       WHERE tenant_id = ${tenantId}::uuid AND id = ${mailboxId}::uuid AND password_hash = ${oldHash}`;
+    return updated === 1;
+  }
+
   /** The mailbox's current auth_version, or null when it is gone. */
   async authVersion(tenantId: string, mailboxId: string): Promise<number | null> {
     const row = await this.db.mailbox.findUnique({
