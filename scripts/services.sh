@@ -4,7 +4,7 @@
 #
 #   scripts/services.sh up     idempotent: start only what does not answer yet
 #   scripts/services.sh down   stop what this script started (never a server it found running)
-#   scripts/services.sh tools  the real clients the tests drive (mutt, fetchmail, chromium), from
+#   scripts/services.sh tools  the real programs the tests drive (mutt, fetchmail, chromium, haproxy), from
 #                              Debian's packages when missing and we are root
 #
 # For each of PostgreSQL and Redis, in order:
@@ -180,13 +180,14 @@ down() {
 }
 
 # The IMAP and POP3 tests read mail with real clients: mutt (IMAP) and fetchmail (POP3); the
-# dashboard tests drive chromium.
+# dashboard tests drive chromium; the PROXY protocol tests put HAProxy in front of the apps.
 tools() {
   mkdir -p "$STATE"
   command -v mutt >/dev/null 2>&1 || apt_install mutt
   command -v fetchmail >/dev/null 2>&1 || apt_install fetchmail
   # The dashboard's browser tests drive Debian's Chromium (playwright-core, no browser download).
   [ -x /usr/bin/chromium ] || apt_install chromium
+  [ -x /usr/sbin/haproxy ] || apt_install haproxy
   return 0
 }
 

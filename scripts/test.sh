@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: installs dependencies when needed, makes PostgreSQL and Redis answer (as
-# `npm start` does), installs the clients the IMAP/POP3 and dashboard tests drive (mutt, fetchmail, chromium),
-# builds the apps (several tests run the built entry points as processes), then runs every
-# test with Vitest. Extra arguments go to Vitest (npm test -- test/e2e/seed.test.ts).
+# `npm start` does), installs the programs the IMAP/POP3, dashboard and PROXY protocol tests
+# drive (mutt, fetchmail, chromium, haproxy), builds the apps (several tests run the built
+# entry points as processes), then runs every test with Vitest. Extra arguments go to Vitest (npm test -- test/e2e/seed.test.ts).
 # Ends with the line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -13,6 +13,7 @@ import {
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
 import { MailStore, configureBlobStore } from '@mailroom/mailstore';
+import { proxyProtocolFromConfig } from '@mailroom/net';
 import { ClusterConnectionGate } from './imap-cluster';
 import { createImapMetrics } from './imap-metrics';
 import { startImap, type ImapServerOptions } from './imap-server';
@@ -62,6 +63,7 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
       connectionGate: cluster.isWorker
         ? new ClusterConnectionGate('imap', config.IMAP_MAX_CONNECTIONS_PER_IP)
         : undefined,
+      proxy: proxyProtocolFromConfig(config, logger, 'imap'),
     },
     {
       store,
@@ -86,6 +88,7 @@ export async function startImapApp(config: Config, deps: ImapAppDeps): Promise<R
     connectionGate: cluster.isWorker
       ? new ClusterConnectionGate('pop3', config.POP3_MAX_CONNECTIONS_PER_IP)
       : undefined,
+    proxy: proxyProtocolFromConfig(config, logger, 'pop3'),
   });
   return {
     ports: { ...imap.ports, ...pop3.ports },

@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { TlsPair } from '@mailroom/config';
+import { acceptTls, type ProxyProtocol } from '@mailroom/net';
 import { ConnectionsPerIp, type ConnectionGate, type Release } from './connections-per-ip';
 import { imapCommandTable } from './imap/commands/command-table';
 import { ImapConnection, type ConnectionLimits } from './imap/imap-connection';
@@ -19,12 +20,17 @@ export interface ImapServerOptions extends Partial<SessionOptions> {
   maxConnectionsPerIp: number;
   /** Counts them instead of this process (a cluster worker asks the primary). */
   connectionGate?: ConnectionGate;
+  /** PROXY protocol on both listeners (PROXY_PROTOCOL_TRUSTED_NETWORKS); absent: off. */
+  proxy?: ProxyProtocol;
 }
 
 export interface RunningImap {
   ports: { imap: number; imaps: number };
   close(): Promise<void>;
 }
+
+// A client that connects to 993 and never starts the handshake must not hold the socket.
+const TLS_HANDSHAKE_MS = 30_000;
 
 const DEFAULTS: SessionOptions = {
   appendLimit: 50 * 1024 * 1024,
@@ -60,18 +66,29 @@ export async function startImap(
   const table = imapCommandTable();
   const sockets = new Set<net.Socket>();
   const perIp = options.connectionGate ?? new ConnectionsPerIp(options.maxConnectionsPerIp);
-  const accept = (socket: net.Socket, implicitTls: boolean) => {
-    socket.on('error', () => undefined);
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    const admitted = perIp.acquire(socket.remoteAddress);
-    if (!(admitted instanceof Promise)) return start(socket, implicitTls, admitted);
+  // The client's address, from the PROXY header when a trusted proxy sent one; before any TLS.
+  const accept = async (raw: net.Socket, implicitTls: boolean) => {
+    raw.on('error', () => undefined);
+    sockets.add(raw);
+    raw.once('close', () => sockets.delete(raw));
+    const client = options.proxy
+      ? await options.proxy.clientOf(raw)
+      : { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 };
+    if (!client) return;
+    const socket = implicitTls
+      ? await acceptTls(raw, secureContext, TLS_HANDSHAKE_MS, (err) =>
+          deps.logger.debug({ err: err.message }, 'imaps handshake failed'),
+        )
+      : raw;
+    if (!socket) return;
+    const admitted = perIp.acquire(client.address);
+    if (!(admitted instanceof Promise)) return start(socket, implicitTls, client.address, admitted);
     admitted.then(
-      (release) => start(socket, implicitTls, release),
+      (release) => start(socket, implicitTls, client.address, release),
       () => socket.destroy(),
     );
   };
-  const start = (socket: net.Socket, implicitTls: boolean, release: Release | null) => {
+  const start = (socket: net.Socket, implicitTls: boolean, remoteAddress: string, release: Release | null) => {
     if (!release) {
       // RFC 9051 §7.1.5: BYE as the greeting; RFC 5530 LIMIT names what was hit.
       deps.metrics.refused.inc({ reason: 'per-ip' });
@@ -83,12 +100,13 @@ export async function startImap(
     if (socket.destroyed) return release();
     socket.once('close', release);
     socket.setNoDelay(true);
-    const session = new ImapSession(new ImapConnection(socket, limits), sessionDeps, table, implicitTls);
+    const connection = new ImapConnection(socket, limits, remoteAddress);
+    const session = new ImapSession(connection, sessionDeps, table, implicitTls);
     void session.run();
   };
-  const plain = net.createServer((socket) => accept(socket, false));
-  const secure = tls.createServer({ cert: deps.tls.cert, key: deps.tls.key }, (socket) => accept(socket, true));
-  secure.on('tlsClientError', (err) => deps.logger.debug({ err: err.message }, 'imaps handshake failed'));
+  const plain = net.createServer((socket) => void accept(socket, false));
+  // Not a tls.Server: a PROXY header comes before the handshake (acceptTls).
+  const secure = net.createServer((socket) => void accept(socket, true));
   const ports = {
     imap: await listen(plain, options.port, options.host),
     imaps: await listen(secure, options.tlsPort, options.host),

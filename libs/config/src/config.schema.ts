@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { validateCidr } from '@mailroom/rules';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -137,6 +138,60 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A comma-separated list of CIDRs (a bare address is one host), normalized. */
+const cidrList = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const cidrs: string[] = [];
+    for (const entry of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const checked = validateCidr(entry);
+      if (!checked.ok) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}": ${checked.error}` });
+        return z.NEVER;
+      }
+      cidrs.push(checked.cidr);
+    }
+    return cidrs;
+  });
+
+/**
+ * Express's 'trust proxy': true/false as before (true trusts every hop, so any client can set
+ * its own X-Forwarded-For when it reaches the API directly), or, safer, the proxies' addresses
+ * and CIDRs (or express's names loopback, linklocal, uniquelocal), comma-separated.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value, ctx): boolean | string[] => {
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(v)) return true;
+    if (['false', '0', 'no', ''].includes(v)) return false;
+    const entries: string[] = [];
+    for (const entry of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) {
+        entries.push(entry);
+        continue;
+      }
+      const checked = validateCidr(entry);
+      if (!checked.ok) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}": ${checked.error} (or true, false, loopback, linklocal, uniquelocal)`,
+        });
+        return z.NEVER;
+      }
+      entries.push(checked.cidr);
+    }
+    return entries;
+  });
+
 /** Every setting of the three apps. Nothing else reads process.env. */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -211,6 +266,11 @@ export const configSchema = z.object({
   // accept; generous because an office behind one NAT address shares it
   IMAP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   POP3_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
+  // PROXY protocol v1/v2 (HAProxy send-proxy, send-proxy-v2) on the MTA's and apps/imap's
+  // listeners: connections from these CIDRs must start with a header naming the client, others
+  // are served directly and never trusted with one (Dovecot's haproxy_trusted_networks). Empty: off.
+  PROXY_PROTOCOL_TRUSTED_NETWORKS: cidrList,
+  PROXY_PROTOCOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   HEALTH_HOST: z.string().default('127.0.0.1'),
 
   MX_HOSTNAME: hostname,
@@ -235,7 +295,7 @@ export const configSchema = z.object({
   AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   TENANT_DELETE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: trustProxy,
 
   // DNS onboarding: what tenants publish, and how often the worker checks it
   PLATFORM_DOMAINS: z

@@ -137,6 +137,28 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads PROXY_PROTOCOL_TRUSTED_NETWORKS as normalized CIDRs, off (empty) by default', () => {
+    expect(loadConfig(valid).PROXY_PROTOCOL_TRUSTED_NETWORKS).toEqual([]);
+    expect(loadConfig(valid).PROXY_PROTOCOL_TIMEOUT_MS).toBe(5_000);
+    const sut = loadConfig({ ...valid, PROXY_PROTOCOL_TRUSTED_NETWORKS: ' 172.28.0.0/24, 10.0.0.5 ,2001:DB8::/32' });
+    expect(sut.PROXY_PROTOCOL_TRUSTED_NETWORKS).toEqual(['172.28.0.0/24', '10.0.0.5/32', '2001:db8::/32']);
+    expect(problems({ ...valid, PROXY_PROTOCOL_TRUSTED_NETWORKS: '10.0.0.1/8' })).toEqual([
+      expect.stringMatching(/^PROXY_PROTOCOL_TRUSTED_NETWORKS: "10.0.0.1\/8": host bits are set/),
+    ]);
+  });
+
+  it('reads TRUST_PROXY as a boolean as before, or as a list of proxies', () => {
+    expect(loadConfig(valid).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ ...valid, TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ ...valid, TRUST_PROXY: 'no' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ ...valid, TRUST_PROXY: '172.28.0.0/24,loopback, 10.1.2.3' }).TRUST_PROXY).toEqual([
+      '172.28.0.0/24',
+      'loopback',
+      '10.1.2.3/32',
+    ]);
+    expect(problems({ ...valid, TRUST_PROXY: 'maybe' })).toEqual([expect.stringMatching(/^TRUST_PROXY: "maybe"/)]);
+  });
+
   it('accepts a base64 master key', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(loadConfig({ ...valid, MASTER_KEY: key }).MASTER_KEY.equals(Buffer.alloc(32, 7))).toBe(true);

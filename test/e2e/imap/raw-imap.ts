@@ -16,10 +16,10 @@ export class RawImap {
     this.attach(socket);
   }
 
-  static async connect(port: number, secure = false): Promise<RawImap> {
-    const socket = secure
-      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : net.connect(port, '127.0.0.1');
+  /** `localAddress`: connect from that loopback address (127.0.0.2, ...). */
+  static async connect(port: number, secure = false, localAddress?: string): Promise<RawImap> {
+    const tcp = net.connect({ port, host: '127.0.0.1', localAddress });
+    const socket = secure ? tls.connect({ socket: tcp, rejectUnauthorized: false }) : tcp;
     await new Promise<void>((resolve, reject) => {
       socket.once(secure ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

@@ -22,10 +22,15 @@ export class RawSmtp {
     this.listen(socket);
   }
 
-  static async connect(port: number, options: { greeting?: boolean } = {}): Promise<RawSmtp> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** `localAddress`: connect from that loopback address (127.0.0.2, ...); `tls`: implicit TLS (465). */
+  static async connect(
+    port: number,
+    options: { greeting?: boolean; localAddress?: string; tls?: boolean } = {},
+  ): Promise<RawSmtp> {
+    const tcp = net.connect({ port, host: '127.0.0.1', localAddress: options.localAddress });
+    const socket = options.tls ? tls.connect({ socket: tcp, rejectUnauthorized: false, servername: 'localhost' }) : tcp;
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
     });
     const client = new RawSmtp(socket);

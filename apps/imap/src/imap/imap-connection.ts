@@ -38,9 +38,14 @@ export class ImapConnection {
   private deflate: DeflateLayer | null = null;
   private flushTimer: NodeJS.Immediate | null = null;
 
+  /**
+   * `peerAddress`: the client's address when it is not the socket's peer (a PROXY protocol
+   * header named it); it stays the same across STARTTLS.
+   */
   constructor(
     private socket: Socket | tls.TLSSocket,
     private readonly limits: ConnectionLimits,
+    private readonly peerAddress?: string,
   ) {
     this.reader = new ByteReader(socket);
     socket.on('error', () => this.markClosed());
@@ -48,7 +53,7 @@ export class ImapConnection {
   }
 
   get remoteAddress(): string {
-    return this.socket.remoteAddress ?? '';
+    return this.peerAddress ?? this.socket.remoteAddress ?? '';
   }
 
   get secure(): boolean {

@@ -28,10 +28,12 @@ export class Pop3Connection {
     public secure: boolean,
     private readonly secureContext: tls.SecureContext,
     private readonly maxLineBytes: number,
+    /** The client's address: the socket's peer, or what a PROXY header named. */
+    remoteIp: string,
     private readonly onClose: () => void,
   ) {
     this.socket = socket;
-    this.remoteIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    this.remoteIp = remoteIp.replace(/^::ffff:/, '');
   }
 
   get isClosed(): boolean {

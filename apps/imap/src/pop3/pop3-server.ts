@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { acceptTls } from '@mailroom/net';
 import { ConnectionsPerIp, type Release } from '../connections-per-ip';
 import { Pop3Connection } from './pop3-connection';
 import { replies } from './pop3-replies';
@@ -34,16 +35,23 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
 
   const perIp = deps.connectionGate ?? new ConnectionsPerIp(deps.config.POP3_MAX_CONNECTIONS_PER_IP);
   const { metrics } = deps;
-  const accept = (socket: net.Socket, secure: boolean, stlsPort: boolean) => {
-    socket.on('error', () => socket.destroy());
-    const admitted = perIp.acquire(socket.remoteAddress);
-    if (!(admitted instanceof Promise)) return start(socket, secure, stlsPort, admitted);
+  // The client's address, from the PROXY header when a trusted proxy sent one; before any TLS.
+  const accept = async (raw: net.Socket, secure: boolean, stlsPort: boolean) => {
+    raw.on('error', () => raw.destroy());
+    const client = deps.proxy
+      ? await deps.proxy.clientOf(raw)
+      : { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 };
+    if (!client) return;
+    const socket = secure ? await acceptTls(raw, secureContext, tuning.tlsHandshakeMs) : raw;
+    if (!socket) return;
+    const admitted = perIp.acquire(client.address);
+    if (!(admitted instanceof Promise)) return start(socket, secure, stlsPort, client.address, admitted);
     admitted.then(
-      (release) => start(socket, secure, stlsPort, release),
+      (release) => start(socket, secure, stlsPort, client.address, release),
       () => socket.destroy(),
     );
   };
-  const start = (socket: net.Socket, secure: boolean, stlsPort: boolean, release: Release | null) => {
+  const start = (socket: net.Socket, secure: boolean, stlsPort: boolean, ip: string, release: Release | null) => {
     if (!release) {
       metrics.refused.inc({ reason: 'per-ip' });
       socket.end(`${replies.tooManyFromIp(perIp.limit)}\r\n`);
@@ -56,7 +64,7 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
     socket.once('close', release);
     metrics.sessions.inc();
     let session: Pop3Session | null = null;
-    const conn = new Pop3Connection(socket, secure, secureContext, tuning.maxLineBytes, () => {
+    const conn = new Pop3Connection(socket, secure, secureContext, tuning.maxLineBytes, ip, () => {
       metrics.sessions.dec();
       if (session) sessions.delete(session);
       void session?.closed();
@@ -65,12 +73,9 @@ export async function startPop3(deps: Pop3Deps): Promise<RunningPop3> {
     sessions.add(session);
     session.begin().catch(() => conn.closeNow());
   };
-  const plain = net.createServer((socket) => accept(socket, false, true));
-  const implicit = tls.createServer(
-    { cert: deps.tls.cert, key: deps.tls.key, handshakeTimeout: tuning.tlsHandshakeMs },
-    (socket) => accept(socket, true, false),
-  );
-  implicit.on('tlsClientError', () => undefined);
+  const plain = net.createServer((socket) => void accept(socket, false, true));
+  // Not a tls.Server: a PROXY header comes before the handshake (acceptTls).
+  const implicit = net.createServer((socket) => void accept(socket, true, false));
   for (const server of [plain, implicit]) {
     server.on('error', (err) => logger.warn({ err }, 'pop3 listener error'));
   }

@@ -4,6 +4,7 @@ import type { AccessAuthenticator, AccessEvents, AccessUser } from '@mailroom/ac
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Logger } from '@mailroom/logger';
 import type { Pop3Metrics } from './pop3-metrics';
+import type { ProxyProtocol } from '@mailroom/net';
 
 /** Who logged in: the AccessUser of @mailroom/access. */
 export type Pop3User = AccessUser;
@@ -64,6 +65,8 @@ export interface Pop3Deps {
   tuning?: Partial<Pop3Tuning>;
   /** Counts connections per IP instead of this process (a cluster worker asks the primary). */
   connectionGate?: ConnectionGate;
+  /** PROXY protocol on both listeners (PROXY_PROTOCOL_TRUSTED_NETWORKS); absent: off. */
+  proxy?: ProxyProtocol;
 }
 
 export const DEFAULT_TUNING: Pop3Tuning = {

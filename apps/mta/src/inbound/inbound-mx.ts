@@ -1,4 +1,5 @@
 import { MailStore } from '@mailroom/mailstore';
+import { proxyProtocolFromConfig } from '@mailroom/net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SMTPServer } from 'smtp-server';
@@ -111,5 +112,6 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       ...hooks.options(),
     },
     limits,
+    proxyProtocolFromConfig(config, deps.logger, 'smtp'),
   );
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { RedisClient } from '@mailroom/queue';
 import type { Logger } from 'pino';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
+import { proxyProtocolFromConfig } from '@mailroom/net';
 import type { Config, TlsPair } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
 import { DataReceiver } from '../core/data-receiver';
@@ -103,8 +104,12 @@ export function createSubmissionServers(
     ...hooks.options(),
   };
   return {
-    submission: createGuardedServer({ ...options }, limits),
-    submissions: createGuardedServer({ ...options, secure: true }, limits),
+    submission: createGuardedServer({ ...options }, limits, proxyProtocolFromConfig(config, deps.logger, 'submission')),
+    submissions: createGuardedServer(
+      { ...options, secure: true },
+      limits,
+      proxyProtocolFromConfig(config, deps.logger, 'submissions'),
+    ),
   };
 }
 

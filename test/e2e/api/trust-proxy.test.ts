@@ -1,0 +1,66 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@test/support/database';
+import { expectStatus, Session, startApi, type TestApi } from '@test/support/api';
+
+/** GET `path` from `localAddress` with an X-Forwarded-For header; status and body. */
+function getFrom(
+  api: TestApi,
+  path: string,
+  localAddress: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const { port } = new URL(api.url);
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: Number(port), path, localAddress, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+// TRUST_PROXY as a list (here the one proxy 127.0.0.2): X-Forwarded-For is believed from it
+// and from no other peer, so a client reaching the API directly cannot pick its own address.
+describe('API behind a proxy named in TRUST_PROXY', () => {
+  let db: TestDatabase;
+  let api: TestApi;
+  let key: string;
+  let path: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = await startApi(db, { TRUST_PROXY: '127.0.0.2' });
+    const sut = await Session.create(api, db);
+    const tenant = await sut.newTenant(await sut.newReseller());
+    path = `/v1/tenants/${tenant.id}`;
+    const created = await tenant.admin.typed.POST('/v1/tenants/{tenantId}/api-keys', {
+      params: { path: { tenantId: tenant.id } },
+      body: { name: 'office', scopes: ['tenants:read'], ipAllowlist: ['203.0.113.0/24'] },
+    });
+    key = expectStatus(created, 201).key;
+  });
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('takes the client address from X-Forwarded-For sent by the trusted proxy', async () => {
+    const res = await getFrom(api, path, '127.0.0.2', {
+      authorization: `Bearer ${key}`,
+      'x-forwarded-for': '203.0.113.9',
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For from any other peer', async () => {
+    const res = await getFrom(api, path, '127.0.0.3', {
+      authorization: `Bearer ${key}`,
+      'x-forwarded-for': '203.0.113.9',
+    });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body)).toMatchObject({ detail: 'This API key may not be used from 127.0.0.3.' });
+  });
+});
