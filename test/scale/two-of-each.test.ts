@@ -104,6 +104,35 @@ describe('scale: two of each app behind HAProxy, on the Redis Cluster and a prim
     await pair?.stop();
   });
 
+  // The outbound drill in two halves: the submissions and the kill first, the check last, so
+  // the wait for BullMQ's stalled-job check (30 s lock, no setting) overlaps the other phases.
+  const outbound = { started: 0, accepted: 0, kill: { seq: 0, receipts: 0, at: 0 } };
+
+  it('takes 60 submissions through the balancer while worker-a is killed -9 mid-queue', async () => {
+    outbound.started = Date.now();
+    const [a] = fleet.workers;
+    const portA = sink.ports[0]!;
+    const kill = outbound.kill;
+    // kill -9 in the same tick as a 250 the sink writes to worker-a: it never reads that reply.
+    sink.onReplied = (r) => {
+      if (kill.seq > 0 || r.port !== portA || sink.on(portA).length < KILL_WORKER_AFTER_RECEIPTS) return;
+      a!.proc.child.kill('SIGKILL');
+      kill.seq = sink.tick();
+      kill.receipts = sink.receipts;
+      kill.at = Date.now();
+    };
+    const submitted = await submitMany(fleet.lb.fe.submissions, 'carol@acme.test', PASSWORD, SUBMITTED, 4);
+    const refused = [...submitted.values()].filter((s) => !/^250 /.test(s.response));
+    outbound.accepted = submitted.size - refused.length;
+    expect(refused.map((s) => s.response)).toEqual([]);
+    expect(submitted.size).toBe(SUBMITTED);
+    await waitUntil('worker-a to be killed', async () => kill.seq > 0, 60_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${await diagnose(prisma, tenant.id, sink, fleet.workers)}`);
+    });
+    await a!.proc.exited;
+    expect(a!.proc.child.signalCode).toBe('SIGKILL');
+  }, 90_000);
+
   it('stores every acknowledged message once per recipient with an MTA killed -9 mid-burst, and serves them over IMAP and POP3', async () => {
     const started = Date.now();
     const [, mtaB] = fleet.mta;
@@ -228,97 +257,6 @@ describe('scale: two of each app behind HAProxy, on the Redis Cluster and a prim
     expect(fleet.mta[0]!.proc.child.exitCode, fleet.mta[0]!.proc.output()).toBeNull();
   }, 150_000);
 
-  it('delivers every submitted message to the remote with a worker killed -9 mid-queue; duplicates only from its open sessions', async () => {
-    const started = Date.now();
-    const [a, b] = fleet.workers as [Fleet['workers'][0], Fleet['workers'][0]];
-    const [portA, portB] = sink.ports as [number, number];
-    const kill = { seq: 0, receipts: 0, at: 0 };
-    // kill -9 in the same tick as a 250 the sink writes to worker-a: it never reads that reply.
-    sink.onReplied = (r) => {
-      if (kill.seq > 0 || r.port !== portA || sink.on(portA).length < KILL_WORKER_AFTER_RECEIPTS) return;
-      a.proc.child.kill('SIGKILL');
-      kill.seq = sink.tick();
-      kill.receipts = sink.receipts;
-      kill.at = Date.now();
-    };
-    const submitted = await submitMany(fleet.lb.fe.submissions, 'carol@acme.test', PASSWORD, SUBMITTED, 4);
-    const accepted = [...submitted.values()].filter((s) => /^250 /.test(s.response));
-    const deliveries = () => prisma.delivery.count({ where: { tenantId: tenant.id } });
-    await waitUntil('worker-a to be killed', async () => kill.seq > 0, 60_000).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${await diagnose(prisma, tenant.id, sink, fleet.workers)}`);
-    });
-    await a.proc.exited;
-    // worker-b alone: what worker-a held in Redis comes back after BullMQ's stalled check; what it
-    // had claimed stays 'sending' in PostgreSQL (did the remote take it?) until the stuck sweep.
-    const prefix = a.env.QUEUE_PREFIX!;
-    const redis = Object.fromEntries(Object.entries(a.env).filter(([k]) => k.startsWith('REDIS_')));
-    await waitUntil(
-      'worker-b to drain the queue',
-      async () => {
-        const s = await statusCounts(prisma, tenant.id);
-        if ((s.queued ?? 0) + (s.deferred ?? 0) > 0) return false;
-        return (await sendJobsInRedis(redis, prefix)).total === 0;
-      },
-      90_000,
-    ).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${await diagnose(prisma, tenant.id, sink, [b])}`);
-    });
-    const drainedAt = Date.now();
-    const stuck = await prisma.delivery.findMany({
-      where: { tenantId: tenant.id, status: 'sending' },
-      select: { id: true },
-    });
-    const stuckIds = new Set(stuck.map((d) => d.id));
-    const takenFromA = new Set(sink.on(portA).map((r) => r.id));
-    const window = [...stuckIds].filter((id) => takenFromA.has(id));
-    // The sweep hands stuck rows out after 15 minutes (no setting): the test moves their clock.
-    await prisma.$executeRaw`
-      UPDATE deliveries SET last_attempt_at = last_attempt_at - interval '16 minutes'
-      WHERE tenant_id = ${tenant.id}::uuid AND status = 'sending'`;
-    const expected = accepted.length * 2;
-    await waitUntil(
-      'every delivery delivered',
-      async () => ((await statusCounts(prisma, tenant.id)).delivered ?? 0) === expected,
-      60_000,
-    ).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${await diagnose(prisma, tenant.id, sink, [b])}`);
-    });
-    const ids = (await prisma.delivery.findMany({ where: { tenantId: tenant.id }, select: { id: true } })).map(
-      (d) => d.id,
-    );
-    const lost = ids.filter((id) => !sink.counts.has(id)).length;
-    const duplicated = sink.duplicated();
-    printLedger(
-      {
-        scenario: 'two-of-each-outbound',
-        sent: expected,
-        acknowledged: sink.acknowledged(),
-        stored: (await statusCounts(prisma, tenant.id)).delivered ?? 0,
-        delivered: sink.counts.size,
-        lost,
-        duplicates: sink.duplicates(),
-        submitted: SUBMITTED,
-        submissionsAccepted: accepted.length,
-        receiptsAtKill: kill.receipts,
-        stuckInSendingAfterKill: stuckIds.size,
-        takenByRemoteBeforeKill: window.length,
-        sentByA: sink.on(portA).length,
-        sentByB: sink.on(portB).length,
-        secondsKillToDrained: seconds(drainedAt - kill.at),
-        seconds: seconds(Date.now() - started),
-      },
-      'scale-ledger',
-    );
-    expect(accepted.map((s) => s.response)).toHaveLength(SUBMITTED);
-    expect(await deliveries()).toBe(expected);
-    expect(lost).toBe(0);
-    expect(sink.counts.size).toBe(expected);
-    // Duplicates only where worker-a died with the remote's copy taken and its row still 'sending'.
-    expect(duplicated.filter((id) => !window.includes(id))).toEqual([]);
-    expect(sink.on(portB).length).toBeGreaterThan(0);
-    expect(b.proc.child.exitCode, b.proc.output()).toBeNull();
-  }, 210_000);
-
   it('both API processes answer list routes from the replica, and a client reads its own writes through the balancer', async () => {
     const lb = fleet.lb.fe.api;
     const list = async (source: string) => {
@@ -408,4 +346,79 @@ describe('scale: two of each app behind HAProxy, on the Redis Cluster and a prim
       expect(p.proc.child.exitCode, `${p.name}: ${p.proc.output().slice(-2000)}`).toBeNull();
     }
   });
+
+  it("delivers every submission to the remote once worker-b has taken over; duplicates only from worker-a's open sessions", async () => {
+    const [a, b] = fleet.workers as [Fleet['workers'][0], Fleet['workers'][0]];
+    const [portA, portB] = sink.ports as [number, number];
+    const kill = outbound.kill;
+    expect(kill.seq).toBeGreaterThan(0);
+    // worker-b alone: what worker-a held in Redis comes back after BullMQ's stalled check; what it
+    // had claimed stays 'sending' in PostgreSQL (did the remote take it?) until the stuck sweep.
+    const prefix = a.env.QUEUE_PREFIX!;
+    const redis = Object.fromEntries(Object.entries(a.env).filter(([k]) => k.startsWith('REDIS_')));
+    await waitUntil(
+      'worker-b to drain the queue',
+      async () => {
+        const s = await statusCounts(prisma, tenant.id);
+        if ((s.queued ?? 0) + (s.deferred ?? 0) > 0) return false;
+        return (await sendJobsInRedis(redis, prefix)).total === 0;
+      },
+      90_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${await diagnose(prisma, tenant.id, sink, [b])}`);
+    });
+    const drainedAt = Date.now();
+    const stuck = await prisma.delivery.findMany({
+      where: { tenantId: tenant.id, status: 'sending' },
+      select: { id: true },
+    });
+    const stuckIds = new Set(stuck.map((d) => d.id));
+    const takenFromA = new Set(sink.on(portA).map((r) => r.id));
+    const window = [...stuckIds].filter((id) => takenFromA.has(id));
+    // The sweep hands stuck rows out after 15 minutes (no setting): the test moves their clock.
+    await prisma.$executeRaw`
+      UPDATE deliveries SET last_attempt_at = last_attempt_at - interval '16 minutes'
+      WHERE tenant_id = ${tenant.id}::uuid AND status = 'sending'`;
+    const expected = outbound.accepted * 2;
+    await waitUntil(
+      'every delivery delivered',
+      async () => ((await statusCounts(prisma, tenant.id)).delivered ?? 0) === expected,
+      60_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${await diagnose(prisma, tenant.id, sink, [b])}`);
+    });
+    const ids = (await prisma.delivery.findMany({ where: { tenantId: tenant.id }, select: { id: true } })).map(
+      (d) => d.id,
+    );
+    const lost = ids.filter((id) => !sink.counts.has(id)).length;
+    const duplicated = sink.duplicated();
+    printLedger(
+      {
+        scenario: 'two-of-each-outbound',
+        sent: expected,
+        acknowledged: sink.acknowledged(),
+        stored: (await statusCounts(prisma, tenant.id)).delivered ?? 0,
+        delivered: sink.counts.size,
+        lost,
+        duplicates: sink.duplicates(),
+        submitted: SUBMITTED,
+        submissionsAccepted: outbound.accepted,
+        receiptsAtKill: kill.receipts,
+        stuckInSendingAfterKill: stuckIds.size,
+        takenByRemoteBeforeKill: window.length,
+        sentByA: sink.on(portA).length,
+        sentByB: sink.on(portB).length,
+        secondsKillToDrained: seconds(drainedAt - kill.at),
+        seconds: seconds(Date.now() - outbound.started),
+      },
+      'scale-ledger',
+    );
+    expect(await prisma.delivery.count({ where: { tenantId: tenant.id } })).toBe(expected);
+    expect(lost).toBe(0);
+    expect(sink.counts.size).toBe(expected);
+    // Duplicates only where worker-a died with the remote's copy taken and its row still 'sending'.
+    expect(duplicated.filter((id) => !window.includes(id))).toEqual([]);
+    expect(sink.on(portB).length).toBeGreaterThan(0);
+    expect(b.proc.child.exitCode, b.proc.output()).toBeNull();
+  }, 150_000);
 });

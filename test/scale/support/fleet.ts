@@ -7,6 +7,9 @@ import { startAll, startWorker, type WorkerProcess } from '@test/faults/support/
 import { workerSettings } from '@test/faults/support/worker-settings';
 import { startHaproxy, type Balancer } from './haproxy';
 
+/** How long one boot may take: eight at once on a busy two-core machine took 76 s. */
+const BOOT_MS = 150_000;
+
 /** A built app (dist/apps/...) as its own process, healthy on `health`. */
 export interface AppProcess {
   name: string;
@@ -18,7 +21,7 @@ export interface AppProcess {
 async function startApp(name: string, entry: string, env: Record<string, string>, health: string): Promise<AppProcess> {
   const proc = runNode(entry, [], env);
   try {
-    await waitForHttp(health, proc, 90_000, 200);
+    await waitForHttp(health, proc, BOOT_MS, 200);
   } catch (err) {
     await proc.stop();
     throw new Error(`${name} did not become healthy: ${String(err)}`);
@@ -123,18 +126,24 @@ export async function startFleet(options: FleetOptions, into: { fleet?: Fleet })
         sinkPort: options.sinkPorts[n]!,
         extra: { ...common },
       }),
+      BOOT_MS,
     );
-  // Two at a time: eight Node processes booting at once on two cores take longer than in pairs.
-  await startAll([startApi('api-a'), startApi('api-b')], api);
-  await startAll(
-    [
-      startMtaProcess(options.primaryUrl, options.dnsPort, mtaEnv),
-      startMtaProcess(options.primaryUrl, options.dnsPort, mtaEnv),
-    ],
-    mta,
-  );
-  await startAll([startImap('imap-a'), startImap('imap-b')], imap);
-  await startAll([worker(0), worker(1)], workers);
+  // All eight at once: on two cores the boots share the CPU either way, and none waits for a
+  // slower sibling before it starts. Settled, so afterAll stops whatever did start.
+  const results = await Promise.allSettled([
+    startAll([startApi('api-a'), startApi('api-b')], api),
+    startAll(
+      [
+        startMtaProcess(options.primaryUrl, options.dnsPort, mtaEnv, BOOT_MS),
+        startMtaProcess(options.primaryUrl, options.dnsPort, mtaEnv, BOOT_MS),
+      ],
+      mta,
+    ),
+    startAll([startImap('imap-a'), startImap('imap-b')], imap),
+    startAll([worker(0), worker(1)], workers),
+  ]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 
   const lb = await startHaproxy({
     api: api.map((a) => ({ name: a.name, port: Number(a.env.API_PORT) })),
