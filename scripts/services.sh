@@ -6,6 +6,8 @@
 #   scripts/services.sh down   stop what this script started (never a server it found running)
 #   scripts/services.sh tools  the real programs the tests drive (mutt, fetchmail, chromium, haproxy), from
 #                              Debian's packages when missing and we are root
+#   scripts/services.sh scale-tools  what `npm run test:scale` adds (HAProxy in front of two of
+#                              each app), the same way
 #
 # For each of PostgreSQL and Redis, in order:
 #   1. DATABASE_URL / REDIS_URL (environment, else .env, else the defaults) when they answer;
@@ -191,9 +193,23 @@ tools() {
   return 0
 }
 
+scale_tools() {
+  mkdir -p "$STATE"
+  # test/scale/two-of-each.test.ts runs /usr/sbin/haproxy itself (the package's own service
+  # stays off: apt_install's policy-rc.d). Not root: the other scale tests still run, and that
+  # one says what is missing.
+  [ -x /usr/sbin/haproxy ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    log "haproxy is not installed; install Debian's package 'haproxy' for test/scale/two-of-each.test.ts"
+    return 0
+  fi
+  apt_install haproxy
+}
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   tools) tools ;;
-  *) echo "usage: $0 up|down|tools" >&2; exit 2 ;;
+  scale-tools) scale_tools ;;
+  *) echo "usage: $0 up|down|tools|scale-tools" >&2; exit 2 ;;
 esac

@@ -13,6 +13,11 @@
 #   test/scale/pg-*.test.ts        a private PostgreSQL primary + streaming replica pair each
 #                                  (scripts/pg-replica.sh): the failover drill (synchronous
 #                                  replica promoted mid-burst) and the API reading from a replica
+#   test/scale/two-of-each.test.ts the compose profile itself, as processes: api, mta, imap and
+#                                  worker twice each on the cluster and a private primary +
+#                                  replica, behind Debian's HAProxy (/usr/sbin/haproxy, installed
+#                                  here when missing and we are root); one MTA and one worker
+#                                  killed -9 mid-burst, mail read back over IMAP and POP3
 #   test/e2e/api/{isolation,mailboxes,deliveries}.test.ts  with the API's read routes on the
 #                                  streaming replica of the shared server (scripts/pg-replica.sh
 #                                  up, port 55433; MAILROOM_TEST_REPLICA_URL)
@@ -29,6 +34,7 @@ bash scripts/redis-cluster.sh status >/dev/null 2>&1 && was_up=yes
 nodes=$(bash scripts/redis-cluster.sh up | sed -n 's/^REDIS_CLUSTER_NODES=//p')
 # The replica follows the shared server that scripts/services.sh finds or starts.
 bash scripts/services.sh up >&2
+bash scripts/services.sh scale-tools >&2
 replica_was_up=no
 bash scripts/pg-replica.sh status >/dev/null 2>&1 && replica_was_up=yes
 replica=$(bash scripts/pg-replica.sh up | sed -n 's/^DATABASE_REPLICA_URLS=//p')

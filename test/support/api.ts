@@ -21,6 +21,9 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** Where a client sends its requests: an in-process API, or anything else that serves it (a load balancer). */
+export type ApiEndpoint = Pick<TestApi, 'url'>;
+
 /** The real API over HTTP on a free loopback port, against a test database and real Redis. */
 export async function startApi(db: TestDatabase, overrides: Record<string, string> = {}): Promise<TestApi> {
   const config = loadConfig({
@@ -110,7 +113,7 @@ export class Client {
   readonly typed: ApiClient;
 
   constructor(
-    readonly api: TestApi,
+    readonly api: ApiEndpoint,
     readonly token?: string,
   ) {
     this.typed = createApiClient(api.url, token);
@@ -159,12 +162,12 @@ type TenantLimits = NonNullable<ApiSchema<'CreateTenantDto'>['limits']>;
  */
 export class Session {
   private constructor(
-    readonly api: TestApi,
+    readonly api: ApiEndpoint,
     readonly db: TestDatabase,
     readonly platform: Client,
   ) {}
 
-  static async create(api: TestApi, db: TestDatabase): Promise<Session> {
+  static async create(api: ApiEndpoint, db: TestDatabase): Promise<Session> {
     const email = `root-${randomBytes(4).toString('hex')}@example.com`;
     await db.prisma.adminUser.create({
       data: { email, role: 'platform_admin', passwordHash: await argon2.hash(PASSWORD, { type: argon2.argon2id }) },
@@ -173,7 +176,7 @@ export class Session {
     return new Session(api, db, platform);
   }
 
-  static async login(api: TestApi, email: string, password: string): Promise<Client> {
+  static async login(api: ApiEndpoint, email: string, password: string): Promise<Client> {
     const { data, error, response } = await new Client(api).typed.POST('/v1/auth/login', { body: { email, password } });
     if (data?.status !== 'authenticated') {
       throw new Error(`login ${email}: ${response.status} ${JSON.stringify(error ?? data)}`);

@@ -21,7 +21,10 @@ export interface Ledger {
   [extra: string]: string | number;
 }
 
-/** Prints one line, `[fault-ledger] {...}`, that CI logs keep and a script can grep. */
-export function printLedger(ledger: Ledger): void {
-  console.log(`[fault-ledger] ${JSON.stringify(ledger)}`);
+/**
+ * Prints one line, `[fault-ledger] {...}`, that CI logs keep and a script can grep; the scale
+ * suite's scenarios print `[scale-ledger] {...}`.
+ */
+export function printLedger(ledger: Ledger, tag: 'fault-ledger' | 'scale-ledger' = 'fault-ledger'): void {
+  console.log(`[${tag}] ${JSON.stringify(ledger)}`);
 }

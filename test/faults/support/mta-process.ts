@@ -16,6 +16,8 @@ export async function startMtaProcess(
   databaseUrl: string,
   dnsPort: number,
   overrides: Record<string, string> = {},
+  /** How long the boot may take until /health answers 200 (many processes starting at once take longer). */
+  bootTimeoutMs = 60_000,
 ): Promise<MtaProcess> {
   const env = await appEnv(databaseUrl, {
     DNS_SERVERS: `127.0.0.1:${dnsPort}`,
@@ -27,7 +29,7 @@ export async function startMtaProcess(
     const p = runNode(APP_ENTRY.mta, [], env);
     const url = `http://127.0.0.1:${env.MTA_HEALTH_PORT}/health`;
     try {
-      await waitForHttp(url, p, 60_000, 200);
+      await waitForHttp(url, p, bootTimeoutMs, 200);
     } catch (err) {
       // Say which check failed, and never leave a half-started MTA behind.
       const body = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then(

@@ -272,12 +272,14 @@ export async function startWorker(
   name: string,
   databaseUrl: string,
   settings: Record<string, string>,
+  /** How long the boot may take until /health answers 200 (many processes starting at once take longer). */
+  bootTimeoutMs = 60_000,
 ): Promise<WorkerProcess> {
   const env = await appEnv(databaseUrl, { LOG_LEVEL: 'warn', ...settings });
   const proc = runNode(APP_ENTRY.worker, [], env);
   const base = `http://127.0.0.1:${env.WORKER_HEALTH_PORT}`;
   try {
-    await waitForHttp(`${base}/health`, proc, 60_000, 200);
+    await waitForHttp(`${base}/health`, proc, bootTimeoutMs, 200);
   } catch (err) {
     // Say which check failed, and never leave a half-started worker behind.
     const body = await fetch(`${base}/health`, { signal: AbortSignal.timeout(5_000) }).then(
