@@ -19,7 +19,8 @@ import {
 } from '@test/faults/support/outbound';
 import { burst, byClass, subjectOf, type BurstJob, type Outcome } from '@test/faults/support/smtp-burst';
 import { lbRequest, startFleet, type Fleet } from './support/fleet';
-import { pop3Look, submitMany, subjectsOverImap } from './support/mail-clients';
+import { pop3Look, submitMany, subjectsOverImap, topReceivedOverImap } from './support/mail-clients';
+import { BALANCER_ADDRESS } from './support/haproxy';
 
 const MESSAGES = 400;
 const CONNECTIONS = 16;
@@ -199,6 +200,9 @@ describe('scale: two of each app behind HAProxy, on the Redis Cluster and a prim
     );
     // ... and once over POP3 (the balancer's pop3s frontend).
     const pop3 = await pop3Look(fleet.lb.fe.pop3s, RECIPIENTS[0]!, PASSWORD);
+    // The MTAs saw the sender's own address (127.0.0.1) through the balancer's PROXY header, not
+    // the balancer's (BALANCER_ADDRESS): what SPF, IP rules and per-IP limits act on.
+    const received = await topReceivedOverImap(fleet.lb.fe.imaps, RECIPIENTS[0]!, PASSWORD);
     const imapLogins = await Promise.all(
       fleet.imap.map(async (i) =>
         metricValue(
@@ -253,6 +257,8 @@ describe('scale: two of each app behind HAProxy, on the Redis Cluster and a prim
     expect(audit.quotaDrift).toBe(0);
     expect(pop3.count).toBe([...seen[0]!.values()].reduce((a, b) => a + b, 0));
     expect(pop3.lastSubject).toMatch(/^burst \d+$/);
+    expect(received).toContain('[127.0.0.1]');
+    expect(received).not.toContain(BALANCER_ADDRESS);
     // smtp, submission and submissions: the balancer's checks took mta-b out of each.
     expect(lbSawDown).toEqual(['DOWN', 'DOWN', 'DOWN']);
     expect(fleet.mta[0]!.proc.child.exitCode, fleet.mta[0]!.proc.output()).toBeNull();

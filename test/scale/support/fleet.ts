@@ -5,7 +5,7 @@ import { sharedRedisEnv } from '@test/support/redis-cluster';
 import { startMtaProcess, type MtaProcess } from '@test/faults/support/mta-process';
 import { startAll, startWorker, type WorkerProcess } from '@test/faults/support/outbound';
 import { workerSettings } from '@test/faults/support/worker-settings';
-import { startHaproxy, type Balancer } from './haproxy';
+import { BALANCER_ADDRESS, startHaproxy, type Balancer } from './haproxy';
 
 /** How long one boot may take: eight at once on a busy two-core machine took 76 s. */
 const BOOT_MS = 150_000;
@@ -93,7 +93,7 @@ export async function startFleet(options: FleetOptions, into: { fleet?: Fleet })
   const startApi = async (name: string) => {
     const env = await appEnv(options.primaryUrl, {
       ...common,
-      TRUST_PROXY: 'true', // only the balancer reaches the API processes
+      TRUST_PROXY: BALANCER_ADDRESS, // X-Forwarded-For believed from the balancer only
       API_RATE_LIMIT_PER_MINUTE: '100000',
       LOGIN_MAX_FAILURES_PER_IP: '100000',
       ...options.api,
@@ -104,6 +104,7 @@ export async function startFleet(options: FleetOptions, into: { fleet?: Fleet })
     const env = await appEnv(options.primaryUrl, {
       ...common,
       IMAP_HOST: '127.0.0.1',
+      PROXY_PROTOCOL_TRUSTED_NETWORKS: `${BALANCER_ADDRESS}/32`,
       IMAP_PORT: String(await freePort()),
       IMAPS_PORT: String(await freePort()),
       POP3_PORT: String(await freePort()),
@@ -112,9 +113,9 @@ export async function startFleet(options: FleetOptions, into: { fleet?: Fleet })
     });
     return startApp(name, APP_ENTRY.imap, env, `http://127.0.0.1:${env.IMAP_HEALTH_PORT}/health`);
   };
-  // Without PROXY protocol every client arrives from the balancer's address: the per-IP
-  // limit (20 by default) would count all of them as one client.
-  const mtaEnv = { ...common, SMTP_MAX_CONNECTIONS_PER_IP: '500' };
+  // The balancer's PROXY header names each client, so the per-IP limit (20 by default) counts
+  // the test's sessions (16 at most, from 127.0.0.1), not the balancer.
+  const mtaEnv = { ...common, PROXY_PROTOCOL_TRUSTED_NETWORKS: `${BALANCER_ADDRESS}/32` };
   const worker = (n: number) =>
     startWorker(
       `worker-${'ab'[n]}`,

@@ -9,11 +9,14 @@ import { freePort } from '@test/support/processes';
 export const HAPROXY = '/usr/sbin/haproxy';
 
 /**
- * The one switch for PROXY protocol v2 towards the MTA and IMAP replicas (`send-proxy-v2` on
- * their server lines). Off until the apps read the header (docs/scaling.md § 2): an app that does
- * not expect it would take the binary header for a command.
+ * PROXY protocol v2 towards the MTA and IMAP replicas (`send-proxy-v2` on their server lines), as
+ * compose/haproxy.cfg sends it. The balancer connects to the apps from its own loopback address,
+ * BALANCER_ADDRESS, which is the apps' only trusted proxy (PROXY_PROTOCOL_TRUSTED_NETWORKS for the
+ * MTA and IMAP, TRUST_PROXY for the API): the apps then see each client's own address, and a
+ * test's direct connection (from 127.0.0.1) is served without a header.
  */
-export const SEND_PROXY_V2 = false;
+export const SEND_PROXY_V2 = true;
+export const BALANCER_ADDRESS = '127.0.0.200';
 
 /** One replica as the balancer sees it: its name and the loopback ports it listens on. */
 export interface ApiTarget {
@@ -91,6 +94,7 @@ export function haproxyConfig(
     '  timeout client 10m',
     '  timeout server 10m',
     '  default-server check inter 1s fall 2 rise 1',
+    `  source ${BALANCER_ADDRESS}`,
     '',
     'frontend api',
     '  mode http',

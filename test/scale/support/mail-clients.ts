@@ -31,6 +31,27 @@ export async function subjectsOverImap(port: number, user: string, pass: string)
   return counts;
 }
 
+/** The topmost Received header of the INBOX's first message, over IMAP (implicit TLS on `port`). */
+export async function topReceivedOverImap(port: number, user: string, pass: string): Promise<string> {
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: true,
+    tls: { rejectUnauthorized: false },
+    auth: { user, pass },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    await client.mailboxOpen('INBOX', { readOnly: true });
+    const msg = await client.fetchOne('1', { headers: ['received'] });
+    const headers = msg && msg.headers ? msg.headers.toString('utf8') : '';
+    return headers.split(/\r?\n(?=\S)/)[0] ?? '';
+  } finally {
+    await client.logout();
+  }
+}
+
 /** POP3 over implicit TLS on `port`: STAT's count, and the Subject line of the last message. */
 export async function pop3Look(
   port: number,
