@@ -104,6 +104,24 @@ describe('scale: API reads from a PostgreSQL streaming replica', () => {
     expect(where!.standby).toBe(true);
   });
 
+  it('counts the read-your-writes window from the end of a write, however long the write took', async () => {
+    await untilUsable(apiA);
+    const tenantDb = apiA.app.get(TenantDb);
+    await sleep(STICKY_MS + 100);
+    const standby = async () =>
+      (
+        await tenantDb.tenantRead(tenant.id, (tx) =>
+          tx.$queryRawUnsafe<{ standby: boolean }[]>('SELECT pg_is_in_recovery() AS standby'),
+        )
+      )[0]!.standby;
+    expect(await standby()).toBe(true);
+    // A unit of work on the primary that lasts longer than the window itself.
+    await tenantDb.tenant(tenant.id, (tx) => tx.$queryRawUnsafe(`SELECT pg_sleep(${(STICKY_MS + 500) / 1000})::text`));
+    expect(await standby()).toBe(false);
+    await sleep(STICKY_MS + 100);
+    expect(await standby()).toBe(true);
+  });
+
   it('list routes read from the replica: a row written elsewhere is missing while replay is paused, then found on the primary once the replica lags past the bound', async () => {
     await untilUsable(apiA);
     await sleep(STICKY_MS + 100);

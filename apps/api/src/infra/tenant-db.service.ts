@@ -63,10 +63,17 @@ export class TenantDb implements OnModuleDestroy {
         : null;
   }
 
-  tenant<T>(tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    // Any unit of work of the primary may write: the tenant's next reads stay on the primary.
-    this.replicas?.noteWrite(tenantId);
-    return inTenantScope(this.client, tenantId, work);
+  async tenant<T>(tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    // Any unit of work of the primary may write: the tenant's next reads stay on the primary,
+    // for DATABASE_REPLICA_STICKY_MS counted from when it ends (its commit), not from when it
+    // began: a slow write must not use up the window before its client reads.
+    if (!this.replicas) return inTenantScope(this.client, tenantId, work);
+    this.replicas.noteWrite(tenantId);
+    try {
+      return await inTenantScope(this.client, tenantId, work);
+    } finally {
+      this.replicas.noteWrite(tenantId);
+    }
   }
 
   /**
