@@ -60,7 +60,7 @@ export const OBJECT_READS_AT_ONCE = 8;
  * The blobs of one FETCH batch, read in one query (sizes, where each is, cached MIME trees when
  * the items need them, bytes of the small ones in PostgreSQL), and the sources the renderer
  * reads them through. The small bodies in the object store that the items need are read whole,
- * OBJECT_READS_AT_ONCE at a time in uid order, while the replies go out in order; larger ones
+ * OBJECT_READS_AT_ONCE at a time, started in uid order, while the replies go out in order; larger ones
  * are streamed when their turn comes. Trees parsed for lack of a cached one are stored together
  * by saveStructures.
  */
@@ -149,23 +149,29 @@ export class FetchBatch {
 }
 
 /**
- * `read` of each entry, started in order with at most `limit` under way: entry i starts when
- * entry i - limit has settled. The results by key; a failure is seen by whoever awaits that key
- * (the message's reply), and is never an unhandled rejection before then.
+ * `read` of each entry, at most `limit` under way: each one that settles starts the next entry
+ * in order, so the reads run ahead of the replies, which are written in that order. The results
+ * by key; a failure is seen by whoever awaits that key (the message's reply), and is never an
+ * unhandled rejection before then.
  */
 function readInOrder<T>(
   entries: Array<[string, T]>,
   limit: number,
   read: (entry: [string, T]) => Promise<Buffer>,
 ): Map<string, Promise<Buffer>> {
-  const started: Array<Promise<Buffer>> = [];
-  for (const [i, entry] of entries.entries()) {
-    const before = started[i - limit];
-    const done = before ? before.then(ignore, ignore).then(() => read(entry)) : read(entry);
-    done.catch(ignore);
-    started.push(done);
+  const starts: Array<() => void> = [];
+  const results = new Map<string, Promise<Buffer>>();
+  for (const entry of entries) {
+    const result = new Promise<void>((start) => starts.push(start)).then(() => read(entry));
+    result.catch(ignore).finally(next).catch(ignore);
+    results.set(entry[0], result);
   }
-  return new Map(entries.map(([key], i) => [key, started[i]!]));
+  let started = 0;
+  function next(): void {
+    starts[started++]?.();
+  }
+  for (let i = 0; i < limit; i++) next();
+  return results;
 }
 
 function ignore(): void {}
