@@ -257,7 +257,7 @@ describe('FETCH reads', () => {
     expect(tight.map((r) => r.blob)).toEqual(uids.map(() => null));
     // Without bodies, bytes come only to parse a tree that is not cached.
     const trees = await sut.fetchMessages(t.tenantId, inbox, uids, { ...opts, bodies: false });
-    expect(trees[0]!.blob).toEqual({ size: first.size, structure: { cached: 1 }, bytes: null });
+    expect(trees[0]!.blob).toEqual({ size: first.size, object: null, structure: { cached: 1 }, bytes: null });
     expect(trees[1]!.blob!.bytes!.equals(rows[1]!.blob!.bytes!)).toBe(true);
   });
 
@@ -275,7 +275,7 @@ describe('FETCH reads', () => {
       { structures: false, bodies: true, inlineMax: 256 * 1024 },
     );
     expect([...blobs.keys()].sort()).toEqual([big!.blobSha256, small!.blobSha256].sort());
-    expect(blobs.get(big!.blobSha256)).toEqual({ size: big!.size, structure: null, bytes: null });
+    expect(blobs.get(big!.blobSha256)).toEqual({ size: big!.size, object: null, structure: null, bytes: null });
     expect(blobs.get(small!.blobSha256)!.bytes!.equals(await whole(small!.blobSha256))).toBe(true);
   });
 });

@@ -32,14 +32,6 @@ export async function holdObjectBlob(
   throw new Error(`could not keep blob ${blob.sha256}: it was deleted three times in a row`);
 }
 
-/** Where a blob's bytes are: its storage, object key and size; null when there is no such blob. */
-export async function blobLocation(db: StoreDb, tenantId: string, sha256: string) {
-  const [row] = await db.$queryRaw<{ storage: string; storage_key: string | null; size: number }[]>`
-    SELECT storage, storage_key, size FROM message_blobs
-    WHERE tenant_id = ${tenantId}::uuid AND sha256 = ${sha256}`;
-  return row ?? null;
-}
-
 /** Migration to S3: the next `limit` database-stored blobs, locked (FOR NO KEY UPDATE SKIP LOCKED) until commit. */
 export async function claimDatabaseBlobs(tx: StoreTx, limit: number) {
   const rows = await tx.$queryRaw<{ tenant_id: string; sha256: string; size: number }[]>`

@@ -1,9 +1,8 @@
 import { blobSize, storeBlob, uploadStreamedBlob, type PrismaClient, type StreamedBlob } from '@mailroom/db';
-import { blobLocation, holdObjectBlob } from './blob-object.repository';
-import { BlobNotFound } from './errors';
-import type { ByteRange } from './mailbox.types';
+import { holdObjectBlob } from './blob-object.repository';
+import type { BlobObject, ByteRange } from './mailbox.types';
 import { S3ObjectStore, type ObjectStore, type S3Settings } from './object-store';
-import type { StoreDb, StoreTx } from './types';
+import type { StoreTx } from './types';
 
 /** The settings of the blob store (libs/config: BLOB_STORE, BLOB_S3_MIN_BYTES, S3_*). */
 export interface BlobStoreSettings {
@@ -20,6 +19,18 @@ export interface BlobStoreSettings {
 /** The object key of a blob: content-addressed per tenant, so a second put is the same bytes. */
 export function objectKey(tenantId: string, sha256: string): string {
   return `${tenantId}/${sha256}`;
+}
+
+/**
+ * Where a blob row says its bytes are: null for 'db', else its storage and key (a row written
+ * without a key has the content-addressed one).
+ */
+export function objectOf(
+  tenantId: string,
+  sha256: string,
+  row: { storage: string; storage_key: string | null },
+): BlobObject | null {
+  return row.storage === 'db' ? null : { storage: row.storage, key: row.storage_key ?? objectKey(tenantId, sha256) };
 }
 
 /**
@@ -87,22 +98,24 @@ export class BlobStore {
   }
 
   /**
-   * The bytes of an object-stored blob (or `range`, clamped to its size) in slices of
-   * `sliceBytes`: one ranged GET, streamed, never the whole object in memory.
+   * The bytes of an object-stored blob of `size` bytes (or `range`, clamped to the size) in
+   * slices of `sliceBytes`: one ranged GET, streamed, never the whole object in memory. The
+   * caller knows where the object is (its row, read with the messages): no query here.
    */
   async *readObject(
-    db: StoreDb,
-    tenantId: string,
-    sha256: string,
+    object: BlobObject,
+    size: number,
     range: ByteRange | undefined,
     sliceBytes: number,
   ): AsyncIterable<Buffer> {
-    const at = await blobLocation(db, tenantId, sha256);
-    if (!at) throw new BlobNotFound(tenantId, sha256);
-    const start = Math.min(Math.max(range?.start ?? 0, 0), at.size);
-    const end = Math.min(Math.max(range?.end ?? at.size, start), at.size);
+    const start = Math.min(Math.max(range?.start ?? 0, 0), size);
+    const end = Math.min(Math.max(range?.end ?? size, start), size);
     if (end <= start) return;
-    const stream = this.objectsFor(at.storage).read(at.storage_key ?? objectKey(tenantId, sha256), { start, end });
+    // The whole object needs no Range header (a plain GET, answered 200, not 206).
+    const stream = this.objectsFor(object.storage).read(
+      object.key,
+      start === 0 && end === size ? undefined : { start, end },
+    );
     yield* slices(stream, sliceBytes);
   }
 

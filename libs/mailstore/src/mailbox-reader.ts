@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@mailroom/db';
-import { blobStore } from './blob-store';
+import { blobStore, objectOf } from './blob-store';
 import { BlobNotFound, FolderNotFound } from './errors';
 import { createFolderIn, deleteFolderIn, renameFolderIn } from './folder-ops';
 import { normaliseFolderName } from './folder-name';
@@ -12,6 +12,7 @@ import {
   updateSubscribed,
 } from './folder.repository';
 import type {
+  BlobPlace,
   ByteRange,
   CopyResult,
   FolderChanges,
@@ -51,9 +52,10 @@ import type { MailStoreOptions, StoreTx } from './types';
 
 // A 50 MB insert over a slow link takes a while; Prisma's default of 5 s would abort it.
 const TX_TIMEOUT_MS = 120_000;
-function fetchBlob(r: Omit<FetchBlobRow, 'sha256'>): FetchBlob {
+function fetchBlob(tenantId: string, sha256: string, r: Omit<FetchBlobRow, 'sha256'>): FetchBlob {
   return {
     size: r.size,
+    object: objectOf(tenantId, sha256, r),
     structure: r.tree ? (JSON.parse(r.tree) as unknown) : null,
     bytes: r.storage === 'db' ? r.bytes : null,
   };
@@ -172,21 +174,31 @@ export class MailboxReader {
 
   /**
    * A blob's bytes (or `range`: start inclusive, end exclusive, clamped to the size) in slices of
-   * BLOB_CHUNK_BYTES, one query each: a large message never sits whole in memory.
+   * BLOB_CHUNK_BYTES, one query each (or one ranged GET for an object-stored blob): a large
+   * message never sits whole in memory. `place` is what a FETCH batch read of the blob (its size
+   * and object key); without it, one query reads them first.
    */
-  async *readBlob(tenantId: string, sha256: string, range?: ByteRange): AsyncIterable<Buffer> {
-    const info = await blobInfo(this.prisma, tenantId, sha256);
-    if (!info) throw new BlobNotFound(tenantId, sha256);
-    if (info.storage !== 'db') {
-      // An object-stored blob: one ranged GET, streamed (blob-store.ts).
-      yield* blobStore().readObject(this.prisma, tenantId, sha256, range, BLOB_CHUNK_BYTES);
+  async *readBlob(tenantId: string, sha256: string, range?: ByteRange, place?: BlobPlace): AsyncIterable<Buffer> {
+    const at = place ?? (await this.blobPlace(tenantId, sha256));
+    if (at.object) {
+      yield* blobStore().readObject(at.object, at.size, range, BLOB_CHUNK_BYTES);
       return;
     }
-    const start = Math.min(Math.max(range?.start ?? 0, 0), info.size);
-    const end = Math.min(Math.max(range?.end ?? info.size, start), info.size);
-    for (let at = start; at < end; at += BLOB_CHUNK_BYTES) {
-      yield await blobSlice(this.prisma, tenantId, sha256, { start: at, end: Math.min(end, at + BLOB_CHUNK_BYTES) });
+    const start = Math.min(Math.max(range?.start ?? 0, 0), at.size);
+    const end = Math.min(Math.max(range?.end ?? at.size, start), at.size);
+    for (let from = start; from < end; from += BLOB_CHUNK_BYTES) {
+      yield await blobSlice(this.prisma, tenantId, sha256, {
+        start: from,
+        end: Math.min(end, from + BLOB_CHUNK_BYTES),
+      });
     }
+  }
+
+  /** A blob's size and where its bytes are, in one query. BlobNotFound when there is no such blob. */
+  private async blobPlace(tenantId: string, sha256: string): Promise<BlobPlace> {
+    const info = await blobInfo(this.prisma, tenantId, sha256);
+    if (!info) throw new BlobNotFound(tenantId, sha256);
+    return { size: info.size, object: objectOf(tenantId, sha256, info) };
   }
 
   /**
@@ -198,7 +210,7 @@ export class MailboxReader {
   async fetchBlobs(tenantId: string, sha256s: string[], options: FetchBlobOptions): Promise<Map<string, FetchBlob>> {
     const unique = [...new Set(sha256s)];
     const rows = await blobsForFetch(this.prisma, tenantId, unique, options);
-    return new Map(rows.map((r) => [r.sha256, fetchBlob(r)]));
+    return new Map(rows.map((r) => [r.sha256, fetchBlob(tenantId, r.sha256, r)]));
   }
 
   /**
@@ -215,7 +227,10 @@ export class MailboxReader {
     const rows = await messagesForFetch(this.prisma, tenantId, folderId, uids, options);
     return rows.map((r) => ({
       ...metaOf(r),
-      blob: r.storage === null ? null : fetchBlob({ ...r, size: r.blob_size!, storage: r.storage }),
+      blob:
+        r.storage === null
+          ? null
+          : fetchBlob(tenantId, r.blob_sha256, { ...r, size: r.blob_size!, storage: r.storage }),
     }));
   }
 

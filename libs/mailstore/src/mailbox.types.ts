@@ -68,10 +68,24 @@ export interface CopyResult {
   pairs: Array<[number, number]>;
 }
 
-/** A byte range of a blob: `start` inclusive, `end` exclusive. */
-/** A blob as a FETCH batch reads it (MailboxReader.fetchBlobs). */
-export interface FetchBlob {
+/** Where an object-stored blob's bytes are: its storage ('s3') and its object key. */
+export interface BlobObject {
+  storage: string;
+  key: string;
+}
+
+/**
+ * What reading a blob needs to know first: its size and, when its bytes are in the object store,
+ * where. A FETCH batch has it from its query, so readBlob asks nothing more before it reads.
+ */
+export interface BlobPlace {
   size: number;
+  /** Null when the bytes are in PostgreSQL. */
+  object: BlobObject | null;
+}
+
+/** A blob as a FETCH batch reads it (MailboxReader.fetchBlobs). */
+export interface FetchBlob extends BlobPlace {
   /** The cached MIME tree when it was asked for and is stored, else null. */
   structure: unknown;
   /** The whole blob when it is at most `inlineMax` bytes, else null: read it with readBlob. */
@@ -100,6 +114,7 @@ export interface FetchReadOptions extends FetchBlobOptions {
   blobBytes: number;
 }
 
+/** A byte range of a blob: `start` inclusive, `end` exclusive. */
 export interface ByteRange {
   start: number;
   end: number;

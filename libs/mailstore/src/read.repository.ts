@@ -97,15 +97,15 @@ export function metaOf(r: MetaRow): MessageMeta {
   };
 }
 
-/** A blob's size and where its bytes live; null when there is none. */
+/** A blob's size and where its bytes live (storage, and the object key of an object-stored one); null when there is none. */
 export async function blobInfo(db: StoreDb, tenantId: string, sha256: string) {
   const [row] = await BLOB_INFO.run(db, [tenantId, sha256]);
   return row ?? null;
 }
 
-const BLOB_INFO = defineStatement<{ size: number; storage: string }, [string, string]>(
+const BLOB_INFO = defineStatement<{ size: number; storage: string; storage_key: string | null }, [string, string]>(
   'blob_info',
-  `SELECT COALESCE(octet_length(bytes), size) AS size, storage FROM message_blobs
+  `SELECT COALESCE(octet_length(bytes), size) AS size, storage, storage_key FROM message_blobs
    WHERE tenant_id = $1::uuid AND sha256 = $2::text`,
 );
 
@@ -132,13 +132,15 @@ export interface FetchBlobRow {
   sha256: string;
   size: number;
   storage: string;
+  /** The object key of an object-stored blob (null for one stored before keys were recorded, or in the database). */
+  storage_key: string | null;
   tree: string | null;
   /** The bytes (see blobSlice); null for a large or externally stored blob. */
   bytes: Buffer | null;
 }
 
 /**
- * One statement for a FETCH batch: each blob's size and storage, its cached MIME tree as JSON text
+ * One statement for a FETCH batch: each blob's size, storage and object key, its cached MIME tree as JSON text
  * (only with `structures`), and its bytes when it is stored in the database, at most `inlineMax`
  * long and needed (`bodies`, or no cached tree to parse). The bytes of larger blobs are left to
  * blobSlice, so they never sit whole in memory; octet_length of the EXTERNAL column reads the
@@ -156,12 +158,19 @@ export async function blobsForFetch(
 
 const BLOBS_FOR_FETCH = defineCopyStatement<FetchBlobRow, [boolean, number, boolean, string, string[]]>(
   'fetch_blobs',
-  `SELECT sha256, COALESCE(octet_length(bytes), size) AS size, storage,
+  `SELECT sha256, COALESCE(octet_length(bytes), size) AS size, storage, storage_key,
      CASE WHEN $1::boolean THEN mime_structure::text END AS tree,
      CASE WHEN octet_length(bytes) <= $2::int AND ($3::boolean OR mime_structure IS NULL)
        THEN bytes END AS bytes
    FROM message_blobs WHERE tenant_id = $4::uuid AND sha256 = ANY($5::text[])`,
-  { sha256: binary.text, size: binary.int, storage: binary.text, tree: binary.text, bytes: binary.bytes },
+  {
+    sha256: binary.text,
+    size: binary.int,
+    storage: binary.text,
+    storage_key: binary.text,
+    tree: binary.text,
+    bytes: binary.bytes,
+  },
 );
 
 /**
@@ -197,12 +206,14 @@ type MessagesForFetchRow = MetaRow &
 // (docs/performance.md). The query is the PL/pgSQL function mailroom_fetch_messages (migration
 // 20261203143000, which says what it returns): COPY cannot be prepared, and planning the query
 // for each FETCH cost PostgreSQL a third of its time; the function keeps its plan per session.
+// storage_key (migration 20261203223000) tells a FETCH of S3 bodies where each one is, with no
+// query per body.
 const MESSAGES_FOR_FETCH = defineCopyStatement<
   MessagesForFetchRow,
   [number, string, string, number[], boolean, boolean, number, number]
 >(
   'fetch_messages',
-  `SELECT id, uid, flags, modseq, size, received_at, blob_sha256, blob_size, storage, tree, bytes
+  `SELECT id, uid, flags, modseq, size, received_at, blob_sha256, blob_size, storage, storage_key, tree, bytes
    FROM mailroom_fetch_messages($1::int, $2::uuid, $3::uuid, $4::int[], $5::boolean, $6::boolean, $7::int, $8::bigint)`,
   {
     id: binary.text,
@@ -214,6 +225,7 @@ const MESSAGES_FOR_FETCH = defineCopyStatement<
     blob_sha256: binary.text,
     blob_size: binary.int,
     storage: binary.text,
+    storage_key: binary.text,
     tree: binary.text,
     bytes: binary.bytes,
   },

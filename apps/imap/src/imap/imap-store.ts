@@ -74,9 +74,15 @@ export interface AppendInput {
   };
 }
 
-/** What a FETCH batch reads of a blob in one statement (see ImapStore.fetchBlobs). */
-export interface FetchBlob {
+/** Where a blob is, as a FETCH batch read it: readBlob then asks the store nothing first. */
+export interface BlobPlace {
   size: number;
+  /** Where the bytes are in the object store (S3); null when they are in PostgreSQL. */
+  object: { storage: string; key: string } | null;
+}
+
+/** What a FETCH batch reads of a blob in one statement (see ImapStore.fetchBlobs). */
+export interface FetchBlob extends BlobPlace {
   /** The cached MIME tree when asked for and stored, else null. */
   structure: unknown;
   /** The whole blob when it is small enough to read in the batch, else null (readBlob streams it). */
@@ -124,7 +130,13 @@ export interface ImapStore {
   /** The folder's highest modseq alone (a cheap "anything new?"); null when the folder is gone. */
   highestModseq(tenantId: string, folderId: string): Promise<bigint | null>;
   messages(tenantId: string, folderId: string, uids: number[]): Promise<MessageMeta[]>;
-  readBlob(tenantId: string, sha256: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  /** A blob's bytes (or a range, end exclusive) in slices; `place` (from a FETCH batch) saves the lookup. */
+  readBlob(
+    tenantId: string,
+    sha256: string,
+    range?: { start: number; end: number },
+    place?: BlobPlace,
+  ): AsyncIterable<Buffer>;
   /**
    * FETCH: `messages` and, in the same query, the blobs (as fetchBlobs) of the first rows within
    * `blobRows` rows and `blobBytes` bytes of small messages.

@@ -45,7 +45,7 @@ async function fetchBatch(
       if (seq === 0) continue;
       const state = updated.get(meta.uid);
       const current = state ? { ...meta, flags: state.flags, modseq: state.modseq } : meta;
-      const values = await mime.renderFetch(items, batch.source(current), opts);
+      const values = await mime.renderFetch(items, await batch.source(current), opts);
       if (state && !mime.fetchHasFlags(items)) {
         values.push({ atom: 'FLAGS' }, state.flags.map((f) => ({ atom: f })) as WireValue);
       }
