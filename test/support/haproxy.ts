@@ -41,25 +41,49 @@ export async function startHaproxy(ports: ProxiedPort[]): Promise<RunningHaproxy
       `  server app 127.0.0.1:${p.to} ${p.version === 2 ? 'send-proxy-v2' : 'send-proxy'}`,
     ]),
   ].join('\n');
+  return runHaproxy(
+    dir,
+    `${config}\n`,
+    ports.map((p) => p.listen),
+  );
+}
+
+export interface HaproxyProcess extends RunningHaproxy {
+  /** Null while it runs. */
+  exitCode(): number | null;
+}
+
+/**
+ * Writes `config` into `dir` (a fresh temporary folder, removed by stop) and runs HAProxy on it
+ * in the foreground (-db), so the test owns the process and SIGTERM stops it; resolves once it
+ * accepts connections on every port of `listen`.
+ */
+export async function runHaproxy(dir: string, config: string, listen: number[]): Promise<HaproxyProcess> {
+  if (!fs.existsSync(HAPROXY)) {
+    throw new Error(
+      `${HAPROXY} is missing: install Debian's package haproxy (scripts/services.sh tools does, as root)`,
+    );
+  }
   const file = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(file, `${config}\n`);
-  // -db: in the foreground, so the test owns the process and SIGTERM stops it.
+  fs.writeFileSync(file, config);
   const child = spawn(HAPROXY, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 10_000;
-  for (const p of ports) {
-    while (!(await accepts(p.listen))) {
+  for (const port of listen) {
+    while (!(await accepts(port))) {
       if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`haproxy did not listen on ${p.listen}: ${out}`);
+        child.kill('SIGTERM');
+        throw new Error(`haproxy did not listen on ${port}: ${out}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
   return {
     output: () => out,
+    exitCode: () => child.exitCode,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@test/support/processes';
-
-export const HAPROXY = '/usr/sbin/haproxy';
+import { runHaproxy } from '@test/support/haproxy';
 
 /**
  * PROXY protocol v2 towards the MTA and IMAP replicas (`send-proxy-v2` on their server lines), as
@@ -172,9 +170,6 @@ export interface Balancer {
 
 /** Debian's HAProxy in the foreground (-db) on free loopback ports, with a generated config. */
 export async function startHaproxy(targets: Parameters<typeof haproxyConfig>[1]): Promise<Balancer> {
-  if (!fs.existsSync(HAPROXY)) {
-    throw new Error(`${HAPROXY} is missing: install Debian's package haproxy (npm run test:scale does, as root)`);
-  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-haproxy-'));
   const fe: Frontends = {
     api: await freePort(),
@@ -188,13 +183,7 @@ export async function startHaproxy(targets: Parameters<typeof haproxyConfig>[1])
   };
   const socket = path.join(dir, 'admin.sock');
   const config = haproxyConfig(fe, targets, socket);
-  const file = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(file, config);
-  const child = spawn(HAPROXY, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const proc = await runHaproxy(dir, config, Object.values(fe));
   const servers = async (): Promise<ServerState[]> => {
     const csv = await statsCommand(socket, 'show stat');
     return csv
@@ -208,7 +197,7 @@ export async function startHaproxy(targets: Parameters<typeof haproxyConfig>[1])
     const deadline = Date.now() + timeoutMs;
     let last: ServerState[] = [];
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`haproxy exited (${child.exitCode}): ${out}`);
+      if (proc.exitCode() !== null) throw new Error(`haproxy exited (${proc.exitCode()}): ${proc.output()}`);
       last = await servers().catch(() => []);
       const mine = last.filter((s) => name === undefined || s.server === name);
       if (mine.length > 0 && mine.every((s) => s.status.startsWith(status))) return;
@@ -223,14 +212,8 @@ export async function startHaproxy(targets: Parameters<typeof haproxyConfig>[1])
     config,
     servers,
     waitFor,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    output: () => proc.output(),
+    stop: () => proc.stop(),
   };
 }
 

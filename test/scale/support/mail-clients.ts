@@ -2,11 +2,8 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { RawPop3 } from '@test/support/pop3/pop3-client';
 
-/**
- * The subjects in a mailbox's INBOX over IMAP (implicit TLS on `port`), counted: what a mail
- * client sees, whichever IMAP process the balancer picked.
- */
-export async function subjectsOverImap(port: number, user: string, pass: string): Promise<Map<string, number>> {
+/** A logged-in imapflow client over implicit TLS to 127.0.0.1:`port`. */
+async function imaps(port: number, user: string, pass: string): Promise<ImapFlow> {
   const client = new ImapFlow({
     host: '127.0.0.1',
     port,
@@ -16,6 +13,15 @@ export async function subjectsOverImap(port: number, user: string, pass: string)
     logger: false,
   });
   await client.connect();
+  return client;
+}
+
+/**
+ * The subjects in a mailbox's INBOX over IMAP (implicit TLS on `port`), counted: what a mail
+ * client sees, whichever IMAP process the balancer picked.
+ */
+export async function subjectsOverImap(port: number, user: string, pass: string): Promise<Map<string, number>> {
+  const client = await imaps(port, user, pass);
   const counts = new Map<string, number>();
   try {
     const box = await client.mailboxOpen('INBOX', { readOnly: true });
@@ -33,15 +39,7 @@ export async function subjectsOverImap(port: number, user: string, pass: string)
 
 /** The topmost Received header of the INBOX's first message, over IMAP (implicit TLS on `port`). */
 export async function topReceivedOverImap(port: number, user: string, pass: string): Promise<string> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass },
-    logger: false,
-  });
-  await client.connect();
+  const client = await imaps(port, user, pass);
   try {
     await client.mailboxOpen('INBOX', { readOnly: true });
     const msg = await client.fetchOne('1', { headers: ['received'] });
