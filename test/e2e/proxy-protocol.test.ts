@@ -3,7 +3,15 @@ import { ImapFlow } from 'imapflow';
 import { basicMessage } from '@test/support/smtp/harness';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { startHaproxy, type RunningHaproxy } from '@test/support/haproxy';
-import { APP_ENTRY, appEnv, freePort, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
+import {
+  APP_ENTRY,
+  appEnv,
+  freePort,
+  imapPortsEnv,
+  runNode,
+  waitForHttp,
+  type RunningProcess,
+} from '@test/support/processes';
 import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
 import { RawImap } from './imap/raw-imap';
 
@@ -25,12 +33,7 @@ describe.each([{ workers: 1 }, { workers: 2 }])(
     beforeAll(async () => {
       db = await createTestDatabase();
       env = await appEnv(db.url, {
-        IMAP_HOST: '127.0.0.1',
-        IMAP_PORT: String(await freePort()),
-        IMAPS_PORT: String(await freePort()),
-        POP3_PORT: String(await freePort()),
-        POP3S_PORT: String(await freePort()),
-        IMAP_HEALTH_PORT: String(await freePort()),
+        ...(await imapPortsEnv()),
         IMAP_WORKERS: String(workers),
         IMAP_MAX_CONNECTIONS_PER_IP: '2',
         SMTP_MAX_CONNECTIONS_PER_IP: '2',

@@ -106,6 +106,18 @@ export async function appEnv(
   };
 }
 
+/** Fresh loopback ports for the IMAP server's listeners (IMAP, IMAPS, POP3, POP3S, health). */
+export async function imapPortsEnv(): Promise<Record<string, string>> {
+  return {
+    IMAP_HOST: '127.0.0.1',
+    IMAP_PORT: String(await freePort()),
+    IMAPS_PORT: String(await freePort()),
+    POP3_PORT: String(await freePort()),
+    POP3S_PORT: String(await freePort()),
+    IMAP_HEALTH_PORT: String(await freePort()),
+  };
+}
+
 export interface RunningProcess {
   child: ChildProcess;
   output(): string;

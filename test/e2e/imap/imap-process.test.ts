@@ -3,7 +3,7 @@ import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicMessage } from '@test/support/smtp/harness';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { APP_ENTRY, appEnv, freePort, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
+import { APP_ENTRY, appEnv, imapPortsEnv, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
 import { RawPop3 } from '@test/support/pop3/pop3-client';
 import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
 import { RawImap } from './raw-imap';
@@ -24,12 +24,7 @@ describe.each([{ workers: 1 }, { workers: 2 }])(
     beforeAll(async () => {
       db = await createTestDatabase();
       env = await appEnv(db.url, {
-        IMAP_HOST: '127.0.0.1',
-        IMAP_PORT: String(await freePort()),
-        IMAPS_PORT: String(await freePort()),
-        POP3_PORT: String(await freePort()),
-        POP3S_PORT: String(await freePort()),
-        IMAP_HEALTH_PORT: String(await freePort()),
+        ...(await imapPortsEnv()),
         IMAP_WORKERS: String(workers),
         IMAP_MAX_CONNECTIONS_PER_IP: '4',
       });

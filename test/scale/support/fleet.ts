@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { APP_ENTRY, appEnv, freePort, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
+import { APP_ENTRY, appEnv, imapPortsEnv, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
 import { sharedRedisEnv } from '@test/support/redis-cluster';
 import { startMtaProcess, type MtaProcess } from '@test/faults/support/mta-process';
 import { startAll, startWorker, type WorkerProcess } from '@test/faults/support/outbound';
@@ -103,13 +103,8 @@ export async function startFleet(options: FleetOptions, into: { fleet?: Fleet })
   const startImap = async (name: string) => {
     const env = await appEnv(options.primaryUrl, {
       ...common,
-      IMAP_HOST: '127.0.0.1',
+      ...(await imapPortsEnv()),
       PROXY_PROTOCOL_TRUSTED_NETWORKS: `${BALANCER_ADDRESS}/32`,
-      IMAP_PORT: String(await freePort()),
-      IMAPS_PORT: String(await freePort()),
-      POP3_PORT: String(await freePort()),
-      POP3S_PORT: String(await freePort()),
-      IMAP_HEALTH_PORT: String(await freePort()),
     });
     return startApp(name, APP_ENTRY.imap, env, `http://127.0.0.1:${env.IMAP_HEALTH_PORT}/health`);
   };
