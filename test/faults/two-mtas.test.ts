@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
-import nodemailer from 'nodemailer';
+import { submissionTransport } from '@test/support/smtp/submission-transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDnsServer } from '@mailroom/dns/testing/local-dns-server';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
@@ -237,17 +237,7 @@ async function submitThroughBoth(mtas: MtaProcess[], senders: string[]): Promise
   const lanes = senders.flatMap((user) => mtas.map((mta) => ({ user, port: mta.env.SUBMISSIONS_PORT! })));
   await Promise.all(
     lanes.map(async (lane, n) => {
-      const transport = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port: Number(lane.port),
-        secure: true,
-        auth: { user: lane.user, pass: PASSWORD },
-        tls: { rejectUnauthorized: false },
-        name: 'client.test',
-        pool: true,
-        maxConnections: 1,
-        maxMessages: Infinity,
-      });
+      const transport = submissionTransport(Number(lane.port), lane.user, PASSWORD);
       try {
         for (let i = n; i < SUBMITTED; i += lanes.length) {
           try {

@@ -1,5 +1,5 @@
 import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
+import { submissionTransport } from '@test/support/smtp/submission-transport';
 import { RawPop3 } from '@test/support/pop3/pop3-client';
 
 /** A logged-in imapflow client over implicit TLS to 127.0.0.1:`port`. */
@@ -93,17 +93,7 @@ export async function submitMany(
   const results = new Map<number, Submitted>();
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
-      const transport = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port,
-        secure: true,
-        auth: { user, pass },
-        tls: { rejectUnauthorized: false },
-        name: 'client.test',
-        pool: true,
-        maxConnections: 1,
-        maxMessages: Infinity,
-      });
+      const transport = submissionTransport(port, user, pass);
       try {
         for (let i = lane; i < count; i += lanes) {
           let response = '';
