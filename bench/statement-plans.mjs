@@ -148,7 +148,7 @@ function paramsFor(name, t) {
       return [t.tenant_id, [t.delivery_id], [1]];
     case 'delivery_record_plain':
       // prettier-ignore
-      return [t.tenant_id, [t.delivery_id], [1], ['delivered'], ['250 ok'], [250], ['mx.x.test'], [null], ['mx.x.test'],
+      return [[t.tenant_id], [t.delivery_id], [1], ['delivered'], ['250 ok'], [250], ['mx.x.test'], [null], ['mx.x.test'],
         ['192.0.2.1'], [250], ['2.0.0'], ['250 ok'], [12]];
     default:
       throw new Error(`no parameters for statement ${name}`);
