@@ -34,6 +34,8 @@
 // root (startPostfixRelay in bench/lib/postfix.mjs runs a private instance on a high port).
 // Other flags: --concurrency 10 (worker jobs, baseline jobs, Postfix deliveries), --domains 20,
 //   --targets mailroom,baseline,postfix, --greet-ms 0 (sink's greeting delay), --log-level info
+//   --worker-processes 1 (mailroom: that many worker processes, replicas on the same queues,
+//   splitting --concurrency between them so the total in flight stays the same as the others')
 //   (the worker's), --keep (the database), --profile (a V8 CPU profile of the worker, under /tmp).
 //
 // Sink: bench/lib/sink.mjs, its own process. Recipients r<n>@d<n % domains>.dest.bench.test; the
@@ -89,7 +91,15 @@ const settings = {
   greetMs: Number(flags['greet-ms'] ?? 0),
   drainTimeout: Number(flags['drain-timeout'] ?? 300),
   logLevel: String(flags['log-level'] ?? 'info'),
+  workerProcesses: Number(flags['worker-processes'] ?? 1),
 };
+if (
+  !Number.isInteger(settings.workerProcesses) ||
+  settings.workerProcesses < 1 ||
+  settings.concurrency % settings.workerProcesses
+) {
+  throw new Error('--worker-processes must be a whole number that divides --concurrency');
+}
 
 /** Seconds from a deferral to its retry being due, in tempfail and retry modes (all targets' schedules are cut to 1 s). */
 const RETRY_AFTER_S = 1;
@@ -170,7 +180,7 @@ async function waitFor(progress, target, { stallSeconds = 60, deadline = Infinit
 }
 
 async function startTarget(name, ctx, { hold, retry }) {
-  if (name === 'mailroom') return startMailroom({ ...ctx, retry });
+  if (name === 'mailroom') return startMailroom({ ...ctx, retry, processes: settings.workerProcesses });
   if (name === 'baseline') return startBaseline(ctx);
   return startPostfixTarget({ ...ctx, hold });
 }
@@ -297,7 +307,10 @@ function header(extra) {
     `dns2 server in the bench process) is bench/lib/sink.mjs, its own process: discards, stamps each`,
     `recipient's arrival, greeting after ${settings.greetMs} ms. Concurrency ${settings.concurrency} everywhere (worker`,
     `WORKER_CONCURRENCY, baseline jobs, Postfix default_destination_concurrency_limit). mailroom is`,
-    `the built worker process (LOG_LEVEL=${settings.logLevel}, otherwise default settings), not the in-process agent.`,
+    `the built worker process (LOG_LEVEL=${settings.logLevel}, otherwise default settings), not the in-process agent` +
+      (settings.workerProcesses > 1
+        ? `; here ${settings.workerProcesses} worker processes (replicas on one queue) with WORKER_CONCURRENCY ${settings.concurrency / settings.workerProcesses} each, ${settings.concurrency} in flight in all.`
+        : '.'),
     "CPU: that target's process(es) from /proc (Postfix: its whole process tree, reaped daemons included;",
     'its peak RSS is the peak of the summed PSS); DB CPU: the PostgreSQL backends of the bench database',
     "(rate mode: the producer's inserts too).",

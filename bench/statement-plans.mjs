@@ -22,6 +22,8 @@ require(new URL('apps/mta/src/core/recipient.repository.js', dist).pathname);
 require(new URL('apps/mta/src/core/delivery-settings.repository.js', dist).pathname);
 require(new URL('libs/mailstore/src/deliver.repository.js', dist).pathname);
 require(new URL('libs/mailstore/src/read.repository.js', dist).pathname);
+require(new URL('apps/worker/src/delivery/delivery.repository.js', dist).pathname);
+require(new URL('apps/worker/src/delivery/outcome.repository.js', dist).pathname);
 const { definedStatements } = require(new URL('libs/db/src/statements.js', dist).pathname);
 
 async function seed(client, big) {
@@ -62,6 +64,21 @@ async function seed(client, big) {
   await client.query(`INSERT INTO messages (tenant_id, mailbox_id, folder_id, blob_sha256, uid, size, envelope_from, envelope_to)
     SELECT f.tenant_id, f.mailbox_id, f.id, md5(f.mailbox_id::text || g) || md5(g || f.mailbox_id::text), g, 10, 'a@b.test', 'x'
     FROM folders f, generate_series(1, 2) g WHERE f.name = 'INBOX'`);
+  // Outbound mail: a message from every other mailbox (its first blob), to two domains, most
+  // delivered, every tenth queued; an active DKIM key per domain; a webhook in every other tenant.
+  await client.query(`INSERT INTO outbound_messages (tenant_id, kind, mailbox_id, envelope_from, from_domain, blob_sha256, size)
+    SELECT m.tenant_id, 'submission', m.id, m.local_part || '@' || d.name, d.name, md5(m.id::text || 1) || md5(1 || m.id::text), 10
+    FROM mailboxes m JOIN domains d ON d.tenant_id = m.tenant_id AND d.id = m.domain_id
+    WHERE substr(m.local_part, 2)::int % 2 = 1`);
+  await client.query(`INSERT INTO deliveries (tenant_id, outbound_message_id, recipient, recipient_domain, status, attempts, expires_at)
+    SELECT o.tenant_id, o.id, 'r@' || x || '.test', x || '.test',
+      CASE WHEN substr(m.local_part, 2)::int % 20 = 1 THEN 'queued' ELSE 'delivered' END::"DeliveryStatus",
+      CASE WHEN substr(m.local_part, 2)::int % 20 = 1 THEN 0 ELSE 1 END, now() + interval '5 days'
+    FROM outbound_messages o JOIN mailboxes m ON m.tenant_id = o.tenant_id AND m.id = o.mailbox_id, unnest(ARRAY['x', 'y']) x`);
+  await client.query(`INSERT INTO dkim_keys (tenant_id, domain_id, selector, public_key, private_key_encrypted, status, activated_at)
+    SELECT tenant_id, id, 's1', 'p', 'k', 'active', now() FROM domains`);
+  await client.query(`INSERT INTO webhooks (tenant_id, url, secret_encrypted, events)
+    SELECT id, 'https://hooks.test/', 's', ARRAY['delivery.bounced'] FROM tenants WHERE name NOT IN ('big', 'small')`);
   await client.query('ANALYZE');
 }
 
@@ -74,7 +91,10 @@ async function ids(client, tenant) {
           WHERE f.tenant_id = t.id AND m.local_part = 'u1' AND f.name = 'INBOX') AS folder_id,
        (SELECT array_agg(b.sha256) FROM message_blobs b JOIN mailboxes m ON m.tenant_id = b.tenant_id
           AND b.sha256 IN (md5(m.id::text || 1) || md5(1 || m.id::text), md5(m.id::text || 2) || md5(2 || m.id::text))
-          WHERE m.tenant_id = t.id AND m.local_part = 'u1') AS blobs
+          WHERE m.tenant_id = t.id AND m.local_part = 'u1') AS blobs,
+       (SELECT dl.id::text FROM deliveries dl JOIN outbound_messages o ON o.tenant_id = dl.tenant_id
+          AND o.id = dl.outbound_message_id JOIN mailboxes m ON m.tenant_id = o.tenant_id AND m.id = o.mailbox_id
+          WHERE dl.tenant_id = t.id AND m.local_part = 'u1' AND dl.recipient_domain = 'x.test') AS delivery_id
      FROM tenants t JOIN domains d ON d.tenant_id = t.id WHERE t.name = $1`,
     [tenant],
   );
@@ -122,6 +142,14 @@ function paramsFor(name, t) {
       return [t.tenant_id, t.blobs[0]];
     case 'blob_slice':
       return [1, 262144, t.tenant_id, t.blobs[0]];
+    case 'delivery_claim':
+      return [t.tenant_id, t.delivery_id, 0];
+    case 'delivery_renew_claim':
+      return [t.tenant_id, [t.delivery_id], [1]];
+    case 'delivery_record_plain':
+      // prettier-ignore
+      return [[t.tenant_id], [t.delivery_id], [1], ['delivered'], ['250 ok'], [250], ['mx.x.test'], [null], ['mx.x.test'],
+        ['192.0.2.1'], [250], ['2.0.0'], ['250 ok'], [12]];
     default:
       throw new Error(`no parameters for statement ${name}`);
   }

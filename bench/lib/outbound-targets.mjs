@@ -53,9 +53,9 @@ export async function startMailroom({
   tenantId,
   domains,
   profileDir,
+  processes = 1,
 }) {
   const prefix = `mrbench${randomBytes(4).toString('hex')}`;
-  const healthPort = await freePort();
   const dataDir = fs.mkdtempSync('/tmp/mailroom-bench-worker-');
   const env = {
     NODE_ENV: 'development',
@@ -67,10 +67,9 @@ export async function startMailroom({
     MASTER_KEY: masterKey.toString('hex'),
     DATA_DIR: dataDir,
     HEALTH_HOST: '127.0.0.1',
-    WORKER_HEALTH_PORT: String(healthPort),
     DNS_SERVERS: `127.0.0.1:${dnsPort}`,
     SMTP_DELIVERY_PORT: String(sinkPort),
-    WORKER_CONCURRENCY: String(concurrency),
+    WORKER_CONCURRENCY: String(concurrency / processes),
     ...(retry ? { DELIVERY_RETRY_SCHEDULE: '1s', SWEEP_INTERVAL_MS: '1000' } : {}),
     // --profile: a V8 CPU profile of the worker, written when it exits.
     ...(profileDir
@@ -80,14 +79,31 @@ export async function startMailroom({
         }
       : {}),
   };
-  const worker = await startNode(path.join(root, 'dist/apps/worker/src/main.js'), {
-    label: 'worker',
-    port: healthPort,
-    env,
-  }).catch((err) => {
+  // Several processes: replicas of the worker on the same queues (as a deployment would run
+  // them), each with its own health port and its share of the concurrency.
+  const workers = [];
+  try {
+    for (let n = 0; n < processes; n++) {
+      const healthPort = await freePort();
+      workers.push(
+        await startNode(path.join(root, 'dist/apps/worker/src/main.js'), {
+          label: processes > 1 ? `worker${n + 1}` : 'worker',
+          port: healthPort,
+          env: { ...env, WORKER_HEALTH_PORT: String(healthPort) },
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.stop()));
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
-  });
+  }
+  const worker = {
+    logFile: workers.map((w) => w.logFile).join(', '),
+    cpu: () => workers.reduce((sum, w) => sum + w.cpu(), 0),
+    peakRssMb: () => workers.reduce((sum, w) => sum + w.peakRssMb(), 0),
+    stop: () => Promise.all(workers.map((w) => w.stop())),
+  };
   const { JobName, JobProducer, jobIdFor, QueueName } = dist('libs/queue/src/index.js');
   const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   const producer = new JobProducer(connection, prefix);

@@ -23,110 +23,129 @@ const RECIPIENTS_PER_MESSAGE = 5;
 /**
  * The real worker process delivering a backlog through BullMQ to a sink, with its Redis
  * flushed part-way: PostgreSQL holds the truth, so the sweep queues again what Redis lost and
- * every recipient gets each message exactly once.
+ * every recipient gets each message exactly once. Once as one process, once as a primary with
+ * two worker processes (WORKER_PROCESSES=2) taking jobs from the same queues.
  */
-describe('outbound delivery through the worker, with Redis flushed mid-queue', () => {
-  let db: TestDatabase;
-  let dns: LocalDnsServer;
-  let redis: TestRedis;
-  let worker: RunningProcess;
-  let sink: SMTPServer;
-  const received = new Map<string, number>(); // "<message-id> <recipient>" -> times
-  let env: Record<string, string>;
+describe.each([1, 2])(
+  'outbound delivery through the worker (%i process(es)), with Redis flushed mid-queue',
+  (processes) => {
+    let db: TestDatabase;
+    let dns: LocalDnsServer;
+    let redis: TestRedis;
+    let worker: RunningProcess;
+    let sink: SMTPServer;
+    const received = new Map<string, number>(); // "<message-id> <recipient>" -> times
+    let env: Record<string, string>;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dns = await LocalDnsServer.start(
-      'dest.example. 60 IN MX 10 sink.dest.example.\nsink.dest.example. 60 IN A 127.0.0.1\n',
-    );
-    redis = await startRedis();
-    sink = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString()));
-        stream.on('end', () => {
-          const id = /^Message-ID: (.+)$/im.exec(raw)?.[1]?.trim() ?? '?';
-          for (const r of session.envelope.rcptTo) {
-            const key = `${id} ${r.address}`;
-            received.set(key, (received.get(key) ?? 0) + 1);
-          }
-          // Slow enough that the flush lands while most of the backlog still waits.
-          setTimeout(() => callback(), 150);
-        });
-      },
-    });
-    const sinkPort = await freePort();
-    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
-    env = await appEnv(db.url, {
-      ...redis.env,
-      DNS_SERVERS: `127.0.0.1:${dns.port}`,
-      SMTP_DELIVERY_PORT: String(sinkPort),
-      SWEEP_INTERVAL_MS: '1000',
-      SCHEDULER_REFRESH_MS: '1000',
-      WORKER_CONCURRENCY: '2',
-      DELIVERY_CONCURRENCY_PER_DOMAIN: '1',
-    });
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await new Promise<void>((resolve) => sink.close(() => resolve()));
-    await redis?.stop();
-    await dns?.close();
-    await db?.drop();
-  });
-
-  it('delivers every message to every recipient exactly once', async () => {
-    const tenant = await db.prisma.tenant.create({ data: { name: 'Bulk Sender' } });
-    const deliveries: { tenantId: string; deliveryId: string }[] = [];
-    for (let m = 0; m < MESSAGES; m++) {
-      const raw = Buffer.from(
-        `From: news@sender.example\r\nSubject: Issue ${m}\r\nMessage-ID: <issue-${m}@sender.example>\r\n\r\nbody ${m}\r\n`,
+    beforeAll(async () => {
+      db = await createTestDatabase();
+      dns = await LocalDnsServer.start(
+        'dest.example. 60 IN MX 10 sink.dest.example.\nsink.dest.example. 60 IN A 127.0.0.1\n',
       );
-      // All recipients share one domain: the worker sends each message in one SMTP transaction.
-      const ids = await queueOutboundRows(db.prisma, {
-        tenantId: tenant.id,
-        raw,
-        envelopeFrom: 'news@sender.example',
-        recipients: Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, r) => `reader${r}@dest.example`),
+      redis = await startRedis();
+      sink = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        logger: false,
+        onData(stream, session, callback) {
+          let raw = '';
+          stream.on('data', (c: Buffer) => (raw += c.toString()));
+          stream.on('end', () => {
+            const id = /^Message-ID: (.+)$/im.exec(raw)?.[1]?.trim() ?? '?';
+            for (const r of session.envelope.rcptTo) {
+              const key = `${id} ${r.address}`;
+              received.set(key, (received.get(key) ?? 0) + 1);
+            }
+            // Slow enough that the flush lands while most of the backlog still waits.
+            setTimeout(() => callback(), 150);
+          });
+        },
       });
-      deliveries.push(...ids.map((deliveryId) => ({ tenantId: tenant.id, deliveryId })));
-    }
-    // Queue everything, as submission would, then start the worker.
-    const producerRedis = connectRedis(redis.env);
-    const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
-    for (const d of deliveries) await producer.add(JobName.DeliverySend, d);
-    worker = runNode(APP_ENTRY.worker, [], env);
-    await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
+      const sinkPort = await freePort();
+      await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+      env = await appEnv(db.url, {
+        ...redis.env,
+        DNS_SERVERS: `127.0.0.1:${dns.port}`,
+        SMTP_DELIVERY_PORT: String(sinkPort),
+        SWEEP_INTERVAL_MS: '1000',
+        SCHEDULER_REFRESH_MS: '1000',
+        WORKER_CONCURRENCY: '2',
+        DELIVERY_CONCURRENCY_PER_DOMAIN: '1',
+        WORKER_PROCESSES: String(processes),
+      });
+    });
 
-    // Flush Redis once the first copies arrive: queued jobs and schedulers are gone.
-    const deadlineFirst = Date.now() + 30_000;
-    while (received.size === 0 && Date.now() < deadlineFirst) await sleep(20);
-    expect(received.size).toBeGreaterThan(0);
-    await flushRedis(producerRedis);
-    const deliveredBeforeFlush = await db.prisma.delivery.count({ where: { status: 'delivered' } });
-    expect(deliveredBeforeFlush).toBeLessThan(deliveries.length);
+    afterAll(async () => {
+      await worker?.stop();
+      await new Promise<void>((resolve) => sink.close(() => resolve()));
+      await redis?.stop();
+      await dns?.close();
+      await db?.drop();
+    });
 
-    const deadline = Date.now() + 90_000;
-    let delivered = 0;
-    while (Date.now() < deadline) {
-      delivered = await db.prisma.delivery.count({ where: { status: 'delivered' } });
-      if (delivered === deliveries.length) break;
-      await sleep(250);
-    }
-    await producer.close();
-    producerRedis.disconnect();
-    expect(delivered, worker.output()).toBe(deliveries.length);
-    const expected = MESSAGES * RECIPIENTS_PER_MESSAGE;
-    expect(received.size).toBe(expected);
-    expect([...received.values()].every((n) => n === 1)).toBe(true);
-    const metrics = await (await fetch(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/metrics`)).text();
-    expect(metrics).toMatch(/mailroom_jobs_total\{job="deliveries.sweep",outcome="completed",app="worker"\} \d+/);
-  });
-});
+    it('delivers every message to every recipient exactly once', async () => {
+      const tenant = await db.prisma.tenant.create({ data: { name: 'Bulk Sender' } });
+      const deliveries: { tenantId: string; deliveryId: string }[] = [];
+      for (let m = 0; m < MESSAGES; m++) {
+        const raw = Buffer.from(
+          `From: news@sender.example\r\nSubject: Issue ${m}\r\nMessage-ID: <issue-${m}@sender.example>\r\n\r\nbody ${m}\r\n`,
+        );
+        // All recipients share one domain: the worker sends each message in one SMTP transaction.
+        const ids = await queueOutboundRows(db.prisma, {
+          tenantId: tenant.id,
+          raw,
+          envelopeFrom: 'news@sender.example',
+          recipients: Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, r) => `reader${r}@dest.example`),
+        });
+        deliveries.push(...ids.map((deliveryId) => ({ tenantId: tenant.id, deliveryId })));
+      }
+      // Queue everything, as submission would, then start the worker.
+      const producerRedis = connectRedis(redis.env);
+      const producer = new JobProducer(producerRedis, env.QUEUE_PREFIX!);
+      for (const d of deliveries) await producer.add(JobName.DeliverySend, d);
+      worker = runNode(APP_ENTRY.worker, [], env);
+
+      // Flush Redis once the first copies arrive: queued jobs and schedulers are gone. (Not
+      // after /health answers: a primary answers once all its workers run, and they may
+      // have taken most of the backlog by then.)
+      const deadlineFirst = Date.now() + 30_000;
+      while (received.size === 0 && Date.now() < deadlineFirst) await sleep(20);
+      expect(received.size).toBeGreaterThan(0);
+      await flushRedis(producerRedis);
+      const deliveredBeforeFlush = await db.prisma.delivery.count({ where: { status: 'delivered' } });
+      expect(deliveredBeforeFlush).toBeLessThan(deliveries.length);
+
+      const deadline = Date.now() + 90_000;
+      let delivered = 0;
+      while (Date.now() < deadline) {
+        delivered = await db.prisma.delivery.count({ where: { status: 'delivered' } });
+        if (delivered === deliveries.length) break;
+        await sleep(250);
+      }
+      await producer.close();
+      producerRedis.disconnect();
+      expect(delivered, worker.output()).toBe(deliveries.length);
+      await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
+      const expected = MESSAGES * RECIPIENTS_PER_MESSAGE;
+      expect(received.size).toBe(expected);
+      expect([...received.values()].every((n) => n === 1)).toBe(true);
+      const metrics = await (await fetch(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/metrics`)).text();
+      expect(metrics).toMatch(/mailroom_jobs_total\{job="deliveries.sweep",outcome="completed",app="worker"\} \d+/);
+      // Every delivery job counted once, whichever process ran it (the primary sums its workers').
+      const sends = [
+        ...metrics.matchAll(/mailroom_jobs_total\{job="deliveries.send",outcome="completed",app="worker"\} (\d+)/g),
+      ];
+      expect(sends.map((m) => Number(m[1]))).toEqual([expect.any(Number)]);
+      const health = (await (await fetch(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`)).json()) as {
+        status: string;
+        details: Record<string, { status: string }>;
+      };
+      expect(health.status).toBe('ok');
+      expect(health.details).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });
+      if (processes > 1) expect(health.details.workers).toEqual({ status: 'up' });
+    });
+  },
+);
 
 /**
  * A 4xx comes back at its next attempt as a delayed job of its own: the sweep (here every hour)

@@ -1,8 +1,9 @@
+import cluster from 'node:cluster';
 import { loadConfigOrExit } from '@mailroom/config';
 import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { MailStore, configureBlobStore } from '@mailroom/mailstore';
-import { createMetricsRegistry, onShutdown, startOpsServer } from '@mailroom/ops';
+import { createMetricsRegistry, onShutdown, runHealthChecks, startOpsServer } from '@mailroom/ops';
 import { cachingResolver, createNodeResolver, DnsCache } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
 import { DeliveryAgent } from './delivery/delivery-agent';
@@ -16,10 +17,14 @@ import { retentionHandlers } from './processors/retention.processor';
 import { storageHandlers } from './processors/storage.processor';
 import { webhookHandlers } from './processors/webhooks.processor';
 import { startWorkers } from './worker';
+import { runWorkerPrimary, serveAsClusterWorker } from './worker-cluster';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger('worker', config);
+  if (config.WORKER_PROCESSES > 1 && cluster.isPrimary) {
+    return runWorkerPrimary(config, logger, config.WORKER_PROCESSES);
+  }
   configureBlobStore(config);
   const prisma = openDatabase({
     url: config.DATABASE_URL,
@@ -53,19 +58,19 @@ async function main(): Promise<void> {
     ...messageHandlers(new MailStore(prisma)),
   };
   const runtime = await startWorkers(config, logger, handlers, registry);
-  const ops = await startOpsServer({
-    host: config.HEALTH_HOST,
-    port: config.WORKER_HEALTH_PORT,
-    registry,
-    checks: { database: () => pingDatabase(prisma), redis: () => pingRedis(probe) },
-  });
-  logger.info({ queues: [...runtime.queues.keys()], health: ops.port }, 'worker running');
+  const checks = { database: () => pingDatabase(prisma), redis: () => pingRedis(probe) };
+  // A cluster worker: the primary serves /health and /metrics from what its workers answer.
+  const ops = cluster.isWorker
+    ? null
+    : await startOpsServer({ host: config.HEALTH_HOST, port: config.WORKER_HEALTH_PORT, registry, checks });
+  if (cluster.isWorker) serveAsClusterWorker(registry, () => runHealthChecks(checks));
+  else logger.info({ queues: [...runtime.queues.keys()], health: ops?.port }, 'worker running');
   onShutdown(logger, async () => {
     await runtime.close();
     delivery.close();
     await producer.close();
     producerConnection.disconnect();
-    await ops.close();
+    await ops?.close();
     probe.disconnect();
     await closeDatabase(prisma);
   });

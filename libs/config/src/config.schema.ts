@@ -439,7 +439,15 @@ export const configSchema = z.object({
   BLOB_SWEEP_INTERVAL_HOURS: z.coerce.number().min(1).max(720).default(24),
   BLOB_SWEEP_MIN_AGE_HOURS: z.coerce.number().min(1).max(8760).default(24),
 
+  // Jobs each worker process runs at once, per queue.
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  // Worker processes (Node's cluster, like Postfix's many delivery processes): 1 runs every job
+  // in one process; 'auto' one per CPU core. Each takes jobs from the same queues with its own
+  // WORKER_CONCURRENCY and DELIVERY_CONCURRENCY_PER_DOMAIN, as replicas on other machines do.
+  WORKER_PROCESSES: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
+    .default(1)
+    .transform((v) => (v === 'auto' ? Math.max(1, os.availableParallelism()) : v)),
   SCHEDULES_ENABLED: bool.default(true),
 });
 

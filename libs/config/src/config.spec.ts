@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseDnsServer } from './index';
 
@@ -157,6 +158,15 @@ describe('loadConfig', () => {
       '10.1.2.3/32',
     ]);
     expect(problems({ ...valid, TRUST_PROXY: 'maybe' })).toEqual([expect.stringMatching(/^TRUST_PROXY: "maybe"/)]);
+  });
+
+  it('reads WORKER_PROCESSES: 1 by default, a number, or auto (one per core); refuses 0 and words', () => {
+    expect(loadConfig(valid).WORKER_PROCESSES).toBe(1);
+    expect(loadConfig({ ...valid, WORKER_PROCESSES: '4' }).WORKER_PROCESSES).toBe(4);
+    expect(loadConfig({ ...valid, WORKER_PROCESSES: 'auto' }).WORKER_PROCESSES).toBe(os.availableParallelism());
+    for (const bad of ['0', '65', 'many', '1.5']) {
+      expect(problems({ ...valid, WORKER_PROCESSES: bad })).toEqual([expect.stringMatching(/^WORKER_PROCESSES: /)]);
+    }
   });
 
   it('accepts a base64 master key', () => {

@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { freePort } from '@test/support/processes';
 import { startLocalS3 } from '@test/support/s3';
 import { objectKey, useBlobStore } from '@mailroom/mailstore';
+import { queueOutboundRows } from '@test/support/outbound-rows';
 
 interface Received {
   from: string;
@@ -600,5 +601,73 @@ describe('outbound delivery', () => {
       useBlobStore(previous);
       await s3.close();
     }
+  });
+  it('records the outcomes of concurrent jobs of two tenants, each as its own (webhook events only for the subscriber)', async () => {
+    // Outcomes that finish while one is being written go together in the next statement: the
+    // tenant with a delivery webhook must still get its events, the other none, and every
+    // delivery exactly its own outcome.
+    const other = await db.prisma.tenant.create({ data: { name: 'Hooked Co' } });
+    await db.prisma.domain.create({
+      data: {
+        tenantId: other.id,
+        name: 'hooked.example',
+        unicodeName: 'hooked.example',
+        ownershipToken: 't',
+        status: 'active',
+      },
+    });
+    await db.prisma.webhook.create({
+      data: {
+        tenantId: other.id,
+        url: 'https://hooks.example/in',
+        secretEncrypted: 'x',
+        events: ['delivery.delivered'],
+      },
+    });
+    const mine: string[] = [];
+    const theirs: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      mine.push((await queue([n === 0 ? 'temp-group@dest.example' : `ok-group${n}@dest.example`])).deliveries[0]!.id);
+      const raw = Buffer.from(`From: b@hooked.example\r\nSubject: hooked ${n}\r\n\r\nHi.\r\n`);
+      theirs.push(
+        ...(await queueOutboundRows(db.prisma, {
+          tenantId: other.id,
+          raw,
+          envelopeFrom: 'b@hooked.example',
+          recipients: [`ok-hooked${n}@dest.example`],
+        })),
+      );
+    }
+    const results = await Promise.all([
+      ...mine.map((deliveryId) => sut.deliver({ tenantId, deliveryId })),
+      ...theirs.map((deliveryId) => sut.deliver({ tenantId: other.id, deliveryId })),
+    ]);
+    expect(results.slice(0, 6)).toEqual([
+      expect.objectContaining({ claimed: 1, deferred: 1, webhookDeliveryIds: [] }),
+      ...Array.from({ length: 5 }, () => expect.objectContaining({ claimed: 1, delivered: 1, webhookDeliveryIds: [] })),
+    ]);
+    for (const r of results.slice(6)) {
+      expect(r).toMatchObject({ claimed: 1, delivered: 1 });
+      expect(r!.webhookDeliveryIds).toHaveLength(1);
+    }
+    const rows = await db.prisma.delivery.findMany({
+      where: { id: { in: [...mine, ...theirs] } },
+      include: { events: { orderBy: { createdAt: 'asc' } } },
+    });
+    for (const d of rows) {
+      const deferred = d.recipient === 'temp-group@dest.example';
+      expect(d).toMatchObject({ status: deferred ? 'deferred' : 'delivered', attempts: 1 });
+      expect(d.events.map((e) => e.type).sort()).toEqual(['attempt', deferred ? 'deferred' : 'delivered']);
+      expect(d.events.every((e) => e.tenantId === d.tenantId)).toBe(true);
+    }
+    expect(rows).toHaveLength(12);
+    const hooks = await db.prisma.webhookDelivery.findMany({ where: { event: 'delivery.delivered' } });
+    expect(hooks.map((h) => h.tenantId)).toEqual(Array(6).fill(other.id));
+    expect(sink.received.flatMap((r) => r.to).sort()).toEqual(
+      [
+        ...Array.from({ length: 5 }, (_, n) => `ok-group${n + 1}@dest.example`),
+        ...Array.from({ length: 6 }, (_, n) => `ok-hooked${n}@dest.example`),
+      ].sort(),
+    );
   });
 });

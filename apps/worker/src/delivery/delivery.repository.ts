@@ -1,4 +1,4 @@
-import type { OutboundKind, PrismaClient } from '@mailroom/db';
+import { defineStatement, type OutboundKind, type PrismaClient } from '@mailroom/db';
 import { objectKey } from '@mailroom/mailstore';
 import type { Claimed, OutboundForDelivery } from './delivery.types';
 
@@ -53,6 +53,53 @@ export interface ClaimedBatch {
   objectBody: { storage: string; key: string } | null;
 }
 
+// Named prepared statements (parsed and planned once per pooled connection): the claim runs for
+// every delivery job, the renewal for a claim that waited long for its slot. Their generic plans
+// are checked in bench/statement-plans.mjs (index access whatever the tenant).
+
+/**
+ * $1 tenant id, $2 seed delivery id, $3 the seed's attempts when its job was queued. See
+ * {@link DeliveryRepository.claim}.
+ */
+const CLAIM = defineStatement<ClaimSqlRow, [string, string, number]>(
+  'delivery_claim',
+  `WITH seed AS (
+     SELECT outbound_message_id, recipient_domain FROM deliveries
+     WHERE tenant_id = $1::uuid AND id = $2::uuid AND status IN ('queued', 'deferred')
+   ), claimed AS (
+     UPDATE deliveries d
+     SET status = 'sending', attempts = d.attempts + 1, last_attempt_at = now(), updated_at = now()
+     FROM seed
+     WHERE d.tenant_id = $1::uuid AND d.outbound_message_id = seed.outbound_message_id
+       AND d.recipient_domain = seed.recipient_domain AND d.status IN ('queued', 'deferred')
+       AND ((d.id = $2::uuid AND d.attempts = $3::int) OR d.next_attempt_at <= now())
+     RETURNING d.id, d.recipient, d.attempts, d.expires_at, d.dsn_notify, d.dsn_orcpt, d.dsn_sent
+   )
+   SELECT (SELECT json_agg(claimed) FROM claimed) AS claimed, seed.recipient_domain,
+     m.id::text, m.kind::text, m.mailbox_id::text, m.envelope_from, m.from_domain, m.message_id_header, m.subject,
+     m.created_at, m.dsn_ret, m.dsn_envid, b.bytes, b.storage::text, b.storage_key, m.blob_sha256,
+     k.id::text AS key_id, k.selector AS key_selector, k.private_key_encrypted AS key_private
+   FROM seed
+   JOIN outbound_messages m ON m.tenant_id = $1::uuid AND m.id = seed.outbound_message_id
+   JOIN message_blobs b ON b.tenant_id = m.tenant_id AND b.sha256 = m.blob_sha256
+   LEFT JOIN LATERAL (
+     SELECT k.id, k.selector, k.private_key_encrypted FROM dkim_keys k
+     JOIN domains dom ON dom.tenant_id = k.tenant_id AND dom.id = k.domain_id
+     WHERE k.tenant_id = m.tenant_id AND k.status = 'active' AND dom.name = m.from_domain AND dom.deleted_at IS NULL
+     ORDER BY k.activated_at DESC LIMIT 1
+   ) k ON true
+   WHERE EXISTS (SELECT 1 FROM claimed)`,
+);
+
+/** $1 tenant id, $2 delivery ids, $3 their attempts. See {@link DeliveryRepository.renewClaim}. */
+const RENEW_CLAIM = defineStatement<{ id: string }, [string, string[], number[]]>(
+  'delivery_renew_claim',
+  `UPDATE deliveries d SET last_attempt_at = now(), updated_at = now()
+   FROM unnest($2::uuid[], $3::int[]) AS c(id, attempts)
+   WHERE d.tenant_id = $1::uuid AND d.id = c.id AND d.status = 'sending' AND d.attempts = c.attempts
+   RETURNING d.id::text`,
+);
+
 /** The delivery agent's claim (outside the outcome's transaction) and the sweep's reads. */
 export class DeliveryRepository {
   constructor(private readonly prisma: PrismaClient) {}
@@ -65,33 +112,7 @@ export class DeliveryRepository {
    * its bytes and the sending domain's active DKIM key. Null when nothing was claimed.
    */
   async claim(tenantId: string, seedId: string, seedAttempts: number): Promise<ClaimedBatch | null> {
-    const rows = await this.prisma.$queryRaw<ClaimSqlRow[]>`
-      WITH seed AS (
-        SELECT outbound_message_id, recipient_domain FROM deliveries
-        WHERE tenant_id = ${tenantId}::uuid AND id = ${seedId}::uuid AND status IN ('queued', 'deferred')
-      ), claimed AS (
-        UPDATE deliveries d
-        SET status = 'sending', attempts = d.attempts + 1, last_attempt_at = now(), updated_at = now()
-        FROM seed
-        WHERE d.tenant_id = ${tenantId}::uuid AND d.outbound_message_id = seed.outbound_message_id
-          AND d.recipient_domain = seed.recipient_domain AND d.status IN ('queued', 'deferred')
-          AND ((d.id = ${seedId}::uuid AND d.attempts = ${seedAttempts}) OR d.next_attempt_at <= now())
-        RETURNING d.id, d.recipient, d.attempts, d.expires_at, d.dsn_notify, d.dsn_orcpt, d.dsn_sent
-      )
-      SELECT (SELECT json_agg(claimed) FROM claimed) AS claimed, seed.recipient_domain,
-        m.id, m.kind, m.mailbox_id, m.envelope_from, m.from_domain, m.message_id_header, m.subject,
-        m.created_at, m.dsn_ret, m.dsn_envid, b.bytes, b.storage, b.storage_key, m.blob_sha256,
-        k.id AS key_id, k.selector AS key_selector, k.private_key_encrypted AS key_private
-      FROM seed
-      JOIN outbound_messages m ON m.tenant_id = ${tenantId}::uuid AND m.id = seed.outbound_message_id
-      JOIN message_blobs b ON b.tenant_id = m.tenant_id AND b.sha256 = m.blob_sha256
-      LEFT JOIN LATERAL (
-        SELECT k.id, k.selector, k.private_key_encrypted FROM dkim_keys k
-        JOIN domains dom ON dom.tenant_id = k.tenant_id AND dom.id = k.domain_id
-        WHERE k.tenant_id = m.tenant_id AND k.status = 'active' AND dom.name = m.from_domain AND dom.deleted_at IS NULL
-        ORDER BY k.activated_at DESC LIMIT 1
-      ) k ON true
-      WHERE EXISTS (SELECT 1 FROM claimed)`;
+    const rows = await CLAIM.run(this.prisma, [tenantId, seedId, seedAttempts]);
     const r = rows[0];
     if (!r || !r.claimed) return null;
     return {
@@ -117,7 +138,7 @@ export class DeliveryRepository {
         createdAt: r.created_at,
         dsnRet: r.dsn_ret,
         dsnEnvid: r.dsn_envid,
-        bytes: Buffer.from(r.bytes ?? new Uint8Array()),
+        bytes: Buffer.isBuffer(r.bytes) ? r.bytes : Buffer.from(r.bytes ?? new Uint8Array()),
       },
       dkimKey:
         r.key_id && r.key_selector && r.key_private
@@ -134,11 +155,11 @@ export class DeliveryRepository {
    * attempt), not those the sweep handed back to the queue or to another worker meanwhile.
    */
   async renewClaim(tenantId: string, claimed: { id: string; attempts: number }[]): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      UPDATE deliveries d SET last_attempt_at = now(), updated_at = now()
-      FROM unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.attempts)}::int[]) AS c(id, attempts)
-      WHERE d.tenant_id = ${tenantId}::uuid AND d.id = c.id AND d.status = 'sending' AND d.attempts = c.attempts
-      RETURNING d.id`;
+    const rows = await RENEW_CLAIM.run(this.prisma, [
+      tenantId,
+      claimed.map((c) => c.id),
+      claimed.map((c) => c.attempts),
+    ]);
     return rows.map((r) => r.id);
   }
 
