@@ -87,19 +87,29 @@ const INSERT_COPIES = defineStatement<
        LIMIT 1) AS folder_id
      FROM input
    ), locked AS (
-     SELECT m.tenant_id, m.id FROM mailboxes m
-     JOIN target t ON t.tenant_id = m.tenant_id AND t.mailbox_id = m.id AND t.folder_id IS NOT NULL
-     ORDER BY m.tenant_id, m.id
-     FOR UPDATE OF m
+     -- One primary-key probe per copy, in (tenant, id) order: jsonb_to_recordset is estimated at
+     -- 100 rows, so a plain join is planned as a hash join over a scan of every mailbox.
+     SELECT l.tenant_id, l.id
+     FROM (SELECT tenant_id, mailbox_id FROM target WHERE folder_id IS NOT NULL
+           ORDER BY tenant_id, mailbox_id) t
+     CROSS JOIN LATERAL (
+       SELECT m.tenant_id, m.id FROM mailboxes m
+       WHERE m.tenant_id = t.tenant_id AND m.id = t.mailbox_id
+       FOR UPDATE OF m) l
    ), counted AS (
+     -- Every locked mailbox is charged; one that is not active or goes over its quota comes back
+     -- not ok, gets no copy, and the verdict then undoes the whole statement. The conditions are
+     -- on the returned row, and the arrays in the WHERE, so the rows are found through the
+     -- primary key (see locked), never by a scan of the tenant's mailboxes.
      UPDATE mailboxes m
      SET used_bytes = m.used_bytes + $2::int, message_count = m.message_count + 1, updated_at = now()
      FROM locked l
-     WHERE m.tenant_id = l.tenant_id AND m.id = l.id AND m.status = 'active' AND m.used_bytes + $2::int <= m.quota_bytes
-     RETURNING m.tenant_id, m.id
+     WHERE m.tenant_id = ANY(ARRAY(SELECT tenant_id FROM locked)) AND m.id = ANY(ARRAY(SELECT id FROM locked))
+       AND m.tenant_id = l.tenant_id AND m.id = l.id
+     RETURNING m.tenant_id, m.id, m.status = 'active' AND m.used_bytes <= m.quota_bytes AS ok
    ), slot AS (
      UPDATE folders f SET uid_next = f.uid_next + 1, highest_modseq = f.highest_modseq + 1
-     FROM target t JOIN counted c ON c.tenant_id = t.tenant_id AND c.id = t.mailbox_id
+     FROM target t JOIN counted c ON c.tenant_id = t.tenant_id AND c.id = t.mailbox_id AND c.ok
      WHERE f.tenant_id = t.tenant_id AND f.id = t.folder_id
      RETURNING t.tenant_id, t.mailbox_id, f.id AS folder_id, f.uid_next - 1 AS uid, f.highest_modseq AS modseq,
        t.flags, t.envelope_to, t.filter_trace

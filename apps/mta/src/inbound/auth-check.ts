@@ -1,3 +1,5 @@
+// First: mailauth's DKIM and ARC verifiers must load after it (see dkim-key-cache.ts).
+import './dkim-key-cache';
 import type { Readable } from 'node:stream';
 import { authenticate, type AuthStatus, type DNSResolver } from 'mailauth';
 import type { AuthResult } from '@mailroom/rules';
