@@ -215,9 +215,17 @@ export function defineStatement<Row, Params extends readonly unknown[] = unknown
           text: `${setup}; EXECUTE ${sqlName}(${args})`,
           types: TYPES,
         })) as unknown as pg.QueryResult<Row & pg.QueryResultRow>[];
-        return result[result.length - 1]!.rows;
-      } finally {
+        const rows = result[result.length - 1]!.rows;
         client.release();
+        return rows;
+      } catch (err) {
+        // An error PostgreSQL answered (it has a SQLSTATE) rolled back the implicit transaction
+        // and left the connection idle; anything else (a broken connection) must not go back
+        // to the pool.
+        // 26000: the connection lost the statement (DEALLOCATE, DISCARD): prepare it next time.
+        if (err instanceof pg.DatabaseError && err.code === '26000') preparedOn.get(client)?.delete(sqlName);
+        client.release(err instanceof pg.DatabaseError ? undefined : (err as Error));
+        throw err;
       }
     },
   };
