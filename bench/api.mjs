@@ -5,6 +5,8 @@
 //   node bench/api.mjs --quick                     (3 s each)
 //   flags: --duration 10  --connections 10  --mailboxes 10000  --log-level warn  --keep
 //          --api-flags none   (plain node, without start:api's memory settings)
+//          --only mailboxes   (measure only the endpoints whose name contains this text)
+//          --cpu-prof DIR     (write a V8 CPU profile of the API process to DIR when it stops)
 //
 // Seeds a dedicated database with one tenant, its admin and (in SQL, one argon2 hash reused)
 // 10,000 mailboxes in a domain made through the API, then starts the real API as a child
@@ -32,8 +34,9 @@ const PASSWORD = 'bench passphrase that is long enough';
  * `--api-flags none` runs it with plain `node` to show what they change.
  */
 function apiStartFlags(flags) {
-  if (flags['api-flags'] === 'none') return { env: {}, nodeArgs: [] };
-  return startScriptFlags('start:api');
+  const start = flags['api-flags'] === 'none' ? { env: {}, nodeArgs: [] } : startScriptFlags('start:api');
+  if (flags['cpu-prof']) start.nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(String(flags['cpu-prof']))}`);
+  return start;
 }
 
 async function seedTenant(url, email) {
@@ -241,7 +244,9 @@ async function main() {
     log(`seeding ${fmt(mailboxCount)} mailboxes`);
     await seedMailboxes(db.url, { tenantId, domainId, count: mailboxCount, hash });
     const first = await call(base, 'GET', `/v1/tenants/${tenantId}/mailboxes?limit=50&sort=localPart`, { token });
-    const list = endpoints({ email, tenantId, domainId, domainName, token, nextCursor: first.body.nextCursor });
+    const list = endpoints({ email, tenantId, domainId, domainName, token, nextCursor: first.body.nextCursor }).filter(
+      (e) => !flags.only || e.name.includes(String(flags.only)),
+    );
 
     // The baseline answers what the API answered, captured once now.
     const routes = [];

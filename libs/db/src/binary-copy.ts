@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Prisma, PrismaClient } from './generated/client';
-import { declareStatement, poolOf } from './statements';
+import { declareStatement, poolOf, sqlLiteral } from './statements';
 
 /**
  * Reads a query's rows in PostgreSQL's binary COPY format (`COPY (query) TO STDOUT (FORMAT
@@ -314,34 +314,6 @@ export function inlineParams(text: string, params: readonly unknown[]): string {
   return text.replace(/\$(\d+)/g, (_, n: string) => {
     const i = Number(n) - 1;
     if (i >= params.length) throw new Error(`binary COPY: no value for $${n}`);
-    return literal(params[i]);
+    return sqlLiteral(params[i]);
   });
-}
-
-function literal(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error('binary COPY: a number that is not finite');
-    return `(${String(v)})`;
-  }
-  if (typeof v === 'bigint') return `(${v.toString()})`;
-  if (typeof v === 'string') return pg.escapeLiteral(v);
-  if (v instanceof Date) return pg.escapeLiteral(v.toISOString());
-  if (Buffer.isBuffer(v)) return pg.escapeLiteral(`\\x${v.toString('hex')}`);
-  // An array goes as one array literal ('{1,2}' then the SQL's cast), which PostgreSQL reads
-  // far faster than an ARRAY[...] of many constants.
-  if (Array.isArray(v)) return pg.escapeLiteral(`{${v.map(element).join(',')}}`);
-  throw new Error(`binary COPY: cannot write a ${typeof v} as a literal`);
-}
-
-function element(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error('binary COPY: a number that is not finite');
-    return String(v);
-  }
-  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-  if (typeof v === 'string') return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-  throw new Error(`binary COPY: cannot write a ${typeof v} in an array literal`);
 }

@@ -12,7 +12,15 @@ export {
   type Tx,
 } from './scope';
 export { BLOB_CHUNK_BYTES, blobSize, storeBlob, uploadStreamedBlob, type StreamedBlob } from './blobs';
-export { defineStatement, definedStatements, type Statement } from './statements';
+export {
+  defineStatement,
+  definedStatements,
+  isTenantScope,
+  sqlLiteral,
+  tenantScope,
+  type Statement,
+  type TenantScope,
+} from './statements';
 export {
   binary,
   defineCopyStatement,

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, type AdminUser, type ApiKey, type RefreshToken, type Reseller, type Tenant } from '@mailroom/db';
+import {
+  defineStatement,
+  type AdminUser,
+  type ApiKey,
+  type RefreshToken,
+  type Reseller,
+  type Tenant,
+} from '@mailroom/db';
 import { TenantDb } from '../infra/tenant-db.service';
 
 export type RefreshTokenWithUser = RefreshToken & { user: AdminUser };
@@ -38,7 +45,7 @@ export interface ForRequest<C> {
 }
 
 // The tenants row as Prisma's Tenant, columns prefixed t_ so they sit beside the credential's.
-const TENANT_COLUMNS = Prisma.sql`t.id AS t_id, t.reseller_id AS t_reseller_id, t.name AS t_name,
+const TENANT_COLUMNS = `t.id AS t_id, t.reseller_id AS t_reseller_id, t.name AS t_name,
   t.status::text AS t_status, t.status_reason AS t_status_reason, t.max_domains AS t_max_domains,
   t.max_mailboxes AS t_max_mailboxes, t.storage_quota_bytes AS t_storage_quota_bytes,
   t.smtputf8_enabled AS t_smtputf8_enabled, t.spam_junk_threshold AS t_spam_junk_threshold,
@@ -46,6 +53,41 @@ const TENANT_COLUMNS = Prisma.sql`t.id AS t_id, t.reseller_id AS t_reseller_id, 
   t.legal_hold_reason AS t_legal_hold_reason, t.legal_hold_set_by AS t_legal_hold_set_by,
   t.legal_hold_set_at AS t_legal_hold_set_at, t.require_mfa AS t_require_mfa, t.deleted_at AS t_deleted_at, t.purge_after AS t_purge_after,
   t.created_at AS t_created_at, t.updated_at AS t_updated_at`;
+
+/**
+ * An access token's user ($1) with its reseller's status, whether its session ($3, a refresh
+ * token family; null: none) is live, and the tenant $2 names. A family is ended once one of its
+ * tokens is revoked without a successor (logout, reuse, "end session"); rotation revokes with a
+ * successor. One indexed probe on family_id.
+ */
+const USER_FOR_REQUEST = defineStatement<RequestUser & TenantColumns, [string, string | null, string | null]>(
+  'api_user_for_request',
+  `SELECT u.id, u.email, u.role::text AS role, u.reseller_id AS "resellerId", u.tenant_id AS "tenantId",
+          u.disabled, r.status::text AS "resellerStatus",
+          ($3::uuid IS NULL OR NOT EXISTS (
+            SELECT 1 FROM refresh_tokens s
+             WHERE s.family_id = $3::uuid AND s.revoked_at IS NOT NULL AND s.replaced_by_id IS NULL
+          )) AS "sessionLive",
+          ${TENANT_COLUMNS}
+     FROM admin_users u
+     LEFT JOIN resellers r ON r.id = u.reseller_id
+     LEFT JOIN tenants t ON t.id = $2::uuid
+    WHERE u.id = $1::uuid`,
+);
+
+/** An API key by its prefix ($1) with its owners' status, and the tenant $2 names. */
+const API_KEY_FOR_REQUEST = defineStatement<RequestApiKey & TenantColumns, [string, string | null]>(
+  'api_key_for_request',
+  `SELECT k.id, k.name, k.key_hash AS "keyHash", k.reseller_id AS "resellerId", k.tenant_id AS "tenantId",
+          k.scopes, k.domains, k.ip_allowlist AS "ipAllowlist", k.expires_at AS "expiresAt",
+          k.last_used_at AS "lastUsedAt", k.last_used_ip AS "lastUsedIp", k.revoked_at AS "revokedAt",
+          r.status::text AS "resellerStatus", kt.status::text AS "tenantStatus", ${TENANT_COLUMNS}
+     FROM api_keys k
+     LEFT JOIN resellers r ON r.id = k.reseller_id
+     LEFT JOIN tenants kt ON kt.id = k.tenant_id
+     LEFT JOIN tenants t ON t.id = $2::uuid
+    WHERE k.prefix = $1`,
+);
 
 interface TenantColumns {
   t_id: string | null;
@@ -131,20 +173,7 @@ export class AuthRepository {
     tenantId: string | null,
     sessionId: string | null,
   ): Promise<ForRequest<RequestUser> | null> {
-    // A family is ended once one of its tokens is revoked without a successor (logout, reuse,
-    // "end session"); rotation revokes with a successor. One indexed probe on family_id.
-    const rows = await this.db.client.$queryRaw<(RequestUser & TenantColumns)[]>`
-      SELECT u.id, u.email, u.role::text AS role, u.reseller_id AS "resellerId", u.tenant_id AS "tenantId",
-             u.disabled, r.status::text AS "resellerStatus",
-             (${sessionId}::uuid IS NULL OR NOT EXISTS (
-               SELECT 1 FROM refresh_tokens s
-                WHERE s.family_id = ${sessionId}::uuid AND s.revoked_at IS NOT NULL AND s.replaced_by_id IS NULL
-             )) AS "sessionLive",
-             ${TENANT_COLUMNS}
-        FROM admin_users u
-        LEFT JOIN resellers r ON r.id = u.reseller_id
-        LEFT JOIN tenants t ON t.id = ${tenantId}::uuid
-       WHERE u.id = ${id}::uuid`;
+    const rows = await USER_FOR_REQUEST.run(this.db.client, [id, tenantId, sessionId]);
     const row = rows[0];
     if (!row) return null;
     const { id: userId, email, role, resellerId, disabled, resellerStatus, sessionLive } = row;
@@ -165,16 +194,7 @@ export class AuthRepository {
 
   /** An API key with its owners' status, and the tenant `tenantId` (if any) names. */
   async findApiKeyForRequest(prefix: string, tenantId: string | null): Promise<ForRequest<RequestApiKey> | null> {
-    const rows = await this.db.client.$queryRaw<(RequestApiKey & TenantColumns)[]>`
-      SELECT k.id, k.name, k.key_hash AS "keyHash", k.reseller_id AS "resellerId", k.tenant_id AS "tenantId",
-             k.scopes, k.domains, k.ip_allowlist AS "ipAllowlist", k.expires_at AS "expiresAt",
-             k.last_used_at AS "lastUsedAt", k.last_used_ip AS "lastUsedIp", k.revoked_at AS "revokedAt",
-             r.status::text AS "resellerStatus", kt.status::text AS "tenantStatus", ${TENANT_COLUMNS}
-        FROM api_keys k
-        LEFT JOIN resellers r ON r.id = k.reseller_id
-        LEFT JOIN tenants kt ON kt.id = k.tenant_id
-        LEFT JOIN tenants t ON t.id = ${tenantId}::uuid
-       WHERE k.prefix = ${prefix}`;
+    const rows = await API_KEY_FOR_REQUEST.run(this.db.client, [prefix, tenantId]);
     const row = rows[0];
     if (!row) return null;
     const credential: RequestApiKey = {

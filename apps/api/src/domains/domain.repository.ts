@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, type DkimKey, type DnsCheck, type Domain, type DomainStatus, type Tx } from '@mailroom/db';
+import {
+  defineStatement,
+  isTenantScope,
+  type DkimKey,
+  type DnsCheck,
+  type Domain,
+  type DomainStatus,
+  type TenantScope,
+  type Tx,
+} from '@mailroom/db';
 import type { PageWindow } from '../common/pagination';
 import { TenantDb } from '../infra/tenant-db.service';
 
@@ -34,12 +43,12 @@ type LiveDomainRow = Domain & {
 };
 
 /** The domains row as Prisma's Domain (camelCase names, status as text). */
-function domainColumns(t: 'a' | 'd'): Prisma.Sql {
-  return Prisma.raw(`${t}.tenant_id AS "tenantId", ${t}.id, ${t}.name, ${t}.unicode_name AS "unicodeName",
+function domainColumnsText(t: 'a' | 'd'): string {
+  return `${t}.tenant_id AS "tenantId", ${t}.id, ${t}.name, ${t}.unicode_name AS "unicodeName",
     ${t}.status::text AS status, ${t}.ownership_token AS "ownershipToken", ${t}.alias_of_id AS "aliasOfId",
     ${t}.mta_sts_id AS "mtaStsId", ${t}.mta_sts_mode AS "mtaStsMode", ${t}.verified_at AS "verifiedAt",
     ${t}.activated_at AS "activatedAt", ${t}.last_checked_at AS "lastCheckedAt", ${t}.next_check_at AS "nextCheckAt",
-    ${t}.deleted_at AS "deletedAt", ${t}.created_at AS "createdAt", ${t}.updated_at AS "updatedAt"`);
+    ${t}.deleted_at AS "deletedAt", ${t}.created_at AS "createdAt", ${t}.updated_at AS "updatedAt"`;
 }
 
 function dateOrNull(v: string | null): Date | null {
@@ -58,6 +67,29 @@ function domainFromJson(d: AsJson<Domain>): Domain {
     updatedAt: new Date(d.updatedAt),
   };
 }
+
+/** A live domain with its alias target, DKIM keys and DNS checks ($3: the names a domain-limited credential sees). */
+const LIVE_DOMAIN = defineStatement<LiveDomainRow, [string, string, string[]]>(
+  'api_domain_live',
+  `SELECT ${domainColumnsText('d')},
+          (SELECT row_to_json(x) FROM (SELECT ${domainColumnsText('a')} FROM domains a
+             WHERE a.tenant_id = d.tenant_id AND a.id = d.alias_of_id) x) AS "aliasOf",
+          COALESCE((SELECT json_agg(json_build_object(
+              'tenantId', k.tenant_id, 'id', k.id, 'domainId', k.domain_id, 'selector', k.selector,
+              'algorithm', k.algorithm, 'publicKey', k.public_key, 'privateKeyEncrypted', k.private_key_encrypted,
+              'status', k.status::text, 'activatedAt', k.activated_at, 'retireAfter', k.retire_after,
+              'createdAt', k.created_at) ORDER BY k.created_at, k.id)
+             FROM dkim_keys k WHERE k.tenant_id = d.tenant_id AND k.domain_id = d.id), '[]') AS "dkimKeys",
+          COALESCE((SELECT json_agg(json_build_object(
+              'tenantId', c.tenant_id, 'id', c.id, 'domainId', c.domain_id, 'recordKey', c.record_key,
+              'type', c.type, 'name', c.name, 'expected', c.expected, 'found', c.found,
+              'status', c.status::text, 'message', c.message, 'checkedAt', c.checked_at,
+              'changedAt', c.changed_at) ORDER BY c.record_key)
+             FROM dns_checks c WHERE c.tenant_id = d.tenant_id AND c.domain_id = d.id), '[]') AS "dnsChecks"
+     FROM domains d
+    WHERE d.tenant_id = $1::uuid AND d.id = $2::uuid AND d.deleted_at IS NULL
+      AND (cardinality($3::text[]) = 0 OR d.name = ANY ($3::text[]))`,
+);
 
 /** Domains and their DKIM keys. */
 @Injectable()
@@ -85,28 +117,17 @@ export class DomainRepository {
 
   /**
    * A live domain by id, with keys, alias target and DNS checks; limited to `onlyNames` when
-   * given. One statement (the children as JSON arrays), not Prisma's four for three includes.
+   * given. One statement (the children as JSON arrays), not Prisma's four for three includes;
+   * on a TenantScope (the DNS plan, zone and domain reads) one round trip with its RLS scope.
    */
-  async findLive(tx: Tx, tenantId: string, id: string, onlyNames: readonly string[]): Promise<DomainWithChecks | null> {
-    const names = onlyNames.length > 0 ? Prisma.sql`AND d.name IN (${Prisma.join([...onlyNames])})` : Prisma.empty;
-    const rows = await tx.$queryRaw<LiveDomainRow[]>`
-      SELECT ${domainColumns('d')},
-             (SELECT row_to_json(x) FROM (SELECT ${domainColumns('a')} FROM domains a
-                WHERE a.tenant_id = d.tenant_id AND a.id = d.alias_of_id) x) AS "aliasOf",
-             COALESCE((SELECT json_agg(json_build_object(
-                 'tenantId', k.tenant_id, 'id', k.id, 'domainId', k.domain_id, 'selector', k.selector,
-                 'algorithm', k.algorithm, 'publicKey', k.public_key, 'privateKeyEncrypted', k.private_key_encrypted,
-                 'status', k.status::text, 'activatedAt', k.activated_at, 'retireAfter', k.retire_after,
-                 'createdAt', k.created_at) ORDER BY k.created_at, k.id)
-                FROM dkim_keys k WHERE k.tenant_id = d.tenant_id AND k.domain_id = d.id), '[]') AS "dkimKeys",
-             COALESCE((SELECT json_agg(json_build_object(
-                 'tenantId', c.tenant_id, 'id', c.id, 'domainId', c.domain_id, 'recordKey', c.record_key,
-                 'type', c.type, 'name', c.name, 'expected', c.expected, 'found', c.found,
-                 'status', c.status::text, 'message', c.message, 'checkedAt', c.checked_at,
-                 'changedAt', c.changed_at) ORDER BY c.record_key)
-                FROM dns_checks c WHERE c.tenant_id = d.tenant_id AND c.domain_id = d.id), '[]') AS "dnsChecks"
-        FROM domains d
-       WHERE d.tenant_id = ${tenantId}::uuid AND d.id = ${id}::uuid AND d.deleted_at IS NULL ${names}`;
+  async findLive(
+    on: Tx | TenantScope,
+    tenantId: string,
+    id: string,
+    onlyNames: readonly string[],
+  ): Promise<DomainWithChecks | null> {
+    const params: [string, string, string[]] = [tenantId, id, [...onlyNames]];
+    const rows = isTenantScope(on) ? await LIVE_DOMAIN.readInTenant(on, params) : await LIVE_DOMAIN.run(on, params);
     const row = rows[0];
     if (!row) return null;
     const { aliasOf, dkimKeys, dnsChecks, ...domain } = row;

@@ -12,7 +12,7 @@ import type { Principal } from '../auth/principal';
 import type { CallContext } from '../auth/request-context';
 import { keyset, parseSort, type Page } from '../common/pagination';
 import { QueueService } from '../infra/queue.service';
-import { TenantDb, type Tx } from '../infra/tenant-db.service';
+import { TenantDb, type TenantScope, type Tx } from '../infra/tenant-db.service';
 import { CONFIG } from '../infra/tokens';
 import type { CreateDomainDto, DnsPlanResponse, DomainResponse, ListDomainsQuery } from './domain.dto';
 import { DomainRepository, type DomainWith } from './domain.repository';
@@ -67,7 +67,7 @@ export class DomainsService {
     return { items: items.map(presentDomain), nextCursor };
   }
 
-  private async load(tx: Tx, p: Principal, tenantId: string, domainId: string) {
+  private async load(tx: Tx | TenantScope, p: Principal, tenantId: string, domainId: string) {
     const domain = /^[0-9a-f-]{36}$/i.test(domainId)
       ? await this.domains.findLive(tx, tenantId, domainId, p.domains)
       : null;
@@ -76,7 +76,9 @@ export class DomainsService {
   }
 
   async get(call: CallContext, tenantId: string, domainId: string): Promise<DomainResponse> {
-    return presentDomain(await this.db.tenantRead(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId)));
+    return presentDomain(
+      await this.db.tenantScoped(tenantId, (scope) => this.load(scope, call.principal, tenantId, domainId)),
+    );
   }
 
   async create(call: CallContext, tenantId: string, dto: CreateDomainDto): Promise<DomainResponse> {
@@ -138,7 +140,9 @@ export class DomainsService {
   }
 
   async plan(call: CallContext, tenantId: string, domainId: string): Promise<DnsPlanResponse> {
-    const domain = await this.db.tenantRead(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId));
+    const domain = await this.db.tenantScoped(tenantId, (scope) =>
+      this.load(scope, call.principal, tenantId, domainId),
+    );
     const checks = new Map<string, DnsCheck>(domain.dnsChecks.map((c) => [c.recordKey, c]));
     const records = planForDomain(this.platform, domain, domain.dkimKeys, domain.dnsChecks).map((r) => {
       const check = checks.get(r.key);
@@ -149,7 +153,9 @@ export class DomainsService {
   }
 
   async zone(call: CallContext, tenantId: string, domainId: string): Promise<string> {
-    const domain = await this.db.tenantRead(tenantId, (tx) => this.load(tx, call.principal, tenantId, domainId));
+    const domain = await this.db.tenantScoped(tenantId, (scope) =>
+      this.load(scope, call.principal, tenantId, domainId),
+    );
     return renderBindZone(planForDomain(this.platform, domain, domain.dkimKeys, domain.dnsChecks));
   }
 

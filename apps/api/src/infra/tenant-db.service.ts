@@ -9,12 +9,14 @@ import {
   inTransaction,
   openDatabase,
   pingDatabase,
+  tenantScope,
   type Db,
+  type TenantScope,
   type Tx,
 } from '@mailroom/db';
 import { CONFIG } from './tokens';
 
-export type { Tx } from '@mailroom/db';
+export type { TenantScope, Tx } from '@mailroom/db';
 
 /**
  * The API's database and its unit of work. Services group repository calls in one transaction
@@ -96,6 +98,27 @@ export class TenantDb implements OnModuleDestroy {
       if (err instanceof DomainError) throw err;
       this.replicas.markDown(db, err instanceof Error ? err.message : String(err));
       return inTenantScope(this.client, tenantId, work);
+    }
+  }
+
+  /**
+   * `tenantRead` for reads that are one statement each: `work` gets a TenantScope, and each
+   * statement a repository runs on it with `readInTenant` is its own RLS-scoped implicit
+   * transaction, one round trip, without Prisma (the list and read routes' hot path). Several
+   * statements in one `work` do not share a snapshot: use `tenantRead` when they must.
+   */
+  async tenantScoped<T>(tenantId: string, work: (scope: TenantScope) => Promise<T>): Promise<T> {
+    if (!this.replicas) return work(tenantScope(this.client, tenantId));
+    const db = this.replicas.forRead(tenantId);
+    if (db === this.client) return work(tenantScope(db, tenantId));
+    try {
+      return await work(tenantScope(db, tenantId));
+    } catch (err) {
+      // As tenantRead: not found may be replica lag; other domain errors are the answer.
+      if (err instanceof NotFound) return work(tenantScope(this.client, tenantId));
+      if (err instanceof DomainError) throw err;
+      this.replicas.markDown(db, err instanceof Error ? err.message : String(err));
+      return work(tenantScope(this.client, tenantId));
     }
   }
 

@@ -40,10 +40,9 @@ export class MailboxesService {
       query.limit,
     );
     const domainName = query.domain ? (asciiDomain(query.domain) ?? query.domain.toLowerCase()) : undefined;
-    const rows = await this.db.tenantRead(tenant.id, (tx) =>
+    const rows = await this.db.tenantScoped(tenant.id, (scope) =>
       this.mailboxes.list(
-        tx,
-        tenant.id,
+        scope,
         { onlyDomains: call.principal.domains, status: query.status, domainName, search: parseSearch(query.q) },
         page,
       ),
