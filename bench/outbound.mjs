@@ -34,15 +34,18 @@
 // root (startPostfixRelay in bench/lib/postfix.mjs runs a private instance on a high port).
 // Other flags: --concurrency 10 (worker jobs, baseline jobs, Postfix deliveries), --domains 20,
 //   --targets mailroom,baseline,postfix, --greet-ms 0 (sink's greeting delay), --log-level info
-//   --worker-processes 1 (mailroom: that many worker processes, replicas on the same queues,
-//   splitting --concurrency between them so the total in flight stays the same as the others')
-//   (the worker's), --keep (the database), --profile (a V8 CPU profile of the worker, under /tmp).
+//   (the worker's), --keep (the database), --profile (a V8 CPU profile of the worker, under /tmp),
+//   --worker-processes N (mailroom: that many worker processes, replicas on the same queues,
+//   splitting --concurrency between them so the total in flight stays the same as the others';
+//   default one per core when that divides --concurrency, as WORKER_PROCESSES=auto runs it and as
+//   bench/imap.mjs runs IMAP_WORKERS; else 1).
 //
 // Sink: bench/lib/sink.mjs, its own process. Recipients r<n>@d<n % domains>.dest.bench.test; the
 // destination domains' MX (a local dns2 server in this process) is the sink. Backlog and tempfail
 // results go to latest-outbound.md / latest-outbound-tempfail.md, rate to latest-outbound-rate.md.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import pg from 'pg';
 import { createBenchDatabase, dbCpuDelta, dbCpuSnapshot, serviceUrls } from './lib/env.mjs';
 import { startDns } from './lib/mail.mjs';
@@ -79,6 +82,11 @@ const DESCRIPTIONS = {
 
 const flags = parseFlags();
 const mode = String(flags.mode ?? 'backlog');
+/** One worker process per core (WORKER_PROCESSES=auto) when they can split the jobs in flight evenly. */
+function defaultWorkerProcesses(concurrency) {
+  const cores = Math.max(1, os.availableParallelism());
+  return concurrency % cores === 0 ? cores : 1;
+}
 const settings = {
   mode,
   messages: Number(flags.messages ?? (flags.quick ? 300 : 2000)),
@@ -91,7 +99,7 @@ const settings = {
   greetMs: Number(flags['greet-ms'] ?? 0),
   drainTimeout: Number(flags['drain-timeout'] ?? 300),
   logLevel: String(flags['log-level'] ?? 'info'),
-  workerProcesses: Number(flags['worker-processes'] ?? 1),
+  workerProcesses: Number(flags['worker-processes'] ?? defaultWorkerProcesses(Number(flags.concurrency ?? 10))),
 };
 if (
   !Number.isInteger(settings.workerProcesses) ||
