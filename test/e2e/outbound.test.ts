@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
@@ -144,6 +145,30 @@ describe.each([1, 2])(
       expect(health.details).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });
       if (processes > 1) expect(health.details.workers).toEqual({ status: 'up' });
     });
+
+    if (processes > 1) {
+      it('starts another worker process when one dies, and stops them all on SIGTERM', async () => {
+        const children = () =>
+          execFileSync('pgrep', ['-P', String(worker.child.pid)], { encoding: 'utf8' })
+            .trim()
+            .split('\n')
+            .filter(Boolean);
+        const before = children();
+        expect(before).toHaveLength(2);
+        process.kill(Number(before[0]), 'SIGKILL');
+        await expect.poll(() => children().filter((pid) => !before.includes(pid)).length, { timeout: 15_000 }).toBe(1);
+        expect(children()).toHaveLength(2);
+        await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
+        const health = (await (await fetch(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`)).json()) as {
+          details: Record<string, { status: string }>;
+        };
+        expect(health.details.workers).toEqual({ status: 'up' });
+        worker.child.kill('SIGTERM');
+        expect(await worker.exited).toBe(0);
+        // No worker process is left behind.
+        expect(() => execFileSync('pgrep', ['-P', String(worker.child.pid)])).toThrow();
+      });
+    }
   },
 );
 
