@@ -62,6 +62,13 @@ describe('API keys', () => {
     expect(row.lastUsedIp).toBe('127.0.0.1');
   });
 
+  it('authenticates a key whose lists are NULL, as `mailroom seed` and the CLI store them', async () => {
+    const created = expectStatus(await createKey(tenant.admin, { name: 'seeded', scopes: ['tenants:read'] }), 201);
+    // The CLI creates keys through Prisma without domains or an allowlist: the columns are NULL.
+    await db.prisma.$executeRaw`UPDATE api_keys SET domains = NULL, ip_allowlist = NULL WHERE id = ${created.id}::uuid`;
+    expectStatus(await readTenant(sut.withToken(created.key)), 200);
+  });
+
   it('stops working the moment it is revoked', async () => {
     const created = expectStatus(await createKey(tenant.admin, { name: 'temp', scopes: ['tenants:read'] }), 201);
     const key = sut.withToken(created.key);

@@ -79,7 +79,8 @@ const USER_FOR_REQUEST = defineStatement<RequestUser & TenantColumns, [string, s
 const API_KEY_FOR_REQUEST = defineStatement<RequestApiKey & TenantColumns, [string, string | null]>(
   'api_key_for_request',
   `SELECT k.id, k.name, k.key_hash AS "keyHash", k.reseller_id AS "resellerId", k.tenant_id AS "tenantId",
-          k.scopes, k.domains, k.ip_allowlist AS "ipAllowlist", k.expires_at AS "expiresAt",
+          COALESCE(k.scopes, '{}') AS scopes, COALESCE(k.domains, '{}') AS domains,
+          COALESCE(k.ip_allowlist, '{}') AS "ipAllowlist", k.expires_at AS "expiresAt",
           k.last_used_at AS "lastUsedAt", k.last_used_ip AS "lastUsedIp", k.revoked_at AS "revokedAt",
           r.status::text AS "resellerStatus", kt.status::text AS "tenantStatus", ${TENANT_COLUMNS}
      FROM api_keys k

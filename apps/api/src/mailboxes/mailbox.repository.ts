@@ -44,7 +44,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const LIST_COLUMNS = `m.id, m.local_part AS "localPart", m.domain_id AS "domainId", d.name AS "domainName",
   m.display_name AS "displayName", m.status::text AS status, m.smtp_enabled AS "smtpEnabled",
-  m.imap_enabled AS "imapEnabled", m.pop3_enabled AS "pop3Enabled", m.pop3_folders AS "pop3Folders",
+  m.imap_enabled AS "imapEnabled", m.pop3_enabled AS "pop3Enabled", COALESCE(m.pop3_folders, '{}') AS "pop3Folders",
   m.pop3_mark_read AS "pop3MarkRead", m.pop3_delete_mode AS "pop3DeleteMode",
   m.used_bytes AS "usedBytes", m.quota_bytes AS "quotaBytes", m.message_count AS "messageCount",
   m.legal_hold AS "legalHold", m.deleted_at AS "deletedAt", m.created_at AS "createdAt",
