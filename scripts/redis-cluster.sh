@@ -66,17 +66,18 @@ cluster_ok() {
 }
 
 up() {
-  command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
     log "redis-server and redis-cli are needed (Debian package redis-server)"
     exit 1
-  }
+  fi
   for p in "${PORTS[@]}"; do
     answers "$p" && continue
     start_node "$p"
   done
   for p in "${PORTS[@]}"; do
     wait_until 10 answers "$p" || {
-      log "node $p does not answer; see $DIR/$p/redis.log"
+      log "node $p does not answer; the end of $DIR/$p/redis.log:"
+      tail -n 5 "$DIR/$p/redis.log" >&2 2>/dev/null || true
       exit 1
     }
   done

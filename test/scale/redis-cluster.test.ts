@@ -84,7 +84,17 @@ describe('the apps on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   });
 
   it('keeps each queue in one slot under a hash-tag prefix, and the queues on different masters', async () => {
-    const producer = new JobProducer(sut, config.QUEUE_PREFIX);
+    // Each queue's hash tag is its own, so the queues can live on different masters; whether
+    // three given tags do is chance (all on one of three masters: 1 in 9). The test takes a prefix
+    // whose tags CLUSTER KEYSLOT puts on at least two masters, then checks BullMQ's real keys.
+    const tags = (p: string) =>
+      [QueueName.Deliveries, QueueName.DeliveryRetries, QueueName.Webhooks].map((q) => `{${p}:${q}}:id`);
+    let queuePrefix = config.QUEUE_PREFIX;
+    for (let i = 0; (await mastersOf(tags(queuePrefix))).size < 2; i++) {
+      expect(i).toBeLessThan(100);
+      queuePrefix = `${prefix}q${i}`;
+    }
+    const producer = new JobProducer(sut, queuePrefix);
     try {
       await producer.add(JobName.DeliverySend, { tenantId: 't', deliveryId: randomBytes(8).toString('hex') });
       await producer.add(JobName.DeliveryRetry, { tenantId: 't', deliveryId: 'd', attempt: 1 }, { delay: 60_000 });
@@ -92,7 +102,11 @@ describe('the apps on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       const prefixes = [QueueName.Deliveries, QueueName.DeliveryRetries, QueueName.Webhooks].map(
         (q) => producer.queue(q).opts.prefix!,
       );
-      expect(prefixes).toEqual([`{${prefix}:deliveries}`, `{${prefix}:delivery-retries}`, `{${prefix}:webhooks}`]);
+      expect(prefixes).toEqual([
+        `{${queuePrefix}:deliveries}`,
+        `{${queuePrefix}:delivery-retries}`,
+        `{${queuePrefix}:webhooks}`,
+      ]);
       const cluster = sut as Cluster;
       for (const p of prefixes) {
         const keys = (await Promise.all(cluster.nodes('master').map((n) => n.keys(`${p}:*`)))).flat();

@@ -135,10 +135,15 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   };
 }
 
-/** A first port with it, the next five and their bus ports (+10000) free a moment ago. */
+/**
+ * A first port with it, the next five and their bus ports (+10000) free a moment ago. All twelve
+ * lie below 20000: above it are freePort's slices (apps other tests start at any moment) and the
+ * kernel's ephemeral range (32768-60999, any outgoing connection or listen(0)); restart() leaves
+ * the ports unbound for a moment, and a node that cannot bind its port again never answers.
+ */
 async function freeClusterBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 9_000);
+    const base = 2_000 + Math.floor(Math.random() * 7_900);
     const ports = Array.from({ length: 6 }, (_, i) => [base + i, base + i + 10_000]).flat();
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
