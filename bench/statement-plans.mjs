@@ -6,7 +6,9 @@
 //
 // Seeds a dedicated database: one tenant with --big mailboxes (folders, filter rules, vacation
 // replies and logs, forwards, aliases, blobs in proportion), one with 5, 50 with 20 each and 5,000
-// with none (so tenants and domains are not tiny tables). Prints
+// with none (so tenants and domains are not tiny tables), each domain's DNS checks, and who
+// signs in to the API (2,000 resellers, an admin with five sessions per tenant and per reseller,
+// an API key each). Prints
 // for every statement the custom plan and the generic plan (plan_cache_mode) for both tenants,
 // and fails when a generic plan scans a whole table.
 import { createRequire } from 'node:module';
@@ -82,6 +84,29 @@ async function seed(client, big) {
     SELECT tenant_id, id, 's1', 'p', 'k', 'active', now() FROM domains`);
   await client.query(`INSERT INTO webhooks (tenant_id, url, secret_encrypted, events)
     SELECT id, 'https://hooks.test/', 's', ARRAY['delivery.bounced'] FROM tenants WHERE name NOT IN ('big', 'small')`);
+  // The DNS records each domain's onboarding checks (the API's DNS plan reads them).
+  await client.query(`INSERT INTO dns_checks (tenant_id, domain_id, record_key, type, name, expected, status)
+    SELECT tenant_id, id, k, 'TXT', name, 'v', 'ok' FROM domains,
+      unnest(ARRAY['ownership', 'mx', 'spf', 'dkim:s1', 'dmarc', 'mta-sts', 'tls-rpt']) k`);
+  // Who signs in to the API: 2,000 resellers owning the tenants round-robin, an admin per tenant
+  // and per reseller with five sessions' refresh tokens each, an API key per tenant and per
+  // reseller (empty tables would make every plan a scan of them).
+  await client.query(`INSERT INTO resellers (name) SELECT 'reseller ' || g FROM generate_series(1, 2000) g`);
+  await client.query(`UPDATE tenants t SET reseller_id = r.id
+    FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM resellers) r,
+         (SELECT id, row_number() OVER (ORDER BY id) AS n FROM tenants) o
+    WHERE o.id = t.id AND r.n = o.n % 2000`);
+  await client.query(`INSERT INTO admin_users (email, password_hash, role, tenant_id)
+    SELECT 'admin@' || id || '.test', 'x', 'tenant_admin', id FROM tenants`);
+  await client.query(`INSERT INTO admin_users (email, password_hash, role, reseller_id)
+    SELECT 'admin@' || id || '.test', 'x', 'reseller_admin', id FROM resellers`);
+  await client.query(`INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+    SELECT u.id, gen_random_uuid(), md5(u.id::text || g), now() + interval '30 days'
+    FROM admin_users u, generate_series(1, 5) g`);
+  await client.query(`INSERT INTO api_keys (name, prefix, key_hash, tenant_id, scopes)
+    SELECT 'k', 'mr_' || substr(md5(id::text), 1, 8), md5('k' || id::text), id, ARRAY['mailboxes:read'] FROM tenants`);
+  await client.query(`INSERT INTO api_keys (name, prefix, key_hash, reseller_id, scopes)
+    SELECT 'k', 'mr_' || substr(md5(id::text), 1, 8), md5('k' || id::text), id, ARRAY['tenants:read'] FROM resellers`);
   await client.query('ANALYZE');
 }
 
