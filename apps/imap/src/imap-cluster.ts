@@ -1,8 +1,8 @@
-import cluster, { type Worker } from 'node:cluster';
+import type { Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Config } from '@mailroom/config';
-import { onShutdown, startOpsServer, type HealthReport } from '@mailroom/ops';
+import { isClusterMessage, runClusterPrimary, serveClusterWorker, type HealthReport } from '@mailroom/ops';
 import { normalise, type ConnectionGate, type Release } from './connections-per-ip';
 
 /**
@@ -12,37 +12,29 @@ import { normalise, type ConnectionGate, type Release } from './connections-per-
  * session, it lets one machine's cores serve FETCH in parallel. The primary holds no session:
  * it counts connections per IP for all workers, answers /health (every worker's checks) and
  * /metrics (the workers' metrics summed), restarts a worker that dies, and stops them on SIGTERM.
+ * The last three are @mailroom/ops's runClusterPrimary; the per-IP count rides beside its messages.
  */
 
 type Pool = 'imap' | 'pop3';
 type ToPrimary =
-  | { t: 'gate-acquire'; id: number; pool: Pool; ip: string }
-  | { t: 'gate-release'; pool: Pool; ip: string }
-  | { t: 'health-answer'; id: number; report: HealthReport }
-  | { t: 'ready'; ports: Record<string, number> };
-type ToWorker = { t: 'gate-answer'; id: number; ok: boolean } | { t: 'health'; id: number };
-
-function isMessage<T extends { t: string }>(m: unknown): m is T {
-  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
-}
+  { t: 'gate-acquire'; id: number; pool: Pool; ip: string } | { t: 'gate-release'; pool: Pool; ip: string };
+type ToWorker = { t: 'gate-answer'; id: number; ok: boolean };
+/** What a worker's 'ready' carries: the ports it listens on, for the primary's start-up line. */
+type Ports = Record<string, number>;
 
 // ---- worker side
 
 let nextId = 0;
 const answers = new Map<number, (ok: boolean) => void>();
-let healthOf: (() => Promise<HealthReport>) | null = null;
 let listening = false;
 
 function listen(): void {
   if (listening) return;
   listening = true;
   process.on('message', (m: unknown) => {
-    if (!isMessage<ToWorker>(m)) return;
-    if (m.t === 'gate-answer') {
+    if (isClusterMessage<ToWorker>(m) && m.t === 'gate-answer') {
       answers.get(m.id)?.(m.ok);
       answers.delete(m.id);
-    } else if (m.t === 'health' && healthOf) {
-      void healthOf().then((report) => send({ t: 'health-answer', id: m.id, report }));
     }
   });
 }
@@ -85,18 +77,13 @@ export class ClusterConnectionGate implements ConnectionGate {
 }
 
 /** In a worker: what the primary asks for (health), and that this worker is listening. */
-export function serveAsWorker(registry: Registry, health: () => Promise<HealthReport>, ports: Record<string, number>) {
-  // Constructing one is what makes prom-client answer the primary's metrics requests here.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
-  healthOf = health;
-  listen();
-  send({ t: 'ready', ports });
+export function serveAsWorker(registry: Registry, health: () => Promise<HealthReport>, ports: Ports): void {
+  serveClusterWorker(registry, health, ports);
 }
 
 // ---- primary side
 
-/** Runs the primary: forks `workers`, serves /health and /metrics, stops them on SIGTERM. */
+/** Runs the primary: forks `workers`, counts connections per IP across them, serves /health and /metrics. */
 export async function runPrimary(config: Config, logger: Logger, workers: number): Promise<void> {
   const limits: Record<Pool, number> = {
     imap: config.IMAP_MAX_CONNECTIONS_PER_IP,
@@ -112,115 +99,34 @@ export async function runPrimary(config: Config, logger: Logger, workers: number
     mine.set(key, (mine.get(key) ?? 0) + delta);
     if ((mine.get(key) ?? 0) <= 0) mine.delete(key);
   };
-  const healthWaits = new Map<number, (report: HealthReport) => void>();
-  let healthId = 0;
-  let stopping = false;
-  let ports: Record<string, number> | null = null;
-  const starts: number[] = [];
-  let readyResolve: (() => void) | null = null;
-  let readyReject: ((err: Error) => void) | null = null;
-  const ready = new Promise<void>((resolve, reject) => {
-    readyResolve = resolve;
-    readyReject = reject;
-  });
-  let readyCount = 0;
-
-  const fork = () => {
-    starts.push(Date.now());
-    cluster.fork();
-  };
-  cluster.on('message', (worker: Worker, m: unknown) => {
-    if (!isMessage<ToPrimary>(m)) return;
-    if (m.t === 'gate-acquire') {
-      const key = `${m.pool} ${m.ip}`;
-      const ok = (open.get(key) ?? 0) < limits[m.pool];
-      if (ok) count(worker, key, 1);
-      worker.send({ t: 'gate-answer', id: m.id, ok } satisfies ToWorker);
-    } else if (m.t === 'gate-release') {
-      const key = `${m.pool} ${m.ip}`;
-      if ((held.get(worker.id)?.get(key) ?? 0) > 0) count(worker, key, -1);
-    } else if (m.t === 'health-answer') {
-      healthWaits.get(m.id)?.(m.report);
-      healthWaits.delete(m.id);
-    } else if (m.t === 'ready') {
-      ports ??= m.ports;
-      if (++readyCount === workers) readyResolve?.();
-    }
-  });
-  cluster.on('exit', (worker, code, signal) => {
-    // Its connections are gone with it.
-    for (const [key, n] of held.get(worker.id) ?? []) count(worker, key, -n);
-    held.delete(worker.id);
-    if (stopping) return;
-    if (!ports) {
-      readyReject?.(new Error(`an imap worker exited while starting (code ${code}, signal ${signal})`));
-      return;
-    }
-    // A worker that keeps dying is not restarted in a tight loop.
-    const recent = starts.filter((at) => at > Date.now() - 60_000).length;
-    logger.error({ pid: worker.process.pid, code, signal }, 'imap worker died; starting another');
-    setTimeout(fork, recent > workers * 3 ? 5_000 : 500).unref();
-  });
-
-  for (let i = 0; i < workers; i++) fork();
-  try {
-    await ready;
-  } catch (err) {
-    stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    throw err;
-  }
-
-  const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
-  const health = async (): Promise<HealthReport> => {
-    const asked = live().map(
-      (w) =>
-        new Promise<HealthReport | null>((resolve) => {
-          const id = ++healthId;
-          const timer = setTimeout(() => {
-            healthWaits.delete(id);
-            resolve(null);
-          }, 3_000);
-          healthWaits.set(id, (report) => {
-            clearTimeout(timer);
-            resolve(report);
-          });
-          w.send({ t: 'health', id } satisfies ToWorker);
-        }),
-    );
-    const reports = await Promise.all(asked);
-    const report: HealthReport = { status: 'ok', info: {}, error: {}, details: {} };
-    const mark = (name: string, up: boolean) => {
-      const before = report.details[name]?.status;
-      const status = up && before !== 'down' ? 'up' : 'down';
-      report.details[name] = { status };
-      delete report.info[name];
-      delete report.error[name];
-      if (status === 'up') report.info[name] = { status: 'up' };
-      else {
-        report.error[name] = { status: 'down' };
-        report.status = 'error';
-      }
-    };
-    mark('workers', reports.length === workers && reports.every((r) => r !== null));
-    for (const r of reports) for (const [name, d] of Object.entries(r?.details ?? {})) mark(name, d.status === 'up');
-    return report;
-  };
-  const aggregator = new AggregatorRegistry<typeof Registry.PROMETHEUS_CONTENT_TYPE>();
-  const ops = await startOpsServer({
+  let ports: Ports | null = null;
+  const primary = await runClusterPrimary<Ports>({
+    workers,
+    logger,
     host: config.HEALTH_HOST,
     port: config.IMAP_HEALTH_PORT,
-    registry: aggregator,
-    checks: {},
-    health,
-    metrics: () => aggregator.clusterMetrics(),
+    diedMessage: 'imap worker died; starting another',
+    startFailedMessage: 'an imap worker exited while starting',
+    onReady: (_worker, workerPorts) => {
+      ports ??= workerPorts;
+    },
+    onMessage: (worker, m) => {
+      if (!isClusterMessage<ToPrimary>(m)) return;
+      if (m.t === 'gate-acquire') {
+        const key = `${m.pool} ${m.ip}`;
+        const ok = (open.get(key) ?? 0) < limits[m.pool];
+        if (ok) count(worker, key, 1);
+        worker.send({ t: 'gate-answer', id: m.id, ok } satisfies ToWorker);
+      } else if (m.t === 'gate-release') {
+        const key = `${m.pool} ${m.ip}`;
+        if ((held.get(worker.id)?.get(key) ?? 0) > 0) count(worker, key, -1);
+      }
+    },
+    onExit: (worker) => {
+      // Its connections are gone with it.
+      for (const [key, n] of held.get(worker.id) ?? []) count(worker, key, -n);
+      held.delete(worker.id);
+    },
   });
-  logger.info({ ...(ports ?? {}), health: ops.port, workers }, 'imap listening');
-  onShutdown(logger, async () => {
-    stopping = true;
-    const exits = live().map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
-    for (const w of live()) w.kill('SIGTERM');
-    await Promise.all(exits);
-    await ops.close();
-  });
+  logger.info({ ...(ports ?? {}), health: primary.healthPort, workers }, 'imap listening');
 }

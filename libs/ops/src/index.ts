@@ -1,4 +1,12 @@
 export {
+  isClusterMessage,
+  mergeWorkerHealth,
+  runClusterPrimary,
+  serveClusterWorker,
+  type ClusterPrimary,
+  type ClusterPrimaryOptions,
+} from './cluster-primary';
+export {
   createMetricsRegistry,
   runHealthChecks,
   startOpsServer,
