@@ -18,6 +18,7 @@ import { AuthModule } from './auth/auth.module';
 import { DeliveriesModule } from './deliveries/deliveries.module';
 import { DomainsModule } from './domains/domains.module';
 import { IdempotencyInterceptor } from './common/idempotency.interceptor';
+import { CredentialCacheInterceptor } from './auth/credential-cache';
 import { ValidationPipe } from './common/validation';
 import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
@@ -78,6 +79,7 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useClass: ValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: CredentialCacheInterceptor },
       ],
     };
   }

@@ -3,6 +3,7 @@ import { AliasRepository } from './aliases/alias.repository';
 import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { AuditRepository } from './audit/audit.repository';
 import { AuthRepository } from './auth/auth.repository';
+import { CredentialCache } from './auth/credential-cache';
 import { MfaRepository } from './auth/mfa.repository';
 import { PasskeyRepository } from './auth/passkey.repository';
 import { IdempotencyRepository } from './common/idempotency.repository';
@@ -29,6 +30,7 @@ const repositories = [
   AppPasswordRepository,
   AuditRepository,
   AuthRepository,
+  CredentialCache,
   DeliveryRepository,
   DomainRepository,
   FilterRepository,

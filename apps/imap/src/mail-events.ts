@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { NotifyListener } from './notify-listener.repository';
+import { NotifyListener } from '@mailroom/db';
 
 /** A live session of one mailbox (IMAP or POP3) as the events see it. */
 export interface MailEventTarget {
@@ -32,6 +32,7 @@ export class MailEvents {
     this.listener = new NotifyListener({
       url,
       logger,
+      name: 'mailroom-imap-listen',
       channels: [MAIL_CHANNEL, ACCESS_CHANNEL],
       onNotify: (channel, payload) => this.dispatch(channel, payload),
       onConnect: () => this.resyncAll(),

@@ -293,6 +293,10 @@ export const configSchema = z.object({
   // memory by a keyed hash, so a client reconnecting every minute does not pay argon2 each time
   AUTH_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // The API's cache of what its guard reads per request (CredentialCache): emptied by every
+  // change (LISTEN/NOTIFY); the TTL is only a backstop. 0 entries turns it off.
+  API_CREDENTIAL_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  API_CREDENTIAL_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   TENANT_DELETE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   TRUST_PROXY: trustProxy,

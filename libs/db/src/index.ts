@@ -1,3 +1,4 @@
+export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
 export { ReplicaRouter, type ReplicaOptions, type ReplicaState } from './replicas';
 export { createPrismaClient, pingDatabase, type DbOptions } from './prisma';
 export { refuseUnreplicatedCommits, UnreplicatedCommitError } from './sync-commit-guard';

@@ -15,6 +15,8 @@ import type { AuthedRequest } from './request-context';
 import { ThrottleService } from './throttle.service';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Requests that may authenticate from the CredentialCache. */
+export const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** The client address, IPv4-mapped IPv6 written as plain IPv4. */
 export function clientIp(req: AuthedRequest): string {
@@ -55,6 +57,7 @@ export class AuthGuard implements CanActivate {
       match[1],
       clientIp(req),
       typeof tenantId === 'string' ? tenantId : null,
+      READ_METHODS.has(req.method),
     );
     req.principal = principal;
     if (principal.mfaEnrolmentOnly && requirement.mfaEnrolment !== true) {

@@ -8,6 +8,7 @@ import {
   type Tenant,
 } from '@mailroom/db';
 import { TenantDb } from '../infra/tenant-db.service';
+import { CredentialCache } from './credential-cache';
 
 export type RefreshTokenWithUser = RefreshToken & { user: AdminUser };
 
@@ -155,7 +156,10 @@ export interface NewRefreshToken {
  */
 @Injectable()
 export class AuthRepository {
-  constructor(private readonly db: TenantDb) {}
+  constructor(
+    private readonly db: TenantDb,
+    private readonly cache: CredentialCache,
+  ) {}
 
   findUserByEmail(email: string): Promise<AdminUser | null> {
     return this.db.client.adminUser.findUnique({ where: { email } });
@@ -170,6 +174,17 @@ export class AuthRepository {
    * a refresh token family) is still live, and the tenant `tenantId` (if any) names.
    */
   async findUserForRequest(
+    id: string,
+    tenantId: string | null,
+    sessionId: string | null,
+    read = false,
+  ): Promise<ForRequest<RequestUser> | null> {
+    return this.cache.get(`u ${id} ${tenantId} ${sessionId}`, read, () =>
+      this.loadUserForRequest(id, tenantId, sessionId),
+    );
+  }
+
+  private async loadUserForRequest(
     id: string,
     tenantId: string | null,
     sessionId: string | null,
@@ -193,8 +208,23 @@ export class AuthRepository {
     };
   }
 
-  /** An API key with its owners' status, and the tenant `tenantId` (if any) names. */
-  async findApiKeyForRequest(prefix: string, tenantId: string | null): Promise<ForRequest<RequestApiKey> | null> {
+  /**
+   * An API key with its owners' status, and the tenant `tenantId` (if any) names. With `read`
+   * (a GET or HEAD) from the CredentialCache when it holds it; its lastUsedAt/lastUsedIp are
+   * then as this process last recorded them (recordApiKeyUse does not empty the cache).
+   */
+  async findApiKeyForRequest(
+    prefix: string,
+    tenantId: string | null,
+    read = false,
+  ): Promise<ForRequest<RequestApiKey> | null> {
+    return this.cache.get(`k ${prefix} ${tenantId}`, read, () => this.loadApiKeyForRequest(prefix, tenantId));
+  }
+
+  private async loadApiKeyForRequest(
+    prefix: string,
+    tenantId: string | null,
+  ): Promise<ForRequest<RequestApiKey> | null> {
     const rows = await API_KEY_FOR_REQUEST.run(this.db.client, [prefix, tenantId]);
     const row = rows[0];
     if (!row) return null;

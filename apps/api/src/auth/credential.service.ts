@@ -25,21 +25,25 @@ export class CredentialService {
   /**
    * The principal of a bearer credential and, looked up in the same statement, the tenant
    * `tenantId` names (null when missing, or when no tenant or no valid id was given): the
-   * guard decides whether the principal may see it.
+   * guard decides whether the principal may see it. `read` (a GET or HEAD request) may take
+   * the credential's rows from the CredentialCache; a write always reads them.
    */
   async authenticate(
     bearer: string,
     ip: string,
     tenantId: string | null = null,
+    read = false,
   ): Promise<{ principal: Principal; tenant: Tenant | null }> {
     const tenant = tenantId !== null && UUID.test(tenantId) ? tenantId : null;
-    return bearer.startsWith('mr_') ? this.apiKey(bearer, ip, tenant) : this.user(bearer, ip, tenant);
+    return bearer.startsWith('mr_') ? this.apiKey(bearer, ip, tenant, read) : this.user(bearer, ip, tenant, read);
   }
 
-  private async user(token: string, ip: string, tenantId: string | null) {
+  private async user(token: string, ip: string, tenantId: string | null, read: boolean) {
     const claims = this.tokens.verifyAccess(token);
     const sessionId = claims.sid !== undefined && UUID.test(claims.sid) ? claims.sid : null;
-    const found = UUID.test(claims.sub) ? await this.auth.findUserForRequest(claims.sub, tenantId, sessionId) : null;
+    const found = UUID.test(claims.sub)
+      ? await this.auth.findUserForRequest(claims.sub, tenantId, sessionId, read)
+      : null;
     const user = found?.credential;
     if (!user || user.disabled) throw new Unauthenticated('This account no longer exists or is disabled.');
     if (!user.sessionLive) throw new Unauthenticated('This session was ended; sign in again.');
@@ -56,10 +60,10 @@ export class CredentialService {
    * Keys are checked on every request against the database, so a revocation takes effect at
    * once. Failures count against the client IP (brute force).
    */
-  private async apiKey(key: string, ip: string, tenantId: string | null) {
+  private async apiKey(key: string, ip: string, tenantId: string | null, read: boolean) {
     await this.throttle.assertMayTry(ip);
     const prefix = apiKeyPrefix(key);
-    const found = prefix ? await this.auth.findApiKeyForRequest(prefix, tenantId) : null;
+    const found = prefix ? await this.auth.findApiKeyForRequest(prefix, tenantId, read) : null;
     const row = found?.credential;
     const now = new Date();
     if (!row || !apiKeyMatches(key, row.keyHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
@@ -72,7 +76,10 @@ export class CredentialService {
       throw new Forbidden(`This API key may not be used from ${ip}.`);
     }
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_EVERY_MS || row.lastUsedIp !== ip) {
-      // Recorded at most once a minute per key and address: not a write per request.
+      // Recorded at most once a minute per key and address: not a write per request. The row
+      // may be the CredentialCache's (that write does not empty it): it now says so too.
+      row.lastUsedAt = now;
+      row.lastUsedIp = ip;
       this.auth
         .recordApiKeyUse(row.id, now, ip)
         .catch((err: unknown) => this.logger.warn({ err, keyId: row.id }, 'could not record API key use'));
