@@ -1,8 +1,7 @@
 import type { Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { Config } from '@mailroom/config';
-import { isClusterMessage, runClusterPrimary, serveClusterWorker, type HealthReport } from '@mailroom/ops';
+import { isClusterMessage, runClusterPrimary } from '@mailroom/ops';
 import { normalise, type ConnectionGate, type Release } from './connections-per-ip';
 
 /**
@@ -74,11 +73,6 @@ export class ClusterConnectionGate implements ConnectionGate {
       }
     });
   }
-}
-
-/** In a worker: what the primary asks for (health), and that this worker is listening. */
-export function serveAsWorker(registry: Registry, health: () => Promise<HealthReport>, ports: Ports): void {
-  serveClusterWorker(registry, health, ports);
 }
 
 // ---- primary side

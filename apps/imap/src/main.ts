@@ -2,10 +2,10 @@ import { loadConfigOrExit, loadTls } from '@mailroom/config';
 import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import cluster from 'node:cluster';
-import { createMetricsRegistry, onShutdown, runHealthChecks, startOpsServer } from '@mailroom/ops';
+import { createMetricsRegistry, onShutdown, runHealthChecks, serveClusterWorker, startOpsServer } from '@mailroom/ops';
 import { createRedis, pingRedis } from '@mailroom/queue';
 import { startImapApp } from './imap-app';
-import { runPrimary, serveAsWorker } from './imap-cluster';
+import { runPrimary } from './imap-cluster';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('imap');
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   const ops = cluster.isWorker
     ? null
     : await startOpsServer({ host: config.HEALTH_HOST, port: config.IMAP_HEALTH_PORT, registry, checks });
-  if (cluster.isWorker) serveAsWorker(registry, () => runHealthChecks(checks), app.ports);
+  // In a worker: what the primary asks for (health), and that this worker is listening.
+  if (cluster.isWorker) serveClusterWorker(registry, () => runHealthChecks(checks), app.ports);
   else logger.info({ ...app.ports, health: ops?.port }, 'imap listening');
   onShutdown(logger, async () => {
     await app.close();

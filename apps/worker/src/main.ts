@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '@mailroom/config';
 import { closeDatabase, openDatabase, pingDatabase } from '@mailroom/db';
 import { createLogger } from '@mailroom/logger';
 import { MailStore, configureBlobStore } from '@mailroom/mailstore';
-import { createMetricsRegistry, onShutdown, runHealthChecks, startOpsServer } from '@mailroom/ops';
+import { createMetricsRegistry, onShutdown, runHealthChecks, serveClusterWorker, startOpsServer } from '@mailroom/ops';
 import { cachingResolver, createNodeResolver, DnsCache } from '@mailroom/dns';
 import { createRedis, JobProducer, pingRedis } from '@mailroom/queue';
 import { DeliveryAgent } from './delivery/delivery-agent';
@@ -17,7 +17,7 @@ import { retentionHandlers } from './processors/retention.processor';
 import { storageHandlers } from './processors/storage.processor';
 import { webhookHandlers } from './processors/webhooks.processor';
 import { startWorkers } from './worker';
-import { runWorkerPrimary, serveAsClusterWorker } from './worker-cluster';
+import { runWorkerPrimary } from './worker-cluster';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   const ops = cluster.isWorker
     ? null
     : await startOpsServer({ host: config.HEALTH_HOST, port: config.WORKER_HEALTH_PORT, registry, checks });
-  if (cluster.isWorker) serveAsClusterWorker(registry, () => runHealthChecks(checks));
+  // In a worker: answers the primary's health questions and says it is running.
+  if (cluster.isWorker) serveClusterWorker(registry, () => runHealthChecks(checks), undefined);
   else logger.info({ queues: [...runtime.queues.keys()], health: ops?.port }, 'worker running');
   onShutdown(logger, async () => {
     await runtime.close();

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { Config } from '@mailroom/config';
-import { runClusterPrimary, serveClusterWorker, type HealthReport } from '@mailroom/ops';
+import { runClusterPrimary } from '@mailroom/ops';
 
 /**
  * WORKER_PROCESSES above 1: the process forks that many job workers (node:cluster), each a
@@ -14,11 +13,6 @@ import { runClusterPrimary, serveClusterWorker, type HealthReport } from '@mailr
  * restarts a worker that dies, and stops them on SIGTERM. A dead worker's jobs in flight go back
  * to the queue after BullMQ's stalled check; its claims after the stuck-row sweep.
  */
-
-/** In a worker: answers the primary's health questions and says it is running. */
-export function serveAsClusterWorker(registry: Registry, health: () => Promise<HealthReport>): void {
-  serveClusterWorker(registry, health, undefined);
-}
 
 /** Runs the primary: forks `workers`, serves /health and /metrics, stops them on SIGTERM. */
 export async function runWorkerPrimary(config: Config, logger: Logger, workers: number): Promise<void> {
