@@ -1,4 +1,4 @@
-export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
+export { LISTEN_PROBE_CHANNEL, NotifyListener, type NotifyListenerOptions } from './notify-listener';
 export { ReplicaRouter, type ReplicaOptions, type ReplicaState } from './replicas';
 export { createPrismaClient, pingDatabase, type DbOptions } from './prisma';
 export { refuseUnreplicatedCommits, UnreplicatedCommitError } from './sync-commit-guard';

@@ -1,9 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialCache } from '../../../apps/api/src/auth/credential-cache';
 import type { Prisma } from '@mailroom/db';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { expectProblem, expectStatus, Session, startApi, type Client, type TestApi } from '@test/support/api';
+import {
+  expectLogin,
+  expectProblem,
+  expectStatus,
+  PASSWORD,
+  Session,
+  startApi,
+  type Client,
+  type TestApi,
+} from '@test/support/api';
 
 /**
  * The API's cache of what its guard reads (CredentialCache): reads authenticate from it, writes
@@ -104,6 +114,33 @@ describe('API credential cache', () => {
       UPDATE refresh_tokens SET revoked_at = now()
        WHERE user_id = (SELECT id FROM admin_users WHERE email = ${reseller.adminEmail})`;
     expect(await eventually(() => me(reseller.admin), 401)).toBe(401);
+  });
+
+  it('is told when a session ends, not when a sign-in or a refresh rotates its tokens', async () => {
+    const reseller = await sut.newReseller();
+    const heard: string[] = [];
+    const listen = new pg.Client({ connectionString: db.url });
+    await listen.connect();
+    try {
+      listen.on('notification', (msg) => heard.push(msg.payload ?? ''));
+      await listen.query('LISTEN mailroom_credentials');
+      const anon = sut.anonymous();
+      const signedIn = expectLogin(
+        await anon.typed.POST('/v1/auth/login', { body: { email: reseller.adminEmail, password: PASSWORD } }),
+        'authenticated',
+      );
+      const rotated = expectStatus(
+        await anon.typed.POST('/v1/auth/refresh', { body: { refreshToken: signedIn.refreshToken } }),
+        200,
+      );
+      await sleep(300);
+      expect(heard).toEqual([]);
+      expectStatus(await anon.typed.POST('/v1/auth/logout', { body: { refreshToken: rotated.refreshToken } }), 204);
+      for (let i = 0; i < 40 && heard.length === 0; i += 1) await sleep(25);
+      expect(heard).toEqual(['refresh_tokens']);
+    } finally {
+      await listen.end();
+    }
   });
 
   it('keeps nothing a load read before the cache was emptied', async () => {

@@ -10,6 +10,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { Authenticated, Public } from './authenticated.decorator';
+import { KeepsCredentialCache } from './credential-cache';
 import { CompleteMfaDto, LOGIN_RESPONSES, LoginDto, MeResponse, RefreshDto, TokenPairResponse } from './auth.dto';
 import { AuthService, type ClientInfo } from './auth.service';
 import { clientIp } from './auth.guard';
@@ -29,6 +30,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Log in with email and password' })
   @Post('login')
   @Public()
+  @KeepsCredentialCache()
   @HttpCode(200)
   @ApiExtraModels(...LOGIN_RESPONSES)
   @ApiOkResponse({
@@ -52,6 +54,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Complete a sign-in with a TOTP code or a recovery code' })
   @Post('login/mfa')
   @Public()
+  @KeepsCredentialCache()
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairResponse, description: 'Signed in; a recovery code used here is spent' })
   @ApiUnauthorizedResponse({

@@ -179,8 +179,12 @@ export class AuthRepository {
     sessionId: string | null,
     read = false,
   ): Promise<ForRequest<RequestUser> | null> {
-    return this.cache.get(`u ${id} ${tenantId} ${sessionId}`, read, () =>
-      this.loadUserForRequest(id, tenantId, sessionId),
+    return this.cache.get(
+      `u ${id} ${tenantId} ${sessionId}`.toLowerCase(),
+      read,
+      () => this.loadUserForRequest(id, tenantId, sessionId),
+      // A tenant id that names no tenant is not kept: random ids must not push out real entries.
+      (found) => tenantId === null || found.tenant !== null,
     );
   }
 
@@ -218,7 +222,12 @@ export class AuthRepository {
     tenantId: string | null,
     read = false,
   ): Promise<ForRequest<RequestApiKey> | null> {
-    return this.cache.get(`k ${prefix} ${tenantId}`, read, () => this.loadApiKeyForRequest(prefix, tenantId));
+    return this.cache.get(
+      `k ${prefix} ${tenantId?.toLowerCase() ?? null}`,
+      read,
+      () => this.loadApiKeyForRequest(prefix, tenantId),
+      (found) => tenantId === null || found.tenant !== null,
+    );
   }
 
   private async loadApiKeyForRequest(

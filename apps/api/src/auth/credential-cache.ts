@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  SetMetadata,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
@@ -8,6 +9,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import { Reflector } from '@nestjs/core';
 import { PinoLogger } from 'nestjs-pino';
 import { tap, type Observable } from 'rxjs';
 import type { Config } from '@mailroom/config';
@@ -89,11 +91,16 @@ export class CredentialCache implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The value under `key`, else `load()`'s (kept when it is not null). `read` false (a write
-   * request) always loads, and what it loads replaces the entry: a write that finds a
-   * credential disabled leaves no stale copy for the next read.
+   * The value under `key`, else `load()`'s (kept when it is not null and `keep` accepts it).
+   * `read` false (a write request) always loads, and what it loads replaces the entry: a write
+   * that finds a credential disabled leaves no stale copy for the next read.
    */
-  async get<T>(key: string, read: boolean, load: () => Promise<T | null>): Promise<T | null> {
+  async get<T>(
+    key: string,
+    read: boolean,
+    load: () => Promise<T | null>,
+    keep: (value: T) => boolean = () => true,
+  ): Promise<T | null> {
     if (!this.listening) return load();
     const now = Date.now();
     const entry = this.entries.get(key);
@@ -106,7 +113,7 @@ export class CredentialCache implements OnModuleInit, OnModuleDestroy {
     }
     const generation = this.generation;
     const value = await load();
-    if (value !== null && this.listening && generation === this.generation) {
+    if (value !== null && keep(value) && this.listening && generation === this.generation) {
       this.entries.set(key, { value, expiresAt: now + this.ttlMs });
       if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
     }
@@ -120,6 +127,13 @@ export class CredentialCache implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+const KEEPS_CREDENTIALS_METADATA = 'mailroom:keeps-credentials';
+/**
+ * A write route that changes nothing the guard reads (a sign-in: it adds a live session and
+ * bookkeeping), so its requests do not empty the cache; anyone may send them.
+ */
+export const KeepsCredentialCache = () => SetMetadata(KEEPS_CREDENTIALS_METADATA, true);
+
 /**
  * Empties this process's CredentialCache when a write request's handler is done (committed, or
  * failed), before its answer is sent: the client's next request here sees what it changed
@@ -127,11 +141,15 @@ export class CredentialCache implements OnModuleInit, OnModuleDestroy {
  */
 @Injectable()
 export class CredentialCacheInterceptor implements NestInterceptor {
-  constructor(private readonly cache: CredentialCache) {}
+  constructor(
+    private readonly cache: CredentialCache,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const method = context.switchToHttp().getRequest<Request>().method;
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next.handle();
+    if (this.reflector.get<boolean>(KEEPS_CREDENTIALS_METADATA, context.getHandler())) return next.handle();
     const clear = () => this.cache.clear();
     return next.handle().pipe(tap({ next: clear, error: clear, complete: clear }));
   }

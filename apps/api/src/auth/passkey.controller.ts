@@ -15,6 +15,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { clientInfo } from './auth.controller';
 import { TokenPairResponse } from './auth.dto';
 import { Authenticated, Public } from './authenticated.decorator';
+import { KeepsCredentialCache } from './credential-cache';
 import {
   CompletePasskeyLoginDto,
   PasskeyList,
@@ -99,6 +100,7 @@ export class PasskeyLoginController {
   @ApiOperation({ summary: 'Options for navigator.credentials.get() to complete a sign-in with a passkey' })
   @Post('options')
   @Public()
+  @KeepsCredentialCache()
   @HttpCode(200)
   @ApiOkResponse({
     type: PasskeyLoginOptionsResponse,
@@ -113,6 +115,7 @@ export class PasskeyLoginController {
   @ApiOperation({ summary: 'Complete a sign-in with a passkey assertion' })
   @Post()
   @Public()
+  @KeepsCredentialCache()
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairResponse, description: 'Signed in, as with a code' })
   @ApiUnauthorizedResponse({
