@@ -57,8 +57,10 @@ export class CredentialService {
   }
 
   /**
-   * Keys are checked on every request against the database, so a revocation takes effect at
-   * once. Failures count against the client IP (brute force).
+   * Keys are checked on every request: a write against the database, a read against the
+   * CredentialCache, which every change to a key or its owners empties (so a revocation takes
+   * effect in this process at once, in others when its notification arrives). Failures count
+   * against the client IP (brute force).
    */
   private async apiKey(key: string, ip: string, tenantId: string | null, read: boolean) {
     await this.throttle.assertMayTry(ip);
