@@ -19,7 +19,15 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createBenchDatabase, freePort, serviceUrls, startNode, startScriptFlags } from './lib/env.mjs';
+import {
+  createBenchDatabase,
+  dbCpuDelta,
+  dbCpuSnapshot,
+  freePort,
+  serviceUrls,
+  startNode,
+  startScriptFlags,
+} from './lib/env.mjs';
 import { fmt, log, machine, machineLine, markdownTable, parseFlags, ratio, root, saveResults } from './lib/report.mjs';
 
 const require = createRequire(import.meta.url);
@@ -168,8 +176,9 @@ function endpoints({ email, tenantId, domainId, domainName, token, nextCursor })
   ];
 }
 
-async function measure(base, endpoint, { duration, connections, cpu }) {
+async function measure(base, endpoint, { duration, connections, cpu, dbCpu }) {
   const cpuBefore = cpu();
+  const dbBefore = dbCpu ? await dbCpu() : null;
   const result = await cannon({
     url: base,
     connections,
@@ -185,6 +194,8 @@ async function measure(base, endpoint, { duration, connections, cpu }) {
     ],
   });
   const total = result['2xx'] + result.non2xx;
+  const cpuAfter = cpu();
+  const dbAfter = dbCpu ? await dbCpu() : null;
   return {
     rps: result['2xx'] / duration,
     p50Ms: result.latency.p50,
@@ -192,7 +203,8 @@ async function measure(base, endpoint, { duration, connections, cpu }) {
     ok: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    cpuMsPerRequest: total ? ((cpu() - cpuBefore) * 1000) / total : null,
+    cpuMsPerRequest: total ? ((cpuAfter - cpuBefore) * 1000) / total : null,
+    dbCpuMsPerRequest: total && dbBefore && dbAfter ? (dbCpuDelta(dbBefore, dbAfter) * 1000) / total : null,
   };
 }
 
@@ -207,6 +219,9 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-api-'));
   const procs = [];
   const rows = [];
+  // Watches the API's PostgreSQL backends (pg_stat_activity) for their CPU per request.
+  const monitor = new pg.Client({ connectionString: db.url });
+  await monitor.connect();
   const start = apiStartFlags(flags);
   const apiFlagsLine =
     [...Object.entries(start.env).map(([k, v]) => `${k}=${v}`), ...start.nodeArgs].join(' ') || 'none';
@@ -276,7 +291,12 @@ async function main() {
 
     for (const e of list) {
       log(`${e.name}: mailroom api, ${duration} s`);
-      const real = await measure(base, e, { duration, connections, cpu: api.cpu });
+      const real = await measure(base, e, {
+        duration,
+        connections,
+        cpu: api.cpu,
+        dbCpu: () => dbCpuSnapshot(monitor, db.name),
+      });
       log(`${e.name}: bare http, ${duration} s`);
       const baseline = await measure(`http://127.0.0.1:${barePort}`, e, { duration, connections, cpu: bare.cpu });
       rows.push({ endpoint: e.name, mailroom: real, bare: baseline });
@@ -285,6 +305,7 @@ async function main() {
     rows.push({ peakRssMb: { mailroom: api.peakRssMb(), bare: bare.peakRssMb() } });
   } finally {
     for (const p of procs) await p.stop();
+    await monitor.end();
     fs.rmSync(tmp, { recursive: true, force: true });
     await db.drop();
   }
@@ -297,6 +318,7 @@ async function main() {
       'p50 ms',
       'p99 ms',
       'CPU ms/req',
+      'DB CPU ms/req',
       'non-2xx',
       'bare req/s',
       'bare p50 ms',
@@ -310,6 +332,7 @@ async function main() {
       fmt(r.mailroom.p50Ms, 1),
       fmt(r.mailroom.p99Ms, 1),
       fmt(r.mailroom.cpuMsPerRequest, 2),
+      fmt(r.mailroom.dbCpuMsPerRequest, 2),
       fmt(r.mailroom.non2xx + r.mailroom.errors),
       fmt(r.bare.rps, 0),
       fmt(r.bare.p50Ms, 1),
@@ -323,6 +346,7 @@ async function main() {
     '',
     `Machine: ${machineLine(machine())}. Tenant with ${fmt(mailboxCount)} mailboxes; JWT of a tenant admin;`,
     'the API runs as its own process (NestJS, Prisma, RLS transaction per request), log level warn.',
+    'CPU ms/req is the API process; DB CPU ms/req the PostgreSQL backends serving its database.',
     'Baseline: bare node:http answering the same JSON bodies from memory (latency resolution 1 ms).',
     'Ratios: how many times fewer requests per second / how many times the p99. Login and create mailbox',
     'spend most of their time in argon2id on purpose (the password hash is the cost of a guess).',
