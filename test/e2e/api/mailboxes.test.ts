@@ -239,6 +239,59 @@ describe('mailboxes', () => {
     expect(badSort.body.errors[0].field).toBe('sort');
   });
 
+  it('shows each mailbox in a list exactly as its own GET does, every field and date, pages by createdAt included', async () => {
+    // The list reads its own columns in its own statements (MailboxRepository.list), the GET the
+    // row through Prisma: both must show the same (escapes, dates, bigints, the percent's rounding).
+    const t = await sut.newTenant(reseller);
+    await addDomain(db, t.id, 'same.example');
+    const ids: string[] = [];
+    for (const [localPart, displayName] of [
+      ['zoe', 'Zoë "Q" \\ O\'Brien\u00a0<é>'],
+      ['yann', undefined],
+      ['xavier', 'X'],
+    ] as const) {
+      const res = await t.admin.post(path(t), { localPart, domain: 'same.example', displayName, password: GOOD });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    const [zoe, yann, xavier] = ids as [string, string, string];
+    // A third of the quota (a percent that needs rounding), a count, a POP3 setting, a legal hold.
+    await db.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId: t.id, id: zoe } },
+      data: { usedBytes: 1_000_000_001n, quotaBytes: 3_000_000_000n, messageCount: 12345, legalHold: true },
+    });
+    expect((await t.admin.patch(`${path(t)}/${yann}`, { pop3: { markRead: false } })).status).toBe(200);
+    expect((await t.admin.delete(`${path(t)}/${xavier}`)).status).toBe(202);
+    const own = async (id: string) => {
+      const res = await t.admin.get(`${path(t)}/${id}`);
+      expect(res.status).toBe(200);
+      return JSON.stringify(res.body);
+    };
+    const listed = async (query: string) => {
+      const res = await t.admin.get(`${path(t)}?${query}`);
+      expect(res.status).toBe(200);
+      return res.body as { items: { id: string }[]; nextCursor: string | null };
+    };
+    const all = await listed('status=active');
+    expect(all.items.map((m) => m.id).sort()).toEqual([zoe, yann].sort());
+    for (const item of all.items) expect(JSON.stringify(item)).toBe(await own(item.id));
+    const zoeView = all.items.find((m) => m.id === zoe) as unknown as {
+      usage: { percent: number };
+      displayName: string;
+    };
+    expect(zoeView.usage.percent).toBe(33.3);
+    expect(zoeView.displayName).toBe('Zoë "Q" \\ O\'Brien\u00a0<é>');
+    const deleted = await listed('status=deleted');
+    expect(deleted.items.map((m) => m.id)).toEqual([xavier]);
+    expect(JSON.stringify(deleted.items[0])).toBe(await own(xavier));
+    // Newest first, one per page: the cursor carries the createdAt the list wrote.
+    const first = await listed('sort=-createdAt&limit=1');
+    const second = await listed(`sort=-createdAt&limit=1&cursor=${first.nextCursor}`);
+    expect(first.items.map((m) => m.id)).toEqual([yann]);
+    expect(second.items.map((m) => m.id)).toEqual([zoe]);
+    expect(second.nextCursor).toBeNull();
+  });
+
   it('updates name, quota, status and protocols, shows usage in percent, and audits it', async () => {
     const created = await create({ localPart: 'carol', quotaBytes: 100 * 1024 ** 2 });
     await db.prisma.mailbox.update({
