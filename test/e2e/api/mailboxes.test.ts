@@ -292,6 +292,38 @@ describe('mailboxes', () => {
     expect(second.nextCursor).toBeNull();
   });
 
+  it('searches within the tenant only: local part or display name, any case, wildcards, local@domain', async () => {
+    const mine = await sut.newTenant(reseller);
+    const other = await sut.newTenant(reseller);
+    await addDomain(db, mine.id, 'mine.example');
+    await addDomain(db, other.id, 'other.example');
+    for (const [t, d, localPart, displayName] of [
+      [mine, 'mine.example', 'annabel', 'Annabel Lee'],
+      [mine, 'mine.example', 'joanna', 'Jo Smith'],
+      [mine, 'mine.example', 'bob', 'Robert ANNAN'],
+      [other, 'other.example', 'anna', 'Anna Other'],
+      [other, 'other.example', 'hannah', 'Hannah Other'],
+    ] as const) {
+      expect((await t.admin.post(path(t), { localPart, domain: d, displayName, password: GOOD })).status).toBe(201);
+    }
+    const search = async (t: Tenant, q: string) => {
+      const res = await t.admin.get(`${path(t)}?q=${encodeURIComponent(q)}`);
+      expect(res.status).toBe(200);
+      return (res.body.items as { localPart: string }[]).map((m) => m.localPart);
+    };
+    // Local part or display name (any case), never the other tenant's "anna" or "hannah".
+    expect(await search(mine, 'anna')).toEqual(['annabel', 'bob', 'joanna']);
+    expect(await search(other, 'anna')).toEqual(['anna', 'hannah']);
+    expect(await search(mine, 'ANNA')).toEqual(['annabel', 'bob', 'joanna']);
+    expect(await search(mine, 'nn')).toEqual(['annabel', 'bob', 'joanna']);
+    // The text is a LIKE pattern, not escaped (as Prisma's `contains` took it): _ and % work.
+    expect(await search(mine, 'o_nn')).toEqual(['joanna']);
+    expect(await search(mine, 'jo%na')).toEqual(['joanna']);
+    // local@domain-prefix: a local part containing it, a domain starting with it.
+    expect(await search(mine, 'anna@mine')).toEqual(['annabel', 'joanna']);
+    expect(await search(mine, 'anna@other')).toEqual([]);
+  });
+
   it('updates name, quota, status and protocols, shows usage in percent, and audits it', async () => {
     const created = await create({ localPart: 'carol', quotaBytes: 100 * 1024 ** 2 });
     await db.prisma.mailbox.update({
