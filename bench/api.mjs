@@ -141,7 +141,16 @@ function endpoints({ email, tenantId, domainId, domainName, token, nextCursor })
       name: 'GET /v1/tenants/{id}/mailboxes?q=user0042 (dashboard search)',
       method: 'GET',
       path: `/v1/tenants/${tenantId}/mailboxes?limit=50&sort=localPart&q=user0042`,
-      pattern: '^/v1/tenants/[^/]+/mailboxes\\?.*q=',
+      pattern: '^/v1/tenants/[^/]+/mailboxes\\?.*q=user0042',
+      withQuery: true,
+      headers: auth,
+    },
+    {
+      // A search every mailbox matches: the page must still come from walking the sort order.
+      name: 'GET /v1/tenants/{id}/mailboxes?q=user (every mailbox matches)',
+      method: 'GET',
+      path: `/v1/tenants/${tenantId}/mailboxes?limit=50&sort=localPart&q=user`,
+      pattern: '^/v1/tenants/[^/]+/mailboxes\\?.*q=user$',
       withQuery: true,
       headers: auth,
     },

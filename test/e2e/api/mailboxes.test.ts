@@ -322,6 +322,58 @@ describe('mailboxes', () => {
     // local@domain-prefix: a local part containing it, a domain starting with it.
     expect(await search(mine, 'anna@mine')).toEqual(['annabel', 'joanna']);
     expect(await search(mine, 'anna@other')).toEqual([]);
+
+    // Pages of a search, both sort fields and directions: each cursor continues where it stopped.
+    const pages = async (query: string) => {
+      const seen: string[][] = [];
+      let cursor: string | null = null;
+      do {
+        const url: string = `${path(mine)}?${query}${cursor ? `&cursor=${cursor}` : ''}`;
+        const res = await mine.admin.get(url);
+        expect(res.status).toBe(200);
+        const body = res.body as { items: { localPart: string }[]; nextCursor: string | null };
+        seen.push(body.items.map((m) => m.localPart));
+        cursor = body.nextCursor;
+      } while (cursor && seen.length < 10);
+      return seen;
+    };
+    expect(await pages('q=anna&limit=2')).toEqual([['annabel', 'bob'], ['joanna']]);
+    expect(await pages('q=anna&limit=2&sort=-localPart')).toEqual([['joanna', 'bob'], ['annabel']]);
+    expect(await pages('q=anna&limit=1&sort=-createdAt')).toEqual([['bob'], ['joanna'], ['annabel']]);
+    expect(await pages('q=anna&limit=1&sort=createdAt')).toEqual([['annabel'], ['joanna'], ['bob']]);
+    // With the status filter: a disabled mailbox only when asked for.
+    const bob = (await mine.admin.get(`${path(mine)}?q=bob`)).body.items[0].id;
+    expect((await mine.admin.patch(`${path(mine)}/${bob}`, { status: 'disabled' })).status).toBe(200);
+    expect(await search(mine, 'anna')).toEqual(['annabel', 'bob', 'joanna']);
+    expect(
+      (await mine.admin.get(`${path(mine)}?q=anna&status=disabled`)).body.items.map(
+        (m: { localPart: string }) => m.localPart,
+      ),
+    ).toEqual(['bob']);
+    expect(
+      (await mine.admin.get(`${path(mine)}?q=anna&status=active`)).body.items.map(
+        (m: { localPart: string }) => m.localPart,
+      ),
+    ).toEqual(['annabel', 'joanna']);
+
+    // The function that picks a search's page runs as the owner: it must keep to the
+    // transaction's tenant, and find nothing without one.
+    const picked = (tenantId: string | null) =>
+      db.prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`SELECT set_config('role', 'mailroom_api', true)`);
+        if (tenantId) await tx.$executeRaw`SELECT set_config('app.tenant_id', ${tenantId}, true)`;
+        const rows = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id::text FROM mailroom_mailbox_search_page('local_part', false, 50, NULL, '{}', NULL,
+            'anna', 'anna', NULL, NULL, NULL, NULL) AS p(id)`;
+        return rows.map((r) => r.id);
+      });
+    const idsOf = async (tenantId: string, localParts: string[]) => {
+      const rows = await db.prisma.mailbox.findMany({ where: { tenantId, localPart: { in: localParts } } });
+      return rows.sort((a, b) => a.localPart.localeCompare(b.localPart)).map((m) => m.id);
+    };
+    expect(await picked(other.id)).toEqual(await idsOf(other.id, ['anna', 'hannah']));
+    expect(await picked(mine.id)).toEqual(await idsOf(mine.id, ['annabel', 'bob', 'joanna']));
+    expect(await picked(null)).toEqual([]);
   });
 
   it('updates name, quota, status and protocols, shows usage in percent, and audits it', async () => {

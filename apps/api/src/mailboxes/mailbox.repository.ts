@@ -74,6 +74,22 @@ const LIST_COLUMNS = `m.id, m.local_part AS "localPart", m.domain_id AS "domainI
  * like Prisma's `contains` (LIKE '%' || x || '%', the parameter not escaped), as the list
  * answered when it was a findMany.
  */
+/**
+ * A search ($6 text or $8 local part) reads only the ids `mailroom_mailbox_search_page` picks
+ * for the page: LIKE is not leakproof, so under RLS no index can answer it and the statement
+ * alone tests every mailbox of the tenant; the function (migration 20261204170000) runs as the
+ * owner within the transaction's tenant, planned for the pattern (trigram indexes for a rare
+ * one, the sort order for a common one). The conditions above still apply to those rows. With
+ * no search the condition is true and the function is not called (custom plans fold it).
+ */
+function searchPage(field: MailboxSortField, direction: 'asc' | 'desc', cursor: [string, string] | null): string {
+  const sort = field === 'localPart' ? 'local_part' : 'created_at';
+  const [value, id] = cursor ? [`${cursor[0]}::text`, `${cursor[1]}::uuid`] : ['NULL', 'NULL'];
+  return `AND (($6::text IS NULL AND $8::text IS NULL) OR m.id = ANY (ARRAY(
+         SELECT mailroom_mailbox_search_page('${sort}', ${direction === 'desc'}, $2::int, $3::text, $4::text[],
+           $5::text, $6::text, $7::text, $8::text, $9::text, ${value}, ${id}))))`;
+}
+
 function listStatement(field: MailboxSortField, direction: 'asc' | 'desc', after: boolean, filtered: boolean) {
   const column = field === 'localPart' ? 'm.local_part' : 'm.created_at';
   // The cursor's row comes last: $3/$4 unfiltered, $10/$11 filtered.
@@ -89,7 +105,8 @@ function listStatement(field: MailboxSortField, direction: 'asc' | 'desc', after
        AND ($6::text IS NULL OR m.local_part LIKE ('%' || $6::text || '%')
             OR m.display_name ILIKE ('%' || $7::text || '%'))
        AND ($8::text IS NULL OR m.local_part LIKE ('%' || $8::text || '%'))
-       AND ($9::text IS NULL OR d.name LIKE ($9::text || '%'))`
+       AND ($9::text IS NULL OR d.name LIKE ($9::text || '%'))
+       ${searchPage(field, direction, after ? [v, id] : null)}`
     : `AND m.status::text <> 'deleted'`;
   const sort = field === 'localPart' ? 'local_part' : 'created_at';
   const name = `api_mailbox_list_${filtered ? 'filtered_' : ''}${sort}_${direction}${after ? '_after' : ''}`;
