@@ -13,7 +13,10 @@ CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 -- The tenant first (btree_gin), so other tenants' matches are never read. fastupdate off: GIN
 -- otherwise queues new entries in a pending list that every search reads through until vacuum
--- merges it; mailboxes are added seldom and searched often.
+-- merges it; mailboxes are added seldom and searched often. Built in the migration's
+-- transaction, so writes to mailboxes (deliveries update their usage) wait while both build; on
+-- a large installation create them beforehand with CREATE INDEX CONCURRENTLY (same names; the
+-- statements below then fail, so drop them from the file you apply) or apply in a quiet hour.
 CREATE INDEX "mailboxes_local_part_trgm_idx" ON "mailboxes" USING gin ("tenant_id", "local_part" gin_trgm_ops)
   WITH (fastupdate = off);
 CREATE INDEX "mailboxes_display_name_trgm_idx" ON "mailboxes" USING gin ("tenant_id", "display_name" gin_trgm_ops)
@@ -29,9 +32,12 @@ CREATE FUNCTION mailroom_mailbox_search_page(
   after_value text, after_id uuid
 ) RETURNS SETOF uuid
   LANGUAGE plpgsql STABLE SECURITY DEFINER
-  SET search_path = public, pg_temp
+  -- Only pg_catalog (and pg_temp, last): every other name below is schema-qualified, so no
+  -- function or operator another role creates can be picked up by this owner's code.
+  SET search_path = pg_catalog, pg_temp
   AS $fn$
 DECLARE
+  tenant uuid := public.mailroom_current_tenant();
   col text := CASE sort_column WHEN 'local_part' THEN 'm.local_part' WHEN 'created_at' THEN 'm.created_at' END;
   typ text := CASE sort_column WHEN 'local_part' THEN 'text' ELSE 'timestamptz' END;
   dir text := CASE WHEN descending THEN 'DESC' ELSE 'ASC' END;
@@ -40,11 +46,15 @@ BEGIN
   IF col IS NULL THEN
     RAISE EXCEPTION 'mailroom_mailbox_search_page: no sort column %', sort_column;
   END IF;
-  -- EXECUTE ... USING plans the statement for these values (a one-shot custom plan).
+  IF tenant IS NULL OR page_size IS NULL THEN
+    RETURN;
+  END IF;
+  -- EXECUTE ... USING plans the statement for these values (a one-shot custom plan), the
+  -- tenant's own size included.
   RETURN QUERY EXECUTE format($q$
-    SELECT m.id FROM mailboxes m
-      JOIN domains d ON d.tenant_id = m.tenant_id AND d.id = m.domain_id
-     WHERE m.tenant_id = mailroom_current_tenant()
+    SELECT m.id FROM public.mailboxes m
+      JOIN public.domains d ON d.tenant_id = m.tenant_id AND d.id = m.domain_id
+     WHERE m.tenant_id = $11
        AND (m.status::text = $1 OR ($1 IS NULL AND m.status::text <> 'deleted'))
        AND (cardinality($2) = 0 OR d.name = ANY ($2))
        AND ($3 IS NULL OR d.name = $3)
@@ -55,7 +65,7 @@ BEGIN
      ORDER BY %1$s %2$s, m.id %2$s
      LIMIT $10$q$, col, dir, op, typ)
   USING status_filter, only_domains, domain_name, text_local, text_name, local_like, domain_prefix,
-    after_value, after_id, page_size;
+    after_value, after_id, page_size, tenant;
 END
 $fn$;
 

@@ -324,6 +324,13 @@ describe('mailboxes', () => {
     expect(await search(mine, 'anna@other')).toEqual([]);
 
     // Pages of a search, both sort fields and directions: each cursor continues where it stopped.
+    // Distinct creation times, a second apart, in the order the mailboxes were added.
+    for (const [i, localPart] of ['annabel', 'joanna', 'bob'].entries()) {
+      await db.prisma.mailbox.updateMany({
+        where: { tenantId: mine.id, localPart },
+        data: { createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)) },
+      });
+    }
     const pages = async (query: string) => {
       const seen: string[][] = [];
       let cursor: string | null = null;
@@ -341,6 +348,13 @@ describe('mailboxes', () => {
     expect(await pages('q=anna&limit=2&sort=-localPart')).toEqual([['joanna', 'bob'], ['annabel']]);
     expect(await pages('q=anna&limit=1&sort=-createdAt')).toEqual([['bob'], ['joanna'], ['annabel']]);
     expect(await pages('q=anna&limit=1&sort=createdAt')).toEqual([['annabel'], ['joanna'], ['bob']]);
+    // One row a page, so that a filter the page's picking ignored would end the pages early.
+    expect(await pages('q=anna@mine&limit=1')).toEqual([['annabel'], ['joanna']]);
+    expect(await pages('q=anna&limit=1&domain=mine.example&sort=-createdAt')).toEqual([
+      ['bob'],
+      ['joanna'],
+      ['annabel'],
+    ]);
     // With the status filter: a disabled mailbox only when asked for.
     const bob = (await mine.admin.get(`${path(mine)}?q=bob`)).body.items[0].id;
     expect((await mine.admin.patch(`${path(mine)}/${bob}`, { status: 'disabled' })).status).toBe(200);
@@ -355,6 +369,8 @@ describe('mailboxes', () => {
         (m: { localPart: string }) => m.localPart,
       ),
     ).toEqual(['annabel', 'joanna']);
+    expect(await pages('q=anna&limit=1&status=active')).toEqual([['annabel'], ['joanna']]);
+    expect(await pages('q=anna&limit=1&status=disabled&sort=-createdAt')).toEqual([['bob']]);
 
     // The function that picks a search's page runs as the owner: it must keep to the
     // transaction's tenant, and find nothing without one.

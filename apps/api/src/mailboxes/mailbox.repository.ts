@@ -84,7 +84,14 @@ const LIST_COLUMNS = `m.id, m.local_part AS "localPart", m.domain_id AS "domainI
  */
 function searchPage(field: MailboxSortField, direction: 'asc' | 'desc', cursor: [string, string] | null): string {
   const sort = field === 'localPart' ? 'local_part' : 'created_at';
-  const [value, id] = cursor ? [`${cursor[0]}::text`, `${cursor[1]}::uuid`] : ['NULL', 'NULL'];
+  // The cursor's value as text: a createdAt (a timestamptz parameter in this statement) as JSON
+  // writes it, ISO 8601 with its offset whatever the session's DateStyle (plain ::text follows it).
+  const [value, id] = cursor
+    ? [
+        field === 'localPart' ? `${cursor[0]}::text` : `to_json(${cursor[0]}::timestamptz) #>> '{}'`,
+        `${cursor[1]}::uuid`,
+      ]
+    : ['NULL', 'NULL'];
   return `AND (($6::text IS NULL AND $8::text IS NULL) OR m.id = ANY (ARRAY(
          SELECT mailroom_mailbox_search_page('${sort}', ${direction === 'desc'}, $2::int, $3::text, $4::text[],
            $5::text, $6::text, $7::text, $8::text, $9::text, ${value}, ${id}))))`;
