@@ -61,7 +61,7 @@ BEGIN
        AND ($4 IS NULL OR m.local_part LIKE ('%%' || $4 || '%%') OR m.display_name ILIKE ('%%' || $5 || '%%'))
        AND ($6 IS NULL OR m.local_part LIKE ('%%' || $6 || '%%'))
        AND ($7 IS NULL OR d.name LIKE ($7 || '%%'))
-       AND ($8 IS NULL OR %1$s %3$s $8::%4$s OR (%1$s = $8::%4$s AND m.id %3$s $9))
+       AND ($8 IS NULL OR (%1$s, m.id) %3$s ($8::%4$s, $9))
      ORDER BY %1$s %2$s, m.id %2$s
      LIMIT $10$q$, col, dir, op, typ)
   USING status_filter, only_domains, domain_name, text_local, text_name, local_like, domain_prefix,

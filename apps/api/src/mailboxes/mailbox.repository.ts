@@ -51,6 +51,29 @@ const LIST_COLUMNS = `m.id, m.local_part AS "localPart", m.domain_id AS "domainI
   m.updated_at AS "updatedAt"`;
 
 /**
+ * A search ($6 text or $8 local part) reads only the ids `mailroom_mailbox_search_page` picks
+ * for the page: LIKE is not leakproof, so under RLS no index can answer it and the statement
+ * alone tests every mailbox of the tenant; the function (migration 20261204170000) runs as the
+ * owner within the transaction's tenant, planned for the pattern (trigram indexes for a rare
+ * one, the sort order for a common one). The list's own conditions still apply to those rows.
+ * With no search the condition is true and the function is not called (custom plans fold it).
+ */
+function searchPage(field: MailboxSortField, direction: 'asc' | 'desc', cursor: [string, string] | null): string {
+  const sort = field === 'localPart' ? 'local_part' : 'created_at';
+  // The cursor's value as text: a createdAt (a timestamptz parameter in this statement) as JSON
+  // writes it, ISO 8601 with its offset whatever the session's DateStyle (plain ::text follows it).
+  const [value, id] = cursor
+    ? [
+        field === 'localPart' ? `${cursor[0]}::text` : `to_json(${cursor[0]}::timestamptz) #>> '{}'`,
+        `${cursor[1]}::uuid`,
+      ]
+    : ['NULL', 'NULL'];
+  return `AND (($6::text IS NULL AND $8::text IS NULL) OR m.id = ANY (ARRAY(
+         SELECT mailroom_mailbox_search_page('${sort}', ${direction === 'desc'}, $2::int, $3::text, $4::text[],
+           $5::text, $6::text, $7::text, $8::text, $9::text, ${value}, ${id}))))`;
+}
+
+/**
  * The list as fixed statements, one per sort field, direction and page (first, or after a
  * cursor's row), each walking its (tenant_id, sort column, id) index; `filtered` adds the
  * optional filters as parameters (null or empty: no filter).
@@ -74,29 +97,6 @@ const LIST_COLUMNS = `m.id, m.local_part AS "localPart", m.domain_id AS "domainI
  * like Prisma's `contains` (LIKE '%' || x || '%', the parameter not escaped), as the list
  * answered when it was a findMany.
  */
-/**
- * A search ($6 text or $8 local part) reads only the ids `mailroom_mailbox_search_page` picks
- * for the page: LIKE is not leakproof, so under RLS no index can answer it and the statement
- * alone tests every mailbox of the tenant; the function (migration 20261204170000) runs as the
- * owner within the transaction's tenant, planned for the pattern (trigram indexes for a rare
- * one, the sort order for a common one). The conditions above still apply to those rows. With
- * no search the condition is true and the function is not called (custom plans fold it).
- */
-function searchPage(field: MailboxSortField, direction: 'asc' | 'desc', cursor: [string, string] | null): string {
-  const sort = field === 'localPart' ? 'local_part' : 'created_at';
-  // The cursor's value as text: a createdAt (a timestamptz parameter in this statement) as JSON
-  // writes it, ISO 8601 with its offset whatever the session's DateStyle (plain ::text follows it).
-  const [value, id] = cursor
-    ? [
-        field === 'localPart' ? `${cursor[0]}::text` : `to_json(${cursor[0]}::timestamptz) #>> '{}'`,
-        `${cursor[1]}::uuid`,
-      ]
-    : ['NULL', 'NULL'];
-  return `AND (($6::text IS NULL AND $8::text IS NULL) OR m.id = ANY (ARRAY(
-         SELECT mailroom_mailbox_search_page('${sort}', ${direction === 'desc'}, $2::int, $3::text, $4::text[],
-           $5::text, $6::text, $7::text, $8::text, $9::text, ${value}, ${id}))))`;
-}
-
 function listStatement(field: MailboxSortField, direction: 'asc' | 'desc', after: boolean, filtered: boolean) {
   const column = field === 'localPart' ? 'm.local_part' : 'm.created_at';
   // The cursor's row comes last: $3/$4 unfiltered, $10/$11 filtered.
@@ -104,7 +104,9 @@ function listStatement(field: MailboxSortField, direction: 'asc' | 'desc', after
   const value = field === 'localPart' ? `${v}::text` : `${v}::timestamptz`;
   const dir = direction === 'asc' ? 'ASC' : 'DESC';
   const op = direction === 'asc' ? '>' : '<';
-  const keyset = after ? `AND (${column} ${op} ${value} OR (${column} = ${value} AND m.id ${op} ${id}::uuid))` : '';
+  // A row comparison, which the (tenant_id, sort column, id) index answers as a range: a page
+  // deep in a big tenant starts where the cursor is instead of walking up to it.
+  const keyset = after ? `AND (${column}, m.id) ${op} (${value}, ${id}::uuid)` : '';
   const filters = filtered
     ? `AND (m.status::text = $3::text OR ($3::text IS NULL AND m.status::text <> 'deleted'))
        AND (cardinality($4::text[]) = 0 OR d.name = ANY ($4::text[]))
