@@ -3,7 +3,8 @@
 # and three replicas, for running the apps (REDIS_CLUSTER_NODES) and `npm run test:scale`.
 #
 #   scripts/redis-cluster.sh up       idempotent: starts the nodes that do not answer, creates the
-#                                     cluster when it was never created, waits for cluster_state:ok;
+#                                     cluster when it was never created, waits for cluster_state:ok
+#                                     and every replica in sync with its master;
 #                                     prints REDIS_CLUSTER_NODES=... on stdout
 #   scripts/redis-cluster.sh down     stops the nodes this script started (by their pid files)
 #                                     and removes the data folder
@@ -18,6 +19,13 @@
 #
 # No persistence (no RDB, no AOF): Redis is a transport here and PostgreSQL the truth; each node
 # keeps only nodes.conf, which cluster mode needs to come back with its slots and role.
+#
+# `up` returns once every replica has finished its first sync (master_link_status:up), not when
+# it has merely been given the role: a replica that never synced refuses to take over ("Disconnected
+# from master for longer than allowed", cluster-replica-validity-factor), so a master lost in that
+# window leaves its slots without a master until it comes back. Redis 7 delays that first (diskless)
+# sync by repl-diskless-sync-delay, 5 s, to serve several replicas from one transfer; each master
+# here has one replica, so the nodes start with 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${MAILROOM_REDIS_CLUSTER_PORT:-7001}
@@ -47,7 +55,7 @@ start_node() {
   redis-server --port "$port" --bind 127.0.0.1 --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" \
     --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$NODE_TIMEOUT" \
-    --save '' --appendonly no >/dev/null
+    --save '' --appendonly no --repl-diskless-sync-delay 0 >/dev/null
 }
 
 wait_until() { # wait_until SECONDS COMMAND...
@@ -63,6 +71,15 @@ cluster_ok() {
   for p in "${PORTS[@]}"; do [ "$(info_field "$p" cluster_state)" = ok ] || return 1; done
   # Every master has its replica again (after a failover the old master rejoins as a replica).
   [ "$(redis-cli -h 127.0.0.1 -p "${PORTS[0]}" cluster nodes 2>/dev/null | grep -c ' slave ')" = 3 ] || return 1
+  # ... and every replica has its master's data (see the top of this file).
+  local synced=0 info
+  for p in "${PORTS[@]}"; do
+    info=$(redis-cli -h 127.0.0.1 -p "$p" info replication 2>/dev/null | tr -d '\r')
+    grep -q '^role:slave$' <<<"$info" || continue
+    grep -q '^master_link_status:up$' <<<"$info" || return 1
+    synced=$((synced + 1))
+  done
+  [ "$synced" = 3 ]
 }
 
 up() {
@@ -98,7 +115,7 @@ up() {
   fi
   wait_until 30 cluster_ok || {
     status >&2 || true
-    log "the cluster did not reach cluster_state:ok with three replicas"
+    log "the cluster did not reach cluster_state:ok with three replicas in sync"
     exit 1
   }
   echo "REDIS_CLUSTER_NODES=$(nodes_list)"

@@ -28,7 +28,11 @@ const WORKERS = 2;
 const KILL_AFTER_RECEIPTS = 150;
 const SINK_REPLY_DELAY_MS = 40;
 
-const TEST_TIMEOUT_MS = 240_000;
+/**
+ * Above the sum of the waits below (120 + 30 + 30 + 180 s), so that a run that stalls fails in
+ * its own wait, with what it was waiting for and the diagnosis, not in Vitest's bare timeout.
+ */
+const TEST_TIMEOUT_MS = 420_000;
 
 /**
  * Issue #17: a Redis Cluster master killed (kill -9, no persistence) while two real worker
@@ -79,6 +83,15 @@ describe(`scale: the Redis Cluster master of the deliveries queue killed with ${
       const victim = await cluster.masterOf(queueKey);
 
       await waitUntil('the first receipts', async () => sink.receipts >= KILL_AFTER_RECEIPTS, 120_000);
+      // The premise of the drill: the victim has a replica that holds its data. (One that never
+      // finished its first sync refuses to take over; scripts/redis-cluster.sh up waits for it.)
+      await waitUntil(
+        `a replica of ${victim} in sync`,
+        async () => (await cluster.replicaOf(victim))?.inSync === true,
+        30_000,
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}:\n${await cluster.status()}`);
+      });
       const inRedis = await sendJobsInRedis(cluster.env, prefix);
       await cluster.kill(victim);
       const receiptsAtKill = sink.receipts;
@@ -88,7 +101,9 @@ describe(`scale: the Redis Cluster master of the deliveries queue killed with ${
         'a replica to take over the queue',
         async () => (await cluster.masterOf(queueKey).catch(() => victim)) !== victim,
         30_000,
-      );
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}:\n${await cluster.status()}`);
+      });
       const failoverSeconds = (Date.now() - killedAt) / 1000;
       const promoted = await cluster.masterOf(queueKey);
       // What the new master holds of the queue, against what PostgreSQL still has to deliver.

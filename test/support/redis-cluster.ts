@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createRedis, type RedisClient, type RedisTarget } from '@mailroom/queue';
 
 const run = promisify(execFile);
@@ -72,8 +72,16 @@ export interface TestRedisCluster {
   ports: number[];
   /** REDIS_URL and REDIS_CLUSTER_NODES for an app environment. */
   env: Record<string, string>;
-  /** The port of the master that serves `key`'s slot now. */
+  /**
+   * The port of the master that serves `key`'s slot now, as the first live node answers
+   * CLUSTER SLOTS (a node that does not answer within a second is skipped; none answering throws).
+   */
   masterOf(key: string): Promise<number>;
+  /**
+   * The replica of the master on `port` and whether it holds its master's data
+   * (INFO replication: master_link_status:up). A replica that never synced does not take over.
+   */
+  replicaOf(port: number): Promise<{ port: number; inSync: boolean } | null>;
   /** cluster_state and roles, as `scripts/redis-cluster.sh status` prints them. */
   status(): Promise<string>;
   /** kill -9 of one node by the pid in its pid file. */
@@ -111,16 +119,27 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     port: base,
     ports,
     env: { REDIS_URL: `redis://127.0.0.1:${base}`, REDIS_CLUSTER_NODES: nodes },
+    // One node at a time, not an ioredis Cluster: a cluster client retries without end while
+    // a slot has no master, and a test waiting for a failover must see that it did not happen.
     masterOf: async (key) => {
-      const client = connectRedis({ REDIS_URL: '', REDIS_CLUSTER_NODES: nodes });
-      try {
-        const slot = Number(await (client as Cluster).cluster('KEYSLOT', key));
-        const slots = await (client as Cluster).cluster('SLOTS');
-        const range = slots.find(([from, to]) => slot >= from && slot <= to);
-        return range![2]![1];
-      } finally {
-        client.disconnect();
+      for (const port of ports) {
+        const answer = await askNode(port, async (node) => {
+          const slot = Number(await node.cluster('KEYSLOT', key));
+          const slots = await node.cluster('SLOTS');
+          return slots.find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1];
+        });
+        if (answer !== undefined) return answer;
       }
+      throw new Error(`no node of the cluster on ${base}-${base + 5} names a master for ${key}`);
+    },
+    replicaOf: async (port) => {
+      for (const p of ports) {
+        if (p === port) continue;
+        const info = await askNode(p, (node) => node.info('replication'));
+        if (info === undefined || !new RegExp(`^master_port:${port}\\r?$`, 'm').test(info)) continue;
+        return { port: p, inSync: /^master_link_status:up\r?$/m.test(info) };
+      }
+      return null;
     },
     status: async () => (await script('status').catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout,
     kill,
@@ -148,6 +167,29 @@ async function freeClusterBase(): Promise<number> {
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
   throw new Error('no free ports for a private Redis Cluster');
+}
+
+/** `ask` on a plain connection to one node; undefined when the node does not answer within a second. */
+async function askNode<T>(port: number, ask: (node: Redis) => Promise<T>): Promise<T | undefined> {
+  const node = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    commandTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  node.on('error', () => undefined);
+  try {
+    await node.connect();
+    return await ask(node);
+  } catch {
+    return undefined;
+  } finally {
+    node.disconnect();
+  }
 }
 
 function isFree(port: number): Promise<boolean> {
