@@ -494,6 +494,29 @@ describe('mailboxes', () => {
     const list = await client.get(`${path()}?limit=200`);
     expect(list.body.items.every((m: { domain: { name: string } }) => m.domain.name === 'acme.example')).toBe(true);
     expect((await client.post(path(), { localPart: 'k', domain: 'acme.example', password: GOOD })).status).toBe(201);
+
+    // A search picks its page through mailroom_mailbox_search_page, which repeats the key's
+    // domain limit: one row a page, a match in the other domain sorted between the key's two.
+    for (const [localPart, domain] of [
+      ['zqa', 'acme.example'],
+      ['zqb', 'other-acme.example'],
+      ['zqc', 'acme.example'],
+    ]) {
+      expect((await tenant.admin.post(path(), { localPart, domain, password: GOOD })).status).toBe(201);
+    }
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `${path()}?q=zq&limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await client.get(url);
+      expect(res.status).toBe(200);
+      pages.push(res.body.items.map((m: { localPart: string }) => m.localPart));
+      cursor = res.body.nextCursor;
+    } while (cursor && pages.length < 5);
+    expect(pages).toEqual([['zqa'], ['zqc']]);
+    expect(
+      (await tenant.admin.get(`${path()}?q=zq`)).body.items.map((m: { localPart: string }) => m.localPart),
+    ).toEqual(['zqa', 'zqb', 'zqc']);
   });
 
   it('refuses writes of a suspended tenant with 423', async () => {
