@@ -38,7 +38,10 @@
 //   --worker-processes N (mailroom: that many worker processes, replicas on the same queues,
 //   splitting --concurrency between them so the total in flight stays the same as the others';
 //   default one per core when that divides --concurrency, as WORKER_PROCESSES=auto runs it and as
-//   bench/imap.mjs runs IMAP_WORKERS; else 1).
+//   bench/imap.mjs runs IMAP_WORKERS; else 1), --rounds N (backlog mode: every target N times,
+//   interleaved round by round; the table shows each target's median round by msg/s and lists
+//   every round, with Mailroom's ratios to the baseline and Postfix of the same round. A backlog
+//   of 1,000-2,000 drains in a few seconds, so one round of each scatters by +-20% here).
 //
 // Sink: bench/lib/sink.mjs, its own process. Recipients r<n>@d<n % domains>.dest.bench.test; the
 // destination domains' MX (a local dns2 server in this process) is the sink. Backlog and tempfail
@@ -100,6 +103,8 @@ const settings = {
   drainTimeout: Number(flags['drain-timeout'] ?? 300),
   logLevel: String(flags['log-level'] ?? 'info'),
   workerProcesses: Number(flags['worker-processes'] ?? defaultWorkerProcesses(Number(flags.concurrency ?? 10))),
+  // Other modes run once (run-all passes its flags to every mode).
+  rounds: mode === 'backlog' ? Number(flags.rounds ?? 1) : 1,
 };
 if (
   !Number.isInteger(settings.workerProcesses) ||
@@ -107,6 +112,9 @@ if (
   settings.concurrency % settings.workerProcesses
 ) {
   throw new Error('--worker-processes must be a whole number that divides --concurrency');
+}
+if (!Number.isInteger(settings.rounds) || settings.rounds < 1) {
+  throw new Error('--rounds must be a whole number >= 1');
 }
 
 /** Seconds from a deferral to its retry being due, in tempfail and retry modes (all targets' schedules are cut to 1 s). */
@@ -323,6 +331,42 @@ function header(extra) {
     'its peak RSS is the peak of the summed PSS); DB CPU: the PostgreSQL backends of the bench database',
     "(rate mode: the producer's inserts too).",
     ...extra,
+  ].join('\n');
+}
+
+/** Each target's round with the median msg/s (the lower middle one of an even count). */
+function medianRounds(rows) {
+  const byTarget = new Map();
+  for (const r of rows) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
+  return [...byTarget.values()].map((list) => {
+    const sorted = [...list].sort((a, b) => a.perSecond - b.perSecond);
+    return sorted[Math.floor((sorted.length - 1) / 2)];
+  });
+}
+
+/** With --rounds: every round's msg/s, and Mailroom's ratios to the targets of the same round. */
+function roundsMarkdown(rows) {
+  if (settings.rounds === 1) return '';
+  const rounds = Array.from({ length: settings.rounds }, (_, i) => i + 1);
+  const of = (target, round) => rows.find((r) => r.target === target && r.round === round);
+  const targets = [...new Set(rows.map((r) => r.target))];
+  const lines = targets.map((t) => `- ${t}: ${rounds.map((n) => fmt(of(t, n)?.perSecond, 1)).join(', ')} msg/s`);
+  for (const other of targets.filter((t) => t !== 'mailroom')) {
+    const ratios = rounds
+      .map((n) => (of('mailroom', n) && of(other, n) ? of('mailroom', n).perSecond / of(other, n).perSecond : null))
+      .filter((x) => x !== null);
+    if (ratios.length === 0) continue;
+    const median = [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length - 1) / 2)];
+    lines.push(
+      `- mailroom ÷ ${other}, round by round: ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')} (median ${median.toFixed(2)}×)`,
+    );
+  }
+  return [
+    '',
+    '',
+    `${settings.rounds} rounds, the targets interleaved in each; the table shows each target's median round.`,
+    '',
+    ...lines,
   ].join('\n');
 }
 
@@ -567,24 +611,27 @@ async function main() {
       log(`seeding ${fmt(count)} outbound messages`);
       deliveries = await seedBacklog(admin, tenantId, { count, domains: settings.domains });
     }
-    for (const name of targets) {
-      if (mode === 'rate') await clearOutbound(admin);
-      else await resetDeliveries(admin);
-      if (mode === 'retry') await sink.reset(settings.failEvery, settings.failBelow);
-      else await sink.reset(mode === 'tempfail' ? settings.failEvery : 0);
-      const retry = mode === 'tempfail' || mode === 'retry';
-      const target = await startTarget(name, ctx, { hold: mode !== 'rate', retry });
-      log(
-        `${name}: ${mode}${mode === 'rate' ? ` ${settings.rate}/s for ${settings.duration} s` : ` of ${fmt(count)}`}`,
-      );
-      try {
-        const row = mode === 'rate' ? await runRate(target, ctx) : await runBacklog(target, ctx, { deliveries, count });
-        log(`${name}: done (log: ${target.logFile})`);
-        rows.push(row);
-      } finally {
-        await target.stop();
+    for (let round = 1; round <= settings.rounds; round++)
+      for (const name of targets) {
+        if (mode === 'rate') await clearOutbound(admin);
+        else await resetDeliveries(admin);
+        if (mode === 'retry') await sink.reset(settings.failEvery, settings.failBelow);
+        else await sink.reset(mode === 'tempfail' ? settings.failEvery : 0);
+        const retry = mode === 'tempfail' || mode === 'retry';
+        const target = await startTarget(name, ctx, { hold: mode !== 'rate', retry });
+        log(
+          `${name}: ${mode}${mode === 'rate' ? ` ${settings.rate}/s for ${settings.duration} s` : ` of ${fmt(count)}`}` +
+            (settings.rounds > 1 ? `, round ${round} of ${settings.rounds}` : ''),
+        );
+        try {
+          const row =
+            mode === 'rate' ? await runRate(target, ctx) : await runBacklog(target, ctx, { deliveries, count });
+          log(`${name}: done (log: ${target.logFile})`);
+          rows.push({ ...row, round });
+        } finally {
+          await target.stop();
+        }
       }
-    }
   } finally {
     await pool.end();
     await admin.end().catch(() => undefined);
@@ -593,19 +640,19 @@ async function main() {
     await db.drop();
   }
 
-  // The table lists Mailroom first, then its comparisons.
-  rows.sort(
-    (a, b) =>
-      ['mailroom', 'baseline', 'postfix'].indexOf(a.target) - ['mailroom', 'baseline', 'postfix'].indexOf(b.target),
-  );
+  // The table lists Mailroom first, then its comparisons: each target's median round.
+  const order = (a, b) =>
+    ['mailroom', 'baseline', 'postfix'].indexOf(a.target) - ['mailroom', 'baseline', 'postfix'].indexOf(b.target);
+  rows.sort(order);
+  const shown = settings.rounds > 1 ? medianRounds(rows).sort(order) : rows;
   const markdown =
     mode === 'rate'
-      ? rateMarkdown(rows)
+      ? rateMarkdown(shown)
       : mode === 'tempfail'
-        ? tempfailMarkdown(rows, count)
+        ? tempfailMarkdown(shown, count)
         : mode === 'retry'
-          ? retryMarkdown(rows, count)
-          : backlogMarkdown(rows, count);
+          ? retryMarkdown(shown, count)
+          : backlogMarkdown(shown, count) + roundsMarkdown(rows);
   console.log(`\n${markdown}\n`);
   const name = mode === 'backlog' ? 'outbound' : `outbound-${mode}`;
   const files = saveResults(name, { settings, rows }, markdown);
