@@ -29,10 +29,11 @@ const KILL_AFTER_RECEIPTS = 150;
 const SINK_REPLY_DELAY_MS = 40;
 
 /**
- * Above the sum of the waits below (120 + 30 + 30 + 180 s), so that a run that stalls fails in
- * its own wait, with what it was waiting for and the diagnosis, not in Vitest's bare timeout.
+ * Above the sum of the waits below (120 + 30 + 30 + 180 s) and the workers' start (up to 60 s
+ * each, in parallel), with room for seeding and the diagnosis: a run that stalls fails in its
+ * own wait, saying what it was waiting for, not in Vitest's bare timeout.
  */
-const TEST_TIMEOUT_MS = 420_000;
+const TEST_TIMEOUT_MS = 480_000;
 
 /**
  * Issue #17: a Redis Cluster master killed (kill -9, no persistence) while two real worker
