@@ -38,7 +38,7 @@
 //   --worker-processes N (mailroom: that many worker processes, replicas on the same queues,
 //   splitting --concurrency between them so the total in flight stays the same as the others';
 //   default one per core when that divides --concurrency, as WORKER_PROCESSES=auto runs it and as
-//   bench/imap.mjs runs IMAP_WORKERS; else 1), --rounds N (backlog mode: every target N times,
+//   bench/imap.mjs runs IMAP_WORKERS; else 1), --runs N (backlog mode: every target N times,
 //   interleaved round by round; the table shows each target's median round by msg/s and lists
 //   every round, with Mailroom's ratios to the baseline and Postfix of the same round. A backlog
 //   of 1,000-2,000 drains in a few seconds, so one round of each scatters by +-20% here).
@@ -104,7 +104,7 @@ const settings = {
   logLevel: String(flags['log-level'] ?? 'info'),
   workerProcesses: Number(flags['worker-processes'] ?? defaultWorkerProcesses(Number(flags.concurrency ?? 10))),
   // Other modes run once (run-all passes its flags to every mode).
-  rounds: mode === 'backlog' ? Number(flags.rounds ?? 1) : 1,
+  rounds: mode === 'backlog' ? Number(flags.runs ?? 1) : 1,
 };
 if (
   !Number.isInteger(settings.workerProcesses) ||
@@ -114,7 +114,7 @@ if (
   throw new Error('--worker-processes must be a whole number that divides --concurrency');
 }
 if (!Number.isInteger(settings.rounds) || settings.rounds < 1) {
-  throw new Error('--rounds must be a whole number >= 1');
+  throw new Error('--runs must be a whole number >= 1');
 }
 
 /** Seconds from a deferral to its retry being due, in tempfail and retry modes (all targets' schedules are cut to 1 s). */
@@ -344,13 +344,20 @@ function medianRounds(rows) {
   });
 }
 
-/** With --rounds: every round's msg/s, and Mailroom's ratios to the targets of the same round. */
+/**
+ * With --runs: every round's msg/s (and any loss or duplicate, a round the median hides
+ * included), and Mailroom's ratios to the targets of the same round.
+ */
 function roundsMarkdown(rows) {
   if (settings.rounds === 1) return '';
   const rounds = Array.from({ length: settings.rounds }, (_, i) => i + 1);
   const of = (target, round) => rows.find((r) => r.target === target && r.round === round);
   const targets = [...new Set(rows.map((r) => r.target))];
-  const lines = targets.map((t) => `- ${t}: ${rounds.map((n) => fmt(of(t, n)?.perSecond, 1)).join(', ')} msg/s`);
+  const cell = (r) =>
+    r === undefined
+      ? '–'
+      : `${fmt(r.perSecond, 1)}${r.lost || r.duplicates ? ` ✗ (${fmt(r.lost)} lost, ${fmt(r.duplicates)} duplicates)` : ''}`;
+  const lines = targets.map((t) => `- ${t}: ${rounds.map((n) => cell(of(t, n))).join(', ')} msg/s`);
   for (const other of targets.filter((t) => t !== 'mailroom')) {
     const ratios = rounds
       .map((n) => (of('mailroom', n) && of(other, n) ? of('mailroom', n).perSecond / of(other, n).perSecond : null))
@@ -364,7 +371,8 @@ function roundsMarkdown(rows) {
   return [
     '',
     '',
-    `${settings.rounds} rounds, the targets interleaved in each; the table shows each target's median round.`,
+    `${settings.rounds} rounds, the targets interleaved in each; the table shows each target's median round ` +
+      '(its "vs baseline" is the ratio of the two medians; below, the ratios within each round and their median).',
     '',
     ...lines,
   ].join('\n');

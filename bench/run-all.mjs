@@ -5,7 +5,7 @@
 //   node bench/run-all.mjs --quick                     (each with --quick)
 //   node bench/run-all.mjs --only inbound,api          (a subset; other flags pass through)
 //
-// outbound runs three interleaved rounds of each target (--rounds 3) and shows the median.
+// outbound runs three interleaved rounds of each target (--runs 3) and shows the median.
 // outbound-rate, outbound-tempfail and outbound-retry are bench/outbound.mjs in its other modes,
 // shortened here: 300 messages/s for 20 s (not the 60 s), 1,000 deliveries with 1 in 10
 // deferred, and due retries under a backlog of 2,000 (its default).
@@ -22,7 +22,7 @@ const flags = parseFlags(argv);
 // Name -> script and the arguments it gets before the pass-through flags; others run <name>.mjs.
 const VARIANTS = {
   // A backlog drains in seconds: three interleaved rounds, the median shown (bench/outbound.mjs).
-  outbound: ['outbound', ...(flags.quick ? [] : ['--rounds', '3'])],
+  outbound: ['outbound', ...(flags.quick ? [] : ['--runs', '3'])],
   'outbound-rate': ['outbound', '--mode', 'rate', '--rate', '300', ...(flags.quick ? [] : ['--duration', '20'])],
   'outbound-tempfail': ['outbound', '--mode', 'tempfail', ...(flags.quick ? [] : ['--messages', '1000'])],
   'outbound-retry': ['outbound', '--mode', 'retry'],
