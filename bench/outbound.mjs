@@ -104,7 +104,7 @@ const settings = {
   logLevel: String(flags['log-level'] ?? 'info'),
   workerProcesses: Number(flags['worker-processes'] ?? defaultWorkerProcesses(Number(flags.concurrency ?? 10))),
   // Other modes run once (run-all passes its flags to every mode).
-  rounds: mode === 'backlog' ? Number(flags.runs ?? 1) : 1,
+  runs: mode === 'backlog' ? Number(flags.runs ?? 1) : 1,
 };
 if (
   !Number.isInteger(settings.workerProcesses) ||
@@ -113,7 +113,7 @@ if (
 ) {
   throw new Error('--worker-processes must be a whole number that divides --concurrency');
 }
-if (!Number.isInteger(settings.rounds) || settings.rounds < 1) {
+if (!Number.isInteger(settings.runs) || settings.runs < 1) {
   throw new Error('--runs must be a whole number >= 1');
 }
 
@@ -334,14 +334,16 @@ function header(extra) {
   ].join('\n');
 }
 
-/** Each target's round with the median msg/s (the lower middle one of an even count). */
+/** The median of `list` by `key` (the lower middle one of an even count). */
+function median(list, key = (x) => x) {
+  return [...list].sort((a, b) => key(a) - key(b))[Math.floor((list.length - 1) / 2)];
+}
+
+/** Each target's round with the median msg/s. */
 function medianRounds(rows) {
   const byTarget = new Map();
   for (const r of rows) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
-  return [...byTarget.values()].map((list) => {
-    const sorted = [...list].sort((a, b) => a.perSecond - b.perSecond);
-    return sorted[Math.floor((sorted.length - 1) / 2)];
-  });
+  return [...byTarget.values()].map((list) => median(list, (r) => r.perSecond));
 }
 
 /**
@@ -349,8 +351,8 @@ function medianRounds(rows) {
  * included), and Mailroom's ratios to the targets of the same round.
  */
 function roundsMarkdown(rows) {
-  if (settings.rounds === 1) return '';
-  const rounds = Array.from({ length: settings.rounds }, (_, i) => i + 1);
+  if (settings.runs === 1) return '';
+  const rounds = Array.from({ length: settings.runs }, (_, i) => i + 1);
   const of = (target, round) => rows.find((r) => r.target === target && r.round === round);
   const targets = [...new Set(rows.map((r) => r.target))];
   const cell = (r) =>
@@ -363,15 +365,14 @@ function roundsMarkdown(rows) {
       .map((n) => (of('mailroom', n) && of(other, n) ? of('mailroom', n).perSecond / of(other, n).perSecond : null))
       .filter((x) => x !== null);
     if (ratios.length === 0) continue;
-    const median = [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length - 1) / 2)];
     lines.push(
-      `- mailroom ÷ ${other}, round by round: ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')} (median ${median.toFixed(2)}×)`,
+      `- mailroom ÷ ${other}, round by round: ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')} (median ${median(ratios).toFixed(2)}×)`,
     );
   }
   return [
     '',
     '',
-    `${settings.rounds} rounds, the targets interleaved in each; the table shows each target's median round ` +
+    `${settings.runs} rounds, the targets interleaved in each; the table shows each target's median round ` +
       '(its "vs baseline" is the ratio of the two medians; below, the ratios within each round and their median).',
     '',
     ...lines,
@@ -619,7 +620,7 @@ async function main() {
       log(`seeding ${fmt(count)} outbound messages`);
       deliveries = await seedBacklog(admin, tenantId, { count, domains: settings.domains });
     }
-    for (let round = 1; round <= settings.rounds; round++)
+    for (let round = 1; round <= settings.runs; round++)
       for (const name of targets) {
         if (mode === 'rate') await clearOutbound(admin);
         else await resetDeliveries(admin);
@@ -629,7 +630,7 @@ async function main() {
         const target = await startTarget(name, ctx, { hold: mode !== 'rate', retry });
         log(
           `${name}: ${mode}${mode === 'rate' ? ` ${settings.rate}/s for ${settings.duration} s` : ` of ${fmt(count)}`}` +
-            (settings.rounds > 1 ? `, round ${round} of ${settings.rounds}` : ''),
+            (settings.runs > 1 ? `, round ${round} of ${settings.runs}` : ''),
         );
         try {
           const row =
@@ -652,7 +653,7 @@ async function main() {
   const order = (a, b) =>
     ['mailroom', 'baseline', 'postfix'].indexOf(a.target) - ['mailroom', 'baseline', 'postfix'].indexOf(b.target);
   rows.sort(order);
-  const shown = settings.rounds > 1 ? medianRounds(rows).sort(order) : rows;
+  const shown = settings.runs > 1 ? medianRounds(rows).sort(order) : rows;
   const markdown =
     mode === 'rate'
       ? rateMarkdown(shown)
