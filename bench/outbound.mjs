@@ -320,8 +320,8 @@ async function runRate(target, ctx) {
 function header(extra) {
   return [
     `Machine: ${machineLine(machine())}. ~5 KB messages, ${settings.domains} destination domains whose MX (a local`,
-    `dns2 server in the bench process) is bench/lib/sink.mjs, its own process: discards, stamps each`,
-    `recipient's arrival, greeting after ${settings.greetMs} ms. Concurrency ${settings.concurrency} everywhere (worker`,
+    `dns2 server in the bench process) is bench/lib/sink.mjs, its own process: offers PIPELINING,`,
+    `discards, stamps each recipient's arrival, greeting after ${settings.greetMs} ms. Concurrency ${settings.concurrency} everywhere (worker`,
     `WORKER_CONCURRENCY, baseline jobs, Postfix default_destination_concurrency_limit). mailroom is`,
     `the built worker process (LOG_LEVEL=${settings.logLevel}, otherwise default settings), not the in-process agent` +
       (settings.workerProcesses > 1
