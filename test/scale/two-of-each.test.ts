@@ -106,7 +106,7 @@ describe('scale: two of each app behind HAProxy, on the Redis Cluster and a prim
   });
 
   // The outbound drill in two halves: the submissions and the kill first, the check last, so
-  // the wait for BullMQ's stalled-job check (30 s lock, no setting) overlaps the other phases.
+  // the wait for BullMQ's stalled-job check (WORKER_LOCK_MS, 10 s here) overlaps the other phases.
   const outbound = { started: 0, accepted: 0, kill: { seq: 0, receipts: 0, at: 0 } };
 
   it('takes 60 submissions through the balancer while worker-a is killed -9 mid-queue', async () => {

@@ -70,7 +70,13 @@ export async function startWorkers(
           stop();
         }
       },
-      { connection, prefix, concurrency: config.WORKER_CONCURRENCY },
+      {
+        connection,
+        prefix,
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDuration: config.WORKER_LOCK_MS,
+        stalledInterval: config.WORKER_LOCK_MS,
+      },
     );
     worker.on('error', (err) => logger.warn({ err: err.message, queue: queueName }, 'worker error'));
     workers.push(worker);

@@ -169,6 +169,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it("reads WORKER_LOCK_MS: 30 s by default (BullMQ's), at least 5 s", () => {
+    expect(loadConfig(valid).WORKER_LOCK_MS).toBe(30_000);
+    expect(loadConfig({ ...valid, WORKER_LOCK_MS: '10000' }).WORKER_LOCK_MS).toBe(10_000);
+    for (const bad of ['4999', '600001', 'soon']) {
+      expect(problems({ ...valid, WORKER_LOCK_MS: bad })).toEqual([expect.stringMatching(/^WORKER_LOCK_MS: /)]);
+    }
+  });
+
   it('accepts a base64 master key', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(loadConfig({ ...valid, MASTER_KEY: key }).MASTER_KEY.equals(Buffer.alloc(32, 7))).toBe(true);

@@ -6,8 +6,10 @@
  * deliveries queue's concurrency and nothing stops them overlapping, so on a busy machine
  * one-second sweeps pile up (18 at once were seen) and starve the deliveries themselves.
  * Timeouts are generous (a busy CI machine must not turn a slow good session into a deferral);
- * a deferral retries after 2 s. What has no setting (BullMQ's 30 s lock and stalled check,
- * the sweep's 15-minute stuck window) is left at the app's defaults; see README.md.
+ * a deferral retries after 2 s. BullMQ's lock and stalled check are 10 s (WORKER_LOCK_MS, as an
+ * operator who wants a dead worker's jobs back sooner would set it), so a killed worker's or a
+ * failed-over Redis master's jobs run again within about 20 s instead of 60. What has no setting
+ * (the sweep's 15-minute stuck window) is left at the app's default; see README.md.
  */
 export function workerSettings(options: {
   /** REDIS_URL (and REDIS_CLUSTER_NODES under `npm run test:scale`). */
@@ -29,6 +31,7 @@ export function workerSettings(options: {
     DELIVERY_RETRY_SCHEDULE: '2s',
     DELIVERY_CONCURRENCY_PER_DOMAIN: '5',
     WORKER_CONCURRENCY: '20',
+    WORKER_LOCK_MS: '10000',
     DATABASE_POOL_SIZE: '8',
     SWEEP_INTERVAL_MS: '5000',
     SCHEDULER_REFRESH_MS: '1000',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JobName, QueueName } from '@mailroom/queue';
 import { assertEveryJobHandled } from '@mailroom/worker/worker';
@@ -80,5 +80,57 @@ describe(JobName.CleanupExpired, () => {
     expect(metrics).toMatch(
       /mailroom_jobs_total\{job="maintenance.cleanup-expired",outcome="completed",app="worker"\} 1/,
     );
+  });
+});
+
+describe('WORKER_LOCK_MS', () => {
+  let db: TestDatabase;
+  let worker: RunningProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await db?.drop();
+  });
+
+  it('runs again, within about twice the lock, a job whose worker vanished while holding it', async () => {
+    const LOCK_MS = 5_000;
+    const env = await appEnv(db.url, { SCHEDULES_ENABLED: 'false', WORKER_LOCK_MS: String(LOCK_MS) });
+    const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const queue = new Queue(QueueName.Maintenance, { connection, prefix: env.QUEUE_PREFIX });
+    const events = new QueueEvents(QueueName.Maintenance, {
+      connection: connection.duplicate(),
+      prefix: env.QUEUE_PREFIX,
+    });
+    await events.waitUntilReady();
+    const job = await queue.add(JobName.CleanupExpired, {});
+    // A worker with the same setting takes the job, then is gone (never renews, never answers):
+    // as a killed process, or one whose fetch's answer a Redis failover lost.
+    const gone = new Worker(QueueName.Maintenance, null, {
+      connection: connection.duplicate(),
+      prefix: env.QUEUE_PREFIX,
+      autorun: false,
+      lockDuration: LOCK_MS,
+    });
+    const taken = await gone.getNextJob('vanished-worker');
+    expect(taken?.id).toBe(job.id);
+    await gone.disconnect();
+    expect(await queue.getJobState(job.id!)).toBe('active');
+
+    const startedAt = Date.now();
+    worker = runNode(APP_ENTRY.worker, [], env);
+    await waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health`, worker, 30_000, 200);
+    // BullMQ's default (30 s lock, a stalled check every 30 s) would not hand it over within this.
+    const result = await job.waitUntilFinished(events, 25_000);
+    const seconds = (Date.now() - startedAt) / 1000;
+    await events.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    connection.disconnect();
+
+    expect(result).toEqual({ refreshTokens: 0, idempotencyKeys: 0, greylist: 0 });
+    expect(seconds).toBeLessThan(25);
   });
 });
