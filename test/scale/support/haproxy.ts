@@ -91,6 +91,10 @@ export function haproxyConfig(
     '  timeout connect 5s',
     '  timeout client 10m',
     '  timeout server 10m',
+    // As compose/haproxy.cfg: a connection refused by a replica the checks still call up is
+    // tried again, the last try on another replica, not handed to the client as a dead session.
+    '  retries 3',
+    '  option redispatch',
     '  default-server check inter 1s fall 2 rise 1',
     `  source ${BALANCER_ADDRESS}`,
     '',
@@ -155,6 +159,8 @@ export interface ServerState {
   backend: string;
   server: string;
   status: string;
+  /** Sessions taken from this server to another after failed connections (wredis). */
+  redispatched: number;
 }
 
 export interface Balancer {
@@ -164,6 +170,8 @@ export interface Balancer {
   servers(): Promise<ServerState[]>;
   /** Waits until every server line of `name` (every server when undefined) reports `status`. */
   waitFor(status: 'UP' | 'DOWN', name?: string, timeoutMs?: number): Promise<void>;
+  /** One command on the runtime API (the stats socket, admin level): its answer. */
+  command(line: string): Promise<string>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -191,7 +199,12 @@ export async function startHaproxy(targets: Parameters<typeof haproxyConfig>[1])
       .filter((l) => l && !l.startsWith('#'))
       .map((l) => l.split(','))
       .filter((f) => f[1] !== 'BACKEND' && f[1] !== 'FRONTEND')
-      .map((f) => ({ backend: f[0]!, server: f[1]!, status: f[17]! }));
+      .map((f) => ({
+        backend: f[0]!,
+        server: f[1]!,
+        status: f[17]!,
+        redispatched: Number(f[16] || 0),
+      }));
   };
   const waitFor = async (status: 'UP' | 'DOWN', name?: string, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -212,6 +225,7 @@ export async function startHaproxy(targets: Parameters<typeof haproxyConfig>[1])
     config,
     servers,
     waitFor,
+    command: (line) => statsCommand(socket, line),
     output: () => proc.output(),
     stop: () => proc.stop(),
   };
