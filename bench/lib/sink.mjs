@@ -4,7 +4,7 @@
 // n / k is even, after DATA when it is odd, so both places a real MX defers are exercised.
 //
 // PIPELINING (RFC 2920) is offered, as every common MX offers it (Postfix, Gmail, Exchange):
-// Postfix's client and nodemailer (10.6 and later) then send MAIL, RCPT and DATA together, and
+// Postfix's client and nodemailer (10.6.1, our lock) then send MAIL, RCPT and DATA together, and
 // the replies to one batch leave in one write. No STARTTLS or AUTH; the greeting is sent after
 // `greetMs` (0 by default; smtp-server, the inbound baseline's sink, always waits 100 ms there).
 //
@@ -149,18 +149,18 @@ function serve(greetMs) {
     const onCommands = (text) => {
       lines += text;
       let eol;
-      // The replies to the commands of one read go out in one write, as Postfix's smtpd
-      // flushes its replies only when it has read all the client sent.
-      socket.cork();
       while (!inData && (eol = lines.indexOf('\r\n')) >= 0) {
         const line = lines.slice(0, eol);
         lines = lines.slice(eol + 2);
         command(line);
       }
-      process.nextTick(() => socket.uncork());
     };
 
     socket.on('data', (chunk) => {
+      // The replies to what one read brought go out in one write, as Postfix's smtpd flushes
+      // its replies only when it has read all the client sent.
+      socket.cork();
+      process.nextTick(() => socket.uncork());
       if (!inData) {
         onCommands(chunk.toString('latin1'));
         if (!inData) return;

@@ -51,6 +51,7 @@ describe('scale: the balancer in front of a replica that just died', () => {
     // The live replica greets every connection (after the PROXY header, which it ignores).
     smtp = net.createServer((s) => {
       s.on('error', () => undefined);
+      s.resume();
       s.end('220 mta-live ESMTP\r\n');
     });
     health = http.createServer((_req, res) => res.end('ok'));
@@ -65,9 +66,11 @@ describe('scale: the balancer in front of a replica that just died', () => {
   });
 
   it('gives every new connection a live replica before the checks take the dead one out', async () => {
-    // The window under test, held open: the checks have not called the dead replica down yet.
-    await balancer.command(`disable health smtp/${dead.name}`);
-    await balancer.command(`set server smtp/${dead.name} health up`);
+    // The window under test, held open: the checks have not called the dead replica down yet
+    // (and a stalled machine cannot make them call the live one down meanwhile).
+    for (const server of [dead.name, live.name]) {
+      expect((await balancer.command(`disable health smtp/${server}`)).trim()).toBe('');
+    }
     const before = await balancer.servers();
     expect(before.find((s) => s.backend === 'smtp' && s.server === dead.name)?.status).toMatch(/^(UP|no check)/);
     const lines = await Promise.all(Array.from({ length: 10 }, () => greeting(balancer.fe.smtp)));
@@ -77,7 +80,7 @@ describe('scale: the balancer in front of a replica that just died', () => {
     const after = (await balancer.servers()).find((s) => s.backend === 'smtp' && s.server === dead.name)!;
     expect(after.redispatched).toBeGreaterThan(0);
     // And once its checks run again, they take it out of rotation.
-    await balancer.command(`enable health smtp/${dead.name}`);
+    expect((await balancer.command(`enable health smtp/${dead.name}`)).trim()).toBe('');
     await balancer.waitFor('DOWN', dead.name, 10_000);
   });
 });

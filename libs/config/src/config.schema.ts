@@ -445,10 +445,12 @@ export const configSchema = z.object({
 
   // Jobs each worker process runs at once, per queue.
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
-  // BullMQ's job lock (renewed every half of it while the job runs) and its stalled-job check.
-  // A job whose worker vanished (killed, or its fetch's answer lost in a Redis failover) goes
-  // back to the queue within about twice this. Every claim is a compare-and-set in PostgreSQL,
-  // so a job run again after a false stall (an event loop blocked this long) finds its row taken.
+  // BullMQ's job lock (renewed by a timer while the job runs, however long it takes) and its
+  // stalled-job check. A job whose worker vanished (killed, or its fetch's answer lost in a
+  // Redis failover) goes back to the queue within about twice this. A live worker loses a job
+  // only if its event loop or Redis stalls for about half of this; the job then runs twice,
+  // which deliveries survive (claimed by compare-and-set in PostgreSQL) and webhooks are
+  // allowed to do (at least once, the receiver dedupes by event id).
   WORKER_LOCK_MS: z.coerce.number().int().min(5_000).max(600_000).default(30_000),
   // Worker processes (Node's cluster, like Postfix's many delivery processes): 1 runs every job
   // in one process; 'auto' one per CPU core. Each takes jobs from the same queues with its own

@@ -92,7 +92,7 @@ export function haproxyConfig(
     '  timeout client 10m',
     '  timeout server 10m',
     // As compose/haproxy.cfg: a connection refused by a replica the checks still call up is
-    // tried again, the last try on another replica, not handed to the client as a dead session.
+    // tried again on another replica, not handed to the client as a dead session.
     '  retries 3',
     '  option redispatch',
     '  default-server check inter 1s fall 2 rise 1',
