@@ -6,6 +6,20 @@ import { assertEveryJobHandled } from '@mailroom/worker/worker';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
 import { APP_ENTRY, appEnv, runNode, waitForHttp, type RunningProcess } from '@test/support/processes';
 
+/** The maintenance queue under `prefix`, with its events, as a producer and an observer see it. */
+async function maintenanceQueue(prefix: string | undefined) {
+  const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+  const queue = new Queue(QueueName.Maintenance, { connection, prefix });
+  const events = new QueueEvents(QueueName.Maintenance, { connection: connection.duplicate(), prefix });
+  await events.waitUntilReady();
+  const close = async () => {
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+  };
+  return { connection, queue, events, close };
+}
+
 describe('worker start-up', () => {
   it('refuses to start when a job name has no handler', () => {
     expect(() => assertEveryJobHandled({})).toThrow(`no handler for job(s): ${Object.values(JobName).join(', ')}`);
@@ -59,18 +73,10 @@ describe(JobName.CleanupExpired, () => {
       ],
     });
 
-    const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-    const queue = new Queue(QueueName.Maintenance, { connection, prefix: env.QUEUE_PREFIX });
-    const events = new QueueEvents(QueueName.Maintenance, {
-      connection: connection.duplicate(),
-      prefix: env.QUEUE_PREFIX,
-    });
-    await events.waitUntilReady();
+    const { queue, events, close } = await maintenanceQueue(env.QUEUE_PREFIX);
     const job = await queue.add(JobName.CleanupExpired, {});
     const result = await job.waitUntilFinished(events, 30_000);
-    await events.close();
-    await queue.close();
-    connection.disconnect();
+    await close();
 
     expect(result).toEqual({ refreshTokens: 1, idempotencyKeys: 1, greylist: 1 });
     expect((await db.prisma.refreshToken.findMany()).map((t) => t.tokenHash)).toEqual(['live']);
@@ -98,13 +104,7 @@ describe('WORKER_LOCK_MS', () => {
   it('runs again, within about twice the lock, a job whose worker vanished while holding it', async () => {
     const LOCK_MS = 5_000;
     const env = await appEnv(db.url, { SCHEDULES_ENABLED: 'false', WORKER_LOCK_MS: String(LOCK_MS) });
-    const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-    const queue = new Queue(QueueName.Maintenance, { connection, prefix: env.QUEUE_PREFIX });
-    const events = new QueueEvents(QueueName.Maintenance, {
-      connection: connection.duplicate(),
-      prefix: env.QUEUE_PREFIX,
-    });
-    await events.waitUntilReady();
+    const { connection, queue, events, close } = await maintenanceQueue(env.QUEUE_PREFIX);
     const job = await queue.add(JobName.CleanupExpired, {});
     // A worker with the same setting takes the job, then is gone (never renews, never answers):
     // as a killed process, or one whose fetch's answer a Redis failover lost.
@@ -126,10 +126,8 @@ describe('WORKER_LOCK_MS', () => {
     const startedAt = Date.now();
     const result = await job.waitUntilFinished(events, 25_000);
     const seconds = (Date.now() - startedAt) / 1000;
-    await events.close();
     await queue.obliterate({ force: true });
-    await queue.close();
-    connection.disconnect();
+    await close();
 
     expect(result).toEqual({ refreshTokens: 0, idempotencyKeys: 0, greylist: 0 });
     expect(seconds).toBeLessThan(20);
