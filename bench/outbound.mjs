@@ -650,8 +650,8 @@ async function main() {
   }
 
   // The table lists Mailroom first, then its comparisons: each target's median round.
-  const order = (a, b) =>
-    ['mailroom', 'baseline', 'postfix'].indexOf(a.target) - ['mailroom', 'baseline', 'postfix'].indexOf(b.target);
+  const rank = (row) => ['mailroom', 'baseline', 'postfix'].indexOf(row.target);
+  const order = (a, b) => rank(a) - rank(b);
   rows.sort(order);
   const shown = settings.runs > 1 ? medianRounds(rows).sort(order) : rows;
   const markdown =

@@ -33,21 +33,16 @@ describe('scale: the balancer in front of a replica that just died', () => {
   let dead: MtaTarget;
 
   beforeAll(async () => {
-    live = {
-      name: 'mta-live',
+    const replica = async (name: string): Promise<MtaTarget> => ({
+      name,
       smtp: await freePort(),
       submission: await freePort(),
       submissions: await freePort(),
       health: await freePort(),
-    };
+    });
+    live = await replica('mta-live');
     // Nothing listens on the dead replica's ports: every connection to it is refused.
-    dead = {
-      name: 'mta-dead',
-      smtp: await freePort(),
-      submission: await freePort(),
-      submissions: await freePort(),
-      health: await freePort(),
-    };
+    dead = await replica('mta-dead');
     // The live replica greets every connection (after the PROXY header, which it ignores).
     smtp = net.createServer((s) => {
       s.on('error', () => undefined);
