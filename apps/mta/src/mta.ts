@@ -5,6 +5,7 @@ import type { Config, TlsPair } from '@mailroom/config';
 import type { Db } from '@mailroom/db';
 import { createRedis } from '@mailroom/queue';
 import { configureBlobStore } from '@mailroom/mailstore';
+import { startRecipientCache } from './core/recipient-cache';
 import { createInboundServer, type InboundDeps } from './inbound/inbound-mx';
 import { createSubmissionServers, type SubmissionDeps } from './submission/submission-server';
 
@@ -35,12 +36,14 @@ export function createListeners(
     tls,
     logger,
     onQueued: deps.onQueued,
+    recipientCache: deps.recipientCache,
   });
   const { submission, submissions } = createSubmissionServers(config, {
     prisma: deps.prisma,
     redis: deps.redis,
     onQueued: deps.onQueued,
     tuning: deps.tuning,
+    recipientCache: deps.recipientCache,
     tls,
     logger,
   });
@@ -95,18 +98,26 @@ export async function startMta(config: Config, deps: MtaDeps): Promise<RunningMt
   const ownRedis = deps.redis ? null : createRedis(config, 'client');
   // Counters fail open when Redis is down; the error event must not crash the process.
   ownRedis?.on('error', (err: Error) => deps.logger.debug({ err: err.message }, 'mta redis error'));
+  const recipients = await startRecipientCache({
+    url: config.DATABASE_URL,
+    size: config.RECIPIENT_CACHE_SIZE,
+    ttlMs: config.RECIPIENT_CACHE_TTL_SECONDS * 1_000,
+    logger: deps.logger,
+  });
   const listeners = createListeners(config, deps.tls, deps.logger, {
     prisma: deps.prisma,
     dns: deps.dns,
     redis: deps.redis ?? ownRedis!,
     onQueued: deps.onQueued ?? (() => undefined),
     tuning: deps.submissionTuning,
+    recipientCache: recipients.cache,
   });
   const running = await startListeners(listeners, config);
   return {
     ports: running.ports,
     close: async () => {
       await running.close();
+      await recipients.close();
       ownRedis?.disconnect();
     },
   };

@@ -297,6 +297,11 @@ export const configSchema = z.object({
   // change (LISTEN/NOTIFY); the TTL is only a backstop. 0 entries turns it off.
   API_CREDENTIAL_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   API_CREDENTIAL_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  // The MTA's cache of RCPT lookups (domain, tenant, mailboxes and aliases): a tenant's entries
+  // are dropped by every change to them (LISTEN/NOTIFY); the TTL bounds how late usage stored by
+  // other processes is seen. 0 entries turns it off.
+  RECIPIENT_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  RECIPIENT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   TENANT_DELETE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   TRUST_PROXY: trustProxy,

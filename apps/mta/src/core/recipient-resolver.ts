@@ -8,6 +8,7 @@ import type {
   RecipientRepository,
   TenantRow,
 } from './recipient.repository';
+import type { RecipientCache } from './recipient-cache';
 import { replies, type SmtpReply } from './smtp-reply';
 
 export type { MailboxTarget } from '@mailroom/rules';
@@ -90,6 +91,8 @@ export class RecipientResolver {
   constructor(
     private readonly repo: RecipientRepository,
     private readonly options: ResolverOptions,
+    /** This process's RCPT lookups (recipient-cache.ts); without it every lookup reads the database. */
+    private readonly cache: RecipientCache | null = null,
   ) {}
 
   async resolve(rcpt: string, declaredSize: number | null): Promise<Recipient> {
@@ -108,7 +111,7 @@ export class RecipientResolver {
       if (/^SRS0=/i.test(address.localPart)) return this.resolveSrs(rcpt, address.address);
     }
     // The domain and, in the same statement, what it holds under this local part.
-    const domain = await this.acceptedDomain(address.domain, lookupKeys(address.localKey));
+    const domain = await this.acceptedDomain(address.domain, lookupKeys(address.localKey), declaredSize ?? 0);
     if (!domain) throw replies.relayDenied(rcpt);
     const { tenant } = domain;
     if (tenant.status === 'deleted') throw replies.unknownUser(rcpt);
@@ -151,8 +154,9 @@ export class RecipientResolver {
     return (await this.acceptedDomain(domainName)) !== null;
   }
 
-  private async acceptedDomain(name: string, localParts: string[] = []): Promise<NamedDomainRow | null> {
-    const domain = await this.repo.findDomainByName(name, localParts);
+  private async acceptedDomain(name: string, localParts: string[] = [], size = 0): Promise<NamedDomainRow | null> {
+    const load = () => this.repo.findDomainByName(name, localParts);
+    const domain = this.cache ? await this.cache.domain(name, localParts, size, load) : await load();
     return domain && !domain.deletedAt && ACCEPTED_DOMAIN_STATUSES.has(domain.status) ? domain : null;
   }
 

@@ -9,6 +9,7 @@ import { DataReceiver } from '../core/data-receiver';
 import { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import { createGuardedServer } from '../core/guarded-server';
 import { MAX_HEADER_BYTES, Spool } from '../core/message-spool';
+import type { RecipientCache } from '../core/recipient-cache';
 import { RecipientRepository } from '../core/recipient.repository';
 import { resolverOptions } from '../core/platform-addresses';
 import { RecipientResolver } from '../core/recipient-resolver';
@@ -31,6 +32,8 @@ export interface InboundDeps {
   dns?: InboundDns;
   /** Called after commit with the forwards and replies queued, to queue their jobs at once. */
   onQueued?: (deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>;
+  /** This process's RCPT lookups (recipient-cache.ts); none: every RCPT reads the database. */
+  recipientCache?: RecipientCache | null;
 }
 
 // RFC 5321 §6.3 leaves the number to us; Postfix and Exim refuse at 50/100, the issue asks for 30.
@@ -69,12 +72,17 @@ export function createInboundServer(config: Config, deps: InboundDeps): SMTPServ
       dsn: new DsnHandler(deps.prisma, deps.logger),
       logger: deps.logger,
       onQueued: deps.onQueued,
+      recipientCache: deps.recipientCache,
     },
   );
   const spool = new Spool(path.resolve(config.DATA_DIR, 'spool'));
   const hooks = new InboundHooks({
     limits,
-    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), resolverOptions(config)),
+    resolver: new RecipientResolver(
+      new RecipientRepository(deps.prisma),
+      resolverOptions(config),
+      deps.recipientCache ?? null,
+    ),
     pipeline,
     data: new DataReceiver(
       spool,

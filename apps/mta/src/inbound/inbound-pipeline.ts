@@ -8,6 +8,7 @@ import { countReceived, returnPathHeader } from '@mailroom/smtp';
 import { receivedFor, type ClientInfo } from '../core/data-receiver';
 import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import type { SpooledMessage } from '../core/message-spool';
+import type { RecipientCache } from '../core/recipient-cache';
 import { loadRecipientSettings } from '../core/recipient-settings';
 import type { LocalRecipient, Recipient, SrsRecipient } from '../core/recipient-resolver';
 import { replies, smtpReply } from '../core/smtp-reply';
@@ -39,6 +40,8 @@ export interface PipelineDeps {
   dsn: DsnHandler;
   logger: Logger;
   onQueued?: ((deliveries: { tenantId: string; deliveryId: string }[]) => void | Promise<void>) | undefined;
+  /** The RCPT lookups this process keeps: told what each commit added to its mailboxes. */
+  recipientCache?: RecipientCache | null | undefined;
 }
 
 /**
@@ -111,6 +114,10 @@ export class InboundPipeline {
       vacationReplies: await composeReplies(plan.tenants, summary),
       dsn: envelope.dsn,
     });
+    this.deps.recipientCache?.charge(
+      plan.tenants.flatMap((t) => t.copies.map((c) => c.target.mailboxId)),
+      blobSize(bytes),
+    );
     this.deps.logger.info(
       { queueId, messages: result.messageIds.length, outbound: result.outboundIds.length, size: blobSize(bytes) },
       'inbound message committed',

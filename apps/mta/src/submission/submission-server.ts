@@ -17,6 +17,7 @@ import { DataReceiver } from '../core/data-receiver';
 import { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import { createGuardedServer } from '../core/guarded-server';
 import { MAX_HEADER_BYTES, Spool } from '../core/message-spool';
+import type { RecipientCache } from '../core/recipient-cache';
 import { RecipientRepository } from '../core/recipient.repository';
 import { resolverOptions } from '../core/platform-addresses';
 import { RecipientResolver } from '../core/recipient-resolver';
@@ -53,6 +54,8 @@ export interface SubmissionDeps {
   redis: RedisClient;
   onQueued: SubmissionPipelineDeps['onQueued'];
   tuning?: Partial<SubmissionTuning>;
+  /** This process's RCPT lookups (recipient-cache.ts), shared with the MX. */
+  recipientCache?: RecipientCache | null;
 }
 
 /**
@@ -157,7 +160,11 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
     senders,
     rate,
     repo,
-    resolver: new RecipientResolver(new RecipientRepository(deps.prisma), resolverOptions(config)),
+    resolver: new RecipientResolver(
+      new RecipientRepository(deps.prisma),
+      resolverOptions(config),
+      deps.recipientCache ?? null,
+    ),
     pipeline,
     data: new DataReceiver(
       new Spool(path.resolve(config.DATA_DIR, 'spool')),
