@@ -117,6 +117,30 @@ describe('RecipientCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('keeps one entry, and one set of rows, when two misses of the same key load at once', async () => {
+    const cache = listeningCache();
+    const { load } = loader(() => lookup('t1', 'a.test', {}));
+    await Promise.all([1, 2, 3].map(() => cache.domain('a.test', ['u'], 0, load)));
+    expect([cache.size, cache.trackedRows]).toEqual([1, 1]);
+    cache.forget('t1');
+    expect([cache.size, cache.trackedRows]).toEqual([0, 0]);
+  });
+
+  it('adds to a lookup under way what this process stored while it read', async () => {
+    const cache = listeningCache();
+    let release!: () => void;
+    const pending = new Promise<void>((r) => (release = r));
+    const slow = cache.domain('a.test', ['u'], 0, async () => {
+      await pending;
+      return lookup('t1', 'a.test', { usedBytes: 0n });
+    });
+    cache.charge(['a.test-u'], 500);
+    release();
+    await slow;
+    const kept = await cache.domain('a.test', ['u'], 0, () => Promise.reject(new Error('not from memory')));
+    expect(kept!.localParts.mailboxes.get('u')!.usedBytes).toBe(500n);
+  });
+
   it('does not remember an unknown domain', async () => {
     const cache = listeningCache();
     const { calls, load } = loader(() => null);

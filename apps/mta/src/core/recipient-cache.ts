@@ -16,6 +16,14 @@ interface Entry {
   expiresAt: number;
 }
 
+/** A lookup under way: what happened while it read, which it must not miss. */
+interface Load {
+  /** A notification came: what it read may be older than the change. */
+  stale: boolean;
+  /** Bytes this process stored meanwhile; the read may predate their commit, so they are added. */
+  charges: Map<string, bigint>;
+}
+
 export interface RecipientCacheOptions {
   /** Entries kept (least recently used goes first); 0 turns the cache off. */
   size: number;
@@ -33,9 +41,15 @@ export interface RecipientCacheOptions {
  *   entries are dropped;
  * - while the LISTEN connection is down (and until it is back) nothing is cached or served,
  *   since a notification may have been lost; it empties again when it is back;
- * - a load that began before an emptying is not kept (it may have read the old rows).
+ * - a load under way when a notification comes (for any tenant: a load does not know its tenant
+ *   before it returns) is not kept, since it may have read the old rows.
+ * A change is seen from the first RCPT after its notification arrives (milliseconds after the
+ * commit); a LISTEN connection lost without an error is noticed by its self-probe within about
+ * 10 s. A change made with triggers off (`session_replication_role = replica`, a restore with
+ * `--disable-triggers`) sends nothing: restart the MTAs after one.
  * A mailbox's usage moves with every message and sends nothing, so (as TenantUsage does for the
- * plan limit) this process adds what it stores itself ({@link charge}) to the usage it read, and
+ * plan limit) this process adds what it stores itself ({@link charge}) to the usage it read (also
+ * to a lookup under way, which may have read before the commit: counted twice at worst), and
  * a hit is not used once any of its mailboxes would be within 10% of its quota: a nearly full
  * mailbox is read fresh each time, so space freed elsewhere is seen at once. What other
  * processes store is seen at the next load (the TTL); the commit checks each quota exactly, so
@@ -47,8 +61,7 @@ export class RecipientCache {
   /** The cached rows of each mailbox, so that {@link charge} can move their usage. */
   private readonly rowsByMailbox = new Map<string, Set<MailboxRow>>();
   private listening = false;
-  /** Moves on every emptying: a load that saw another generation is not kept. */
-  private generation = 0;
+  private readonly loads = new Set<Load>();
 
   constructor(private readonly options: RecipientCacheOptions) {}
 
@@ -87,16 +100,27 @@ export class RecipientCache {
       }
       this.drop(key);
     }
-    const generation = this.generation;
-    const value = await load();
-    if (value && this.listening && generation === this.generation) this.keep(key, value, now);
+    const pending: Load = { stale: false, charges: new Map() };
+    this.loads.add(pending);
+    let value: NamedDomainRow | null;
+    try {
+      value = await load();
+    } finally {
+      this.loads.delete(pending);
+    }
+    if (value && this.listening && !pending.stale) {
+      for (const row of value.localParts.mailboxes.values()) row.usedBytes += pending.charges.get(row.id) ?? 0n;
+      this.keep(key, value, now);
+    }
     return value;
   }
 
   /** This process stored `bytes` in each of these mailboxes (after the commit). */
   charge(mailboxIds: Iterable<string>, bytes: number): void {
+    const added = BigInt(bytes);
     for (const id of mailboxIds) {
-      for (const row of this.rowsByMailbox.get(id) ?? []) row.usedBytes += BigInt(bytes);
+      for (const row of this.rowsByMailbox.get(id) ?? []) row.usedBytes += added;
+      for (const pending of this.loads) pending.charges.set(id, (pending.charges.get(id) ?? 0n) + added);
     }
   }
 
@@ -106,13 +130,13 @@ export class RecipientCache {
       this.clear();
       return;
     }
-    this.generation += 1;
+    this.staleLoads();
     for (const key of [...(this.keysByTenant.get(tenantId) ?? [])]) this.drop(key);
   }
 
   /** Forgets everything, including loads under way. */
   clear(): void {
-    this.generation += 1;
+    this.staleLoads();
     this.entries.clear();
     this.keysByTenant.clear();
     this.rowsByMailbox.clear();
@@ -123,7 +147,20 @@ export class RecipientCache {
     return this.entries.size;
   }
 
+  /** Mailbox rows tracked for {@link charge} (for tests: never more than the entries hold). */
+  get trackedRows(): number {
+    let n = 0;
+    for (const rows of this.rowsByMailbox.values()) n += rows.size;
+    return n;
+  }
+
+  private staleLoads(): void {
+    for (const pending of this.loads) pending.stale = true;
+  }
+
   private keep(key: string, value: NamedDomainRow, now: number): void {
+    // Two misses of one key at once both load: the second replaces the first, rows and all.
+    this.drop(key);
     this.entries.set(key, { value, expiresAt: now + this.options.ttlMs });
     const keys = this.keysByTenant.get(value.tenantId) ?? new Set<string>();
     keys.add(key);

@@ -8,6 +8,7 @@ import { receivedFor, type ClientInfo } from '../core/data-receiver';
 import type { DeliverySettingsRepository } from '../core/delivery-settings.repository';
 import type { SpooledMessage } from '../core/message-spool';
 import { loadRecipientSettings } from '../core/recipient-settings';
+import type { RecipientCache } from '../core/recipient-cache';
 import type { LocalRecipient } from '../core/recipient-resolver';
 import { smtpReply } from '../core/smtp-reply';
 import { headerSummary, readWithPrefix, refuseMalformed } from '../core/stored-message';
@@ -40,6 +41,8 @@ export interface SubmissionPipelineDeps {
   store: MailStore;
   onQueued: (deliveries: Array<{ tenantId: string; deliveryId: string }>) => void | Promise<void>;
   logger: Logger;
+  /** The RCPT lookups this process keeps: told what each commit added to its mailboxes. */
+  recipientCache?: RecipientCache | null | undefined;
 }
 
 /**
@@ -70,7 +73,7 @@ export class SubmissionPipeline {
       .map((r) => ({ address: r.address, notify: r.dsn.notify, orcpt: r.dsn.orcpt }));
     const locals = recipients.filter((r): r is LocalRecipient => r.kind === 'local');
     const { user } = envelope;
-    const result = await this.commit({
+    const request: Parameters<MailStore['submit']>[0] = {
       tenantId: user.tenantId,
       mailboxId: user.mailboxId,
       login: user.login,
@@ -84,7 +87,12 @@ export class SubmissionPipeline {
       dsn: envelope.dsn,
       allRecipients: recipients.map((r) => r.address),
       local: locals.length > 0 ? await this.planLocal(locals, envelope, summary, bytes, external.length) : null,
-    });
+    };
+    const result = await this.commit(request);
+    this.deps.recipientCache?.charge(
+      [user.mailboxId, ...(request.local?.tenants.flatMap((t) => t.copies.map((c) => c.target.mailboxId)) ?? [])],
+      bytes.length,
+    );
     this.deps.logger.info(
       {
         queueId,

@@ -152,6 +152,7 @@ function buildServices(config: Config, deps: SubmissionDeps, tuning: SubmissionT
       }),
       onQueued: deps.onQueued,
       logger: deps.logger,
+      recipientCache: deps.recipientCache,
     },
   );
   return {
