@@ -51,78 +51,35 @@ CREATE TRIGGER tenants_recipients_deleted
 CREATE TRIGGER tenants_recipients_truncated
   AFTER TRUNCATE ON "tenants" FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated();
 
-CREATE TRIGGER domains_recipients_added
-  AFTER INSERT OR DELETE ON "domains" FOR EACH ROW EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER domains_recipients_changed
-  AFTER UPDATE ON "domains" FOR EACH ROW
-  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-    OR OLD.name IS DISTINCT FROM NEW.name
-    OR OLD.status IS DISTINCT FROM NEW.status
-    OR OLD.alias_of_id IS DISTINCT FROM NEW.alias_of_id
-    OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
-  EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER domains_recipients_truncated
-  AFTER TRUNCATE ON "domains" FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated();
-
--- A new mailbox or alias matters: an entry may hold "no such local part" for it.
-CREATE TRIGGER mailboxes_recipients_added
-  AFTER INSERT OR DELETE ON "mailboxes" FOR EACH ROW EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER mailboxes_recipients_changed
-  AFTER UPDATE ON "mailboxes" FOR EACH ROW
-  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-    OR OLD.domain_id IS DISTINCT FROM NEW.domain_id
-    OR OLD.local_part IS DISTINCT FROM NEW.local_part
-    OR OLD.status IS DISTINCT FROM NEW.status
-    OR OLD.quota_bytes IS DISTINCT FROM NEW.quota_bytes
-    OR OLD.spam_junk_threshold IS DISTINCT FROM NEW.spam_junk_threshold
-    OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
-  EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER mailboxes_recipients_truncated
-  AFTER TRUNCATE ON "mailboxes" FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated();
-
-CREATE TRIGGER aliases_recipients_added
-  AFTER INSERT OR DELETE ON "aliases" FOR EACH ROW EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER aliases_recipients_changed
-  AFTER UPDATE ON "aliases" FOR EACH ROW
-  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-    OR OLD.domain_id IS DISTINCT FROM NEW.domain_id
-    OR OLD.local_part IS DISTINCT FROM NEW.local_part
-    OR OLD.destinations IS DISTINCT FROM NEW.destinations
-    OR OLD.enabled IS DISTINCT FROM NEW.enabled)
-  EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER aliases_recipients_truncated
-  AFTER TRUNCATE ON "aliases" FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated();
-
--- The rules decide a lookup's has_rules (whether the message's settings are read at all).
-CREATE TRIGGER filter_rules_recipients_added
-  AFTER INSERT OR DELETE ON "filter_rules" FOR EACH ROW EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER filter_rules_recipients_changed
-  AFTER UPDATE ON "filter_rules" FOR EACH ROW
-  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-    OR OLD.mailbox_id IS DISTINCT FROM NEW.mailbox_id
-    OR OLD.enabled IS DISTINCT FROM NEW.enabled)
-  EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER filter_rules_recipients_truncated
-  AFTER TRUNCATE ON "filter_rules" FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated();
-
-CREATE TRIGGER vacation_replies_recipients_added
-  AFTER INSERT OR DELETE ON "vacation_replies" FOR EACH ROW EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER vacation_replies_recipients_changed
-  AFTER UPDATE ON "vacation_replies" FOR EACH ROW
-  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-    OR OLD.mailbox_id IS DISTINCT FROM NEW.mailbox_id
-    OR OLD.enabled IS DISTINCT FROM NEW.enabled)
-  EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER vacation_replies_recipients_truncated
-  AFTER TRUNCATE ON "vacation_replies" FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated();
-
-CREATE TRIGGER forwarding_rules_recipients_added
-  AFTER INSERT OR DELETE ON "forwarding_rules" FOR EACH ROW EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER forwarding_rules_recipients_changed
-  AFTER UPDATE ON "forwarding_rules" FOR EACH ROW
-  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-    OR OLD.mailbox_id IS DISTINCT FROM NEW.mailbox_id
-    OR OLD.enabled IS DISTINCT FROM NEW.enabled)
-  EXECUTE FUNCTION mailroom_recipients_changed();
-CREATE TRIGGER forwarding_rules_recipients_truncated
-  AFTER TRUNCATE ON "forwarding_rules" FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated();
+-- The tenant-owned tables a lookup reads, with the columns of each that it reads. A new row
+-- matters too (a lookup may hold "no such local part" for a new mailbox or alias), and so does a
+-- deleted one. The rule tables decide a lookup's has_rules (whether a message's settings are
+-- read at all). Each table gets <table>_recipients_added (INSERT, DELETE),
+-- <table>_recipients_changed (UPDATE of those columns) and <table>_recipients_truncated.
+DO $do$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT * FROM (VALUES
+    ('domains', ARRAY['tenant_id', 'name', 'status', 'alias_of_id', 'deleted_at']),
+    ('mailboxes', ARRAY['tenant_id', 'domain_id', 'local_part', 'status', 'quota_bytes',
+                        'spam_junk_threshold', 'deleted_at']),
+    ('aliases', ARRAY['tenant_id', 'domain_id', 'local_part', 'destinations', 'enabled']),
+    ('filter_rules', ARRAY['tenant_id', 'mailbox_id', 'enabled']),
+    ('vacation_replies', ARRAY['tenant_id', 'mailbox_id', 'enabled']),
+    ('forwarding_rules', ARRAY['tenant_id', 'mailbox_id', 'enabled'])
+  ) AS v(name, columns)
+  LOOP
+    EXECUTE format(
+      'CREATE TRIGGER %I AFTER INSERT OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION mailroom_recipients_changed()',
+      t.name || '_recipients_added', t.name);
+    EXECUTE format(
+      'CREATE TRIGGER %I AFTER UPDATE ON %I FOR EACH ROW WHEN (%s) EXECUTE FUNCTION mailroom_recipients_changed()',
+      t.name || '_recipients_changed', t.name,
+      (SELECT string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', c), ' OR ') FROM unnest(t.columns) AS c));
+    EXECUTE format(
+      'CREATE TRIGGER %I AFTER TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION mailroom_recipients_truncated()',
+      t.name || '_recipients_truncated', t.name);
+  END LOOP;
+END
+$do$;

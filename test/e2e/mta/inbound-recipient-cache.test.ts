@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicMessage, createHarness, type Harness, type RunningInbound } from '@test/support/smtp/harness';
-import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
+import { RawSmtp, rcptReply, transaction } from '@test/support/smtp/smtp-client';
 
 /**
  * The MTA keeps its RCPT lookups in memory (RECIPIENT_CACHE_SIZE). These tests change rows after
@@ -17,14 +17,7 @@ describe('inbound MX: RCPT lookups kept in memory', () => {
   });
   afterAll(async () => h?.close());
 
-  async function rcpt(address: string, mailFrom = 'MAIL FROM:<sender@sender.test>') {
-    const client = await RawSmtp.connect(mx.port);
-    await client.command('EHLO client.test');
-    expect((await client.command(mailFrom)).code).toBe(250);
-    const reply = await client.command(`RCPT TO:<${address}>`);
-    client.close();
-    return reply;
-  }
+  const rcpt = (address: string, mailFrom?: string) => rcptReply(mx.port, address, mailFrom);
 
   /** The RCPT reply once it matches, or the last one after 3 s (the NOTIFY takes milliseconds). */
   async function rcptUntil(address: string, expected: RegExp) {

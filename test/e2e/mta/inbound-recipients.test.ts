@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { srsForward, srsReverse } from '@mailroom/mail';
 import { srsKey } from '@mailroom/mta/core/srs-key';
 import { basicMessage, createHarness, type Harness, type RunningInbound } from '@test/support/smtp/harness';
-import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
+import { RawSmtp, rcptReply, transaction } from '@test/support/smtp/smtp-client';
 
 describe('inbound MX: recipients', () => {
   let h: Harness;
@@ -17,14 +17,7 @@ describe('inbound MX: recipients', () => {
   });
   afterAll(async () => h?.close());
 
-  async function rcpt(address: string, mailFrom = 'MAIL FROM:<sender@sender.test>') {
-    const client = await RawSmtp.connect(mx.port);
-    await client.command('EHLO client.test');
-    expect((await client.command(mailFrom)).code).toBe(250);
-    const reply = await client.command(`RCPT TO:<${address}>`);
-    client.close();
-    return reply;
-  }
+  const rcpt = (address: string, mailFrom?: string) => rcptReply(mx.port, address, mailFrom);
 
   it('advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, STARTTLS and ENHANCEDSTATUSCODES, and no AUTH', async () => {
     const client = await RawSmtp.connect(mx.port);

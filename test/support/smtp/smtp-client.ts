@@ -135,3 +135,23 @@ export async function transaction(
   replies.push(await client.read());
   return replies;
 }
+
+/**
+ * The reply to one RCPT TO on a fresh session (EHLO, then `mailFrom`, which must be accepted);
+ * the session is closed without DATA.
+ */
+export async function rcptReply(
+  port: number,
+  address: string,
+  mailFrom = 'MAIL FROM:<sender@sender.test>',
+): Promise<Reply> {
+  const client = await RawSmtp.connect(port);
+  try {
+    await client.command('EHLO client.test');
+    const from = await client.command(mailFrom);
+    if (from.code !== 250) throw new Error(`MAIL FROM refused: ${from.text}`);
+    return await client.command(`RCPT TO:<${address}>`);
+  } finally {
+    client.close();
+  }
+}
