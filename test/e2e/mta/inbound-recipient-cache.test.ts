@@ -1,6 +1,8 @@
+import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicMessage, createHarness, type Harness, type RunningInbound } from '@test/support/smtp/harness';
 import { RawSmtp, rcptReply, transaction } from '@test/support/smtp/smtp-client';
+import { transport } from '@test/support/smtp/submission-harness';
 
 /**
  * The MTA keeps its RCPT lookups in memory (RECIPIENT_CACHE_SIZE). These tests change rows after
@@ -145,6 +147,36 @@ describe('inbound MX: RCPT lookups kept in memory', () => {
     // The lookup kept at the first message said 0 bytes used, and usage sends no notification.
     expect((await rcpt('ivy@fill.test', `MAIL FROM:<s@sender.test> SIZE=${size}`)).text).toBe(
       '452 4.2.2 <ivy@fill.test>: Recipient address rejected: Mailbox full',
+    );
+  });
+
+  it('counts what its submission port stored: a local copy that fills a mailbox is seen at the next RCPT', async () => {
+    const t = await h.seed.hosted('sub-fill.test', ['kim', 'lux']);
+    const [kim, lux] = t.mailboxes as [(typeof t.mailboxes)[0], (typeof t.mailboxes)[0]];
+    const password = 'a long enough submission password';
+    await h.prisma.mailbox.update({
+      where: { tenantId_id: { tenantId: t.tenant.id, id: kim.id } },
+      data: { passwordHash: await argon2.hash(password, { type: argon2.argon2id }) },
+    });
+    const submit = (to: string) =>
+      transport(mx.submissionsPort, 'kim@sub-fill.test', password).sendMail({
+        from: 'kim@sub-fill.test',
+        to,
+        subject: 'one',
+        text: 'Hello.',
+      });
+    // The size such a message takes in a recipient's mailbox, then a quota it just fills.
+    await submit('lux@sub-fill.test');
+    const size = Number((await h.prisma.mailbox.findFirstOrThrow({ where: { id: lux.id } })).usedBytes);
+    const mae = await h.seed.mailbox(t.tenant.id, t.domain.id, 'mae', { quotaBytes: BigInt(size + 20) });
+    await new Promise((r) => setTimeout(r, 500)); // the seed's own notification first
+    expect((await rcpt('mae@sub-fill.test')).code).toBe(250);
+    await submit('mae@sub-fill.test');
+    const used = Number((await h.prisma.mailbox.findFirstOrThrow({ where: { id: mae.id } })).usedBytes);
+    expect(Math.abs(used - size)).toBeLessThan(10);
+    // The lookup kept above said 0 bytes used; only the submission's charge tells it otherwise.
+    expect((await rcpt('mae@sub-fill.test', 'MAIL FROM:<s@sender.test> SIZE=30')).text).toBe(
+      '452 4.2.2 <mae@sub-fill.test>: Recipient address rejected: Mailbox full',
     );
   });
 

@@ -22,6 +22,8 @@ export interface Harness {
 
 export interface RunningInbound {
   port: number;
+  /** SUBMISSIONS_PORT (implicit TLS) of the same MTA. */
+  submissionsPort: number;
   config: Config;
   stop(): Promise<void>;
 }
@@ -68,7 +70,12 @@ export async function createHarness(zone = ''): Promise<Harness> {
       clients.push(prisma);
       const logger = createLogger('mta', config);
       const mta = await startMta(config, { prisma, logger, tls: await loadTls(config) });
-      const handle = { port: mta.ports.inbound, config, stop: () => mta.close() };
+      const handle = {
+        port: mta.ports.inbound,
+        submissionsPort: mta.ports.submissions,
+        config,
+        stop: () => mta.close(),
+      };
       running.push(handle);
       return handle;
     },
