@@ -65,11 +65,6 @@ export class RecipientCache {
 
   constructor(private readonly options: RecipientCacheOptions) {}
 
-  /** True while entries are kept and served. */
-  get active(): boolean {
-    return this.listening;
-  }
-
   /** Called by the listener: on (re)connect true, when the connection is lost false. */
   setListening(listening: boolean): void {
     this.clear();
@@ -142,7 +137,7 @@ export class RecipientCache {
     this.rowsByMailbox.clear();
   }
 
-  /** Entries held (for tests and health). */
+  /** Entries held (for tests). */
   get size(): number {
     return this.entries.size;
   }
