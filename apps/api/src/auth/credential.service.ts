@@ -79,12 +79,18 @@ export class CredentialService {
     }
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_EVERY_MS || row.lastUsedIp !== ip) {
       // Recorded at most once a minute per key and address: not a write per request. The row
-      // may be the CredentialCache's (that write does not empty it): it now says so too.
+      // may be the CredentialCache's (that write does not empty it): it now says so too, and
+      // says it no longer if the write fails, so that the next request tries again.
+      const before = { at: row.lastUsedAt, ip: row.lastUsedIp };
       row.lastUsedAt = now;
       row.lastUsedIp = ip;
-      this.auth
-        .recordApiKeyUse(row.id, now, ip)
-        .catch((err: unknown) => this.logger.warn({ err, keyId: row.id }, 'could not record API key use'));
+      this.auth.recordApiKeyUse(row.id, now, ip).catch((err: unknown) => {
+        if (row.lastUsedAt === now) {
+          row.lastUsedAt = before.at;
+          row.lastUsedIp = before.ip;
+        }
+        this.logger.warn({ err, keyId: row.id }, 'could not record API key use');
+      });
     }
     const principal: Principal = {
       kind: 'api_key',
