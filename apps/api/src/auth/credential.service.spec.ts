@@ -57,15 +57,40 @@ describe('CredentialService: an API key’s last use', () => {
     expect(row.lastUsedAt).toBeInstanceOf(Date);
   });
 
-  it('is tried again at the next request when the write failed, and the failure is logged', async () => {
-    const { sut, key, row, record, warn } = setup(() => Promise.reject(new Error('connection lost')));
+  it('is tried again after a short pause when the write failed, not at every request, and the failure is logged', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-12-05T04:00:00Z'));
+      const { sut, key, row, record, warn } = setup(() => Promise.reject(new Error('connection lost')));
+      await sut.authenticate(key, '192.0.2.7', null, true);
+      await settle();
+      expect(row.lastUsedAt).toBeNull();
+      expect(row.lastUsedIp).toBeNull();
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ keyId: row.id }), 'could not record API key use');
+      vi.setSystemTime(new Date('2026-12-05T04:00:05Z'));
+      await sut.authenticate(key, '192.0.2.7', null, true);
+      await settle();
+      expect(record).toHaveBeenCalledTimes(1);
+      vi.setSystemTime(new Date('2026-12-05T04:00:11Z'));
+      await sut.authenticate(key, '192.0.2.7', null, true);
+      await settle();
+      expect(record).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps a newer use when an older write fails after it', async () => {
+    let failFirst: (err: Error) => void = () => undefined;
+    const first = new Promise<void>((_, reject) => (failFirst = reject));
+    let calls = 0;
+    const { sut, key, row, record } = setup(() => (++calls === 1 ? first : Promise.resolve()));
     await sut.authenticate(key, '192.0.2.7', null, true);
-    await settle();
-    expect(row.lastUsedAt).toBeNull();
-    expect(row.lastUsedIp).toBeNull();
-    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ keyId: row.id }), 'could not record API key use');
-    await sut.authenticate(key, '192.0.2.7', null, true);
+    await sut.authenticate(key, '198.51.100.9', null, true);
+    failFirst(new Error('connection lost'));
     await settle();
     expect(record).toHaveBeenCalledTimes(2);
+    expect(row.lastUsedIp).toBe('198.51.100.9');
+    expect(row.lastUsedAt).toBeInstanceOf(Date);
   });
 });

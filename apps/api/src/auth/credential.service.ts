@@ -11,10 +11,14 @@ import { TokenService } from './token.service';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BAD_KEY = 'The API key is invalid, expired or revoked.';
 const LAST_USED_EVERY_MS = 60_000;
+// After a failed last-use write (the database is most likely down), none is tried for this long.
+const LAST_USED_RETRY_MS = 10_000;
 
 /** Turns a bearer credential into a Principal, or refuses it. */
 @Injectable()
 export class CredentialService {
+  private lastUseWritesPausedUntil = 0;
+
   constructor(
     private readonly auth: AuthRepository,
     private readonly tokens: TokenService,
@@ -77,14 +81,18 @@ export class CredentialService {
     if (row.ipAllowlist.length > 0 && !ipInCidrs(ip, row.ipAllowlist)) {
       throw new Forbidden(`This API key may not be used from ${ip}.`);
     }
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_EVERY_MS || row.lastUsedIp !== ip) {
+    const due =
+      !row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_EVERY_MS || row.lastUsedIp !== ip;
+    if (due && now.getTime() >= this.lastUseWritesPausedUntil) {
       // Recorded at most once a minute per key and address: not a write per request. The row
       // may be the CredentialCache's (that write does not empty it): it now says so too, and
-      // says it no longer if the write fails, so that the next request tries again.
+      // says it no longer if the write fails (unless a newer use replaced it), so that a request
+      // after a short pause tries again rather than one a minute later or one per request.
       const before = { at: row.lastUsedAt, ip: row.lastUsedIp };
       row.lastUsedAt = now;
       row.lastUsedIp = ip;
       this.auth.recordApiKeyUse(row.id, now, ip).catch((err: unknown) => {
+        this.lastUseWritesPausedUntil = Date.now() + LAST_USED_RETRY_MS;
         if (row.lastUsedAt === now) {
           row.lastUsedAt = before.at;
           row.lastUsedIp = before.ip;
