@@ -26,17 +26,11 @@
 // PSS. Haraka (npm, not a project dependency) is installed on demand by --install-baselines,
 // runs as one process and discards. A baseline that is missing gets a row saying how to get it.
 import { createBenchDatabase } from './lib/env.mjs';
-import { measureTarget, TARGETS, targetStatus, unavailableRow } from './lib/inbound-run.mjs';
+import { measureTarget, TARGETS, targetStatus, unavailableRow, WARMUP_MESSAGES } from './lib/inbound-run.mjs';
 import { buildJobs, messagePool, senderIdentity, startDns } from './lib/mail.mjs';
 import { fmt, log, machine, machineLine, markdownTable, parseFlags, ratio, saveResults } from './lib/report.mjs';
 import { startBenchS3 } from './lib/s3.mjs';
 import { seedHosted } from './lib/seed.mjs';
-
-// Messages sent before each measured run (not counted), then ANALYZE: the store is in use, with
-// the statistics autovacuum keeps on a live server, rather than a new database's first minute
-// (foreign-key checks planned against an empty message_blobs table scan it whole at every
-// insert until autovacuum's next ANALYZE replans them).
-const WARMUP = 400;
 
 export const SHAPES = {
   A: { sessions: 20, perConnection: 'many', label: 'A: 20 sessions × many messages' },
@@ -144,7 +138,7 @@ async function main() {
           : { pool, sizes: SIZES, recipientCounts: RECIPIENTS, count };
         const jobs = buildJobs({ ...own, addresses });
         const warmup = buildJobs({
-          count: WARMUP,
+          count: WARMUP_MESSAGES,
           pool,
           sizes: SIZES,
           recipientCounts: RECIPIENTS,
@@ -192,7 +186,7 @@ async function main() {
     'checked against a local dns2 server. msg/s counts only messages answered 250 (first connect to',
     'last 250); latency is end of DATA → 250; CPU is the server process only, DB CPU the PostgreSQL',
     'backends serving it. Plaintext SMTP from 50 loopback addresses. smtp-server waits 100 ms before',
-    `its greeting, which dominates shape B. Before each row, untimed: ${WARMUP} messages through the same`,
+    `its greeting, which dominates shape B. Before each row, untimed: ${WARMUP_MESSAGES} messages through the same`,
     'target, then ANALYZE (the statistics autovacuum keeps on a live server), all rows in one database.',
     '',
     `Postfix${versionOf(rows, 'postfix')}: a private instance relaying everything to Postfix's smtp-sink, queue on disk,`,

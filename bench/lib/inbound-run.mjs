@@ -166,7 +166,18 @@ function tableRows(table, expected) {
 }
 
 /**
- * Runs `jobs` against `target` in `shape` ({ sessions, perConnection }) after a short warm-up
+ * Messages sent through a target before its measured run (not counted), followed by ANALYZE: the
+ * store is in use, with the statistics autovacuum keeps on a live server. With an empty or
+ * few-page message_blobs table analyzed (the seed ANALYZEs the empty tables), each backend plans
+ * the messages -> message_blobs foreign-key check as a sequential scan and keeps that cached plan
+ * while the table grows, until an ANALYZE or VACUUM of it replans: a bench run is shorter than
+ * autovacuum's one-minute naptime. 40 messages and ANALYZE still left a two-page table planned
+ * that way; after 400 the checks are index probes.
+ */
+export const WARMUP_MESSAGES = 400;
+
+/**
+ * Runs `jobs` against `target` in `shape` ({ sessions, perConnection }) after a warm-up
  * (always with the Node generator, 20 long sessions) and an ANALYZE, and returns the figures of one table
  * row. `expectedRows` per acknowledged message is its recipient count for Mailroom (one row per
  * mailbox), and 1 for the pg baseline and for Postfix (messages its sink received). For
@@ -188,10 +199,7 @@ export async function measureTarget({ target, shape, jobs, warmup, db, dnsPort, 
       if (w.acked === 0) throw new Error(`${target}: the warm-up failed: ${JSON.stringify(w.errors)}`);
     }
     if (t.drain) await t.drain();
-    // Statistics for what the warm-up stored, as autovacuum gathers them on a server in use
-    // (within its one-minute naptime). Without them the run measures a new database's first
-    // minute: the foreign-key checks' cached plans (made for a one-page message_blobs table)
-    // scan the whole table at every insert until the next ANALYZE replans them.
+    // Statistics for what the warm-up stored, as autovacuum keeps them (see WARMUP_MESSAGES).
     await client.query('ANALYZE');
     await sleep(200);
     const storedBefore = t.stored ? await t.stored.count(client) : null;
