@@ -26,7 +26,14 @@
 // PSS. Haraka (npm, not a project dependency) is installed on demand by --install-baselines,
 // runs as one process and discards. A baseline that is missing gets a row saying how to get it.
 import { createBenchDatabase } from './lib/env.mjs';
-import { measureTarget, TARGETS, targetStatus, unavailableRow, WARMUP_MESSAGES } from './lib/inbound-run.mjs';
+import {
+  measureTarget,
+  TARGETS,
+  targetStatus,
+  unavailableRow,
+  WARMUP_MESSAGES,
+  warmupJobs,
+} from './lib/inbound-run.mjs';
 import { buildJobs, messagePool, senderIdentity, startDns } from './lib/mail.mjs';
 import { fmt, log, machine, machineLine, markdownTable, parseFlags, ratio, saveResults } from './lib/report.mjs';
 import { startBenchS3 } from './lib/s3.mjs';
@@ -137,14 +144,7 @@ async function main() {
             }
           : { pool, sizes: SIZES, recipientCounts: RECIPIENTS, count };
         const jobs = buildJobs({ ...own, addresses });
-        const warmup = buildJobs({
-          count: WARMUP_MESSAGES,
-          pool,
-          sizes: SIZES,
-          recipientCounts: RECIPIENTS,
-          addresses,
-          seed: 7,
-        });
+        const warmup = warmupJobs({ pool, sizes: SIZES, recipientCounts: RECIPIENTS, addresses });
         log(`${shape.label}: ${target}, ${own.count} messages`);
         let row;
         try {

@@ -10,7 +10,7 @@
 // Each row has its own freshly migrated and seeded database. A bare smtp-server + pg INSERT
 // row, measured in the same run against the largest database, is the ceiling.
 import { createBenchDatabase } from './lib/env.mjs';
-import { measureTarget, WARMUP_MESSAGES } from './lib/inbound-run.mjs';
+import { measureTarget, warmupJobs } from './lib/inbound-run.mjs';
 import { buildJobs, messagePool, senderIdentity, startDns } from './lib/mail.mjs';
 import { fmt, log, machine, machineLine, markdownTable, parseFlags, ratio, saveResults } from './lib/report.mjs';
 import { seedHosted } from './lib/seed.mjs';
@@ -27,14 +27,7 @@ async function runOne({ tenants, mailboxes, target, count, identity, dnsPort, ke
     const seedSeconds = (Date.now() - seeded) / 1000;
     const pool = await messagePool(identity.privateKey, SIZES, 10);
     const jobs = buildJobs({ count, pool, sizes: SIZES, recipientCounts: RECIPIENTS, addresses });
-    const warmup = buildJobs({
-      count: WARMUP_MESSAGES,
-      pool,
-      sizes: SIZES,
-      recipientCounts: RECIPIENTS,
-      addresses,
-      seed: 7,
-    });
+    const warmup = warmupJobs({ pool, sizes: SIZES, recipientCounts: RECIPIENTS, addresses });
     const row = await measureTarget({ target, shape: SHAPE, jobs, warmup, db, dnsPort });
     return { tenants, mailboxes, seedSeconds, ...row };
   } finally {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { dbCpuDelta, dbCpuSnapshot, freePort, serviceUrls, startNode, startScriptFlags } from './env.mjs';
 import { harakaStatus, installHaraka, startHaraka } from './haraka.mjs';
 import { postfixStatus, runSmtpSource, startPostfixRelay, startSmtpSink } from './postfix.mjs';
+import { buildJobs } from './mail.mjs';
 import { log, percentile, root, sleep } from './report.mjs';
 import { runLoad } from './smtp-load.mjs';
 
@@ -175,6 +176,11 @@ function tableRows(table, expected) {
  * that way; after 400 the checks are index probes.
  */
 export const WARMUP_MESSAGES = 400;
+
+/** The warm-up's jobs: WARMUP_MESSAGES of the measured run's mix, with a seed of their own. */
+export function warmupJobs({ pool, sizes, recipientCounts, addresses }) {
+  return buildJobs({ count: WARMUP_MESSAGES, pool, sizes, recipientCounts, addresses, seed: 7 });
+}
 
 /**
  * Runs `jobs` against `target` in `shape` ({ sessions, perConnection }) after a warm-up
