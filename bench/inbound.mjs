@@ -5,6 +5,7 @@
 //   node bench/inbound.mjs --quick                          (500 messages per row)
 //   node bench/inbound.mjs --install-baselines              (first installs Haraka into .mailroom/bench-tools)
 //   flags: --shapes A,B (or L)  --tenants 50  --mailboxes 1000  --log-level warn  --keep (keep the database)
+//          --bodies base64|text  (base64: random bytes, as attachments are, the default; text: prose)
 //          --blob-store s3 [--blob-s3-min-bytes 0]  (Mailroom's bodies in S3: s3rver in this process)
 //          --targets mailroom,bare-pg,bare-discard,postfix,postfix-smtp-source,haraka  (default: all)
 //
@@ -107,6 +108,8 @@ async function main() {
   const tenants = Number(flags.tenants ?? 50);
   const mailboxes = Number(flags.mailboxes ?? 1000);
   const logLevel = String(flags['log-level'] ?? 'warn');
+  const bodies = String(flags.bodies ?? 'base64');
+  if (!['base64', 'text'].includes(bodies)) throw new Error(`--bodies ${bodies}: base64 or text`);
   // Known once, before the database is made: which baselines this machine can run.
   const status = Object.fromEntries(
     targets.map((t) => [t, targetStatus(t, { install: !!flags['install-baselines'] })]),
@@ -120,7 +123,7 @@ async function main() {
   try {
     log(`seeding ${tenants} tenants, ${mailboxes} mailboxes`);
     const addresses = await seedHosted(db.url, { tenants, mailboxes });
-    const pool = await messagePool(identity.privateKey, SIZES);
+    const pool = await messagePool(identity.privateKey, SIZES, 20, bodies);
     const largePools = {};
     for (const shapeName of shapes) {
       const shape = SHAPES[shapeName];
@@ -137,7 +140,12 @@ async function main() {
         }
         const own = shape.sizes
           ? {
-              pool: (largePools[shapeName] ??= await messagePool(identity.privateKey, shape.sizes, shape.poolPerSize)),
+              pool: (largePools[shapeName] ??= await messagePool(
+                identity.privateKey,
+                shape.sizes,
+                shape.poolPerSize,
+                bodies,
+              )),
               sizes: shape.sizes,
               recipientCounts: shape.recipients,
               count: Number(flags.messages ?? shape.count),
@@ -179,9 +187,9 @@ async function main() {
 
   const m = machine();
   const markdown = [
-    `### Inbound: ${fmt(count)} messages per row${s3 ? `, bodies in S3 (s3rver, BLOB_S3_MIN_BYTES=${s3.minBytes})` : ''}`,
+    `### Inbound: ${fmt(count)} messages per row${bodies === 'text' ? ', text bodies' : ''}${s3 ? `, bodies in S3 (s3rver, BLOB_S3_MIN_BYTES=${s3.minBytes})` : ''}`,
     '',
-    `Machine: ${machineLine(m)}. Mix: 5 KB and 50 KB bodies × 1 and 5 recipients (even), recipients`,
+    `Machine: ${machineLine(m)}. Mix: 5 KB and 50 KB ${bodies === 'text' ? 'prose (text/plain)' : 'base64 (random bytes)'} bodies × 1 and 5 recipients (even), recipients`,
     `spread over ${tenants} tenants / ${fmt(mailboxes)} mailboxes; every message DKIM-signed, SPF/DKIM/DMARC`,
     'checked against a local dns2 server. msg/s counts only messages answered 250 (first connect to',
     'last 250); latency is end of DATA → 250; CPU is the server process only, DB CPU the PostgreSQL',
@@ -201,8 +209,8 @@ async function main() {
   ].join('\n');
   console.log(`\n${markdown}\n`);
   const files = saveResults(
-    s3 ? 'inbound-s3' : 'inbound',
-    { messages: count, tenants, mailboxes, blobStore: s3 ? 's3' : 'db', rows },
+    `inbound${s3 ? '-s3' : ''}${bodies === 'text' ? '-text' : ''}`,
+    { messages: count, tenants, mailboxes, blobStore: s3 ? 's3' : 'db', bodies, rows },
     markdown,
   );
   log(`saved ${files.json} and ${files.md}`);

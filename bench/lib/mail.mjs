@@ -30,19 +30,43 @@ export async function startDns(zone) {
   return LocalDnsServer.start(zone);
 }
 
-function body(bytes) {
+// Words for `text` bodies: prose-like lines that compress about as well as real mail text
+// (LZ-family compressors find repeats; random base64 has none).
+const WORDS = (
+  'the of and to a in is that for it as was with be by on not he this are or his from at which ' +
+  'but have an they you were her all she there would their we him been has when who will more no ' +
+  'if out so said what up its about into than them can only other new some could time these two ' +
+  'may then do first any my now such like our over man me even most made after also did many ' +
+  'before must through back years where much your way well down should because each just those ' +
+  'people how too little state good very make world still own see men work long get here between ' +
+  'both life being under never day same another know while last might us great old year off come ' +
+  'since against go came right used take three meeting invoice attached please regards thanks ' +
+  'tomorrow report project schedule customer order delivery account payment review budget'
+).split(' ');
+
+/** `bytes` of body: base64 lines of random bytes (an attachment), or `text` (prose). */
+function body(bytes, kind = 'base64', random = Math.random) {
   const lines = [];
   let size = 0;
   while (size < bytes) {
-    const line = randomBytes(57).toString('base64'); // 76 characters, like a base64 body
+    let line;
+    if (kind === 'text') {
+      line = '';
+      while (line.length < 66) line += (line ? ' ' : '') + WORDS[Math.floor(random() * WORDS.length)];
+    } else {
+      line = randomBytes(57).toString('base64'); // 76 characters, like a base64 body
+    }
     lines.push(line);
     size += line.length + 2;
   }
   return lines.join('\r\n');
 }
 
-/** One DKIM-signed (relaxed/relaxed) message with a body of about `bodyBytes`. */
-export async function signedMessage(privateKey, bodyBytes, n) {
+/**
+ * One DKIM-signed (relaxed/relaxed) message with a body of about `bodyBytes`; `kind` is
+ * `base64` (random bytes, as attachments are) or `text` (prose).
+ */
+export async function signedMessage(privateKey, bodyBytes, n, kind = 'base64') {
   const raw = Buffer.from(
     [
       `From: Bench Sender <sender@${SENDER_DOMAIN}>`,
@@ -53,7 +77,7 @@ export async function signedMessage(privateKey, bodyBytes, n) {
       'MIME-Version: 1.0',
       'Content-Type: text/plain; charset=us-ascii',
       '',
-      body(bodyBytes),
+      body(bodyBytes, kind, kind === 'text' ? rng(n * 7919 + bodyBytes) : undefined),
       '',
     ].join('\r\n'),
   );
@@ -65,12 +89,12 @@ export async function signedMessage(privateKey, bodyBytes, n) {
   return Buffer.concat([Buffer.from(signed.signatures), raw]);
 }
 
-/** A small shuffled pool of signed messages per size, reused across the run. */
-export async function messagePool(privateKey, sizes, perSize = 20) {
+/** A small pool of signed messages per size, reused across the run; `kind` as signedMessage's. */
+export async function messagePool(privateKey, sizes, perSize = 20, kind = 'base64') {
   const pool = new Map();
   for (const size of sizes) {
     const list = [];
-    for (let i = 0; i < perSize; i++) list.push(await signedMessage(privateKey, size, i));
+    for (let i = 0; i < perSize; i++) list.push(await signedMessage(privateKey, size, i, kind));
     pool.set(size, list);
   }
   return pool;
