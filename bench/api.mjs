@@ -12,7 +12,7 @@
 // 10,000 mailboxes in a domain made through the API, then starts the real API as a child
 // process (dist/apps/api/src/main.js) and measures: login, list a page of 50 mailboxes, the
 // dashboard's mailbox search (q) and its next page (keyset cursor), create a mailbox (a new
-// local part each request), and the domain's DNS plan.
+// local part each request), and the domain's DNS plan; the list page also with a tenant API key.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -116,7 +116,7 @@ function cannon(opts) {
 }
 
 /** The endpoints measured: autocannon request definitions and the route the baseline matches. */
-function endpoints({ email, tenantId, domainId, domainName, token, nextCursor }) {
+function endpoints({ email, tenantId, domainId, domainName, token, apiKey, nextCursor }) {
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   let created = 0;
   const run = randomBytes(3).toString('hex');
@@ -135,6 +135,16 @@ function endpoints({ email, tenantId, domainId, domainName, token, nextCursor })
       path: `/v1/tenants/${tenantId}/mailboxes?limit=50`,
       pattern: '^/v1/tenants/[^/]+/mailboxes$',
       headers: auth,
+    },
+    {
+      // The same page read with a tenant API key (what a reseller's or tenant's scripts send)
+      // instead of the admin's access token: the guard's key path, its cache and last-use write.
+      name: 'GET /v1/tenants/{id}/mailboxes?limit=50 (tenant API key)',
+      method: 'GET',
+      path: `/v1/tenants/${tenantId}/mailboxes?limit=50`,
+      pattern: '^/v1/tenants/[^/]+/mailboxes$',
+      headers: { authorization: `Bearer ${apiKey}` },
+      token: apiKey,
     },
     {
       // What the dashboard's search box sends (apps/web MailboxesPage): one in 1,000 matches.
@@ -268,15 +278,27 @@ async function main() {
     log(`seeding ${fmt(mailboxCount)} mailboxes`);
     await seedMailboxes(db.url, { tenantId, domainId, count: mailboxCount, hash });
     const first = await call(base, 'GET', `/v1/tenants/${tenantId}/mailboxes?limit=50&sort=localPart`, { token });
-    const list = endpoints({ email, tenantId, domainId, domainName, token, nextCursor: first.body.nextCursor }).filter(
-      (e) => !flags.only || e.name.includes(String(flags.only)),
-    );
+    const key = await call(base, 'POST', `/v1/tenants/${tenantId}/api-keys`, {
+      token,
+      body: { name: 'bench', scopes: ['mailboxes:read'] },
+    });
+    if (key.status !== 201) throw new Error(`creating the bench's API key: ${key.status} ${JSON.stringify(key.body)}`);
+    const apiKey = key.body.key;
+    const list = endpoints({
+      email,
+      tenantId,
+      domainId,
+      domainName,
+      token,
+      apiKey,
+      nextCursor: first.body.nextCursor,
+    }).filter((e) => !flags.only || e.name.includes(String(flags.only)));
 
     // The baseline answers what the API answered, captured once now.
     const routes = [];
     for (const e of list) {
       const sample = await call(base, e.method, e.path, {
-        token: e.name.includes('login') ? undefined : token,
+        token: e.name.includes('login') ? undefined : (e.token ?? token),
         body: e.body ? JSON.parse(e.setupRequest ? e.setupRequest({}).body : e.body) : undefined,
       });
       routes.push({
