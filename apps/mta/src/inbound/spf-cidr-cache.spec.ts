@@ -1,0 +1,86 @@
+// As in the MTA, auth-check.ts loads the caches before anything else of mailauth.
+import { AuthChecker } from './auth-check';
+import { createRequire } from 'node:module';
+import { describe, expect, it, vi } from 'vitest';
+import { cacheSpfRanges } from './spf-cidr-cache';
+
+const DOMAIN = 'sender.test';
+const RECORD = 'v=spf1 ip4:198.51.100.0/24 ip6:2001:db8::/32 ip4:203.0.113.7/32 -all';
+
+/** The copy of ipaddr.js that mailauth's SPF check calls. */
+function mailauthIpaddr(): { parseCIDR: (range: string) => unknown } {
+  return createRequire(require.resolve('mailauth/lib/spf/spf-verify'))('ipaddr.js') as {
+    parseCIDR: (range: string) => unknown;
+  };
+}
+
+function dns(record: string) {
+  return (name: string, rrtype: string): Promise<string[][]> => {
+    if (rrtype === 'TXT' && name === DOMAIN) return Promise.resolve([[record]]);
+    return Promise.reject(Object.assign(new Error(`no ${rrtype} for ${name}`), { code: 'ENOTFOUND' }));
+  };
+}
+
+async function spfOf(record: string, ip: string) {
+  const bytes = Buffer.from(`From: s@${DOMAIN}\r\nTo: a@acme.test\r\nSubject: hi\r\n\r\nhello\r\n`);
+  const checker = new AuthChecker('mx.mailroom.test', dns(record), 5000);
+  const verdict = await checker.check({
+    message: {
+      path: null,
+      bytes,
+      size: bytes.length,
+      header: bytes.subarray(0, bytes.indexOf('\r\n\r\n') + 4),
+      headerComplete: true,
+      bareLineEnding: false,
+      sizeExceeded: false,
+    },
+    ip,
+    helo: 'client.test',
+    sender: `s@${DOMAIN}`,
+  });
+  return verdict.spf;
+}
+
+describe("SPF ranges parsed once (mailauth's copy of ipaddr.js)", () => {
+  it('is in effect for the parseCIDR mailauth calls, once however often it is installed', () => {
+    const before = mailauthIpaddr().parseCIDR;
+    expect((before as { cached?: true }).cached).toBe(true);
+    cacheSpfRanges();
+    expect(mailauthIpaddr().parseCIDR).toBe(before);
+  });
+
+  it('gives each verdict as before, parsing each range once for many messages', async () => {
+    // ipaddr.js's own parseCIDR tries every range as IPv6 first: its calls count the parses.
+    const ipaddr = mailauthIpaddr() as ReturnType<typeof mailauthIpaddr> & {
+      IPv6: { parseCIDR: (range: string) => unknown };
+    };
+    const parses = vi.spyOn(ipaddr.IPv6, 'parseCIDR');
+    const perRound: number[] = [];
+    try {
+      // Inside the first, the IPv6 and the last range; outside all of them; twice over.
+      for (let round = 0; round < 2; round++) {
+        expect(await spfOf(RECORD, '198.51.100.42')).toBe('pass');
+        expect(await spfOf(RECORD, '2001:db8::25')).toBe('pass');
+        expect(await spfOf(RECORD, '203.0.113.7')).toBe('pass');
+        expect(await spfOf(RECORD, '203.0.113.8')).toBe('fail');
+        expect(await spfOf(RECORD, '192.0.2.1')).toBe('fail');
+        perRound.push(parses.mock.calls.length);
+      }
+    } finally {
+      parses.mockRestore();
+    }
+    // The record's three ranges, each parsed once; the second round parses none.
+    expect(perRound).toEqual([3, 3]);
+    const first = ipaddr.parseCIDR('198.51.100.0/24');
+    expect(ipaddr.parseCIDR('198.51.100.0/24')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('throws the same error again for a range that is not one', async () => {
+    const ipaddr = mailauthIpaddr();
+    expect(() => ipaddr.parseCIDR('198.51.100.0/99')).toThrow(/CIDR/);
+    expect(() => ipaddr.parseCIDR('198.51.100.0/99')).toThrow(/CIDR/);
+    // mailauth turns it into SPF's own result for the message, as without the memo.
+    expect(await spfOf('v=spf1 ip4:198.51.100.0/99 -all', '198.51.100.1')).not.toBe('pass');
+  });
+});
