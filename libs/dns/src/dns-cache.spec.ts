@@ -95,6 +95,19 @@ describe('DnsCache', () => {
     expect(await dns.resolve4('many.example')).toEqual(['192.0.2.9', '192.0.2.1']);
   });
 
+  it('copies nested answers too: TXT chunks and MX records edited in place change nothing', async () => {
+    const { dns } = setup({
+      'TXT example.com': [['v=spf1 ', 'ip4:192.0.2.0/24 -all']],
+      'MX example.com': [{ exchange: 'mx.example.com', priority: 10 }],
+    });
+    const txt = await dns.resolveTxt('example.com');
+    txt[0]!.push('tampered');
+    const mx = await dns.resolveMx('example.com');
+    mx[0]!.priority = 99;
+    expect(await dns.resolveTxt('example.com')).toEqual([['v=spf1 ', 'ip4:192.0.2.0/24 -all']]);
+    expect(await dns.resolveMx('example.com')).toEqual([{ exchange: 'mx.example.com', priority: 10 }]);
+  });
+
   it('holds at most maxEntries, dropping the least recently used', async () => {
     const { dns, asked } = setup(
       { 'A a.example': ['192.0.2.1'], 'A b.example': ['192.0.2.2'], 'A c.example': ['192.0.2.3'] },

@@ -24,8 +24,18 @@ export interface DnsCacheStats {
 const NEGATIVE_CODES = new Set(['ENOTFOUND', 'ENODATA']);
 
 // Each caller gets its own copy: a caller that sorts or edits an answer in place must not
-// change what the next caller reads.
-const copy = <T>(value: T): T => structuredClone(value);
+// change what the next caller reads. Answers are arrays of strings, of string arrays (TXT) or
+// of plain records (MX, SRV): copied directly, about ten times cheaper than structuredClone,
+// which was 0.7% of the inbound MTA's CPU (several lookups per message). Anything else is
+// left to structuredClone.
+function copy<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copy) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key]);
+  return out as T;
+}
 
 interface Entry {
   expires: number;
