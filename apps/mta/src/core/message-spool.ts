@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-id';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
@@ -182,7 +182,7 @@ export class Spool {
 
   /** Receives DATA; rejects when the client goes away mid-message (a spool file is removed). */
   async receive(stream: Readable, maxBytes: number, maxHeaderBytes: number): Promise<SpooledMessage> {
-    const file = path.join(this.dir, `${Date.now()}-${randomBytes(8).toString('hex')}.eml`);
+    const file = path.join(this.dir, `${Date.now()}-${randomHex(8)}.eml`);
     const inspector = new DataInspector(maxBytes, maxHeaderBytes);
     const sink = new SpoolSink(file, this.memoryBytes);
     try {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../core/random-id';
 import type { Logger } from 'pino';
 import { blobSize } from '@mailroom/db';
 import { srsForward } from '@mailroom/mail';
@@ -56,7 +56,7 @@ export class InboundPipeline {
   ) {}
 
   async deliver(message: SpooledMessage, envelope: EnvelopeInfo, recipients: Recipient[]): Promise<string> {
-    const queueId = randomBytes(8).toString('hex');
+    const queueId = randomHex(8);
     refuseMalformed(message, this.options.maxHeaderBytes);
     const headerText = message.header.toString('utf8');
     const hops = countReceived(headerText);

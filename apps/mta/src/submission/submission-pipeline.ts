@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../core/random-id';
 import type { Logger } from 'pino';
 import { srsForward } from '@mailroom/mail';
 import { QuotaExceeded, type DeliverRequest, type MailStore } from '@mailroom/mailstore';
@@ -58,7 +58,7 @@ export class SubmissionPipeline {
   ) {}
 
   async submit(message: SpooledMessage, envelope: SubmissionEnvelope, recipients: SubmissionRecipient[]) {
-    const queueId = randomBytes(8).toString('hex');
+    const queueId = randomHex(8);
     refuseMalformed(message, this.options.maxHeaderBytes);
     const original = messageSummaryFromHeaders(message.header.toString('utf8'), message.size);
     const fromAddress = await this.checkFromHeader(original, envelope.user);
@@ -146,7 +146,7 @@ export class SubmissionPipeline {
     if (!summary.headers.get('date')) text += `Date: ${rfc5322Date(now)}\r\n`;
     if (!summary.headers.get('message-id')) {
       const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
-      text += `Message-ID: <${queueId}.${randomBytes(8).toString('hex')}@${domain}>\r\n`;
+      text += `Message-ID: <${queueId}.${randomHex(8)}@${domain}>\r\n`;
     }
     return text;
   }

@@ -1,0 +1,23 @@
+import { randomBytes, randomFillSync } from 'node:crypto';
+
+const POOL_BYTES = 4096;
+let pool: Buffer | null = null;
+let offset = POOL_BYTES;
+
+/**
+ * `bytes` random bytes from the system's CSPRNG as hex, handed out from a pooled buffer that is
+ * refilled every 4 KiB, as crypto.randomUUID does. crypto.randomBytes makes one system call and
+ * one buffer per id: 6.7 µs for 8 bytes here against 0.5 µs, and the MTA takes two per message
+ * (queue id, spool name). No byte is handed out twice.
+ */
+export function randomHex(bytes: number): string {
+  if (bytes > POOL_BYTES) return randomBytes(bytes).toString('hex');
+  if (pool === null || offset + bytes > POOL_BYTES) {
+    pool ??= Buffer.allocUnsafe(POOL_BYTES);
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
+}
