@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { basicMessage, createHarness, type Harness, type RunningInbound } from '@test/support/smtp/harness';
 import { RawSmtp, transaction } from '@test/support/smtp/smtp-client';
 
@@ -36,6 +37,36 @@ describe('inbound MX: session and limits', () => {
     expect((await client.read()).code).toBe(250);
     expect((await client.read()).code).toBe(221);
     expect(await count('pipelined')).toBe(1);
+  });
+
+  it('sends the replies to one pipelined group in one write, as Postfix does', async () => {
+    // The MTA runs in this process: count the writes its sockets hand to the kernel (net.Socket's
+    // one internal write path, for write and writev alike). A client here cannot tell one write
+    // from four, since it reads only after the server's turn of the event loop.
+    const proto = net.Socket.prototype as unknown as { _writeGeneric: (...args: unknown[]) => unknown };
+    const writes = vi.spyOn(proto, '_writeGeneric');
+    const serverWrites = () => writes.mock.contexts.filter((s) => (s as net.Socket).localPort === mx.port).length;
+    const client = await RawSmtp.connect(mx.port);
+    try {
+      await client.command('EHLO client.test');
+      // Twice: the first group also warms the recipient lookups, which may wait for the database.
+      for (const subject of ['grouped one', 'grouped two']) {
+        const before = serverWrites();
+        client.write(
+          'MAIL FROM:<s@sender.test>\r\nRCPT TO:<alice@acme.test>\r\nRCPT TO:<nobody@acme.test>\r\nDATA\r\n',
+        );
+        const replies = [await client.read(), await client.read(), await client.read(), await client.read()];
+        expect(replies.map((r) => r.code)).toEqual([250, 250, 550, 354]);
+        if (subject === 'grouped two') expect(serverWrites() - before).toBe(1);
+        client.write(`${basicMessage('s@sender.test', 'alice@acme.test', subject)}.\r\n`);
+        expect((await client.read()).code).toBe(250);
+      }
+      expect((await client.command('QUIT')).code).toBe(221);
+    } finally {
+      writes.mockRestore();
+      client.close();
+    }
+    expect(await count('grouped two')).toBe(1);
   });
 
   it('upgrades with STARTTLS and records the TLS hop in the Received header', async () => {

@@ -80,6 +80,7 @@ export class SessionLimits {
    * Wraps one connection's command dispatch and reply writer (smtp-server has no hook for
    * either). Replies whose text already starts with an enhanced status code are sent without the
    * library's generic one, which would otherwise be put in front of ours ("550 5.1.1 5.2.1 ...").
+   * Replies made in one turn of the event loop leave in one write (see coalescedWrites).
    */
   attach(connection: SMTPConnection): void {
     const counters: Counters = {
@@ -93,9 +94,12 @@ export class SessionLimits {
     const dispatch = connection._onCommand.bind(connection);
     const close = (text: string) => send(421, `4.7.0 ${this.options.hostname} ${text}, closing connection`, false);
 
+    const flush = coalescedWrites(connection);
     connection.send = (code, data, context) => {
       const own = typeof data === 'string' && ENHANCED_CODE.test(data);
+      flush.hold(code);
       send(code, data, own ? false : context);
+      flush.release(code);
       if (code === 250 && context === 'DATA_OK') counters.errors = 0;
       // The error limit is for misbehaving clients: our own temporary failures (451 4.3.0 while
       // the database is away, 452 when a mailbox is full) must not hang up on a sender.
@@ -134,4 +138,35 @@ export class SessionLimits {
     }
     connection.send(421, `4.4.2 ${this.options.hostname} Session time limit exceeded, closing connection`, false);
   }
+}
+
+/**
+ * The replies to a client's pipelined commands (RFC 2920: MAIL, every RCPT and DATA in one
+ * packet) leave in one write instead of one system call each, as Postfix's smtpd flushes its
+ * replies when it has read all the client sent. The socket is corked at a reply and uncorked at
+ * the end of the same turn of the event loop (setImmediate), so no reply waits for the client's
+ * next input, or for anything but work already under way in this turn; the order is the
+ * socket's. A 220 (the greeting, or the go-ahead for STARTTLS, after which the socket is wrapped
+ * in TLS) is written at once, with anything held before it. Ending the socket flushes a corked
+ * one (221, 421).
+ */
+function coalescedWrites(connection: SMTPConnection): { hold(code: number): void; release(code: number): void } {
+  let corked: SMTPConnection['_socket'] | null = null;
+  const uncork = () => {
+    const socket = corked;
+    corked = null;
+    socket?.uncork();
+  };
+  return {
+    hold(code) {
+      const socket = connection._socket;
+      if (code === 220 || corked !== null || connection._upgrading || socket.destroyed || !socket.writable) return;
+      socket.cork();
+      corked = socket;
+      setImmediate(uncork);
+    },
+    release(code) {
+      if (code === 220) uncork();
+    },
+  };
 }
