@@ -375,7 +375,8 @@ async function main() {
   const markdown = [
     `### API: ${duration} s per endpoint, ${connections} connections (autocannon)`,
     '',
-    `Machine: ${machineLine(machine())}. Tenant with ${fmt(mailboxCount)} mailboxes; JWT of a tenant admin;`,
+    `Machine: ${machineLine(machine())}. Tenant with ${fmt(mailboxCount)} mailboxes; JWT of a tenant admin`,
+    '(the row marked "tenant API key": a mailboxes:read key of the tenant instead);',
     'the API runs as its own process (NestJS, Prisma, RLS transaction per request), log level warn.',
     'CPU ms/req is the API process; DB CPU ms/req the PostgreSQL backends serving its database.',
     'Baseline: bare node:http answering the same JSON bodies from memory (latency resolution 1 ms).',
