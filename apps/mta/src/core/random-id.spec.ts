@@ -19,4 +19,9 @@ describe('randomHex', () => {
     for (const id of odd) expect(id).toHaveLength(14);
     expect(randomHex(5000)).toMatch(/^[0-9a-f]{10000}$/);
   });
+
+  it('refuses a size that is not a byte count, and goes on serving afterwards', () => {
+    for (const bad of [Number.NaN, -1, 2.5]) expect(() => randomHex(bad)).toThrow(RangeError);
+    expect(randomHex(8)).toMatch(/^[0-9a-f]{16}$/);
+  });
 });

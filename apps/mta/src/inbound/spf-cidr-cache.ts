@@ -7,6 +7,13 @@ type ParseCidr = ((range: string) => readonly [unknown, number]) & { cached?: tr
 const MAX_ENTRIES = 10_000;
 
 /**
+ * The longest range text kept: an IPv6 address (45 characters at most, IPv4-mapped) and "/128".
+ * Anything longer (an IPv6 zone index, "fe80::1%<anything>/64", passes Node's isIP at any length)
+ * is parsed each time, so a sender's records cannot fill the memo with large strings.
+ */
+const MAX_RANGE_LENGTH = 49;
+
+/**
  * mailauth's SPF check tests the client against each ip4/ip6 term of the sender's record (and
  * of every record it includes) with ipaddr.js's parseCIDR, per message. parseCIDR tries the
  * range as IPv6 first and builds a thrown Error (stack trace and all) before it tries IPv4, so
@@ -23,6 +30,7 @@ export function cacheSpfRanges(): void {
   if (original.cached) return;
   const answers = new Map<string, readonly [unknown, number] | Error>();
   const cached: ParseCidr = (range) => {
+    if (typeof range !== 'string' || range.length > MAX_RANGE_LENGTH) return original(range);
     let answer = answers.get(range);
     if (answer === undefined) {
       try {
