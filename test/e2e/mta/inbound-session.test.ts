@@ -47,26 +47,30 @@ describe('inbound MX: session and limits', () => {
     const writes = vi.spyOn(proto, '_writeGeneric');
     const serverWrites = () => writes.mock.contexts.filter((s) => (s as net.Socket).localPort === mx.port).length;
     const client = await RawSmtp.connect(mx.port);
+    const perGroup: number[] = [];
     try {
       await client.command('EHLO client.test');
-      // Twice: the first group also warms the recipient lookups, which may wait for the database.
-      for (const subject of ['grouped one', 'grouped two']) {
+      // Until a group is answered from memory: the first also warms the recipient lookups, which
+      // wait for the database then (and while the recipient cache's LISTEN is not up yet).
+      for (let group = 0; group < 5 && perGroup.at(-1) !== 1; group++) {
         const before = serverWrites();
         client.write(
           'MAIL FROM:<s@sender.test>\r\nRCPT TO:<alice@acme.test>\r\nRCPT TO:<nobody@acme.test>\r\nDATA\r\n',
         );
         const replies = [await client.read(), await client.read(), await client.read(), await client.read()];
         expect(replies.map((r) => r.code)).toEqual([250, 250, 550, 354]);
-        if (subject === 'grouped two') expect(serverWrites() - before).toBe(1);
-        client.write(`${basicMessage('s@sender.test', 'alice@acme.test', subject)}.\r\n`);
+        perGroup.push(serverWrites() - before);
+        client.write(`${basicMessage('s@sender.test', 'alice@acme.test', `grouped ${group}`)}.\r\n`);
         expect((await client.read()).code).toBe(250);
       }
+      // One write for the four replies (four without the coalescing, every time).
+      expect(perGroup.at(-1)).toBe(1);
       expect((await client.command('QUIT')).code).toBe(221);
     } finally {
       writes.mockRestore();
       client.close();
     }
-    expect(await count('grouped two')).toBe(1);
+    expect(await count(`grouped ${perGroup.length - 1}`)).toBe(1);
   });
 
   it('upgrades with STARTTLS and records the TLS hop in the Received header', async () => {
@@ -89,6 +93,17 @@ describe('inbound MX: session and limits', () => {
     expect(Buffer.from(blob.bytes!).toString()).toMatch(
       /^Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.mailroom\.test \(Mailroom\) with ESMTPS id [0-9a-f]{16}\r\n\t\(using TLSv1\.[23] with cipher /m,
     );
+  });
+
+  it('answers EHLO and STARTTLS sent in one packet, the 220 in plaintext before the handshake', async () => {
+    const client = await RawSmtp.connect(mx.port);
+    client.write('EHLO client.test\r\nSTARTTLS\r\n');
+    expect((await client.read()).code).toBe(250);
+    expect((await client.read()).code).toBe(220);
+    await client.startTls();
+    expect((await client.command('EHLO client.test')).code).toBe(250);
+    expect((await client.command('NOOP')).text).toBe('250 2.0.0 OK');
+    client.close();
   });
 
   it('discards commands pipelined behind STARTTLS (no command injection)', async () => {

@@ -143,12 +143,15 @@ export class SessionLimits {
 /**
  * The replies to a client's pipelined commands (RFC 2920: MAIL, every RCPT and DATA in one
  * packet) leave in one write instead of one system call each, as Postfix's smtpd flushes its
- * replies when it has read all the client sent. The socket is corked at a reply and uncorked at
- * the end of the same turn of the event loop (setImmediate), so no reply waits for the client's
- * next input, or for anything but work already under way in this turn; the order is the
- * socket's. A 220 (the greeting, or the go-ahead for STARTTLS, after which the socket is wrapped
- * in TLS) is written at once, with anything held before it. Ending the socket flushes a corked
- * one (221, 421).
+ * replies when it has read all the client sent. The socket is corked at a reply and uncorked by
+ * a setImmediate: at the end of this turn of the event loop, or, for a reply sent from an
+ * immediate callback itself, of the next one. No reply waits for the client's next input (a
+ * pending immediate keeps the loop from blocking on I/O); the order is the socket's. A 220 (the
+ * greeting, or the go-ahead for STARTTLS, after which the socket is wrapped in TLS) is written at
+ * once with anything held before it, so no plaintext is left corked under the TLS wrapper (Node
+ * also flushes it correctly when it is: the test of EHLO and STARTTLS in one packet passes either
+ * way; this is the plain order of things, not a fix). Ending the socket flushes a corked one
+ * (221, 421).
  */
 function coalescedWrites(connection: SMTPConnection): { hold(code: number): void; release(code: number): void } {
   let corked: SMTPConnection['_socket'] | null = null;
