@@ -25,7 +25,7 @@ const NEGATIVE_CODES = new Set(['ENOTFOUND', 'ENODATA']);
 
 // Each caller gets its own copy: a caller that sorts or edits an answer in place must not
 // change what the next caller reads. Answers are arrays of strings, of string arrays (TXT) or
-// of plain records (MX, SRV): copied directly, about ten times cheaper than structuredClone,
+// of plain records (MX, SRV): copied directly, 7 to 10 times cheaper than structuredClone,
 // which was 0.7% of the inbound MTA's CPU (several lookups per message). Anything else is
 // left to structuredClone.
 function copy<T>(value: T): T {
