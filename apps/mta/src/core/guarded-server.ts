@@ -1,7 +1,7 @@
-import crypto from 'node:crypto';
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { ProxyProtocol } from '@mailroom/net';
+import { randomHex } from './random-id';
 import type { SessionLimits } from './session-limits';
 
 type HandleProxy = SMTPServer['_handleProxy'];
@@ -37,7 +37,7 @@ class GuardedSmtpServer extends SMTPServer {
     const proxy = this.proxy;
     if (!proxy?.expectsHeader(socket.remoteAddress)) return super._handleProxy(socket, callback);
     // The id smtp-server would give the session (its format: 16 base-32 digits).
-    const id = BigInt(`0x${crypto.randomBytes(10).toString('hex')}`)
+    const id = BigInt(`0x${randomHex(10)}`)
       .toString(32)
       .padStart(16, '0');
     proxy.clientOf(socket).then(
