@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
@@ -44,6 +45,28 @@ export async function startApi(db: TestDatabase, overrides: Record<string, strin
   await app.listen(overrides.API_PORT === undefined ? 0 : config.API_PORT, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, config, close: () => app.close() };
+}
+
+/**
+ * GET `path` from the loopback address `localAddress` (127.0.0.2, ...), so that the API sees that
+ * client address; status, headers and body text.
+ */
+export function getFrom(
+  api: ApiEndpoint,
+  path: string,
+  localAddress: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const { port } = new URL(api.url);
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: Number(port), path, localAddress, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
 }
 
 /**

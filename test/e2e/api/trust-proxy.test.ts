@@ -1,26 +1,6 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { expectStatus, Session, startApi, type TestApi } from '@test/support/api';
-
-/** GET `path` from `localAddress` with an X-Forwarded-For header; status and body. */
-function getFrom(
-  api: TestApi,
-  path: string,
-  localAddress: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  const { port } = new URL(api.url);
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: Number(port), path, localAddress, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-}
+import { expectStatus, getFrom, Session, startApi, type TestApi } from '@test/support/api';
 
 // TRUST_PROXY as a list (here the one proxy 127.0.0.2): X-Forwarded-For is believed from it
 // and from no other peer, so a client reaching the API directly cannot pick its own address.

@@ -18,6 +18,9 @@ const HIT = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}`;
 
+// A counter and its expiry in one command (GET's nil as 0: a nil would end Lua's array).
+const PEEK = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}`;
+
 /**
  * Counters in Redis for rate limits and brute-force protection. When Redis is down they fail
  * open (the request goes on, a warning is logged): a Redis outage must not take the API down,
@@ -48,8 +51,9 @@ export class ThrottleService {
 
   private async count(key: string): Promise<[number, number] | null> {
     try {
-      const [count, ttl] = await Promise.all([this.redis.client.get(key), this.redis.client.pttl(key)]);
-      return [Number(count ?? 0), ttl];
+      // One command, so one write and one round trip (an API-key request pays this and HIT).
+      const [count, ttl] = (await this.redis.client.eval(PEEK, 1, key)) as [number, number];
+      return [count, ttl];
     } catch {
       return null;
     }
