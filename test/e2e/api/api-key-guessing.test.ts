@@ -29,8 +29,8 @@ describe('API keys guessed from one address', () => {
   });
 
   const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
-  // The right prefix with the wrong secret, and a key that names no key at all.
-  const guesses = () => [`${key.slice(0, -4)}zzzz`, 'mr_000000000000_guess', `${key.slice(0, -4)}yyyy`];
+  // The right prefix with the wrong secret, and a well-formed key whose prefix names no key.
+  const guesses = () => [`${key.slice(0, -4)}zzzz`, `mr_000000000000_${'A'.repeat(43)}`, `${key.slice(0, -4)}yyyy`];
 
   it('answers each wrong key with 401, then refuses the address, right key included, and no other', async () => {
     expect((await getFrom(api, path, '127.0.0.5', bearer(key))).status).toBe(200);

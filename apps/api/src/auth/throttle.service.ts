@@ -83,13 +83,16 @@ export class ThrottleService {
     if (ipState && ipState[0] >= this.config.LOGIN_MAX_FAILURES_PER_IP) {
       throw new RateLimited(
         'Too many failed attempts from this address; try again later.',
-        Math.ceil(ipState[1] / 1000),
+        Math.max(1, Math.ceil(ipState[1] / 1000)),
       );
     }
     if (account !== undefined) {
       const state = await this.count(this.key('fail-acct', account));
       if (state && state[0] >= this.config.LOGIN_MAX_FAILURES) {
-        throw new RateLimited('Too many failed logins for this account; try again later.', Math.ceil(state[1] / 1000));
+        throw new RateLimited(
+          'Too many failed logins for this account; try again later.',
+          Math.max(1, Math.ceil(state[1] / 1000)),
+        );
       }
     }
   }
