@@ -5,13 +5,15 @@
 //   node bench/body-copies.mjs                 (about 1 min)
 //   flags: --statements 2000  --connections 20  --copies 0,1,3,5
 //
-// In a migrated bench database with five tenants, `--connections` clients run `--statements`
+// In a migrated bench database with a tenant per copy, `--connections` clients run `--statements`
 // INSERTs into message_blobs in all, each the shape of the inbound statement's blob insert (one
 // body as a binary parameter, one row per tenant in `unnest($1::uuid[])`), with the inbound
 // bench's body mix (random bytes, 5 KB and 50 KB alternating, each row a new hash). Copies 0 is the
-// same statement inserting no row (the round trip, planning and commit alone). The table gives
-// the PostgreSQL backends' CPU per statement (from /proc) and the WAL written per statement;
-// the slope between rows is the cost of one more copy.
+// same statement inserting no row: the round trip, binding the body and planning, but no
+// transaction id, commit record or WAL flush, so not the fixed cost of a statement that writes.
+// The table gives the database's backends' CPU per statement (from /proc; autovacuum is off for
+// the table) and the WAL per statement (pg_stat_wal is the whole server's: run it on a quiet one).
+// The difference between rows is the cost of the copies between them.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createBenchDatabase, dbCpuDelta, dbCpuSnapshot } from './lib/env.mjs';
@@ -26,7 +28,8 @@ const copyCounts = String(flags.copies ?? '0,1,3,5')
 const SIZES = [5 * 1024, 50 * 1024];
 
 const INSERT = `INSERT INTO message_blobs (tenant_id, sha256, size, bytes)
-  SELECT t, $2::text, $3::int, $4::bytea FROM unnest($1::uuid[]) AS t`;
+  SELECT t, $2::text, $3::int, $4::bytea FROM unnest($1::uuid[]) AS t
+  ON CONFLICT (tenant_id, sha256) DO NOTHING`;
 
 async function walBytes(client) {
   // pg_stat_wal is flushed by each backend when it goes idle; wait for that.
@@ -73,8 +76,11 @@ async function main() {
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
   try {
+    // Autovacuum would add its own CPU and WAL to whichever row it happened in.
+    await admin.query('ALTER TABLE message_blobs SET (autovacuum_enabled = off, toast.autovacuum_enabled = off)');
     const { rows } = await admin.query(
-      `INSERT INTO tenants (name) SELECT 'bench ' || g FROM generate_series(1, 5) g RETURNING id`,
+      `INSERT INTO tenants (name) SELECT 'bench ' || g FROM generate_series(1, $1::int) g RETURNING id`,
+      [Math.max(1, ...copyCounts)],
     );
     const tenants = rows.map((r) => r.id);
     const bodies = Array.from({ length: 40 }, (_, i) => randomBytes(SIZES[i % SIZES.length]));
@@ -92,6 +98,7 @@ async function main() {
       '',
       `Machine: ${machineLine(machine())}. Bodies: random bytes, 5 KB and 50 KB alternating, stored as`,
       'message_blobs stores them (bytea, STORAGE EXTERNAL), one row per tenant named in the statement.',
+      "WAL: pg_stat_wal's growth over the row, the whole server's (quiet here unless something else ran).",
       '',
       table,
     ].join('\n');
