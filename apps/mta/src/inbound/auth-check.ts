@@ -1,6 +1,7 @@
 // First: mailauth's DKIM and ARC verifiers must load after it (see dkim-key-cache.ts).
 import './dkim-key-cache';
 import './spf-cidr-cache';
+import './mailauth-fast-paths';
 import type { Readable } from 'node:stream';
 import { authenticate, type AuthStatus, type DNSResolver } from 'mailauth';
 import type { AuthResult } from '@mailroom/rules';

@@ -94,10 +94,14 @@ export class InboundPipeline {
     // A renamed header is longer: prefix, cleaned header, then the body.
     const renamed = message.headerComplete ? renameForgedAuthResults(message.header, this.options.hostname) : null;
     const bytes = await storedBytes(message, prefix, renamed);
+    const { bounceDomain, srsKey } = this.options;
     const result = await this.deps.store.deliver({
       bytes,
       envelopeFrom: envelope.sender,
-      forwardSender: srsForward(envelope.sender, this.options.bounceDomain, this.options.srsKey),
+      // Read only when a recipient forwards: most messages need no SRS address and its HMAC.
+      get forwardSender() {
+        return srsForward(envelope.sender, bounceDomain, srsKey);
+      },
       remoteIp: envelope.remoteIp,
       helo: envelope.helo,
       header: headerSummary(summary),
