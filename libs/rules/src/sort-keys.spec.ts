@@ -44,6 +44,18 @@ describe('unicodeCasemap (RFC 5051)', () => {
   });
 });
 
+describe('unicodeCasemap on ASCII', () => {
+  it('maps every ASCII character as the character-by-character path does', () => {
+    // A non-ASCII letter after it sends the same characters through the general path.
+    for (let c = 0; c < 128; c++) {
+      const ascii = `a${String.fromCharCode(c)}z`;
+      expect(unicodeCasemap(`${ascii}é`), `character ${c}`).toBe(`${unicodeCasemap(ascii)}E\u0301`);
+    }
+    expect(unicodeCasemap('Re: Hello, World! [42]')).toBe('RE: HELLO, WORLD! [42]');
+    expect(unicodeCasemap('a\u0000b')).toBe('AB');
+  });
+});
+
 describe('sortKeysOf', () => {
   it('takes the addr-mailbox of the first address, a group name for a group, and References before In-Reply-To', () => {
     const sut = sortKeysOf(

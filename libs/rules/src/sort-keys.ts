@@ -149,6 +149,9 @@ for (const [lower, title] of [
 }
 const TITLE_LETTERS = new Set(TITLECASE.values());
 
+// eslint-disable-next-line no-control-regex -- the ASCII range is the point
+const ASCII_WITHOUT_NUL = /^[\x01-\x7f]*$/;
+
 /**
  * The i;unicode-casemap comparator's key (RFC 5051 section 2) as Dovecot computes it, so our
  * orders agree: each character to its titlecase (a one-character mapping; ß stays ß), then
@@ -156,6 +159,9 @@ const TITLE_LETTERS = new Set(TITLECASE.values());
  * reordered across characters; a titlecase letter (ǅ) is not decomposed.
  */
 export function unicodeCasemap(value: string): string {
+  // ASCII without NUL (most subjects and addresses): each character's titlecase is its uppercase
+  // and it has no decomposition, so the loop below would give exactly this.
+  if (ASCII_WITHOUT_NUL.test(value)) return value.toUpperCase();
   let out = '';
   for (const ch of value) {
     const cp = ch.codePointAt(0)!;
