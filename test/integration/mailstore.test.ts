@@ -4,6 +4,7 @@ import {
   MailboxUnavailable,
   MailStore,
   QuotaExceeded,
+  TenantUsage,
   type DeliverRequest,
   type TenantDelivery,
   type VacationRequest,
@@ -322,5 +323,19 @@ describe('mail store: uids, modseqs and blobs', () => {
     await writers.inbound!(t.boxes[1]!.id);
     const folders = await db.prisma.folder.findMany({ where: { tenantId: t.tenantId, mailboxId: t.boxes[1]!.id } });
     expect(folders.map((f) => [f.name, f.kind])).toEqual([['INBOX', 'inbox']]);
+  });
+});
+
+describe('tenant usage (the plan limit reads it)', () => {
+  it('sums every mailbox of the tenant and no other, as a bigint, on the pool and in a transaction', async () => {
+    await db.prisma.mailbox.updateMany({ where: { id: t.boxes[0]!.id }, data: { usedBytes: 5_000_000_000n } });
+    await db.prisma.mailbox.updateMany({ where: { id: t.boxes[1]!.id }, data: { usedBytes: 2345n } });
+    const other = await seedTenant(db.prisma, 1);
+    await db.prisma.mailbox.updateMany({ where: { id: other.boxes[0]!.id }, data: { usedBytes: 999n } });
+
+    expect(await new TenantUsage().used(db.prisma, t.tenantId)).toBe(5_000_002_345n);
+    expect(await db.prisma.$transaction((tx) => new TenantUsage().used(tx, t.tenantId))).toBe(5_000_002_345n);
+    expect(await new TenantUsage().used(db.prisma, other.tenantId)).toBe(999n);
+    expect(await new TenantUsage().used(db.prisma, (await seedTenant(db.prisma, 0)).tenantId)).toBe(0n);
   });
 });

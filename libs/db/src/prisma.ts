@@ -3,7 +3,7 @@ import pg from 'pg';
 import { combineBeginWithFirstStatement } from './combined-begin';
 import { refuseUnreplicatedCommits } from './sync-commit-guard';
 import { PrismaClient } from './generated/client';
-import { registerPool } from './statements';
+import { poolOf, registerPool } from './statements';
 
 export interface DbOptions {
   url: string;
@@ -58,7 +58,10 @@ export async function pingDatabase(prisma: PrismaClient, timeoutMs = 2_000): Pro
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);
   });
-  const ping = prisma.$queryRaw`SELECT 1`.then(
+  // On the pool when there is one: a health check alone must not load Prisma's query compiler
+  // into an app whose own queries never need it (the MTA's inbound path).
+  const pool = poolOf(prisma);
+  const ping = (pool ? pool.query('SELECT 1') : prisma.$queryRaw`SELECT 1`).then(
     () => true,
     () => false,
   );

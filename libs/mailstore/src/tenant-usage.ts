@@ -1,6 +1,15 @@
-import type { Prisma, PrismaClient } from '@mailroom/db';
+import { defineStatement, type Prisma, type PrismaClient } from '@mailroom/db';
 
 type Db = Prisma.TransactionClient | PrismaClient;
+
+/**
+ * A named statement, not a Prisma query: on a root client it runs on the pool, so an MTA whose
+ * inbound path makes no other Prisma query never loads Prisma's query compiler (~30 MB of RSS).
+ */
+const TENANT_USED = defineStatement<{ used: bigint }, [string]>(
+  'tenant_used_bytes',
+  'SELECT coalesce(sum(used_bytes), 0)::int8 AS used FROM mailboxes WHERE tenant_id = $1::uuid',
+);
 
 const TTL_MS = 30_000;
 
@@ -18,8 +27,8 @@ export class TenantUsage {
   async used(db: Db, tenantId: string, now = Date.now()): Promise<bigint> {
     const hit = this.cache.get(tenantId);
     if (hit && now - hit.at < TTL_MS) return hit.used;
-    const sum = await db.mailbox.aggregate({ where: { tenantId }, _sum: { usedBytes: true } });
-    const used = sum._sum.usedBytes ?? 0n;
+    const [row] = await TENANT_USED.run(db, [tenantId]);
+    const used = row?.used ?? 0n;
     this.cache.set(tenantId, { used, at: now });
     return used;
   }
