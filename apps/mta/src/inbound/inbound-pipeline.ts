@@ -95,12 +95,14 @@ export class InboundPipeline {
     const renamed = message.headerComplete ? renameForgedAuthResults(message.header, this.options.hostname) : null;
     const bytes = await storedBytes(message, prefix, renamed);
     const { bounceDomain, srsKey } = this.options;
+    let forwardSender: string | undefined;
     const result = await this.deps.store.deliver({
       bytes,
       envelopeFrom: envelope.sender,
-      // Read only when a recipient forwards: most messages need no SRS address and its HMAC.
+      // Made when a forward first reads it (most messages have none: no SRS address, no HMAC),
+      // then the same for every forward of the message.
       get forwardSender() {
-        return srsForward(envelope.sender, bounceDomain, srsKey);
+        return (forwardSender ??= srsForward(envelope.sender, bounceDomain, srsKey));
       },
       remoteIp: envelope.remoteIp,
       helo: envelope.helo,
