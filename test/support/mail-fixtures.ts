@@ -1,4 +1,5 @@
 import type { MailStore } from '@mailroom/mailstore';
+import type { SpooledMessage } from '@mailroom/mta/core/message-spool';
 
 /** A raw message with the given headers (CRLF lines) and body. */
 export function rawMessage(headers: Record<string, string>, body = 'hello'): Buffer {
@@ -28,4 +29,17 @@ export function appendTo(
       sortKeys: null,
     },
   });
+}
+
+/** A small message as the MTA's spool holds it after DATA (in memory, CRLF, the header complete). */
+export function heldMessage(bytes: Buffer): SpooledMessage {
+  return {
+    path: null,
+    bytes,
+    size: bytes.length,
+    header: bytes.subarray(0, bytes.indexOf('\r\n\r\n') + 4),
+    headerComplete: true,
+    bareLineEnding: false,
+    sizeExceeded: false,
+  };
 }

@@ -3,6 +3,7 @@ import { AuthChecker } from './auth-check';
 import crypto from 'node:crypto';
 import { dkimSign } from 'mailauth';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { heldMessage } from '@test/support/mail-fixtures';
 
 const SELECTOR = 'k1';
 const DOMAIN = 'sender.test';
@@ -39,17 +40,8 @@ function dns(state: { record: string }) {
 }
 
 async function dkimOf(checker: AuthChecker, bytes: Buffer) {
-  const header = bytes.subarray(0, bytes.indexOf('\r\n\r\n') + 4);
   const verdict = await checker.check({
-    message: {
-      path: null,
-      bytes,
-      size: bytes.length,
-      header,
-      headerComplete: true,
-      bareLineEnding: false,
-      sizeExceeded: false,
-    },
+    message: heldMessage(bytes),
     ip: '192.0.2.1',
     helo: 'client.test',
     sender: `s@${DOMAIN}`,

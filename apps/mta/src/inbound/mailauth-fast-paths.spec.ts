@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth';
 import { afterEach, describe, expect, it } from 'vitest';
+import { heldMessage } from '@test/support/mail-fixtures';
 
 const load = createRequire(require.resolve('mailauth/lib/dkim/message-parser'));
 
@@ -328,18 +329,9 @@ describe('mailauth fast paths', () => {
         ? Promise.resolve([[`v=DKIM1; k=rsa; p=${der}`]])
         : Promise.reject(Object.assign(new Error(`no ${rrtype} for ${name}`), { code: 'ENOTFOUND' }));
     const verdict = async (bytes: Buffer) => {
-      const header = bytes.subarray(0, bytes.indexOf('\r\n\r\n') + 4);
       const checker = new AuthChecker('mx.mailroom.test', dns, 5000);
       const result = await checker.check({
-        message: {
-          path: null,
-          bytes,
-          size: bytes.length,
-          header,
-          headerComplete: true,
-          bareLineEnding: false,
-          sizeExceeded: false,
-        },
+        message: heldMessage(bytes),
         ip: '192.0.2.1',
         helo: 'client.test',
         sender: 'a@sender.test',

@@ -2,6 +2,7 @@
 import { AuthChecker } from './auth-check';
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
+import { heldMessage } from '@test/support/mail-fixtures';
 import { cacheSpfRanges } from './spf-cidr-cache';
 
 const DOMAIN = 'sender.test';
@@ -25,15 +26,7 @@ async function spfOf(record: string, ip: string) {
   const bytes = Buffer.from(`From: s@${DOMAIN}\r\nTo: a@acme.test\r\nSubject: hi\r\n\r\nhello\r\n`);
   const checker = new AuthChecker('mx.mailroom.test', dns(record), 5000);
   const verdict = await checker.check({
-    message: {
-      path: null,
-      bytes,
-      size: bytes.length,
-      header: bytes.subarray(0, bytes.indexOf('\r\n\r\n') + 4),
-      headerComplete: true,
-      bareLineEnding: false,
-      sizeExceeded: false,
-    },
+    message: heldMessage(bytes),
     ip,
     helo: 'client.test',
     sender: `s@${DOMAIN}`,
