@@ -175,6 +175,9 @@ describe('scale: two of each app behind HAProxy, on the Redis Cluster and a prim
     const second = await burst({ ports: [fleet.lb.fe.smtp], jobs: retry, connections: 4, from: 'sender@client.test' });
     const all: Outcome[] = [...phase1.filter((o) => o.code === 250), ...second.values()];
     const audit = await auditInbound(prisma, tenant.id, jobs, all);
+    // The balancer's checks (inter 1s, fall 2) take the dead replica out of each frontend within
+    // a few seconds of the kill; a burst can end sooner than that, so this waits for it (bounded).
+    await fleet.lb.waitFor('DOWN', 'mta-b', 15_000).catch(() => undefined);
     const lbSawDown = (await fleet.lb.servers()).filter((s) => s.server === 'mta-b').map((s) => s.status);
 
     // An orchestrator starts the killed replica again; the balancer's check takes it back.
