@@ -278,3 +278,23 @@ export class Session {
     };
   }
 }
+
+/**
+ * An API started with `overrides`, a tenant, and one API key of that tenant made as `keyBody`
+ * says: what a test of how the API treats one key from chosen addresses starts from. `path` is
+ * the tenant's own resource, a read the key may make with scope tenants:read.
+ */
+export async function startApiWithTenantKey(
+  db: TestDatabase,
+  overrides: Record<string, string>,
+  keyBody: ApiSchema<'CreateApiKeyDto'>,
+): Promise<{ api: TestApi; key: string; path: string }> {
+  const api = await startApi(db, overrides);
+  const sut = await Session.create(api, db);
+  const tenant = await sut.newTenant(await sut.newReseller());
+  const created = await tenant.admin.typed.POST('/v1/tenants/{tenantId}/api-keys', {
+    params: { path: { tenantId: tenant.id } },
+    body: keyBody,
+  });
+  return { api, key: expectStatus(created, 201).key, path: `/v1/tenants/${tenant.id}` };
+}

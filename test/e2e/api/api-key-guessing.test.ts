@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { expectStatus, getFrom, Session, startApi, type TestApi } from '@test/support/api';
+import { getFrom, startApiWithTenantKey, type TestApi } from '@test/support/api';
 
 // Guessing API keys is a login path too: after LOGIN_MAX_FAILURES_PER_IP wrong keys from one
 // address, that address is refused (429 with Retry-After) even with a right key, so a guesser
@@ -13,15 +13,11 @@ describe('API keys guessed from one address', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    api = await startApi(db, { LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_LOCK_MINUTES: '2' });
-    const sut = await Session.create(api, db);
-    const tenant = await sut.newTenant(await sut.newReseller());
-    path = `/v1/tenants/${tenant.id}`;
-    const created = await tenant.admin.typed.POST('/v1/tenants/{tenantId}/api-keys', {
-      params: { path: { tenantId: tenant.id } },
-      body: { name: 'office', scopes: ['tenants:read'] },
-    });
-    key = expectStatus(created, 201).key;
+    ({ api, key, path } = await startApiWithTenantKey(
+      db,
+      { LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_LOCK_MINUTES: '2' },
+      { name: 'office', scopes: ['tenants:read'] },
+    ));
   });
   afterAll(async () => {
     await api?.close();

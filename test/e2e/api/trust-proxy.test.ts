@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@test/support/database';
-import { expectStatus, getFrom, Session, startApi, type TestApi } from '@test/support/api';
+import { getFrom, startApiWithTenantKey, type TestApi } from '@test/support/api';
 
 // TRUST_PROXY as a list (here the one proxy 127.0.0.2): X-Forwarded-For is believed from it
 // and from no other peer, so a client reaching the API directly cannot pick its own address.
@@ -12,15 +12,11 @@ describe('API behind a proxy named in TRUST_PROXY', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    api = await startApi(db, { TRUST_PROXY: '127.0.0.2' });
-    const sut = await Session.create(api, db);
-    const tenant = await sut.newTenant(await sut.newReseller());
-    path = `/v1/tenants/${tenant.id}`;
-    const created = await tenant.admin.typed.POST('/v1/tenants/{tenantId}/api-keys', {
-      params: { path: { tenantId: tenant.id } },
-      body: { name: 'office', scopes: ['tenants:read'], ipAllowlist: ['203.0.113.0/24'] },
-    });
-    key = expectStatus(created, 201).key;
+    ({ api, key, path } = await startApiWithTenantKey(
+      db,
+      { TRUST_PROXY: '127.0.0.2' },
+      { name: 'office', scopes: ['tenants:read'], ipAllowlist: ['203.0.113.0/24'] },
+    ));
   });
   afterAll(async () => {
     await api?.close();
